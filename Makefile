@@ -1,0 +1,66 @@
+# The two commands of the README:
+#   make cycle   the whole patch cycle, locally, against moto and the Image Builder stand-in
+#   make test    every check CI runs
+# Both install what they need first (npm packages, the Python tools in .venv, actionlint, php-cli).
+SHELL := /bin/bash
+include tools/versions.env
+
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
+
+setup: node_modules/.installed $(VENV)/.installed $(VENV)/bin/actionlint php
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# actionlint is a Go program; the Go module proxy is the registry that serves it.
+$(VENV)/bin/actionlint: tools/versions.env | $(VENV)/.installed
+	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+# php-cli serves the details page the app template ships, for its contract test (DESIGN.md §3.3).
+php:
+	@command -v php >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli >/dev/null; \
+	  else echo "php-cli is missing: install it (sudo apt-get install php-cli) for the details-page contract test" >&2; exit 1; fi; }
+
+cycle: setup
+	npm run --silent cycle
+
+test: setup typecheck lint check-dist lint-templates lint-workflows
+	npx jest --ci
+
+typecheck: node_modules/.installed
+	npm run --silent typecheck
+
+lint: node_modules/.installed
+	npm run --silent lint
+
+build: node_modules/.installed
+	npm run --silent build
+
+# The committed bundles must be what the sources build (STYLE.md "dist").
+check-dist: build
+	@git diff --exit-code --stat -- 'actions/*/dist' || { echo "actions/*/dist is stale: run 'make build' and commit the result" >&2; exit 1; }
+
+lint-templates: $(VENV)/.installed
+	cfn-lint templates/*.yaml
+	checkov --quiet --compact --framework cloudformation -d templates
+
+lint-workflows: $(VENV)/.installed $(VENV)/bin/actionlint
+	actionlint
+	zizmor --offline .github/workflows
+
+bench: node_modules/.installed
+	npm run --silent bench
+
+clean:
+	rm -rf node_modules $(VENV) .local

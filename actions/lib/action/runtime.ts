@@ -1,0 +1,74 @@
+/**
+ * What every action's main.ts shares: reading inputs through a schema, a Logger backed by
+ * @actions/core, setting outputs, and reporting failure by error kind. This is the one lib module
+ * that touches @actions/core; logic modules never do.
+ */
+import * as core from '@actions/core';
+import type { z } from 'zod';
+
+import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
+import type { Logger } from '../logger';
+
+/** A Logger that writes workflow commands through @actions/core. */
+export function createCoreLogger(): Logger {
+  const props = (loc?: { file: string; line?: number }) => (loc ? { file: loc.file, startLine: loc.line ?? 1 } : {});
+  return {
+    debug: (m) => core.debug(m),
+    info: (m) => core.info(m),
+    notice: (m) => core.notice(m),
+    warning: (m, loc) => core.warning(m, props(loc)),
+    error: (m, loc) => core.error(m, props(loc)),
+    group: (title, fn) => core.group(title, fn),
+  };
+}
+
+/**
+ * Reads the named inputs (kebab-case, as in action.yml) and parses them with `schema`. An empty
+ * string means "absent" (that is how the runner passes an input the workflow did not set).
+ * Any schema violation becomes one InputError naming every bad input.
+ */
+export function readInputs<S extends z.ZodType>(schema: S, names: readonly string[], read = core.getInput): z.infer<S> {
+  const raw: Record<string, string | undefined> = {};
+  for (const name of names) {
+    const value = read(name).trim();
+    raw[name] = value === '' ? undefined : value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const input = issue.path.join('.') || '(inputs)';
+      return `input "${input}"${raw[input] !== undefined ? ` = "${raw[input]}"` : ''}: ${issue.message}`;
+    });
+    throw new InputError(`Invalid action inputs: ${problems.join('; ')}. Fix them in the workflow step's "with:" block.`);
+  }
+  return parsed.data;
+}
+
+/** Sets every output; booleans and numbers as strings, objects as JSON. */
+export function setOutputs(outputs: Record<string, string | number | boolean | object | undefined>): void {
+  for (const [name, value] of Object.entries(outputs)) {
+    if (value === undefined) continue;
+    core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+}
+
+/**
+ * Runs an action body and reports its failure the way the error kind deserves: input errors are
+ * annotated on the file they came from; operation errors and timeouts are reported as they are;
+ * anything else is a bug, reported with its stack in the debug log.
+ */
+export async function runAction(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (error instanceof InputError) {
+      if (error.location) core.error(error.message, { file: error.location.file, startLine: error.location.line ?? 1 });
+      core.setFailed(error.message);
+    } else if (error instanceof AwsOperationError || error instanceof PollTimeoutError) {
+      core.setFailed(error.message);
+    } else {
+      if (error instanceof Error && error.stack) core.debug(error.stack);
+      core.setFailed(`Unexpected error: ${errorMessage(error)}`);
+    }
+  }
+}

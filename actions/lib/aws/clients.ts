@@ -1,0 +1,47 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+
+/** Every AWS client the project uses. Logic receives the ones it needs through `deps.clients`. */
+export interface AwsClients {
+  cloudFormation: CloudFormationClient;
+  imageBuilder: ImagebuilderClient;
+  ec2: EC2Client;
+  elbv2: ElasticLoadBalancingV2Client;
+  autoScaling: AutoScalingClient;
+}
+
+export interface ClientOptions {
+  region: string;
+  /** Appended to the SDK's user agent so CloudTrail shows which action made a call. */
+  userAgentSuffix?: string;
+}
+
+export const USER_AGENT = 'ami-patch-gitops/0.1';
+
+/**
+ * The only place SDK clients are constructed (STYLE.md). Endpoints are not set here: the SDK reads
+ * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` itself, which is how local/ and the
+ * integration tests point the very same code at moto and the Image Builder stand-in.
+ *
+ * Retry mode `adaptive` adds client-side rate limiting on top of the standard retries, so many
+ * pollers in one account slow down together when throttled instead of failing; `poll()` rides out
+ * what is left. Five attempts cover a short throttling burst without hiding a real outage.
+ */
+export function createAwsClients(options: ClientOptions): AwsClients {
+  const config = {
+    region: options.region,
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+    customUserAgent: options.userAgentSuffix ? `${USER_AGENT} ${options.userAgentSuffix}` : USER_AGENT,
+  };
+  return {
+    cloudFormation: new CloudFormationClient(config),
+    imageBuilder: new ImagebuilderClient(config),
+    ec2: new EC2Client(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    autoScaling: new AutoScalingClient(config),
+  };
+}

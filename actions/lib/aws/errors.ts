@@ -1,0 +1,94 @@
+/**
+ * The AWS quirks, one documented predicate each. Nobody else branches on AWS error names or
+ * message text (STYLE.md "Modules").
+ */
+
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+function shape(error: unknown): AwsErrorShape {
+  return typeof error === 'object' && error !== null ? (error as AwsErrorShape) : {};
+}
+
+const THROTTLING_NAMES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded', // EC2
+  'SlowDown',
+  'PriorLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+
+/**
+ * The API refused the call because we (or others in the account) call it too often. CloudFormation
+ * returns it as `Throttling` (400); EC2 as `RequestLimitExceeded`; Image Builder as
+ * `TooManyRequestsException` (429). The SDK marks some with `$retryable.throttling`.
+ */
+export function isThrottlingError(error: unknown): boolean {
+  const e = shape(error);
+  return (
+    THROTTLING_NAMES.has(e.name ?? '') ||
+    THROTTLING_NAMES.has(e.code ?? '') ||
+    e.$retryable?.throttling === true ||
+    e.$metadata?.httpStatusCode === 429
+  );
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * The call may succeed if simply made again: throttling, a 5xx from the service, or a connection
+ * that failed or timed out on the way. Waits keep polling through these until their deadline;
+ * anything else ends the wait at once.
+ */
+export function isTransientError(error: unknown): boolean {
+  const e = shape(error);
+  if (isThrottlingError(error)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(e.name ?? '')) return true;
+  return e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'InternalFailure' || e.name === 'ServiceUnavailableException';
+}
+
+/**
+ * CloudFormation says an update would change nothing. It arrives as a `ValidationError` whose
+ * message is "No updates are to be performed." from UpdateStack, and as a FAILED change set whose
+ * StatusReason starts "The submitted information didn't contain changes" (or, for some template
+ * shapes, "No updates are to be performed"). Both mean success with nothing to do.
+ */
+export function isNoChangesError(errorOrReason: unknown): boolean {
+  const text = typeof errorOrReason === 'string' ? errorOrReason : (shape(errorOrReason).message ?? '');
+  return /No updates are to be performed|didn't contain changes/i.test(text);
+}
+
+/** DescribeStacks on a name that does not exist: a `ValidationError` "Stack with id X does not exist". */
+export function isStackNotFoundError(error: unknown): boolean {
+  const e = shape(error);
+  return e.name === 'ValidationError' && /does not exist/i.test(e.message ?? '');
+}
+
+/** Image Builder's and others' "no such resource" (`ResourceNotFoundException`, EC2 `InvalidAMIID.NotFound`). */
+export function isNotFoundError(error: unknown): boolean {
+  const e = shape(error);
+  const name = e.name ?? e.code ?? '';
+  return name === 'ResourceNotFoundException' || /\.NotFound$/.test(name) || name === 'NotFoundException';
+}
+
+/**
+ * The credentials ran out (OIDC sessions last at most the role's MaxSessionDuration) or were never
+ * valid. Waits stop at once with a message that says how to resume.
+ */
+export function isExpiredCredentialsError(error: unknown): boolean {
+  const e = shape(error);
+  return ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'InvalidClientTokenId', 'UnrecognizedClientException'].includes(
+    e.name ?? e.code ?? '',
+  );
+}

@@ -1,0 +1,118 @@
+import { isTransientError } from './aws/errors';
+import type { Clock } from './clock';
+import { errorMessage, PollTimeoutError } from './errors';
+
+/**
+ * How often to ask. The defaults answer the two constraints of issue #7: a terminal state is
+ * noticed within `steadyMs` (5 s) of happening, and a long wait costs at most one call per
+ * `steadyMs` per resource. Early polls are quicker (1 s, 2 s, 4 s) because many waits (change set
+ * creation, a no-op update) end within seconds. Throttling doubles the delay up to
+ * `throttleCapMs`; the next good answer returns to `steadyMs`.
+ *
+ * For comparison: `aws cloudformation wait` polls every 30 s; the SDK v3 CloudFormation waiters
+ * back off from 30 s to 120 s, so they can notice completion two minutes late (`npm run bench`).
+ */
+export interface PollSchedule {
+  firstDelayMs: number;
+  growthFactor: number;
+  steadyMs: number;
+  throttleCapMs: number;
+}
+
+export const DEFAULT_POLL_SCHEDULE: Readonly<PollSchedule> = Object.freeze({
+  firstDelayMs: 1_000,
+  growthFactor: 2,
+  steadyMs: 5_000,
+  throttleCapMs: 30_000,
+});
+
+export interface PollOptions<T> {
+  /** What is being waited on, for the timeout message: "stack app-dev to finish updating". */
+  description: string;
+  /** One observation: usually one API call (which can serve several needs, e.g. status + events). */
+  check: () => Promise<T>;
+  /** True when the observation is terminal, whether success or failure; the caller judges which. */
+  isDone: (observation: T) => boolean;
+  clock: Clock;
+  timeoutMs: number;
+  schedule?: Partial<PollSchedule>;
+  /**
+   * Called with each observation whose `progressKey` differs from the previous one, so callers log
+   * transitions only, not every poll.
+   */
+  onChange?: (observation: T, previous: T | undefined) => void;
+  /** What counts as "the same" for `onChange`; defaults to JSON equality. */
+  progressKey?: (observation: T) => string;
+  /** Summarises the last observation in the timeout message; defaults to JSON. */
+  describe?: (observation: T) => string;
+  /** Told about each transient error (throttling, 5xx, connection) that the poll rode out. */
+  onTransientError?: (error: unknown, nextDelayMs: number) => void;
+  /** Which errors to ride out; anything else is thrown at once. Defaults to `isTransientError`. */
+  isTransient?: (error: unknown) => boolean;
+}
+
+export interface PollResult<T> {
+  observation: T;
+  /** Number of `check` calls made, including those that failed transiently. */
+  calls: number;
+  elapsedMs: number;
+}
+
+/**
+ * The one wait loop of the project (STYLE.md). Checks at once, then on the schedule, until
+ * `isDone`, a non-transient error, or the deadline. At the deadline it makes one last check, then
+ * throws `PollTimeoutError` carrying the last observation.
+ */
+export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
+  const schedule: PollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.schedule };
+  const isTransient = options.isTransient ?? isTransientError;
+  const key = options.progressKey ?? ((o: T) => JSON.stringify(o));
+  const { clock } = options;
+  const started = clock.now();
+  const deadline = started + options.timeoutMs;
+
+  let calls = 0;
+  let last: T | undefined;
+  let lastError: unknown;
+  let delay = schedule.firstDelayMs;
+  let throttled = false;
+
+  for (;;) {
+    calls += 1;
+    try {
+      const observation = await options.check();
+      lastError = undefined;
+      if (last === undefined || key(observation) !== key(last)) options.onChange?.(observation, last);
+      last = observation;
+      if (options.isDone(observation)) {
+        return { observation, calls, elapsedMs: clock.now() - started };
+      }
+      if (throttled) {
+        // Recover to the steady rate, not to the fast early rate: the API just told us it is busy.
+        delay = schedule.steadyMs;
+        throttled = false;
+      }
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      lastError = error;
+      throttled = true;
+      delay = Math.min(schedule.throttleCapMs, Math.max(delay, schedule.steadyMs) * schedule.growthFactor);
+      options.onTransientError?.(error, delay);
+    }
+
+    const remaining = deadline - clock.now();
+    if (remaining <= 0) break;
+    await clock.sleep(Math.min(delay, remaining));
+    if (!throttled) delay = Math.min(schedule.steadyMs, delay * schedule.growthFactor);
+  }
+
+  const elapsedMs = clock.now() - started;
+  const seen =
+    last === undefined ? 'no successful observation' : `last seen: ${(options.describe ?? ((o: T) => JSON.stringify(o)))(last)}`;
+  const failure = lastError === undefined ? '' : `; last error: ${errorMessage(lastError)}`;
+  throw new PollTimeoutError(
+    `Timed out after ${Math.round(elapsedMs / 1000)} s waiting for ${options.description} (${seen}${failure}). Raise timeout-minutes, or look at the resource in the AWS console.`,
+    last,
+    elapsedMs,
+  );
+}

@@ -1,0 +1,17 @@
+// Bundles each action's src/index.ts into its committed dist/index.js with @vercel/ncc.
+// Run with `npm run build`; CI rebuilds and fails when the committed bundle differs.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const actions = readdirSync(join(root, 'actions')).filter((name) => existsSync(join(root, 'actions', name, 'src', 'index.ts')));
+for (const name of actions) {
+  const dir = join(root, 'actions', name);
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'ncc'),
+    ['build', join(dir, 'src', 'index.ts'), '-o', join(dir, 'dist'), '--minify', '--license', 'licenses.txt', '--quiet'],
+    { stdio: 'inherit', cwd: root },
+  );
+  console.log(`built actions/${name}/dist/index.js`);
+}
