@@ -5,7 +5,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const actions = readdirSync(join(root, 'actions')).filter((name) => existsSync(join(root, 'actions', name, 'src', 'index.ts')));
+// `npm run build -- build-ami` bundles one action; no argument bundles them all.
+const wanted = process.argv.slice(2);
+const actions = readdirSync(join(root, 'actions'))
+  .filter((name) => existsSync(join(root, 'actions', name, 'src', 'index.ts')))
+  .filter((name) => wanted.length === 0 || wanted.includes(name));
 for (const name of actions) {
   const dir = join(root, 'actions', name);
   execFileSync(
