@@ -1,0 +1,66 @@
+/**
+ * A real, throw-away git repository for the git-history tests: created with the git binary, filled
+ * with parameters files and commits the way the workflows make them, removed after the test.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { GitRepository } from '../../../../actions/lib/gitops/git';
+
+/** Keeps the fixture independent of the machine's git config (identity, signing, hooks). */
+const ISOLATED_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Test Author',
+  GIT_AUTHOR_EMAIL: 'author@example.com',
+  GIT_COMMITTER_NAME: 'Test Committer',
+  GIT_COMMITTER_EMAIL: 'committer@example.com',
+};
+
+export interface GitFixture {
+  dir: string;
+  repo: GitRepository;
+  git(...args: string[]): string;
+  write(path: string, content: string): void;
+  /** Writes the files and commits them; returns the new commit ID. */
+  commit(message: string, files: Record<string, string>): string;
+  remove(): void;
+}
+
+/** `{ "Parameters": { … }, "Tags": { … } }`, one key per line, as the repository keeps them. */
+export function parametersJson(ami: string, extra: Record<string, string> = {}): string {
+  const params = { NetworkStackName: 'patch-dev-network', AmazonMachineImage: ami, InstanceType: 't3.micro', ...extra };
+  const lines = Object.entries(params).map(([k, v]) => `    "${k}": "${v}"`);
+  return `{\n  "Parameters": {\n${lines.join(',\n')}\n  },\n  "Tags": {\n    "Environment": "dev"\n  }\n}\n`;
+}
+
+export function createGitFixture(options: { bare?: boolean } = {}): GitFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'gitops-test-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: ISOLATED_ENV, encoding: 'utf8' });
+  git('init', '--quiet', '--initial-branch=main', ...(options.bare ? ['--bare'] : []));
+  const write = (path: string, content: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  };
+  return {
+    dir,
+    repo: new GitRepository(dir, ISOLATED_ENV),
+    git,
+    write,
+    commit(message, files) {
+      for (const [path, content] of Object.entries(files)) write(path, content);
+      git('add', '--all');
+      git('commit', '--quiet', '--allow-empty', '-m', message);
+      return git('rev-parse', 'HEAD').trim();
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Same isolation for clones made inside a test. */
+export function isolatedGitEnv(): NodeJS.ProcessEnv {
+  return { ...ISOLATED_ENV };
+}
