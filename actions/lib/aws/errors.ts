@@ -21,6 +21,7 @@ const THROTTLING_NAMES = new Set([
   'ThrottledException',
   'RequestThrottledException',
   'TooManyRequestsException',
+  'CallRateLimitExceededException', // Image Builder (HTTP 429)
   'RequestLimitExceeded', // EC2
   'SlowDown',
   'PriorLimitExceeded',
@@ -30,7 +31,7 @@ const THROTTLING_NAMES = new Set([
 /**
  * The API refused the call because we (or others in the account) call it too often. CloudFormation
  * returns it as `Throttling` (400); EC2 as `RequestLimitExceeded`; Image Builder as
- * `TooManyRequestsException` (429). The SDK marks some with `$retryable.throttling`.
+ * `CallRateLimitExceededException` or `TooManyRequestsException` (both 429). The SDK marks some with `$retryable.throttling`.
  */
 export function isThrottlingError(error: unknown): boolean {
   const e = shape(error);
@@ -91,4 +92,20 @@ export function isExpiredCredentialsError(error: unknown): boolean {
   return ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'InvalidClientTokenId', 'UnrecognizedClientException'].includes(
     e.name ?? e.code ?? '',
   );
+}
+
+/**
+ * A client token was reused with different parameters (Image Builder, EC2:
+ * `IdempotentParameterMismatchException` / `IdempotentParameterMismatch`): the token already
+ * started something else, so the call must not be retried with it.
+ */
+export function isIdempotencyMismatchError(error: unknown): boolean {
+  const name = shape(error).name ?? shape(error).code ?? '';
+  return name === 'IdempotentParameterMismatchException' || name === 'IdempotentParameterMismatch';
+}
+
+/** The caller lacks permission: `AccessDenied(Exception)`, or Image Builder's `ForbiddenException` (403). */
+export function isAccessDeniedError(error: unknown): boolean {
+  const name = shape(error).name ?? shape(error).code ?? '';
+  return name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'ForbiddenException' || name === 'UnauthorizedOperation';
 }
