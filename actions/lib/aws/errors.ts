@@ -95,6 +95,15 @@ export function isExpiredCredentialsError(error: unknown): boolean {
 }
 
 /**
+ * A stack event whose `*_FAILED` status is a consequence, not a cause: when one resource fails,
+ * CloudFormation cancels the others in flight and records them as UPDATE_FAILED / CREATE_FAILED
+ * with "Resource update cancelled" / "Resource creation cancelled". Root-cause reporting skips them.
+ */
+export function isCancelledResourceReason(reason: string | undefined): boolean {
+  return /^Resource (update|creation) cancelled/i.test(reason ?? '');
+}
+
+/**
  * A client token was reused with different parameters (Image Builder, EC2:
  * `IdempotentParameterMismatchException` / `IdempotentParameterMismatch`): the token already
  * started something else, so the call must not be retried with it.

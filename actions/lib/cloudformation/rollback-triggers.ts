@@ -1,0 +1,38 @@
+import type { RollbackConfiguration } from '@aws-sdk/client-cloudformation';
+
+/**
+ * The app stack's outputs that name its CloudWatch alarms (templates/app.yaml). While an update
+ * runs and for the monitoring window after it, an alarm going to ALARM makes CloudFormation roll
+ * the whole update back, old Auto Scaling group included: the bake time of the blue/green deploy.
+ */
+export const ROLLBACK_ALARM_OUTPUTS = ['Http5xxAlarmArn', 'UnhealthyHostsAlarmArn'] as const;
+
+/** CloudFormation accepts a monitoring window of 0 to 180 minutes. */
+export const MAX_MONITORING_MINUTES = 180;
+
+export interface RollbackPlan {
+  configuration: RollbackConfiguration;
+  alarmArns: string[];
+  /** Alarm outputs the stack does not have (moto drops them: it skips AWS::CloudWatch::Alarm). */
+  missingOutputs: string[];
+}
+
+/**
+ * Builds the RollbackConfiguration for CreateChangeSet. It belongs to the change set (and
+ * UpdateStack), not to ExecuteChangeSet, which has no such field. It is always sent, even empty:
+ * an update without it silently reuses the stack's previous triggers, which may name alarms that
+ * no longer exist. With no alarms, the monitoring window is 0: waiting for nothing only delays
+ * the cleanup of the old group.
+ */
+export function planRollbackTriggers(outputs: Readonly<Record<string, string>>, monitoringMinutes: number): RollbackPlan {
+  const alarmArns = ROLLBACK_ALARM_OUTPUTS.map((key) => outputs[key]).filter((arn): arn is string => Boolean(arn));
+  const missingOutputs = ROLLBACK_ALARM_OUTPUTS.filter((key) => !outputs[key]);
+  return {
+    alarmArns,
+    missingOutputs,
+    configuration: {
+      RollbackTriggers: alarmArns.map((Arn) => ({ Arn, Type: 'AWS::CloudWatch::Alarm' })),
+      MonitoringTimeInMinutes: alarmArns.length > 0 ? monitoringMinutes : 0,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { Change } from '@aws-sdk/client-cloudformation';
+
+import { renderChangesMarkdown } from '../../../../actions/lib/cloudformation/change-set-markdown';
+import { NEW_AMI, OLD_AMI } from './fixtures';
+
+const amiChange = [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }];
+
+const awsChanges: Change[] = [
+  {
+    Type: 'Resource',
+    ResourceChange: {
+      Action: 'Modify',
+      LogicalResourceId: 'AppLaunchTemplate',
+      ResourceType: 'AWS::EC2::LaunchTemplate',
+      Replacement: 'False',
+      Scope: ['Properties'],
+      Details: [{ Target: { Attribute: 'Properties', Name: 'LaunchTemplateData', RequiresRecreation: 'Never' }, ChangeSource: 'ParameterReference', CausingEntity: 'AmazonMachineImage' }],
+    },
+  },
+  {
+    Type: 'Resource',
+    ResourceChange: {
+      Action: 'Modify',
+      LogicalResourceId: 'AppAutoScalingGroup',
+      ResourceType: 'AWS::AutoScaling::AutoScalingGroup',
+      Replacement: 'True',
+      Scope: ['Properties', 'Tags'],
+      Details: [
+        { Target: { Attribute: 'Properties', Name: 'LaunchTemplate', RequiresRecreation: 'Conditionally' }, ChangeSource: 'ResourceAttribute', CausingEntity: 'AppLaunchTemplate.LatestVersionNumber' },
+        { Target: { Attribute: 'Tags', RequiresRecreation: 'Never' }, ChangeSource: 'ParameterReference', CausingEntity: 'AmazonMachineImage' },
+      ],
+    },
+  },
+];
+
+describe('renderChangesMarkdown', () => {
+  it('renders the AWS change set as a table with the parameter diff and the blue/green sentence', () => {
+    expect(renderChangesMarkdown(awsChanges, amiChange)).toBe(
+      [
+        `**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`,
+        '',
+        '| Action | Logical ID | Type | Replacement | Scope | Cause |',
+        '|---|---|---|---|---|---|',
+        '| Modify | AppLaunchTemplate | AWS::EC2::LaunchTemplate | False | Properties | Properties.LaunchTemplateData ← AmazonMachineImage |',
+        '| Modify | AppAutoScalingGroup | AWS::AutoScaling::AutoScalingGroup | True | Properties, Tags | Properties.LaunchTemplate ← AppLaunchTemplate.LatestVersionNumber; Tags ← AmazonMachineImage |',
+        '',
+        'The Auto Scaling group (AppAutoScalingGroup) will be replaced: blue/green — a new group is created, must signal healthy, then the old one is deleted.',
+      ].join('\n'),
+    );
+  });
+
+  it('says the group may be replaced when CloudFormation reports Conditional', () => {
+    const conditional: Change[] = [{ ResourceChange: { ...awsChanges[1].ResourceChange, Replacement: 'Conditional' } }];
+    expect(renderChangesMarkdown(conditional, [])).toContain('The Auto Scaling group (AppAutoScalingGroup) may be replaced');
+  });
+
+  it('renders the parameter diff even when the change list is empty (moto, parameter-only change)', () => {
+    expect(renderChangesMarkdown([], amiChange)).toBe(`**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}\n\nCloudFormation listed no resource changes.`);
+  });
+
+  it('escapes cell content that would break the table', () => {
+    const odd: Change[] = [{ ResourceChange: { Action: 'Add', LogicalResourceId: 'A|B', ResourceType: '<script>' } }];
+    const markdown = renderChangesMarkdown(odd, []);
+    expect(markdown).toContain('A\\|B');
+    expect(markdown).toContain('&lt;script&gt;');
+    expect(markdown).not.toContain('will be replaced');
+  });
+});
