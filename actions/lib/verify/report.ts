@@ -1,0 +1,109 @@
+import type { TargetRow } from './evaluate-fleet';
+import type { Sample } from './sampler';
+import { renderAmiTimeline } from './timeline';
+import { percent, type VerifyAlbReport } from './verify-alb';
+
+/**
+ * Sample rows shown in the summary at most. An hour's watch has 3,600 samples; the summary (1 MiB
+ * cap per step on GitHub) and a reader both need far fewer. Beyond it, the rows that matter are
+ * kept: the first ones, every error, every change of AMI, and the last one.
+ */
+export const MAX_SAMPLE_ROWS = 200;
+
+/** Up to this many rows are shown open; more go in a collapsed <details> block. */
+const OPEN_SAMPLE_ROWS = 10;
+
+/** The job summary (and the report-markdown output): heading, key/value table, targets, timeline, samples. */
+export function renderVerifyReport(report: VerifyAlbReport): string {
+  const { fleet, http, target } = report;
+  const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'} on ${report.expectedAmiId}`;
+  const facts: [string, string][] = [
+    ...(target.stackName ? [['Stack', `${target.stackName}${target.stackStatus ? ` (${target.stackStatus})` : ''}`] as [string, string]] : []),
+    ['Target group', target.targetGroupArn],
+    ['Auto Scaling group', `${fleet.autoScalingGroupName} (desired ${fleet.desiredCapacity})`],
+    ['Expected AMI', report.expectedAmiId],
+    ['Healthy targets', `${fleet.healthyTargets} of ${fleet.totalTargets}${fleet.drainingTargets > 0 ? ` (+${fleet.drainingTargets} draining, ignored)` : ''}`],
+    ['Waited for targets', `${Math.round(report.waitedMs / 1000)} s`],
+    ['HTTP watch', http.skipped ? `skipped: ${http.skipped}` : `${http.url}, ${http.summary.samples} samples over ${http.watchSeconds} s`],
+  ];
+  if (!http.skipped) {
+    facts.push(['Error rate', `${percent(http.summary.errorRate)} (${http.summary.errors} errors; max ${percent(http.maxErrorRate)})`]);
+    facts.push(['Served AMIs', http.summary.servedAmis.map((a) => `${a.amiId} (${a.samples})`).join(', ') || 'none']);
+  }
+
+  const parts = [heading, table(['', ''], facts)];
+  if (report.failures.length > 0) parts.push('### Why it is not healthy', report.failures.map((f) => `- ${escapeText(f)}`).join('\n'));
+  parts.push('### Targets', targetsTable(fleet.rows));
+  const timeline = renderAmiTimeline(http.samples, report.expectedAmiId);
+  if (timeline) parts.push('### Which AMI served', timeline);
+  if (http.samples.length > 0) parts.push('### Samples', samplesSection(http.samples, report.expectedAmiId));
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** The action's failure message: what failed, for which resource, why, and what to do. */
+export function failureMessage(report: VerifyAlbReport): string {
+  const subject = report.target.stackName ?? report.target.targetGroupArn;
+  return `Verification of ${subject} on ${report.expectedAmiId} failed: ${report.failures.join('; ')}. See the job summary for every target and sample; if the new AMI is at fault, run the failback workflow.`;
+}
+
+function targetsTable(rows: readonly TargetRow[]): string {
+  if (rows.length === 0) return '_No targets are registered in the target group._';
+  const verdict = { ok: '✅', leaving: '↘ draining', problem: '❌' } as const;
+  return table(
+    ['Target', 'Health', 'Reason', 'Instance', 'AMI', 'ASG', 'Verdict'],
+    rows.map((r) => [
+      r.id,
+      r.health,
+      [r.reason, r.description].filter(Boolean).join(': '),
+      r.instanceState ?? 'unknown to EC2',
+      r.imageId ?? '',
+      `${r.autoScalingGroupName ?? ''}${r.inCurrentGroup ? ' (current)' : ''}`,
+      r.verdict === 'problem' ? `${verdict.problem} ${r.issues.join('; ')}` : verdict[r.verdict],
+    ]),
+  );
+}
+
+function samplesSection(samples: readonly Sample[], expectedAmiId: string): string {
+  const shown = pickSampleRows(samples);
+  const rows: string[][] = [];
+  let previous = -1;
+  for (const index of shown) {
+    if (index !== previous + 1) rows.push(['…', `${index - previous - 1} samples omitted`, '', '', '', '']);
+    const s = samples[index];
+    const ami = s.amiId === undefined ? '' : s.amiId === expectedAmiId ? s.amiId : `⚠️ ${s.amiId}`;
+    rows.push([new Date(s.at).toISOString().slice(11, 23), String(s.status ?? '—'), String(s.latencyMs), ami, s.instanceId ?? '', s.error ?? '']);
+    previous = index;
+  }
+  if (previous !== samples.length - 1) rows.push(['…', `${samples.length - 1 - previous} samples omitted`, '', '', '', '']);
+  const body = table(['Time (UTC)', 'Status', 'Latency (ms)', 'AMI', 'Instance', 'Error'], rows);
+  if (samples.length <= OPEN_SAMPLE_ROWS) return body;
+  const note = shown.length < samples.length ? `, ${shown.length} shown: the first, every error, every AMI change, the last` : '';
+  return `<details><summary>${samples.length} samples${note}</summary>\n\n${body}\n\n</details>`;
+}
+
+/** Indexes of the samples to show: all of them when few, else the ones that tell the story. */
+export function pickSampleRows(samples: readonly Sample[], limit = MAX_SAMPLE_ROWS): number[] {
+  if (samples.length <= limit) return samples.map((_, i) => i);
+  const keep = new Set<number>([samples.length - 1]);
+  const outcome = (s: Sample) => s.error ?? s.amiId;
+  for (let i = 0; i < samples.length && keep.size < limit; i += 1) {
+    if (samples[i].error !== undefined || i === 0 || outcome(samples[i]) !== outcome(samples[i - 1])) keep.add(i);
+  }
+  for (let i = 0; keep.size < limit; i += 1) keep.add(i);
+  return [...keep].sort((a, b) => a - b);
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map(escapeCell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** Table cells must not break the row: pipes escaped, newlines flattened. */
+function escapeCell(text: string): string {
+  return escapeText(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** Text from AWS or a web server must not inject HTML into the summary. */
+function escapeText(text: string): string {
+  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
