@@ -1,0 +1,30 @@
+/**
+ * Markdown for job summaries and PR bodies. Values come from AWS (package names, reasons) and end
+ * up in a PR body, so table cells are escaped: a `|` would break the table, and `<`/`>` would be
+ * read as HTML by GitHub.
+ */
+export function markdownTable(headers: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const line = (cells: ReadonlyArray<string | number>) => `| ${cells.map((c) => escapeCell(String(c))).join(' | ')} |`;
+  return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** A two-column key/value table without a header row's worth of noise. */
+export function keyValueTable(entries: ReadonlyArray<readonly [string, string | undefined]>): string {
+  return markdownTable(
+    ['', ''],
+    entries.filter((e): e is readonly [string, string] => e[1] !== undefined && e[1] !== ''),
+  );
+}
+
+/** Wraps `body` in a collapsed `<details>` block; GitHub needs the blank lines to render markdown inside. */
+export function collapsed(summary: string, body: string): string {
+  return `<details><summary>${escapeHtml(summary)}</summary>\n\n${body}\n\n</details>`;
+}
+
+function escapeCell(value: string): string {
+  return escapeHtml(value).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
