@@ -1,0 +1,292 @@
+/**
+ * The update-app-stack logic (issue 3): validate the parameters file, make sure the stack can be
+ * updated, create an UPDATE change set, render it, then stop (preview) or execute it and follow
+ * the stack to its end (deploy). It fills an `UpdateReport` as it goes, so the caller can write
+ * outputs and a summary whether it succeeds or fails.
+ */
+import { readFile } from 'node:fs/promises';
+
+import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
+
+import type { Deps } from '../deps';
+import { AwsOperationError, InputError, PollTimeoutError } from '../errors';
+import { loadParametersFile, type ParametersFile } from '../parameters/parameters-file';
+import { parseTemplateParameters, type TemplateParameters } from '../parameters/template-parameters';
+import { loadValidatedParametersFile, validateParameters } from '../parameters/validate';
+import { changeSetName, createChangeSet, deleteChangeSet, MAX_TEMPLATE_BODY_BYTES, waitForChangeSet } from './change-set';
+import { renderChangesMarkdown } from './change-set-markdown';
+import { planChangeSetParameters, type ParameterChange } from './change-set-parameters';
+import { readDeployedTemplate } from './deployed-template';
+import { executeChangeSetAndWait } from './execute-change-set';
+import { planRollbackTriggers } from './rollback-triggers';
+import { findRootCause, type StackEventRecord } from './stack-events';
+import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
+
+/** The app template's AMI parameter (a contract: templates/app.yaml and parameters/<env>.json). */
+export const AMI_PARAMETER = 'AmazonMachineImage';
+
+export type UpdateMode = 'deploy' | 'preview';
+
+export interface UpdateAppStackInputs {
+  stackName: string;
+  parametersFile: string;
+  /** Local template file; undefined keeps the deployed template. */
+  templateFile?: string;
+  mode: UpdateMode;
+  timeoutMinutes: number;
+  /** Rollback-trigger monitoring window after the update (0–180). */
+  rollbackMonitoringMinutes: number;
+  /** Who is deploying, for the change set's name and description (GITHUB_RUN_ID, attempt, sha). */
+  run: { id?: string; attempt?: string; commit?: string };
+}
+
+export type UpdateOutcome = 'no-changes' | 'previewed' | 'updated' | 'failed';
+
+/** Everything known about one run, filled in as it goes (so a failure still has a summary). */
+export interface UpdateReport {
+  stackName: string;
+  mode: UpdateMode;
+  parametersFile: string;
+  templateSource: string;
+  outcome?: UpdateOutcome;
+  changed?: boolean;
+  changeSetId?: string;
+  changeSetName?: string;
+  stackStatus?: string;
+  previousAmiId?: string;
+  amiId?: string;
+  parameterChanges: ParameterChange[];
+  keptFromStack: string[];
+  rollbackAlarms: string[];
+  changesMarkdown?: string;
+  events: StackEventRecord[];
+  startedAt: number;
+  finishedAt?: number;
+}
+
+export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: number): UpdateReport {
+  return {
+    stackName: inputs.stackName,
+    mode: inputs.mode,
+    parametersFile: inputs.parametersFile,
+    templateSource: inputs.templateFile ?? 'deployed template (UsePreviousTemplate)',
+    parameterChanges: [],
+    keptFromStack: [],
+    rollbackAlarms: [],
+    events: [],
+    startedAt,
+  };
+}
+
+type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient }>;
+
+/** Reads a local template for TemplateBody, refusing what CloudFormation would refuse later. */
+async function readTemplateFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `CloudFormation template unreadable for ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the template input (a path in the repository, e.g. templates/app.yaml).`,
+      { file },
+    );
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_TEMPLATE_BODY_BYTES) {
+    throw new InputError(
+      `CloudFormation template too large for ${file}: ${bytes} bytes, and an inline TemplateBody is limited to ${MAX_TEMPLATE_BODY_BYTES}. Shrink the template (move UserData scripts into the AMI) or split it into stacks.`,
+      { file },
+    );
+  }
+  return text;
+}
+
+/** The file's Tags for CreateChangeSet; none leaves the stack's tags as they are (CloudFormation
+ *  keeps them when the call carries no Tags). */
+function toTags(file: ParametersFile): Tag[] | undefined {
+  const entries = Object.entries(file.tags);
+  return entries.length === 0 ? undefined : entries.map(([Key, Value]) => ({ Key, Value }));
+}
+
+/**
+ * Updates (deploy) or previews (preview) the app stack from a parameters file. Returns the
+ * filled report on success; throws InputError (nothing touched), AwsOperationError (a refusal, a
+ * failed change set, a rolled-back update) or PollTimeoutError, with `report` filled as far as the
+ * run got. The only AWS mutations are CreateChangeSet, DeleteChangeSet and ExecuteChangeSet, and
+ * none happens before the parameters file has been validated against the template.
+ */
+export async function updateAppStack(
+  inputs: UpdateAppStackInputs,
+  deps: UpdateDeps,
+  report: UpdateReport = createUpdateReport(inputs, deps.clock.now()),
+): Promise<UpdateReport> {
+  try {
+    return await runUpdate(inputs, deps, report);
+  } catch (error) {
+    report.outcome = 'failed';
+    throw error;
+  } finally {
+    report.finishedAt = deps.clock.now();
+  }
+}
+
+async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport): Promise<UpdateReport> {
+  const { stackName, parametersFile } = inputs;
+  const { logger, clock } = deps;
+  // One budget for the whole step: waiting for a busy stack, the change set, and the update.
+  const deadline = clock.now() + inputs.timeoutMinutes * 60_000;
+  const remaining = () => Math.max(0, deadline - clock.now());
+
+  // 1. The parameters file, checked against the template before anything in AWS is touched. With a
+  //    template input, structural and template problems are reported together in one error.
+  const templateBody = inputs.templateFile === undefined ? undefined : await readTemplateFile(inputs.templateFile);
+  let template: TemplateParameters | undefined;
+  let file: ParametersFile;
+  if (templateBody !== undefined && inputs.templateFile !== undefined) {
+    file = await loadValidatedParametersFile(parametersFile, inputs.templateFile);
+    template = parseTemplateParameters(templateBody, inputs.templateFile);
+  } else {
+    file = await loadParametersFile(parametersFile);
+  }
+
+  // 2. The stack: wait while it is busy, refuse when it needs a person or does not exist.
+  const before = await logger.group(`Stack ${stackName}`, () =>
+    waitForStackReady({ stackName, timeoutMs: remaining(), parametersFile, templateFile: inputs.templateFile }, deps),
+  );
+  report.stackStatus = before.status;
+  report.previousAmiId = before.parameters[AMI_PARAMETER];
+  report.amiId = report.previousAmiId;
+  logger.info(`Stack ${stackName} is ${before.status}; it runs ${report.previousAmiId ?? `no ${AMI_PARAMETER} parameter`}.`);
+
+  // Keeping the deployed template: its Parameters are what the file must match. Read-only calls only.
+  if (template === undefined) {
+    template = parseTemplateParameters(await readDeployedTemplate(stackName, deps), `the template deployed in stack ${stackName}`);
+    validateParameters(file, template);
+  }
+
+  // 3. The change set.
+  const plan = planChangeSetParameters([...template.parameters.keys()], file.parameters, before.parameters);
+  report.parameterChanges = plan.changes;
+  report.keptFromStack = plan.keptFromStack;
+  if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
+  const rollback = planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes);
+  report.rollbackAlarms = rollback.alarmArns;
+  if (rollback.missingOutputs.length > 0) {
+    logger.warning(
+      `Stack ${stackName} has no ${rollback.missingOutputs.join(' or ')} output, so that alarm cannot roll this update back. ` +
+        `Deploy templates/app.yaml with its alarms (on moto they never exist: it skips AWS::CloudWatch::Alarm).`,
+    );
+  }
+
+  const name = changeSetName(inputs.run.id, inputs.run.attempt, clock.now());
+  report.changeSetName = name;
+  const created = await logger.group('Change set', async () => {
+    const result = await createChangeSet(
+      {
+        stackName,
+        changeSetName: name,
+        description: `update-app-stack from ${parametersFile}${inputs.run.commit ? ` at ${inputs.run.commit.slice(0, 12)}` : ''}${inputs.run.id ? ` (run ${inputs.run.id}, attempt ${inputs.run.attempt ?? '1'})` : ''}`,
+        templateBody,
+        parameters: plan.parameters,
+        tags: toTags(file),
+        rollbackConfiguration: rollback.configuration,
+      },
+      deps,
+    );
+    if (result.kind === 'no-changes') return result;
+    report.changeSetId = result.changeSetId;
+    logger.info(`Created change set ${name}; waiting for CloudFormation to compute it.`);
+    try {
+      const outcome = await waitForChangeSet({ stackName, changeSetId: result.changeSetId, timeoutMs: remaining() }, deps);
+      if (outcome.kind === 'no-changes') await deleteChangeSet({ stackName, changeSetId: result.changeSetId }, deps);
+      return outcome;
+    } catch (error) {
+      // A failed change set changes nothing; leaving it would only clutter the stack's list.
+      if (error instanceof AwsOperationError) await deleteChangeSet({ stackName, changeSetId: result.changeSetId }, deps);
+      throw error;
+    }
+  });
+
+  if (created.kind === 'no-changes') {
+    report.outcome = 'no-changes';
+    report.changed = false;
+    report.changesMarkdown = `No changes: stack ${stackName} already matches ${parametersFile}.`;
+    logger.notice(`No changes for stack ${stackName}: it already matches ${parametersFile} (CloudFormation: ${created.reason}).`);
+    return report;
+  }
+
+  report.changed = true;
+  report.changesMarkdown = renderChangesMarkdown(created.changes, plan.changes);
+  logger.info(report.changesMarkdown);
+
+  if (inputs.mode === 'preview') {
+    await deleteChangeSet({ stackName, changeSetId: report.changeSetId! }, deps);
+    report.outcome = 'previewed';
+    logger.info(`Preview only: change set deleted, stack ${stackName} untouched.`);
+    return report;
+  }
+
+  // 4. Deploy.
+  if (created.executionStatus !== 'AVAILABLE') {
+    throw new AwsOperationError(
+      `Change set for stack ${stackName} cannot be executed: its execution status is ${created.executionStatus} ` +
+        `(another change set was executed after it was made, or the stack changed). Re-run to make a fresh one.`,
+      stackName,
+      created.executionStatus,
+    );
+  }
+  return logger.group(`Update ${stackName}`, () => deploy(inputs, deps, report, remaining()));
+}
+
+async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, timeoutMs: number): Promise<UpdateReport> {
+  const { stackName, parametersFile } = inputs;
+  const wanted = report.parameterChanges.find((c) => c.key === AMI_PARAMETER)?.next;
+  let execution;
+  try {
+    execution = await executeChangeSetAndWait(
+      { stackName, changeSetId: report.changeSetId!, clientRequestToken: report.changeSetName!, timeoutMs },
+      deps,
+      (events) => report.events.push(...events),
+    );
+  } catch (error) {
+    if (!(error instanceof PollTimeoutError)) throw error;
+    const last = (error.lastObservation as { stack?: { status?: string } } | undefined)?.stack?.status ?? 'unknown';
+    report.stackStatus = last;
+    throw new PollTimeoutError(
+      `Update of stack ${stackName} did not finish within timeout-minutes (${inputs.timeoutMinutes}); last status ${last}. ` +
+        `CloudFormation carries on without this run: follow it with \`aws cloudformation describe-stack-events --stack-name ${stackName}\`, ` +
+        `start no other deploy until it ends, and raise timeout-minutes (it must cover the green group's signals plus rollback-monitoring-minutes).`,
+      error.lastObservation,
+      error.elapsedMs,
+    );
+  }
+
+  const after = execution.stack;
+  report.stackStatus = after.status;
+  report.amiId = after.parameters[AMI_PARAMETER];
+  if (after.status === 'UPDATE_COMPLETE') {
+    report.outcome = 'updated';
+    deps.logger.info(`Stack ${stackName} is UPDATE_COMPLETE; it runs ${report.amiId ?? 'no AMI parameter'} (was ${report.previousAmiId ?? 'none'}).`);
+    return report;
+  }
+
+  const cause = findRootCause(execution.events);
+  const why = cause ? `${cause.logicalId} ${cause.status} (${cause.reason})` : `${after.status}${after.statusReason ? ` (${after.statusReason})` : ''}`;
+  const differs =
+    wanted && report.amiId !== wanted ? ` It runs ${report.amiId ?? 'an unknown AMI'} while ${parametersFile} says ${wanted}.` : '';
+  if (after.status === 'UPDATE_ROLLBACK_FAILED') {
+    const failed = await listFailedResources(stackName, deps);
+    throw new AwsOperationError(
+      `Update of stack ${stackName} failed: ${why}, and the rollback failed too (UPDATE_ROLLBACK_FAILED).${differs} ${continueRollbackAdvice(stackName, failed)}.`,
+      stackName,
+      after.status,
+    );
+  }
+  const rolledBack = after.status === 'UPDATE_ROLLBACK_COMPLETE' ? ' CloudFormation rolled the stack back to how it was (UPDATE_ROLLBACK_COMPLETE).' : ` The stack is ${after.status}.`;
+  throw new AwsOperationError(
+    `Update of stack ${stackName} failed: ${why}.${rolledBack}${differs} Fix the cause and re-run, or revert the change to ${parametersFile} so git says what runs.`,
+    stackName,
+    after.status,
+  );
+}

@@ -1,0 +1,360 @@
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+
+import { createUpdateReport, updateAppStack, type UpdateAppStackInputs } from '../../../../actions/lib/cloudformation/update-app-stack';
+import { AwsOperationError, InputError, PollTimeoutError } from '../../../../actions/lib/errors';
+import {
+  CHANGE_SET_ARN,
+  event,
+  HTTP5XX_ALARM,
+  makeDeps,
+  NEW_AMI,
+  newestFirst,
+  OLD_AMI,
+  STACK,
+  stack,
+  STACK_PARAMETERS,
+  TEMPLATE,
+  UNHEALTHY_ALARM,
+  validationError,
+  writeFixtures,
+} from './fixtures';
+
+const cfn = mockClient(CloudFormationClient);
+beforeEach(() => cfn.reset());
+
+/** The file bumps the AMI; it leaves DesiredCapacity out (the stack has 3, the template default is 2). */
+const BUMP = { NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI, InstanceType: 't3.micro' };
+
+function inputs(files: { parametersFile: string; templateFile?: string }, overrides: Partial<UpdateAppStackInputs> = {}): UpdateAppStackInputs {
+  return {
+    stackName: STACK,
+    parametersFile: files.parametersFile,
+    templateFile: files.templateFile,
+    mode: 'deploy',
+    timeoutMinutes: 60,
+    rollbackMonitoringMinutes: 5,
+    run: { id: '987654', attempt: '2', commit: '0123456789abcdef0123' },
+    ...overrides,
+  };
+}
+
+/** Every call that is not a read: none may happen for bad input. */
+function mutatingCalls(): string[] {
+  return cfn
+    .calls()
+    .map((call) => (call.args[0] as object).constructor.name)
+    .filter((name) => !/^(Describe|Get|List)/.test(name));
+}
+
+const AMI_CHANGES = [
+  { Type: 'Resource' as const, ResourceChange: { Action: 'Modify' as const, LogicalResourceId: 'AppLaunchTemplate', ResourceType: 'AWS::EC2::LaunchTemplate', Replacement: 'False' as const, Scope: ['Properties' as const] } },
+  {
+    Type: 'Resource' as const,
+    ResourceChange: { Action: 'Modify' as const, LogicalResourceId: 'AppAutoScalingGroup', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', Replacement: 'True' as const, Scope: ['Properties' as const] },
+  },
+];
+
+/** A stack at rest, a change set that computes, and an update scripted poll by poll. */
+function happyStack(updates: Array<{ status: string; parameters?: Record<string, string>; events: ReturnType<typeof event>[] }> = []) {
+  const history = [event(STACK, 'UPDATE_COMPLETE')];
+  let executed = false;
+  let poll = 0;
+  cfn.on(DescribeStacksCommand).callsFake(() => {
+    if (!executed) return { Stacks: [stack('UPDATE_COMPLETE')] };
+    const step = updates[Math.min(poll, updates.length - 1)];
+    poll += 1;
+    history.push(...step.events);
+    step.events = [];
+    return { Stacks: [stack(step.status, { parameters: step.parameters })] };
+  });
+  cfn.on(DescribeStackEventsCommand).callsFake(() => newestFirst(history));
+  cfn.on(CreateChangeSetCommand).resolves({ Id: CHANGE_SET_ARN, StackId: 'x' });
+  cfn.on(DescribeChangeSetCommand).resolvesOnce({ Status: 'CREATE_IN_PROGRESS' }).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: AMI_CHANGES });
+  cfn.on(DeleteChangeSetCommand).resolves({});
+  cfn.on(ExecuteChangeSetCommand).callsFake(() => {
+    executed = true;
+    return {};
+  });
+  cfn.on(GetTemplateCommand).resolves({ TemplateBody: TEMPLATE });
+}
+
+const AFTER = { ...STACK_PARAMETERS, AmazonMachineImage: NEW_AMI };
+
+describe('updateAppStack — preview', () => {
+  it('creates an UPDATE change set from the file, renders it, deletes it, and leaves the stack alone', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    const deps = makeDeps();
+    const report = await updateAppStack(inputs(files, { mode: 'preview' }), deps);
+
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, {
+      StackName: STACK,
+      ChangeSetName: 'patch-987654-2-20260101T000000Z',
+      ChangeSetType: 'UPDATE',
+      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
+      Parameters: [
+        { ParameterKey: 'NetworkStackName', UsePreviousValue: true },
+        { ParameterKey: 'AmazonMachineImage', ParameterValue: NEW_AMI },
+        { ParameterKey: 'InstanceType', UsePreviousValue: true },
+        { ParameterKey: 'DesiredCapacity', UsePreviousValue: true },
+      ],
+      Tags: [{ Key: 'Environment', Value: 'dev' }],
+      RollbackConfiguration: {
+        RollbackTriggers: [
+          { Arn: HTTP5XX_ALARM, Type: 'AWS::CloudWatch::Alarm' },
+          { Arn: UNHEALTHY_ALARM, Type: 'AWS::CloudWatch::Alarm' },
+        ],
+        MonitoringTimeInMinutes: 5,
+      },
+    });
+    const sent = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input;
+    expect(sent.TemplateBody).toBe(TEMPLATE);
+    expect(sent.Description).toBe(`update-app-stack from ${files.parametersFile} at 0123456789ab (run 987654, attempt 2)`);
+    expect(cfn).toHaveReceivedCommandWith(DeleteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN });
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+    expect(report).toMatchObject({ outcome: 'previewed', changed: true, changeSetId: CHANGE_SET_ARN, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: OLD_AMI });
+    expect(report.keptFromStack).toEqual(['DesiredCapacity']);
+    expect(report.changesMarkdown).toContain(`**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`);
+    expect(report.changesMarkdown).toContain('The Auto Scaling group (AppAutoScalingGroup) will be replaced: blue/green');
+  });
+
+  it('without a template input keeps the deployed one and validates the file against its Parameters', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    await updateAppStack(inputs({ parametersFile: files.parametersFile }, { mode: 'preview' }), makeDeps());
+    expect(cfn).toHaveReceivedCommandWith(GetTemplateCommand, { StackName: STACK, TemplateStage: 'Original' });
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { UsePreviousTemplate: true, ChangeSetType: 'UPDATE' });
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.TemplateBody).toBeUndefined();
+  });
+
+  it('warns and sends an empty rollback configuration when the stack has no alarm outputs (moto)', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_COMPLETE', { outputs: { LoadBalancerUrl: 'http://x' } })] });
+    const deps = makeDeps();
+    await updateAppStack(inputs(files, { mode: 'preview' }), deps);
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { RollbackConfiguration: { RollbackTriggers: [], MonitoringTimeInMinutes: 0 } });
+    expect(deps.logger.entries).toContainEqual(
+      expect.objectContaining({ level: 'warning', message: expect.stringContaining('no Http5xxAlarmArn or UnhealthyHostsAlarmArn output') }),
+    );
+  });
+});
+
+describe('updateAppStack — deploy', () => {
+  it('executes, streams events, and reports the AMI from the stack after the update', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack([
+      { status: 'UPDATE_IN_PROGRESS', events: [event(STACK, 'UPDATE_IN_PROGRESS', 'User Initiated')] },
+      { status: 'UPDATE_IN_PROGRESS', events: [event('AppAutoScalingGroup', 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.')] },
+      { status: 'UPDATE_COMPLETE', parameters: AFTER, events: [event('AppAutoScalingGroup', 'UPDATE_COMPLETE'), event(STACK, 'UPDATE_COMPLETE')] },
+    ]);
+    const deps = makeDeps();
+    const report = await updateAppStack(inputs(files), deps);
+
+    expect(cfn).toHaveReceivedCommandWith(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN, ClientRequestToken: 'patch-987654-2-20260101T000000Z' });
+    expect(cfn).not.toHaveReceivedCommand(DeleteChangeSetCommand);
+    expect(report).toMatchObject({ outcome: 'updated', changed: true, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: NEW_AMI });
+    expect(report.events.map((e) => e.status)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_COMPLETE']);
+    expect(deps.logger.entries.filter((e) => e.level === 'group').map((e) => e.message)).toEqual([`Stack ${STACK}`, 'Change set', `Update ${STACK}`]);
+  });
+
+  it('waits for a busy stack, then deploys (busy then free)', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack([{ status: 'UPDATE_COMPLETE', parameters: AFTER, events: [event(STACK, 'UPDATE_COMPLETE')] }]);
+    cfn
+      .on(DescribeStacksCommand)
+      .resolvesOnce({ Stacks: [stack('UPDATE_IN_PROGRESS')] })
+      .resolvesOnce({ Stacks: [stack('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS')] })
+      .resolvesOnce({ Stacks: [stack('UPDATE_COMPLETE')] })
+      .resolves({ Stacks: [stack('UPDATE_COMPLETE', { parameters: AFTER })] });
+    const report = await updateAppStack(inputs(files), makeDeps());
+    expect(report.outcome).toBe('updated');
+    expect(cfn).toHaveReceivedCommandTimes(ExecuteChangeSetCommand, 1);
+  });
+
+  it('refuses a stack that stays busy past the timeout without creating anything', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_IN_PROGRESS')] });
+    const error = await updateAppStack(inputs(files, { timeoutMinutes: 3 }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toContain('it stayed busy (UPDATE_IN_PROGRESS)');
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('refuses UPDATE_ROLLBACK_FAILED with how to continue the rollback, creating nothing', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_ROLLBACK_FAILED')] });
+    cfn.on(DescribeStackResourcesCommand).resolves({
+      StackResources: [{ LogicalResourceId: 'AppAutoScalingGroup', ResourceType: 'x', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'gone', Timestamp: new Date() }],
+    });
+    const report = createUpdateReport(inputs(files), 0);
+    const error = await updateAppStack(inputs(files), makeDeps(), report).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toContain('aws cloudformation continue-update-rollback --stack-name patch-dev-app');
+    expect((error as Error).message).toContain('--resources-to-skip AppAutoScalingGroup');
+    expect(mutatingCalls()).toEqual([]);
+    expect(report.outcome).toBe('failed');
+  });
+
+  it('fails a rolled-back update naming the first failing resource and what differs from git', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack([
+      { status: 'UPDATE_IN_PROGRESS', events: [event(STACK, 'UPDATE_IN_PROGRESS', 'User Initiated')] },
+      {
+        status: 'UPDATE_ROLLBACK_IN_PROGRESS',
+        events: [
+          event('AppAutoScalingGroup', 'UPDATE_FAILED', 'Received 0 SUCCESS signal(s) out of 2.  Unable to satisfy 100% MinSuccessfulInstancesPercent requirement'),
+          event('AppListener', 'UPDATE_FAILED', 'Resource update cancelled', 'AWS::ElasticLoadBalancingV2::Listener'),
+          event(STACK, 'UPDATE_ROLLBACK_IN_PROGRESS', 'The following resource(s) failed to update: [AppAutoScalingGroup].'),
+        ],
+      },
+      { status: 'UPDATE_ROLLBACK_COMPLETE', events: [event(STACK, 'UPDATE_ROLLBACK_COMPLETE')] },
+    ]);
+    const report = createUpdateReport(inputs(files), 0);
+    const error = await updateAppStack(inputs(files), makeDeps(), report).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as AwsOperationError).status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect((error as Error).message).toBe(
+      `Update of stack ${STACK} failed: AppAutoScalingGroup UPDATE_FAILED (Received 0 SUCCESS signal(s) out of 2.  Unable to satisfy 100% MinSuccessfulInstancesPercent requirement). ` +
+        `CloudFormation rolled the stack back to how it was (UPDATE_ROLLBACK_COMPLETE). It runs ${OLD_AMI} while ${files.parametersFile} says ${NEW_AMI}. ` +
+        `Fix the cause and re-run, or revert the change to ${files.parametersFile} so git says what runs.`,
+    );
+    expect(report).toMatchObject({ outcome: 'failed', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', previousAmiId: OLD_AMI, amiId: OLD_AMI });
+    expect(report.events).toHaveLength(5);
+  });
+
+  it('fails an update whose rollback failed with the continue-update-rollback advice', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack([
+      {
+        status: 'UPDATE_ROLLBACK_FAILED',
+        events: [event('AppAutoScalingGroup', 'UPDATE_FAILED', 'Instance failed to signal'), event('AppTargetGroup', 'UPDATE_FAILED', 'Target group in use', 'AWS::ElasticLoadBalancingV2::TargetGroup')],
+      },
+    ]);
+    cfn.on(DescribeStackResourcesCommand).resolves({
+      StackResources: [{ LogicalResourceId: 'AppTargetGroup', ResourceType: 'x', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: 'Target group in use', Timestamp: new Date() }],
+    });
+    const error = await updateAppStack(inputs(files), makeDeps()).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^Update of stack patch-dev-app failed: AppAutoScalingGroup UPDATE_FAILED \(Instance failed to signal\), and the rollback failed too/);
+    expect((error as Error).message).toContain('--resources-to-skip AppTargetGroup');
+  });
+
+  it('fails at the deadline with the last status and says the update carries on', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack([{ status: 'UPDATE_IN_PROGRESS', events: [event(STACK, 'UPDATE_IN_PROGRESS', 'User Initiated')] }]);
+    const report = createUpdateReport(inputs(files, { timeoutMinutes: 15 }), 0);
+    const error = await updateAppStack(inputs(files, { timeoutMinutes: 15 }), makeDeps(), report).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toContain('did not finish within timeout-minutes (15); last status UPDATE_IN_PROGRESS');
+    expect((error as Error).message).toContain('aws cloudformation describe-stack-events --stack-name patch-dev-app');
+    expect(report.stackStatus).toBe('UPDATE_IN_PROGRESS');
+  });
+
+  it('refuses to execute a change set that is no longer AVAILABLE', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'OBSOLETE', Changes: [] });
+    await expect(updateAppStack(inputs(files), makeDeps())).rejects.toThrow('its execution status is OBSOLETE');
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+  });
+});
+
+describe('updateAppStack — no changes and failed change sets', () => {
+  it('a FAILED "no changes" change set is success with changed=false, deleted, and a notice', async () => {
+    const files = writeFixtures({ ...BUMP, AmazonMachineImage: OLD_AMI });
+    happyStack();
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', ExecutionStatus: 'UNAVAILABLE', StatusReason: "The submitted information didn't contain changes. Submit different information to create a change set." });
+    const deps = makeDeps();
+    const report = await updateAppStack(inputs(files), deps);
+    expect(report).toMatchObject({ outcome: 'no-changes', changed: false, changeSetId: CHANGE_SET_ARN, previousAmiId: OLD_AMI, amiId: OLD_AMI, stackStatus: 'UPDATE_COMPLETE' });
+    expect(cfn).toHaveReceivedCommandWith(DeleteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN });
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+    expect(deps.logger.entries).toContainEqual(expect.objectContaining({ level: 'notice', message: expect.stringContaining('No changes for stack patch-dev-app') }));
+    // Every parameter equals the stack's: all UsePreviousValue.
+    expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.Parameters?.every((p) => p.UsePreviousValue)).toBe(true);
+  });
+
+  it('"No updates are to be performed" from CreateChangeSet itself is also no changes (nothing to delete)', async () => {
+    const files = writeFixtures({ ...BUMP, AmazonMachineImage: OLD_AMI });
+    happyStack();
+    cfn.on(CreateChangeSetCommand).rejects(validationError('No updates are to be performed.'));
+    const report = await updateAppStack(inputs(files), makeDeps());
+    expect(report).toMatchObject({ outcome: 'no-changes', changed: false });
+    expect(report.changeSetId).toBeUndefined();
+    expect(cfn).not.toHaveReceivedCommand(DeleteChangeSetCommand);
+  });
+
+  it('a change set FAILED for another reason is an error with the reason, and is deleted', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: 'Requires capabilities : [CAPABILITY_AUTO_EXPAND]' });
+    const error = await updateAppStack(inputs(files), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toContain('Change set for stack patch-dev-app failed: FAILED (Requires capabilities : [CAPABILITY_AUTO_EXPAND])');
+    expect(cfn).toHaveReceivedCommandWith(DeleteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN });
+    expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
+  });
+});
+
+describe('updateAppStack — bad parameters files touch nothing', () => {
+  const cases: Array<[string, Record<string, string> | string, RegExp]> = [
+    ['invalid JSON', '{ "Parameters": { "AmazonMachineImage": "ami-0bbbbbbbbbbbbbbb2", } }', /not valid JSON .*trailing comma/],
+    ['an unknown key', { ...BUMP, InstanceTyp: 't3.micro' }, /unknown parameter "InstanceTyp".*Rename it to "InstanceType"/],
+    ['a value outside AllowedValues', { ...BUMP, InstanceType: 'm5.24xlarge' }, /InstanceType = "m5.24xlarge" is not one of the AllowedValues/],
+    ['a malformed AMI id', { ...BUMP, AmazonMachineImage: 'ami-xyz' }, /AmazonMachineImage = "ami-xyz" is not/],
+    ['a missing required key', { InstanceType: 't3.micro', AmazonMachineImage: NEW_AMI }, /missing parameter "NetworkStackName"/],
+    ['a non-string value', '{ "Parameters": { "NetworkStackName": "n", "AmazonMachineImage": "ami-0bbbbbbbbbbbbbbb2", "DesiredCapacity": 2 } }', /DesiredCapacity/],
+  ];
+
+  it.each(cases)('%s, with a template input: InputError on the file and no AWS call at all', async (_title, content, message) => {
+    const files = writeFixtures(content);
+    happyStack();
+    const error = await updateAppStack(inputs(files), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as InputError).location?.file).toBe(files.parametersFile);
+    expect((error as InputError).location?.line).toBeGreaterThanOrEqual(1);
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it.each(cases)('%s, against the deployed template: InputError and no mutating call', async (_title, content, message) => {
+    const files = writeFixtures(content);
+    happyStack();
+    const error = await updateAppStack(inputs({ parametersFile: files.parametersFile }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(message);
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('a missing parameters file fails before any AWS call', async () => {
+    happyStack();
+    const error = await updateAppStack(inputs({ parametersFile: '/nonexistent/parameters/dev.json' }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('/nonexistent/parameters/dev.json');
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it('a missing template file fails before any AWS call', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    const error = await updateAppStack(inputs({ parametersFile: files.parametersFile, templateFile: `${files.dir}/nope.yaml` }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/^CloudFormation template unreadable for .*nope\.yaml: no such file/);
+    expect(cfn.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,82 @@
+import { createUpdateReport, type UpdateReport } from '../../../../actions/lib/cloudformation/update-app-stack';
+import { renderEventGantt, renderUpdateSummary, updateAppStackOutputs } from '../../../../actions/lib/cloudformation/update-summary';
+import { NEW_AMI, OLD_AMI, STACK } from './fixtures';
+
+function report(overrides: Partial<UpdateReport>): UpdateReport {
+  const base = createUpdateReport(
+    { stackName: STACK, parametersFile: 'parameters/dev.json', templateFile: 'templates/app.yaml', mode: 'deploy', timeoutMinutes: 60, rollbackMonitoringMinutes: 5, run: {} },
+    Date.UTC(2026, 0, 1, 10, 0, 0),
+  );
+  return { ...base, finishedAt: base.startedAt + 312_000, ...overrides };
+}
+
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s));
+const events = [
+  { id: '1', timestamp: at(0), logicalId: STACK, resourceType: 'AWS::CloudFormation::Stack', status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated', isStack: true },
+  { id: '2', timestamp: at(5), logicalId: 'AppAutoScalingGroup', resourceType: 'AWS::AutoScaling::AutoScalingGroup', status: 'UPDATE_IN_PROGRESS', isStack: false },
+  { id: '3', timestamp: at(200), logicalId: 'AppAutoScalingGroup', resourceType: 'AWS::AutoScaling::AutoScalingGroup', status: 'UPDATE_FAILED', reason: 'Received 0 SUCCESS signal(s) | timeout', isStack: false },
+  { id: '4', timestamp: at(300), logicalId: STACK, resourceType: 'AWS::CloudFormation::Stack', status: 'UPDATE_ROLLBACK_COMPLETE', isStack: true },
+];
+
+describe('updateAppStackOutputs', () => {
+  it('sets every output, including on no change', () => {
+    expect(updateAppStackOutputs(report({ outcome: 'no-changes', changed: false, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: OLD_AMI, changesMarkdown: 'No changes' }))).toEqual({
+      changed: 'false',
+      'change-set-id': '',
+      'stack-status': 'UPDATE_COMPLETE',
+      'previous-ami-id': OLD_AMI,
+      'ami-id': OLD_AMI,
+      'changes-markdown': 'No changes',
+    });
+  });
+});
+
+describe('renderUpdateSummary', () => {
+  it('has a heading with the AMI move, a key/value table and the changes', () => {
+    const markdown = renderUpdateSummary(
+      report({ outcome: 'updated', changed: true, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: NEW_AMI, changeSetName: 'patch-1-1-x', changesMarkdown: '**Parameter changes:** x', keptFromStack: ['DesiredCapacity'], rollbackAlarms: ['a', 'b'] }),
+    );
+    expect(markdown).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
+    expect(markdown).toContain('| Stack status | UPDATE_COMPLETE |');
+    expect(markdown).toContain(`| Previous AMI | \`${OLD_AMI}\` |`);
+    expect(markdown).toContain('| Kept from the stack | DesiredCapacity |');
+    expect(markdown).toContain('| Rollback alarms | 2 |');
+    expect(markdown).toContain('| Duration | 5 min 12 s |');
+    expect(markdown).toContain('### Changes\n\n**Parameter changes:** x');
+    expect(markdown).not.toContain('### What went wrong');
+  });
+
+  it('shows the failure, a gantt of the resources and the event table on a rollback', () => {
+    const markdown = renderUpdateSummary(report({ outcome: 'failed', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', events }), 'Update of stack patch-dev-app failed: …');
+    expect(markdown).toContain(`## update-app-stack: ${STACK} FAILED`);
+    expect(markdown).toContain('### What went wrong\n\nUpdate of stack patch-dev-app failed: …');
+    expect(markdown).toContain('```mermaid\ngantt');
+    expect(markdown).toContain('    AppAutoScalingGroup UPDATE_FAILED :crit, t1, ');
+    expect(markdown).toContain('| 10:03:20 | AppAutoScalingGroup | AWS::AutoScaling::AutoScalingGroup | UPDATE_FAILED | Received 0 SUCCESS signal(s) \\| timeout |');
+  });
+
+  it('reports failure even without an outcome (a bug thrown before one was set)', () => {
+    expect(renderUpdateSummary(report({}), 'Unexpected')).toContain('FAILED');
+  });
+});
+
+describe('renderEventGantt', () => {
+  it('draws one bar per resource from its first to its last event', () => {
+    expect(renderEventGantt(events)).toBe(
+      [
+        '```mermaid',
+        'gantt',
+        '    dateFormat X',
+        '    axisFormat %H:%M:%S',
+        '    section Resources',
+        `    ${STACK} UPDATE_ROLLBACK_COMPLETE :t0, 1767261600, 1767261900`,
+        '    AppAutoScalingGroup UPDATE_FAILED :crit, t1, 1767261605, 1767261800',
+        '```',
+      ].join('\n'),
+    );
+  });
+
+  it('needs at least two events', () => {
+    expect(renderEventGantt(events.slice(0, 1))).toBeUndefined();
+  });
+});
