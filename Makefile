@@ -36,7 +36,9 @@ cycle: setup
 	npm run --silent cycle
 
 test: setup typecheck lint check-dist lint-templates lint-workflows
-	npx jest --ci
+	@mkdir -p .local
+	npx jest --ci --json --outputFile=.local/jest-results.json || { node local/test-summary.mjs .local/jest-results.json; exit 1; }
+	@node local/test-summary.mjs .local/jest-results.json
 
 typecheck: node_modules/.installed
 	npm run --silent typecheck
