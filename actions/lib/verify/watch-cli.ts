@@ -41,7 +41,7 @@ export function parseWatchArgs(argv: string[]): WatchArgs | undefined {
       },
     });
   } catch (error) {
-    throw new InputError(`${(error as Error).message}.`);
+    throw new InputError(`${(error as Error).message.replace(/\.+$/, '')}.`);
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
