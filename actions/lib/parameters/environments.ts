@@ -1,0 +1,235 @@
+/**
+ * `parameters/environments.json`: which environments exist, their promotion order, and each one's
+ * region, parameters file, app template and stack names (DESIGN.md §3.1). Validated by
+ * `parameters/environments.schema.json` (draft 2020-12, bundled into the action so a loosened copy
+ * in a checkout cannot weaken it) plus the checks a schema cannot express.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+
+import schema from '../../../parameters/environments.schema.json';
+import { InputError } from '../errors';
+import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
+import { parseJsonSource, type JsonSource } from './json-source';
+import { readSmallTextFile } from './read-small-file';
+
+/** Where the wiring file lives, relative to the repository root. */
+export const ENVIRONMENTS_FILE = 'parameters/environments.json';
+
+/** The message head for every problem of the wiring file. */
+const WIRING_INVALID = 'Environment wiring invalid';
+
+/** The stacks of one environment, by role. */
+export interface EnvironmentStacks {
+  network: string;
+  app: string;
+  imagePipeline: string;
+  automation: string;
+}
+
+/** One environment's wiring. Paths are repository-relative, as written in the file. */
+export interface EnvironmentConfig {
+  name: string;
+  region: string;
+  parametersFile: string;
+  appTemplate: string;
+  stacks: EnvironmentStacks;
+  verify: { path: string; watchSeconds: number; maxErrorRate: number };
+}
+
+/** The whole wiring file, validated. */
+export interface EnvironmentsConfig {
+  file: string;
+  /** Every environment, once, in the order an AMI is promoted through them. */
+  promotionOrder: readonly string[];
+  environments: Readonly<Record<string, EnvironmentConfig>>;
+}
+
+/**
+ * Loads and validates the wiring file: the schema, then that promotionOrder lists exactly the
+ * environments there are, that no stack name or parameters file is shared by two roles or
+ * environments, and that each parametersFile and appTemplate exists. Paths in the file are
+ * relative to `rootDir`, by default the directory above the one holding the file (the repository
+ * root for parameters/environments.json). All problems are reported together in one InputError.
+ */
+export async function loadEnvironments(file: string = ENVIRONMENTS_FILE, options: { rootDir?: string } = {}): Promise<EnvironmentsConfig> {
+  const text = await readSmallTextFile(file, {
+    whatFailed: WIRING_INVALID,
+    maxBytes: 64 * 1024,
+    missingFix: `Create it (see docs/parameters.md) or pass the right path; workflows read ${ENVIRONMENTS_FILE} from the repository root`,
+    emptyFix: 'Write the wiring object (see docs/parameters.md)',
+  });
+  return parseEnvironments(text, file, options.rootDir ?? path.dirname(path.dirname(path.resolve(file))));
+}
+
+/** Validates the wiring file's text; see {@link loadEnvironments}. */
+export function parseEnvironments(text: string, file: string, rootDir: string): EnvironmentsConfig {
+  const source = parseJsonSource(text, file, 'Environment wiring file');
+  const problems: FileProblem[] = source.duplicates.map((d) => ({
+    line: d.line,
+    message: `key ${quote(d.key)} appears twice${d.objectPath.length ? ` in ${d.objectPath.join('.')}` : ''} (first on line ${d.firstLine}); JSON readers silently keep the last one. Delete or rename one of them.`,
+  }));
+
+  const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
+  if (!validate(source.value)) {
+    problems.push(...describeSchemaErrors(validate.errors ?? [], source));
+    throwIfProblems(WIRING_INVALID, file, problems);
+  }
+
+  const raw = source.value as { promotionOrder: string[]; environments: Record<string, Omit<EnvironmentConfig, 'name'>> };
+  problems.push(...checkPromotionOrder(raw, source), ...checkUniqueness(raw, source), ...checkFilesExist(raw, source, rootDir));
+  throwIfProblems(WIRING_INVALID, file, problems);
+
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [name, environment] of Object.entries(raw.environments)) environments[name] = { name, ...environment };
+  return { file, promotionOrder: raw.promotionOrder, environments };
+}
+
+/** The named environment, or an InputError that lists the known ones. */
+export function getEnvironment(config: EnvironmentsConfig, name: string): EnvironmentConfig {
+  const environment = Object.prototype.hasOwnProperty.call(config.environments, name) ? config.environments[name] : undefined;
+  if (environment) return environment;
+  const guess = closestName(name, Object.keys(config.environments));
+  throw new InputError(
+    `Unknown environment ${quote(name)} for ${config.file}: the environments are ${config.promotionOrder.join(', ')}. ${guess ? `Did you mean "${guess}"? ` : ''}Use one of them, or add the environment to ${config.file}.`,
+    { file: config.file },
+  );
+}
+
+function checkPromotionOrder(raw: { promotionOrder: string[]; environments: Record<string, unknown> }, source: JsonSource): FileProblem[] {
+  const problems: FileProblem[] = [];
+  raw.promotionOrder.forEach((name, index) => {
+    if (Object.prototype.hasOwnProperty.call(raw.environments, name)) return;
+    const guess = closestName(name, Object.keys(raw.environments));
+    problems.push({
+      line: source.lineOf(['promotionOrder', index]),
+      message: `promotionOrder lists ${quote(name)}, which is not under environments. ${guess ? `Did you mean "${guess}"? ` : ''}Fix the name or add the environment.`,
+    });
+  });
+  for (const name of Object.keys(raw.environments)) {
+    if (raw.promotionOrder.includes(name)) continue;
+    problems.push({
+      line: source.lineOf(['environments', name]),
+      message: `environment "${name}" is missing from promotionOrder, so no AMI would ever be promoted to it. Add it to promotionOrder where it belongs.`,
+    });
+  }
+  return problems;
+}
+
+/** A stack name or parameters file used twice would make two environments (or roles) deploy the
+ *  same thing: an AMI bump meant for dev would land in prod. */
+function checkUniqueness(raw: { environments: Record<string, Omit<EnvironmentConfig, 'name'>> }, source: JsonSource): FileProblem[] {
+  const problems: FileProblem[] = [];
+  const stackOwners = new Map<string, string>();
+  const fileOwners = new Map<string, string>();
+  for (const [name, environment] of Object.entries(raw.environments)) {
+    for (const [role, stack] of Object.entries(environment.stacks)) {
+      const here = `environments.${name}.stacks.${role}`;
+      const owner = stackOwners.get(stack);
+      if (owner) {
+        problems.push({
+          line: source.lineOf(['environments', name, 'stacks', role]),
+          message: `stack name ${quote(stack)} is used by both ${owner} and ${here}. Give each stack its own name (e.g. patch-${name}-${kebab(role)}).`,
+        });
+      } else stackOwners.set(stack, here);
+    }
+    const owner = fileOwners.get(environment.parametersFile);
+    if (owner) {
+      problems.push({
+        line: source.lineOf(['environments', name, 'parametersFile']),
+        message: `parametersFile ${quote(environment.parametersFile)} is shared with environment "${owner}", so an AMI bump for one would deploy both. Give "${name}" its own file (parameters/${name}.json).`,
+      });
+    } else fileOwners.set(environment.parametersFile, name);
+  }
+  return problems;
+}
+
+function checkFilesExist(raw: { environments: Record<string, Omit<EnvironmentConfig, 'name'>> }, source: JsonSource, rootDir: string): FileProblem[] {
+  const problems: FileProblem[] = [];
+  for (const [name, environment] of Object.entries(raw.environments)) {
+    for (const key of ['parametersFile', 'appTemplate'] as const) {
+      const relative = environment[key];
+      if (existsSync(path.join(rootDir, relative))) continue;
+      problems.push({
+        line: source.lineOf(['environments', name, key]),
+        message: `environments.${name}.${key} = ${quote(relative)} does not exist (paths are relative to the repository root, ${rootDir}). Fix the path or create the file.`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Schema violations in words, each at the line of the offending key. Missing keys of one object are
+ * merged into one problem; ajv's generic "property name is invalid" is dropped in favour of the
+ * specific error it comes with.
+ */
+function describeSchemaErrors(errors: ErrorObject[], source: JsonSource): FileProblem[] {
+  const missing = new Map<string, string[]>();
+  const problems: FileProblem[] = [];
+  for (const error of errors) {
+    if (error.keyword === 'propertyNames') continue;
+    if (error.keyword === 'required') {
+      const keys = missing.get(error.instancePath) ?? [];
+      if (keys.length === 0) missing.set(error.instancePath, keys);
+      keys.push(`"${String((error.params as { missingProperty: string }).missingProperty)}"`);
+      continue;
+    }
+    problems.push(describeSchemaError(error, source));
+  }
+  for (const [pointer, keys] of missing) {
+    const at = pathOf(pointer);
+    problems.push({ line: source.lineOf(at), message: `${where(at)} is missing ${keys.join(', ')}. Add ${keys.length > 1 ? 'them' : 'it'} (see docs/parameters.md for the shape).` });
+  }
+  return problems;
+}
+
+function describeSchemaError(error: ErrorObject, source: JsonSource): FileProblem {
+  const at = pathOf(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const extra = String(params.additionalProperty);
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = closestName(extra, allowed);
+      return {
+        line: source.lineOf([...at, extra]),
+        message: `${where(at)} has an unknown key ${quote(extra)}; allowed: ${allowed.join(', ')}. ${guess ? `Rename it to "${guess}"` : 'Remove it'}.`,
+      };
+    }
+    case 'uniqueItems':
+      return { line: source.lineOf(at), message: `${where(at)} lists the same value twice (items ${Number(params.j) + 1} and ${Number(params.i) + 1}). Remove the duplicate.` };
+    default: {
+      const description = (error.parentSchema as { description?: string } | undefined)?.description;
+      const why = `${error.message ?? 'is invalid'}${description ? ` (${description.replace(/\.$/, '')})` : ''}`;
+      if (error.propertyName !== undefined) {
+        return { line: source.lineOf([...at, error.propertyName]), message: `key ${quote(error.propertyName)} in ${where(at)} ${why}. Rename it.` };
+      }
+      const value = error.data === undefined || typeof error.data === 'object' ? '' : ` = ${quote(String(error.data))}`;
+      return { line: source.lineOf(at), message: `${where(at)}${value} ${why}. Fix the value.` };
+    }
+  }
+}
+
+/** A JSON pointer from ajv as a path; array indexes become numbers, as the parse tree wants. */
+function pathOf(pointer: string): (string | number)[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map(unescapePointer)
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}
+
+function where(path: (string | number)[]): string {
+  return path.length ? path.join('.') : 'the top level';
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function kebab(role: string): string {
+  return role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

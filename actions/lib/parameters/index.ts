@@ -1,0 +1,15 @@
+/**
+ * The parameters model (DESIGN.md §3.1): the one module that reads and writes `parameters/`.
+ * Nothing else parses those files.
+ */
+export { AMI_ID_PATTERN, EC2_ID_TYPES, isAmiId } from './aws-id-shapes';
+export { ENVIRONMENTS_FILE, getEnvironment, loadEnvironments, parseEnvironments } from './environments';
+export type { EnvironmentConfig, EnvironmentsConfig, EnvironmentStacks } from './environments';
+export { FileProblemsError } from './file-problems';
+export type { FileProblem } from './file-problems';
+export { loadParametersFile, MAX_PARAMETERS_FILE_BYTES, parseParametersFile } from './parameters-file';
+export type { ParametersFile } from './parameters-file';
+export { setParameterInFile } from './set-parameter';
+export { parseTemplateParameters, readTemplateParameters } from './template-parameters';
+export type { TemplateParameter, TemplateParameters } from './template-parameters';
+export { findParameterProblems, loadValidatedParametersFile, validateParameters } from './validate';

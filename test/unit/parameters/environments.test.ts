@@ -1,0 +1,130 @@
+import { InputError } from '../../../actions/lib/errors';
+import { getEnvironment, loadEnvironments } from '../../../actions/lib/parameters/environments';
+import { FileProblemsError } from '../../../actions/lib/parameters/file-problems';
+import { scratchDir } from './fixtures';
+
+type Json = Record<string, unknown>;
+
+function environment(name: string): Json {
+  return {
+    region: 'us-east-1',
+    parametersFile: `parameters/${name}.json`,
+    appTemplate: 'templates/app.yaml',
+    stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
+    verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
+  };
+}
+
+const wiring = (): Json => ({ $schema: './environments.schema.json', promotionOrder: ['dev', 'prod'], environments: { dev: environment('dev'), prod: environment('prod') } });
+
+/** Applies `edit` to a fresh good wiring object and returns it as pretty JSON. */
+function edited(edit: (w: Json & { environments: Record<string, Json & { stacks: Json; verify: Json }> }) => void): string {
+  const w = wiring() as Parameters<typeof edit>[0];
+  edit(w);
+  return `${JSON.stringify(w, null, 2)}\n`;
+}
+
+const F = 'parameters/environments.json';
+
+/** The 1-based line of the first line containing `needle` ("LAST x": the last such line; "": line 1). */
+function lineOf(text: string, needle: string): number {
+  const lines = text.split('\n');
+  if (needle.startsWith('LAST ')) return lines.map((l) => l.includes(needle.slice(5))).lastIndexOf(true) + 1;
+  const index = lines.findIndex((l) => l.includes(needle));
+  if (index < 0) throw new Error(`test bug: ${needle} is not in the text`);
+  return index + 1;
+}
+
+describe('loadEnvironments', () => {
+  const dir = scratchDir();
+  dir.write('parameters/dev.json', '{}');
+  dir.write('parameters/prod.json', '{}');
+  dir.write('templates/app.yaml', 'Resources: {}');
+  afterAll(() => dir.remove());
+
+  /** Writes `text` as the wiring file of the scratch repository and loads it. */
+  async function load(text: string) {
+    return loadEnvironments(dir.write(F, text));
+  }
+
+  it('loads the wiring in the shape of COMMON.md', async () => {
+    const config = await load(`${JSON.stringify(wiring(), null, 2)}\n`);
+    expect(config.promotionOrder).toEqual(['dev', 'prod']);
+    expect(getEnvironment(config, 'prod')).toEqual({ name: 'prod', ...environment('prod') });
+  });
+
+  it('resolves paths against rootDir when given', async () => {
+    const elsewhere = scratchDir();
+    try {
+      const file = elsewhere.write('config/wiring.json', JSON.stringify(wiring()));
+      await expect(loadEnvironments(file, { rootDir: dir.root })).resolves.toMatchObject({ promotionOrder: ['dev', 'prod'] });
+      await expect(loadEnvironments(file)).rejects.toThrow(/parametersFile = "parameters\/dev\.json" does not exist/);
+    } finally {
+      elsewhere.remove();
+    }
+  });
+
+  it.each<[string, string, string, string[]]>([
+    ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
+    ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: the top level is missing "promotionOrder". Add it (see docs/parameters.md for the shape).']],
+    ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, environments. Rename it to "environments".']],
+    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, stacks, verify. Rename it to "region".']],
+    ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
+    ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
+    ['a missing stack role', edited((w) => { delete w.environments.dev.stacks.automation; }), '"stacks"', ['line {line}: environments.dev.stacks is missing "automation".']],
+    ['an environment name with capitals', edited((w) => { w.environments.Prod = w.environments.prod; delete w.environments.prod; w.promotionOrder = ['dev', 'Prod']; }), '"Prod"', ['key "Prod" in environments must match pattern "^[a-z][a-z0-9-]{0,31}$" (Lowercase letters, digits and hyphens, starting with a letter, at most 32 characters; it appears in stack names and GitHub environment names). Rename it.', 'line {line}: promotionOrder.1 = "Prod" must match pattern']],
+    ['a parameters file outside parameters/', edited((w) => { w.environments.dev.parametersFile = '../secrets.json'; }), 'secrets', ['line {line}: environments.dev.parametersFile = "../secrets.json" must match pattern']],
+    ['watchSeconds as a string', edited((w) => { w.environments.dev.verify.watchSeconds = '60'; }), '"60"', ['line {line}: environments.dev.verify.watchSeconds = "60" must be integer']],
+    ['maxErrorRate above 1', edited((w) => { w.environments.dev.verify.maxErrorRate = 5; }), '"maxErrorRate": 5', ['line {line}: environments.dev.verify.maxErrorRate = "5" must be <= 1 (Largest tolerated fraction of failed samples, 0 to 1). Fix the value.']],
+    ['an environment listed twice in promotionOrder', edited((w) => (w.promotionOrder = ['dev', 'prod', 'dev'])), '"promotionOrder"', ['line {line}: promotionOrder lists the same value twice (items 1 and 3). Remove the duplicate.']],
+    ['promotionOrder naming an unknown environment', edited((w) => (w.promotionOrder = ['dev', 'prd'])), '"prd"', ['line {line}: promotionOrder lists "prd", which is not under environments. Did you mean "prod"? Fix the name or add the environment.', 'environment "prod" is missing from promotionOrder, so no AMI would ever be promoted to it. Add it to promotionOrder where it belongs.']],
+    ['an environment missing from promotionOrder', edited((w) => (w.promotionOrder = ['dev'])), '"prod": {', ['line {line}: environment "prod" is missing from promotionOrder']],
+    ['a stack name shared by two environments', edited((w) => { w.environments.prod.stacks.network = 'patch-dev-network'; }), 'LAST "network": "patch-dev-network"', ['line {line}: stack name "patch-dev-network" is used by both environments.dev.stacks.network and environments.prod.stacks.network. Give each stack its own name (e.g. patch-prod-network).']],
+    ['a stack name shared by two roles', edited((w) => { w.environments.dev.stacks.automation = 'patch-dev-app'; }), '"automation": "patch-dev-app"', ['line {line}: stack name "patch-dev-app" is used by both environments.dev.stacks.app and environments.dev.stacks.automation. Give each stack its own name (e.g. patch-dev-automation).']],
+    ['a parameters file shared by two environments', edited((w) => { w.environments.prod.parametersFile = 'parameters/dev.json'; }), 'LAST "parametersFile": "parameters/dev.json"', ['line {line}: parametersFile "parameters/dev.json" is shared with environment "dev", so an AMI bump for one would deploy both. Give "prod" its own file (parameters/prod.json).']],
+    ['a parameters file that does not exist', edited((w) => { w.environments.prod.parametersFile = 'parameters/staging.json'; }), 'staging', ['line {line}: environments.prod.parametersFile = "parameters/staging.json" does not exist (paths are relative to the repository root, ']],
+    ['an app template that does not exist', edited((w) => { w.environments.dev.appTemplate = 'templates/ap.yaml'; }), 'ap.yaml', ['line {line}: environments.dev.appTemplate = "templates/ap.yaml" does not exist']],
+    ['a duplicated environment', '{\n  "promotionOrder": ["dev"],\n  "environments": {\n    "dev": ' + JSON.stringify(environment('dev')) + ',\n    "dev": ' + JSON.stringify(environment('dev')) + '\n  }\n}\n', 'LAST "dev"', ['line {line}: key "dev" appears twice in environments (first on line 4); JSON readers silently keep the last one. Delete or rename one of them.']],
+    ['an empty file', '\n', '', ['Environment wiring invalid for parameters/environments.json: the file is empty. Write the wiring object (see docs/parameters.md).']],
+  ])('refuses %s', async (_name, text, needle, parts) => {
+    const line = lineOf(text, needle);
+    const error = await load(text).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(InputError);
+    const message = (error as Error).message.split(`${dir.root}/`).join('');
+    for (const part of parts) expect(message).toContain(part.replace('{line}', String(line)));
+    expect(message).toMatch(/^Environment wiring (invalid|file is not valid JSON) for parameters\/environments\.json: /);
+    expect((error as InputError).location).toMatchObject({ file: `${dir.root}/${F}`, line });
+  });
+
+  it('reports every problem together', async () => {
+    const text = edited((w) => {
+      w.environments.dev.region = 'mars-1';
+      w.environments.prod.verify.watchSeconds = -1;
+    });
+    const error = (await load(text).catch((e: unknown) => e)) as FileProblemsError;
+    expect(error).toBeInstanceOf(FileProblemsError);
+    expect(error.problems).toHaveLength(2);
+    expect(error.message).toContain('2 problems, each with its fix:');
+  });
+
+  it('refuses a missing wiring file', async () => {
+    await expect(loadEnvironments(`${dir.root}/parameters/nope.json`)).rejects.toThrow(
+      `Environment wiring invalid for ${dir.root}/parameters/nope.json: no such file. Create it (see docs/parameters.md) or pass the right path; workflows read parameters/environments.json from the repository root.`,
+    );
+  });
+});
+
+describe('getEnvironment', () => {
+  const config = { file: F, promotionOrder: ['dev', 'prod'], environments: {} as never };
+
+  it.each([
+    ['prd', 'Unknown environment "prd" for parameters/environments.json: the environments are dev, prod. Did you mean "prod"? Use one of them, or add the environment to parameters/environments.json.'],
+    ['staging', 'Unknown environment "staging" for parameters/environments.json: the environments are dev, prod. Use one of them, or add the environment to parameters/environments.json.'],
+    ['__proto__', 'Unknown environment "__proto__"'],
+  ])('refuses %s, naming the known environments', (name, message) => {
+    expect(() => getEnvironment({ ...config, environments: { dev: {} as never, prod: {} as never } }, name)).toThrow(message);
+  });
+});
