@@ -10,6 +10,6 @@ export type { FileProblem } from './file-problems';
 export { loadParametersFile, MAX_PARAMETERS_FILE_BYTES, parseParametersFile } from './parameters-file';
 export type { ParametersFile } from './parameters-file';
 export { setParameterInFile } from './set-parameter';
-export { parseTemplateParameters, readTemplateParameters } from './template-parameters';
+export { parseTemplateParameters, readTemplateParameters, readTemplateText } from './template-parameters';
 export type { TemplateParameter, TemplateParameters } from './template-parameters';
 export { findParameterProblems, loadValidatedParametersFile, validateParameters } from './validate';

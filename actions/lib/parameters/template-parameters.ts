@@ -34,9 +34,13 @@ export interface TemplateParameters {
 
 /** Reads `file` and returns its Parameters. A missing or unreadable template is an InputError. */
 export async function readTemplateParameters(file: string): Promise<TemplateParameters> {
-  let text: string;
+  return parseTemplateParameters(await readTemplateText(file), file);
+}
+
+/** A template file's text; a missing or unreadable file is an InputError naming the path to fix. */
+export async function readTemplateText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
@@ -44,7 +48,6 @@ export async function readTemplateParameters(file: string): Promise<TemplatePara
       { file },
     );
   }
-  return parseTemplateParameters(text, file);
 }
 
 /** Parses a template's text (YAML or JSON) and returns its Parameters. */
