@@ -12,12 +12,20 @@ export interface InputLocation {
   column?: number;
 }
 
+/** One line-level finding inside an input error, annotated on its own line of the file. */
+export interface InputAnnotation {
+  message: string;
+  location: InputLocation;
+}
+
 /** The caller gave us something we cannot use. Nothing in AWS was changed. */
 export class InputError extends Error {
   override readonly name = 'InputError';
   constructor(
     message: string,
     readonly location?: InputLocation,
+    /** Every finding with its own line, when there are several; the runner annotates each. */
+    readonly annotations: readonly InputAnnotation[] = [],
   ) {
     super(message);
   }

@@ -62,7 +62,10 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
     await body();
   } catch (error) {
     if (error instanceof InputError) {
-      if (error.location) core.error(error.message, { file: error.location.file, startLine: error.location.line ?? 1 });
+      const annotations = error.annotations.length > 0 ? error.annotations : error.location ? [{ message: error.message, location: error.location }] : [];
+      for (const { message, location } of annotations) {
+        core.error(message, { file: location.file, startLine: location.line ?? 1, startColumn: location.column });
+      }
       core.setFailed(error.message);
     } else if (error instanceof AwsOperationError || error instanceof PollTimeoutError) {
       core.setFailed(error.message);

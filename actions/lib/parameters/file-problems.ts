@@ -9,8 +9,8 @@ export interface FileProblem {
 
 /**
  * Every problem found in one file, reported together (nobody likes fix-one-rerun loops). It is an
- * InputError located at the first problem, so `runAction` annotates that line; `problems` lets a
- * caller annotate each line.
+ * InputError located at the first problem, with one annotation per problem, so `runAction`
+ * annotates every offending line of the file.
  */
 export class FileProblemsError extends InputError {
   constructor(
@@ -18,7 +18,11 @@ export class FileProblemsError extends InputError {
     file: string,
     readonly problems: readonly FileProblem[],
   ) {
-    super(message, { file, line: problems[0]?.line, column: problems[0]?.column });
+    super(
+      message,
+      { file, line: problems[0]?.line, column: problems[0]?.column },
+      problems.map((p) => ({ message: p.message, location: { file, line: p.line, column: p.column } })),
+    );
   }
 }
 

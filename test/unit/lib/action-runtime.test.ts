@@ -1,0 +1,63 @@
+import * as core from '@actions/core';
+import { z } from 'zod';
+
+import { readInputs, runAction } from '../../../actions/lib/action/runtime';
+import { AwsOperationError, InputError } from '../../../actions/lib/errors';
+
+jest.mock('@actions/core');
+const mocked = jest.mocked(core);
+
+beforeEach(() => jest.resetAllMocks());
+
+describe('runAction', () => {
+  it('annotates every finding of an input error on its own line, then fails', async () => {
+    const error = new InputError('Parameters file failed for parameters/dev.json: 2 problems', { file: 'parameters/dev.json', line: 3 }, [
+      { message: 'unknown key "Foo"', location: { file: 'parameters/dev.json', line: 3 } },
+      { message: 'bad AMI', location: { file: 'parameters/dev.json', line: 5, column: 27 } },
+    ]);
+    await runAction(async () => {
+      throw error;
+    });
+    expect(mocked.error).toHaveBeenCalledWith('unknown key "Foo"', { file: 'parameters/dev.json', startLine: 3, startColumn: undefined });
+    expect(mocked.error).toHaveBeenCalledWith('bad AMI', { file: 'parameters/dev.json', startLine: 5, startColumn: 27 });
+    expect(mocked.setFailed).toHaveBeenCalledWith(error.message);
+  });
+
+  it('annotates a located input error without findings at its location', async () => {
+    await runAction(async () => {
+      throw new InputError('bad file', { file: 'parameters/prod.json', line: 7 });
+    });
+    expect(mocked.error).toHaveBeenCalledWith('bad file', { file: 'parameters/prod.json', startLine: 7, startColumn: undefined });
+  });
+
+  it('reports an operation error as it is', async () => {
+    await runAction(async () => {
+      throw new AwsOperationError('Image build failed for arn:x: FAILED (disk full). Look at the logs.', 'arn:x', 'FAILED');
+    });
+    expect(mocked.setFailed).toHaveBeenCalledWith('Image build failed for arn:x: FAILED (disk full). Look at the logs.');
+    expect(mocked.error).not.toHaveBeenCalled();
+  });
+
+  it('still fails on a thrown non-Error, as an unexpected error', async () => {
+    await runAction(async () => {
+      throw { weird: true };
+    });
+    expect(mocked.setFailed).toHaveBeenCalledWith('Unexpected error: {"weird":true}');
+  });
+});
+
+describe('readInputs', () => {
+  const schema = z.object({ 'timeout-minutes': z.coerce.number().int().min(1).max(60), mode: z.enum(['deploy', 'preview']).default('deploy') });
+
+  it('treats an empty input as absent, so defaults apply', () => {
+    const values: Record<string, string> = { 'timeout-minutes': '10', mode: '  ' };
+    expect(readInputs(schema, ['timeout-minutes', 'mode'], (n) => values[n] ?? '')).toEqual({ 'timeout-minutes': 10, mode: 'deploy' });
+  });
+
+  it('names every bad input with its value and says where to fix it', () => {
+    const values: Record<string, string> = { 'timeout-minutes': '-3', mode: 'yolo' };
+    expect(() => readInputs(schema, ['timeout-minutes', 'mode'], (n) => values[n] ?? '')).toThrow(
+      /input "timeout-minutes" = "-3": .*; input "mode" = "yolo": .*Fix them in the workflow step's "with:" block\./,
+    );
+  });
+});
