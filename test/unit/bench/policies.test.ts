@@ -73,6 +73,15 @@ describe('throttling bursts', () => {
     },
   );
 
+  it.each(hiddenByThrottling.map((s) => [s.id, s] as const))(
+    '%s: poll() sees a state reached during the burst within 5 s + its steady interval of the burst ending, on every trial',
+    async (_id, scenario) => {
+      for (const r of await trials(scenario, PROJECT_POLLER)) {
+        expect(r.lagMs).toBeLessThanOrEqual(5_000 + DEFAULT_POLL_SCHEDULE.steadyMs);
+      }
+    },
+  );
+
   it('the CLI wait gives up on the first throttled answer, as botocore does', async () => {
     for (const r of await trials(byId('throttled-before-done'), CLI_WAITER)) {
       expect(r.gaveUp).toMatch(/An error occurred \(Throttling\)/);

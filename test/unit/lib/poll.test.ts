@@ -1,6 +1,6 @@
 import { VirtualClock } from '../../../actions/lib/clock';
 import { PollTimeoutError } from '../../../actions/lib/errors';
-import { poll } from '../../../actions/lib/poll';
+import { DEFAULT_POLL_SCHEDULE, poll } from '../../../actions/lib/poll';
 
 /** A scripted resource: its status becomes `terminal` at `doneAtMs` after the start. */
 function scriptedStatus(clock: VirtualClock, doneAtMs: number) {
@@ -68,7 +68,7 @@ describe('poll', () => {
     expect(clock.now() - start).toBe(20_000);
   });
 
-  it('backs off on throttling, then returns to the steady rate', async () => {
+  it('backs off on throttling up to its cap, then returns to the steady rate', async () => {
     const clock = new VirtualClock();
     const answers: Array<() => string> = [() => 'IN_PROGRESS', throwIt, throwIt, throwIt, () => 'IN_PROGRESS', () => 'IN_PROGRESS', () => 'DONE'];
     function throwIt(): string {
@@ -81,6 +81,8 @@ describe('poll', () => {
       isDone: (s) => s === 'DONE',
       clock,
       timeoutMs: 600_000,
+      // A higher cap than the default, to see the doubling.
+      schedule: { throttleCapMs: 30_000 },
       onTransientError: (_e, delay) => transient.push(delay),
     });
     expect(transient).toEqual([10_000, 20_000, 30_000]);
@@ -101,5 +103,66 @@ describe('poll', () => {
     const error = await poll({ description: 'image', check: async () => { throw throttle(); }, isDone: () => true, clock, timeoutMs: 60_000 }).catch((e) => e);
     expect(error).toBeInstanceOf(PollTimeoutError);
     expect(error.message).toMatch(/no successful observation; last error: Rate exceeded/);
+  });
+  describe('contract (issue #7)', () => {
+    /** A resource that turns `COMPLETE` at `doneAtMs` and refuses calls during `throttled`. */
+    function scripted(clock: VirtualClock, doneAtMs: number, throttled?: { fromMs: number; toMs: number }) {
+      const start = clock.now();
+      const calls: Array<{ at: number; throttled: boolean }> = [];
+      return {
+        calls,
+        check: async () => {
+          const at = clock.now() - start;
+          const refused = throttled !== undefined && at >= throttled.fromMs && at < throttled.toMs;
+          calls.push({ at, throttled: refused });
+          if (refused) throw throttle();
+          return at >= doneAtMs ? 'COMPLETE' : 'IN_PROGRESS';
+        },
+      };
+    }
+
+    it.each([1_000, 3_000, 12_345, 600_000])('returns on the first check that sees the terminal state (reached at %i ms), with no check after it', async (doneAt) => {
+      const clock = new VirtualClock();
+      const resource = scripted(clock, doneAt);
+      const result = await poll({ description: 'x', check: resource.check, isDone: (s) => s === 'COMPLETE', clock, timeoutMs: 3_600_000 });
+      const times = resource.calls.map((c) => c.at);
+      expect(times[times.length - 1]).toBe(result.elapsedMs);
+      expect(times[times.length - 1]).toBeGreaterThanOrEqual(doneAt);
+      expect(times[times.length - 2] ?? -1).toBeLessThan(doneAt);
+      expect(result.calls).toBe(times.length);
+    });
+
+    it.each([
+      [60_000, 30_000],
+      [100_000, 77_000],
+      [150_000, 123_000],
+      [150_000, 129_500],
+    ])(
+      'by default, a %i ms throttling burst costs at most one call per 10 s, and a state reached during it is seen within 5 s + steady of its end',
+      async (burstMs, doneDuringMs) => {
+        const clock = new VirtualClock();
+        const burst = { fromMs: 240_000, toMs: 240_000 + burstMs };
+        const resource = scripted(clock, burst.fromMs + doneDuringMs, burst);
+        const result = await poll({ description: 'x', check: resource.check, isDone: (s) => s === 'COMPLETE', clock, timeoutMs: 3_600_000 });
+
+        expect(result.elapsedMs - burst.toMs).toBeLessThanOrEqual(5_000 + DEFAULT_POLL_SCHEDULE.steadyMs);
+        const refused = resource.calls.filter((c) => c.throttled).length;
+        expect(refused).toBeLessThanOrEqual(Math.ceil(burstMs / DEFAULT_POLL_SCHEDULE.throttleCapMs) + 1);
+        // A naive 2 s loop would make burstMs / 2 s calls into the burst.
+        expect(refused).toBeLessThan(burstMs / 2_000 / 4);
+      },
+    );
+
+    it('times out during a burst at the deadline exactly, carrying the last observation and the last error', async () => {
+      const clock = new VirtualClock();
+      const resource = scripted(clock, Number.POSITIVE_INFINITY, { fromMs: 20_000, toMs: Number.POSITIVE_INFINITY });
+      const start = clock.now();
+      const error = await poll({ description: 'stack app-dev', check: resource.check, isDone: () => false, clock, timeoutMs: 90_000 }).catch((e) => e);
+      expect(error).toBeInstanceOf(PollTimeoutError);
+      expect(error.lastObservation).toBe('IN_PROGRESS');
+      expect(error.message).toMatch(/last seen: "IN_PROGRESS"; last error: Rate exceeded/);
+      expect(clock.now() - start).toBe(90_000);
+      expect(resource.calls[resource.calls.length - 1].at).toBe(90_000);
+    });
   });
 });

@@ -75,8 +75,8 @@ describe('executeChangeSetAndWait', () => {
     expect(result.stack.status).toBe('UPDATE_COMPLETE');
     expect(result.events).toHaveLength(2);
     expect(deps.logger.text()).toContain('failed transiently (Rate exceeded)');
-    // Backoff grows while throttled: 10 s, 20 s, 30 s cap.
-    expect(deps.clock.sleeps).toEqual([1_000, 10_000, 20_000, 30_000]);
+    // While throttled, one call per 10 s (DEFAULT_POLL_SCHEDULE.throttleCapMs).
+    expect(deps.clock.sleeps).toEqual([1_000, 10_000, 10_000, 10_000]);
   });
 
   it('returns a rolled-back stack (the caller judges it) with its events', async () => {

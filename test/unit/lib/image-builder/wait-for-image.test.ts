@@ -128,8 +128,8 @@ describe('waitForImage', () => {
 
     expect(result.image.state?.status).toBe('AVAILABLE');
     expect(ib).toHaveReceivedCommandTimes(GetImageCommand, 6);
-    // Backed off (10 s, 20 s, 30 s cap), logged at debug only.
-    expect(deps.clock.sleeps).toEqual([1_000, 10_000, 20_000, 30_000, 30_000]);
+    // Backed off to one call per 10 s (DEFAULT_POLL_SCHEDULE.throttleCapMs), logged at debug only.
+    expect(deps.clock.sleeps).toEqual([1_000, 10_000, 10_000, 10_000, 10_000]);
     expect(deps.logger.entries.filter((e) => e.level === 'debug')).toHaveLength(4);
   });
 
