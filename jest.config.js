@@ -12,6 +12,9 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testTimeout: 120000,
+      // One moto server + Image Builder stand-in per worker, for the whole run (test/integration/harness.ts).
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },
   ],
 };

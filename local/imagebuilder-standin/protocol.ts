@@ -1,0 +1,109 @@
+/**
+ * Image Builder's wire protocol, REST-JSON (as the SDK's schema in
+ * @aws-sdk/client-imagebuilder/dist-cjs/schemas/schemas_0.js describes it): each operation is a
+ * fixed method + path, input in the query string (GET) or a JSON body (PUT/POST), output a JSON
+ * body, and errors a status code plus `x-amzn-errortype` and `{"message": ...}`, which the SDK
+ * turns into its exception classes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The error types the stand-in answers with, and their HTTP status as the SDK's model declares it. */
+export const ERROR_STATUS = {
+  InvalidRequestException: 400,
+  InvalidParameterValueException: 400,
+  InvalidPaginationTokenException: 400,
+  IdempotentParameterMismatchException: 400,
+  ResourceInUseException: 400,
+  ResourceNotFoundException: 404,
+  CallRateLimitExceededException: 429,
+  ServiceException: 500,
+  // Not in the model: what an AWS REST endpoint answers for a path it does not serve.
+  UnknownOperationException: 404,
+} as const;
+export type ErrorType = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+  ) {
+    super(message);
+  }
+  get status(): number {
+    return ERROR_STATUS[this.type];
+  }
+}
+
+export interface ApiRequest {
+  operation: string;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  operation: string;
+  handle(request: ApiRequest): Promise<Record<string, unknown>>;
+}
+
+/** Reads a request body as a JSON object (an empty body is `{}`). */
+export async function readJsonBody(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ApiError('InvalidRequestException', 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ApiError('InvalidRequestException', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    // Anyone reading raw responses (curl, a proxy log) sees who answered.
+    'x-standin': 'ec2-image-builder-standin',
+    ...headers,
+  });
+  response.end(text);
+}
+
+export interface DispatchHooks {
+  /** Called before each known operation; may throw an ApiError (injected throttling). */
+  beforeOperation?(operation: string): void;
+  log(line: string): void;
+}
+
+/**
+ * Serves `routes`: finds the route by method and path, parses the input, runs it, and writes the
+ * answer (adding `requestId`, as every Image Builder output has) or the error in the AWS shape.
+ */
+export async function dispatch(routes: readonly Route[], hooks: DispatchHooks, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  const url = new URL(request.url ?? '/', 'http://standin.local');
+  const route = routes.find((r) => r.method === request.method && r.path === url.pathname);
+  try {
+    if (!route) {
+      throw new ApiError('UnknownOperationException', `STAND-IN: ${request.method} ${url.pathname} is not an Image Builder operation the stand-in implements.`);
+    }
+    hooks.beforeOperation?.(route.operation);
+    const body = request.method === 'GET' ? {} : await readJsonBody(request);
+    const output = await route.handle({ operation: route.operation, query: url.searchParams, body });
+    sendJson(response, 200, { requestId, ...output }, { 'x-amzn-requestid': requestId });
+  } catch (error) {
+    const apiError =
+      error instanceof ApiError ? error : new ApiError('ServiceException', `STAND-IN internal error: ${error instanceof Error ? error.message : String(error)}`);
+    hooks.log(`STAND-IN imagebuilder: ${route?.operation ?? `${request.method} ${url.pathname}`} → ${apiError.type}: ${apiError.message}`);
+    sendJson(response, apiError.status, { message: apiError.message }, { 'x-amzn-requestid': requestId, 'x-amzn-errortype': apiError.type });
+  }
+}
