@@ -1,6 +1,8 @@
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 
+import { AMI_ID_PATTERN } from '../parameters';
+
 /**
  * Why an AMI line changed. `patch` is a bump PR from the patch workflow; the other three put an
  * older AMI back, and mark the AMI they moved away from as one not to return to by default.
@@ -11,14 +13,12 @@ export type UpdateType = (typeof UPDATE_TYPES)[number];
 /** Update types that move an environment away from an AMI because it misbehaved. */
 export const REVERTING_UPDATE_TYPES: ReadonlySet<UpdateType> = new Set(['failback', 'auto-failback', 'rollback-sync']);
 
-const AMI_ID = /^ami-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
-
 const updatedAmiSchema = z.object({
   environment: z.string().min(1),
   'parameters-file': z.string().min(1),
   parameter: z.string().min(1),
-  'previous-ami-id': z.string().regex(AMI_ID).optional(),
-  'ami-id': z.string().regex(AMI_ID),
+  'previous-ami-id': z.string().regex(AMI_ID_PATTERN).optional(),
+  'ami-id': z.string().regex(AMI_ID_PATTERN),
   'update-type': z.enum(UPDATE_TYPES),
   'image-arn': z.string().optional(),
   reason: z.string().optional(),

@@ -57,7 +57,9 @@ export class GitRepository {
             resolve({ stdout, exitCode: exitCode ?? 0 });
             return;
           }
-          const why = (stderr || error.message).trim().split('\n').slice(-3).join(' ');
+          // git's own error lines, without the "hint:" lines that follow them.
+          const lines = (stderr || error.message).trim().split('\n').filter((l) => !l.startsWith('hint:'));
+          const why = lines.slice(-3).join(' ');
           reject(new GitError(`git ${args[0]} failed in ${this.dir}: ${why}`, exitCode, stderr));
         },
       );
@@ -117,4 +119,39 @@ export class GitRepository {
     const { stdout, exitCode } = await this.run(['show', `${revision}:${path}`], { okExitCodes: [128] });
     return exitCode === 0 ? stdout : undefined;
   }
+}
+
+/**
+ * Environment that lets one git command authenticate to GitHub with a token, the way
+ * actions/checkout does, but without writing it to .git/config or putting it on the command line
+ * (where other processes can read it): git ≥ 2.31 reads `GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n`.
+ * Returns the header value too, so the caller can mask it in logs.
+ */
+export function tokenAuthEnv(token: string, serverUrl = 'https://github.com'): { env: Record<string, string>; secret: string } {
+  const secret = Buffer.from(`x-access-token:${token}`, 'utf8').toString('base64');
+  return {
+    env: {
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: `http.${serverUrl.replace(/\/+$/, '')}/.extraheader`,
+      GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${secret}`,
+    },
+    secret,
+  };
+}
+
+/**
+ * The push lost a race: the remote branch has commits this clone does not (git prints
+ * " ! [rejected]  HEAD -> main (fetch first)" or "(non-fast-forward)" on stderr; not with
+ * --porcelain, which moves it to stdout). Fetch, rebase and push again.
+ */
+export function isNonFastForwardRejection(error: unknown): boolean {
+  return error instanceof GitError && /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)/.test(error.stderr);
+}
+
+/**
+ * GitHub refused the push because of branch protection (GH006) or a repository ruleset (GH013),
+ * e.g. "changes must be made through a pull request". Retrying cannot help; a PR can.
+ */
+export function isProtectedBranchRejection(error: unknown): boolean {
+  return error instanceof GitError && /\bGH006\b|\bGH013\b|protected branch/i.test(error.stderr);
 }

@@ -37,10 +37,13 @@ export function parametersJson(ami: string, extra: Record<string, string> = {}):
   return `{\n  "Parameters": {\n${lines.join(',\n')}\n  },\n  "Tags": {\n    "Environment": "dev"\n  }\n}\n`;
 }
 
-export function createGitFixture(options: { bare?: boolean } = {}): GitFixture {
+/** A new repository, or (with `cloneFrom`) a clone of one: `bare` for a stand-in GitHub remote. */
+export function createGitFixture(options: { bare?: boolean; cloneFrom?: string } = {}): GitFixture {
   const dir = mkdtempSync(join(tmpdir(), 'gitops-test-'));
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: ISOLATED_ENV, encoding: 'utf8' });
-  git('init', '--quiet', '--initial-branch=main', ...(options.bare ? ['--bare'] : []));
+  const bare = options.bare ? ['--bare'] : [];
+  if (options.cloneFrom) git('clone', '--quiet', ...bare, options.cloneFrom, '.');
+  else git('init', '--quiet', '--initial-branch=main', ...bare);
   const write = (path: string, content: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);

@@ -1,0 +1,120 @@
+import { InputError } from '../errors';
+import { parseParametersFile } from '../parameters';
+import { parseMetadataBlock, REVERTING_UPDATE_TYPES, type UpdatedAmi } from './commit-metadata';
+import type { GitRepository } from './git';
+
+/** The app template's parameter that carries the AMI (COMMON contract). */
+export const AMI_PARAMETER = 'AmazonMachineImage';
+
+/** One commit on the main line that changed the AMI of a parameters file. */
+export interface AmiChange {
+  commit: string;
+  /** Committer date, ISO 8601: when the change reached the branch. */
+  date: string;
+  author: string;
+  subject: string;
+  /** The AMI the file names after this commit. */
+  amiId: string;
+  /** The update this commit records in its metadata block, if it is one of ours. */
+  update?: UpdatedAmi;
+}
+
+/**
+ * How far back to look. Each commit costs a few hundred bytes of `git log` and one blob read;
+ * 500 changes is years of weekly patching, and a failback target older than that is not one
+ * anybody should pick by default.
+ */
+const MAX_COMMITS = 500;
+
+const FIELD = '\x1f';
+const RECORD = '\x1e';
+
+/**
+ * The AMI history of one parameters file, newest first: one entry per first-parent commit whose
+ * AMI differs from the one before it (commits that only touched other keys are left out).
+ *
+ * `--first-parent` follows what the branch itself went through (a merge commit counts as the
+ * change it brought), which is the order the environment saw the AMIs. Contents are read with
+ * the parameters module, so a commit whose file was broken is skipped, not guessed at.
+ */
+export async function readAmiHistory(git: GitRepository, file: string, revision = 'HEAD'): Promise<AmiChange[]> {
+  const { stdout } = await git.run([
+    'log',
+    '--first-parent',
+    `--max-count=${MAX_COMMITS}`,
+    `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
+    revision,
+    '--',
+    file,
+  ]);
+  const commits = stdout
+    .split(RECORD)
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record.includes(FIELD))
+    .map((record) => {
+      const [commit, date, author, message] = record.split(FIELD);
+      return { commit, date, author, message };
+    });
+  const contents = await git.readFileAtEach(
+    commits.map((c) => c.commit),
+    file,
+  );
+
+  // Oldest first, so each entry can be compared with the one before it.
+  const changes: AmiChange[] = [];
+  let previous: string | undefined;
+  for (const c of [...commits].reverse()) {
+    const amiId = amiIn(contents.get(c.commit), file);
+    if (amiId === undefined || amiId === previous) continue;
+    previous = amiId;
+    const update = parseMetadataBlock(c.message)?.find((u) => u['parameters-file'] === file || u['ami-id'] === amiId);
+    changes.push({ commit: c.commit, date: c.date, author: c.author, subject: c.message.split('\n')[0], amiId, update });
+  }
+  return changes.reverse();
+}
+
+function amiIn(text: string | undefined, file: string): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseParametersFile(text, file).parameters[AMI_PARAMETER];
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FailbackTarget {
+  amiId: string;
+  /** The change that first put this AMI in place: when, by whom, why. */
+  change: AmiChange;
+  /** AMIs passed over because a failback moved away from them. */
+  skipped: string[];
+}
+
+/**
+ * The default failback target: the most recent AMI before `currentAmiId` in the history, passing
+ * over any AMI that a failback, auto-failback or rollback record moved away from. Without that
+ * rule, a second failback in a row would return to the AMI the first one fled (A→B→C, fail back
+ * to B, fail back again: C is the "previous" line in git, but A is what the operator means).
+ */
+export function chooseFailbackTarget(history: readonly AmiChange[], currentAmiId: string, file: string): FailbackTarget {
+  const abandoned = new Set(
+    history
+      .filter((c) => c.update && REVERTING_UPDATE_TYPES.has(c.update['update-type']))
+      .map((c) => c.update?.['previous-ami-id'])
+      .filter((ami): ami is string => ami !== undefined),
+  );
+  const skipped: string[] = [];
+  for (const change of history) {
+    if (change.amiId === currentAmiId) continue;
+    if (abandoned.has(change.amiId)) {
+      if (!skipped.includes(change.amiId)) skipped.push(change.amiId);
+      continue;
+    }
+    return { amiId: change.amiId, change, skipped };
+  }
+  const passed = skipped.length ? ` (passed over ${skipped.join(', ')}: failbacks moved away from them)` : '';
+  throw new InputError(
+    `No failback target for ${file}: its git history has no earlier AMI than ${currentAmiId}${passed}. Give target-ami explicitly (and check out with fetch-depth: 0: a shallow clone has no history).`,
+    { file },
+  );
+}
