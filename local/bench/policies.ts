@@ -25,25 +25,30 @@ export interface WaitPolicy {
 
 const statusOnce = async ({ api }: WaitContext) => api.scenario.kind.statusOf(await api.send(api.scenario.kind.command()));
 
+/** A wait that throws when it fails, as a result: the benchmark records the reason, never rethrows. */
+async function settle(wait: () => Promise<unknown>): Promise<{ error?: string }> {
+  try {
+    await wait();
+    return {};
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
+}
+
 /** The project's `poll()` (actions/lib/poll.ts), unmodified, with its default schedule. */
 export const PROJECT_POLLER: WaitPolicy = {
   id: 'poll',
   label: 'poll()',
-  run: async (context) => {
-    const { api, clock, timeoutMs } = context;
-    try {
-      await poll({
-        description: `${api.scenario.kind.operation} to reach a terminal status`,
+  run: (context) =>
+    settle(() =>
+      poll({
+        description: `${context.api.scenario.kind.operation} to reach a terminal status`,
         check: () => statusOnce(context),
-        isDone: api.scenario.kind.isTerminal,
-        clock,
-        timeoutMs,
-      });
-      return {};
-    } catch (error) {
-      return { error: errorMessage(error) };
-    }
-  },
+        isDone: context.api.scenario.kind.isTerminal,
+        clock: context.clock,
+        timeoutMs: context.timeoutMs,
+      }),
+    ),
 };
 
 /**
@@ -53,14 +58,9 @@ export const PROJECT_POLLER: WaitPolicy = {
 export const SDK_WAITER: WaitPolicy = {
   id: 'sdk',
   label: 'SDK v3 waiter',
-  run: async ({ api, clock, random, timeoutMs }) => {
+  run: ({ api, clock, random, timeoutMs }) => {
     const smithy = loadVirtualSmithy(clock, random);
-    try {
-      await withVirtualSdkWaiters(smithy, () => api.scenario.kind.sdkWaiter.run(api, Math.ceil(timeoutMs / 1000), smithy));
-      return {};
-    } catch (error) {
-      return { error: errorMessage(error) };
-    }
+    return settle(() => withVirtualSdkWaiters(smithy, () => api.scenario.kind.sdkWaiter.run(api, Math.ceil(timeoutMs / 1000), smithy)));
   },
 };
 
