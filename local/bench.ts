@@ -4,17 +4,41 @@
  *   npm run bench                       aligned text
  *   npm run bench -- --markdown         GitHub markdown (what docs/performance.md shows)
  *   npm run bench -- --boot-seconds 120 another boot + cfn-init assumption for the cutover model
+ *   npm run bench -- --monitoring-minutes 0   another rollback-trigger window (default: the
+ *                                       update-app-stack action's `rollback-monitoring-minutes`)
  *   npm run bench -- --template FILE    model another template (default templates/app.yaml)
  *
  * Deterministic: virtual clock, fixed trials, seeded jitter. A run takes about a second.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+
+import { parse } from 'yaml';
 
 import { errorMessage, InputError } from '../actions/lib/errors';
 import { DEFAULT_ASSUMPTIONS } from './bench/cutover';
 import { cutoverSection, renderReport, runWaitingBenchmark, waitingSection } from './bench/report';
 import { readCutoverSettingsFile } from './bench/template-settings';
+
+const ACTION_YML = 'actions/update-app-stack/action.yml';
+
+/** The deploy action's default rollback-trigger window, so the model waits as a default deploy does. */
+function actionMonitoringMinutes(): number {
+  if (!existsSync(ACTION_YML)) return DEFAULT_ASSUMPTIONS.monitoringMinutes;
+  const action = parse(readFileSync(ACTION_YML, 'utf8')) as { inputs?: Record<string, { default?: unknown }> };
+  const value = Number(action.inputs?.['rollback-monitoring-minutes']?.default ?? DEFAULT_ASSUMPTIONS.monitoringMinutes);
+  return Number.isFinite(value) ? value : DEFAULT_ASSUMPTIONS.monitoringMinutes;
+}
+
+/** A non-negative number option, or `fallback` when absent. */
+function numberOption(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new InputError(`Option --${name} for the cutover model: "${raw}" is not a number. Pass e.g. --${name} ${fallback}.`);
+  }
+  return value;
+}
 
 /** Runs both parts and returns the report; `argv` are the options after `npm run bench --`. */
 export async function runBench(argv: readonly string[]): Promise<string> {
@@ -23,18 +47,20 @@ export async function runBench(argv: readonly string[]): Promise<string> {
     options: {
       markdown: { type: 'boolean', default: false },
       'boot-seconds': { type: 'string' },
+      'monitoring-minutes': { type: 'string' },
       template: { type: 'string', default: 'templates/app.yaml' },
     },
   });
-  const bootSeconds = values['boot-seconds'] === undefined ? DEFAULT_ASSUMPTIONS.bootSeconds : Number(values['boot-seconds']);
-  if (!Number.isFinite(bootSeconds) || bootSeconds < 0) {
-    throw new InputError(`Option --boot-seconds for the cutover model: "${values['boot-seconds']}" is not a number of seconds. Pass e.g. --boot-seconds 90.`);
-  }
+  const assumptions = {
+    ...DEFAULT_ASSUMPTIONS,
+    bootSeconds: numberOption('boot-seconds', values['boot-seconds'], DEFAULT_ASSUMPTIONS.bootSeconds),
+    monitoringMinutes: numberOption('monitoring-minutes', values['monitoring-minutes'], actionMonitoringMinutes()),
+  };
   const file = values.template ?? 'templates/app.yaml';
   const template = existsSync(file) ? { ...readCutoverSettingsFile(file), file } : undefined;
 
   const waiting = waitingSection(await runWaitingBenchmark());
-  const cutover = cutoverSection({ template, assumptions: { ...DEFAULT_ASSUMPTIONS, bootSeconds } });
+  const cutover = cutoverSection({ template, assumptions });
   return renderReport([waiting, cutover], { markdown: values.markdown ?? false });
 }
 

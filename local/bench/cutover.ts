@@ -12,7 +12,8 @@
  *   failed      = checks before appReady; if failed ≥ unhealthyThreshold the target went unhealthy
  *   greenHealthy = first check ≥ appReady, + (healthyThreshold − 1) × interval if it went unhealthy
  *                  (a newly registered target needs one passing check, ELB user guide)
- *   blueLeaves  = signalled + cfnCleanup                    (signals received → old ASG deleted)
+ *   blueLeaves  = signalled + monitoring + cfnCleanup       (signals received, rollback-trigger window
+ *                                                            over → old ASG deleted)
  *   gap         = max(0, greenHealthy − blueLeaves)         (no healthy target: the ALB fails open)
  *   complete    = blueLeaves + deregistrationDelay + terminate
  *   noticed     = complete + waiter lag (poll() ≤ 5 s; SDK waiter ≤ 120 s)
@@ -65,6 +66,11 @@ export interface CutoverAssumptions {
   bootSeconds: number;
   /** From the last signal to CloudFormation deleting the old ASG (resource bookkeeping). */
   cfnCleanupSeconds: number;
+  /**
+   * The rollback-trigger monitoring window (update-app-stack `rollback-monitoring-minutes`):
+   * CloudFormation keeps the old resources until it is over, so blue serves that much longer.
+   */
+  monitoringMinutes: number;
   /** From deregistration done to the old instances terminated and the ASG deleted (~1 min). */
   terminateSeconds: number;
   /** Worst detection lag of the deploy job's waiter, from the waiting benchmark. */
@@ -77,6 +83,7 @@ export const DEFAULT_ASSUMPTIONS: Readonly<CutoverAssumptions> = Object.freeze({
   launchSeconds: 45,
   bootSeconds: 90,
   cfnCleanupSeconds: 10,
+  monitoringMinutes: 0,
   terminateSeconds: 60,
   pollLagSeconds: 5,
   sdkWaiterLagSeconds: 120,
@@ -116,7 +123,7 @@ export function modelCutover(settings: CutoverSettings, assumptions: CutoverAssu
   const greenHealthy = registered + (firstPassingCheck + passesNeeded - 1) * interval;
 
   const signalled = appReady + settings.signalDelaySeconds;
-  const blueLeaves = signalled + assumptions.cfnCleanupSeconds;
+  const blueLeaves = signalled + assumptions.monitoringMinutes * 60 + assumptions.cfnCleanupSeconds;
   const complete = blueLeaves + settings.deregistrationDelaySeconds + assumptions.terminateSeconds;
   return {
     registered,

@@ -128,6 +128,8 @@ export function cutoverSection(input: CutoverInput): Section {
     { header: 'AWS defaults', settings: defaults, note: (k) => (template && k === 'signalDelaySeconds' ? 'as the template' : undefined) },
   ];
   const timelines = columns.map((c) => modelCutover(c.settings, assumptions));
+  const withoutWindow = columns.map((c) => modelCutover(c.settings, { ...assumptions, monitoringMinutes: 0 }));
+  const window = formatClock(assumptions.monitoringMinutes * 60);
 
   const annotate = (text: string, column: (typeof columns)[number], keys: ReadonlyArray<keyof CutoverSettings>) => {
     const notes = [...new Set(keys.flatMap((k) => column.note(k) ?? []))];
@@ -135,6 +137,7 @@ export function cutoverSection(input: CutoverInput): Section {
   };
   const rows = [
     ...SETTING_ROWS.map(([label, show, keys]) => [label, ...columns.map((c) => annotate(show(c.settings), c, keys))]),
+    ['Rollback-trigger window (update-app-stack)', ...columns.map((_, i) => (i === 0 ? window : `${window} (as the action)`))],
     ...TIMELINE_ROWS.map(([label, show]) => [label, ...timelines.map(show)]),
   ];
   return {
@@ -145,9 +148,10 @@ export function cutoverSection(input: CutoverInput): Section {
     ],
     table: { headers: ['Setting or milestone', ...columns.map((c) => c.header)], align: ['left', ...columns.map(() => 'left' as const)], rows },
     notes: [
-      `Assumptions (not in the template): change set ${assumptions.changeSetSeconds} s; EC2 launch to InService ${assumptions.launchSeconds} s; boot + cfn-init + app start ${assumptions.bootSeconds} s (\`--boot-seconds\`); CloudFormation from signals to deleting the old ASG ${assumptions.cfnCleanupSeconds} s; termination ${assumptions.terminateSeconds} s; waiter lag ≤ ${assumptions.pollLagSeconds} s for poll(), ≤ ${assumptions.sdkWaiterLagSeconds} s for the SDK waiter.`,
+      `Assumptions (not in the template): change set ${assumptions.changeSetSeconds} s; EC2 launch to InService ${assumptions.launchSeconds} s; boot + cfn-init + app start ${assumptions.bootSeconds} s (\`--boot-seconds\`); CloudFormation from signals to deleting the old ASG ${assumptions.cfnCleanupSeconds} s after the rollback-trigger window (update-app-stack's default, \`--monitoring-minutes\`); termination ${assumptions.terminateSeconds} s; waiter lag ≤ ${assumptions.pollLagSeconds} s for poll(), ≤ ${assumptions.sdkWaiterLagSeconds} s for the SDK waiter.`,
       'Health checks run every interval from registration. A new target needs one passing check (ELB user guide); one that failed `unhealthy threshold` checks while booting needs `healthy threshold` passes.',
-      'green healthy = first check after app ready, + (healthy threshold − 1) × interval if it went unhealthy; blue leaves = app ready + bootstrap wait + CloudFormation cleanup; UPDATE_COMPLETE = blue leaves + deregistration delay (worst case: keep-alive connections) + termination.',
+      'green healthy = first check after app ready, + (healthy threshold − 1) × interval if it went unhealthy; blue leaves = app ready + bootstrap wait + rollback-trigger window + CloudFormation cleanup; UPDATE_COMPLETE = blue leaves + deregistration delay (worst case: keep-alive connections) + termination.',
+      `Without the rollback-trigger window (\`rollback-monitoring-minutes: 0\`), blue leaves at ${formatClock(withoutWindow[0].blueLeaves)} and the time with no healthy target is ${columns.map((c, i) => `${withoutWindow[i].gap > 0 ? `${withoutWindow[i].gap} s` : 'none'} (${c.header})`).join(', ')}.`,
       'Green never signals = change set + signal timeout + termination. A bootstrap that signals failure (the one in templates/app.yaml does after 60 s of failed local checks) ends it sooner.',
     ],
   };

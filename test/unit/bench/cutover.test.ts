@@ -48,6 +48,17 @@ describe('modelCutover', () => {
     expect(modelCutover({ ...tuned, ...change })[field] - base[field]).toBe(delta);
   });
 
+  it('keeps blue for the rollback-trigger window, which moves completion by exactly that and covers a slow green', () => {
+    const defaults = { ...AWS_DEFAULT_SETTINGS, signalDelaySeconds: 25 };
+    const without = modelCutover(defaults);
+    const within = modelCutover(defaults, { ...DEFAULT_ASSUMPTIONS, monitoringMinutes: 5 });
+    expect(within.blueLeaves - without.blueLeaves).toBe(300);
+    expect(within.complete - without.complete).toBe(300);
+    expect(without.gap).toBeGreaterThan(0);
+    expect(within.gap).toBe(0);
+    expect(within.badAmiRolledBack).toBe(without.badAmiRolledBack);
+  });
+
   it('flags an ELB-checked ASG whose grace period ends before a booting instance turns healthy', () => {
     expect(modelCutover({ ...tuned, healthCheckGracePeriodSeconds: 30 }).asgReplacesBootingInstances).toBe(true);
     expect(modelCutover({ ...tuned, healthCheckGracePeriodSeconds: 300 }).asgReplacesBootingInstances).toBe(false);

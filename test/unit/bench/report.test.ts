@@ -64,7 +64,11 @@ describe('npm run bench', () => {
     expect(result.stdout.match(/^\| stack update, 15 min \|/gm)).toHaveLength(1);
   });
 
-  it.each([['--boot-seconds', 'soon'], ['--boot-seconds=-5']])('refuses %s with a message that says what to pass', async (...argv) => {
-    await expect(runBench(argv)).rejects.toThrow(/--boot-seconds .* is not a number of seconds\. Pass e\.g\. --boot-seconds 90\./);
+  it.each([
+    [['--boot-seconds', 'soon'], /--boot-seconds for the cutover model: "soon" is not a number\. Pass e\.g\. --boot-seconds 90\./],
+    [['--boot-seconds=-5'], /"-5" is not a number/],
+    [['--monitoring-minutes', ''], /--monitoring-minutes for the cutover model: "" is not a number/],
+  ])('refuses %j with a message that says what to pass', async (argv, message) => {
+    await expect(runBench(argv)).rejects.toThrow(message);
   });
 });
