@@ -12,7 +12,8 @@ export interface StandinState {
 
 export interface StandinControl {
   registerPipeline(arn: string, options?: PipelineOptions): Promise<PipelineRecord>;
-  configure(changes: Partial<StandinConfig>): Promise<StandinConfig>;
+  /** Merges into the configuration; a key given as undefined or null is cleared (e.g. `failNext: undefined`). */
+  configure(changes: { [K in keyof StandinConfig]?: StandinConfig[K] | null }): Promise<StandinConfig>;
   reset(): Promise<void>;
   state(): Promise<StandinState>;
 }
@@ -24,7 +25,8 @@ export function createStandinControl(endpoint: string | (() => string)): Standin
     const response = await fetch(`${base}/_standin/${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // undefined becomes null so that `configure({ failNext: undefined })` clears the knob instead of vanishing from the JSON.
+      body: body === undefined ? undefined : JSON.stringify(body, (_key, value: unknown) => (value === undefined ? null : value)),
     });
     const answer = (await response.json()) as T & { message?: string };
     if (!response.ok) throw new Error(`Image Builder stand-in control ${method} ${path} failed (HTTP ${response.status}): ${answer.message}`);

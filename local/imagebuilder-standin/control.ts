@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { ApiError, readJsonBody, sendJson } from './protocol';
-import type { PipelineOptions, StandinConfig, StandinStore } from './store';
+import type { PipelineOptions, StandinStore } from './store';
 
 export const CONTROL_PREFIX = '/_standin/';
 
@@ -22,7 +22,7 @@ export async function handleControl(store: StandinStore, log: (line: string) => 
       return sendJson(response, 200, pipeline);
     }
     if (route === 'POST config') {
-      const config = store.configure(body as Partial<StandinConfig>);
+      const config = store.configure(body as Parameters<StandinStore['configure']>[0]);
       log(`STAND-IN control: configured ${JSON.stringify(body)}`);
       return sendJson(response, 200, config);
     }

@@ -96,8 +96,14 @@ export class StandinStore {
     this.config = { ...this.defaults };
   }
 
-  configure(changes: Partial<StandinConfig>): StandinConfig {
-    this.config = { ...this.config, ...changes };
+  /** Merges `changes` into the configuration; a key set to null (or undefined) clears that knob. */
+  configure(changes: { [K in keyof StandinConfig]?: StandinConfig[K] | null }): StandinConfig {
+    const next: Record<string, unknown> = { ...this.config };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null || value === undefined) delete next[key];
+      else next[key] = value;
+    }
+    this.config = { ...this.defaults, ...(next as Partial<StandinConfig>) };
     return this.config;
   }
 

@@ -4,11 +4,12 @@
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { LOCAL_DIR } from '../../local/env';
-import { deployStack, localClients, localEndpoints, standin, useLocalAws } from './harness';
+import { LOCAL_DIR, LOCAL_PIPELINE_ARN } from '../../local/env';
+import { deployAppFoundation, deployStack, localClients, localEndpoints, resetLocalAws, standin, useLocalAws } from './harness';
 
 process.env.AWS_PROFILE = 'someone-elses-real-profile';
 useLocalAws();
@@ -48,5 +49,29 @@ describe('integration harness', () => {
       ['Resources:', '  Box:', '    Type: AWS::EC2::Instance', '    Properties:', '      ImageId: ami-00000000000000000', '      InstanceType: t3.micro', ''].join('\n'),
     );
     await expect(deployStack('harness-bad', template, {})).rejects.toThrow(/InvalidAMIID|ami-00000000000000000/);
+  });
+});
+
+describe('deployAppFoundation', () => {
+  it('deploys the dev network and app stacks from the real templates and parameters/dev.json', async () => {
+    const { network, app, ami, parameters } = await deployAppFoundation();
+    expect(network.name).toBe('patch-dev-network');
+    expect(app.name).toBe('patch-dev-app');
+    expect(ami).toBe(parameters.AmazonMachineImage);
+    expect(app.outputs.LoadBalancerUrl).toMatch(/^https?:\/\//);
+    expect(app.outputs.AmiId).toBe(ami);
+  });
+
+  it('overrides the AMI when given one (e.g. an AMI the stand-in minted)', async () => {
+    await resetLocalAws();
+    await standin.registerPipeline(LOCAL_PIPELINE_ARN);
+    await standin.configure({ buildSeconds: 0 });
+    const { imageBuilder } = localClients();
+    const { imageBuildVersionArn } = await imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: LOCAL_PIPELINE_ARN }));
+    const { image } = await imageBuilder.send(new GetImageCommand({ imageBuildVersionArn }));
+    const minted = image?.outputResources?.amis?.[0]?.image as string;
+
+    const { app } = await deployAppFoundation({ ami: minted });
+    expect(app.outputs.AmiId).toBe(minted);
   });
 });

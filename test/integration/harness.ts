@@ -58,11 +58,15 @@ export function useLocalAws(): void {
   jest.setTimeout(120_000);
   let restore: (() => void) | undefined;
   beforeAll(async () => {
-    const endpoints = localEndpoints();
-    restore = applyEnv(localAwsEnv(endpoints));
-    await Promise.all([resetMoto(endpoints.moto), standin.reset()]);
+    restore = applyEnv(localAwsEnv(localEndpoints()));
+    await resetLocalAws();
   });
   afterAll(() => restore?.());
+}
+
+/** Empties moto (every resource) and the stand-in (pipelines, builds, configuration), e.g. between two scenarios of one file. */
+export async function resetLocalAws(): Promise<void> {
+  await Promise.all([resetMoto(localEndpoints().moto), standin.reset()]);
 }
 
 /** SDK clients for moto and the stand-in, built the way the actions build theirs (call after useLocalAws set the env). */

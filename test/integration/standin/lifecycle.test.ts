@@ -115,6 +115,14 @@ describe('stand-in build lifecycle (virtual time, real SDK)', () => {
     expect((await imageOf(next)).state?.status).toBe('AVAILABLE');
   });
 
+  it('configure({ failNext: undefined }) clears an injected failure that was not used', async () => {
+    await control.configure({ failNext: { status: 'FAILED', reason: 'never used' } });
+    expect((await control.configure({ failNext: undefined })).failNext).toBeUndefined();
+    const arn = await start();
+    clock.advance(BUILD_SECONDS * 1000);
+    expect((await imageOf(arn)).state?.status).toBe('AVAILABLE');
+  });
+
   it('a stalled build never finishes (for timeout tests)', async () => {
     await control.configure({ stallNext: true });
     const arn = await start();
