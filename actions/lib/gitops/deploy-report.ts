@@ -1,0 +1,111 @@
+/** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
+export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
+
+/** Everything the deploy job learned, as its steps' outcomes and outputs. */
+export interface DeployReportInputs {
+  environment: string;
+  /** The AMI git named at HEAD when the job started. */
+  requestedAmiId: string;
+  /** True for a deploy started by the Failback workflow: no automatic failback from a failback. */
+  isFailback: boolean;
+  steps: {
+    /** Everything before the stack update: checkout, record of a requested failback, credentials. */
+    prepare: StepOutcome;
+    update: StepOutcome;
+    verify: StepOutcome;
+    failbackUpdate: StepOutcome;
+    failbackVerify: StepOutcome;
+    sync: StepOutcome;
+  };
+  /** update-app-stack's `changed` ('false' when the stack already ran this AMI). */
+  changed?: string;
+  stackStatus?: string;
+  failbackAmiId?: string;
+  /** What the sync step did: unchanged | pushed | pull-request | superseded. */
+  syncOutcome?: string;
+  syncCommit?: string;
+  syncPullRequestUrl?: string;
+  /** The AMI the stack runs after everything, as the sync step read it. */
+  liveAmiId?: string;
+  /** e.g. https://github.com/acme/fleet, for commit links. */
+  repositoryUrl?: string;
+}
+
+export interface DeployReport {
+  ok: boolean;
+  /** One sentence: what runs now, and what git says about it. */
+  headline: string;
+  markdown: string;
+}
+
+/**
+ * Turns the deploy job's step outcomes into one verdict a person can act on. Every failure path
+ * ends by saying what the environment runs now and whether git says the same.
+ */
+export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
+  const { environment: env, requestedAmiId: ami, steps } = inputs;
+  const where = recordedWhere(inputs);
+  let ok = false;
+  let headline: string;
+
+  if (steps.prepare !== 'success') {
+    headline = `The deploy of ${env} did not start (a step before the stack update ${steps.prepare || 'did not run'}); nothing changed in AWS.`;
+  } else if (steps.update === 'success' && steps.verify === 'success') {
+    ok = true;
+    headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
+  } else if (steps.update !== 'success') {
+    const rolled = inputs.stackStatus === 'UPDATE_ROLLBACK_COMPLETE' || (inputs.liveAmiId !== undefined && inputs.liveAmiId !== ami);
+    const what = rolled ? `CloudFormation rolled back the update of ${env} to ${ami}` : `The update of ${env} to ${ami} failed (${inputs.stackStatus || steps.update || 'not run'})`;
+    headline = `${what}; ${runsNow(inputs, where)}`;
+  } else if (inputs.isFailback) {
+    headline = `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
+  } else {
+    const prev = inputs.failbackAmiId ?? 'the previous AMI';
+    const failed = `${ami} failed verification in ${env}`;
+    if (steps.failbackUpdate === 'success' && steps.failbackVerify === 'success') headline = `${failed}; failed back to ${prev}, which verified healthy. ${where}`;
+    else if (steps.failbackUpdate === 'success') headline = `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
+    else if (steps.failbackUpdate === 'failure') headline = `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where)}`;
+    else headline = `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where)}`;
+  }
+
+  const rows: [string, string][] = [
+    ['Environment', `\`${env}\``],
+    ['AMI requested (HEAD)', `\`${ami || 'unknown'}\``],
+    ['Stack update', describe(steps.update, inputs.stackStatus)],
+    ['Verification', describe(steps.verify)],
+    ...(steps.failbackUpdate ? ([['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]] as [string, string][]) : []),
+    ['Runs now', inputs.liveAmiId ? `\`${inputs.liveAmiId}\`` : ok ? `\`${ami}\`` : 'see above'],
+    ['Git', where || (ok ? 'HEAD names what runs' : 'see above')],
+  ];
+  const markdown = [
+    `## ${ok ? '✅' : '❌'} Deploy ${env}`,
+    `**${headline}**`,
+    '| | |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n'),
+  ].join('\n\n');
+  return { ok, headline, markdown };
+}
+
+function runsNow(inputs: DeployReportInputs, where: string): string {
+  return inputs.liveAmiId ? `${inputs.environment} runs ${inputs.liveAmiId}. ${where}` : `what ${inputs.environment} runs could not be read: check the stack before anything else. ${where}`;
+}
+
+function recordedWhere(inputs: DeployReportInputs): string {
+  const link = (sha: string) => (inputs.repositoryUrl ? `[${sha.slice(0, 12)}](${inputs.repositoryUrl}/commit/${sha})` : sha.slice(0, 12));
+  switch (inputs.syncOutcome) {
+    case 'pushed':
+      return `Git records it: ${link(inputs.syncCommit ?? '')} on the default branch.`;
+    case 'pull-request':
+      return `Git records it in ${inputs.syncPullRequestUrl} (the branch is protected): merge it so git says what runs.`;
+    case 'unchanged':
+      return 'Git already says so.';
+    case 'superseded':
+      return 'A newer commit for this environment is queued to deploy; it will make the stack match git.';
+    default:
+      return inputs.steps.sync === 'failure' ? 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.' : '';
+  }
+}
+
+function describe(outcome: StepOutcome, detail?: string): string {
+  const icon = { success: '✅', failure: '❌', cancelled: '⏹️', skipped: '⏭️', '': '—' }[outcome];
+  return `${icon} ${outcome || 'not run'}${detail ? ` (${detail})` : ''}`;
+}

@@ -1,0 +1,67 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+
+import { classifyStackStatus, describeStack, type StackSnapshot } from '../cloudformation/stack-state';
+import type { Deps } from '../deps';
+import { AwsOperationError, PollTimeoutError } from '../errors';
+import { poll } from '../poll';
+import { AMI_PARAMETER } from './ami-history';
+
+/** The AMI an app stack runs once it has settled, and the status it settled in. */
+export interface DeployedAmi {
+  stackName: string;
+  amiId: string;
+  status: string;
+  /** True when the last update was rolled back (the stack runs what it ran before). */
+  rolledBack: boolean;
+}
+
+/**
+ * The AMI the app stack really runs: its `AmazonMachineImage` parameter once the stack is in a
+ * settled state. A stack still busy (a rollback in progress, an update the workflow stopped
+ * waiting for) is polled until it settles, because recording what it runs *now* would record a
+ * value about to change. A stack that needs a person (UPDATE_ROLLBACK_FAILED) runs something
+ * nobody can name from the API, so nothing is recorded and the error says so.
+ *
+ * After UPDATE_ROLLBACK_COMPLETE, DescribeStacks reports the parameters the stack was rolled back
+ * to, which is what the instances run.
+ */
+export async function readDeployedAmi(stackName: string, timeoutMs: number, deps: Deps<{ cloudFormation: CloudFormationClient }>): Promise<DeployedAmi> {
+  let snapshot: StackSnapshot | undefined;
+  try {
+    const result = await poll<StackSnapshot | undefined>({
+      description: `stack ${stackName} to settle before its AMI is recorded in git`,
+      check: () => describeStack(stackName, deps),
+      isDone: (s) => s === undefined || classifyStackStatus(s.status) !== 'busy',
+      clock: deps.clock,
+      timeoutMs,
+      progressKey: (s) => s?.status ?? 'MISSING',
+      describe: (s) => s?.status ?? 'MISSING',
+      onChange: (s, previous) => deps.logger.info(`Stack ${stackName}: ${previous ? `${previous.status} → ` : ''}${s?.status ?? 'does not exist'}`),
+    });
+    snapshot = result.observation;
+  } catch (error) {
+    if (!(error instanceof PollTimeoutError)) throw error;
+    throw new PollTimeoutError(
+      `Git not updated for stack ${stackName}: it is still ${(error.lastObservation as StackSnapshot | undefined)?.status ?? 'busy'} after ` +
+        `${Math.round(error.elapsedMs / 60_000)} min, so what it will run is not known yet. Watch the stack's events; once it settles, ` +
+        're-run the failed deploy job so git records what runs.',
+      error.lastObservation,
+      error.elapsedMs,
+    );
+  }
+  if (!snapshot) {
+    throw new AwsOperationError(`Git not updated for stack ${stackName}: the stack does not exist. Check the stack name in parameters/environments.json.`, stackName);
+  }
+  const readiness = classifyStackStatus(snapshot.status);
+  const amiId = snapshot.parameters[AMI_PARAMETER];
+  if (readiness !== 'ready' || !amiId) {
+    throw new AwsOperationError(
+      `Git not updated for stack ${stackName}: it is ${snapshot.status}${snapshot.statusReason ? ` (${snapshot.statusReason})` : ''}` +
+        `${amiId ? '' : ` and has no ${AMI_PARAMETER} parameter`}, so which AMI runs cannot be read from CloudFormation. ` +
+        'Finish or repair the stack by hand (see the update-app-stack step for the exact command), then record the AMI with the Failback workflow.',
+      stackName,
+      snapshot.status,
+    );
+  }
+  return { stackName, amiId, status: snapshot.status, rolledBack: snapshot.status === 'UPDATE_ROLLBACK_COMPLETE' };
+}

@@ -1,0 +1,40 @@
+import { getOctokit } from '@actions/github';
+
+import type { IssueCommentApi } from './preview-comment';
+import type { PullRequestApi } from './record-change';
+
+type Octokit = ReturnType<typeof getOctokit>;
+
+/** owner/name of the repository the workflow runs in. */
+export interface RepositoryRef {
+  owner: string;
+  repo: string;
+}
+
+/** The GitHub API calls the gitops commands make, over one authenticated Octokit. */
+export function createGitHubApi(octokit: Octokit, ref: RepositoryRef): PullRequestApi & IssueCommentApi {
+  return {
+    async openPullRequest({ head, base, title, body }) {
+      const open = await octokit.rest.pulls.list({ ...ref, state: 'open', head: `${ref.owner}:${head}`, base, per_page: 1 });
+      if (open.data.length > 0) {
+        const pr = open.data[0];
+        await octokit.rest.pulls.update({ ...ref, pull_number: pr.number, title, body });
+        return { number: pr.number, url: pr.html_url, created: false };
+      }
+      const created = await octokit.rest.pulls.create({ ...ref, head, base, title, body, maintainer_can_modify: true });
+      return { number: created.data.number, url: created.data.html_url, created: true };
+    },
+    async listComments(issueNumber) {
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...ref, issue_number: issueNumber, per_page: 100 });
+      return comments.map((c) => ({ id: c.id, body: c.body ?? '' }));
+    },
+    async createComment(issueNumber, body) {
+      const { data } = await octokit.rest.issues.createComment({ ...ref, issue_number: issueNumber, body });
+      return { id: data.id, url: data.html_url };
+    },
+    async updateComment(commentId, body) {
+      const { data } = await octokit.rest.issues.updateComment({ ...ref, comment_id: commentId, body });
+      return { id: data.id, url: data.html_url };
+    },
+  };
+}

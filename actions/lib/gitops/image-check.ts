@@ -1,0 +1,64 @@
+import { DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
+
+import type { AwsClients } from '../aws/clients';
+import { isNotFoundError } from '../aws/errors';
+import type { Deps } from '../deps';
+import { AwsOperationError, errorMessage, InputError } from '../errors';
+
+/** What the failback summary shows about the AMI it is about to deploy. */
+export interface UsableImage {
+  amiId: string;
+  name?: string;
+  creationDate?: string;
+  /** `enabled…` when the AMI cannot be deregistered by accident; the summary warns otherwise. */
+  deregistrationProtection?: string;
+}
+
+/**
+ * Checks that an AMI can be deployed again before git or the stack is touched (anchors.md §3.4:
+ * the failback pre-flight): it exists in the region, its state is `available`, and it is neither
+ * deprecated nor disabled. DescribeImages hides deprecated and disabled AMIs unless asked, so both
+ * flags are set: otherwise a disabled AMI would look like a missing one and the fix would be wrong.
+ *
+ * Everything that makes the AMI unusable is an InputError (the request names a bad target; nothing
+ * was changed). A failed DescribeImages call is an AwsOperationError.
+ */
+export async function assertImageUsable(amiId: string, region: string, deps: Deps<Pick<AwsClients, 'ec2'>>): Promise<UsableImage> {
+  const unusable = (why: string, fix: string): never => {
+    throw new InputError(`Failback target ${amiId} is not usable in ${region}: ${why}. ${fix}.`);
+  };
+  let image: Image | undefined;
+  try {
+    const answer = await deps.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }));
+    image = answer.Images?.find((i) => i.ImageId === amiId);
+  } catch (error) {
+    if (!isNotFoundError(error)) {
+      throw new AwsOperationError(
+        `DescribeImages failed for ${amiId} in ${region}: ${errorMessage(error)}. Check that the role allows ec2:DescribeImages and that the region is right.`,
+        amiId,
+      );
+    }
+  }
+  if (!image) unusable('no such AMI (deregistered, never built here, or not shared with this account)', 'Pick another target-ami, or leave it empty for the one before the current AMI');
+  const found = image!;
+
+  if (found.State === 'disabled') {
+    unusable('the AMI is disabled', `Re-enable it (aws ec2 enable-image --image-id ${amiId} --region ${region}), then run the failback again`);
+  }
+  if (found.State !== 'available') {
+    unusable(`its state is ${found.State ?? 'unknown'}${found.StateReason?.Message ? ` (${found.StateReason.Message})` : ''}, not available`, 'Pick another target-ami');
+  }
+  if (found.DeprecationTime && Date.parse(found.DeprecationTime) <= deps.clock.now()) {
+    unusable(
+      `it was deprecated at ${found.DeprecationTime}`,
+      `Cancel the deprecation if it is still trusted (aws ec2 disable-image-deprecation --image-id ${amiId} --region ${region}), or pick another target-ami`,
+    );
+  }
+  if (!found.DeregistrationProtection?.startsWith('enabled')) {
+    deps.logger.warning(
+      `${amiId} has no deregistration protection: a cleanup job could delete the AMI this environment fails back to. Consider aws ec2 enable-image-deregistration-protection --image-id ${amiId}.`,
+    );
+  }
+  deps.logger.info(`${amiId} (${found.Name ?? 'no name'}, created ${found.CreationDate ?? 'unknown'}) is available in ${region}.`);
+  return { amiId, name: found.Name, creationDate: found.CreationDate, deregistrationProtection: found.DeregistrationProtection };
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+import { AMI_PARAMETER } from './ami-history';
+import { composeCommitMessage } from './commit-metadata';
+
+/** What the patch workflow knows once the AMI is built and the change set previewed. */
+export interface PatchPullRequestInputs {
+  environment: string;
+  parametersFile: string;
+  previousAmiId: string;
+  amiId: string;
+  imageArn?: string;
+  /** build-ami's `package-diff-markdown`. */
+  packageDiffMarkdown?: string;
+  /** build-ami's `findings-json`: `{ counts: { CRITICAL: n, … }, total, scanned, reason? }`. */
+  findingsJson?: string;
+  /** update-app-stack's `changes-markdown` from the preview. */
+  changesMarkdown?: string;
+  runUrl?: string;
+}
+
+export interface PatchPullRequest {
+  /** One fixed branch per environment: a newer AMI updates the open PR instead of opening another. */
+  branch: string;
+  title: string;
+  body: string;
+  commitMessage: string;
+}
+
+/**
+ * GitHub refuses a PR body over 65,536 characters. The margin leaves room for the truncation notes
+ * themselves.
+ */
+export const MAX_BODY_CHARS = 65_536 - 512;
+
+const findingsSchema = z.object({
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  total: z.number().int().nonnegative(),
+  scanned: z.boolean(),
+  reason: z.string().optional(),
+});
+
+/** The branch the patch PR for an environment lives on. */
+export function patchBranch(environment: string): string {
+  return `ami-patch/${environment}`;
+}
+
+/**
+ * Title, body, branch and commit message of the AMI bump PR (anchors.md §A2: Dependabot's title
+ * shape "Bump X from A to B", and its machine-readable block at the end of the commit message).
+ * The body is the patch evidence: old → new AMI, the image, findings by severity, the package
+ * diff, the change-set preview and the run that produced them.
+ */
+export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPullRequest {
+  const { environment, previousAmiId, amiId } = inputs;
+  const title = `Bump ${environment} AMI from ${previousAmiId} to ${amiId}`;
+  const findings = parseFindings(inputs.findingsJson);
+
+  const facts = [
+    ['Environment', `\`${environment}\` (\`${inputs.parametersFile}\`)`],
+    ['Current AMI', `\`${previousAmiId}\``],
+    ['New AMI', `\`${amiId}\``],
+    ['Image', inputs.imageArn ? `\`${inputs.imageArn}\`` : 'not reported'],
+    ['Findings', findings.summary],
+    ['Built by', inputs.runUrl ? `[workflow run](${inputs.runUrl})` : 'not reported'],
+  ];
+  const head = [
+    `## Patch \`${environment}\`: \`${previousAmiId}\` → \`${amiId}\``,
+    '| | |\n|---|---|\n' + facts.map(([k, v]) => `| ${k} | ${v} |`).join('\n'),
+    `Merging this PR deploys \`${amiId}\` to \`${environment}\`: a new Auto Scaling group comes up beside the old one, ` +
+      'the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
+  ];
+  const sections = [
+    { heading: '### Findings by severity', text: findings.table },
+    { heading: '### Packages changed', text: inputs.packageDiffMarkdown?.trim() || '_build-ami reported no package diff._' },
+    { heading: '### CloudFormation change-set preview', text: inputs.changesMarkdown?.trim() || '_No preview: the preview step did not run._' },
+  ];
+  const foot =
+    '<sub>Opened by the Patch PR workflow; a newer build updates this PR. The commit message ends with a machine-readable ' +
+    '`updated-amis` block. After merging, the Failback workflow puts the previous AMI back.</sub>';
+  const body = fitBody(head, sections, foot, inputs.runUrl);
+
+  const commitMessage = composeCommitMessage({
+    subject: title,
+    body: [
+      `Image: ${inputs.imageArn ?? 'not reported'}`,
+      `Findings: ${findings.plain}`,
+      ...(inputs.runUrl ? [`Built by ${inputs.runUrl}`] : []),
+    ],
+    updates: [
+      {
+        environment,
+        'parameters-file': inputs.parametersFile,
+        parameter: AMI_PARAMETER,
+        'previous-ami-id': previousAmiId,
+        'ami-id': amiId,
+        'update-type': 'patch',
+        'image-arn': inputs.imageArn,
+        'run-url': inputs.runUrl,
+      },
+    ],
+  });
+  return { branch: patchBranch(environment), title, body, commitMessage };
+}
+
+interface RenderedFindings {
+  summary: string;
+  plain: string;
+  table: string;
+}
+
+/** Findings in three forms: a table cell, a commit-message line, and a table for the body. */
+function parseFindings(json: string | undefined): RenderedFindings {
+  let raw: unknown;
+  try {
+    raw = json ? JSON.parse(json) : undefined;
+  } catch {
+    raw = undefined;
+  }
+  const parsed = findingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { summary: 'not reported', plain: 'not reported', table: '_build-ami reported no findings data._' };
+  }
+  const report = parsed.data;
+  if (!report.scanned) {
+    const why = `not scanned${report.reason ? ` (${report.reason})` : ''}`;
+    return { summary: `⚠️ ${why}`, plain: why, table: `_Image not scanned${report.reason ? `: ${report.reason}` : ''}._` };
+  }
+  const counts = Object.entries(report.counts);
+  const plain = `${counts.map(([severity, n]) => `${n} ${severity.toLowerCase()}`).join(', ')} (${report.total} total)`;
+  const severe = (report.counts.CRITICAL ?? 0) + (report.counts.HIGH ?? 0);
+  return {
+    summary: `${severe > 0 ? '⚠️ ' : ''}${plain}`,
+    plain,
+    table: '| Severity | Findings |\n|---|---:|\n' + counts.map(([severity, n]) => `| ${severity} | ${n} |`).join('\n'),
+  };
+}
+
+/**
+ * Joins the body, shortening the longest section until the whole fits GitHub's limit. A cut
+ * section says it was cut and where the whole text is (the run's job summary).
+ */
+function fitBody(head: string[], sections: { heading: string; text: string }[], foot: string, runUrl: string | undefined): string {
+  const render = () => [...head, ...sections.flatMap((s) => [s.heading, s.text]), foot].join('\n\n');
+  let body = render();
+  while (body.length > MAX_BODY_CHARS) {
+    const longest = sections.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+    const excess = body.length - MAX_BODY_CHARS;
+    const note = `\n\n_…cut to fit GitHub's PR body limit; the full text is in the ${runUrl ? `[run's job summary](${runUrl})` : "run's job summary"}._`;
+    if (longest.text.length <= note.length * 2) break; // nothing left worth cutting
+    const keep = Math.max(0, longest.text.length - excess - note.length);
+    // Cut at a line end so a Markdown table is not left with half a row.
+    const cut = longest.text.lastIndexOf('\n', keep);
+    longest.text = longest.text.slice(0, cut > 0 ? cut : keep) + note;
+    body = render();
+  }
+  return body;
+}

@@ -1,0 +1,60 @@
+/** The GitHub calls a sticky comment needs; an adapter over Octokit in an action, a fake in tests. */
+export interface IssueCommentApi {
+  listComments(issueNumber: number): Promise<{ id: number; body: string }[]>;
+  createComment(issueNumber: number, body: string): Promise<{ id: number; url: string }>;
+  updateComment(commentId: number, body: string): Promise<{ id: number; url: string }>;
+}
+
+/** Finds our comment among the PR's comments; never shown to readers. */
+export const PREVIEW_MARKER = '<!-- ami-patch-gitops:change-set-preview -->';
+
+/** GitHub refuses comments over 65,536 characters; each section gets a share of that. */
+const MAX_COMMENT_CHARS = 65_000;
+
+const sectionStart = (env: string) => `<!-- preview:${env}:start -->`;
+const sectionEnd = (env: string) => `<!-- preview:${env}:end -->`;
+
+/**
+ * The comment body with `environment`'s section replaced (or added), other environments' sections
+ * kept, and sections in `order` (promotion order). One comment per PR, one section per
+ * environment: readers see every preview in one place, and re-runs edit it instead of piling up.
+ */
+export function mergePreviewSection(existing: string | undefined, environment: string, markdown: string, order: readonly string[]): string {
+  const sections = new Map<string, string>();
+  for (const match of (existing ?? '').matchAll(/<!-- preview:([\w.-]+):start -->\n([\s\S]*?)\n<!-- preview:\1:end -->/g)) {
+    sections.set(match[1], match[2]);
+  }
+  sections.set(environment, markdown.trim());
+  const names = [...sections.keys()].sort((a, b) => rank(order, a) - rank(order, b) || a.localeCompare(b));
+  const budget = Math.floor((MAX_COMMENT_CHARS - 200) / names.length) - 100;
+  const parts = names.map((name) => `${sectionStart(name)}\n${clip(sections.get(name) ?? '', budget)}\n${sectionEnd(name)}`);
+  return [PREVIEW_MARKER, '## CloudFormation change-set preview', ...parts].join('\n\n');
+}
+
+/**
+ * Creates the PR's preview comment or edits it in place. Callers run one environment at a time
+ * (the workflow's matrix has max-parallel: 1): two concurrent read-modify-writes would lose a section.
+ */
+export async function upsertPreviewComment(
+  api: IssueCommentApi,
+  issueNumber: number,
+  environment: string,
+  markdown: string,
+  order: readonly string[],
+): Promise<{ id: number; url: string; created: boolean }> {
+  const existing = (await api.listComments(issueNumber)).find((c) => c.body.startsWith(PREVIEW_MARKER));
+  const body = mergePreviewSection(existing?.body, environment, markdown, order);
+  if (existing) return { ...(await api.updateComment(existing.id, body)), created: false };
+  return { ...(await api.createComment(issueNumber, body)), created: true };
+}
+
+function rank(order: readonly string[], name: string): number {
+  const index = order.indexOf(name);
+  return index === -1 ? order.length : index;
+}
+
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf('\n', max);
+  return `${text.slice(0, cut > 0 ? cut : max)}\n\n_…cut to fit GitHub's comment limit; the full preview is in the run's job summary._`;
+}

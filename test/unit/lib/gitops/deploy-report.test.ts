@@ -1,0 +1,74 @@
+import { summariseDeploy, type DeployReportInputs } from '../../../../actions/lib/gitops/deploy-report';
+
+const ok = { prepare: 'success', update: 'success', verify: 'success', failbackUpdate: '', failbackVerify: '', sync: '' } as const;
+const base: DeployReportInputs = {
+  environment: 'dev',
+  requestedAmiId: 'ami-00000000000000002',
+  isFailback: false,
+  steps: { ...ok },
+  repositoryUrl: 'https://github.com/acme/fleet',
+};
+const SHA = 'a'.repeat(40);
+
+describe('summariseDeploy', () => {
+  it.each<[string, Partial<DeployReportInputs>, boolean, RegExp]>([
+    ['a verified deploy', {}, true, /^Deployed ami-00000000000000002 to dev; the fleet verified healthy/],
+    ['a no-op deploy', { changed: 'false' }, true, /^dev already ran ami-00000000000000002; the fleet verified healthy/],
+    ['a deploy that never started', { steps: { ...ok, prepare: 'failure', update: '', verify: '' } }, false, /did not start.*nothing changed in AWS/],
+    [
+      'a CloudFormation rollback recorded in git',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', liveAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA },
+      false,
+      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git records it: \[aaaaaaaaaaaa\]\(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\)/,
+    ],
+    [
+      'a failed update that changed nothing',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000002', syncOutcome: 'unchanged' },
+      false,
+      /^The update of dev to ami-00000000000000002 failed \(UPDATE_COMPLETE\); dev runs ami-00000000000000002\. Git already says so/,
+    ],
+    [
+      'an automatic failback that verified',
+      { steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'success', sync: 'success' }, failbackAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA, liveAmiId: 'ami-00000000000000001' },
+      false,
+      /^ami-00000000000000002 failed verification in dev; failed back to ami-00000000000000001, which verified healthy\. Git records it/,
+    ],
+    [
+      'a failback that failed verification too',
+      { steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'failure', sync: 'success' }, failbackAmiId: 'ami-00000000000000001', syncOutcome: 'pull-request', syncPullRequestUrl: 'https://github.com/acme/fleet/pull/9' },
+      false,
+      /failed back to ami-00000000000000001, but it failed verification too: the fleet is unhealthy, investigate now\. Git records it in https:\/\/github.com\/acme\/fleet\/pull\/9 \(the branch is protected\)/,
+    ],
+    [
+      'a failback whose update failed and whose record failed',
+      { steps: { ...ok, verify: 'failure', failbackUpdate: 'failure', failbackVerify: '', sync: 'failure' }, failbackAmiId: 'ami-00000000000000001' },
+      false,
+      /the failback to ami-00000000000000001 failed as well; what dev runs could not be read: check the stack before anything else\. Git could NOT be updated/,
+    ],
+    [
+      'no failback target',
+      { steps: { ...ok, verify: 'failure', sync: 'success' }, liveAmiId: 'ami-00000000000000002', syncOutcome: 'unchanged' },
+      false,
+      /no failback was attempted \(no previous AMI known\); dev runs ami-00000000000000002/,
+    ],
+    ['a failed verification of a requested failback', { isFailback: true, steps: { ...ok, verify: 'failure' } }, false, /No automatic failback from a failback/],
+    [
+      'a record that gave way to a newer commit',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000001', syncOutcome: 'superseded' },
+      false,
+      /A newer commit for this environment is queued to deploy/,
+    ],
+  ])('reports %s', (_name, overrides, expectedOk, headline) => {
+    const report = summariseDeploy({ ...base, ...overrides });
+    expect(report.ok).toBe(expectedOk);
+    expect(report.headline).toMatch(headline);
+    expect(report.markdown).toContain(report.headline);
+    expect(report.markdown.startsWith(`## ${expectedOk ? '✅' : '❌'} Deploy dev`)).toBe(true);
+  });
+
+  it('shows the failback rows only when a failback ran', () => {
+    expect(summariseDeploy(base).markdown).not.toContain('Automatic failback');
+    const failed = summariseDeploy({ ...base, steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'success' }, failbackAmiId: 'ami-00000000000000001' });
+    expect(failed.markdown).toContain('| Automatic failback | ✅ success → `ami-00000000000000001` |');
+  });
+});

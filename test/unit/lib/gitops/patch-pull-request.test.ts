@@ -1,0 +1,80 @@
+import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import { composePatchPullRequest, MAX_BODY_CHARS, type PatchPullRequestInputs } from '../../../../actions/lib/gitops/patch-pull-request';
+
+const base: PatchPullRequestInputs = {
+  environment: 'dev',
+  parametersFile: 'parameters/dev.json',
+  previousAmiId: 'ami-0123456789abcdef0',
+  amiId: 'ami-0fedcba9876543210',
+  imageArn: 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.3/1',
+  packageDiffMarkdown: '| Package | From | To |\n|---|---|---|\n| openssl | 3.0.8-1 | 3.0.8-2 |',
+  findingsJson: JSON.stringify({ counts: { CRITICAL: 0, HIGH: 2, MEDIUM: 5, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 }, total: 8, scanned: true }),
+  changesMarkdown: '| Action | Resource | Replacement |\n|---|---|---|\n| Modify | AppAutoScalingGroup | True |',
+  runUrl: 'https://github.com/acme/fleet/actions/runs/42',
+};
+
+describe('composePatchPullRequest', () => {
+  it('names the environment and both AMIs in the title, on a fixed branch per environment', () => {
+    const pr = composePatchPullRequest(base);
+    expect(pr.title).toBe('Bump dev AMI from ami-0123456789abcdef0 to ami-0fedcba9876543210');
+    expect(pr.branch).toBe('ami-patch/dev');
+    expect(composePatchPullRequest({ ...base, amiId: 'ami-0aaaaaaaaaaaaaaaa' }).branch).toBe(pr.branch);
+  });
+
+  it('puts the patch evidence in the body: AMIs, image, findings, packages, change set, run link', () => {
+    const { body } = composePatchPullRequest(base);
+    expect(body).toContain('`ami-0123456789abcdef0` → `ami-0fedcba9876543210`');
+    expect(body).toContain(base.imageArn);
+    expect(body).toContain('| Findings | ⚠️ 0 critical, 2 high, 5 medium, 1 low, 0 informational, 0 untriaged (8 total) |');
+    expect(body).toContain('| HIGH | 2 |');
+    expect(body).toContain('| openssl | 3.0.8-1 | 3.0.8-2 |');
+    expect(body).toContain('| Modify | AppAutoScalingGroup | True |');
+    expect(body).toContain('[workflow run](https://github.com/acme/fleet/actions/runs/42)');
+    expect(body.indexOf('### Findings')).toBeLessThan(body.indexOf('### Packages changed'));
+    expect(body.indexOf('### Packages changed')).toBeLessThan(body.indexOf('### CloudFormation change-set preview'));
+  });
+
+  it('ends the commit message with a metadata block that reads back as a patch update', () => {
+    const { commitMessage, title } = composePatchPullRequest(base);
+    expect(commitMessage.split('\n')[0]).toBe(title);
+    expect(parseMetadataBlock(commitMessage)).toEqual([
+      {
+        environment: 'dev',
+        'parameters-file': 'parameters/dev.json',
+        parameter: 'AmazonMachineImage',
+        'previous-ami-id': base.previousAmiId,
+        'ami-id': base.amiId,
+        'update-type': 'patch',
+        'image-arn': base.imageArn,
+        'run-url': base.runUrl,
+      },
+    ]);
+  });
+
+  it.each([
+    ['not scanned', JSON.stringify({ counts: {}, total: 0, scanned: false, reason: 'image scanning is off' }), '⚠️ not scanned (image scanning is off)'],
+    ['missing', undefined, 'not reported'],
+    ['not JSON', '{oops', 'not reported'],
+    ['the wrong shape', '{"critical": 1}', 'not reported'],
+    ['clean', JSON.stringify({ counts: { CRITICAL: 0, HIGH: 0 }, total: 0, scanned: true }), '0 critical, 0 high (0 total)'],
+  ])('says so when findings are %s', (_name, findingsJson, cell) => {
+    expect(composePatchPullRequest({ ...base, findingsJson }).body).toContain(`| Findings | ${cell} |`);
+  });
+
+  it('says which evidence is missing instead of leaving sections empty', () => {
+    const { body } = composePatchPullRequest({ ...base, packageDiffMarkdown: ' ', changesMarkdown: undefined, imageArn: undefined, runUrl: undefined });
+    expect(body).toContain('_build-ami reported no package diff._');
+    expect(body).toContain('_No preview: the preview step did not run._');
+    expect(body).toContain('| Image | not reported |');
+  });
+
+  it("cuts the longest section at a line end to fit GitHub's body limit, and says where the rest is", () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => `| package-${i} | 1.0.${i} | 1.0.${i + 1} |`).join('\n');
+    const { body } = composePatchPullRequest({ ...base, packageDiffMarkdown: `| Package | From | To |\n|---|---|---|\n${rows}` });
+    expect(body.length).toBeLessThanOrEqual(MAX_BODY_CHARS);
+    expect(body).toContain("_…cut to fit GitHub's PR body limit; the full text is in the [run's job summary](https://github.com/acme/fleet/actions/runs/42)._");
+    expect(body).toContain('| Modify | AppAutoScalingGroup | True |');
+    const packages = body.slice(body.indexOf('### Packages changed'), body.indexOf('_…cut'));
+    expect(packages.trimEnd().split('\n').pop()).toMatch(/^\| package-\d+ \| [\d.]+ \| [\d.]+ \|$/);
+  });
+});
