@@ -13,7 +13,7 @@ export const MAX_MONITORING_MINUTES = 180;
 export interface RollbackPlan {
   configuration: RollbackConfiguration;
   alarmArns: string[];
-  /** Alarm outputs the stack does not have (moto drops them: it skips AWS::CloudWatch::Alarm). */
+  /** Alarm outputs the stack does not have (a stack made from an older template, or one whose outputs Ref the alarms on moto, which skips AWS::CloudWatch::Alarm). */
   missingOutputs: string[];
 }
 

@@ -125,6 +125,8 @@ export async function updateAppStack(
     return await runUpdate(inputs, deps, report);
   } catch (error) {
     report.outcome = 'failed';
+    // A refusal happens before the stack status is recorded; the error carries it.
+    if (report.stackStatus === undefined && error instanceof AwsOperationError) report.stackStatus = error.status;
     throw error;
   } finally {
     report.finishedAt = deps.clock.now();
@@ -151,13 +153,14 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   }
 
   // 2. The stack: wait while it is busy, refuse when it needs a person or does not exist.
-  const before = await logger.group(`Stack ${stackName}`, () =>
-    waitForStackReady({ stackName, timeoutMs: remaining(), parametersFile, templateFile: inputs.templateFile }, deps),
-  );
+  const before = await logger.group(`Stack ${stackName}`, async () => {
+    const ready = await waitForStackReady({ stackName, timeoutMs: remaining(), parametersFile, templateFile: inputs.templateFile }, deps);
+    logger.info(`Stack ${stackName} is ${ready.status}; it runs ${ready.parameters[AMI_PARAMETER] ?? `no ${AMI_PARAMETER} parameter`}.`);
+    return ready;
+  });
   report.stackStatus = before.status;
   report.previousAmiId = before.parameters[AMI_PARAMETER];
   report.amiId = report.previousAmiId;
-  logger.info(`Stack ${stackName} is ${before.status}; it runs ${report.previousAmiId ?? `no ${AMI_PARAMETER} parameter`}.`);
 
   // Keeping the deployed template: its Parameters are what the file must match. Read-only calls only.
   if (template === undefined) {
@@ -175,7 +178,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   if (rollback.missingOutputs.length > 0) {
     logger.warning(
       `Stack ${stackName} has no ${rollback.missingOutputs.join(' or ')} output, so that alarm cannot roll this update back. ` +
-        `Deploy templates/app.yaml with its alarms (on moto they never exist: it skips AWS::CloudWatch::Alarm).`,
+        `Deploy the stack from templates/app.yaml, which declares those alarms and outputs.`,
     );
   }
 

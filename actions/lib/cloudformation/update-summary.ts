@@ -74,7 +74,8 @@ export function renderUpdateSummary(report: UpdateReport, failure?: string): str
       ['AMI now', code(report.amiId)],
       ['Parameters file', code(report.parametersFile)],
       ['Template', report.templateSource],
-      ['Change set', code(report.changeSetName)],
+      // The name is chosen before CreateChangeSet; show it only if a change set was really made.
+      ['Change set', code(report.changeSetId ? report.changeSetName : undefined)],
       ['Kept from the stack', report.keptFromStack.join(', ') || undefined],
       ['Rollback alarms', report.mode === 'deploy' ? String(report.rollbackAlarms.length) : undefined],
       ['Duration', report.finishedAt === undefined ? undefined : seconds(report.finishedAt - report.startedAt)],

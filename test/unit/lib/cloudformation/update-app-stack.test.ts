@@ -139,7 +139,7 @@ describe('updateAppStack — preview', () => {
     expect(cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input.TemplateBody).toBeUndefined();
   });
 
-  it('warns and sends an empty rollback configuration when the stack has no alarm outputs (moto)', async () => {
+  it('warns and sends an empty rollback configuration when the stack has no alarm outputs', async () => {
     const files = writeFixtures(BUMP);
     happyStack();
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_COMPLETE', { outputs: { LoadBalancerUrl: 'http://x' } })] });

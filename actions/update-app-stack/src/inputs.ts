@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+import { MAX_MONITORING_MINUTES } from '../../lib/cloudformation/rollback-triggers';
+import type { UpdateAppStackInputs } from '../../lib/cloudformation/update-app-stack';
+import { resolveRegion } from '../../lib/region';
+
+/** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
+export const UPDATE_APP_STACK_INPUT_NAMES = [
+  'stack-name',
+  'parameters-file',
+  'template',
+  'region',
+  'mode',
+  'timeout-minutes',
+  'rollback-monitoring-minutes',
+] as const;
+export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
+
+/**
+ * 60 minutes: a replacing update takes 4–12 min (green launch, signals, old group drained;
+ * reference/anchors.md §4.3) plus the rollback-monitoring window, and a busy stack may need
+ * waiting for first. 360 is GitHub's limit for a job on hosted runners.
+ */
+export const DEFAULT_TIMEOUT_MINUTES = 60;
+export const MAX_TIMEOUT_MINUTES = 360;
+/** Five minutes of alarm watching after the update: a short bake that catches a green fleet failing under traffic. */
+export const DEFAULT_MONITORING_MINUTES = 5;
+
+// CloudFormation's stack-name rule: a letter, then letters, digits and hyphens, at most 128.
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+const minutes = (fallback: number, min: number, max: number, why: string) =>
+  z
+    .string()
+    .default(String(fallback))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max} (${why})`));
+
+/** Raw action inputs → typed values; every rule here runs before any AWS call. */
+export const updateAppStackInputSchema = z
+  .object({
+    'stack-name': z.string({ message: 'is required' }).regex(STACK_NAME, 'must be a CloudFormation stack name (a letter, then letters, digits and hyphens; at most 128)'),
+    'parameters-file': z.string({ message: 'is required (e.g. parameters/dev.json)' }),
+    template: z.string().optional(),
+    region: z.string().optional(),
+    mode: z.enum(['deploy', 'preview'], { message: 'must be deploy (create and execute a change set) or preview (create, show, delete)' }).default('deploy'),
+    'timeout-minutes': minutes(DEFAULT_TIMEOUT_MINUTES, 1, MAX_TIMEOUT_MINUTES, "GitHub's job limit"),
+    'rollback-monitoring-minutes': minutes(DEFAULT_MONITORING_MINUTES, 0, MAX_MONITORING_MINUTES, "CloudFormation's limit for MonitoringTimeInMinutes"),
+  })
+  .superRefine((v, ctx) => {
+    if (v.mode === 'deploy' && v['timeout-minutes'] <= v['rollback-monitoring-minutes']) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeout-minutes'],
+        message: `must be larger than rollback-monitoring-minutes (${v['rollback-monitoring-minutes']}): the update is not finished until its monitoring window ends`,
+      });
+    }
+  });
+
+export type UpdateAppStackRawInputs = z.infer<typeof updateAppStackInputSchema>;
+
+/** The logic's inputs, with the run identity from the runner's environment. */
+export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS.ProcessEnv): UpdateAppStackInputs & { region: string } {
+  return {
+    region: resolveRegion(raw.region, env),
+    stackName: raw['stack-name'],
+    parametersFile: raw['parameters-file'],
+    templateFile: raw.template,
+    mode: raw.mode,
+    timeoutMinutes: raw['timeout-minutes'],
+    rollbackMonitoringMinutes: raw['rollback-monitoring-minutes'],
+    run: { id: env.GITHUB_RUN_ID, attempt: env.GITHUB_RUN_ATTEMPT, commit: env.GITHUB_SHA },
+  };
+}

@@ -1,0 +1,37 @@
+import * as core from '@actions/core';
+
+import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createAwsClients } from '../../lib/aws/clients';
+import { systemClock } from '../../lib/clock';
+import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
+import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
+import { errorMessage } from '../../lib/errors';
+import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, updateAppStackInputSchema } from './inputs';
+
+/**
+ * update-app-stack: validate the parameters file, create an UPDATE change set for the app stack,
+ * show it, and (mode deploy) execute it and follow the stack to its end. Outputs and the summary
+ * are written on every path, failures included, so a later step can read `stack-status`.
+ */
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
+    const clients = { cloudFormation: createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' }).cloudFormation };
+    const report: UpdateReport = createUpdateReport(inputs, systemClock.now());
+    try {
+      await updateAppStack(inputs, { clients, logger: createCoreLogger(), clock: systemClock }, report);
+    } catch (error) {
+      setOutputs(updateAppStackOutputs(report));
+      await writeSummary(renderUpdateSummary(report, errorMessage(error)));
+      throw error;
+    }
+    setOutputs(updateAppStackOutputs(report));
+    await writeSummary(renderUpdateSummary(report));
+  });
+}
+
+/** One job summary; outside a runner (no GITHUB_STEP_SUMMARY) it is skipped rather than hiding the real outcome. */
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return core.debug('GITHUB_STEP_SUMMARY is not set: no job summary.');
+  await core.summary.addRaw(markdown).write();
+}

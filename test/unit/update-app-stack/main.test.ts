@@ -1,0 +1,136 @@
+import {
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+} from '@aws-sdk/client-cloudformation';
+import * as core from '@actions/core';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+
+import { run } from '../../../actions/update-app-stack/src/main';
+import { CHANGE_SET_ARN, event, NEW_AMI, newestFirst, OLD_AMI, STACK, stack, STACK_PARAMETERS, writeFixtures } from '../lib/cloudformation/fixtures';
+
+// @actions/core is mocked here only (STYLE.md): main.ts is the one file that uses it for effects.
+// jest hoists jest.mock above the imports; the `mock` prefix lets the factory use the array.
+const mockSummaryWrites: string[] = [];
+jest.mock('@actions/core', () => {
+  const summary = { addRaw: jest.fn(), write: jest.fn() };
+  summary.addRaw.mockImplementation((text: string) => {
+    mockSummaryWrites.push(text);
+    return summary;
+  });
+  summary.write.mockResolvedValue(summary);
+  return {
+    getInput: jest.fn(),
+    setOutput: jest.fn(),
+    setFailed: jest.fn(),
+    debug: jest.fn(),
+    info: jest.fn(),
+    notice: jest.fn(),
+    warning: jest.fn(),
+    error: jest.fn(),
+    group: jest.fn((_title: string, fn: () => Promise<unknown>) => fn()),
+    summary,
+  };
+});
+
+const cfn = mockClient(CloudFormationClient);
+const mocked = core as jest.Mocked<typeof core>;
+const savedEnv = { ...process.env };
+
+function givenInputs(values: Record<string, string>) {
+  mocked.getInput.mockImplementation((name: string) => values[name] ?? '');
+}
+
+const outputs = () => Object.fromEntries(mocked.setOutput.mock.calls.map(([name, value]) => [name, value]));
+
+beforeEach(() => {
+  cfn.reset();
+  jest.clearAllMocks();
+  mockSummaryWrites.length = 0;
+  process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' };
+});
+afterAll(() => {
+  process.env = savedEnv;
+});
+
+/** A stack whose update succeeds at once (as on moto). */
+function quickUpdate() {
+  let executed = false;
+  cfn.on(DescribeStacksCommand).callsFake(() => ({
+    Stacks: [stack('UPDATE_COMPLETE', { parameters: executed ? { ...STACK_PARAMETERS, AmazonMachineImage: NEW_AMI } : STACK_PARAMETERS })],
+  }));
+  cfn.on(DescribeStackEventsCommand).callsFake(() => newestFirst(executed ? [event(STACK, 'UPDATE_IN_PROGRESS'), event(STACK, 'UPDATE_COMPLETE')] : []));
+  cfn.on(CreateChangeSetCommand).resolves({ Id: CHANGE_SET_ARN });
+  cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
+  cfn.on(DeleteChangeSetCommand).resolves({});
+  cfn.on(ExecuteChangeSetCommand).callsFake(() => {
+    executed = true;
+    return {};
+  });
+}
+
+describe('update-app-stack main', () => {
+  it('deploys and sets all six outputs and one summary', async () => {
+    const files = writeFixtures({ NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI });
+    quickUpdate();
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
+    await run();
+
+    expect(mocked.setFailed).not.toHaveBeenCalled();
+    expect(outputs()).toEqual({
+      changed: 'true',
+      'change-set-id': CHANGE_SET_ARN,
+      'stack-status': 'UPDATE_COMPLETE',
+      'previous-ami-id': OLD_AMI,
+      'ami-id': NEW_AMI,
+      'changes-markdown': expect.stringContaining(`AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`),
+    });
+    expect(mockSummaryWrites).toHaveLength(1);
+    expect(mockSummaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { ChangeSetName: expect.stringMatching(/^patch-42-1-/) });
+  });
+
+  it('reports a bad parameters file as a failure annotated on the file, with no AWS call', async () => {
+    const files = writeFixtures({ NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI, InstanceType: 'm5.24xlarge' });
+    quickUpdate();
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
+    await run();
+
+    expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('InstanceType = "m5.24xlarge" is not one of the AllowedValues'));
+    expect(mocked.error).toHaveBeenCalledWith(expect.any(String), { file: files.parametersFile, startLine: 5 });
+    expect(cfn.calls()).toHaveLength(0);
+    expect(mockSummaryWrites[0]).toContain('### What went wrong');
+  });
+
+  it.each([
+    [{ mode: 'apply' }, /input "mode" = "apply": must be deploy .* or preview/],
+    [{ 'timeout-minutes': '-5' }, /input "timeout-minutes" = "-5": must be a whole number of minutes/],
+    [{ 'rollback-monitoring-minutes': '500' }, /must be at most 180/],
+    [{ 'timeout-minutes': '5', 'rollback-monitoring-minutes': '10' }, /input "timeout-minutes" = "5": must be larger than rollback-monitoring-minutes \(10\)/],
+    [{ 'stack-name': 'patch dev; rm -rf /' }, /input "stack-name" = "patch dev; rm -rf \/": must be a CloudFormation stack name/],
+    [{ region: 'mars-1' }, /Region "mars-1" from input region is not an AWS region name/],
+  ])('refuses bad action inputs %j before any AWS call', async (bad, message) => {
+    const files = writeFixtures({ AmazonMachineImage: NEW_AMI });
+    quickUpdate();
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, ...bad });
+    await run();
+    expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringMatching(message));
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it('sets stack-status and the AMIs on failure too, so a later step can react', async () => {
+    const files = writeFixtures({ NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI });
+    quickUpdate();
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('ROLLBACK_COMPLETE')] });
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
+    await run();
+    expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('it is ROLLBACK_COMPLETE'));
+    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '' });
+    expect(mockSummaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
+  });
+});
