@@ -1,0 +1,75 @@
+import * as core from '@actions/core';
+import { getOctokit } from '@actions/github';
+
+import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createAwsClients } from '../../lib/aws/clients';
+import { systemClock } from '../../lib/clock';
+import { InputError } from '../../lib/errors';
+import { COMMANDS, inputNames, isCommandName, type GitopsContext } from '../../lib/gitops/commands';
+import { GitError, GitRepository, tokenAuthEnv } from '../../lib/gitops/git';
+import { createGitHubApi } from '../../lib/gitops/github-api';
+import { ACTIONS_BOT } from '../../lib/gitops/record-change';
+
+/**
+ * gitops: the repository-side logic of the workflows (which environments changed, the previous AMI
+ * from git history, the PR text, failback records), one subcommand per `command` input, so that no
+ * workflow carries logic in shell.
+ */
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    const name = core.getInput('command', { required: true });
+    if (!isCommandName(name)) {
+      throw new InputError(`Unknown gitops command "${name}": use one of ${Object.keys(COMMANDS).join(', ')}. Fix the step's "with: command".`);
+    }
+    const command = COMMANDS[name];
+    const inputs = readInputs(command.inputs, inputNames(command));
+    try {
+      const result = await command.run(inputs as never, createContext());
+      setOutputs(result.outputs);
+      if (result.summary && process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(result.summary).write();
+      if (result.failure) core.setFailed(result.failure);
+    } catch (error) {
+      // A refused push or a failed rebase is an operational failure with git's own words, not a bug.
+      if (!(error instanceof GitError)) throw error;
+      core.setFailed(error.message);
+    }
+  });
+}
+
+function createContext(): GitopsContext {
+  const env = process.env;
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com';
+  const repository = env.GITHUB_REPOSITORY ?? '';
+  const token = core.getInput('github-token');
+  const logger = createCoreLogger();
+  const clients = new Map<string, ReturnType<typeof createAwsClients>>();
+  const needToken = (what: string) => {
+    if (!token) throw new InputError(`No github-token for ${what}: the input is empty. Pass github-token (the default is the job's GITHUB_TOKEN).`);
+    return token;
+  };
+  return {
+    workspace,
+    git: new GitRepository(workspace),
+    logger,
+    clock: systemClock,
+    environmentsFile: core.getInput('environments-file') || 'parameters/environments.json',
+    aws(region) {
+      if (!clients.has(region)) clients.set(region, createAwsClients({ region, userAgentSuffix: 'gitops' }));
+      return clients.get(region)!;
+    },
+    github() {
+      const [owner, repo] = repository.split('/');
+      return createGitHubApi(getOctokit(needToken('the GitHub API')), { owner, repo });
+    },
+    gitAuth() {
+      const auth = tokenAuthEnv(needToken('git push'), serverUrl);
+      core.setSecret(auth.secret);
+      return auth.env;
+    },
+    identity: { name: core.getInput('committer-name') || ACTIONS_BOT.name, email: core.getInput('committer-email') || ACTIONS_BOT.email },
+    runUrl: repository && env.GITHUB_RUN_ID ? `${serverUrl}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+    repositoryUrl: repository ? `${serverUrl}/${repository}` : undefined,
+    defaultBranch: core.getInput('default-branch') || 'main',
+  };
+}

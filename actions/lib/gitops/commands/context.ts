@@ -1,0 +1,91 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+import type { z } from 'zod';
+
+import type { AwsClients } from '../../aws/clients';
+import { InputError } from '../../errors';
+import type { Clock } from '../../clock';
+import type { Logger } from '../../logger';
+import { getEnvironment, loadEnvironments, parseParametersFile, type EnvironmentConfig, type EnvironmentsConfig } from '../../parameters';
+import { AMI_PARAMETER } from '../ami-history';
+import type { GitRepository } from '../git';
+import type { IssueCommentApi } from '../preview-comment';
+import type { GitIdentity, PullRequestApi } from '../record-change';
+
+/**
+ * What every gitops command may use. Built once by the action's main.ts from the runner's
+ * environment; built from fakes and a temporary repository in tests. Nothing here reads
+ * process.env or @actions/core.
+ */
+export interface GitopsContext {
+  /** The checked-out repository (GITHUB_WORKSPACE). */
+  workspace: string;
+  git: GitRepository;
+  logger: Logger;
+  clock: Clock;
+  /** Repository-relative path of the wiring file. */
+  environmentsFile: string;
+  /** AWS clients for a region, built on first use (most commands make no AWS call). */
+  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2'>;
+  /** The GitHub API, built on first use with the action's token. */
+  github(): PullRequestApi & IssueCommentApi;
+  /** Environment for git commands that talk to the remote (token auth). */
+  gitAuth(): Record<string, string>;
+  identity: GitIdentity;
+  /** This workflow run's page, for commit messages and PR bodies. */
+  runUrl?: string;
+  /** https://github.com/<owner>/<repo>, for links. */
+  repositoryUrl?: string;
+  defaultBranch: string;
+}
+
+/** A command's outputs (strings for the runner), an optional job summary, and a failure to report. */
+export interface CommandResult {
+  outputs: Record<string, string | number | boolean | undefined>;
+  summary?: string;
+  /** Set when the command did its job but the run must fail (e.g. a deploy that failed back). */
+  failure?: string;
+}
+
+/** One subcommand of the gitops action: its inputs (a zod object over kebab-case names) and its body. */
+export interface GitopsCommand<S extends z.ZodObject = z.ZodObject> {
+  description: string;
+  inputs: S;
+  outputs: readonly string[];
+  run(inputs: z.infer<S>, ctx: GitopsContext): Promise<CommandResult>;
+}
+
+/** Helps TypeScript infer each command's input type from its schema. */
+export function defineCommand<S extends z.ZodObject>(command: GitopsCommand<S>): GitopsCommand<S> {
+  return command;
+}
+
+/**
+ * The validated wiring file. The path is made relative to the process's directory (the workspace,
+ * on a runner), so messages and annotations name `parameters/environments.json`, not a runner path.
+ */
+export async function loadWiring(ctx: GitopsContext): Promise<EnvironmentsConfig> {
+  return loadEnvironments(relative(process.cwd(), join(ctx.workspace, ctx.environmentsFile)), { rootDir: ctx.workspace });
+}
+
+/** The named environment; the first in promotion order when no name is given. */
+export async function loadEnvironment(ctx: GitopsContext, name: string | undefined): Promise<{ wiring: EnvironmentsConfig; environment: EnvironmentConfig }> {
+  const wiring = await loadWiring(ctx);
+  return { wiring, environment: getEnvironment(wiring, name ?? wiring.promotionOrder[0]) };
+}
+
+/** The AMI an environment's parameters file names in the working tree. */
+export async function readCurrentAmi(ctx: GitopsContext, environment: EnvironmentConfig): Promise<string> {
+  const file = environment.parametersFile;
+  const parsed = parseParametersFile(await readFile(join(ctx.workspace, file), 'utf8'), file);
+  const ami = parsed.parameters[AMI_PARAMETER];
+  if (!ami) throw new InputError(`No AMI for ${file}: it has no Parameters.${AMI_PARAMETER}. Add the line "${AMI_PARAMETER}": "ami-…".`, { file });
+  return ami;
+}
+
+/** Reads and rewrites a working-tree file (paths are repository-relative). */
+export const workspaceFiles = {
+  read: (ctx: GitopsContext, file: string) => readFile(join(ctx.workspace, file), 'utf8'),
+  write: (ctx: GitopsContext, file: string, text: string) => writeFile(join(ctx.workspace, file), text),
+};

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { composeCommitMessage } from '../commit-metadata';
+import { readDeployedAmi } from '../deployed-ami';
+import { summariseDeploy, type StepOutcome } from '../deploy-report';
+import { recordAmiChange } from '../record-change';
+import { setParameterInFile } from '../../parameters';
+import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { amiId, environmentName, flag, minutes } from './inputs';
+
+/**
+ * Deploy, after a failed verification: point the working tree's parameters file at the AMI the
+ * stack ran before this deploy (update-app-stack's `previous-ami-id`, else the one before HEAD's
+ * in git history), for a second update-app-stack run. Nothing is committed here: the sync step
+ * records what actually runs once the failback has settled.
+ */
+export const prepareFailback = defineCommand({
+  description: 'Point the working tree at the AMI to fail back to after a failed verification (no commit).',
+  inputs: z.object({ environment: environmentName, 'previous-ami-id': amiId.optional() }),
+  outputs: ['ami-id', 'source'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const file = environment.parametersFile;
+    const current = await readCurrentAmi(ctx, environment);
+    let target = inputs['previous-ami-id'];
+    let source = 'the AMI the stack ran before this deploy';
+    if (!target || target === current) {
+      target = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file).amiId;
+      source = 'the AMI before HEAD in git history';
+    }
+    await workspaceFiles.write(ctx, file, setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target, file));
+    ctx.logger.warning(`Failing back ${environment.name} from ${current} to ${target} (${source}).`);
+    return { outputs: { 'ami-id': target, source } };
+  },
+});
+
+/**
+ * Deploy, when anything went wrong after the stack was touched: read the AMI the stack runs once
+ * it has settled and, if HEAD names another, commit and push the AMI that runs, so git stays the
+ * true history of what ran where. Covers both an automatic failback and a CloudFormation rollback.
+ */
+export const syncFromStack = defineCommand({
+  description: 'Record in git the AMI the app stack really runs, when it differs from HEAD (after a rollback or failback).',
+  inputs: z.object({
+    environment: environmentName,
+    'requested-ami-id': amiId,
+    'failed-back': flag.default(false),
+    'timeout-minutes': minutes(30, 180),
+  }),
+  outputs: ['outcome', 'commit', 'pull-request-url', 'live-ami-id', 'stack-status'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const requested = inputs['requested-ami-id'];
+    const deployed = await readDeployedAmi(environment.stacks.app, inputs['timeout-minutes'] * 60_000, {
+      clients: ctx.aws(environment.region),
+      logger: ctx.logger,
+      clock: ctx.clock,
+    });
+    const failedBack = inputs['failed-back'];
+    const why = failedBack
+      ? `${requested} failed verification through the load balancer, so the deploy failed back to ${deployed.amiId}.`
+      : `CloudFormation did not complete the update to ${requested} (stack ${deployed.stackName} is ${deployed.status}); the stack runs ${deployed.amiId}.`;
+    const message = composeCommitMessage({
+      subject: failedBack ? `Fail back ${environment.name} to ${deployed.amiId}: ${requested} failed verification` : `Record rollback of ${environment.name} to ${deployed.amiId}`,
+      body: [why, `Recorded by the deploy job${ctx.runUrl ? ` ${ctx.runUrl}` : ''} so that git says what runs.`],
+      updates: [
+        {
+          environment: environment.name,
+          'parameters-file': environment.parametersFile,
+          parameter: AMI_PARAMETER,
+          'previous-ami-id': requested,
+          'ami-id': deployed.amiId,
+          'update-type': failedBack ? 'auto-failback' : 'rollback-sync',
+          reason: why,
+          'run-url': ctx.runUrl,
+        },
+      ],
+    });
+    const result = await recordAmiChange(
+      {
+        file: environment.parametersFile,
+        amiId: deployed.amiId,
+        message,
+        branch: ctx.defaultBranch,
+        pullRequestBranch: `gitops/record-${environment.name}`,
+        allowPullRequest: true,
+      },
+      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+    );
+    return {
+      outputs: {
+        outcome: result.outcome,
+        commit: 'commit' in result ? result.commit : undefined,
+        'pull-request-url': result.outcome === 'pull-request' ? result.pullRequestUrl : undefined,
+        'live-ami-id': deployed.amiId,
+        'stack-status': deployed.status,
+      },
+    };
+  },
+});
+
+const outcome = z.enum(['success', 'failure', 'cancelled', 'skipped']).optional();
+
+/** Deploy, last step (always runs): one verdict in the job summary; fails the job loudly unless it all went well. */
+export const deployReport = defineCommand({
+  description: "Summarise the deploy job's outcome in the job summary and fail the job unless it succeeded.",
+  inputs: z.object({
+    environment: environmentName,
+    'requested-ami-id': z.string().optional(),
+    'is-failback': flag.default(false),
+    'prepare-outcome': outcome,
+    'update-outcome': outcome,
+    'verify-outcome': outcome,
+    'failback-update-outcome': outcome,
+    'failback-verify-outcome': outcome,
+    'sync-outcome': outcome,
+    changed: z.string().optional(),
+    'stack-status': z.string().optional(),
+    'failback-ami-id': z.string().optional(),
+    'sync-result': z.string().optional(),
+    'sync-commit': z.string().optional(),
+    'sync-pull-request-url': z.string().optional(),
+    'live-ami-id': z.string().optional(),
+  }),
+  outputs: ['ok', 'headline'],
+  async run(inputs, ctx) {
+    const step = (value: StepOutcome | undefined): StepOutcome => value ?? '';
+    const report = summariseDeploy({
+      environment: inputs.environment,
+      requestedAmiId: inputs['requested-ami-id'] ?? '',
+      isFailback: inputs['is-failback'],
+      steps: {
+        prepare: step(inputs['prepare-outcome']),
+        update: step(inputs['update-outcome']),
+        verify: step(inputs['verify-outcome']),
+        failbackUpdate: step(inputs['failback-update-outcome']),
+        failbackVerify: step(inputs['failback-verify-outcome']),
+        sync: step(inputs['sync-outcome']),
+      },
+      changed: inputs.changed,
+      stackStatus: inputs['stack-status'],
+      failbackAmiId: inputs['failback-ami-id'],
+      syncOutcome: inputs['sync-result'],
+      syncCommit: inputs['sync-commit'],
+      syncPullRequestUrl: inputs['sync-pull-request-url'],
+      liveAmiId: inputs['live-ami-id'],
+      repositoryUrl: ctx.repositoryUrl,
+    });
+    if (report.ok) ctx.logger.info(report.headline);
+    return { outputs: { ok: report.ok, headline: report.headline }, summary: report.markdown, failure: report.ok ? undefined : report.headline };
+  },
+});

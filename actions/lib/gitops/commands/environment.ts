@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+import { describeStack } from '../../cloudformation/stack-state';
+import { AwsOperationError } from '../../errors';
+import { IMAGE_BUILD_VERSION_ARN_PATTERN } from '../../image-builder/arns';
+import { listChangedFiles, selectChangedEnvironments } from '../changed-environments';
+import { patchBranch } from '../patch-pull-request';
+import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
+import { commitish, environmentName } from './inputs';
+
+/** Deploy on merge: which environments the push changed, in promotion order, as a JSON array for a matrix. */
+export const changedEnvironments = defineCommand({
+  description: 'List the environments whose parameters file or app template changed between two commits.',
+  inputs: z.object({ before: commitish.optional(), after: commitish.default('HEAD') }),
+  outputs: ['environments', 'any'],
+  async run(inputs, ctx) {
+    const wiring = await loadWiring(ctx);
+    const files = await listChangedFiles(ctx.git, inputs.before, inputs.after);
+    const environments = selectChangedEnvironments(files, wiring);
+    ctx.logger.info(`${files.length} file(s) changed; environments to deploy, in promotion order: ${environments.join(', ') || 'none'}.`);
+    return { outputs: { environments: JSON.stringify(environments), any: environments.length > 0 } };
+  },
+});
+
+/** Everything a job needs to know about one environment, from the wiring file and its parameters file at HEAD. */
+export const resolveEnvironment = defineCommand({
+  description: 'Read one environment (default: the first in promotion order) from the wiring file and its current AMI.',
+  inputs: z.object({ environment: environmentName.optional() }),
+  outputs: [
+    'environment',
+    'region',
+    'app-stack',
+    'image-pipeline-stack',
+    'parameters-file',
+    'app-template',
+    'verify-path',
+    'watch-seconds',
+    'max-error-rate',
+    'ami-id',
+    'head-sha',
+    'patch-branch',
+  ],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const amiId = await readCurrentAmi(ctx, environment);
+    const headSha = await ctx.git.resolveCommit('HEAD');
+    ctx.logger.info(`${environment.name}: ${environment.stacks.app} in ${environment.region}; ${environment.parametersFile} at ${headSha.slice(0, 12)} names ${amiId}.`);
+    return {
+      outputs: {
+        environment: environment.name,
+        region: environment.region,
+        'app-stack': environment.stacks.app,
+        'image-pipeline-stack': environment.stacks.imagePipeline,
+        'parameters-file': environment.parametersFile,
+        'app-template': environment.appTemplate,
+        'verify-path': environment.verify.path,
+        'watch-seconds': environment.verify.watchSeconds,
+        'max-error-rate': environment.verify.maxErrorRate,
+        'ami-id': amiId,
+        'head-sha': headSha,
+        'patch-branch': patchBranch(environment.name),
+      },
+    };
+  },
+});
+
+/**
+ * Patch PR: what build-ami should do. With an image ARN (a repository_dispatch from an Image
+ * Builder event), wait on that build; otherwise start the environment's pipeline, whose ARN is the
+ * image-pipeline stack's `ImagePipelineArn` output (so no ARN is hand-typed in a workflow).
+ */
+export const resolvePipeline = defineCommand({
+  description: "Find the environment's image pipeline ARN (or pass through an image ARN to wait on).",
+  inputs: z.object({
+    environment: environmentName.optional(),
+    'image-arn': z.string().regex(IMAGE_BUILD_VERSION_ARN_PATTERN, 'must be an image build version ARN (…:image/<name>/<x.y.z>/<build>)').optional(),
+  }),
+  outputs: ['pipeline-arn', 'image-arn'],
+  async run(inputs, ctx) {
+    if (inputs['image-arn']) {
+      ctx.logger.info(`Waiting on the build that was already started: ${inputs['image-arn']}.`);
+      return { outputs: { 'pipeline-arn': '', 'image-arn': inputs['image-arn'] } };
+    }
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const stackName = environment.stacks.imagePipeline;
+    const stack = await describeStack(stackName, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+    const arn = stack?.outputs.ImagePipelineArn;
+    if (!arn) {
+      throw new AwsOperationError(
+        `No image pipeline for ${environment.name}: stack ${stackName} in ${environment.region} ${stack ? 'has no ImagePipelineArn output' : 'does not exist'}. ` +
+          'Deploy templates/image-pipeline.yaml under that name first (docs/workflows.md, "Stacks").',
+        stackName,
+      );
+    }
+    return { outputs: { 'pipeline-arn': arn, 'image-arn': '' } };
+  },
+});

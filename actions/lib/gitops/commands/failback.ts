@@ -1,0 +1,151 @@
+import { z } from 'zod';
+
+import { InputError } from '../../errors';
+import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { composeCommitMessage } from '../commit-metadata';
+import { validateFailbackRequest, type FailbackRequest } from '../failback-request';
+import { assertImageUsable } from '../image-check';
+import { recordAmiChange } from '../record-change';
+import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, type GitopsContext } from './context';
+import { amiId, environmentName } from './inputs';
+
+/**
+ * Free text on purpose: validateFailbackRequest checks these and reports every problem at once
+ * with the fix, which a per-field schema message could not do as well.
+ */
+const failbackInputs = z.object({
+  environment: z.string().optional(),
+  'target-ami': z.string().optional(),
+  reason: z.string().optional(),
+  'requested-by': z.string().optional(),
+});
+
+async function validate(inputs: z.infer<typeof failbackInputs>, ctx: GitopsContext): Promise<FailbackRequest> {
+  const wiring = await loadWiring(ctx);
+  return validateFailbackRequest(
+    { environment: inputs.environment, targetAmi: inputs['target-ami'], reason: inputs.reason, requestedBy: inputs['requested-by'] },
+    wiring,
+  );
+}
+
+/**
+ * Failback, first job: validate the request and settle the target. Without a target-ami, the
+ * target is the AMI before the current one in the git history of the environment's parameters
+ * file (passing over AMIs a failback already fled). Reads git only; no AWS call.
+ */
+export const resolveFailback = defineCommand({
+  description: 'Validate a failback request and choose its target AMI (default: the one before the current AMI in git history).',
+  inputs: failbackInputs,
+  outputs: ['environment', 'region', 'current-ami-id', 'target-ami-id', 'target-source'],
+  async run(inputs, ctx) {
+    const request = await validate(inputs, ctx);
+    const { environment } = request;
+    const current = await readCurrentAmi(ctx, environment);
+    let target = request.targetAmiId;
+    let source = 'the target-ami input';
+    if (!target) {
+      const history = await readAmiHistory(ctx.git, environment.parametersFile);
+      const chosen = chooseFailbackTarget(history, current, environment.parametersFile);
+      target = chosen.amiId;
+      source = `git history: ${chosen.change.commit.slice(0, 12)} "${chosen.change.subject}" (${chosen.change.date})`;
+      if (chosen.skipped.length) ctx.logger.info(`Passed over ${chosen.skipped.join(', ')}: earlier failbacks moved away from them.`);
+    }
+    if (target === current) {
+      throw new InputError(
+        `Failback refused for ${environment.name}: ${environment.parametersFile} already names ${target}. To redeploy it, re-run the last Deploy run; to go elsewhere, give another target-ami.`,
+        { file: environment.parametersFile },
+      );
+    }
+    ctx.logger.info(`Failback ${environment.name}: ${current} → ${target} (from ${source}). Reason: ${request.reason}`);
+    const summary = [
+      `## Failback requested: \`${environment.name}\``,
+      '| | |\n|---|---|',
+      `| Current AMI | \`${current}\` |`,
+      `| Target AMI | \`${target}\` |`,
+      `| Chosen from | ${source.replace(/\|/g, '\\|')} |`,
+      `| Reason | ${request.reason.replace(/\|/g, '\\|')} |`,
+      `| Requested by | ${request.requestedBy ? `@${request.requestedBy}` : 'unknown'} |`,
+    ].join('\n');
+    return {
+      outputs: { environment: environment.name, region: environment.region, 'current-ami-id': current, 'target-ami-id': target, 'target-source': source },
+      summary,
+    };
+  },
+});
+
+/** Failback pre-flight: the target exists in the environment's region, is available, not deprecated or disabled. */
+export const checkImage = defineCommand({
+  description: "Check that an AMI exists in the environment's region and is available, not deprecated and not disabled.",
+  inputs: z.object({ environment: environmentName, 'ami-id': amiId }),
+  outputs: ['image-name', 'creation-date'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const image = await assertImageUsable(inputs['ami-id'], environment.region, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+    return { outputs: { 'image-name': image.name, 'creation-date': image.creationDate } };
+  },
+});
+
+/**
+ * Failback, in the deploy job (after the environment's approval, before the stack is touched):
+ * commit the target AMI with the reason and the requester, and push it to the default branch, so
+ * the deploy that follows deploys HEAD like any other. When the branch only takes PRs, the record
+ * becomes a PR and the run stops here: merging it deploys it through Deploy on merge.
+ */
+export const recordFailback = defineCommand({
+  description: 'Commit and push a requested failback (reason and requester in the message) before it is deployed.',
+  inputs: failbackInputs,
+  outputs: ['outcome', 'commit', 'pull-request-url'],
+  async run(inputs, ctx) {
+    const request = await validate(inputs, ctx);
+    const { environment } = request;
+    const target = request.targetAmiId;
+    if (!target) throw new InputError(`Failback not recorded for ${environment.name}: no target-ami. The Failback workflow resolves one before calling the deploy.`);
+    const current = await readCurrentAmi(ctx, environment);
+    const message = composeCommitMessage({
+      subject: `Fail back ${environment.name} to ${target}`,
+      body: [
+        `Reason: ${request.reason}`,
+        `Replaces ${current}. Requested by ${request.requestedBy ? `@${request.requestedBy}` : 'an unknown actor'}${ctx.runUrl ? ` in ${ctx.runUrl}` : ''}.`,
+      ],
+      updates: [
+        {
+          environment: environment.name,
+          'parameters-file': environment.parametersFile,
+          parameter: AMI_PARAMETER,
+          'previous-ami-id': current,
+          'ami-id': target,
+          'update-type': 'failback',
+          reason: request.reason,
+          'requested-by': request.requestedBy,
+          'run-url': ctx.runUrl,
+        },
+      ],
+    });
+    const result = await recordAmiChange(
+      {
+        file: environment.parametersFile,
+        amiId: target,
+        message,
+        branch: ctx.defaultBranch,
+        pullRequestBranch: `gitops/failback-${environment.name}`,
+        allowPullRequest: true,
+      },
+      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+    );
+    const outputs = {
+      outcome: result.outcome,
+      commit: 'commit' in result ? result.commit : undefined,
+      'pull-request-url': result.outcome === 'pull-request' ? result.pullRequestUrl : undefined,
+    };
+    if (result.outcome === 'pull-request') {
+      return {
+        outputs,
+        failure: `Failback of ${environment.name} to ${target} NOT deployed: ${ctx.defaultBranch} only accepts pull requests, so the failback is ${result.pullRequestUrl}. Merge it and Deploy on merge deploys it; or let the workflow's token push (docs/workflows.md).`,
+      };
+    }
+    if (result.outcome === 'superseded') {
+      return { outputs, failure: `Failback of ${environment.name} to ${target} NOT deployed: ${result.reason}. Check the newer commit, then run the failback again if it is still needed.` };
+    }
+    return { outputs };
+  },
+});

@@ -1,0 +1,38 @@
+import type { GitopsCommand } from './context';
+import { deployReport, prepareFailback, syncFromStack } from './deploy';
+import { changedEnvironments, resolveEnvironment, resolvePipeline } from './environment';
+import { checkImage, recordFailback, resolveFailback } from './failback';
+import { composePatchPr, setAmi } from './patch';
+import { upsertPreview } from './preview';
+
+/**
+ * Every subcommand of the gitops action, by the name workflows pass as `command`. The workflows
+ * call these instead of inline shell: each is typed, validated and unit-tested.
+ */
+export const COMMANDS = {
+  'changed-environments': changedEnvironments,
+  'resolve-environment': resolveEnvironment,
+  'resolve-pipeline': resolvePipeline,
+  'set-ami': setAmi,
+  'compose-patch-pr': composePatchPr,
+  'resolve-failback': resolveFailback,
+  'check-image': checkImage,
+  'record-failback': recordFailback,
+  'prepare-failback': prepareFailback,
+  'sync-from-stack': syncFromStack,
+  'deploy-report': deployReport,
+  'upsert-preview-comment': upsertPreview,
+} satisfies Record<string, GitopsCommand>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name);
+}
+
+/** Input names of a command, in schema order (what main.ts reads from the runner). */
+export function inputNames(command: GitopsCommand): string[] {
+  return Object.keys(command.inputs.shape);
+}
+
+export type { CommandResult, GitopsCommand, GitopsContext } from './context';

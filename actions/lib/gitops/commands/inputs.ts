@@ -1,0 +1,28 @@
+/**
+ * Input shapes shared by several gitops commands. They are checked before any git or AWS call, so
+ * a bad value fails in milliseconds with a fix, and nothing user-supplied reaches a ref or a path
+ * unchecked.
+ */
+import { z } from 'zod';
+
+import { AMI_ID_PATTERN } from '../../parameters';
+
+/** The wiring schema's environment-name pattern (parameters/environments.schema.json). */
+export const environmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be an environment name from parameters/environments.json (lowercase, e.g. dev)');
+
+export const amiId = z.string().regex(AMI_ID_PATTERN, 'must be an AMI ID like ami-0123456789abcdef0');
+
+export const commitish = z.string().regex(/^[0-9a-f]{4,64}$|^HEAD$/, 'must be a commit SHA');
+
+/** A boolean the way workflows pass one: the strings "true" / "false". */
+export const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** A whole number of minutes within bounds, given as a string. */
+export function minutes(defaultValue: number, max: number) {
+  return z
+    .string()
+    .default(String(defaultValue))
+    .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
+    .transform(Number)
+    .pipe(z.number().min(1).max(max));
+}

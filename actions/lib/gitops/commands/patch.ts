@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+import { setParameterInFile } from '../../parameters';
+import { AMI_PARAMETER } from '../ami-history';
+import { composePatchPullRequest } from '../patch-pull-request';
+import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { amiId, environmentName } from './inputs';
+
+/**
+ * Patch PR: the one-line rewrite of the environment's AMI in the working tree (create-pull-request
+ * commits it). `changed` is false when the file already names this AMI: then no PR is opened, and
+ * an open one is left as it is.
+ */
+export const setAmi = defineCommand({
+  description: "Rewrite the AMI line of the environment's parameters file in the working tree.",
+  inputs: z.object({ environment: environmentName.optional(), 'ami-id': amiId }),
+  outputs: ['changed', 'previous-ami-id', 'ami-id', 'parameters-file'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const file = environment.parametersFile;
+    const previous = await readCurrentAmi(ctx, environment);
+    const text = await workspaceFiles.read(ctx, file);
+    const updated = setParameterInFile(text, AMI_PARAMETER, inputs['ami-id'], file);
+    const changed = updated !== text;
+    if (changed) {
+      await workspaceFiles.write(ctx, file, updated);
+      ctx.logger.info(`${file}: ${AMI_PARAMETER} ${previous} → ${inputs['ami-id']}.`);
+    } else {
+      ctx.logger.notice(`${file} already names ${inputs['ami-id']}: nothing changed, so no pull request.`);
+    }
+    return { outputs: { changed, 'previous-ami-id': previous, 'ami-id': inputs['ami-id'], 'parameters-file': file } };
+  },
+});
+
+/** Patch PR: title, body, branch and commit message for peter-evans/create-pull-request. */
+export const composePatchPr = defineCommand({
+  description: 'Compose the AMI bump pull request (title, body, branch, commit message with a metadata block).',
+  inputs: z.object({
+    environment: environmentName.optional(),
+    'previous-ami-id': amiId,
+    'ami-id': amiId,
+    'image-arn': z.string().max(2048).optional(),
+    'package-diff-markdown': z.string().optional(),
+    'findings-json': z.string().optional(),
+    'changes-markdown': z.string().optional(),
+  }),
+  outputs: ['branch', 'title', 'body', 'commit-message'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const pr = composePatchPullRequest({
+      environment: environment.name,
+      parametersFile: environment.parametersFile,
+      previousAmiId: inputs['previous-ami-id'],
+      amiId: inputs['ami-id'],
+      imageArn: inputs['image-arn'],
+      packageDiffMarkdown: inputs['package-diff-markdown'],
+      findingsJson: inputs['findings-json'],
+      changesMarkdown: inputs['changes-markdown'],
+      runUrl: ctx.runUrl,
+    });
+    ctx.logger.info(`Pull request: "${pr.title}" on branch ${pr.branch} (${pr.body.length} characters of body).`);
+    return { outputs: { branch: pr.branch, title: pr.title, body: pr.body, 'commit-message': pr.commitMessage } };
+  },
+});

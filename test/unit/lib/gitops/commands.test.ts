@@ -1,0 +1,220 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { VirtualClock } from '../../../../actions/lib/clock';
+import { InputError } from '../../../../actions/lib/errors';
+import { COMMANDS, inputNames, type GitopsContext } from '../../../../actions/lib/gitops/commands';
+import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import { GitRepository } from '../../../../actions/lib/gitops/git';
+import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
+import { RecordingLogger } from '../../../../actions/lib/logger';
+import { createGitFixture, isolatedGitEnv, parametersJson } from './git-fixture';
+
+const cfn = mockClient(CloudFormationClient);
+const ec2 = mockClient(EC2Client);
+const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
+
+const environment = (name: string) => ({
+  region: 'us-east-1',
+  parametersFile: `parameters/${name}.json`,
+  appTemplate: 'templates/app.yaml',
+  stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
+  verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
+});
+const WIRING = JSON.stringify({ promotionOrder: ['dev', 'prod'], environments: { dev: environment('dev'), prod: environment('prod') } }, null, 2);
+
+/** A repository laid out like this one, with a bare origin, and a context the way main.ts builds it. */
+function setup() {
+  const seed = createGitFixture();
+  seed.commit('Initial layout', {
+    'parameters/environments.json': WIRING,
+    'parameters/dev.json': parametersJson(AMI(1)),
+    'parameters/prod.json': parametersJson(AMI(1)),
+    'templates/app.yaml': 'Resources: {}\n',
+  });
+  seed.commit('Bump dev to 2', { 'parameters/dev.json': parametersJson(AMI(2)) });
+  seed.commit('Bump dev to 3', { 'parameters/dev.json': parametersJson(AMI(3)) });
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const logger = new RecordingLogger();
+  const github = { openPullRequest: jest.fn(), listComments: jest.fn(async () => []), createComment: jest.fn(async () => ({ id: 1, url: 'u' })), updateComment: jest.fn() };
+  const ctx: GitopsContext = {
+    workspace: work.dir,
+    git: new GitRepository(work.dir, isolatedGitEnv()),
+    logger,
+    clock: new VirtualClock(Date.UTC(2026, 5, 1)),
+    environmentsFile: 'parameters/environments.json',
+    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }),
+    github: () => github,
+    gitAuth: () => ({}),
+    identity: ACTIONS_BOT,
+    runUrl: 'https://github.com/acme/fleet/actions/runs/42',
+    repositoryUrl: 'https://github.com/acme/fleet',
+    defaultBranch: 'main',
+  };
+  return { seed, origin, work, ctx, logger, github, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+}
+
+/** Runs a command the way main.ts does: its schema parses the raw strings first. */
+async function run(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx: GitopsContext) {
+  const command = COMMANDS[name];
+  for (const key of Object.keys(raw)) expect(inputNames(command)).toContain(key);
+  return command.run(command.inputs.parse(raw) as never, ctx);
+}
+
+let env: ReturnType<typeof setup>;
+const originFile = (file: string) => env.origin.git('show', `main:${file}`);
+beforeEach(() => {
+  cfn.reset();
+  ec2.reset();
+});
+
+describe('gitops commands that only read (one shared repository, mocked AWS)', () => {
+  beforeAll(() => (env = setup()));
+  afterAll(() => env.remove());
+  it('changed-environments: the environments a push touched, as a JSON matrix', async () => {
+    const before = env.work.git('rev-parse', 'HEAD~1').trim();
+    const result = await run('changed-environments', { before }, env.ctx);
+    expect(result.outputs).toEqual({ environments: '["dev"]', any: true });
+  });
+
+  it('changed-environments: refuses a before that is not a SHA (no ref injection)', () => {
+    expect(() => COMMANDS['changed-environments'].inputs.parse({ before: '--upload-pack=evil' })).toThrow();
+  });
+
+  it('resolve-environment: the first environment in promotion order, with its current AMI and HEAD', async () => {
+    const { outputs } = await run('resolve-environment', {}, env.ctx);
+    expect(outputs).toMatchObject({
+      environment: 'dev',
+      region: 'us-east-1',
+      'app-stack': 'patch-dev-app',
+      'parameters-file': 'parameters/dev.json',
+      'ami-id': AMI(3),
+      'head-sha': env.work.git('rev-parse', 'HEAD').trim(),
+      'patch-branch': 'ami-patch/dev',
+      'watch-seconds': 60,
+    });
+  });
+
+  it('resolve-environment: an unknown environment is an input error naming the known ones', async () => {
+    await expect(run('resolve-environment', { environment: 'qa' }, env.ctx)).rejects.toThrow(/Unknown environment "qa".*dev, prod/);
+  });
+
+  it('resolve-pipeline: the pipeline ARN from the image-pipeline stack, or the image ARN to wait on', async () => {
+    const arn = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-image-pipeline' }).resolves({
+      Stacks: [{ StackName: 'patch-dev-image-pipeline', StackStatus: 'CREATE_COMPLETE', CreationTime: new Date(0), Outputs: [{ OutputKey: 'ImagePipelineArn', OutputValue: arn }] }],
+    });
+    expect((await run('resolve-pipeline', { environment: 'dev' }, env.ctx)).outputs).toEqual({ 'pipeline-arn': arn, 'image-arn': '' });
+    const image = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.4/2';
+    expect((await run('resolve-pipeline', { 'image-arn': image }, env.ctx)).outputs).toEqual({ 'pipeline-arn': '', 'image-arn': image });
+    expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 1);
+  });
+
+  it('compose-patch-pr: title, body and a commit message whose block names this run', async () => {
+    const { outputs } = await run('compose-patch-pr', { 'previous-ami-id': AMI(3), 'ami-id': AMI(4) }, env.ctx);
+    expect(outputs.title).toBe(`Bump dev AMI from ${AMI(3)} to ${AMI(4)}`);
+    expect(parseMetadataBlock(String(outputs['commit-message']))?.[0]).toMatchObject({ 'run-url': 'https://github.com/acme/fleet/actions/runs/42', 'update-type': 'patch' });
+  });
+
+  it('resolve-failback: the AMI before the current one from git history, with a summary', async () => {
+    const result = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    expect(result.outputs).toMatchObject({ environment: 'dev', 'current-ami-id': AMI(3), 'target-ami-id': AMI(2), 'target-source': expect.stringMatching(/^git history: [0-9a-f]{12} "Bump dev to 2"/) });
+    expect(result.summary).toContain('| Reason | p99 doubled |');
+  });
+
+  it('resolve-failback: refuses the AMI that already runs', async () => {
+    await expect(run('resolve-failback', { environment: 'dev', 'target-ami': AMI(3), reason: 'x' }, env.ctx)).rejects.toThrow(/already names ami-00000000000000003/);
+  });
+
+  it('check-image: the pre-flight in the environment’s region', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(2), State: 'available', Name: 'n', CreationDate: 'c', DeregistrationProtection: 'enabled' }] });
+    expect((await run('check-image', { environment: 'dev', 'ami-id': AMI(2) }, env.ctx)).outputs).toEqual({ 'image-name': 'n', 'creation-date': 'c' });
+  });
+
+  it('sync-from-stack: nothing to record when the stack runs what HEAD says', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(3) }] }],
+    });
+    expect((await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx)).outputs.outcome).toBe('unchanged');
+  });
+
+  it('deploy-report: a failed deploy is a failure with the headline, a good one is not', async () => {
+    const bad = await run('deploy-report', { environment: 'dev', 'requested-ami-id': AMI(3), 'prepare-outcome': 'success', 'update-outcome': 'failure' }, env.ctx);
+    expect(bad.failure).toBe(bad.outputs.headline);
+    expect(bad.outputs.ok).toBe(false);
+    const good = await run('deploy-report', { environment: 'dev', 'requested-ami-id': AMI(3), 'prepare-outcome': 'success', 'update-outcome': 'success', 'verify-outcome': 'success' }, env.ctx);
+    expect(good.failure).toBeUndefined();
+    expect(good.summary).toMatch(/^## ✅ Deploy dev/);
+  });
+
+  it('upsert-preview-comment: one comment with the environment’s section', async () => {
+    await run('upsert-preview-comment', { environment: 'prod', 'pull-request': '3', 'changes-markdown': '| Modify | AppAutoScalingGroup |' }, env.ctx);
+    expect(env.github.createComment).toHaveBeenCalledWith(3, expect.stringContaining('### `prod`\n\n| Modify | AppAutoScalingGroup |'));
+  });
+});
+
+describe('gitops commands that write (a fresh repository each, mocked AWS)', () => {
+  beforeEach(() => (env = setup()));
+  afterEach(() => env.remove());
+
+  it('set-ami: rewrites one line in the working tree, and says "unchanged" for the same AMI', async () => {
+    expect((await run('set-ami', { 'ami-id': AMI(4) }, env.ctx)).outputs).toEqual({ changed: true, 'previous-ami-id': AMI(3), 'ami-id': AMI(4), 'parameters-file': 'parameters/dev.json' });
+    expect(readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8')).toBe(parametersJson(AMI(4)));
+    expect(env.work.git('diff', '--numstat').trim()).toBe('1\t1\tparameters/dev.json');
+    expect((await run('set-ami', { 'ami-id': AMI(4) }, env.ctx)).outputs.changed).toBe(false);
+  });
+
+  it('record-failback: commits the reason and requester, pushes to main; the next failback goes further back', async () => {
+    const result = await run('record-failback', { environment: 'dev', 'target-ami': AMI(2), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    expect(result.outputs).toMatchObject({ outcome: 'pushed', commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    expect(result.failure).toBeUndefined();
+    expect(originFile('parameters/dev.json')).toBe(parametersJson(AMI(2)));
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message).toMatch(/^Fail back dev to ami-00000000000000002\n\nReason: p99 doubled\n\nReplaces ami-00000000000000003\. Requested by @octocat in https:\/\/github.com\/acme\/fleet\/actions\/runs\/42\./);
+    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'failback', 'previous-ami-id': AMI(3), reason: 'p99 doubled', 'requested-by': 'octocat' });
+
+    const next = await run('resolve-failback', { environment: 'dev', reason: 'still bad' }, env.ctx);
+    expect(next.outputs['target-ami-id']).toBe(AMI(1));
+  });
+
+  it('record-failback: re-validates its inputs (the reusable workflow can be called by anything)', async () => {
+    await expect(run('record-failback', { environment: 'dev', 'target-ami': AMI(2), reason: 'a\nb' }, env.ctx)).rejects.toThrow(InputError);
+    expect(originFile('parameters/dev.json')).toBe(parametersJson(AMI(3)));
+  });
+
+  it('prepare-failback + sync-from-stack: the working tree points at the previous AMI; git records what the stack runs', async () => {
+    const prepared = await run('prepare-failback', { environment: 'dev', 'previous-ami-id': AMI(2) }, env.ctx);
+    expect(prepared.outputs).toEqual({ 'ami-id': AMI(2), source: 'the AMI the stack ran before this deploy' });
+    expect(readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8')).toBe(parametersJson(AMI(2)));
+    expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(3);
+
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
+    });
+    const synced = await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3), 'failed-back': 'true' }, env.ctx);
+    expect(synced.outputs).toMatchObject({ outcome: 'pushed', 'live-ami-id': AMI(2), 'stack-status': 'UPDATE_COMPLETE' });
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe(`Fail back dev to ${AMI(2)}: ${AMI(3)} failed verification`);
+    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'auto-failback', 'previous-ami-id': AMI(3), 'ami-id': AMI(2) });
+  });
+
+  it('prepare-failback: without update-app-stack’s previous AMI, uses git history', async () => {
+    expect((await run('prepare-failback', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ 'ami-id': AMI(2), source: 'the AMI before HEAD in git history' });
+  });
+
+  it('sync-from-stack: a CloudFormation rollback is recorded as rollback-sync', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
+    });
+    await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx);
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe(`Record rollback of dev to ${AMI(2)}`);
+    expect(message).toContain('stack patch-dev-app is UPDATE_ROLLBACK_COMPLETE');
+    expect(parseMetadataBlock(message)?.[0]['update-type']).toBe('rollback-sync');
+  });
+});
