@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { parse as parseYaml } from 'yaml';
+
 import { REPO_ROOT } from './env';
 
 export interface ActionRun {
@@ -84,6 +86,24 @@ export function parseAnnotations(stdout: string): Annotation[] {
   return annotations;
 }
 
+/**
+ * The inputs a runner fills in from action.yml when the workflow does not set them: every input
+ * with a `default`. Of the expressions a default may hold, `${{ github.token }}` is the only one
+ * used here; it becomes GITHUB_TOKEN from `env` (empty when unset, as with no token).
+ */
+export function actionInputDefaults(actionYml: string, env: Record<string, string | undefined>): Record<string, string> {
+  const action = parseYaml(actionYml) as { inputs?: Record<string, { default?: unknown }> };
+  const defaults: Record<string, string> = {};
+  for (const [name, input] of Object.entries(action.inputs ?? {})) {
+    if (input?.default === undefined || input.default === null) continue;
+    const value = String(input.default);
+    if (/^\$\{\{\s*github\.token\s*\}\}$/.test(value)) defaults[name] = env.GITHUB_TOKEN ?? '';
+    else if (value.includes('${{')) throw new Error(`action.yml input ${name}: default ${value} is an expression runBundledAction cannot evaluate`);
+    else defaults[name] = value;
+  }
+  return defaults;
+}
+
 /** Each run gets its own run id, as on GitHub (build-ami derives its client token from it). */
 let runCounter = 0;
 function nextRunId(): string {
@@ -100,7 +120,8 @@ function headCommit(workspace: string): string | undefined {
 }
 
 /**
- * Runs `node actions/<name>/dist/index.js` with `inputs` and returns what a workflow would see.
+ * Runs `node actions/<name>/dist/index.js` with `inputs` (plus action.yml's defaults for the
+ * inputs not given, as the runner adds them) and returns what a workflow would see.
  * `env` overrides everything (a value of `undefined` removes a variable); the action also inherits
  * this process's environment minus any INPUT_* variables, plus the GITHUB_* variables a runner sets,
  * with sensible local defaults. The working directory is GITHUB_WORKSPACE (default: the repository).
@@ -151,7 +172,8 @@ export async function runBundledAction(
     RUNNER_TEMP: scratch,
     RUNNER_DEBUG: undefined,
   };
-  const inputVars = Object.fromEntries(Object.entries(inputs).map(([key, value]) => [inputEnvName(key), value]));
+  const defaults = actionInputDefaults(readFileSync(join(REPO_ROOT, 'actions', name, 'action.yml'), 'utf8'), { ...process.env, ...env });
+  const inputVars = Object.fromEntries(Object.entries({ ...defaults, ...inputs }).map(([key, value]) => [inputEnvName(key), value]));
   const merged: Record<string, string | undefined> = { ...inherited, ...runner, ...inputVars, ...env };
   const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
 

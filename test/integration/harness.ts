@@ -9,18 +9,15 @@
  *     const run = await runBundledAction('verify-alb', { 'stack-name': 'patch-dev-app', … });
  *   });
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { CreateStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
-
 import { createAwsClients, type AwsClients } from '../../actions/lib/aws/clients';
-import { systemClock } from '../../actions/lib/clock';
-import { getEnvironment, loadEnvironments, loadParametersFile } from '../../actions/lib/parameters';
-import { poll } from '../../actions/lib/poll';
 import { applyEnv, createMotoClients, LOCAL_REGION, localAwsEnv, REPO_ROOT, resolveLocalBaseAmi, type LocalEndpoints } from '../../local/env';
 import { createStandinControl, type StandinControl } from '../../local/imagebuilder-standin/client';
 import { resetMoto } from '../../local/moto';
+import { deployEnvironmentStacks, deployStack as deployStackWith, type DeployedStack, type EnvironmentStacks } from '../../local/stacks';
+
+export type { DeployedStack } from '../../local/stacks';
 
 const SERVERS_ENV = 'LOCAL_AWS_SERVERS';
 
@@ -87,53 +84,12 @@ export async function localBaseAmi(): Promise<string> {
   }
 }
 
-export interface DeployedStack {
-  stackId: string;
-  outputs: Record<string, string>;
-}
-
-const IN_PROGRESS = /_IN_PROGRESS$/;
-
-/**
- * Creates a stack from a template file and waits until it is done. Throws with the status and
- * reason when it does not end CREATE_COMPLETE. (moto creates stacks synchronously and reports
- * failures as API errors, which are thrown as they are.)
- */
+/** Creates a stack from a template (path relative to the repository) and waits; see local/stacks.ts. */
 export async function deployStack(name: string, templatePath: string, parameters: Record<string, string>, tags: Record<string, string> = {}): Promise<DeployedStack> {
-  const { cloudFormation } = localClients();
-  const created = await cloudFormation.send(
-    new CreateStackCommand({
-      StackName: name,
-      TemplateBody: readFileSync(resolve(REPO_ROOT, templatePath), 'utf8'),
-      Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-      Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
-    }),
-  );
-  const { observation: stack } = await poll<Stack>({
-    description: `stack ${name} to be created`,
-    check: async (): Promise<Stack> => (await cloudFormation.send(new DescribeStacksCommand({ StackName: created.StackId }))).Stacks?.[0] ?? ({} as Stack),
-    isDone: (s) => !IN_PROGRESS.test(s.StackStatus ?? 'CREATE_IN_PROGRESS'),
-    clock: systemClock,
-    timeoutMs: 60_000,
-  });
-  if (stack.StackStatus !== 'CREATE_COMPLETE') {
-    const events = (await cloudFormation.send(new DescribeStackEventsCommand({ StackName: created.StackId }))).StackEvents ?? [];
-    const failures = events.filter((e) => /FAILED/.test(e.ResourceStatus ?? '')).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus} (${e.ResourceStatusReason})`);
-    throw new Error(`Stack ${name} from ${templatePath} ended ${stack.StackStatus}: ${stack.StackStatusReason ?? 'no reason'}${failures.length ? `; ${failures.join('; ')}` : ''}`);
-  }
-  const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  return { stackId: created.StackId ?? '', outputs };
+  return deployStackWith(localClients().cloudFormation, { name, templatePath: resolve(REPO_ROOT, templatePath), parameters, tags });
 }
 
-export interface AppFoundation {
-  network: DeployedStack & { name: string };
-  app: DeployedStack & { name: string };
-  /** The AMI the app stack was deployed with. */
-  ami: string;
-  /** The parameters the app stack got (parameters/dev.json, AMI possibly overridden). */
-  parameters: Record<string, string>;
-}
+export type AppFoundation = EnvironmentStacks;
 
 /**
  * Deploys the dev environment as its wiring says (parameters/environments.json): the network stack
@@ -141,16 +97,5 @@ export interface AppFoundation {
  * template with parameters/dev.json, the AMI overridden when `ami` is given.
  */
 export async function deployAppFoundation(options: { ami?: string; environment?: string } = {}): Promise<AppFoundation> {
-  const wiring = await loadEnvironments(resolve(REPO_ROOT, 'parameters/environments.json'));
-  const environment = getEnvironment(wiring, options.environment ?? 'dev');
-  const parametersFile = await loadParametersFile(resolve(REPO_ROOT, environment.parametersFile));
-  const parameters: Record<string, string> = { ...parametersFile.parameters, ...(options.ami ? { AmazonMachineImage: options.ami } : {}) };
-  const network = await deployStack(environment.stacks.network, 'templates/network.yaml', {}, parametersFile.tags);
-  const app = await deployStack(environment.stacks.app, environment.appTemplate, parameters, parametersFile.tags);
-  return {
-    network: { name: environment.stacks.network, ...network },
-    app: { name: environment.stacks.app, ...app },
-    ami: parameters.AmazonMachineImage,
-    parameters,
-  };
+  return deployEnvironmentStacks(localClients().cloudFormation, { repoDir: REPO_ROOT, ...options });
 }

@@ -1,4 +1,4 @@
-import { inputEnvName, parseAnnotations, parseCommandFile } from '../../../local/run-action';
+import { actionInputDefaults, inputEnvName, parseAnnotations, parseCommandFile } from '../../../local/run-action';
 
 describe('inputEnvName (the runner\'s INPUT_ naming)', () => {
   it.each([
@@ -68,5 +68,33 @@ describe('parseAnnotations (workflow commands in stdout)', () => {
       { level: 'warning', message: 'No package diff, previous AMI not built by Image Builder', properties: {} },
       { level: 'notice', message: 'No changes', properties: {} },
     ]);
+  });
+});
+
+describe('actionInputDefaults (what the runner fills in from action.yml)', () => {
+  const actionYml = [
+    'name: x',
+    'inputs:',
+    '  timeout-minutes:',
+    '    description: t',
+    "    default: '90'",
+    '  watch-seconds:',
+    '    default: 60',
+    '  github-token:',
+    '    default: ${{ github.token }}',
+    '  stack-name:',
+    '    required: true',
+    'runs:',
+    '  using: node24',
+    '  main: dist/index.js',
+  ].join('\n');
+
+  it('takes every default as a string, github.token from GITHUB_TOKEN, and leaves inputs without one unset', () => {
+    expect(actionInputDefaults(actionYml, { GITHUB_TOKEN: 'ghs_local' })).toEqual({ 'timeout-minutes': '90', 'watch-seconds': '60', 'github-token': 'ghs_local' });
+    expect(actionInputDefaults(actionYml, {})['github-token']).toBe('');
+  });
+
+  it('refuses an expression it cannot evaluate instead of passing it through literally', () => {
+    expect(() => actionInputDefaults('inputs:\n  ref:\n    default: ${{ github.ref }}\n', {})).toThrow(/cannot evaluate/);
   });
 });
