@@ -3,7 +3,7 @@ import { type Image, type ImagebuilderClient, type ImageScanFinding, paginateLis
 import { isTransientError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
-import { markdownTable } from './markdown';
+import { collapsed, markdownTable } from './markdown';
 
 /** Inspector's severities, most severe first. A severity we do not know is counted as UNTRIAGED. */
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNTRIAGED'] as const;
@@ -28,8 +28,22 @@ export interface FindingsReport {
   reason?: string;
 }
 
+/** A CRITICAL or HIGH finding, for the job summary: which CVE, in which package, fixed in which version. */
+export interface NotableFinding {
+  severity: Severity;
+  vulnerabilityId: string;
+  packages: string;
+  fixedIn: string;
+  score?: number;
+}
+
+/** The summary lists at most this many CRITICAL/HIGH findings; the counts cover them all. */
+export const MAX_NOTABLE_FINDINGS = 25;
+
 export interface FindingsResult {
   report: FindingsReport;
+  /** CRITICAL and HIGH findings, most severe first (at most MAX_NOTABLE_FINDINGS). */
+  notable?: NotableFinding[];
   /** Set when scanning was on but the findings could not be read: a severity gate cannot pass blind. */
   readError?: string;
 }
@@ -70,7 +84,26 @@ export async function countScanFindings(image: Image, imageArn: string, deps: De
   }
   report.total = findings.length;
   deps.logger.info(`Scan findings: ${SEVERITIES.map((s) => `${report.counts[s]} ${s.toLowerCase()}`).join(', ')}`);
-  return { report };
+  return { report, notable: notableFindings(findings) };
+}
+
+function notableFindings(findings: readonly ImageScanFinding[]): NotableFinding[] {
+  const rank = (f: ImageScanFinding) => (f.severity === 'CRITICAL' ? 0 : 1);
+  return findings
+    .filter((f) => f.severity === 'CRITICAL' || f.severity === 'HIGH')
+    .sort((a, b) => rank(a) - rank(b) || (b.inspectorScore ?? 0) - (a.inspectorScore ?? 0))
+    .slice(0, MAX_NOTABLE_FINDINGS)
+    .map((f) => {
+      const details = f.packageVulnerabilityDetails;
+      const vulnerable = details?.vulnerablePackages ?? [];
+      return {
+        severity: f.severity as Severity,
+        vulnerabilityId: details?.vulnerabilityId ?? f.title ?? '?',
+        packages: [...new Set(vulnerable.map((p) => `${p.name ?? '?'} ${p.version ?? ''}`.trim()))].join(', '),
+        fixedIn: [...new Set(vulnerable.map((p) => p.fixedInVersion).filter((v): v is string => Boolean(v)))].join(', ') || 'no fix yet',
+        score: f.inspectorScore,
+      };
+    });
 }
 
 function emptyReport(reason?: string): FindingsReport {
@@ -103,15 +136,35 @@ export function severityGateError(result: FindingsResult, threshold: SeverityThr
   if (count === 0) return undefined;
   const detail = GATED[threshold].filter((s) => result.report.counts[s] > 0).map((s) => `${result.report.counts[s]} ${s}`).join(', ');
   return new AwsOperationError(
-    `Severity gate (fail-on-severity: ${threshold}) failed for ${imageArn}: ${count} finding(s) at or above ${threshold.toUpperCase()} (${detail}). Patch the packages (see ListImageScanFindings or Inspector), or raise fail-on-severity.`,
+    `Severity gate (fail-on-severity: ${threshold}) failed for ${imageArn}: ${count} finding(s) at or above ${threshold.toUpperCase()} (${detail}). The job summary lists them; patch those packages, or raise fail-on-severity.`,
     imageArn,
     'FINDINGS_ABOVE_THRESHOLD',
   );
 }
 
-/** The findings as markdown: a severity table, or the reason there was no scan. */
-export function renderFindings(report: FindingsReport, threshold: SeverityThreshold): string {
+/**
+ * The findings as markdown: the gate's verdict, a severity table and the CRITICAL/HIGH findings
+ * (collapsed), or the reason there was no scan.
+ */
+export function renderFindings(result: FindingsResult, threshold: SeverityThreshold): string {
+  const { report } = result;
   if (!report.scanned) return `**Scan findings:** not available: ${report.reason ?? 'not scanned'}.`;
-  const gate = threshold === 'none' ? 'no severity gate' : `gate: fail at ${threshold.toUpperCase()} or above`;
-  return `**Scan findings: ${report.total}** (${gate})\n\n${markdownTable(['Severity', 'Findings'], SEVERITIES.map((s) => [s, report.counts[s]]))}`;
+  const over = findingsAtOrAbove(report, threshold);
+  const gate =
+    threshold === 'none'
+      ? 'no severity gate'
+      : over > 0
+        ? `**gate failed**: ${over} at or above ${threshold.toUpperCase()}`
+        : `gate passed: none at or above ${threshold.toUpperCase()}`;
+  const parts = [`**Scan findings: ${report.total}** (${gate})`, markdownTable(['Severity', 'Findings'], SEVERITIES.map((s) => [s, report.counts[s]]))];
+  const notable = result.notable ?? [];
+  if (notable.length > 0) {
+    const table = markdownTable(
+      ['Severity', 'Vulnerability', 'Package', 'Fixed in', 'Score'],
+      notable.map((f) => [f.severity, f.vulnerabilityId, f.packages, f.fixedIn, f.score ?? '']),
+    );
+    const shown = report.counts.CRITICAL + report.counts.HIGH > notable.length ? ` (first ${notable.length})` : '';
+    parts.push(collapsed(`CRITICAL and HIGH findings${shown}`, table));
+  }
+  return parts.join('\n\n');
 }

@@ -65,6 +65,30 @@ describe('countScanFindings', () => {
   });
 });
 
+describe('notable findings', () => {
+  it('lists CRITICAL then HIGH findings by score with package and fix, collapsed in the summary', async () => {
+    const vuln = (severity: string, id: string, score: number, fixedInVersion?: string) => ({
+      severity,
+      inspectorScore: score,
+      packageVulnerabilityDetails: { vulnerabilityId: id, vulnerablePackages: [{ name: 'openssl', version: '3.0.8-1', fixedInVersion }] },
+    });
+    ib.on(ListImageScanFindingsCommand).resolves({
+      findings: [vuln('HIGH', 'CVE-2026-0002', 7.1, '3.0.8-2'), vuln('MEDIUM', 'CVE-2026-0003', 5), vuln('HIGH', 'CVE-2026-0004', 8.8), vuln('CRITICAL', 'CVE-2026-0001', 9.8, '3.0.8-2')],
+    });
+
+    const result = await countScanFindings(scanned(), IMAGE_ARN, testDeps());
+
+    expect(result.notable?.map((f) => [f.severity, f.vulnerabilityId, f.packages, f.fixedIn])).toEqual([
+      ['CRITICAL', 'CVE-2026-0001', 'openssl 3.0.8-1', '3.0.8-2'],
+      ['HIGH', 'CVE-2026-0004', 'openssl 3.0.8-1', 'no fix yet'],
+      ['HIGH', 'CVE-2026-0002', 'openssl 3.0.8-1', '3.0.8-2'],
+    ]);
+    const markdown = renderFindings(result, 'none');
+    expect(markdown).toContain('<details><summary>CRITICAL and HIGH findings</summary>');
+    expect(markdown).toContain('| CRITICAL | CVE-2026-0001 | openssl 3.0.8-1 | 3.0.8-2 | 9.8 |');
+  });
+});
+
 describe('severityGateError', () => {
   const result = (counts: Partial<Record<string, number>>): FindingsResult => {
     const full = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNTRIAGED: 0, ...counts };
@@ -97,8 +121,16 @@ describe('severityGateError', () => {
     expect(severityGateError(unreadable, 'none', IMAGE_ARN)).toBeUndefined();
   });
 
-  it('renders the findings table, or why there is none', () => {
-    expect(renderFindings(result({ HIGH: 2 }).report, 'high')).toContain('**Scan findings: 2** (gate: fail at HIGH or above)\n\n| Severity | Findings |');
-    expect(renderFindings({ ...result({}).report, scanned: false, reason: 'off' }, 'none')).toBe('**Scan findings:** not available: off.');
+  it.each<[SeverityThreshold, string]>([
+    ['high', '**Scan findings: 2** (**gate failed**: 2 at or above HIGH)'],
+    ['critical', '**Scan findings: 2** (gate passed: none at or above CRITICAL)'],
+    ['none', '**Scan findings: 2** (no severity gate)'],
+  ])('renders the verdict of fail-on-severity %s above the severity table', (threshold, heading) => {
+    const expected = `${heading}\n\n| Severity | Findings |\n|---|---|\n| CRITICAL | 0 |\n| HIGH | 2 |`;
+    expect(renderFindings(result({ HIGH: 2 }), threshold).slice(0, expected.length)).toBe(expected);
+  });
+
+  it('says why there are no findings', () => {
+    expect(renderFindings({ report: { ...result({}).report, scanned: false, reason: 'off' } }, 'none')).toBe('**Scan findings:** not available: off.');
   });
 });

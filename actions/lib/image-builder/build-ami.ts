@@ -1,0 +1,102 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+
+import { isExpiredCredentialsError } from '../aws/errors';
+import type { Deps } from '../deps';
+import { AwsOperationError, errorMessage } from '../errors';
+import type { ClientTokenSource } from './client-token';
+import { countScanFindings, type FindingsResult, type SeverityThreshold } from './findings';
+import { imageAgeMs } from './image';
+import { selectAmiForRegion } from './output-ami';
+import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
+import { startOrResumeBuild } from './start-build';
+import { waitForImage } from './wait-for-image';
+
+/** Start a pipeline (idempotently), or wait on a build some earlier job started. */
+export type BuildSource = { kind: 'pipeline'; pipelineArn: string; token: ClientTokenSource } | { kind: 'image'; imageArn: string };
+
+export interface BuildAmiInputs {
+  source: BuildSource;
+  /** Where the AMI is wanted: picks it from the image's distributed AMIs. */
+  region: string;
+  timeoutMinutes: number;
+  previousAmiId?: string;
+  failOnSeverity: SeverityThreshold;
+  /** Told the image ARN as soon as it is known, so a wait that then fails still hands it on for a resume. */
+  onImageArn?: (imageArn: string) => void;
+}
+
+export interface BuildAmiResult {
+  pipelineArn?: string;
+  imageArn: string;
+  amiId: string;
+  region: string;
+  status: string;
+  clientToken?: string;
+  /** From the image's creation to now; undefined when Image Builder gave no creation date. */
+  buildDurationMs?: number;
+  waitedMs: number;
+  packageDiff?: PackageDiffReport;
+  findings: FindingsResult;
+  failOnSeverity: SeverityThreshold;
+}
+
+/**
+ * build-ami's logic: start or resume → wait until AVAILABLE → the AMI for the region → package diff
+ * (when a previous AMI is given) → scan findings. The severity gate is NOT applied here: main.ts
+ * applies it after setting outputs (see `severityGateError`).
+ */
+export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder: ImagebuilderClient; ec2: EC2Client }>): Promise<BuildAmiResult> {
+  const { logger } = deps;
+  const { source } = inputs;
+
+  const started =
+    source.kind === 'pipeline'
+      ? await logger.group('Start the image pipeline', () => startOrResumeBuild({ pipelineArn: source.pipelineArn, token: source.token }, deps))
+      : undefined;
+  const imageArn = started?.imageArn ?? (source as { imageArn: string }).imageArn;
+  inputs.onImageArn?.(imageArn);
+
+  const retryHint =
+    source.kind === 'pipeline'
+      ? source.token.kind === 'workflow-run'
+        ? 'Fix the cause, then re-run the workflow: a re-run starts one new build when the earlier one failed.'
+        : 'Fix the cause, then start a new build with a new client-token.'
+      : 'Fix the cause, then start a new build with pipeline-arn.';
+  const { image, waitedMs } = await logger.group(`Wait for image ${imageArn}`, () =>
+    waitForImage({ imageArn, timeoutMs: inputs.timeoutMinutes * 60_000, justStarted: started !== undefined, retryHint }, deps),
+  );
+
+  try {
+    const amiId = selectAmiForRegion(image, imageArn, inputs.region);
+    logger.info(`AMI for ${inputs.region}: ${amiId}`);
+    const previousAmiId = inputs.previousAmiId;
+    const packageDiff = previousAmiId
+      ? await logger.group(`Package diff ${previousAmiId} → ${amiId}`, () => comparePackagesWithPreviousAmi({ previousAmiId, amiId, imageArn }, deps))
+      : undefined;
+    const findings = await logger.group('Scan findings', () => countScanFindings(image, imageArn, deps));
+    if (inputs.failOnSeverity !== 'none' && !findings.report.scanned && !findings.readError) {
+      logger.warning(`fail-on-severity: ${inputs.failOnSeverity} checked nothing: ${findings.report.reason}. Enable image scanning on the pipeline for the gate to work.`);
+    }
+    return {
+      pipelineArn: source.kind === 'pipeline' ? source.pipelineArn : image.sourcePipelineArn,
+      imageArn,
+      amiId,
+      region: inputs.region,
+      status: image.state?.status ?? 'AVAILABLE',
+      clientToken: started?.clientToken,
+      buildDurationMs: imageAgeMs(image, deps.clock.now()),
+      waitedMs,
+      packageDiff,
+      findings,
+      failOnSeverity: inputs.failOnSeverity,
+    };
+  } catch (error) {
+    if (!isExpiredCredentialsError(error)) throw error;
+    throw new AwsOperationError(
+      `Reading the build's results failed for ${imageArn}: the AWS credentials expired (${errorMessage(error)}) after the image became AVAILABLE. Re-run with fresh credentials and \`image-arn: ${imageArn}\`: it returns at once.`,
+      imageArn,
+      'CREDENTIALS_EXPIRED',
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
+import type { BuildAmiResult } from './build-ami';
+import { renderFindings } from './findings';
+import { keyValueTable } from './markdown';
+
+/** The four outputs of build-ami, by their public (kebab-case) names. */
+export function buildAmiOutputs(result: BuildAmiResult): Record<'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json', string> {
+  return {
+    'ami-id': result.amiId,
+    'image-arn': result.imageArn,
+    // Empty when no previous-ami-id was given: "no diff asked" is not "no changes".
+    'package-diff-markdown': result.packageDiff?.markdown ?? '',
+    'findings-json': JSON.stringify(result.findings.report),
+  };
+}
+
+/** "34 min 12 s". */
+export function formatDuration(ms: number | undefined): string | undefined {
+  if (ms === undefined) return undefined;
+  const seconds = Math.round(ms / 1000);
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+const code = (value: string | undefined) => (value ? `\`${value}\`` : undefined);
+
+/** The job summary of a successful build: heading, key/value table, package diff, findings. */
+export function renderBuildSummary(result: BuildAmiResult): string {
+  const table = keyValueTable([
+    ['State', result.status],
+    [`AMI (${result.region})`, code(result.amiId)],
+    ['Image', code(result.imageArn)],
+    ['Pipeline', code(result.pipelineArn)],
+    ['Build duration', formatDuration(result.buildDurationMs)],
+    ['Waited', formatDuration(result.waitedMs)],
+    ['Client token', code(result.clientToken)],
+    ['Previous AMI', code(result.packageDiff?.previousAmiId)],
+  ]);
+  const sections = [`## build-ami: ${result.amiId} is ${result.status}`, table];
+  if (result.packageDiff) sections.push('### Package changes', result.packageDiff.markdown);
+  sections.push('### Scan findings', renderFindings(result.findings, result.failOnSeverity));
+  return `${sections.join('\n\n')}\n`;
+}
+
+export interface FailureContext {
+  pipelineArn?: string;
+  imageArn?: string;
+  region?: string;
+}
+
+/** The job summary of a failed run: what we knew, the state it ended in, and the message (which says what to do, e.g. how to resume). */
+export function renderFailureSummary(context: FailureContext, error: unknown): string {
+  const state =
+    error instanceof AwsOperationError
+      ? error.status
+      : error instanceof PollTimeoutError
+        ? `timed out (last state ${(error.lastObservation as { status?: string } | undefined)?.status ?? 'unknown'})`
+        : undefined;
+  const table = keyValueTable([
+    ['State', state ?? 'failed'],
+    ['Image', code(context.imageArn)],
+    ['Pipeline', code(context.pipelineArn)],
+    ['Region', context.region],
+  ]);
+  return `## build-ami failed\n\n${table}\n\n> ${errorMessage(error).replace(/\n/g, '\n> ')}\n`;
+}

@@ -1,0 +1,173 @@
+import 'aws-sdk-client-mock-jest';
+
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  GetImageCommand,
+  ImagebuilderClient,
+  ListImagePackagesCommand,
+  ListImageScanFindingsCommand,
+  StartImagePipelineExecutionCommand,
+} from '@aws-sdk/client-imagebuilder';
+import { mockClient } from 'aws-sdk-client-mock';
+
+import { AwsOperationError, PollTimeoutError } from '../../../../actions/lib/errors';
+import { buildAmi, type BuildAmiInputs } from '../../../../actions/lib/image-builder/build-ami';
+import { deriveClientToken } from '../../../../actions/lib/image-builder/client-token';
+import { buildAmiOutputs, renderBuildSummary, renderFailureSummary } from '../../../../actions/lib/image-builder/summary';
+import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, PIPELINE_ARN, REGION, testDeps } from './fixtures';
+
+const ib = mockClient(ImagebuilderClient);
+const ec2 = mockClient(EC2Client);
+beforeEach(() => {
+  ib.reset();
+  ec2.reset();
+});
+
+const RUN = { kind: 'workflow-run' as const, runId: '4242', runAttempt: 1 };
+const fromPipeline = (overrides: Partial<BuildAmiInputs> = {}): BuildAmiInputs => ({
+  source: { kind: 'pipeline', pipelineArn: PIPELINE_ARN, token: RUN },
+  region: REGION,
+  timeoutMinutes: 90,
+  failOnSeverity: 'none',
+  ...overrides,
+});
+
+describe('buildAmi', () => {
+  it('starts with the run token, waits, and returns the AMI, duration and unscanned findings', async () => {
+    const deps = testDeps();
+    const seen: string[] = [];
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN });
+    ib.on(GetImageCommand).resolvesOnce({ image: image('BUILDING') }).resolves({ image: image('AVAILABLE') });
+
+    const result = await buildAmi(fromPipeline({ onImageArn: (arn) => seen.push(arn) }), deps);
+
+    expect(ib).toHaveReceivedCommandWith(StartImagePipelineExecutionCommand, { imagePipelineArn: PIPELINE_ARN, clientToken: deriveClientToken('4242', 1, PIPELINE_ARN) });
+    expect(seen).toEqual([IMAGE_ARN]);
+    expect(result).toMatchObject({ imageArn: IMAGE_ARN, amiId: AMI_ID, status: 'AVAILABLE', pipelineArn: PIPELINE_ARN, region: REGION });
+    expect(result.clientToken).toBe(deriveClientToken('4242', 1, PIPELINE_ARN));
+    // fixtures: created 30 min before the clock's start, plus the 1 s poll.
+    expect(result.buildDurationMs).toBe(30 * 60_000 + 1_000);
+    expect(result.waitedMs).toBe(1_000);
+    expect(result.packageDiff).toBeUndefined();
+    expect(result.findings.report.scanned).toBe(false);
+    expect(deps.logger.entries.filter((e) => e.level === 'group').map((e) => e.message)).toEqual([
+      'Start the image pipeline',
+      `Wait for image ${IMAGE_ARN}`,
+      'Scan findings',
+    ]);
+  });
+
+  it('resumes on image-arn without starting anything, and reads the pipeline from the image', async () => {
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+
+    const result = await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN } }), testDeps());
+
+    expect(ib).not.toHaveReceivedCommand(StartImagePipelineExecutionCommand);
+    expect(result).toMatchObject({ imageArn: IMAGE_ARN, amiId: AMI_ID, pipelineArn: PIPELINE_ARN, clientToken: undefined });
+  });
+
+  it('adds the package diff when previous-ami-id is given', async () => {
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: OLD_AMI_ID, Tags: [{ Key: 'Ec2ImageBuilderArn', Value: OLD_IMAGE_ARN }] }] });
+    ib.on(ListImagePackagesCommand, { imageBuildVersionArn: OLD_IMAGE_ARN }).resolves({ imagePackageList: [{ packageName: 'openssl', packageVersion: '1' }] });
+    ib.on(ListImagePackagesCommand, { imageBuildVersionArn: IMAGE_ARN }).resolves({ imagePackageList: [{ packageName: 'openssl', packageVersion: '2' }] });
+
+    const result = await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN }, previousAmiId: OLD_AMI_ID }), testDeps());
+
+    expect(result.packageDiff?.kind).toBe('diff');
+    expect(buildAmiOutputs(result)['package-diff-markdown']).toContain('| openssl | changed | 1 | 2 |');
+  });
+
+  it('hands the image ARN on before a wait that times out, and the timeout names it', async () => {
+    const seen: string[] = [];
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN });
+    ib.on(GetImageCommand).resolves({ image: image('TESTING') });
+
+    const error = await buildAmi(fromPipeline({ timeoutMinutes: 5, onImageArn: (arn) => seen.push(arn) }), testDeps()).catch((e) => e);
+
+    expect(seen).toEqual([IMAGE_ARN]);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect(error.message).toContain('after 5 min (last state: TESTING)');
+    expect(error.message).toContain(`image-arn: ${IMAGE_ARN}`);
+  });
+
+  it('tells a failed run-token build to re-run, and a failed resumed build to start anew', async () => {
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN });
+    ib.on(GetImageCommand).resolves({ image: image('FAILED', { state: { status: 'FAILED', reason: 'boom' } }) });
+
+    const started = await buildAmi(fromPipeline(), testDeps()).catch((e) => e);
+    const resumed = await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN } }), testDeps()).catch((e) => e);
+    const explicit = await buildAmi(fromPipeline({ source: { kind: 'pipeline', pipelineArn: PIPELINE_ARN, token: { kind: 'explicit', token: 'x' } } }), testDeps()).catch((e) => e);
+
+    expect(started.message).toMatch(/boom\. .*re-run the workflow: a re-run starts one new build/);
+    expect(resumed.message).toMatch(/start a new build with pipeline-arn\.$/);
+    expect(explicit.message).toMatch(/with a new client-token\.$/);
+  });
+
+  it('fails clearly when the image has no AMI in the region', async () => {
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    const error = await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN }, region: 'eu-west-1' }), testDeps()).catch((e) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(error.status).toBe('NO_AMI_IN_REGION');
+  });
+
+  it('says how to get the outputs when credentials expire after the image is AVAILABLE', async () => {
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    ec2.on(DescribeImagesCommand).rejects(awsError('ExpiredToken', 'token expired'));
+
+    const error = await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN }, previousAmiId: OLD_AMI_ID }), testDeps()).catch((e) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(error.status).toBe('CREDENTIALS_EXPIRED');
+    expect(error.message).toContain(`image-arn: ${IMAGE_ARN}\`: it returns at once`);
+  });
+
+  it('warns that a severity gate checked nothing when the image was not scanned', async () => {
+    const deps = testDeps();
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    await buildAmi(fromPipeline({ source: { kind: 'image', imageArn: IMAGE_ARN }, failOnSeverity: 'high' }), deps);
+    expect(deps.logger.entries.filter((e) => e.level === 'warning').map((e) => e.message)).toEqual([
+      'fail-on-severity: high checked nothing: image scanning is not enabled on this pipeline. Enable image scanning on the pipeline for the gate to work.',
+    ]);
+    expect(ib).not.toHaveReceivedCommand(ListImageScanFindingsCommand);
+  });
+});
+
+describe('summaries and outputs', () => {
+  it('renders one summary: heading, key/value table, package diff, findings', async () => {
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN });
+    ib.on(GetImageCommand).resolves({
+      image: image('AVAILABLE', { imageScanningConfiguration: { imageScanningEnabled: true }, scanState: { status: 'COMPLETED' } }),
+    });
+    ib.on(ListImageScanFindingsCommand).resolves({ findings: [{ severity: 'HIGH' }, { severity: 'LOW' }] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: OLD_AMI_ID, Tags: [] }] });
+
+    const result = await buildAmi(fromPipeline({ previousAmiId: OLD_AMI_ID, failOnSeverity: 'critical' }), testDeps());
+    const summary = renderBuildSummary(result);
+
+    expect(summary).toMatch(new RegExp(`^## build-ami: ${AMI_ID} is AVAILABLE\\n\\n\\| {2}\\| {2}\\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`));
+    expect(summary).toContain(`| AMI (us-east-1) | \`${AMI_ID}\` |`);
+    expect(summary).toContain(`| Pipeline | \`${PIPELINE_ARN}\` |`);
+    expect(summary).toContain('| Build duration | 30 min 0 s |');
+    expect(summary).toContain(`### Package changes\n\n**Packages:** no diff from ${OLD_AMI_ID}: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`);
+    expect(summary).toContain('### Scan findings\n\n**Scan findings: 2** (gate passed: none at or above CRITICAL)');
+
+    expect(buildAmiOutputs(result)).toEqual({
+      'ami-id': AMI_ID,
+      'image-arn': IMAGE_ARN,
+      'package-diff-markdown': expect.stringContaining('no diff from'),
+      'findings-json': JSON.stringify({ counts: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 }, total: 2, scanned: true }),
+    });
+  });
+
+  it('renders a failure summary with the state and the message', () => {
+    const error = new AwsOperationError('Image build FAILED for x: boom. Look at: s3://b. Fix it.', IMAGE_ARN, 'FAILED');
+    const summary = renderFailureSummary({ pipelineArn: PIPELINE_ARN, imageArn: IMAGE_ARN, region: REGION }, error);
+    expect(summary).toContain('## build-ami failed');
+    expect(summary).toContain('| State | FAILED |');
+    expect(summary).toContain(`| Image | \`${IMAGE_ARN}\` |`);
+    expect(summary).toContain('> Image build FAILED for x: boom.');
+    const timeout = renderFailureSummary({}, new PollTimeoutError('slow', { status: 'BUILDING' }, 1));
+    expect(timeout).toContain('| State | timed out (last state BUILDING) |');
+  });
+});
