@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+import { InputError } from '../../lib/errors';
+import { IMAGE_BUILD_VERSION_ARN_PATTERN, PIPELINE_ARN_PATTERN } from '../../lib/image-builder/arns';
+import type { BuildAmiInputs } from '../../lib/image-builder/build-ami';
+import { CLIENT_TOKEN_MAX_LENGTH, type ClientTokenSource } from '../../lib/image-builder/client-token';
+import { SEVERITY_THRESHOLDS } from '../../lib/image-builder/findings';
+import { resolveRegion } from '../../lib/region';
+
+/** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
+export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity'] as const;
+export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-markdown', 'findings-json'] as const;
+
+/**
+ * 90 minutes: a single-region Linux build with tests takes 25–45 min, and distribution to more
+ * regions adds more (reference/anchors.md §4.2). 720 is Image Builder's own workflow ceiling (12 h).
+ */
+export const DEFAULT_TIMEOUT_MINUTES = 90;
+export const MAX_TIMEOUT_MINUTES = 720;
+
+const AMI_ID = /^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const CLIENT_TOKEN = new RegExp(`^[\\x21-\\x7e]{1,${CLIENT_TOKEN_MAX_LENGTH}}$`);
+
+/** Raw action inputs → typed values; every rule here runs before any AWS call. */
+export const buildAmiInputSchema = z
+  .object({
+    'pipeline-arn': z.string().regex(PIPELINE_ARN_PATTERN, 'must be an image pipeline ARN (arn:aws:imagebuilder:<region>:<account>:image-pipeline/<name>)').optional(),
+    'image-arn': z
+      .string()
+      .regex(IMAGE_BUILD_VERSION_ARN_PATTERN, 'must be an image build version ARN (arn:aws:imagebuilder:<region>:<account>:image/<name>/<x.y.z>/<build>)')
+      .optional(),
+    'client-token': z.string().regex(CLIENT_TOKEN, `must be 1-${CLIENT_TOKEN_MAX_LENGTH} printable characters without spaces`).optional(),
+    region: z.string().optional(),
+    'timeout-minutes': z
+      .string()
+      .default(String(DEFAULT_TIMEOUT_MINUTES))
+      .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
+      .transform(Number)
+      .pipe(z.number().min(1, 'must be at least 1').max(MAX_TIMEOUT_MINUTES, `must be at most ${MAX_TIMEOUT_MINUTES} (12 h, Image Builder's own limit)`)),
+    'previous-ami-id': z.string().regex(AMI_ID, 'must be an AMI ID like ami-0123456789abcdef0').optional(),
+    'fail-on-severity': z
+      .string()
+      .default('none')
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(SEVERITY_THRESHOLDS, { message: `must be one of ${SEVERITY_THRESHOLDS.join(', ')}` })),
+  })
+  .superRefine((v, ctx) => {
+    if ((v['pipeline-arn'] === undefined) === (v['image-arn'] === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['pipeline-arn'], message: 'set exactly one of pipeline-arn (start a build) and image-arn (wait on a started one)' });
+    }
+    if (v['client-token'] !== undefined && v['image-arn'] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['client-token'], message: 'only applies with pipeline-arn; a build given by image-arn is already started' });
+    }
+  });
+
+export type BuildAmiRawInputs = z.infer<typeof buildAmiInputSchema>;
+
+/**
+ * The logic's inputs. The client token comes from the `client-token` input, else from the workflow
+ * run (GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT; see lib/image-builder/client-token.ts for why both).
+ */
+export function toBuildAmiInputs(raw: BuildAmiRawInputs, env: NodeJS.ProcessEnv): Omit<BuildAmiInputs, 'onImageArn'> {
+  const region = resolveRegion(raw.region, env);
+  const common = { region, timeoutMinutes: raw['timeout-minutes'], previousAmiId: raw['previous-ami-id'], failOnSeverity: raw['fail-on-severity'] };
+  const pipelineArn = raw['pipeline-arn'];
+  if (pipelineArn === undefined) return { ...common, source: { kind: 'image', imageArn: raw['image-arn'] as string } };
+  return { ...common, source: { kind: 'pipeline', pipelineArn, token: clientTokenSource(raw['client-token'], env) } };
+}
+
+function clientTokenSource(explicit: string | undefined, env: NodeJS.ProcessEnv): ClientTokenSource {
+  if (explicit !== undefined) return { kind: 'explicit', token: explicit };
+  const runId = env.GITHUB_RUN_ID ?? '';
+  if (!/^\d+$/.test(runId)) {
+    throw new InputError(
+      `No client token for the build: GITHUB_RUN_ID is ${runId ? `"${runId}", not a run id` : 'not set'} (not running in GitHub Actions?). Set the client-token input to a value unique to this build.`,
+    );
+  }
+  const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
+  return { kind: 'workflow-run', runId, runAttempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1 };
+}
