@@ -114,7 +114,7 @@ describe('waitForImage', () => {
     expect(deps.logger.entries.filter((e) => e.level === 'info')).toHaveLength(1);
   });
 
-  it('rides out a throttling burst and a 5xx, then finishes', async () => {
+  it('rides out a throttling burst, a 5xx and a dropped connection, then finishes', async () => {
     const deps = testDeps();
     ib.on(GetImageCommand)
       .resolvesOnce({ image: image('BUILDING') })
