@@ -70,6 +70,17 @@ describe('update-app-stack (bundled) against moto', () => {
     expect(await pendingChangeSets()).toEqual([]);
   });
 
+  it('refuses an AMI that does not exist in the region: exit 1, nothing changed', async () => {
+    const missing = parametersWithAmi('ami-0123456789abcdef0', 'missing-ami.json');
+    const result = await run({ 'parameters-file': missing, mode: 'preview' });
+
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('AmazonMachineImage = "ami-0123456789abcdef0" does not exist in us-east-1');
+    expect(result.annotations).toContainEqual(expect.objectContaining({ level: 'error', properties: expect.objectContaining({ file: missing, line: '4' }) }));
+    expect(await stackAmi()).toBe(foundation.ami);
+    expect(await pendingChangeSets()).toEqual([]);
+  });
+
   it('previews a changed AMI: changed=true, the change rendered, the change set deleted, the stack untouched', async () => {
     const result = await run({ 'parameters-file': parametersWithAmi(newAmi), mode: 'preview' });
 

@@ -118,3 +118,12 @@ export function isAccessDeniedError(error: unknown): boolean {
   const name = shape(error).name ?? shape(error).code ?? '';
   return name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'ForbiddenException' || name === 'UnauthorizedOperation';
 }
+
+/**
+ * CloudFormation refused the request as invalid (`ValidationError`, HTTP 400): a parameter value
+ * it rejects (an AMI that does not exist for an `AWS::EC2::Image::Id` parameter), a template error,
+ * a missing capability. Nothing was created; the message is CloudFormation's explanation.
+ */
+export function isValidationError(error: unknown): boolean {
+  return (shape(error).name ?? shape(error).code) === 'ValidationError';
+}

@@ -10,7 +10,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-cloudformation';
 
-import { isNoChangesError } from '../aws/errors';
+import { isNoChangesError, isValidationError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
 import { poll } from '../poll';
@@ -71,6 +71,14 @@ export async function createChangeSet(request: ChangeSetRequest, deps: CfnDeps):
     return { kind: 'created', changeSetId: response.Id };
   } catch (error) {
     if (isNoChangesError(error)) return { kind: 'no-changes', reason: errorMessage(error) };
+    if (isValidationError(error)) {
+      throw new AwsOperationError(
+        `Change set for stack ${request.stackName} could not be created: ${errorMessage(error).replace(/\.$/, '')}. ` +
+          `Fix the template or parameters file it names and re-run; the stack was not changed.`,
+        request.stackName,
+        'ValidationError',
+      );
+    }
     throw error;
   }
 }

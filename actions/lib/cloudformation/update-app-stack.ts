@@ -4,20 +4,26 @@
  * the stack to its end (deploy). It fills an `UpdateReport` as it goes, so the caller can write
  * outputs and a summary whether it succeeds or fails.
  */
-import { readFile } from 'node:fs/promises';
-
 import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 
 import type { Deps } from '../deps';
 import { AwsOperationError, InputError, PollTimeoutError } from '../errors';
-import { loadParametersFile, type ParametersFile } from '../parameters/parameters-file';
-import { parseTemplateParameters, type TemplateParameters } from '../parameters/template-parameters';
-import { loadValidatedParametersFile, validateParameters } from '../parameters/validate';
+import {
+  loadParametersFile,
+  loadValidatedParametersFile,
+  type ParametersFile,
+  parseTemplateParameters,
+  readTemplateText,
+  type TemplateParameters,
+  validateParameters,
+} from '../parameters';
 import { changeSetName, createChangeSet, deleteChangeSet, MAX_TEMPLATE_BODY_BYTES, waitForChangeSet } from './change-set';
 import { renderChangesMarkdown } from './change-set-markdown';
 import { planChangeSetParameters, type ParameterChange } from './change-set-parameters';
 import { readDeployedTemplate } from './deployed-template';
 import { executeChangeSetAndWait } from './execute-change-set';
+import { checkNewImages } from './image-parameters';
 import { planRollbackTriggers } from './rollback-triggers';
 import { findRootCause, type StackEventRecord } from './stack-events';
 import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
@@ -29,6 +35,7 @@ export type UpdateMode = 'deploy' | 'preview';
 
 export interface UpdateAppStackInputs {
   stackName: string;
+  region: string;
   parametersFile: string;
   /** Local template file; undefined keeps the deployed template. */
   templateFile?: string;
@@ -78,20 +85,11 @@ export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: numb
   };
 }
 
-type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient }>;
+type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client }>;
 
 /** Reads a local template for TemplateBody, refusing what CloudFormation would refuse later. */
 async function readTemplateFile(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `CloudFormation template unreadable for ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the template input (a path in the repository, e.g. templates/app.yaml).`,
-      { file },
-    );
-  }
+  const text = await readTemplateText(file);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TEMPLATE_BODY_BYTES) {
     throw new InputError(
@@ -114,7 +112,8 @@ function toTags(file: ParametersFile): Tag[] | undefined {
  * filled report on success; throws InputError (nothing touched), AwsOperationError (a refusal, a
  * failed change set, a rolled-back update) or PollTimeoutError, with `report` filled as far as the
  * run got. The only AWS mutations are CreateChangeSet, DeleteChangeSet and ExecuteChangeSet, and
- * none happens before the parameters file has been validated against the template.
+ * none happens before the parameters file has been validated against the template and every new
+ * AMI checked (exists here, available, not deprecated).
  */
 export async function updateAppStack(
   inputs: UpdateAppStackInputs,
@@ -172,6 +171,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   const plan = planChangeSetParameters([...template.parameters.keys()], file.parameters, before.parameters);
   report.parameterChanges = plan.changes;
   report.keptFromStack = plan.keptFromStack;
+  await checkNewImages({ changes: plan.changes, template, file, region: inputs.region }, deps);
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
   const rollback = planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes);
   report.rollbackAlarms = rollback.alarmArns;

@@ -61,7 +61,7 @@ export const updateAppStackInputSchema = z
 export type UpdateAppStackRawInputs = z.infer<typeof updateAppStackInputSchema>;
 
 /** The logic's inputs, with the run identity from the runner's environment. */
-export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS.ProcessEnv): UpdateAppStackInputs & { region: string } {
+export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS.ProcessEnv): UpdateAppStackInputs {
   return {
     region: resolveRegion(raw.region, env),
     stackName: raw['stack-name'],

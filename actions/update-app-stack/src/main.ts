@@ -16,7 +16,8 @@ import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, updateAppStackInp
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
-    const clients = { cloudFormation: createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' }).cloudFormation };
+    const { cloudFormation, ec2 } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
+    const clients = { cloudFormation, ec2 };
     const report: UpdateReport = createUpdateReport(inputs, systemClock.now());
     try {
       await updateAppStack(inputs, { clients, logger: createCoreLogger(), clock: systemClock }, report);

@@ -8,6 +8,7 @@ import {
   ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import * as core from '@actions/core';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
@@ -39,6 +40,7 @@ jest.mock('@actions/core', () => {
 });
 
 const cfn = mockClient(CloudFormationClient);
+const ec2 = mockClient(EC2Client);
 const mocked = core as jest.Mocked<typeof core>;
 const savedEnv = { ...process.env };
 
@@ -50,6 +52,8 @@ const outputs = () => Object.fromEntries(mocked.setOutput.mock.calls.map(([name,
 
 beforeEach(() => {
   cfn.reset();
+  ec2.reset();
+  ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available' }] });
   jest.clearAllMocks();
   mockSummaryWrites.length = 0;
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' };

@@ -54,9 +54,18 @@ describe('createChangeSet', () => {
     await expect(createChangeSet(request, makeDeps())).resolves.toEqual({ kind: 'no-changes', reason: 'No updates are to be performed.' });
   });
 
-  it('passes any other error through', async () => {
+  it("turns a refused request into an AwsOperationError with CloudFormation's reason", async () => {
     cfn.on(CreateChangeSetCommand).rejects(validationError('Parameters: [NetworkStackName] must have values'));
-    await expect(createChangeSet(request, makeDeps())).rejects.toThrow('must have values');
+    const error = await createChangeSet(request, makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toBe(
+      'Change set for stack patch-dev-app could not be created: Parameters: [NetworkStackName] must have values. Fix the template or parameters file it names and re-run; the stack was not changed.',
+    );
+  });
+
+  it('passes other errors through (access denied, credentials)', async () => {
+    cfn.on(CreateChangeSetCommand).rejects(Object.assign(new Error('not authorized to perform: cloudformation:CreateChangeSet'), { name: 'AccessDenied' }));
+    await expect(createChangeSet(request, makeDeps())).rejects.toThrow('not authorized');
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CloudFormationClient, type Stack, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { EC2Client } from '@aws-sdk/client-ec2';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
 import { RecordingLogger } from '../../../../actions/lib/logger';
@@ -92,7 +93,7 @@ export const newestFirst = (events: StackEvent[]) => ({ StackEvents: [...events]
 export function makeDeps() {
   const clock = new VirtualClock();
   const logger = new RecordingLogger();
-  return { clients: { cloudFormation: new CloudFormationClient({ region: 'us-east-1' }) }, logger, clock };
+  return { clients: { cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }, logger, clock };
 }
 
 export const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });

@@ -9,6 +9,7 @@ import {
   ExecuteChangeSetCommand,
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
@@ -32,7 +33,12 @@ import {
 } from './fixtures';
 
 const cfn = mockClient(CloudFormationClient);
-beforeEach(() => cfn.reset());
+const ec2 = mockClient(EC2Client);
+beforeEach(() => {
+  cfn.reset();
+  ec2.reset();
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({ Images: [{ ImageId: ImageIds[0], State: 'available' }] }));
+});
 
 /** The file bumps the AMI; it leaves DesiredCapacity out (the stack has 3, the template default is 2). */
 const BUMP = { NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI, InstanceType: 't3.micro' };
@@ -40,6 +46,7 @@ const BUMP = { NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AM
 function inputs(files: { parametersFile: string; templateFile?: string }, overrides: Partial<UpdateAppStackInputs> = {}): UpdateAppStackInputs {
   return {
     stackName: STACK,
+    region: 'us-east-1',
     parametersFile: files.parametersFile,
     templateFile: files.templateFile,
     mode: 'deploy',
@@ -50,10 +57,9 @@ function inputs(files: { parametersFile: string; templateFile?: string }, overri
   };
 }
 
-/** Every call that is not a read: none may happen for bad input. */
+/** Every call that is not a read, to any service: none may happen for bad input. */
 function mutatingCalls(): string[] {
-  return cfn
-    .calls()
+  return [...cfn.calls(), ...ec2.calls()]
     .map((call) => (call.args[0] as object).constructor.name)
     .filter((name) => !/^(Describe|Get|List)/.test(name));
 }
@@ -330,6 +336,7 @@ describe('updateAppStack — bad parameters files touch nothing', () => {
     expect((error as InputError).location?.file).toBe(files.parametersFile);
     expect((error as InputError).location?.line).toBeGreaterThanOrEqual(1);
     expect(cfn.calls()).toHaveLength(0);
+    expect(ec2.calls()).toHaveLength(0);
   });
 
   it.each(cases)('%s, against the deployed template: InputError and no mutating call', async (_title, content, message) => {
@@ -356,5 +363,56 @@ describe('updateAppStack — bad parameters files touch nothing', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(/^CloudFormation template unreadable for .*nope\.yaml: no such file/);
     expect(cfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('updateAppStack — the new AMI is checked before the change set', () => {
+  it('checks only the AMI that changes, once, and goes on when it is available', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    await updateAppStack(inputs(files, { mode: 'preview' }), makeDeps());
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
+    expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { ImageIds: [NEW_AMI] });
+  });
+
+  it('does not re-check the AMI the stack already runs (a retired image never blocks a no-change run)', async () => {
+    const files = writeFixtures({ ...BUMP, AmazonMachineImage: OLD_AMI });
+    happyStack();
+    cfn.on(DescribeChangeSetCommand).resolves({ Status: 'FAILED', StatusReason: "The submitted information didn't contain changes." });
+    await updateAppStack(inputs(files), makeDeps());
+    expect(ec2).not.toHaveReceivedCommand(DescribeImagesCommand);
+  });
+
+  const notFound = Object.assign(new Error("The image id '[ami-0bbbbbbbbbbbbbbb2]' does not exist"), { name: 'InvalidAMIID.NotFound' });
+  it.each([
+    ['does not exist (or is in another region)', () => ec2.on(DescribeImagesCommand).rejects(notFound), /does not exist in us-east-1 \(or is not shared with this account\)\. Use the ami-id output of build-ami for us-east-1/],
+    ['is disabled', () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'disabled' }] }), /is disabled, so no instance can launch from it; re-enable it with `aws ec2 enable-image/],
+    [
+      'is failed',
+      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'failed', StateReason: { Message: 'Snapshot copy failed' } }] }),
+      /is failed \(Snapshot copy failed\), so no instance can launch/,
+    ],
+    [
+      'is deprecated',
+      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available', DeprecationTime: '2025-06-01T00:00:00.000Z' }] }),
+      /was deprecated on 2025-06-01T00:00:00.000Z.*aws ec2 disable-image-deprecation --image-id ami-0bbbbbbbbbbbbbbb2/,
+    ],
+  ])('refuses an AMI that %s, on the file line, creating nothing', async (_title, arrange, message) => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    arrange();
+    const error = await updateAppStack(inputs(files, { templateFile: undefined }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/^AMI check failed for .*dev\.json: line 4: AmazonMachineImage = "ami-0bbbbbbbbbbbbbbb2" /);
+    expect((error as Error).message).toMatch(message);
+    expect((error as InputError).location).toEqual({ file: files.parametersFile, line: 4 });
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('accepts an AMI whose deprecation is still in the future', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available', DeprecationTime: '2027-06-01T00:00:00.000Z' }] });
+    await expect(updateAppStack(inputs(files, { mode: 'preview' }), makeDeps())).resolves.toMatchObject({ outcome: 'previewed' });
   });
 });

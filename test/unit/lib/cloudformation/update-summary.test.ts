@@ -4,7 +4,7 @@ import { NEW_AMI, OLD_AMI, STACK } from './fixtures';
 
 function report(overrides: Partial<UpdateReport>): UpdateReport {
   const base = createUpdateReport(
-    { stackName: STACK, parametersFile: 'parameters/dev.json', templateFile: 'templates/app.yaml', mode: 'deploy', timeoutMinutes: 60, rollbackMonitoringMinutes: 5, run: {} },
+    { stackName: STACK, region: 'us-east-1', parametersFile: 'parameters/dev.json', templateFile: 'templates/app.yaml', mode: 'deploy', timeoutMinutes: 60, rollbackMonitoringMinutes: 5, run: {} },
     Date.UTC(2026, 0, 1, 10, 0, 0),
   );
   return { ...base, finishedAt: base.startedAt + 312_000, ...overrides };
