@@ -49,7 +49,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   let headline: string;
 
   if (steps.prepare !== 'success') {
-    headline = `The deploy of ${env} did not start (a step before the stack update ${steps.prepare || 'did not run'}); nothing changed in AWS.`;
+    headline = `The deploy of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
   } else if (steps.update === 'success' && steps.verify === 'success') {
     ok = true;
     headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
@@ -73,7 +73,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     ['AMI requested (HEAD)', `\`${ami || 'unknown'}\``],
     ['Stack update', describe(steps.update, inputs.stackStatus)],
     ['Verification', describe(steps.verify)],
-    ...(steps.failbackUpdate ? ([['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]] as [string, string][]) : []),
+    ...(ran(steps.failbackUpdate) ? ([['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]] as [string, string][]) : []),
     ['Runs now', inputs.liveAmiId ? `\`${inputs.liveAmiId}\`` : ok ? `\`${ami}\`` : 'see above'],
     ['Git', where || (ok ? 'HEAD names what runs' : 'see above')],
   ];
@@ -103,6 +103,11 @@ function recordedWhere(inputs: DeployReportInputs): string {
     default:
       return inputs.steps.sync === 'failure' ? 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.' : '';
   }
+}
+
+/** A step that was reached (a skipped step's `if` was false: it is not news). */
+function ran(outcome: StepOutcome): boolean {
+  return outcome === 'success' || outcome === 'failure' || outcome === 'cancelled';
 }
 
 function describe(outcome: StepOutcome, detail?: string): string {

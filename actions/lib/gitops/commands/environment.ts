@@ -39,6 +39,7 @@ export const resolveEnvironment = defineCommand({
     'ami-id',
     'head-sha',
     'patch-branch',
+    'variable-suffix',
   ],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
@@ -59,6 +60,7 @@ export const resolveEnvironment = defineCommand({
         'ami-id': amiId,
         'head-sha': headSha,
         'patch-branch': patchBranch(environment.name),
+        'variable-suffix': variableSuffix(environment.name),
       },
     };
   },
@@ -95,3 +97,13 @@ export const resolvePipeline = defineCommand({
     return { outputs: { 'pipeline-arn': arn, 'image-arn': '' } };
   },
 });
+
+/**
+ * The suffix of the environment's repository variables (AWS_PREVIEW_ROLE_ARN_<SUFFIX>): its name
+ * upper-cased with hyphens as underscores, since variable names allow only [A-Z0-9_]. Jobs that
+ * must not run in a GitHub environment (pull requests, the patch build on main) look their role
+ * up as vars[format('AWS_PREVIEW_ROLE_ARN_{0}', suffix)].
+ */
+export function variableSuffix(environment: string): string {
+  return environment.toUpperCase().replace(/-/g, '_');
+}

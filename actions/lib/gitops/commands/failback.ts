@@ -7,6 +7,7 @@ import { validateFailbackRequest, type FailbackRequest } from '../failback-reque
 import { assertImageUsable } from '../image-check';
 import { recordAmiChange } from '../record-change';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, type GitopsContext } from './context';
+import { variableSuffix } from './environment';
 import { amiId, environmentName } from './inputs';
 
 /**
@@ -36,7 +37,7 @@ async function validate(inputs: z.infer<typeof failbackInputs>, ctx: GitopsConte
 export const resolveFailback = defineCommand({
   description: 'Validate a failback request and choose its target AMI (default: the one before the current AMI in git history).',
   inputs: failbackInputs,
-  outputs: ['environment', 'region', 'current-ami-id', 'target-ami-id', 'target-source'],
+  outputs: ['environment', 'region', 'variable-suffix', 'current-ami-id', 'target-ami-id', 'target-source'],
   async run(inputs, ctx) {
     const request = await validate(inputs, ctx);
     const { environment } = request;
@@ -67,7 +68,14 @@ export const resolveFailback = defineCommand({
       `| Requested by | ${request.requestedBy ? `@${request.requestedBy}` : 'unknown'} |`,
     ].join('\n');
     return {
-      outputs: { environment: environment.name, region: environment.region, 'current-ami-id': current, 'target-ami-id': target, 'target-source': source },
+      outputs: {
+        environment: environment.name,
+        region: environment.region,
+        'variable-suffix': variableSuffix(environment.name),
+        'current-ami-id': current,
+        'target-ami-id': target,
+        'target-source': source,
+      },
       summary,
     };
   },

@@ -96,6 +96,7 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
       'ami-id': AMI(3),
       'head-sha': env.work.git('rev-parse', 'HEAD').trim(),
       'patch-branch': 'ami-patch/dev',
+      'variable-suffix': 'DEV',
       'watch-seconds': 60,
     });
   });

@@ -14,7 +14,7 @@ describe('summariseDeploy', () => {
   it.each<[string, Partial<DeployReportInputs>, boolean, RegExp]>([
     ['a verified deploy', {}, true, /^Deployed ami-00000000000000002 to dev; the fleet verified healthy/],
     ['a no-op deploy', { changed: 'false' }, true, /^dev already ran ami-00000000000000002; the fleet verified healthy/],
-    ['a deploy that never started', { steps: { ...ok, prepare: 'failure', update: '', verify: '' } }, false, /did not start.*nothing changed in AWS/],
+    ['a deploy that never started', { steps: { ...ok, prepare: 'skipped', update: 'skipped', verify: 'skipped' } }, false, /did not start: a step before the stack update failed.*nothing changed in AWS/],
     [
       'a CloudFormation rollback recorded in git',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', liveAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA },
@@ -68,6 +68,7 @@ describe('summariseDeploy', () => {
 
   it('shows the failback rows only when a failback ran', () => {
     expect(summariseDeploy(base).markdown).not.toContain('Automatic failback');
+    expect(summariseDeploy({ ...base, steps: { ...ok, failbackUpdate: 'skipped', failbackVerify: 'skipped', sync: 'skipped' } }).markdown).not.toContain('Automatic failback');
     const failed = summariseDeploy({ ...base, steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'success' }, failbackAmiId: 'ami-00000000000000001' });
     expect(failed.markdown).toContain('| Automatic failback | ✅ success → `ami-00000000000000001` |');
   });
