@@ -1,3 +1,4 @@
+import { collapsed, keyValueTable, markdownTable } from '../image-builder/markdown';
 import type { TargetRow } from './evaluate-fleet';
 import type { Sample } from './sampler';
 import { renderAmiTimeline } from './timeline';
@@ -31,7 +32,7 @@ export function renderVerifyReport(report: VerifyAlbReport): string {
     facts.push(['Served AMIs', http.summary.servedAmis.map((a) => `${a.amiId} (${a.samples})`).join(', ') || 'none']);
   }
 
-  const parts = [heading, table(['', ''], facts)];
+  const parts = [heading, keyValueTable(facts)];
   if (report.failures.length > 0) parts.push('### Why it is not healthy', report.failures.map((f) => `- ${escapeText(f)}`).join('\n'));
   parts.push('### Targets', targetsTable(fleet.rows));
   const timeline = renderAmiTimeline(http.samples, report.expectedAmiId);
@@ -49,7 +50,7 @@ export function failureMessage(report: VerifyAlbReport): string {
 function targetsTable(rows: readonly TargetRow[]): string {
   if (rows.length === 0) return '_No targets are registered in the target group._';
   const verdict = { ok: '✅', leaving: '↘ draining', problem: '❌' } as const;
-  return table(
+  return markdownTable(
     ['Target', 'Health', 'Reason', 'Instance', 'AMI', 'ASG', 'Verdict'],
     rows.map((r) => [
       r.id,
@@ -75,10 +76,10 @@ function samplesSection(samples: readonly Sample[], expectedAmiId: string): stri
     previous = index;
   }
   if (previous !== samples.length - 1) rows.push(['…', `${samples.length - 1 - previous} samples omitted`, '', '', '', '']);
-  const body = table(['Time (UTC)', 'Status', 'Latency (ms)', 'AMI', 'Instance', 'Error'], rows);
+  const body = markdownTable(['Time (UTC)', 'Status', 'Latency (ms)', 'AMI', 'Instance', 'Error'], rows);
   if (samples.length <= OPEN_SAMPLE_ROWS) return body;
   const note = shown.length < samples.length ? `, ${shown.length} shown: the first, every error, every AMI change, the last` : '';
-  return `<details><summary>${samples.length} samples${note}</summary>\n\n${body}\n\n</details>`;
+  return collapsed(`${samples.length} samples${note}`, body);
 }
 
 /** Indexes of the samples to show: all of them when few, else the ones that tell the story. */
@@ -93,17 +94,7 @@ export function pickSampleRows(samples: readonly Sample[], limit = MAX_SAMPLE_RO
   return [...keep].sort((a, b) => a - b);
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.map(escapeCell).join(' | ')} |`;
-  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-/** Table cells must not break the row: pipes escaped, newlines flattened. */
-function escapeCell(text: string): string {
-  return escapeText(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-/** Text from AWS or a web server must not inject HTML into the summary. */
+/** A failure bullet quotes AWS and web text, which must not inject HTML into the summary. */
 function escapeText(text: string): string {
-  return text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
