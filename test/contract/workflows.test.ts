@@ -1,0 +1,400 @@
+/**
+ * The workflows' contract: triggers, permissions, concurrency, environments, pinning, no untrusted
+ * input in shell, and the order of the steps of every job. actionlint and zizmor
+ * (`make lint-workflows`) check syntax and known pitfalls; this file checks that the workflows do
+ * what docs/workflows.md promises, and that every gitops step passes only inputs its command reads.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+import { COMMANDS, inputNames, isCommandName } from '../../actions/lib/gitops/commands';
+
+const ROOT = join(__dirname, '../..');
+const WORKFLOWS = join(ROOT, '.github/workflows');
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, string | number | boolean>;
+  env?: Record<string, string>;
+}
+
+interface Job {
+  name?: string;
+  'runs-on'?: string;
+  if?: string;
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  environment?: string | { name: string };
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean };
+  'timeout-minutes'?: number;
+  strategy?: { 'max-parallel'?: number; 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
+  uses?: string;
+  with?: Record<string, string>;
+  secrets?: Record<string, string> | 'inherit';
+  outputs?: Record<string, string>;
+  steps?: Step[];
+}
+
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean };
+  jobs: Record<string, Job>;
+}
+
+const files = readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const text = (file: string) => readFileSync(join(WORKFLOWS, file), 'utf8');
+const load = (file: string) => parse(text(file)) as Workflow;
+const workflows = Object.fromEntries(files.map((f) => [f, load(f)])) as Record<string, Workflow>;
+const allJobs = files.flatMap((file) => Object.entries(workflows[file].jobs).map(([id, job]) => ({ file, id, job })));
+const allSteps = allJobs.flatMap(({ file, id, job }) => (job.steps ?? []).map((step) => ({ file, job: id, step })));
+
+/** A step as a short label: `gitops:<command>`, the local action's name, or the third-party action's. */
+function label(step: Step): string {
+  if (step.run) return `run:${step.run.trim().split('\n')[0]}`;
+  const uses = step.uses ?? '';
+  if (uses === './actions/gitops') return `gitops:${String(step.with?.command)}`;
+  if (uses.startsWith('./actions/')) return uses.slice('./actions/'.length);
+  return uses.replace(/@.*$/, '').split('/').pop() ?? uses;
+}
+const stepsOf = (file: string, job: string) => (workflows[file].jobs[job].steps ?? []).map(label);
+const step = (file: string, job: string, id: string) => (workflows[file].jobs[job].steps ?? []).find((s) => s.id === id)!;
+
+/** The local actions' declared inputs, from their action.yml. */
+function actionInputs(name: string): string[] {
+  const action = parse(readFileSync(join(ROOT, 'actions', name, 'action.yml'), 'utf8')) as { inputs?: Record<string, unknown> };
+  return Object.keys(action.inputs ?? {});
+}
+
+const ROLE_ACTION = 'aws-actions/configure-aws-credentials';
+const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWith(`${ROLE_ACTION}@`));
+const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
+
+describe('workflow files', () => {
+  it('are the five the docs describe', () => {
+    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
+  });
+
+  it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
+    expect(workflows[file].permissions).toEqual({});
+    for (const job of Object.values(workflows[file].jobs)) {
+      expect(job.permissions).toBeDefined();
+      for (const [scope, level] of Object.entries(job.permissions ?? {})) {
+        expect(['contents', 'pull-requests', 'id-token']).toContain(scope);
+        expect(['read', 'write']).toContain(level);
+      }
+    }
+  });
+
+  it('id-token: write only on jobs that assume an AWS role (directly or through the reusable deploy), and always there', () => {
+    for (const { file, id, job } of allJobs) {
+      const needsToken = assumesRole(job) || callsReusableDeploy(job);
+      expect({ file, id, idToken: job.permissions?.['id-token'] === 'write' }).toEqual({ file, id, idToken: needsToken });
+    }
+  });
+
+  it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
+    const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
+    expect(writers.sort()).toEqual(['deploy-environment.yml#deploy', 'deploy.yml#deploy', 'failback.yml#deploy', 'patch-pr.yml#patch']);
+  });
+
+  it('never trigger on pull_request_target', () => {
+    for (const file of files) expect(Object.keys(workflows[file].on)).not.toContain('pull_request_target');
+  });
+
+  it('every job with steps has timeout-minutes; jobs calling the reusable deploy inherit its timeout', () => {
+    for (const { file, id, job } of allJobs) {
+      if (job.uses) {
+        expect({ file, id, uses: job.uses }).toEqual({ file, id, uses: './.github/workflows/deploy-environment.yml' });
+        continue;
+      }
+      expect({ file, id, timeout: typeof job['timeout-minutes'] }).toEqual({ file, id, timeout: 'number' });
+    }
+  });
+
+  it('pin every third-party action to a full commit SHA with a version comment, the same SHA everywhere', () => {
+    const pins = new Map<string, string>();
+    for (const file of files) {
+      for (const line of text(file).split('\n').filter((l) => /^\s*(-\s+)?uses:\s/.test(l))) {
+        const ref = line.replace(/^\s*(-\s+)?uses:\s*/, '');
+        if (ref.startsWith('./')) continue;
+        expect({ file, line: line.trim(), pinned: /^[\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/.test(ref) }).toEqual({ file, line: line.trim(), pinned: true });
+        const [action, sha] = ref.split(' ')[0].split('@');
+        expect({ action, sha }).toEqual({ action, sha: pins.get(action) ?? sha });
+        pins.set(action, sha);
+      }
+    }
+    expect([...pins.keys()].sort()).toEqual([
+      'actions/checkout',
+      'actions/create-github-app-token',
+      'actions/setup-node',
+      'aws-actions/configure-aws-credentials',
+      'peter-evans/create-pull-request',
+    ]);
+  });
+
+  it('never put an expression in a shell line (inputs and event data go through action inputs)', () => {
+    const runs = allSteps.filter(({ step: s }) => s.run !== undefined);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const { file, job, step: s } of runs) expect({ file, job, run: s.run, expression: s.run!.includes('${{') }).toEqual({ file, job, run: s.run, expression: false });
+  });
+
+  it('check out without persisting the token (pushes authenticate per command)', () => {
+    const checkouts = allSteps.filter(({ step: s }) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkouts.length).toBe(allJobs.filter(({ job }) => job.steps).length);
+    for (const { file, job, step: s } of checkouts) expect({ file, job, persist: s.with?.['persist-credentials'] }).toEqual({ file, job, persist: false });
+  });
+
+  it('assume roles only through OIDC (no access keys anywhere)', () => {
+    for (const { file, job, step: s } of allSteps.filter(({ step: x }) => x.uses?.startsWith(`${ROLE_ACTION}@`))) {
+      expect({ file, job, keys: Object.keys(s.with ?? {}).filter((k) => /access-key|secret/.test(k)) }).toEqual({ file, job, keys: [] });
+      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
+    }
+  });
+
+  it('pass every gitops step only inputs its command reads (plus the common ones)', () => {
+    const common = ['command', 'github-token', 'environments-file', 'default-branch', 'committer-name', 'committer-email'];
+    const gitopsSteps = allSteps.filter(({ step: s }) => s.uses === './actions/gitops');
+    expect(gitopsSteps.length).toBeGreaterThan(10);
+    for (const { file, job, step: s } of gitopsSteps) {
+      const command = String(s.with?.command);
+      expect({ file, job, command, known: isCommandName(command) }).toEqual({ file, job, command, known: true });
+      if (!isCommandName(command)) continue;
+      const allowed = [...common, ...inputNames(COMMANDS[command])];
+      const extra = Object.keys(s.with ?? {}).filter((k) => !allowed.includes(k));
+      expect({ file, job, command, extra }).toEqual({ file, job, command, extra: [] });
+    }
+  });
+
+  it('pass the local actions only inputs their action.yml declares', () => {
+    for (const { file, job, step: s } of allSteps.filter(({ step: x }) => x.uses?.startsWith('./actions/'))) {
+      const declared = actionInputs(s.uses!.slice('./actions/'.length));
+      expect({ file, job, extra: Object.keys(s.with ?? {}).filter((k) => !declared.includes(k)) }).toEqual({ file, job, extra: [] });
+    }
+  });
+
+  it('run a GitHub environment only in the deploy job, where the deploy role lives', () => {
+    const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
+    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy']);
+  });
+});
+
+describe('patch-pr.yml', () => {
+  const wf = workflows['patch-pr.yml'];
+
+  it('runs weekly off the hour, on demand with an environment choice, and on an AWS event', () => {
+    expect(Object.keys(wf.on).sort()).toEqual(['repository_dispatch', 'schedule', 'workflow_dispatch']);
+    const [{ cron }] = wf.on.schedule as { cron: string }[];
+    const [minute, , dayOfMonth, , dayOfWeek] = cron.split(' ');
+    expect(Number(minute)).toBeGreaterThan(0);
+    expect([dayOfMonth, /^[0-6]$/.test(dayOfWeek)]).toEqual(['*', true]);
+    expect((wf.on.workflow_dispatch as { inputs: Record<string, { type: string }> }).inputs.environment.type).toBe('environment');
+    expect(wf.on.repository_dispatch).toEqual({ types: ['ami-patch'] });
+  });
+
+  it('builds, rewrites one line, previews, and opens the PR, in that order', () => {
+    expect(stepsOf('patch-pr.yml', 'patch')).toEqual([
+      'checkout',
+      'gitops:resolve-environment',
+      'configure-aws-credentials',
+      'gitops:resolve-pipeline',
+      'build-ami',
+      'gitops:set-ami',
+      'configure-aws-credentials',
+      'update-app-stack',
+      'gitops:compose-patch-pr',
+      'create-github-app-token',
+      'create-pull-request',
+    ]);
+  });
+
+  it('gives build-ami the current AMI, and previews with the read-only role', () => {
+    expect(step('patch-pr.yml', 'patch', 'build').with?.['previous-ami-id']).toBe('${{ steps.env.outputs.ami-id }}');
+    expect(step('patch-pr.yml', 'patch', 'preview').with?.mode).toBe('preview');
+    expect(step('patch-pr.yml', 'patch', 'preview-credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
+  });
+
+  it('opens no PR when nothing changed, and updates the one open PR per environment', () => {
+    for (const id of ['pr', 'app-token', 'cpr']) expect(step('patch-pr.yml', 'patch', id).if).toContain("steps.bump.outputs.changed == 'true'");
+    const cpr = step('patch-pr.yml', 'patch', 'cpr').with!;
+    expect(cpr.branch).toBe('${{ steps.pr.outputs.branch }}');
+    expect(cpr['add-paths']).toBe('${{ steps.env.outputs.parameters-file }}');
+    expect(cpr['commit-message']).toBe('${{ steps.pr.outputs.commit-message }}');
+  });
+
+  it('uses the GitHub App token when configured (its PRs start workflows), else GITHUB_TOKEN', () => {
+    expect(step('patch-pr.yml', 'patch', 'app-token').if).toContain("vars.PATCH_APP_ID != ''");
+    expect(step('patch-pr.yml', 'patch', 'app-token').with).toMatchObject({ 'permission-contents': 'write', 'permission-pull-requests': 'write' });
+    expect(step('patch-pr.yml', 'patch', 'cpr').with?.token).toBe('${{ steps.app-token.outputs.token || github.token }}');
+  });
+
+  it('runs one at a time, only from the default branch', () => {
+    expect(wf.concurrency).toEqual({ group: 'patch-pr', 'cancel-in-progress': false });
+    expect(wf.jobs.patch.if).toBe('github.ref_name == github.event.repository.default_branch');
+  });
+});
+
+describe('deploy.yml', () => {
+  const wf = workflows['deploy.yml'];
+
+  it('runs on pushes to main that touch parameters or templates', () => {
+    expect(wf.on).toEqual({ push: { branches: ['main'], paths: ['parameters/**', 'templates/**'] } });
+  });
+
+  it('computes the environments with the gitops action, from the push’s before and after', () => {
+    expect(stepsOf('deploy.yml', 'plan')).toEqual(['checkout', 'gitops:changed-environments']);
+    expect(step('deploy.yml', 'plan', 'changed').with).toMatchObject({ before: '${{ github.event.before }}', after: '${{ github.sha }}' });
+    expect(wf.jobs.plan.steps![0].with?.['fetch-depth']).toBe(0);
+  });
+
+  it('deploys each changed environment through the reusable deploy, one at a time in promotion order', () => {
+    const deploy = wf.jobs.deploy;
+    expect(deploy.needs).toBe('plan');
+    expect(deploy.if).toBe("needs.plan.outputs.any == 'true'");
+    expect(deploy.strategy).toEqual({ 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(deploy.with).toEqual({ environment: '${{ matrix.environment }}' });
+    expect(deploy.secrets).toEqual({ 'patch-app-private-key': '${{ secrets.PATCH_APP_PRIVATE_KEY }}' });
+  });
+});
+
+describe('deploy-environment.yml', () => {
+  const wf = workflows['deploy-environment.yml'];
+  const job = wf.jobs.deploy;
+
+  it('is only ever called by other workflows', () => {
+    expect(Object.keys(wf.on)).toEqual(['workflow_call']);
+    const inputs = (wf.on.workflow_call as { inputs: Record<string, { required?: boolean; type: string }> }).inputs;
+    expect(Object.keys(inputs)).toEqual(['environment', 'failback-ami', 'failback-reason', 'requested-by']);
+    expect(inputs.environment).toMatchObject({ type: 'string', required: true });
+  });
+
+  it('runs in the GitHub environment, one deploy per environment, never cancelling a running one', () => {
+    expect(job.environment).toBe('${{ inputs.environment }}');
+    expect(job.concurrency).toEqual({ group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
+  });
+
+  it('deploys what the default branch says when the job starts, with full history', () => {
+    const checkout = job.steps!.find((s) => s.uses?.startsWith('actions/checkout@'))!;
+    expect(checkout.with).toEqual({ ref: '${{ github.event.repository.default_branch }}', 'fetch-depth': 0, 'persist-credentials': false });
+  });
+
+  it('records a requested failback, resolves HEAD, assumes the role, updates, verifies, fails back, records what runs, reports', () => {
+    expect(stepsOf('deploy-environment.yml', 'deploy')).toEqual([
+      'create-github-app-token',
+      'checkout',
+      'gitops:record-failback',
+      'gitops:resolve-environment',
+      'configure-aws-credentials',
+      'update-app-stack',
+      'verify-alb',
+      'gitops:prepare-failback',
+      'update-app-stack',
+      'verify-alb',
+      'gitops:sync-from-stack',
+      'gitops:deploy-report',
+    ]);
+  });
+
+  it('records the failback before the stack is touched, only when one was requested', () => {
+    expect(step('deploy-environment.yml', 'deploy', 'record').if).toBe("inputs.failback-ami != ''");
+    expect(step('deploy-environment.yml', 'deploy', 'update').if).toBeUndefined();
+  });
+
+  it('verifies the AMI HEAD names, and fails back only after a failed verification of a normal deploy', () => {
+    expect(step('deploy-environment.yml', 'deploy', 'verify').with?.['expected-ami-id']).toBe('${{ steps.resolve.outputs.ami-id }}');
+    expect(step('deploy-environment.yml', 'deploy', 'prepare-failback').if).toBe("failure() && steps.verify.outcome == 'failure' && inputs.failback-ami == ''");
+    expect(step('deploy-environment.yml', 'deploy', 'failback-update').if).toBe("failure() && steps.prepare-failback.outcome == 'success'");
+    expect(step('deploy-environment.yml', 'deploy', 'failback-verify').with?.['expected-ami-id']).toBe('${{ steps.prepare-failback.outputs.ami-id }}');
+  });
+
+  it('makes git match what runs whenever something failed after the credentials, and always reports', () => {
+    expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && steps.credentials.outcome == 'success'");
+    const report = job.steps!.at(-1)!;
+    expect(report.if).toBe('always()');
+    expect(report.with?.command).toBe('deploy-report');
+  });
+
+  it('deploys with the environment’s deploy role for up to two hours', () => {
+    expect(step('deploy-environment.yml', 'deploy', 'credentials').with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}', 'role-duration-seconds': 7200 });
+  });
+});
+
+describe('failback.yml', () => {
+  const wf = workflows['failback.yml'];
+
+  it('is started by hand with an environment, an optional target and a reason', () => {
+    expect(Object.keys(wf.on)).toEqual(['workflow_dispatch']);
+    const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { type: string; required: boolean }> }).inputs;
+    expect(inputs).toMatchObject({
+      environment: { type: 'environment', required: true },
+      'target-ami': { type: 'string', required: false },
+      reason: { type: 'string', required: true },
+    });
+  });
+
+  it('validates first, then checks the target AMI, then deploys through the reusable deploy', () => {
+    expect(stepsOf('failback.yml', 'check')).toEqual(['checkout', 'gitops:resolve-failback', 'configure-aws-credentials', 'gitops:check-image']);
+    expect(step('failback.yml', 'check', 'request').with).toEqual({
+      command: 'resolve-failback',
+      environment: '${{ inputs.environment }}',
+      'target-ami': '${{ inputs.target-ami }}',
+      reason: '${{ inputs.reason }}',
+      'requested-by': '${{ github.actor }}',
+    });
+    expect(wf.jobs.deploy.needs).toBe('check');
+    expect(wf.jobs.deploy.with).toEqual({
+      environment: '${{ needs.check.outputs.environment }}',
+      'failback-ami': '${{ needs.check.outputs.target-ami }}',
+      'failback-reason': '${{ inputs.reason }}',
+      'requested-by': '${{ github.actor }}',
+    });
+  });
+
+  it('reads git history for the default target', () => {
+    expect(wf.jobs.check.steps![0].with?.['fetch-depth']).toBe(0);
+  });
+});
+
+describe('pr-checks.yml', () => {
+  const wf = workflows['pr-checks.yml'];
+
+  it('runs on pull requests to main, superseding the previous push’s run', () => {
+    expect(wf.on).toEqual({ pull_request: { branches: ['main'] } });
+    expect(wf.concurrency).toEqual({ group: 'pr-checks-${{ github.event.pull_request.number }}', 'cancel-in-progress': true });
+  });
+
+  it('runs every check CI runs, each as its own step', () => {
+    expect(stepsOf('pr-checks.yml', 'checks')).toEqual([
+      'checkout',
+      'setup-node',
+      'run:make setup',
+      'run:make typecheck',
+      'run:make lint',
+      'run:make check-dist',
+      'run:make lint-templates',
+      'run:make lint-workflows',
+      'run:npx jest --ci',
+    ]);
+  });
+
+  it('previews the touched environments into one comment, one job at a time, skipping forks and missing roles', () => {
+    expect(wf.jobs.changes.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(stepsOf('pr-checks.yml', 'changes')).toEqual(['checkout', 'gitops:changed-environments']);
+    expect(wf.jobs.preview.strategy?.['max-parallel']).toBe(1);
+    expect(stepsOf('pr-checks.yml', 'preview')).toEqual([
+      'checkout',
+      'gitops:resolve-environment',
+      'configure-aws-credentials',
+      'update-app-stack',
+      'gitops:upsert-preview-comment',
+    ]);
+    expect(step('pr-checks.yml', 'preview', 'credentials').if).toMatch(/^vars\[format\('AWS_PREVIEW_ROLE_ARN_\{0\}', steps\.env\.outputs\.variable-suffix\)\] != ''$/);
+    expect(step('pr-checks.yml', 'preview', 'preview').with?.mode).toBe('preview');
+  });
+});
