@@ -8,7 +8,8 @@ import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 
 import type { Deps } from '../deps';
-import { AwsOperationError, InputError, PollTimeoutError } from '../errors';
+import { isExpiredCredentialsError } from '../aws/errors';
+import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import {
   loadParametersFile,
   loadValidatedParametersFile,
@@ -253,6 +254,17 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
       (events) => report.events.push(...events),
     );
   } catch (error) {
+    if (isExpiredCredentialsError(error)) {
+      // OIDC sessions last an hour by default; a long update (or monitoring window) can outlive them.
+      report.stackStatus = [...report.events].reverse().find((e) => e.isStack)?.status ?? 'unknown';
+      throw new AwsOperationError(
+        `Following the update of stack ${stackName} stopped: the AWS credentials expired (${errorMessage(error)}); last status ${report.stackStatus}. ` +
+          `CloudFormation carries on without this run. Re-run the job: it waits for the update to end, then reports no changes if it succeeded or deploys again if it rolled back. ` +
+          `To avoid this, let the role's session last longer than timeout-minutes (role-duration-seconds and the role's MaxSessionDuration).`,
+        stackName,
+        report.stackStatus,
+      );
+    }
     if (!(error instanceof PollTimeoutError)) throw error;
     const last = (error.lastObservation as { stack?: { status?: string } } | undefined)?.stack?.status ?? 'unknown';
     report.stackStatus = last;

@@ -271,6 +271,22 @@ describe('updateAppStack — deploy', () => {
     expect(report.stackStatus).toBe('UPDATE_IN_PROGRESS');
   });
 
+  it('says how to resume when the credentials expire while following the update', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    const history = [event(STACK, 'UPDATE_COMPLETE')];
+    cfn.on(DescribeStackEventsCommand).resolvesOnce(newestFirst(history)).resolves(newestFirst([...history, event(STACK, 'UPDATE_IN_PROGRESS', 'User Initiated')]));
+    const expired = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken' });
+    cfn.on(DescribeStacksCommand).resolvesOnce({ Stacks: [stack('UPDATE_COMPLETE')] }).resolvesOnce({ Stacks: [stack('UPDATE_IN_PROGRESS')] }).rejects(expired);
+    const deps = makeDeps();
+    const report = createUpdateReport(inputs(files), deps.clock.now());
+    const error = await updateAppStack(inputs(files), deps, report).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toContain('the AWS credentials expired (The security token included in the request is expired); last status UPDATE_IN_PROGRESS');
+    expect((error as Error).message).toContain('Re-run the job: it waits for the update to end');
+    expect(report.stackStatus).toBe('UPDATE_IN_PROGRESS');
+  });
+
   it('refuses to execute a change set that is no longer AVAILABLE', async () => {
     const files = writeFixtures(BUMP);
     happyStack();
