@@ -12,26 +12,18 @@ import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metada
 import { GitRepository } from '../../../../actions/lib/gitops/git';
 import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
-import { createGitFixture, isolatedGitEnv, parametersJson } from './git-fixture';
+import { createGitFixture, isolatedGitEnv, parametersJson, WIRING_JSON } from './git-fixture';
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
 
-const environment = (name: string) => ({
-  region: 'us-east-1',
-  parametersFile: `parameters/${name}.json`,
-  appTemplate: 'templates/app.yaml',
-  stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
-  verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
-});
-const WIRING = JSON.stringify({ promotionOrder: ['dev', 'prod'], environments: { dev: environment('dev'), prod: environment('prod') } }, null, 2);
 
 /** A repository laid out like this one, with a bare origin, and a context the way main.ts builds it. */
 function setup() {
   const seed = createGitFixture();
   seed.commit('Initial layout', {
-    'parameters/environments.json': WIRING,
+    'parameters/environments.json': WIRING_JSON,
     'parameters/dev.json': parametersJson(AMI(1)),
     'parameters/prod.json': parametersJson(AMI(1)),
     'templates/app.yaml': 'Resources: {}\n',

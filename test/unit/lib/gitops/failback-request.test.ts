@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../../../../actions/lib/errors';
 import { validateFailbackRequest } from '../../../../actions/lib/gitops/failback-request';
 import { parseEnvironments, type EnvironmentsConfig } from '../../../../actions/lib/parameters';
+import { WIRING_JSON } from './git-fixture';
 
 /** The real wiring file's shape, validated by the real parameters module against a scratch tree. */
 function wiring(): { config: EnvironmentsConfig; remove(): void } {
@@ -12,15 +13,7 @@ function wiring(): { config: EnvironmentsConfig; remove(): void } {
   mkdirSync(join(root, 'parameters'));
   mkdirSync(join(root, 'templates'));
   for (const f of ['parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml']) writeFileSync(join(root, f), '{}');
-  const env = (name: string) => ({
-    region: 'us-east-1',
-    parametersFile: `parameters/${name}.json`,
-    appTemplate: 'templates/app.yaml',
-    stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
-    verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
-  });
-  const text = JSON.stringify({ promotionOrder: ['dev', 'prod'], environments: { dev: env('dev'), prod: env('prod') } }, null, 2);
-  return { config: parseEnvironments(text, 'parameters/environments.json', root), remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { config: parseEnvironments(WIRING_JSON, 'parameters/environments.json', root), remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 describe('validateFailbackRequest', () => {

@@ -63,6 +63,20 @@ export function createGitFixture(options: { bare?: boolean; cloneFrom?: string }
   };
 }
 
+/** One environment of parameters/environments.json, named the way the repository names them. */
+function wiringEntry(name: string) {
+  return {
+    region: 'us-east-1',
+    parametersFile: `parameters/${name}.json`,
+    appTemplate: 'templates/app.yaml',
+    stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
+    verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
+  };
+}
+
+/** A wiring file with dev then prod, as the repository ships it (the files it names must exist). */
+export const WIRING_JSON = JSON.stringify({ promotionOrder: ['dev', 'prod'], environments: { dev: wiringEntry('dev'), prod: wiringEntry('prod') } }, null, 2);
+
 /** Same isolation for clones made inside a test. */
 export function isolatedGitEnv(): NodeJS.ProcessEnv {
   return { ...ISOLATED_ENV };
