@@ -160,8 +160,10 @@ export async function runBundledAction(
     GITHUB_WORKFLOW: 'local',
     GITHUB_JOB: 'local',
     GITHUB_ACTOR: 'local',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: 'https://api.github.com',
+    // .invalid never resolves (RFC 2606): links an action writes are visibly not GitHub's, and a stray
+    // API call fails at once instead of reaching github.com with a made-up token.
+    GITHUB_SERVER_URL: 'https://github.invalid',
+    GITHUB_API_URL: 'https://api.github.invalid',
     GITHUB_OUTPUT: files.output,
     GITHUB_STEP_SUMMARY: files.summary,
     GITHUB_ENV: files.env,

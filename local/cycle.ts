@@ -1,0 +1,120 @@
+/**
+ * The whole patch cycle on this machine (`make cycle`, `npm run cycle -- --scenario <name>`):
+ * moto and the Image Builder stand-in, the dev stacks deployed from the real templates, then the
+ * workflows' sequence with the real bundled actions in a scratch clone (.local/cycle). Prints a
+ * timeline that marks what was emulated and what was a stand-in. Exit 0 only if every check held.
+ */
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+import { createAwsClients } from '../actions/lib/aws/clients';
+import { errorMessage } from '../actions/lib/errors';
+import { getEnvironment, loadEnvironments } from '../actions/lib/parameters';
+import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, localAwsEnv, REPO_ROOT } from './env';
+import { createStandinControl } from './imagebuilder-standin/client';
+import { prepareEnvironment, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
+import { createScratchRepo } from './cycle/scratch-repo';
+import { formatSeconds, Timeline } from './cycle/timeline';
+import type { CycleContext } from './cycle/workflow-steps';
+import { startLocalServers, type LocalServers } from './servers';
+
+/** Long enough to pass through every build state, short enough for a one-minute cycle. */
+const BUILD_SECONDS = 2.5;
+const ACTIONS = ['build-ami', 'update-app-stack', 'verify-alb', 'gitops'];
+
+/** `--name value` or `--name=value`. */
+function option(argv: string[], name: string): string | undefined {
+  const index = argv.indexOf(`--${name}`);
+  return index >= 0 ? argv[index + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+}
+
+function parseArgs(argv: string[]): { scenario: Scenario; scratchDir: string } {
+  const unknown = argv.filter((a, i) => a.startsWith('--') && !/^--(scenario|scratch)(=|$)/.test(a) && !/^--(scenario|scratch)$/.test(argv[i - 1] ?? ''));
+  if (unknown.length) throw new Error(`Unknown option ${unknown[0]}: the options are --scenario <${SCENARIOS.join('|')}> and --scratch <dir>.`);
+  const value = option(argv, 'scenario') ?? 'patch';
+  if (!(SCENARIOS as readonly string[]).includes(value)) {
+    throw new Error(`Unknown scenario "${value}": use one of ${SCENARIOS.join(', ')} (npm run cycle -- --scenario failed-build).`);
+  }
+  // The scratch clone is deleted and recreated on every run; a test gives its own so it never meets a developer's run.
+  return { scenario: value as Scenario, scratchDir: resolve(option(argv, 'scratch') ?? join(LOCAL_DIR, 'cycle')) };
+}
+
+/**
+ * The SDK warns once per process that its releases after January 2027 need Node 22; the actions
+ * run on node24 on runners. In the cycle's own output it would only hide the timeline.
+ */
+function silenceNodeVersionWarning(): void {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? `${warning} ${JSON.stringify(rest)}` : `${warning.name} ${warning.message}`;
+    if (text.includes('NodeVersionSupportWarning')) return;
+    (emit as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+async function main(): Promise<number> {
+  silenceNodeVersionWarning();
+  const { scenario, scratchDir } = parseArgs(process.argv.slice(2));
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  write(`Local patch cycle, scenario "${scenario}": moto emulates AWS, the STAND-IN plays EC2 Image Builder (no emulator exists), a scratch clone plays GitHub.`);
+  write('Every action below is the bundled dist/index.js a workflow runs. What only AWS can prove: docs/local.md.\n');
+
+  const timeline = new Timeline(write);
+  let servers: LocalServers | undefined;
+  let restoreEnv: (() => void) | undefined;
+  try {
+    await timeline.phase('check the bundled actions', 'local', async (phase) => {
+      const missing = ACTIONS.filter((name) => !existsSync(join(REPO_ROOT, 'actions', name, 'dist', 'index.js')));
+      if (missing.length) throw new Error(`missing bundles: ${missing.map((n) => `actions/${n}/dist/index.js`).join(', ')}. Run npm run build.`);
+      phase.note(ACTIONS.map((n) => `actions/${n}/dist/index.js`).join(', '));
+    });
+
+    servers = await timeline.phase('start moto + Image Builder stand-in', 'local', async (phase) => {
+      const started = await startLocalServers({ buildSeconds: BUILD_SECONDS });
+      phase.note(`moto ${started.endpoints.moto} (log ${relative(process.cwd(), started.moto.logFile)})`);
+      phase.note(`STAND-IN ${started.endpoints.imageBuilder} (log ${relative(process.cwd(), started.standinLog)}): builds nothing, mints AMIs in moto`);
+      return started;
+    });
+    const awsEnv = localAwsEnv(servers.endpoints);
+    // This process reads moto too (checks, setup); its clients are built exactly as the actions build theirs.
+    restoreEnv = applyEnv(awsEnv);
+    const standin = createStandinControl(servers.endpoints.imageBuilder);
+
+    const ctx = await timeline.phase('scratch clone + stand-in pipeline', 'git', async (phase) => {
+      const repo = await createScratchRepo(scratchDir);
+      const wiring = await loadEnvironments(join(repo.checkout.dir, 'parameters/environments.json'), { rootDir: repo.checkout.dir });
+      const environment = getEnvironment(wiring, wiring.promotionOrder[0]);
+      if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; local mode runs in ${LOCAL_REGION} only (moto's Fn::GetAZs)`);
+      await standin.registerPipeline(LOCAL_PIPELINE_ARN);
+      phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);
+      phase.note(`environment ${environment.name}: stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);
+      const context: CycleContext = { awsEnv, clients: createAwsClients({ region: LOCAL_REGION }), standin, repo, environment, pipelineArn: LOCAL_PIPELINE_ARN };
+      return context;
+    });
+
+    const { baselineAmi } = await prepareEnvironment(ctx, timeline);
+    if (scenario === 'patch') await runPatchScenario(ctx, timeline, baselineAmi);
+    if (scenario === 'failed-build') await runFailedBuildScenario(ctx, timeline, baselineAmi);
+    if (scenario === 'bad-parameters') await runBadParametersScenario(ctx, timeline);
+
+    const onMoto = timeline.phases.filter((p) => p.kind === 'moto').length;
+    const onStandin = timeline.phases.filter((p) => p.kind.includes('stand-in')).length;
+    write(`\nCycle "${scenario}" passed: ${timeline.phases.length} phases in ${formatSeconds(timeline.elapsedMs())} (${onMoto} on moto, ${onStandin} using the Image Builder stand-in).`);
+    return 0;
+  } catch (error) {
+    write(`\nCycle "${scenario}" FAILED after ${formatSeconds(timeline.elapsedMs())}: ${errorMessage(error)}`);
+    if (servers) write(`Logs: ${relative(process.cwd(), servers.moto.logFile)}, ${relative(process.cwd(), servers.standinLog)}; scratch clone: ${relative(process.cwd(), scratchDir)}`);
+    return 1;
+  } finally {
+    restoreEnv?.();
+    await servers?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`local cycle: ${errorMessage(error)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,233 @@
+/**
+ * The cycle's scenarios. `patch` is the whole happy path the workflows run: build → patch PR →
+ * preview → merge → deploy → verify → failback → deploy → verify. The failure scenarios stop
+ * where the workflow stops and prove that nothing changed: the stack (status, last update,
+ * parameters, change sets) and the repository (HEAD, branches, working tree) are as before.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { GetImageCommand, StartImagePipelineExecutionCommand, type Image } from '@aws-sdk/client-imagebuilder';
+
+import { systemClock } from '../../actions/lib/clock';
+import { setParameterInFile } from '../../actions/lib/parameters';
+import { poll } from '../../actions/lib/poll';
+import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
+import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
+import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
+import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
+import { buildAmi, expectOutput, failureLines, gitops, headline, runStep, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
+
+export const SCENARIOS = ['patch', 'failed-build', 'bad-parameters'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+const AMI_PARAMETER = 'AmazonMachineImage';
+
+/**
+ * Setup shared by every scenario: a baseline AMI from the stand-in ("last week's patch", so the
+ * package diff has something to compare with), recorded on main, and the dev stacks deployed
+ * with it, as if the previous cycle had merged and deployed it.
+ */
+export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline): Promise<{ baselineAmi: string }> {
+  const baselineAmi = await timeline.phase("baseline AMI (last cycle's build)", 'stand-in + moto', async (phase) => {
+    const { imageBuildVersionArn } = await ctx.clients.imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: ctx.pipelineArn }));
+    const { observation: image } = await poll<Image>({
+      description: `stand-in build ${imageBuildVersionArn}`,
+      check: async () => (await ctx.clients.imageBuilder.send(new GetImageCommand({ imageBuildVersionArn }))).image ?? {},
+      isDone: (i) => ['AVAILABLE', 'FAILED', 'CANCELLED'].includes(i.state?.status ?? ''),
+      clock: systemClock,
+      timeoutMs: 60_000,
+      schedule: { firstDelayMs: 250, steadyMs: 500 },
+    });
+    const ami = image.outputResources?.amis?.[0]?.image;
+    if (image.state?.status !== 'AVAILABLE' || !ami) throw new CycleCheckError(`baseline build ${imageBuildVersionArn} ended ${image.state?.status}: ${image.state?.reason}`);
+    phase.note(`${imageBuildVersionArn} → ${ami}`);
+    return ami;
+  });
+
+  await timeline.phase(`record it in ${ctx.environment.parametersFile} on main`, 'git', async (phase) => {
+    const file = ctx.environment.parametersFile;
+    const path = join(ctx.repo.checkout.dir, file);
+    writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), AMI_PARAMETER, baselineAmi, file));
+    const commit = await commitAndPush(ctx.repo, [file], `Patch ${ctx.environment.name}: ${baselineAmi} (local cycle setup: the previous patch)`, OPERATOR);
+    phase.note(`${commit} on main`);
+  });
+
+  await timeline.phase(`deploy ${ctx.environment.stacks.network} + ${ctx.environment.stacks.app}`, 'moto', async (phase) => {
+    const stacks = await deployEnvironmentStacks(ctx.clients.cloudFormation, { repoDir: ctx.repo.checkout.dir, environment: ctx.environment.name });
+    phase.note(`real templates with ${ctx.environment.parametersFile}; app at ${stacks.app.outputs.LoadBalancerUrl ?? '(no URL output)'}`);
+    phase.note(await expectFleetOn(ctx.clients, ctx.environment.stacks.app, baselineAmi));
+  });
+  return { baselineAmi };
+}
+
+/** The happy path, as the patch, deploy and failback workflows run it. */
+export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+  const { ami: newAmi, imageArn, run: build } = await timeline.phase('build-ami: bake the patched AMI', 'stand-in + moto', (phase) => buildAmi(ctx, phase, baselineAmi));
+
+  await timeline.phase(`gitops set-ami: bump ${ctx.environment.parametersFile}`, 'git', async (phase) => {
+    await ctx.repo.checkout.run(['checkout', '--quiet', 'main']);
+    const run = await gitops(ctx, 'set-ami', { 'ami-id': newAmi });
+    expectOutput(run, 'changed', 'true', 'gitops set-ami');
+    const diff = (await ctx.repo.checkout.run(['diff', '--unified=0', '--', ctx.environment.parametersFile])).stdout;
+    phase.note(diff.split('\n').filter((l) => /^[-+]\s/.test(l)).join('\n'));
+  });
+
+  const preview = await timeline.phase('update-app-stack mode=preview (change set)', 'moto', async (phase) => {
+    const before = await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app);
+    const run = await updateAppStack(ctx, 'preview');
+    expectOutput(run, 'changed', 'true', 'update-app-stack preview');
+    const after = await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app);
+    expectUnchanged(before, after, { ignoreChangeSets: true }, 'the preview');
+    phase.note(`${headline(run.outputs['changes-markdown'] ?? '')}; stack untouched`);
+    phase.note('moto lists no resource changes for a parameter-only change set; AWS lists the launch template and the ASG replacement');
+    return run;
+  });
+
+  const pr = await timeline.phase('gitops compose-patch-pr + open the PR', 'git', async (phase) => {
+    const run = await gitops(ctx, 'compose-patch-pr', {
+      'previous-ami-id': baselineAmi,
+      'ami-id': newAmi,
+      'image-arn': imageArn,
+      'package-diff-markdown': build.outputs['package-diff-markdown'] ?? '',
+      'findings-json': build.outputs['findings-json'] ?? '',
+      'changes-markdown': preview.outputs['changes-markdown'] ?? '',
+    });
+    const branch = expectOutput(run, 'branch', /\S/, 'compose-patch-pr');
+    const title = expectOutput(run, 'title', /\S/, 'compose-patch-pr');
+    const opened = await openPullRequest(ctx.repo, {
+      branch,
+      files: [ctx.environment.parametersFile],
+      commitMessage: run.outputs['commit-message'] ?? title,
+      title,
+      body: run.outputs.body ?? '',
+    });
+    phase.note(`"${title}" on ${branch} (${opened.commit}); body: ${opened.bodyFile}`);
+    return { branch, title };
+  });
+
+  await timeline.phase(`merge ${pr.branch} into main`, 'git', async (phase) => {
+    phase.note(`merge commit ${await mergePullRequest(ctx.repo, pr.branch, pr.title)} pushed to main (this is what triggers Deploy)`);
+  });
+
+  await deployAndVerify(ctx, timeline, newAmi, baselineAmi);
+
+  // Failback workflow: the previous AMI from git history, checked, recorded in git, deployed.
+  const target = await timeline.phase('gitops resolve-failback: target from git history', 'git', async (phase) => {
+    const run = await gitops(ctx, 'resolve-failback', { reason: 'local cycle: rehearse the failback', 'requested-by': 'local-operator' });
+    const targetAmi = expectOutput(run, 'target-ami-id', baselineAmi, 'resolve-failback');
+    phase.note(`${run.outputs['current-ami-id']} → ${targetAmi} (${run.outputs['target-source']})`);
+    return targetAmi;
+  });
+
+  await timeline.phase('gitops check-image: target AMI usable', 'moto', async (phase) => {
+    const run = await gitops(ctx, 'check-image', { 'ami-id': target });
+    phase.note(`${target} "${run.outputs['image-name']}" created ${run.outputs['creation-date']}`);
+  });
+
+  await timeline.phase('gitops record-failback: commit + push to main', 'git', async (phase) => {
+    const run = await gitops(ctx, 'record-failback', { 'target-ami': target, reason: 'local cycle: rehearse the failback', 'requested-by': 'local-operator' });
+    expectOutput(run, 'outcome', 'pushed', 'record-failback');
+    phase.note(`${run.outputs.commit?.slice(0, 12)} on main`);
+  });
+
+  await deployAndVerify(ctx, timeline, target, newAmi);
+
+  await timeline.phase(`git log --oneline -- ${ctx.environment.parametersFile}`, 'git', async (phase) => {
+    const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', ctx.environment.parametersFile])).stdout.trim();
+    phase.note(log.split('\n').slice(0, 6).join('\n'));
+  });
+}
+
+/** Deploy workflow: update-app-stack deploy, then verify-alb, then the fleet check on moto. */
+async function deployAndVerify(ctx: CycleContext, timeline: Timeline, ami: string, previousAmi: string): Promise<void> {
+  await timeline.phase(`update-app-stack mode=deploy`, 'moto', async (phase) => {
+    const run = await updateAppStack(ctx, 'deploy');
+    expectOutput(run, 'changed', 'true', 'update-app-stack deploy');
+    expectOutput(run, 'previous-ami-id', previousAmi, 'update-app-stack deploy');
+    expectOutput(run, 'ami-id', ami, 'update-app-stack deploy');
+    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, ctx.environment.stacks.app, ami)}`);
+    phase.note('moto replaced the ASG (delete, then create); real AWS keeps blue until green is healthy (UpdatePolicy, cfn-signal)');
+  });
+  await timeline.phase('moto fix-up: deregister terminated targets', 'moto', async (phase) => {
+    const gone = await deregisterTerminatedTargets(ctx.clients, ctx.environment.stacks.app);
+    phase.note(`${gone.length ? gone.join(', ') : 'none'}: moto leaves the old group's terminated instances registered (and "healthy"); AWS deregisters them itself`);
+  });
+  await timeline.phase('verify-alb (watch-seconds 0)', 'moto', (phase) => verifyAlb(ctx, phase, ami));
+}
+
+/** Nothing of the stack changed (a preview may leave its change set for review when told so). */
+function expectUnchanged(before: StackSnapshot, after: StackSnapshot, options: { ignoreChangeSets?: boolean }, what: string): void {
+  const changes = diffSnapshots(before, options.ignoreChangeSets ? { ...after, changeSets: before.changeSets } : after);
+  if (changes.length) throw new CycleCheckError(`${what} changed the stack: ${changes.join('; ')}`);
+}
+
+/** Proves the stack and the repository are as they were. */
+async function expectNothingChanged(ctx: CycleContext, phase: PhaseContext, before: { stack: StackSnapshot; repo: Awaited<ReturnType<typeof repoState>>; branches: string }): Promise<void> {
+  expectUnchanged(before.stack, await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app), {}, 'the failed run');
+  const repo = await repoState(ctx.repo);
+  const branches = await originBranches(ctx);
+  if (repo.head !== before.repo.head || repo.dirty !== before.repo.dirty || branches !== before.branches) {
+    throw new CycleCheckError(`the failed run changed the repository: HEAD ${before.repo.head.slice(0, 12)} → ${repo.head.slice(0, 12)}, branches [${before.branches}] → [${branches}]${repo.dirty ? `, uncommitted: ${repo.dirty}` : ''}`);
+  }
+  phase.note(`stack ${ctx.environment.stacks.app}: ${before.stack.status}, last updated ${before.stack.lastUpdated}, ${Object.keys(before.stack.parameters).length} parameters, change sets [${before.stack.changeSets.join(', ')}]: all as before`);
+  phase.note(`repository: main at ${repo.head.slice(0, 12)}, origin branches [${branches}], working tree clean: as before`);
+}
+
+async function originBranches(ctx: CycleContext): Promise<string> {
+  return (await ctx.repo.checkout.run(['ls-remote', '--heads', 'origin'])).stdout.trim().split('\n').map((l) => l.replace(/^\S+\s+refs\/heads\//, '')).sort().join(', ');
+}
+
+async function snapshotAll(ctx: CycleContext) {
+  return { stack: await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app), repo: await repoState(ctx.repo), branches: await originBranches(ctx) };
+}
+
+/** The build fails in Image Builder: build-ami reports the reason, and no PR, no deploy follow. */
+export async function runFailedBuildScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+  const reason = 'STAND-IN injected failure: component update-linux failed: dnf exited 1 (scenario failed-build)';
+  const before = await snapshotAll(ctx);
+  await timeline.phase('stand-in: the next build will FAIL', 'stand-in', async (phase) => {
+    await ctx.standin.configure({ failNext: { status: 'FAILED', reason, atStatus: 'BUILDING' } });
+    phase.note(reason);
+  });
+  await timeline.phase('build-ami: fails with the reason', 'stand-in + moto', async (phase) => {
+    const run = await runStep(ctx, 'build-ami', { 'pipeline-arn': ctx.pipelineArn, 'previous-ami-id': baselineAmi, region: ctx.environment.region, 'timeout-minutes': '5' }, { expectFailure: true });
+    const errors = failureLines(run);
+    if (!errors.some((l) => l.includes('component update-linux failed'))) {
+      throw new CycleCheckError(`build-ami failed, but its error does not carry the build's reason`, errors);
+    }
+    phase.note(errors[0]);
+    phase.note('the patch workflow stops here: no parameters change, no pull request');
+  });
+  await timeline.phase('nothing changed', 'moto', (phase) => expectNothingChanged(ctx, phase, before));
+}
+
+/** A pull request with a bad parameters file: preview and deploy refuse it before any AWS call. */
+export async function runBadParametersScenario(ctx: CycleContext, timeline: Timeline): Promise<void> {
+  const file = ctx.environment.parametersFile;
+  const before = await snapshotAll(ctx);
+  await timeline.phase(`a PR with a typo in ${file} (InstanceType t3.mirco)`, 'git', async (phase) => {
+    await ctx.repo.checkout.run(['checkout', '--quiet', '-B', 'patch/bad-parameters']);
+    const path = join(ctx.repo.checkout.dir, file);
+    writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), 'InstanceType', 't3.mirco', file));
+    await ctx.repo.checkout.run(['commit', '--quiet', '--no-verify', '-m', 'Use a smaller instance (with a typo)', '--', file], {
+      env: { GIT_AUTHOR_NAME: OPERATOR.name, GIT_AUTHOR_EMAIL: OPERATOR.email, GIT_COMMITTER_NAME: OPERATOR.name, GIT_COMMITTER_EMAIL: OPERATOR.email },
+    });
+    phase.note('committed on a local branch (not pushed): the PR check runs on it');
+  });
+  for (const mode of ['preview', 'deploy'] as const) {
+    await timeline.phase(`update-app-stack mode=${mode}: refuses the file`, 'moto', async (phase) => {
+      const run = await updateAppStack(ctx, mode, { expectFailure: true });
+      const errors = failureLines(run);
+      if (!errors.some((l) => l.includes('InstanceType') && l.includes(file))) {
+        throw new CycleCheckError(`update-app-stack failed, but not with a message naming ${file} and InstanceType`, errors);
+      }
+      phase.note(errors[0]);
+    });
+  }
+  await timeline.phase('nothing changed', 'moto', async (phase) => {
+    await ctx.repo.checkout.run(['checkout', '--quiet', 'main']);
+    await ctx.repo.checkout.run(['branch', '--quiet', '-D', 'patch/bad-parameters']);
+    await expectNothingChanged(ctx, phase, before);
+  });
+}
