@@ -85,12 +85,17 @@ export interface StackRefusalContext {
   templateFile?: string;
 }
 
-/** The command that creates the stack from this repository's files (shown when it does not exist). */
+/**
+ * The command that creates the stack from this repository's files (shown when it does not exist).
+ * The service role is passed at creation because CloudFormation then uses it for every update,
+ * which is what lets the GitHub deploy role hold no EC2/IAM permissions (docs/templates.md).
+ */
 export function createStackCommand(stackName: string, context: StackRefusalContext): string {
   const template = context.templateFile ?? 'templates/app.yaml';
   return (
     `aws cloudformation deploy --stack-name ${stackName} --template-file ${template} ` +
-    `--parameter-overrides file://${context.parametersFile} --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM`
+    `--parameter-overrides file://${context.parametersFile} --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM ` +
+    `--role-arn <CloudFormationRoleArn output of the github-oidc stack>`
   );
 }
 
@@ -143,7 +148,7 @@ async function refuse(snapshot: StackSnapshot, readiness: StackReadiness, contex
     `Update refused for stack ${stackName}: it is ${status}${snapshot.statusReason ? ` (${snapshot.statusReason})` : ''}, ` +
       `so it was never created successfully (or is being deleted) and cannot be updated. This action updates an existing stack: ` +
       `look at the stack's events for why creation failed, delete it with \`aws cloudformation delete-stack --stack-name ${stackName}\`, ` +
-      `then create it with \`${createStackCommand(stackName, context)}\`. Nothing was changed.`,
+      `then create it with \`${createStackCommand(stackName, context)}\` (docs/templates.md shows the whole bootstrap). Nothing was changed.`,
     stackName,
     status,
   );
@@ -165,7 +170,7 @@ export async function waitForStackReady(input: WaitForStackReadyInput, deps: Cfn
     throw new InputError(
       `Update refused for stack ${stackName}: no stack of that name exists in this account and region. ` +
         `This action updates an existing stack; check stack-name and region, or create the stack first with ` +
-        `\`${createStackCommand(stackName, input)}\`. Nothing was changed.`,
+        `\`${createStackCommand(stackName, input)}\` (docs/templates.md shows the whole bootstrap). Nothing was changed.`,
     );
   };
 

@@ -174,9 +174,11 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   report.keptFromStack = plan.keptFromStack;
   await checkNewImages({ changes: plan.changes, template, file, region: inputs.region }, deps);
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
-  const rollback = planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes);
-  report.rollbackAlarms = rollback.alarmArns;
-  if (rollback.missingOutputs.length > 0) {
+  // Rollback triggers matter only to an executed change set. A preview leaves them out: the preview
+  // role need not read alarms, and nothing it makes is ever executed.
+  const rollback = inputs.mode === 'deploy' ? planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes) : undefined;
+  report.rollbackAlarms = rollback?.alarmArns ?? [];
+  if (rollback && rollback.missingOutputs.length > 0) {
     logger.warning(
       `Stack ${stackName} has no ${rollback.missingOutputs.join(' or ')} output, so that alarm cannot roll this update back. ` +
         `Deploy the stack from templates/app.yaml, which declares those alarms and outputs.`,
@@ -194,7 +196,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
         templateBody,
         parameters: plan.parameters,
         tags: toTags(file),
-        rollbackConfiguration: rollback.configuration,
+        rollbackConfiguration: rollback?.configuration,
       },
       deps,
     );

@@ -114,7 +114,7 @@ describe('waitForStackReady', () => {
     expect((error as Error).message).toContain(`it is ${status}`);
     expect((error as Error).message).toContain('aws cloudformation delete-stack --stack-name patch-dev-app');
     expect((error as Error).message).toContain(
-      'aws cloudformation deploy --stack-name patch-dev-app --template-file templates/app.yaml --parameter-overrides file://parameters/dev.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM',
+      'aws cloudformation deploy --stack-name patch-dev-app --template-file templates/app.yaml --parameter-overrides file://parameters/dev.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM --role-arn <CloudFormationRoleArn output of the github-oidc stack>',
     );
     expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 1);
   });

@@ -117,16 +117,11 @@ describe('updateAppStack — preview', () => {
         { ParameterKey: 'DesiredCapacity', UsePreviousValue: true },
       ],
       Tags: [{ Key: 'Environment', Value: 'dev' }],
-      RollbackConfiguration: {
-        RollbackTriggers: [
-          { Arn: HTTP5XX_ALARM, Type: 'AWS::CloudWatch::Alarm' },
-          { Arn: UNHEALTHY_ALARM, Type: 'AWS::CloudWatch::Alarm' },
-        ],
-        MonitoringTimeInMinutes: 5,
-      },
     });
     const sent = cfn.commandCalls(CreateChangeSetCommand)[0].args[0].input;
     expect(sent.TemplateBody).toBe(TEMPLATE);
+    // Never executed, so no rollback triggers (and the preview role need not read alarms).
+    expect(sent.RollbackConfiguration).toBeUndefined();
     expect(sent.Description).toBe(`update-app-stack from ${files.parametersFile} at 0123456789ab (run 987654, attempt 2)`);
     expect(cfn).toHaveReceivedCommandWith(DeleteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN });
     expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
@@ -150,7 +145,7 @@ describe('updateAppStack — preview', () => {
     happyStack();
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_COMPLETE', { outputs: { LoadBalancerUrl: 'http://x' } })] });
     const deps = makeDeps();
-    await updateAppStack(inputs(files, { mode: 'preview' }), deps);
+    await updateAppStack(inputs(files), deps);
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { RollbackConfiguration: { RollbackTriggers: [], MonitoringTimeInMinutes: 0 } });
     expect(deps.logger.entries).toContainEqual(
       expect.objectContaining({ level: 'warning', message: expect.stringContaining('no Http5xxAlarmArn or UnhealthyHostsAlarmArn output') }),
@@ -169,6 +164,17 @@ describe('updateAppStack — deploy', () => {
     const deps = makeDeps();
     const report = await updateAppStack(inputs(files), deps);
 
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, {
+      ChangeSetType: 'UPDATE',
+      // Rollback triggers go on the change set: ExecuteChangeSet has no such field.
+      RollbackConfiguration: {
+        RollbackTriggers: [
+          { Arn: HTTP5XX_ALARM, Type: 'AWS::CloudWatch::Alarm' },
+          { Arn: UNHEALTHY_ALARM, Type: 'AWS::CloudWatch::Alarm' },
+        ],
+        MonitoringTimeInMinutes: 5,
+      },
+    });
     expect(cfn).toHaveReceivedCommandWith(ExecuteChangeSetCommand, { ChangeSetName: CHANGE_SET_ARN, ClientRequestToken: 'patch-987654-2-20260101T000000Z' });
     expect(cfn).not.toHaveReceivedCommand(DeleteChangeSetCommand);
     expect(report).toMatchObject({ outcome: 'updated', changed: true, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: NEW_AMI });
