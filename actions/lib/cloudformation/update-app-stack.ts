@@ -170,7 +170,10 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
 
   // 3. The change set.
   const plan = planChangeSetParameters([...template.parameters.keys()], file.parameters, before.parameters);
-  report.parameterChanges = plan.changes;
+  // NoEcho values never reach logs, summaries or PR bodies (DescribeStacks shows them as ****).
+  const hidden = (c: ParameterChange): ParameterChange =>
+    template.parameters.get(c.key)?.noEcho ? { key: c.key, previous: '(NoEcho)', next: '(NoEcho, changed or not: CloudFormation cannot tell us)' } : c;
+  report.parameterChanges = plan.changes.map(hidden);
   report.keptFromStack = plan.keptFromStack;
   await checkNewImages({ changes: plan.changes, template, file, region: inputs.region }, deps);
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
@@ -223,7 +226,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   }
 
   report.changed = true;
-  report.changesMarkdown = renderChangesMarkdown(created.changes, plan.changes);
+  report.changesMarkdown = renderChangesMarkdown(created.changes, report.parameterChanges);
   logger.info(report.changesMarkdown);
 
   if (inputs.mode === 'preview') {

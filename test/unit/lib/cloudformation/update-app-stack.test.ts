@@ -131,6 +131,20 @@ describe('updateAppStack — preview', () => {
     expect(report.changesMarkdown).toContain('The Auto Scaling group (AppAutoScalingGroup) will be replaced: blue/green');
   });
 
+  it('never shows a NoEcho value in the change summary', async () => {
+    const withSecret = TEMPLATE.replace('Resources:', '  ApiKey:\n    Type: String\n    NoEcho: true\n    Default: x\nResources:');
+    const files = writeFixtures({ ...BUMP, ApiKey: 's3cr3t-value' });
+    happyStack();
+    cfn.on(GetTemplateCommand).resolves({ TemplateBody: withSecret });
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_COMPLETE', { parameters: { ...STACK_PARAMETERS, ApiKey: '****' } })] });
+    const deps = makeDeps();
+    const report = await updateAppStack(inputs({ parametersFile: files.parametersFile }, { mode: 'preview' }), deps);
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { Parameters: expect.arrayContaining([{ ParameterKey: 'ApiKey', ParameterValue: 's3cr3t-value' }]) });
+    expect(report.changesMarkdown).toContain('ApiKey (NoEcho) →');
+    expect(JSON.stringify(report)).not.toContain('s3cr3t-value');
+    expect(deps.logger.text()).not.toContain('s3cr3t-value');
+  });
+
   it('without a template input keeps the deployed one and validates the file against its Parameters', async () => {
     const files = writeFixtures(BUMP);
     happyStack();
