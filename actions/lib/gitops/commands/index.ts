@@ -1,5 +1,6 @@
 import type { GitopsCommand } from './context';
 import { deployReport, prepareFailback, syncFromStack } from './deploy';
+import { checkDrift, listEnvironments } from './drift';
 import { changedEnvironments, resolveEnvironment, resolvePipeline } from './environment';
 import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
@@ -22,6 +23,8 @@ export const COMMANDS = {
   'sync-from-stack': syncFromStack,
   'deploy-report': deployReport,
   'upsert-preview-comment': upsertPreview,
+  'list-environments': listEnvironments,
+  'check-drift': checkDrift,
 } satisfies Record<string, GitopsCommand>;
 
 export type CommandName = keyof typeof COMMANDS;

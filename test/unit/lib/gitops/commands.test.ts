@@ -211,3 +211,38 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
     expect(parseMetadataBlock(message)?.[0]['update-type']).toBe('rollback-sync');
   });
 });
+
+describe('drift check commands (shared repository, mocked AWS)', () => {
+  beforeAll(() => (env = setup()));
+  afterAll(() => env.remove());
+  const stackOn = (status: string, ami: string) =>
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: status as never, CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }] }],
+    });
+
+  it('list-environments: all of them, in promotion order', async () => {
+    expect((await run('list-environments', {}, env.ctx)).outputs).toEqual({ environments: '["dev","prod"]' });
+  });
+
+  it('check-drift: none when the stack runs what HEAD names', async () => {
+    stackOn('UPDATE_COMPLETE', AMI(3));
+    const result = await run('check-drift', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toEqual({ drifted: false, 'live-ami-id': AMI(3), 'git-ami-id': AMI(3) });
+    expect(result.failure).toBeUndefined();
+  });
+
+  it('check-drift: a stack changed outside git fails the check and says both ways out', async () => {
+    stackOn('UPDATE_COMPLETE', AMI(9));
+    const result = await run('check-drift', { environment: 'dev' }, env.ctx);
+    expect(result.outputs.drifted).toBe(true);
+    expect(result.failure).toMatch(/^Drift in dev: stack patch-dev-app runs ami-00000000000000009 but parameters\/dev.json names ami-00000000000000003.*Failback workflow with target-ami ami-00000000000000009.*re-run the last Deploy/);
+  });
+
+  it('check-drift: a stack that stays busy is reported as not checked, not as drift', async () => {
+    stackOn('UPDATE_IN_PROGRESS', AMI(9));
+    const result = await run('check-drift', { environment: 'dev', 'timeout-minutes': '1' }, env.ctx);
+    expect(result.outputs.drifted).toBe(false);
+    expect(result.failure).toBeUndefined();
+    expect(result.summary).toMatch(/not checked/);
+  });
+});

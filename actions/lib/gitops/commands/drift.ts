@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+import { PollTimeoutError } from '../../errors';
+import { readDeployedAmi } from '../deployed-ami';
+import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
+import { environmentName, minutes } from './inputs';
+
+/** Drift check: every environment, in promotion order, as a JSON array for a matrix. */
+export const listEnvironments = defineCommand({
+  description: 'List every environment of the wiring file, in promotion order.',
+  inputs: z.object({}),
+  outputs: ['environments'],
+  async run(_inputs, ctx) {
+    const wiring = await loadWiring(ctx);
+    return { outputs: { environments: JSON.stringify(wiring.promotionOrder) } };
+  },
+});
+
+/**
+ * Drift check: does the app stack run the AMI git names? A difference means the stack was changed
+ * outside git (the console, the SSM runbook, a deploy whose record failed), and the next merge
+ * would silently undo it. A stack still busy is waited for a few minutes, then reported as not
+ * checked rather than as drift.
+ */
+export const checkDrift = defineCommand({
+  description: 'Compare the AMI the app stack runs with the one its parameters file names at HEAD.',
+  inputs: z.object({ environment: environmentName, 'timeout-minutes': minutes(30, 180) }),
+  outputs: ['drifted', 'live-ami-id', 'git-ami-id'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const gitAmi = await readCurrentAmi(ctx, environment);
+    const file = environment.parametersFile;
+    let live;
+    try {
+      live = await readDeployedAmi(environment.stacks.app, inputs['timeout-minutes'] * 60_000, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+    } catch (error) {
+      if (!(error instanceof PollTimeoutError)) throw error;
+      ctx.logger.warning(`Drift not checked for ${environment.name}: ${error.message}`);
+      return { outputs: { drifted: false, 'git-ami-id': gitAmi }, summary: `## ⏳ Drift: \`${environment.name}\` not checked\n\n${error.message}` };
+    }
+    const drifted = live.amiId !== gitAmi;
+    const table = `| | |\n|---|---|\n| ${file} (HEAD) | \`${gitAmi}\` |\n| Stack ${live.stackName} (${live.status}) | \`${live.amiId}\` |`;
+    if (!drifted) {
+      ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n${table}` };
+    }
+    const failure =
+      `Drift in ${environment.name}: stack ${live.stackName} runs ${live.amiId} but ${file} names ${gitAmi}, so the stack was changed outside git ` +
+      `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. Keep what runs: run the Failback workflow with ` +
+      `target-ami ${live.amiId}. Or put git's AMI back: re-run the last Deploy of ${environment.name}.`;
+    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+  },
+});
