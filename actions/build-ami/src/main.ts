@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 
-import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { parseImageBuilderArn } from '../../lib/image-builder/arns';
@@ -36,19 +36,13 @@ export async function run(): Promise<void> {
       };
       result = await buildAmi({ ...inputs, onImageArn }, { clients, logger: createCoreLogger(), clock: systemClock });
     } catch (error) {
-      await writeSummary(renderFailureSummary(known, error));
+      await writeJobSummary(renderFailureSummary(known, error));
       throw error;
     }
 
     setOutputs(buildAmiOutputs(result));
-    await writeSummary(renderBuildSummary(result));
+    await writeJobSummary(renderBuildSummary(result));
     const gate = severityGateError(result.findings, result.failOnSeverity, result.imageArn);
     if (gate) throw gate;
   });
-}
-
-/** One job summary; outside a runner (no GITHUB_STEP_SUMMARY) it is skipped rather than hiding the real outcome. */
-async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return core.debug('GITHUB_STEP_SUMMARY is not set: no job summary.');
-  await core.summary.addRaw(markdown).write();
 }

@@ -75,3 +75,15 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
     }
   }
 }
+
+/**
+ * Writes the action's one job summary. Outside a runner (GITHUB_STEP_SUMMARY unset, e.g. a local
+ * run with plain INPUT_* variables) there is nowhere to write it, which is not an error.
+ */
+export async function writeJobSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.debug('GITHUB_STEP_SUMMARY is not set: no job summary.');
+    return;
+  }
+  await core.summary.addRaw(markdown).write();
+}

@@ -1,6 +1,6 @@
 import type { Change, ResourceChange } from '@aws-sdk/client-cloudformation';
 
-import { markdownTable } from '../image-builder/markdown';
+import { markdownTable } from '../markdown';
 import type { ParameterChange } from './change-set-parameters';
 
 /** "Properties.ImageId ← AmazonMachineImage": which attribute changes, and what caused it. */

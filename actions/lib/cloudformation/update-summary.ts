@@ -1,4 +1,4 @@
-import { collapsed, keyValueTable, markdownTable } from '../image-builder/markdown';
+import { collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
 import type { UpdateReport } from './update-app-stack';
 

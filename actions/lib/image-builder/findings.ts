@@ -3,7 +3,7 @@ import { type Image, type ImagebuilderClient, type ImageScanFinding, paginateLis
 import { isTransientError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
-import { collapsed, markdownTable } from './markdown';
+import { collapsed, markdownTable } from '../markdown';
 
 /** Inspector's severities, most severe first. A severity we do not know is counted as UNTRIAGED. */
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNTRIAGED'] as const;

@@ -5,7 +5,7 @@ import { isAccessDeniedError, isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
 import { IMAGE_BUILD_VERSION_ARN_PATTERN } from './arns';
-import { collapsed, markdownTable } from './markdown';
+import { collapsed, markdownTable } from '../markdown';
 
 /** The tag Image Builder puts on every AMI it distributes: the image build version ARN. */
 export const IMAGE_BUILDER_ARN_TAG = 'Ec2ImageBuilderArn';

@@ -1,7 +1,7 @@
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import type { BuildAmiResult } from './build-ami';
 import { renderFindings } from './findings';
-import { keyValueTable } from './markdown';
+import { keyValueTable } from '../markdown';
 
 /** The four outputs of build-ami, by their public (kebab-case) names. */
 export function buildAmiOutputs(result: BuildAmiResult): Record<'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json', string> {

@@ -1,4 +1,4 @@
-import { collapsed, keyValueTable, markdownTable } from '../image-builder/markdown';
+import { collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { TargetRow } from './evaluate-fleet';
 import type { Sample } from './sampler';
 import { renderAmiTimeline } from './timeline';

@@ -1,6 +1,4 @@
-import * as core from '@actions/core';
-
-import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
@@ -23,16 +21,10 @@ export async function run(): Promise<void> {
       await updateAppStack(inputs, { clients, logger: createCoreLogger(), clock: systemClock }, report);
     } catch (error) {
       setOutputs(updateAppStackOutputs(report));
-      await writeSummary(renderUpdateSummary(report, errorMessage(error)));
+      await writeJobSummary(renderUpdateSummary(report, errorMessage(error)));
       throw error;
     }
     setOutputs(updateAppStackOutputs(report));
-    await writeSummary(renderUpdateSummary(report));
+    await writeJobSummary(renderUpdateSummary(report));
   });
-}
-
-/** One job summary; outside a runner (no GITHUB_STEP_SUMMARY) it is skipped rather than hiding the real outcome. */
-async function writeSummary(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return core.debug('GITHUB_STEP_SUMMARY is not set: no job summary.');
-  await core.summary.addRaw(markdown).write();
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 
-import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { AwsOperationError } from '../../lib/errors';
@@ -36,7 +36,7 @@ export async function run(): Promise<void> {
       'error-rate': Number(report.http.summary.errorRate.toFixed(4)),
       'report-markdown': markdown,
     });
-    await core.summary.addRaw(markdown).write();
+    await writeJobSummary(markdown);
 
     if (!report.healthy) {
       throw new AwsOperationError(failureMessage(report), report.target.stackName ?? report.target.targetGroupArn, 'UNHEALTHY');

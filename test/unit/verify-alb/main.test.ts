@@ -42,7 +42,7 @@ beforeEach(() => {
   resetMocks();
   jest.clearAllMocks();
   summaryWrites.length = 0;
-  process.env = { ...savedEnv, AWS_REGION: 'us-east-1' };
+  process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null' };
   fetchSpy.mockImplementation(async () => new Response(detailsBody(), { status: 200 }));
 });
 afterAll(() => {
