@@ -77,8 +77,8 @@ const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWi
 const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
 
 describe('workflow files', () => {
-  it('are the five the docs describe', () => {
-    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
+  it('are the six the docs describe', () => {
+    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'drift.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -396,5 +396,23 @@ describe('pr-checks.yml', () => {
     ]);
     expect(step('pr-checks.yml', 'preview', 'credentials').if).toMatch(/^vars\[format\('AWS_PREVIEW_ROLE_ARN_\{0\}', steps\.env\.outputs\.variable-suffix\)\] != ''$/);
     expect(step('pr-checks.yml', 'preview', 'preview').with?.mode).toBe('preview');
+  });
+});
+
+describe('drift.yml', () => {
+  const wf = workflows['drift.yml'];
+
+  it('runs daily off the hour and on demand', () => {
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    const [{ cron }] = wf.on.schedule as { cron: string }[];
+    expect(Number(cron.split(' ')[0])).toBeGreaterThan(0);
+  });
+
+  it('checks every environment with the read-only role, skipping one without it, and changes nothing', () => {
+    expect(stepsOf('drift.yml', 'plan')).toEqual(['checkout', 'gitops:list-environments']);
+    expect(wf.jobs.drift.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(stepsOf('drift.yml', 'drift')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-drift']);
+    expect(step('drift.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
+    for (const job of Object.values(wf.jobs)) expect(job.permissions?.contents).toBe('read');
   });
 });
