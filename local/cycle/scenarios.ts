@@ -16,7 +16,7 @@ import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapsh
 import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
 import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
-import { buildAmi, expectOutput, failureLines, gitops, headline, runStep, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
+import { buildAmi, buildInputs, expectOutput, failureLines, gitops, headline, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
 
 export const SCENARIOS = ['patch', 'failed-build', 'bad-parameters'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -29,6 +29,7 @@ const AMI_PARAMETER = 'AmazonMachineImage';
  * with it, as if the previous cycle had merged and deployed it.
  */
 export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline): Promise<{ baselineAmi: string }> {
+  timeline.section('setup: the environment as the previous cycle left it');
   const baselineAmi = await timeline.phase("baseline AMI (last cycle's build)", 'stand-in + moto', async (phase) => {
     const { imageBuildVersionArn } = await ctx.clients.imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: ctx.pipelineArn }));
     const { observation: image } = await poll<Image>({
@@ -61,24 +62,26 @@ export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline):
   return { baselineAmi };
 }
 
-/** The happy path, as the patch, deploy and failback workflows run it. */
+/** The happy path, as patch-pr.yml, deploy-environment.yml and failback.yml run it. */
 export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
-  const { ami: newAmi, imageArn, run: build } = await timeline.phase('build-ami: bake the patched AMI', 'stand-in + moto', (phase) => buildAmi(ctx, phase, baselineAmi));
+  timeline.section('patch-pr.yml: build, bump, preview, open the PR');
+  const job = await timeline.phase('gitops resolve-environment', 'git', (phase) => resolveEnvironment(ctx, phase));
+  if (job.amiId !== baselineAmi) throw new CycleCheckError(`resolve-environment says ${job.parametersFile} names ${job.amiId}, expected the baseline ${baselineAmi}`);
+  const { ami: newAmi, imageArn, run: build } = await timeline.phase('build-ami: bake the patched AMI', 'stand-in + moto', (phase) => buildAmi(ctx, phase, job));
 
-  await timeline.phase(`gitops set-ami: bump ${ctx.environment.parametersFile}`, 'git', async (phase) => {
-    await ctx.repo.checkout.run(['checkout', '--quiet', 'main']);
+  const bump = await timeline.phase(`gitops set-ami: bump ${job.parametersFile}`, 'git', async (phase) => {
     const run = await gitops(ctx, 'set-ami', { 'ami-id': newAmi });
     expectOutput(run, 'changed', 'true', 'gitops set-ami');
-    const diff = (await ctx.repo.checkout.run(['diff', '--unified=0', '--', ctx.environment.parametersFile])).stdout;
+    const diff = (await ctx.repo.checkout.run(['diff', '--unified=0', '--', job.parametersFile])).stdout;
     phase.note(diff.split('\n').filter((l) => /^[-+]\s/.test(l)).join('\n'));
+    return run;
   });
 
   const preview = await timeline.phase('update-app-stack mode=preview (change set)', 'moto', async (phase) => {
-    const before = await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app);
-    const run = await updateAppStack(ctx, 'preview');
+    const before = await snapshotStack(ctx.clients.cloudFormation, job.appStack);
+    const run = await updateAppStack(ctx, job, 'preview');
     expectOutput(run, 'changed', 'true', 'update-app-stack preview');
-    const after = await snapshotStack(ctx.clients.cloudFormation, ctx.environment.stacks.app);
-    expectUnchanged(before, after, { ignoreChangeSets: true }, 'the preview');
+    expectUnchanged(before, await snapshotStack(ctx.clients.cloudFormation, job.appStack), { ignoreChangeSets: true }, 'the preview');
     phase.note(`${headline(run.outputs['changes-markdown'] ?? '')}; stack untouched`);
     phase.note('moto lists no resource changes for a parameter-only change set; AWS lists the launch template and the ASG replacement');
     return run;
@@ -86,7 +89,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
 
   const pr = await timeline.phase('gitops compose-patch-pr + open the PR', 'git', async (phase) => {
     const run = await gitops(ctx, 'compose-patch-pr', {
-      'previous-ami-id': baselineAmi,
+      'previous-ami-id': bump.outputs['previous-ami-id'] ?? '',
       'ami-id': newAmi,
       'image-arn': imageArn,
       'package-diff-markdown': build.outputs['package-diff-markdown'] ?? '',
@@ -97,7 +100,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
     const title = expectOutput(run, 'title', /\S/, 'compose-patch-pr');
     const opened = await openPullRequest(ctx.repo, {
       branch,
-      files: [ctx.environment.parametersFile],
+      files: [job.parametersFile],
       commitMessage: run.outputs['commit-message'] ?? title,
       title,
       body: run.outputs.body ?? '',
@@ -106,15 +109,18 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
     return { branch, title };
   });
 
+  timeline.section('a reviewer merges the PR');
   await timeline.phase(`merge ${pr.branch} into main`, 'git', async (phase) => {
     phase.note(`merge commit ${await mergePullRequest(ctx.repo, pr.branch, pr.title)} pushed to main (this is what triggers Deploy)`);
   });
 
-  await deployAndVerify(ctx, timeline, newAmi, baselineAmi);
+  timeline.section('deploy.yml → deploy-environment.yml: deploy what main says, verify');
+  await runDeployJob(ctx, timeline, { expectedAmi: newAmi, previousAmi: baselineAmi });
 
-  // Failback workflow: the previous AMI from git history, checked, recorded in git, deployed.
-  const target = await timeline.phase('gitops resolve-failback: target from git history', 'git', async (phase) => {
-    const run = await gitops(ctx, 'resolve-failback', { reason: 'local cycle: rehearse the failback', 'requested-by': 'local-operator' });
+  timeline.section('failback.yml: back to the previous AMI from git history');
+  const reason = 'local cycle: rehearse the failback';
+  const target = await timeline.phase('gitops resolve-failback', 'git', async (phase) => {
+    const run = await gitops(ctx, 'resolve-failback', { reason, 'requested-by': 'local-operator' });
     const targetAmi = expectOutput(run, 'target-ami-id', baselineAmi, 'resolve-failback');
     phase.note(`${run.outputs['current-ami-id']} → ${targetAmi} (${run.outputs['target-source']})`);
     return targetAmi;
@@ -125,35 +131,67 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
     phase.note(`${target} "${run.outputs['image-name']}" created ${run.outputs['creation-date']}`);
   });
 
-  await timeline.phase('gitops record-failback: commit + push to main', 'git', async (phase) => {
-    const run = await gitops(ctx, 'record-failback', { 'target-ami': target, reason: 'local cycle: rehearse the failback', 'requested-by': 'local-operator' });
-    expectOutput(run, 'outcome', 'pushed', 'record-failback');
-    phase.note(`${run.outputs.commit?.slice(0, 12)} on main`);
-  });
+  timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
+  await runDeployJob(ctx, timeline, { expectedAmi: target, previousAmi: newAmi, failback: { target, reason } });
+  timeline.section('the audit trail');
 
-  await deployAndVerify(ctx, timeline, target, newAmi);
-
-  await timeline.phase(`git log --oneline -- ${ctx.environment.parametersFile}`, 'git', async (phase) => {
-    const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', ctx.environment.parametersFile])).stdout.trim();
+  await timeline.phase('git log --oneline -- parameters/dev.json', 'git', async (phase) => {
+    const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', job.parametersFile])).stdout.trim();
     phase.note(log.split('\n').slice(0, 6).join('\n'));
   });
 }
 
-/** Deploy workflow: update-app-stack deploy, then verify-alb, then the fleet check on moto. */
-async function deployAndVerify(ctx: CycleContext, timeline: Timeline, ami: string, previousAmi: string): Promise<void> {
-  await timeline.phase(`update-app-stack mode=deploy`, 'moto', async (phase) => {
-    const run = await updateAppStack(ctx, 'deploy');
+/**
+ * deploy-environment.yml: (record a requested failback) → resolve-environment at HEAD →
+ * update-app-stack deploy → verify-alb → deploy-report; plus the cycle's own fleet check on moto.
+ */
+async function runDeployJob(
+  ctx: CycleContext,
+  timeline: Timeline,
+  deploy: { expectedAmi: string; previousAmi: string; failback?: { target: string; reason: string } },
+): Promise<void> {
+  const { failback } = deploy;
+  if (failback) {
+    await timeline.phase('gitops record-failback (commit, push)', 'git', async (phase) => {
+      const run = await gitops(ctx, 'record-failback', { 'target-ami': failback.target, reason: failback.reason, 'requested-by': 'local-operator' });
+      expectOutput(run, 'outcome', 'pushed', 'record-failback');
+      phase.note(`${run.outputs.commit?.slice(0, 12)} on main`);
+    });
+  }
+  const job = await timeline.phase('gitops resolve-environment at HEAD', 'git', (phase) => resolveEnvironment(ctx, phase));
+  if (job.amiId !== deploy.expectedAmi) throw new CycleCheckError(`HEAD names ${job.amiId}, expected ${deploy.expectedAmi}`);
+
+  const update = await timeline.phase('update-app-stack mode=deploy', 'moto', async (phase) => {
+    const run = await updateAppStack(ctx, job, 'deploy');
     expectOutput(run, 'changed', 'true', 'update-app-stack deploy');
-    expectOutput(run, 'previous-ami-id', previousAmi, 'update-app-stack deploy');
-    expectOutput(run, 'ami-id', ami, 'update-app-stack deploy');
-    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, ctx.environment.stacks.app, ami)}`);
+    expectOutput(run, 'previous-ami-id', deploy.previousAmi, 'update-app-stack deploy');
+    expectOutput(run, 'ami-id', job.amiId, 'update-app-stack deploy');
+    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, job.appStack, job.amiId)}`);
     phase.note('moto replaced the ASG (delete, then create); real AWS keeps blue until green is healthy (UpdatePolicy, cfn-signal)');
+    return run;
   });
   await timeline.phase('moto fix-up: deregister terminated targets', 'moto', async (phase) => {
-    const gone = await deregisterTerminatedTargets(ctx.clients, ctx.environment.stacks.app);
+    const gone = await deregisterTerminatedTargets(ctx.clients, job.appStack);
     phase.note(`${gone.length ? gone.join(', ') : 'none'}: moto leaves the old group's terminated instances registered (and "healthy"); AWS deregisters them itself`);
   });
-  await timeline.phase('verify-alb (watch-seconds 0)', 'moto', (phase) => verifyAlb(ctx, phase, ami));
+  await timeline.phase('verify-alb (watch-seconds 0)', 'moto', (phase) => verifyAlb(ctx, phase, job, job.amiId));
+
+  await timeline.phase('gitops deploy-report', 'local', async (phase) => {
+    const run = await gitops(ctx, 'deploy-report', {
+      'requested-ami-id': job.amiId,
+      'is-failback': String(Boolean(failback)),
+      'prepare-outcome': 'success',
+      'update-outcome': 'success',
+      'verify-outcome': 'success',
+      'failback-update-outcome': 'skipped',
+      'failback-verify-outcome': 'skipped',
+      'sync-outcome': 'skipped',
+      changed: update.outputs.changed ?? '',
+      'stack-status': update.outputs['stack-status'] ?? '',
+    });
+    expectOutput(run, 'ok', 'true', 'deploy-report');
+    phase.note(run.outputs.headline ?? '');
+  });
 }
 
 /** Nothing of the stack changed (a preview may leave its change set for review when told so). */
@@ -186,12 +224,13 @@ async function snapshotAll(ctx: CycleContext) {
 export async function runFailedBuildScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
   const reason = 'STAND-IN injected failure: component update-linux failed: dnf exited 1 (scenario failed-build)';
   const before = await snapshotAll(ctx);
+  timeline.section('patch-pr.yml, with a build that fails');
   await timeline.phase('stand-in: the next build will FAIL', 'stand-in', async (phase) => {
     await ctx.standin.configure({ failNext: { status: 'FAILED', reason, atStatus: 'BUILDING' } });
     phase.note(reason);
   });
   await timeline.phase('build-ami: fails with the reason', 'stand-in + moto', async (phase) => {
-    const run = await runStep(ctx, 'build-ami', { 'pipeline-arn': ctx.pipelineArn, 'previous-ami-id': baselineAmi, region: ctx.environment.region, 'timeout-minutes': '5' }, { expectFailure: true });
+    const run = await runStep(ctx, 'build-ami', buildInputs(ctx, baselineAmi, ctx.environment.region), { expectFailure: true });
     const errors = failureLines(run);
     if (!errors.some((l) => l.includes('component update-linux failed'))) {
       throw new CycleCheckError(`build-ami failed, but its error does not carry the build's reason`, errors);
@@ -206,7 +245,8 @@ export async function runFailedBuildScenario(ctx: CycleContext, timeline: Timeli
 export async function runBadParametersScenario(ctx: CycleContext, timeline: Timeline): Promise<void> {
   const file = ctx.environment.parametersFile;
   const before = await snapshotAll(ctx);
-  await timeline.phase(`a PR with a typo in ${file} (InstanceType t3.mirco)`, 'git', async (phase) => {
+  timeline.section('a person opens a PR with a bad parameters file');
+  await timeline.phase(`a PR with a typo: InstanceType t3.mirco`, 'git', async (phase) => {
     await ctx.repo.checkout.run(['checkout', '--quiet', '-B', 'patch/bad-parameters']);
     const path = join(ctx.repo.checkout.dir, file);
     writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), 'InstanceType', 't3.mirco', file));
@@ -215,9 +255,11 @@ export async function runBadParametersScenario(ctx: CycleContext, timeline: Time
     });
     phase.note('committed on a local branch (not pushed): the PR check runs on it');
   });
+  timeline.section('pr-checks.yml on the PR, then deploy-environment.yml had it been merged');
+  const job = await timeline.phase('gitops resolve-environment', 'git', (phase) => resolveEnvironment(ctx, phase));
   for (const mode of ['preview', 'deploy'] as const) {
     await timeline.phase(`update-app-stack mode=${mode}: refuses the file`, 'moto', async (phase) => {
-      const run = await updateAppStack(ctx, mode, { expectFailure: true });
+      const run = await updateAppStack(ctx, job, mode, { expectFailure: true });
       const errors = failureLines(run);
       if (!errors.some((l) => l.includes('InstanceType') && l.includes(file))) {
         throw new CycleCheckError(`update-app-stack failed, but not with a message naming ${file} and InstanceType`, errors);

@@ -69,6 +69,11 @@ export class Timeline {
     }
   }
 
+  /** A heading between phases: which workflow the next phases come from. */
+  section(title: string): void {
+    this.write(`── ${title}`);
+  }
+
   elapsedMs(): number {
     return Date.now() - this.started;
   }

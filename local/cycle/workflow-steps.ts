@@ -66,34 +66,64 @@ export function headline(markdown: string): string {
   return (markdown.split('\n').find((l) => l.trim() !== '') ?? '').replace(/[*`#]/g, '').trim();
 }
 
-/** build-ami: bake a patched AMI from the pipeline, diffed against the AMI running now. */
-export async function buildAmi(ctx: CycleContext, phase: PhaseContext, previousAmi: string): Promise<{ ami: string; imageArn: string; run: ActionRun }> {
-  const run = await runStep(ctx, 'build-ami', {
-    'pipeline-arn': ctx.pipelineArn,
-    'previous-ami-id': previousAmi,
-    region: ctx.environment.region,
-    'fail-on-severity': 'CRITICAL',
-    'timeout-minutes': '5',
-  });
+/** build-ami's inputs as patch-pr.yml passes them (fail-on-severity: what a team sets in PATCH_FAIL_ON_SEVERITY). */
+export function buildInputs(ctx: CycleContext, previousAmi: string, region: string): Record<string, string> {
+  return { 'pipeline-arn': ctx.pipelineArn, 'previous-ami-id': previousAmi, region, 'fail-on-severity': 'CRITICAL', 'timeout-minutes': '5' };
+}
+
+/** build-ami: bake a patched AMI from the pipeline, diffed against the AMI the environment runs. */
+export async function buildAmi(ctx: CycleContext, phase: PhaseContext, job: JobEnvironment): Promise<{ ami: string; imageArn: string; run: ActionRun }> {
+  const run = await runStep(ctx, 'build-ami', buildInputs(ctx, job.amiId, job.region));
   const ami = expectOutput(run, 'ami-id', /^ami-[0-9a-f]+$/, 'build-ami');
   const imageArn = expectOutput(run, 'image-arn', /^arn:aws:imagebuilder:/, 'build-ami');
   phase.note(`${imageArn} → ${ami}`);
   phase.note(headline(run.outputs['package-diff-markdown'] ?? '') || 'no package diff');
-  const findings = JSON.parse(run.outputs['findings-json'] || '{}') as { total?: number; counts?: Record<string, number> };
-  if (findings.counts) phase.note(`open findings (stand-in fixtures): ${Object.entries(findings.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const findings = JSON.parse(run.outputs['findings-json'] || '{}') as { counts?: Record<string, number> };
+  if (findings.counts) phase.note(`open findings (stand-in fixtures): ${Object.entries(findings.counts).map(([k, v]) => `${k} ${v}`).join(', ')}; fail-on-severity CRITICAL`);
   return { ami, imageArn, run };
 }
 
-/** update-app-stack in preview or deploy mode, with the environment's parameters file and template. */
-export async function updateAppStack(ctx: CycleContext, mode: 'preview' | 'deploy', options: { expectFailure?: boolean } = {}): Promise<ActionRun> {
+/** What a job reads from `gitops resolve-environment`: the wiring and the AMI the parameters file names at HEAD. */
+export interface JobEnvironment {
+  name: string;
+  region: string;
+  appStack: string;
+  parametersFile: string;
+  appTemplate: string;
+  amiId: string;
+  verifyPath: string;
+  maxErrorRate: string;
+  watchSeconds: string;
+}
+
+/** gitops resolve-environment, as every workflow job starts. */
+export async function resolveEnvironment(ctx: CycleContext, phase: PhaseContext): Promise<JobEnvironment> {
+  const run = await gitops(ctx, 'resolve-environment', {});
+  const job: JobEnvironment = {
+    name: expectOutput(run, 'environment', ctx.environment.name, 'resolve-environment'),
+    region: expectOutput(run, 'region', /^[a-z]{2}-[a-z]+-\d$/, 'resolve-environment'),
+    appStack: expectOutput(run, 'app-stack', /\S/, 'resolve-environment'),
+    parametersFile: expectOutput(run, 'parameters-file', /\S/, 'resolve-environment'),
+    appTemplate: expectOutput(run, 'app-template', /\S/, 'resolve-environment'),
+    amiId: expectOutput(run, 'ami-id', /^ami-[0-9a-f]+$/, 'resolve-environment'),
+    verifyPath: run.outputs['verify-path'] ?? '',
+    maxErrorRate: run.outputs['max-error-rate'] ?? '0',
+    watchSeconds: run.outputs['watch-seconds'] ?? '',
+  };
+  phase.note(`${job.name}: ${job.appStack} in ${job.region}; ${job.parametersFile} at ${run.outputs['head-sha']?.slice(0, 12)} names ${job.amiId}`);
+  return job;
+}
+
+/** update-app-stack in preview or deploy mode, with the job's parameters file and template. */
+export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean } = {}): Promise<ActionRun> {
   return runStep(
     ctx,
     'update-app-stack',
     {
-      'stack-name': ctx.environment.stacks.app,
-      'parameters-file': ctx.environment.parametersFile,
-      template: ctx.environment.appTemplate,
-      region: ctx.environment.region,
+      'stack-name': job.appStack,
+      'parameters-file': job.parametersFile,
+      template: job.appTemplate,
+      region: job.region,
       mode,
       'timeout-minutes': '5',
       // moto has no alarms to watch and ignores rollback triggers: waiting out a bake window proves nothing here.
@@ -103,19 +133,20 @@ export async function updateAppStack(ctx: CycleContext, mode: 'preview' | 'deplo
   );
 }
 
-/** verify-alb with watch-seconds 0: moto has no HTTP data plane behind its load balancers. */
-export async function verifyAlb(ctx: CycleContext, phase: PhaseContext, expectedAmi: string): Promise<ActionRun> {
+/** verify-alb with watch-seconds 0 instead of the wiring's value: moto has no HTTP data plane behind its load balancers. */
+export async function verifyAlb(ctx: CycleContext, phase: PhaseContext, job: JobEnvironment, expectedAmi: string): Promise<ActionRun> {
   const run = await runStep(ctx, 'verify-alb', {
-    'stack-name': ctx.environment.stacks.app,
+    'stack-name': job.appStack,
     'expected-ami-id': expectedAmi,
-    path: ctx.environment.verify.path,
+    path: job.verifyPath,
     'watch-seconds': '0',
-    'max-error-rate': String(ctx.environment.verify.maxErrorRate),
+    'max-error-rate': job.maxErrorRate,
     'timeout-minutes': '2',
-    region: ctx.environment.region,
+    region: job.region,
   });
   expectOutput(run, 'healthy', 'true', 'verify-alb');
-  phase.note(`healthy: ${run.outputs['healthy-targets']}/${run.outputs['total-targets']} targets on ${expectedAmi} (control plane only: watch-seconds 0, no HTTP behind moto's ALB, and moto reports targets healthy without checking them)`);
+  phase.note(`healthy: ${run.outputs['healthy-targets']}/${run.outputs['total-targets']} targets on ${expectedAmi}`);
+  phase.note(`control plane only: watch-seconds 0 (the wiring says ${job.watchSeconds}), as there is no HTTP behind moto's ALB and moto reports targets healthy without checking them`);
   return run;
 }
 
