@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 
-import { createCoreLogger, readInputs, runAction, setOutputs } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
     try {
       const result = await command.run(inputs as never, createContext());
       setOutputs(result.outputs);
-      if (result.summary && process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(result.summary).write();
+      if (result.summary) await writeJobSummary(result.summary);
       if (result.failure) core.setFailed(result.failure);
     } catch (error) {
       // A refused push or a failed rebase is an operational failure with git's own words, not a bug.

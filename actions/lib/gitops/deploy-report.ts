@@ -1,3 +1,5 @@
+import { keyValueTable } from '../markdown';
+
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
 
@@ -80,7 +82,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   const markdown = [
     `## ${ok ? '✅' : '❌'} Deploy ${env}`,
     `**${headline}**`,
-    '| | |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n'),
+    keyValueTable(rows),
   ].join('\n\n');
   return { ok, headline, markdown };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { keyValueTable, markdownTable } from '../markdown';
 import { AMI_PARAMETER } from './ami-history';
 import { composeCommitMessage } from './commit-metadata';
 
@@ -56,7 +57,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   const title = `Bump ${environment} AMI from ${previousAmiId} to ${amiId}`;
   const findings = parseFindings(inputs.findingsJson);
 
-  const facts = [
+  const facts: [string, string][] = [
     ['Environment', `\`${environment}\` (\`${inputs.parametersFile}\`)`],
     ['Current AMI', `\`${previousAmiId}\``],
     ['New AMI', `\`${amiId}\``],
@@ -66,7 +67,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   ];
   const head = [
     `## Patch \`${environment}\`: \`${previousAmiId}\` → \`${amiId}\``,
-    '| | |\n|---|---|\n' + facts.map(([k, v]) => `| ${k} | ${v} |`).join('\n'),
+    keyValueTable(facts),
     `Merging this PR deploys \`${amiId}\` to \`${environment}\`: a new Auto Scaling group comes up beside the old one, ` +
       'the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
   ];
@@ -132,7 +133,7 @@ function parseFindings(json: string | undefined): RenderedFindings {
   return {
     summary: `${severe > 0 ? '⚠️ ' : ''}${plain}`,
     plain,
-    table: '| Severity | Findings |\n|---|---:|\n' + counts.map(([severity, n]) => `| ${severity} | ${n} |`).join('\n'),
+    table: markdownTable(['Severity', 'Findings'], counts),
   };
 }
 

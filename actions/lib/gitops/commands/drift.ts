@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { PollTimeoutError } from '../../errors';
+import { keyValueTable } from '../../markdown';
 import { readDeployedAmi } from '../deployed-ami';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
 import { environmentName, minutes } from './inputs';
@@ -39,7 +40,10 @@ export const checkDrift = defineCommand({
       return { outputs: { drifted: false, 'git-ami-id': gitAmi }, summary: `## ⏳ Drift: \`${environment.name}\` not checked\n\n${error.message}` };
     }
     const drifted = live.amiId !== gitAmi;
-    const table = `| | |\n|---|---|\n| ${file} (HEAD) | \`${gitAmi}\` |\n| Stack ${live.stackName} (${live.status}) | \`${live.amiId}\` |`;
+    const table = keyValueTable([
+      [`${file} (HEAD)`, `\`${gitAmi}\``],
+      [`Stack ${live.stackName} (${live.status})`, `\`${live.amiId}\``],
+    ]);
     if (!drifted) {
       ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
       return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n${table}` };

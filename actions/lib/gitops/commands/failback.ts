@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
+import { keyValueTable } from '../../markdown';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { validateFailbackRequest, type FailbackRequest } from '../failback-request';
@@ -58,15 +59,13 @@ export const resolveFailback = defineCommand({
       );
     }
     ctx.logger.info(`Failback ${environment.name}: ${current} → ${target} (from ${source}). Reason: ${request.reason}`);
-    const summary = [
-      `## Failback requested: \`${environment.name}\``,
-      '| | |\n|---|---|',
-      `| Current AMI | \`${current}\` |`,
-      `| Target AMI | \`${target}\` |`,
-      `| Chosen from | ${source.replace(/\|/g, '\\|')} |`,
-      `| Reason | ${request.reason.replace(/\|/g, '\\|')} |`,
-      `| Requested by | ${request.requestedBy ? `@${request.requestedBy}` : 'unknown'} |`,
-    ].join('\n');
+    const summary = `## Failback requested: \`${environment.name}\`\n\n${keyValueTable([
+      ['Current AMI', `\`${current}\``],
+      ['Target AMI', `\`${target}\``],
+      ['Chosen from', source],
+      ['Reason', request.reason],
+      ['Requested by', request.requestedBy ? `@${request.requestedBy}` : 'unknown'],
+    ])}`;
     return {
       outputs: {
         environment: environment.name,

@@ -120,6 +120,11 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
     expect(result.summary).toContain('| Reason | p99 doubled |');
   });
 
+  it('resolve-failback: a reason cannot break the summary table or inject HTML', async () => {
+    const result = await run('resolve-failback', { environment: 'dev', reason: '<img src=x> | 5xx' }, env.ctx);
+    expect(result.summary).toContain('| Reason | &lt;img src=x&gt; \\| 5xx |');
+  });
+
   it('resolve-failback: refuses the AMI that already runs', async () => {
     await expect(run('resolve-failback', { environment: 'dev', 'target-ami': AMI(3), reason: 'x' }, env.ctx)).rejects.toThrow(/already names ami-00000000000000003/);
   });
