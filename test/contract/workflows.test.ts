@@ -236,7 +236,7 @@ describe('patch-pr.yml', () => {
 
   it('runs one at a time, only from the default branch', () => {
     expect(wf.concurrency).toEqual({ group: 'patch-pr', 'cancel-in-progress': false });
-    expect(wf.jobs.patch.if).toBe('github.ref_name == github.event.repository.default_branch');
+    expect(wf.jobs.patch.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
   });
 });
 
@@ -414,5 +414,6 @@ describe('drift.yml', () => {
     expect(stepsOf('drift.yml', 'drift')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-drift']);
     expect(step('drift.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
     for (const job of Object.values(wf.jobs)) expect(job.permissions?.contents).toBe('read');
+    expect(wf.jobs.drift.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
   });
 });
