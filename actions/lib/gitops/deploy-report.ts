@@ -56,7 +56,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     ok = true;
     headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
   } else if (steps.update !== 'success') {
-    const rolled = inputs.stackStatus === 'UPDATE_ROLLBACK_COMPLETE' || (inputs.liveAmiId !== undefined && inputs.liveAmiId !== ami);
+    const rolled = inputs.stackStatus?.startsWith('UPDATE_ROLLBACK_') ?? false;
     const what = rolled ? `CloudFormation rolled back the update of ${env} to ${ami}` : `The update of ${env} to ${ami} failed (${inputs.stackStatus || steps.update || 'not run'})`;
     headline = `${what}; ${runsNow(inputs, where)}`;
   } else if (inputs.isFailback) {

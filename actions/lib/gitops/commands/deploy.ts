@@ -58,11 +58,20 @@ export const syncFromStack = defineCommand({
       clock: ctx.clock,
     });
     const failedBack = inputs['failed-back'];
+    // Three ways the stack can end up on another AMI than HEAD names: our failback, CloudFormation's
+    // own rollback, or an update refused before it started (bad input, a busy stack).
     const why = failedBack
       ? `${requested} failed verification through the load balancer, so the deploy failed back to ${deployed.amiId}.`
-      : `CloudFormation did not complete the update to ${requested} (stack ${deployed.stackName} is ${deployed.status}); the stack runs ${deployed.amiId}.`;
+      : deployed.rolledBack
+        ? `CloudFormation rolled back the update to ${requested} (stack ${deployed.stackName} is ${deployed.status}); the stack runs ${deployed.amiId}.`
+        : `The update to ${requested} did not happen (stack ${deployed.stackName} is ${deployed.status}); the stack still runs ${deployed.amiId}.`;
+    const subject = failedBack
+      ? `Fail back ${environment.name} to ${deployed.amiId}: ${requested} failed verification`
+      : deployed.rolledBack
+        ? `Record rollback of ${environment.name} to ${deployed.amiId}`
+        : `Record that ${environment.name} still runs ${deployed.amiId}`;
     const message = composeCommitMessage({
-      subject: failedBack ? `Fail back ${environment.name} to ${deployed.amiId}: ${requested} failed verification` : `Record rollback of ${environment.name} to ${deployed.amiId}`,
+      subject,
       body: [why, `Recorded by the deploy job${ctx.runUrl ? ` ${ctx.runUrl}` : ''} so that git says what runs.`],
       updates: [
         {

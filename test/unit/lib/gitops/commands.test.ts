@@ -205,6 +205,16 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
     expect((await run('prepare-failback', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ 'ami-id': AMI(2), source: 'the AMI before HEAD in git history' });
   });
 
+  it('sync-from-stack: an update refused before it started is recorded as such', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
+    });
+    await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx);
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe(`Record that dev still runs ${AMI(2)}`);
+    expect(message).toContain(`The update to ${AMI(3)} did not happen (stack patch-dev-app is UPDATE_COMPLETE)`);
+  });
+
   it('sync-from-stack: a CloudFormation rollback is recorded as rollback-sync', async () => {
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
@@ -212,7 +222,7 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
     await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx);
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
     expect(message.split('\n')[0]).toBe(`Record rollback of dev to ${AMI(2)}`);
-    expect(message).toContain('stack patch-dev-app is UPDATE_ROLLBACK_COMPLETE');
+    expect(message).toContain(`CloudFormation rolled back the update to ${AMI(3)} (stack patch-dev-app is UPDATE_ROLLBACK_COMPLETE)`);
     expect(parseMetadataBlock(message)?.[0]['update-type']).toBe('rollback-sync');
   });
 });
