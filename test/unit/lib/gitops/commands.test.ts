@@ -60,6 +60,11 @@ async function run(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx
 
 let env: ReturnType<typeof setup>;
 const originFile = (file: string) => env.origin.git('show', `main:${file}`);
+/** The app stack, as DescribeStacks reports it, in `status` and on `ami`. */
+const stackOn = (status: string, ami: string) =>
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [{ StackName: 'patch-dev-app', StackStatus: status as never, CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }] }],
+  });
 beforeEach(() => {
   cfn.reset();
   ec2.reset();
@@ -135,9 +140,7 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
   });
 
   it('sync-from-stack: nothing to record when the stack runs what HEAD says', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(3) }] }],
-    });
+    stackOn('UPDATE_COMPLETE', AMI(3));
     expect((await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx)).outputs.outcome).toBe('unchanged');
   });
 
@@ -191,9 +194,7 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
     expect(readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8')).toBe(parametersJson(AMI(2)));
     expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(3);
 
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
-    });
+    stackOn('UPDATE_COMPLETE', AMI(2));
     const synced = await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3), 'failed-back': 'true' }, env.ctx);
     expect(synced.outputs).toMatchObject({ outcome: 'pushed', 'live-ami-id': AMI(2), 'stack-status': 'UPDATE_COMPLETE' });
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
@@ -206,9 +207,7 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
   });
 
   it('sync-from-stack: an update refused before it started is recorded as such', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
-    });
+    stackOn('UPDATE_COMPLETE', AMI(2));
     await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx);
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
     expect(message.split('\n')[0]).toBe(`Record that dev still runs ${AMI(2)}`);
@@ -216,9 +215,7 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
   });
 
   it('sync-from-stack: a CloudFormation rollback is recorded as rollback-sync', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_ROLLBACK_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
-    });
+    stackOn('UPDATE_ROLLBACK_COMPLETE', AMI(2));
     await run('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(3) }, env.ctx);
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
     expect(message.split('\n')[0]).toBe(`Record rollback of dev to ${AMI(2)}`);
@@ -230,10 +227,6 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
 describe('drift check commands (shared repository, mocked AWS)', () => {
   beforeAll(() => (env = setup()));
   afterAll(() => env.remove());
-  const stackOn = (status: string, ami: string) =>
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'patch-dev-app', StackStatus: status as never, CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }] }],
-    });
 
   it('list-environments: all of them, in promotion order', async () => {
     expect((await run('list-environments', {}, env.ctx)).outputs).toEqual({ environments: '["dev","prod"]' });
