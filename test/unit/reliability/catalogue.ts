@@ -1,0 +1,122 @@
+/**
+ * The two reliability catalogues of issue 6, as data: every bad input and every fault, each with
+ * how it is produced and what must happen. The test files run exactly these rows (each checks
+ * that it implements every row of its suite and no other), and test/contract/reliability-doc.test.ts
+ * checks that docs/reliability.md lists exactly these rows. Change a case here, in its test, and
+ * in the doc's table (`renderCatalogueTable` prints the row to paste).
+ */
+
+/** Where a case runs: unit = the logic with aws-sdk-client-mock (and real git, real sockets); integration = the bundled actions against moto / the stand-in. */
+export type Suite = 'unit' | 'integration';
+
+export interface BadInputCase {
+  id: string;
+  name: string;
+  /** Which of issue 6's four kinds of input. */
+  input: 'parameters file' | 'environment wiring' | 'action input' | 'workflow_dispatch input';
+  /** The product entry point the case goes through. */
+  through: string;
+  producedBy: 'mock' | 'moto';
+  suite: Suite;
+  expected: string;
+}
+
+export interface FaultCase {
+  id: string;
+  name: string;
+  producedBy: 'stand-in' | 'moto' | 'mock' | 'mock + git' | 'loopback socket' | 'workflow file + git';
+  through: string;
+  suite: Suite;
+  expected: string;
+  /** Which side of the invariant the case ends on (checked by expectGitSaysWhatRuns), or a known gap. */
+  invariant: 'git = stack' | `loud: ${string}` | `known gap: ${string}`;
+}
+
+const UAS = '`updateAppStack` (deploy)';
+const NO_CALL = 'no mutating AWS call';
+
+export const BAD_INPUTS: readonly BadInputCase[] = [
+  { id: 'B01', name: 'Parameters file missing', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError naming the path and where it is set; ${NO_CALL}` },
+  { id: 'B02', name: 'Parameters file empty', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: file is empty, the shape to write; ${NO_CALL}` },
+  { id: 'B03', name: 'Parameters file not valid JSON', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError with line, column and the syntax fix; ${NO_CALL}` },
+  { id: 'B04', name: 'Parameters file of the wrong shape', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: "Parameters" is an array, write an object; ${NO_CALL}` },
+  { id: 'B05', name: 'Non-string parameter value', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError on the line: write "2" in quotes; ${NO_CALL}` },
+  { id: 'B06', name: 'Unknown parameter key', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError on the line: rename it to the close match; ${NO_CALL}` },
+  { id: 'B07', name: 'Missing required parameter', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: no Default in the template, add the key; ${NO_CALL}` },
+  { id: 'B08', name: 'AllowedValues violation', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError listing the AllowedValues; ${NO_CALL}` },
+  { id: 'B09', name: 'AllowedPattern violation', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError with the pattern and the template's ConstraintDescription; ${NO_CALL}` },
+  { id: 'B10', name: 'Malformed AMI ID', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: not an AMI ID, use build-ami's ami-id output; ${NO_CALL}` },
+  { id: 'B11', name: 'AMI that does not exist', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError after DescribeImages only: does not exist in us-east-1; ${NO_CALL}` },
+  { id: 'B12', name: 'AMI from another region', input: 'parameters file', through: 'update-app-stack bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1, annotation on the AMI line, "an AMI ID is valid in one region only"; stack and change sets unchanged' },
+  { id: 'B13', name: 'AMI deprecated', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: deprecated on <date>, how to lift it; ${NO_CALL}` },
+  { id: 'B14', name: 'AMI disabled', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: disabled, aws ec2 enable-image; ${NO_CALL}` },
+  { id: 'B15', name: 'Oversized parameters file', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError: over the 64 KiB limit, check the path; ${NO_CALL}` },
+  { id: 'B16', name: 'Unknown environment (repository_dispatch payload)', input: 'environment wiring', through: 'gitops `resolve-environment`', producedBy: 'mock', suite: 'unit', expected: `InputError listing the environments, "did you mean"; ${NO_CALL}` },
+  { id: 'B17', name: 'Environment defined twice', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError: key appears twice (first on line N), delete one' },
+  { id: 'B18', name: 'Stack name shared by two environments', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError: used by both …, give each stack its own name' },
+  { id: 'B19', name: 'Malformed region in the wiring', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError: schema pattern and its description, fix the value' },
+  { id: 'B20', name: 'Unknown key in the wiring', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError: allowed keys, rename it to the close match' },
+  { id: 'B21', name: 'Bad region input', input: 'action input', through: 'update-app-stack `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: not an AWS region name, e.g. us-east-1; ${NO_CALL}` },
+  { id: 'B22', name: 'Bad region in AWS_REGION', input: 'action input', through: 'build-ami `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError naming AWS_REGION as the source; ${NO_CALL}` },
+  { id: 'B23', name: 'Negative timeout', input: 'action input', through: 'build-ami `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: a whole number of minutes, fix the "with:" block; ${NO_CALL}` },
+  { id: 'B24', name: 'Absurd timeout', input: 'action input', through: 'update-app-stack `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: at most 360 (GitHub's job limit); ${NO_CALL}` },
+  { id: 'B25', name: 'Absurd watch window', input: 'action input', through: 'verify-alb `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: at most 3600 seconds; ${NO_CALL}` },
+  { id: 'B26', name: 'Unknown mode', input: 'action input', through: 'update-app-stack `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: deploy or preview, what each does; ${NO_CALL}` },
+  { id: 'B27', name: 'Both pipeline-arn and image-arn', input: 'action input', through: 'build-ami `readInputs`', producedBy: 'mock', suite: 'unit', expected: `InputError: set exactly one of them; ${NO_CALL}` },
+  { id: 'B28', name: 'Failback target-ami with shell metacharacters', input: 'workflow_dispatch input', through: 'gitops `resolve-failback`', producedBy: 'mock', suite: 'unit', expected: `InputError: not an AMI ID, echoed safely; nothing read or written; ${NO_CALL}` },
+  { id: 'B29', name: 'Failback environment with shell metacharacters', input: 'workflow_dispatch input', through: 'gitops `resolve-failback`', producedBy: 'mock', suite: 'unit', expected: `InputError: unknown environment, the known ones; ${NO_CALL}` },
+  { id: 'B30', name: 'Failback to the AMI already running', input: 'workflow_dispatch input', through: 'gitops `resolve-failback`', producedBy: 'mock', suite: 'unit', expected: `InputError: the file already names it, re-run Deploy or pick another; ${NO_CALL}` },
+  { id: 'B31', name: 'Failback to an unknown environment', input: 'workflow_dispatch input', through: 'gitops `resolve-failback`', producedBy: 'mock', suite: 'unit', expected: `InputError listing dev, prod and "did you mean"; ${NO_CALL}` },
+  { id: 'B32', name: 'Failback reason with a line break', input: 'workflow_dispatch input', through: 'gitops `resolve-failback`', producedBy: 'mock', suite: 'unit', expected: `InputError: write it on one line (no forged commit trailer); ${NO_CALL}` },
+  { id: 'B33', name: 'Unknown mode through the bundle', input: 'action input', through: 'update-app-stack bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation naming the input; stack and change sets unchanged' },
+  { id: 'B34', name: 'Bad region through the bundle', input: 'action input', through: 'update-app-stack bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1, "not an AWS region name"; stack and change sets unchanged' },
+  { id: 'B35', name: 'Shell metacharacters through the gitops bundle', input: 'workflow_dispatch input', through: 'gitops bundle `resolve-failback`', producedBy: 'moto', suite: 'integration', expected: 'exit 1, every problem in one message; no file written; stack unchanged' },
+];
+
+export const FAULTS: readonly FaultCase[] = [
+  { id: 'F01', name: 'Image build FAILED', producedBy: 'stand-in', through: 'build-ami bundle in the patch job', suite: 'integration', expected: "exit 1 with Image Builder's reason and log locations; image-arn still output; no PR", invariant: 'git = stack' },
+  { id: 'F02', name: 'Image build CANCELLED', producedBy: 'stand-in', through: 'build-ami bundle in the patch job', suite: 'integration', expected: 'exit 1, CANCELLED with the reason; no PR', invariant: 'git = stack' },
+  { id: 'F03', name: 'Image build never finishes', producedBy: 'stand-in', through: '`buildAmi` (real SDK, virtual clock)', suite: 'integration', expected: 'PollTimeoutError: last state, resume with image-arn or raise timeout-minutes', invariant: 'git = stack' },
+  { id: 'F04', name: 'StartImagePipelineExecution throttled past the retries', producedBy: 'stand-in', through: 'build-ami bundle', suite: 'integration', expected: 'exit 1 "stayed throttled", re-run is safe; the re-run starts exactly one build', invariant: 'git = stack' },
+  { id: 'F05', name: 'StartImagePipelineExecution refused', producedBy: 'stand-in', through: 'build-ami bundle', suite: 'integration', expected: 'exit 1: the pipeline does not exist, check pipeline-arn; no build', invariant: 'git = stack' },
+  { id: 'F06', name: 'Throttling storm while waiting for the image', producedBy: 'stand-in', through: 'build-ami bundle', suite: 'integration', expected: 'rides it out: exit 0 with the AMI', invariant: 'git = stack' },
+  { id: 'F07', name: 'Re-run of a failed patch run: no second build', producedBy: 'stand-in', through: 'build-ami bundle, same run id, attempt 2', suite: 'integration', expected: 'same image-arn and AMI, no build started', invariant: 'git = stack' },
+  { id: 'F08', name: 'Re-run of a failed patch run: no duplicate PR', producedBy: 'workflow file + git', through: 'gitops `compose-patch-pr`, patch-pr.yml', suite: 'unit', expected: 'one fixed branch per environment whatever the run; create-pull-request updates it; one patch run at a time', invariant: 'git = stack' },
+  { id: 'F09', name: 'Change set FAILED (not "no changes")', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: "update fails with CloudFormation's reason, change set deleted; git records what runs", invariant: 'git = stack' },
+  { id: 'F10', name: 'Stack busy when the deploy starts', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'waits for the other operation, then deploys', invariant: 'git = stack' },
+  { id: 'F11', name: 'Stack busy past the timeout', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'update refused "stayed busy", nothing changed; the record step waits for it to settle and records what runs', invariant: 'git = stack' },
+  { id: 'F12', name: 'Update rolled back (UPDATE_ROLLBACK_COMPLETE)', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'root cause (resource, reason) in the message; git records the AMI rolled back to', invariant: 'git = stack' },
+  { id: 'F13', name: 'Rollback failed (UPDATE_ROLLBACK_FAILED)', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'both AMIs, continue-update-rollback with --resources-to-skip; git left alone, says so', invariant: 'loud: continue-update-rollback' },
+  { id: 'F14', name: 'Verification fails after UPDATE_COMPLETE (automatic failback)', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'fails back to the previous AMI, verifies it, commits the failback; job fails naming both', invariant: 'git = stack' },
+  { id: 'F15', name: "Verification fails on moto's stale targets", producedBy: 'moto', through: 'bundles: update-app-stack, verify-alb, gitops', suite: 'integration', expected: 'verify-alb exit 1 naming terminated targets; failback update; sync commits what runs', invariant: 'git = stack' },
+  { id: 'F16', name: 'Throttling storm while following the update', producedBy: 'mock + git', through: 'deploy job', suite: 'unit', expected: 'rides it out with backoff capped at 10 s; deploys', invariant: 'git = stack' },
+  { id: 'F17', name: 'Credentials expire while waiting for the image', producedBy: 'mock', through: '`buildAmi`, then again with image-arn', suite: 'unit', expected: 'says resume with image-arn; the resume returns the AMI without starting a build', invariant: 'git = stack' },
+  { id: 'F18', name: 'Credentials expire while following the update', producedBy: 'mock + git', through: 'deploy job, then its re-run', suite: 'unit', expected: 'job fails saying CloudFormation carries on and a re-run resumes; the re-run finds no changes', invariant: 'git = stack' },
+  { id: 'F19', name: 'Connection refused by the endpoint', producedBy: 'loopback socket', through: '`buildAmi` (createAwsClients, AWS_ENDPOINT_URL)', suite: 'unit', expected: 'AwsOperationError: could not be reached, re-run is safe', invariant: 'git = stack' },
+  { id: 'F20', name: 'Endpoint that never answers', producedBy: 'loopback socket', through: '`waitForImage` (real SDK client, 300 ms socket timeout)', suite: 'unit', expected: 'PollTimeoutError naming the socket timeout, resume with image-arn; createAwsClients bounds every call', invariant: 'git = stack' },
+  { id: 'F21', name: 'Connection refused while deploying', producedBy: 'loopback socket', through: 'update-app-stack bundle (CloudFormation endpoint closed)', suite: 'integration', expected: 'exit 1 naming the refused connection; stack unchanged', invariant: 'known gap: the run cannot read what runs, so it cannot name both AMIs' },
+  { id: 'F22', name: 'Two merges before the deploy starts', producedBy: 'mock + git', through: 'two deploy jobs (one concurrency group)', suite: 'unit', expected: 'the first job deploys HEAD (the second merge); the second finds no changes', invariant: 'git = stack' },
+  { id: 'F23', name: 'A merge while a deploy runs', producedBy: 'mock + git', through: 'two deploy jobs (one concurrency group)', suite: 'unit', expected: 'the running job finishes its AMI; the queued one deploys the newer HEAD', invariant: 'git = stack' },
+];
+
+/** The rows of one catalogue that one suite runs. */
+export function casesOf<T extends { suite: Suite }>(catalogue: readonly T[], suite: Suite): T[] {
+  return catalogue.filter((c) => c.suite === suite);
+}
+
+export const BAD_INPUT_COLUMNS = ['#', 'Case', 'Input', 'Through', 'Produced by', 'Suite', 'Expected'] as const;
+export const FAULT_COLUMNS = ['#', 'Fault', 'Produced by', 'Through', 'Suite', 'Expected outcome', 'Invariant'] as const;
+
+export function badInputCells(c: BadInputCase): string[] {
+  return [c.id, c.name, c.input, c.through, c.producedBy, c.suite, c.expected];
+}
+
+export function faultCells(c: FaultCase): string[] {
+  return [c.id, c.name, c.producedBy, c.through, c.suite, c.expected, c.invariant];
+}
+
+/** A markdown table of rows (pipes in cells escaped), as docs/reliability.md holds it. */
+export function renderCatalogueTable(columns: readonly string[], rows: readonly string[][]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n');
+}
