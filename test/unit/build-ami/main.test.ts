@@ -8,32 +8,18 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { run } from '../../../actions/build-ami/src/main';
 import { deriveClientToken } from '../../../actions/lib/image-builder/client-token';
 import { AMI_ID, IMAGE_ARN, image, PIPELINE_ARN } from '../lib/image-builder/fixtures';
+import { givenInputs, outputs, resetActionsCoreMock } from '../support/actions-core';
 
-jest.mock('@actions/core', () => ({
-  getInput: jest.fn(),
-  setOutput: jest.fn(),
-  setFailed: jest.fn(),
-  debug: jest.fn(),
-  info: jest.fn(),
-  notice: jest.fn(),
-  warning: jest.fn(),
-  error: jest.fn(),
-  group: jest.fn((_title: string, fn: () => Promise<unknown>) => fn()),
-  summary: { addRaw: jest.fn().mockReturnThis(), write: jest.fn().mockResolvedValue(undefined) },
-}));
+// @actions/core is mocked only in main.ts tests (STYLE.md).
+jest.mock('@actions/core', () => jest.requireActual('../support/actions-core').createActionsCoreMock());
 const mocked = jest.mocked(core);
 
 const ib = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
 const savedEnv = { ...process.env };
 
-function givenInputs(inputs: Record<string, string>): void {
-  mocked.getInput.mockImplementation((name: string) => inputs[name] ?? '');
-}
-const outputs = () => Object.fromEntries(mocked.setOutput.mock.calls.map(([k, v]) => [k, v]));
-
 beforeEach(() => {
-  jest.clearAllMocks();
+  resetActionsCoreMock();
   ib.reset();
   ec2.reset();
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_RUN_ID: '777', GITHUB_RUN_ATTEMPT: '1', GITHUB_STEP_SUMMARY: '/dev/null' };

@@ -14,48 +14,21 @@ import 'aws-sdk-client-mock-jest';
 
 import { run } from '../../../actions/update-app-stack/src/main';
 import { CHANGE_SET_ARN, event, NEW_AMI, newestFirst, OLD_AMI, STACK, stack, STACK_PARAMETERS, writeFixtures } from '../lib/cloudformation/fixtures';
+import { givenInputs, outputs, resetActionsCoreMock, summaryWrites } from '../support/actions-core';
 
-// @actions/core is mocked here only (STYLE.md): main.ts is the one file that uses it for effects.
-// jest hoists jest.mock above the imports; the `mock` prefix lets the factory use the array.
-const mockSummaryWrites: string[] = [];
-jest.mock('@actions/core', () => {
-  const summary = { addRaw: jest.fn(), write: jest.fn() };
-  summary.addRaw.mockImplementation((text: string) => {
-    mockSummaryWrites.push(text);
-    return summary;
-  });
-  summary.write.mockResolvedValue(summary);
-  return {
-    getInput: jest.fn(),
-    setOutput: jest.fn(),
-    setFailed: jest.fn(),
-    debug: jest.fn(),
-    info: jest.fn(),
-    notice: jest.fn(),
-    warning: jest.fn(),
-    error: jest.fn(),
-    group: jest.fn((_title: string, fn: () => Promise<unknown>) => fn()),
-    summary,
-  };
-});
+// @actions/core is mocked only in main.ts tests (STYLE.md).
+jest.mock('@actions/core', () => jest.requireActual('../support/actions-core').createActionsCoreMock());
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
 const mocked = core as jest.Mocked<typeof core>;
 const savedEnv = { ...process.env };
 
-function givenInputs(values: Record<string, string>) {
-  mocked.getInput.mockImplementation((name: string) => values[name] ?? '');
-}
-
-const outputs = () => Object.fromEntries(mocked.setOutput.mock.calls.map(([name, value]) => [name, value]));
-
 beforeEach(() => {
   cfn.reset();
   ec2.reset();
   ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available' }] });
-  jest.clearAllMocks();
-  mockSummaryWrites.length = 0;
+  resetActionsCoreMock();
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' };
 });
 afterAll(() => {
@@ -94,8 +67,8 @@ describe('update-app-stack main', () => {
       'ami-id': NEW_AMI,
       'changes-markdown': expect.stringContaining(`AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`),
     });
-    expect(mockSummaryWrites).toHaveLength(1);
-    expect(mockSummaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
+    expect(summaryWrites).toHaveLength(1);
+    expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { ChangeSetName: expect.stringMatching(/^patch-42-1-/) });
   });
 
@@ -108,7 +81,7 @@ describe('update-app-stack main', () => {
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('InstanceType = "m5.24xlarge" is not one of the AllowedValues'));
     expect(mocked.error).toHaveBeenCalledWith(expect.any(String), { file: files.parametersFile, startLine: 5 });
     expect(cfn.calls()).toHaveLength(0);
-    expect(mockSummaryWrites[0]).toContain('### What went wrong');
+    expect(summaryWrites[0]).toContain('### What went wrong');
   });
 
   it.each([
@@ -135,6 +108,6 @@ describe('update-app-stack main', () => {
     await run();
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('it is ROLLBACK_COMPLETE'));
     expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '' });
-    expect(mockSummaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
+    expect(summaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
   });
 });

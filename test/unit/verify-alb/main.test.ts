@@ -2,46 +2,21 @@ import 'aws-sdk-client-mock-jest';
 
 import { BLUE_AMI, detailsBody, GREEN_AMI, healthyFleet, mockFleet, mocks, mockStack, resetMocks, STACK, URL_BASE } from '../lib/verify/fixtures';
 
-// @actions/core is mocked here only (STYLE.md): main.ts is the one file that uses it for effects.
-const summaryWrites: string[] = [];
-jest.mock('@actions/core', () => {
-  const summary = { addRaw: jest.fn(), write: jest.fn() };
-  summary.addRaw.mockImplementation((text: string) => {
-    summaryWrites.push(text);
-    return summary;
-  });
-  summary.write.mockResolvedValue(summary);
-  return {
-    getInput: jest.fn(),
-    setOutput: jest.fn(),
-    setFailed: jest.fn(),
-    debug: jest.fn(),
-    info: jest.fn(),
-    notice: jest.fn(),
-    warning: jest.fn(),
-    error: jest.fn(),
-    group: jest.fn((_title: string, fn: () => Promise<unknown>) => fn()),
-    summary,
-  };
-});
+// @actions/core is mocked only in main.ts tests (STYLE.md).
+jest.mock('@actions/core', () => jest.requireActual('../support/actions-core').createActionsCoreMock());
 // Imported after jest.mock on purpose (jest hoists the mock anyway; the order reads truthfully).
 import * as core from '@actions/core';
 
 import { run } from '../../../actions/verify-alb/src/main';
+import { givenInputs, outputs, resetActionsCoreMock, summaryWrites } from '../support/actions-core';
 
 const mocked = core as jest.Mocked<typeof core>;
 const savedEnv = { ...process.env };
 const fetchSpy = jest.spyOn(globalThis, 'fetch');
 
-function givenInputs(values: Record<string, string>) {
-  mocked.getInput.mockImplementation((name: string) => values[name] ?? '');
-}
-const outputs = () => Object.fromEntries(mocked.setOutput.mock.calls.map(([name, value]) => [name, value]));
-
 beforeEach(() => {
   resetMocks();
-  jest.clearAllMocks();
-  summaryWrites.length = 0;
+  resetActionsCoreMock();
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null' };
   fetchSpy.mockImplementation(async () => new Response(detailsBody(), { status: 200 }));
 });
