@@ -22,6 +22,17 @@ export interface ClientOptions {
 export const USER_AGENT = 'ami-patch-gitops/0.1';
 
 /**
+ * Every call gives up on an endpoint that does not answer. The SDK sets no timeout by default, so
+ * a connection that opens but never answers (a proxy, a black-holed route) would hang a step until
+ * GitHub kills the job, past every deadline `poll()` keeps. 10 s to connect is hundreds of times an
+ * AWS endpoint's connect time; 60 s of silence on an open request is the AWS CLI's read timeout.
+ * A timed-out call fails as `TimeoutError`, which the SDK retries and `poll()` rides out as
+ * transient (aws/errors.ts), so a wait ends at its own deadline with a message that says so.
+ */
+export const CONNECTION_TIMEOUT_MS = 10_000;
+export const SOCKET_TIMEOUT_MS = 60_000;
+
+/**
  * The only place SDK clients are constructed (STYLE.md). Endpoints are not set here: the SDK reads
  * `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` itself, which is how local/ and the
  * integration tests point the very same code at moto and the Image Builder stand-in.
@@ -36,6 +47,7 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     retryMode: 'adaptive',
     maxAttempts: 5,
     customUserAgent: options.userAgentSuffix ? `${USER_AGENT} ${options.userAgentSuffix}` : USER_AGENT,
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
   };
   return {
     cloudFormation: new CloudFormationClient(config),
