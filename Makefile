@@ -51,7 +51,7 @@ build: node_modules/.installed
 
 # The committed bundles must be what the sources build (STYLE.md "dist").
 check-dist: build
-	@git diff --exit-code --stat -- 'actions/*/dist' || { echo "actions/*/dist is stale: run 'make build' and commit the result" >&2; exit 1; }
+	@git diff --exit-code --stat -- ':(glob)actions/*/dist/**' || { echo "actions/*/dist is stale: run 'make build' and commit the result" >&2; exit 1; }
 
 lint-templates: $(VENV)/.installed
 	cfn-lint templates/*.yaml
