@@ -6,6 +6,7 @@
 import * as core from '@actions/core';
 import type { z } from 'zod';
 
+import { isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -54,8 +55,10 @@ export function setOutputs(outputs: Record<string, string | number | boolean | o
 
 /**
  * Runs an action body and reports its failure the way the error kind deserves: input errors are
- * annotated on the file they came from; operation errors and timeouts are reported as they are;
- * anything else is a bug, reported with its stack in the debug log.
+ * annotated on the file they came from; operation errors and timeouts are reported as they are; an
+ * AWS error that is transient (aws/errors.ts) but outlasted the SDK's retries is reported as the
+ * network or AWS, with a re-run as the fix; anything else is a bug, reported with its stack in the
+ * debug log.
  */
 export async function runAction(body: () => Promise<void>): Promise<void> {
   try {
@@ -69,6 +72,13 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
       core.setFailed(error.message);
     } else if (error instanceof AwsOperationError || error instanceof PollTimeoutError) {
       core.setFailed(error.message);
+    } else if (isTransientError(error)) {
+      // A refused or dropped connection, a timeout, a 5xx or throttling that outlasted the SDK's
+      // retries: the network or AWS, not a bug in the action, and a re-run is the remedy.
+      core.setFailed(
+        `AWS could not be reached or kept failing after the SDK's retries: ${errorMessage(error)}. This is the network, the endpoint ` +
+          `(AWS_ENDPOINT_URL*, a proxy) or AWS itself, not this action; anything already started in AWS carries on. Re-run the job once AWS answers.`,
+      );
     } else {
       if (error instanceof Error && error.stack) core.debug(error.stack);
       core.setFailed(`Unexpected error: ${errorMessage(error)}`);
