@@ -150,6 +150,10 @@ export class AwsWorld {
   private operation?: Operation;
   /** The next change set fails with this reason (once). */
   failNextChangeSet?: string;
+  /** Called right after a change set is executed: where a test injects what happens mid-update. */
+  afterExecute?: () => void;
+  /** The AmazonMachineImage of every executed change set, in order. */
+  readonly executedAmis: string[] = [];
   /** The next `count` calls of these commands answer Throttling. */
   private throttled = new Map<string, number>();
   /** From this clock time on, every call fails with ExpiredToken until `refreshCredentials()`. */
@@ -295,7 +299,9 @@ export class AwsWorld {
     const script = this.scripts.shift() ?? COMPLETES;
     this.failedResources = script.failedResources ?? [];
     this.operation = { startedMs: this.clock.now(), script, from: { ...this.parameters }, to: { ...this.parameters, ...cs.parameters }, applied: 0 };
+    this.executedAmis.push(this.operation.to.AmazonMachineImage);
     this.advance();
+    this.afterExecute?.();
     return {};
   }
 

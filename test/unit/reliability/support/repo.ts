@@ -52,14 +52,14 @@ export interface GitopsRepo {
 }
 
 /**
- * dev on OLD_AMI, then the merged bump to `mergedAmi` (default NEW_AMI): the state right after a
- * patch PR is merged and before Deploy runs.
+ * dev on `baseAmi`, then the merged bump to `mergedAmi` (default NEW_AMI): the state right after a
+ * patch PR is merged and before Deploy runs. `null`: no bump yet (git names `baseAmi`).
  */
-export function createGitopsRepo(mergedAmi: string = NEW_AMI): GitopsRepo {
+export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: string = OLD_AMI): GitopsRepo {
   const seed = createGitFixture();
   const files = Object.fromEntries(COPIED.map((f) => [f, readFileSync(join(REPO_ROOT, f), 'utf8')]));
-  seed.commit('Initial layout', { ...files, [DEV_FILE]: devParameters(OLD_AMI) });
-  seed.commit(`Bump dev AMI from ${OLD_AMI} to ${mergedAmi}`, { [DEV_FILE]: devParameters(mergedAmi) });
+  seed.commit('Initial layout', { ...files, [DEV_FILE]: devParameters(baseAmi) });
+  if (mergedAmi) seed.commit(`Bump dev AMI from ${baseAmi} to ${mergedAmi}`, { [DEV_FILE]: devParameters(mergedAmi) });
   const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
   const workspace = createGitFixture({ cloneFrom: origin.dir });
   // Another clone pushes later merges, the way GitHub's merge button does.

@@ -1,0 +1,320 @@
+/**
+ * Fault catalogue, integration suite (issue 6; rows in test/unit/reliability/catalogue.ts, table in
+ * docs/reliability.md): the faults the Image Builder STAND-IN and moto can produce, run through the
+ * REAL bundled actions (runBundledAction) the way the workflows run them, in a scratch clone of this
+ * repository's GitOps files with a bare "origin". Each ends with the invariant: git says what runs,
+ * or the run failed loudly saying what differs and how to reconcile.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { RegisterImageCommand } from '@aws-sdk/client-ec2';
+
+import { VirtualClock } from '../../../actions/lib/clock';
+import { errorMessage, PollTimeoutError } from '../../../actions/lib/errors';
+import { buildAmi } from '../../../actions/lib/image-builder/build-ami';
+import { RecordingLogger } from '../../../actions/lib/logger';
+import { deregisterTerminatedTargets } from '../../../local/cycle/fleet';
+import { LOCAL_PIPELINE_ARN } from '../../../local/env';
+import { runBundledAction, type ActionRun } from '../../../local/run-action';
+import { diffSnapshots, snapshotStack } from '../../../local/stacks';
+import { casesOf, FAULTS } from '../../unit/reliability/catalogue';
+import { expectGitSaysWhatRuns } from '../../unit/reliability/support/invariant';
+import { createGitopsRepo, DEV_FILE, type GitopsRepo } from '../../unit/reliability/support/repo';
+import { deployAppFoundation, localBaseAmi, localClients, localEnv, standin, useLocalAws } from '../harness';
+
+useLocalAws();
+
+const STACK = 'patch-dev-app';
+let base: string;
+let repo: GitopsRepo;
+
+async function stackAmi(): Promise<string> {
+  const { Stacks } = await localClients().cloudFormation.send(new DescribeStacksCommand({ StackName: STACK }));
+  return Stacks?.[0]?.Parameters?.find((p) => p.ParameterKey === 'AmazonMachineImage')?.ParameterValue ?? 'none';
+}
+
+/** A step of a workflow: the bundled action, in the scratch workspace, against moto and the stand-in. */
+const step = (action: string, inputs: Record<string, string>, env: Record<string, string | undefined> = {}) =>
+  runBundledAction(action, inputs, { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, GITHUB_TOKEN: 'local-token', ...env }, { timeoutMs: 120_000 });
+
+/** What a failed run said: its error annotations and its job summary. */
+const said = (...runs: ActionRun[]) => runs.flatMap((r) => [...r.annotations.filter((a) => a.level === 'error').map((a) => a.message), r.summary]);
+
+/**
+ * The patch job of patch-pr.yml from the build on: build-ami, then (only if it succeeded, as the
+ * workflow's default `if: success()` has it) gitops set-ami, whose `changed` opens the PR.
+ */
+async function patchJob(inputs: Record<string, string> = {}, env: Record<string, string> = {}) {
+  const build = await step('build-ami', { 'pipeline-arn': LOCAL_PIPELINE_ARN, 'previous-ami-id': base, 'timeout-minutes': '5', ...inputs }, env);
+  const bump = build.exitCode === 0 ? await step('gitops', { command: 'set-ami', environment: 'dev', 'ami-id': build.outputs['ami-id'] }) : undefined;
+  return { build, prOpened: bump?.outputs.changed === 'true' };
+}
+
+/** The invariant on moto's stack and the scratch repository's origin/main. */
+async function invariant(failed: boolean, texts: string[], expected: 'git says what runs' | 'failed loudly') {
+  return expectGitSaysWhatRuns({ gitAmi: repo.gitAmi(), runningAmi: await stackAmi(), failed, said: texts }, expected);
+}
+
+async function buildsStarted(): Promise<number> {
+  return (await standin.state()).builds.length;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  base = await localBaseAmi();
+  await deployAppFoundation({ ami: base });
+  await standin.registerPipeline(LOCAL_PIPELINE_ARN);
+});
+beforeEach(async () => {
+  // Two seconds of build: through the in-progress states, short for CI. Each case sets its own fault.
+  await standin.configure({ buildSeconds: 2, failNext: undefined, stallNext: undefined, throttle: undefined });
+  repo = createGitopsRepo(null, base);
+});
+afterEach(() => repo.remove());
+
+const IMPLEMENTED = new Set<string>();
+/** A test for one catalogue row, named after it. */
+function fault(id: string, body: () => Promise<void>, kind: 'it' | 'failing' = 'it') {
+  const row = FAULTS.find((c) => c.id === id);
+  if (!row) throw new Error(`No fault ${id} in the catalogue`);
+  IMPLEMENTED.add(id);
+  (kind === 'failing' ? it.failing : it)(`${row.id} ${row.name}${kind === 'failing' ? ` — KNOWN GAP (${row.invariant.replace(/^known gap: /, '')})` : ''}`, body);
+}
+
+describe('faults (integration): the stand-in and moto, through the bundled actions', () => {
+  fault('F01', async () => {
+    await standin.configure({ failNext: { status: 'FAILED', reason: 'Component update-linux failed: dnf exited with code 1' } });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(1);
+    const error = build.annotations.find((a) => a.level === 'error')?.message ?? '';
+    expect(error).toMatch(/^Image build FAILED for arn:aws:imagebuilder:us-east-1:123456789012:image\/patch-dev-app\/1\.0\.0\/\d+: Component update-linux failed: dnf exited with code 1\. Look at: /);
+    expect(error).toContain('re-run the workflow: a re-run starts one new build when the earlier one failed');
+    expect(build.outputs['image-arn']).toMatch(/:image\/patch-dev-app\//);
+    expect(prOpened).toBe(false);
+    await invariant(true, said(build), 'git says what runs');
+  });
+
+  fault('F02', async () => {
+    await standin.configure({ failNext: { status: 'CANCELLED', reason: 'Cancelled by user ops-oncall', atStatus: 'TESTING' } });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(1);
+    expect(build.annotations.find((a) => a.level === 'error')?.message).toMatch(/^Image build CANCELLED for \S+: Cancelled by user ops-oncall\./);
+    expect(build.summary).toContain('| State | CANCELLED |');
+    expect(prOpened).toBe(false);
+    await invariant(true, said(build), 'git says what runs');
+  });
+
+  fault('F03', async () => {
+    // The stand-in never finishes this build. The wait is build-ami's own logic through the real SDK
+    // client, on the virtual clock: a real bundle would need timeout-minutes of real time.
+    await standin.configure({ buildSeconds: 0, stallNext: true });
+    const clients = localClients();
+    const clock = new VirtualClock();
+    const error = await buildAmi(
+      { source: { kind: 'pipeline', pipelineArn: LOCAL_PIPELINE_ARN, token: { kind: 'explicit', token: `stall-${Date.now()}` } }, region: 'us-east-1', timeoutMinutes: 5, failOnSeverity: 'none' },
+      { clients: { imageBuilder: clients.imageBuilder, ec2: clients.ec2 }, logger: new RecordingLogger(), clock },
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect(errorMessage(error)).toMatch(
+      /^Image build not finished for (arn:aws:imagebuilder:\S+) after 5 min \(last state: BUILDING\)\. The build goes on in Image Builder: resume in a later job with `image-arn: \1`, or raise timeout-minutes\.$/,
+    );
+    // Polled at the steady 5 s, not hammering: about one GetImage per 5 s of the 5 minutes.
+    expect(clock.sleeps.length).toBeLessThanOrEqual(5 * 12 + 3);
+    await invariant(true, [errorMessage(error)], 'git says what runs');
+  });
+
+  fault('F04', async () => {
+    const runId = String(Date.now());
+    const before = await buildsStarted();
+    // Five 429s: every attempt the SDK makes (maxAttempts 5) for the start of this run.
+    await standin.configure({ throttle: { count: 5, operations: ['StartImagePipelineExecution'] } });
+    const first = await patchJob({}, { GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1' });
+
+    expect(first.build.exitCode).toBe(1);
+    expect(first.build.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /^Starting a build failed for \S+: StartImagePipelineExecution stayed throttled after the SDK's retries \(.*\)\. Re-run the job: the client token makes a re-run return the same build, never a second one\.$/,
+    );
+    expect(await buildsStarted()).toBe(before);
+
+    const rerun = await patchJob({}, { GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '2' });
+    expect(rerun.build.exitCode).toBe(0);
+    expect(await buildsStarted()).toBe(before + 1);
+    expect(rerun.prOpened).toBe(true);
+    await invariant(false, said(rerun.build), 'git says what runs');
+  });
+
+  fault('F05', async () => {
+    const before = await buildsStarted();
+    const unknown = LOCAL_PIPELINE_ARN.replace('patch-dev-app', 'patch-dev-app-renamed');
+    const { build } = await patchJob({ 'pipeline-arn': unknown });
+
+    expect(build.exitCode).toBe(1);
+    expect(build.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      new RegExp(`^Starting a build failed for ${unknown}: the pipeline does not exist \\(.*\\)\\. Check pipeline-arn \\(the image-pipeline stack's ImagePipelineArn output\\) and its region\\.$`),
+    );
+    expect(await buildsStarted()).toBe(before);
+    await invariant(true, said(build), 'git says what runs');
+  });
+
+  fault('F06', async () => {
+    // Six 429s on GetImage: one more than the SDK's five attempts, so poll() itself rides one out.
+    await standin.configure({ throttle: { count: 6, operations: ['GetImage'] } });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(0);
+    expect(build.outputs['ami-id']).toMatch(/^ami-[0-9a-f]+$/);
+    expect((await standin.state()).config.throttle?.count ?? 0).toBe(0);
+    expect(prOpened).toBe(true);
+    await invariant(false, said(build), 'git says what runs');
+  });
+
+  fault('F07', async () => {
+    const runId = String(Date.now());
+    const first = await patchJob({}, { GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '1' });
+    expect(first.build.exitCode).toBe(0);
+    const before = await buildsStarted();
+
+    // A later step failed (say, the PR); "Re-run failed jobs" runs attempt 2 of the same run.
+    const rerun = await patchJob({}, { GITHUB_RUN_ID: runId, GITHUB_RUN_ATTEMPT: '2' });
+
+    expect(rerun.build.exitCode).toBe(0);
+    expect(rerun.build.outputs['image-arn']).toBe(first.build.outputs['image-arn']);
+    expect(rerun.build.outputs['ami-id']).toBe(first.build.outputs['ami-id']);
+    expect(rerun.build.stdout).toContain('reusing the build started in an earlier attempt');
+    expect(await buildsStarted()).toBe(before);
+    await invariant(false, said(rerun.build), 'git says what runs');
+  });
+
+  fault('F19', async () => {
+    const port = await closedPort();
+    const before = await buildsStarted();
+    const { build } = await patchJob({}, { AWS_ENDPOINT_URL_IMAGEBUILDER: `http://127.0.0.1:${port}` });
+
+    expect(build.exitCode).toBe(1);
+    expect(build.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      new RegExp(`^Starting a build failed for \\S+: Image Builder could not be reached or failed \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)\\. Re-run the job: the client token makes a re-run return the same build, never a second one\\.$`),
+    );
+    expect(await buildsStarted()).toBe(before);
+    await invariant(true, said(build), 'git says what runs');
+  });
+});
+
+describe('faults (integration): deploying on moto with the bundled actions', () => {
+  let patched: string;
+  let web: { server: Server; url: string; serve: { status: number; amiId: string } };
+
+  beforeAll(async () => {
+    const registered = await localClients().ec2.send(new RegisterImageCommand({ Name: `patched-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }));
+    patched = registered.ImageId!;
+    // The fleet's web app behind the load balancer (moto has no data plane): answers details.json as told.
+    const serve = { status: 200, amiId: base };
+    const server = createHttpServer((_req, res) => {
+      if (serve.status !== 200) return void res.writeHead(serve.status).end('Bad Gateway');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amiId: serve.amiId, instanceId: 'i-0a1b2c3d4e5f60718', packageCount: 412 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    web = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, serve };
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => web.server.close(resolve));
+  });
+  beforeEach(() => {
+    repo.remove();
+    repo = createGitopsRepo(patched, base);
+  });
+
+  const verify = (ami: string) => step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': ami, url: web.url, path: '/details.json', 'watch-seconds': '3', 'timeout-minutes': '1' });
+  const update = () => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
+
+  describe('F21: the CloudFormation endpoint refuses connections during a deploy', () => {
+    let run: ActionRun;
+    let changed: string[];
+    beforeAll(async () => {
+      // Runs before the beforeEach that makes each test's repository: this one needs its own.
+      repo = createGitopsRepo(patched, base);
+      const port = await closedPort();
+      const before = await snapshotStack(localClients().cloudFormation, STACK);
+      run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml' }, { AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}` });
+      changed = diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK));
+    });
+
+    it('F21 (what holds today): exit 1, "AWS could not be reached", re-run; stack unchanged', () => {
+      expect(run.exitCode).toBe(1);
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
+        /^AWS could not be reached or kept failing after the SDK's retries: connect ECONNREFUSED 127\.0\.0\.1:\d+\. .* Re-run the job once AWS answers\.$/,
+      );
+      expect(run.summary).toContain('### What went wrong');
+      expect(changed).toEqual([]);
+    });
+
+    // git says `patched` (merged), the stack runs `base`, and the run could not read the stack to say so.
+    fault('F21', async () => {
+      await invariant(true, said(run), 'failed loudly');
+    }, 'failing');
+  });
+
+  fault('F15', async () => {
+    // The deploy job of deploy-environment.yml, step by step, on the bundles.
+    const resolved = await step('gitops', { command: 'resolve-environment', environment: 'dev' });
+    expect(resolved.outputs['ami-id']).toBe(patched);
+    const updated = await update();
+    expect(updated.exitCode).toBe(0);
+    expect(await stackAmi()).toBe(patched);
+    // moto leaves the replaced group's terminated instances registered; AWS deregisters them itself.
+    await deregisterTerminatedTargets(localClients(), STACK);
+
+    // Green is up and healthy to the load balancer, but the app on it answers 502.
+    web.serve.status = 502;
+    const verified = await verify(patched);
+    expect(verified.exitCode).toBe(1);
+    expect(verified.annotations.find((a) => a.level === 'error')?.message).toMatch(/HTTP error rate 100(\.0)? ?% \(\d+ of \d+ samples\) exceeds max-error-rate 0/);
+
+    const prepared = await step('gitops', { command: 'prepare-failback', environment: 'dev', 'previous-ami-id': updated.outputs['previous-ami-id'] });
+    expect(prepared.outputs['ami-id']).toBe(base);
+    const failedBack = await update();
+    expect(failedBack.exitCode).toBe(0);
+    await deregisterTerminatedTargets(localClients(), STACK);
+    web.serve.status = 200;
+    web.serve.amiId = base;
+    const reverified = await verify(base);
+    expect(reverified.exitCode).toBe(0);
+
+    const sync = await step('gitops', { command: 'sync-from-stack', environment: 'dev', 'requested-ami-id': patched, 'failed-back': 'true' });
+    expect(sync.outputs).toMatchObject({ outcome: 'pushed', 'live-ami-id': base });
+    const report = await step('gitops', {
+      command: 'deploy-report',
+      environment: 'dev',
+      'requested-ami-id': patched,
+      'prepare-outcome': 'success',
+      'update-outcome': 'success',
+      'verify-outcome': 'failure',
+      'failback-update-outcome': 'success',
+      'failback-verify-outcome': 'success',
+      'sync-outcome': 'success',
+      'failback-ami-id': base,
+      'sync-result': 'pushed',
+      'sync-commit': sync.outputs.commit,
+      'live-ami-id': base,
+    });
+    expect(report.exitCode).toBe(1);
+    await invariant(true, said(verified, report), 'git says what runs');
+  });
+});
+
+describe('the integration fault suite', () => {
+  it('implements every integration row of the catalogue, and only those', () => {
+    expect([...IMPLEMENTED].sort()).toEqual(casesOf(FAULTS, 'integration').map((c) => c.id).sort());
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * Fault catalogue, unit suite (issue 6; rows in ./catalogue.ts, table in docs/reliability.md): the
+ * faults no emulator produces (a busy stack, rollbacks, a failed change set, throttling storms and
+ * expiring credentials on CloudFormation, two merges racing), produced with aws-sdk-client-mock
+ * (AwsWorld) and a real git repository, and run through the deploy job of deploy-environment.yml
+ * (support/deploy-job.ts, checked against the workflow below). Each case ends with the invariant:
+ * git says what runs, or the run failed loudly saying what differs and how to reconcile.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { GetImageCommand, type Image, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
+import { parse } from 'yaml';
+
+import { VirtualClock } from '../../../actions/lib/clock';
+import { AwsOperationError, errorMessage } from '../../../actions/lib/errors';
+import { parseMetadataBlock } from '../../../actions/lib/gitops/commit-metadata';
+import { buildAmi, type BuildAmiInputs } from '../../../actions/lib/image-builder/build-ami';
+import { RecordingLogger } from '../../../actions/lib/logger';
+import { DEFAULT_POLL_SCHEDULE } from '../../../actions/lib/poll';
+import { casesOf, FAULTS } from './catalogue';
+import { AwsWorld, REPO_ROOT, ROLLBACK_FAILS, ROLLS_BACK } from './support/aws-world';
+import { DEPLOY_JOB_STEPS, runDeployJob, type DeployJobOptions, type DeployJobResult } from './support/deploy-job';
+import { expectGitSaysWhatRuns } from './support/invariant';
+import { awsMocks, resetAwsMocks } from './support/no-mutation';
+import { createGitopsRepo, DEV_FILE, devStackParameters, NEW_AMI, NEWER_AMI, OLD_AMI, runGitops, type GitopsRepo } from './support/repo';
+
+const mocks = awsMocks();
+const MINUTE = 60_000;
+
+const workflow = (file: string) => parse(readFileSync(join(REPO_ROOT, '.github/workflows', file), 'utf8')) as {
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  jobs: Record<string, { concurrency?: { group: string; 'cancel-in-progress': boolean }; steps: Array<{ id?: string; name?: string; if?: string; uses?: string; with?: Record<string, unknown> }> }>;
+};
+
+/** One scenario: a repository right after a merge, the AWS world around the dev stack, one clock. */
+interface Scene {
+  clock: VirtualClock;
+  world: AwsWorld;
+  repo: GitopsRepo;
+  deploy(options?: DeployJobOptions): Promise<DeployJobResult>;
+}
+
+let scene: Scene;
+function setup(mergedAmi: string | null = NEW_AMI): Scene {
+  const clock = new VirtualClock();
+  const world = new AwsWorld(clock, devStackParameters(OLD_AMI)).withImages(OLD_AMI, NEW_AMI, NEWER_AMI).install(mocks);
+  const repo = createGitopsRepo(mergedAmi);
+  scene = { clock, world, repo, deploy: (options) => runDeployJob({ repo, clock, runningAmi: () => world.runningAmi() }, options) };
+  return scene;
+}
+
+/** The invariant at the end of a deploy job (or of the last of several). */
+function expectInvariant(job: DeployJobResult, expected: 'git says what runs' | 'failed loudly', reconciler?: Parameters<typeof expectGitSaysWhatRuns>[2]) {
+  return expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: !job.ok, said: job.said }, expected, reconciler);
+}
+
+/** The last commit on origin/main: subject and its metadata block. */
+function lastRecord() {
+  const message = scene.repo.origin.git('log', '-1', '--format=%B', 'main');
+  return { subject: message.split('\n')[0], updates: parseMetadataBlock(message) };
+}
+
+// ---- Image Builder, mocked: a build that takes 40 minutes -----------------------------------------
+
+const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
+const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
+
+function mockBuild(clock: VirtualClock, options: { expireAtMs?: number }) {
+  const startedMs = clock.now();
+  const state = { expireAtMs: options.expireAtMs };
+  mocks.imageBuilder.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'gh-42-1' });
+  mocks.imageBuilder.on(GetImageCommand).callsFake((): { image: Image } => {
+    if (state.expireAtMs !== undefined && clock.now() >= state.expireAtMs) {
+      throw Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException', $metadata: { httpStatusCode: 403 } });
+    }
+    const done = clock.now() - startedMs >= 40 * MINUTE;
+    return {
+      image: {
+        arn: IMAGE_ARN,
+        state: { status: done ? 'AVAILABLE' : 'BUILDING' },
+        dateCreated: new Date(startedMs).toISOString(),
+        sourcePipelineArn: PIPELINE_ARN,
+        imageScanningConfiguration: { imageScanningEnabled: false },
+        outputResources: done ? { amis: [{ region: 'us-east-1', image: NEW_AMI, accountId: '123456789012' }] } : undefined,
+      },
+    };
+  });
+  return { refresh: () => (state.expireAtMs = undefined) };
+}
+
+const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
+  async F08() {
+    setup(null);
+    // Two runs of Patch PR for the same environment (a re-run, or next week's while this week's is open).
+    const first = await runGitops('compose-patch-pr', { environment: 'dev', 'previous-ami-id': OLD_AMI, 'ami-id': NEW_AMI }, scene.repo.context(scene.clock));
+    const rerun = await runGitops('compose-patch-pr', { environment: 'dev', 'previous-ami-id': OLD_AMI, 'ami-id': NEWER_AMI }, { ...scene.repo.context(scene.clock), runUrl: 'https://github.com/acme/fleet/actions/runs/43' });
+    expect(first.outputs.branch).toBe('ami-patch/dev');
+    expect(rerun.outputs.branch).toBe(first.outputs.branch);
+
+    const wf = workflow('patch-pr.yml');
+    const steps = wf.jobs.patch.steps;
+    const cpr = steps.find((s) => s.id === 'cpr')!;
+    // create-pull-request updates the open PR of its branch instead of opening another.
+    expect(cpr.uses).toMatch(/^peter-evans\/create-pull-request@[0-9a-f]{40}$/);
+    expect(cpr.with?.branch).toBe('${{ steps.pr.outputs.branch }}');
+    expect(steps.find((s) => s.id === 'pr')?.with?.command).toBe('compose-patch-pr');
+    // One patch run at a time, never cancelled halfway; the build's client token comes from the run id.
+    expect(wf.concurrency).toEqual({ group: 'patch-pr', 'cancel-in-progress': false });
+    expect(Object.keys(steps.find((s) => s.id === 'build')?.with ?? {})).not.toContain('client-token');
+
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: false, said: [] }, 'git says what runs');
+  },
+
+  async F09() {
+    setup();
+    scene.world.failNextChangeSet = 'Export patch-dev-app-TargetGroupArn cannot be updated as it is in use by patch-dev-dashboard';
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', verify: 'skipped', sync: 'success' });
+    expect(job.failures.update).toContain(
+      'Change set for stack patch-dev-app failed: FAILED (Export patch-dev-app-TargetGroupArn cannot be updated as it is in use by patch-dev-dashboard). Fix the template or parameters file it names and re-run; the stack was not changed.',
+    );
+    expect(scene.world.executedAmis).toEqual([]);
+    expect(scene.world.pendingChangeSets()).toEqual([]);
+    expect(job.ok).toBe(false);
+    expect(job.headline).toContain(`dev runs ${OLD_AMI}`);
+    expectInvariant(job, 'git says what runs');
+    expect(lastRecord().updates?.[0]).toMatchObject({ 'previous-ami-id': NEW_AMI, 'ami-id': OLD_AMI });
+  },
+
+  async F10() {
+    setup();
+    scene.world.busy('UPDATE_IN_PROGRESS', 4 * MINUTE);
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'success', verify: 'success', sync: 'skipped' });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expect(job.ok).toBe(true);
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F11() {
+    setup();
+    // Someone else's update (a manual one, say) runs for 75 minutes: longer than update-app-stack's 60.
+    scene.world.busy('UPDATE_IN_PROGRESS', 75 * MINUTE);
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', sync: 'success' });
+    expect(job.failures.update).toMatch(/^Update refused for stack patch-dev-app: it stayed busy \(UPDATE_IN_PROGRESS\) for 60 min, .*Nothing was changed\.$/);
+    expect(scene.world.executedAmis).toEqual([]);
+    // The record step waited for the stack to settle before reading what it runs.
+    expect(job.outputs.sync).toMatchObject({ outcome: 'pushed', 'live-ami-id': OLD_AMI, 'stack-status': 'UPDATE_COMPLETE' });
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F12() {
+    setup();
+    scene.world.scripts.push(ROLLS_BACK);
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', sync: 'success' });
+    expect(job.failures.update).toMatch(
+      /^Update of stack patch-dev-app failed: AppAutoScalingGroup UPDATE_FAILED \(Received 0 SUCCESS signal\(s\) out of 2\. {2}Unable to satisfy 100% MinSuccessfulInstancesPercent requirement\)\. CloudFormation rolled the stack back/,
+    );
+    expect(job.failures.update).toContain(`It runs ${OLD_AMI} while ${join(scene.repo.workspace.dir, DEV_FILE)} says ${NEW_AMI}.`);
+    expect(job.headline).toMatch(new RegExp(`^CloudFormation rolled back the update of dev to ${NEW_AMI}; dev runs ${OLD_AMI}\\. Git records it`));
+    expect(lastRecord().updates?.[0]).toMatchObject({ 'update-type': 'rollback-sync', 'ami-id': OLD_AMI });
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F13() {
+    setup();
+    scene.world.scripts.push(ROLLBACK_FAILS);
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', sync: 'failure' });
+    expect(job.failures.update).toContain('and the rollback failed too (UPDATE_ROLLBACK_FAILED)');
+    expect(job.failures.update).toContain('--resources-to-skip AppTargetGroup');
+    // Nobody can name what runs in UPDATE_ROLLBACK_FAILED from the API: git is left alone, and says so.
+    expect(job.failures.sync).toMatch(/^Git not updated for stack patch-dev-app: it is UPDATE_ROLLBACK_FAILED/);
+    expect(scene.repo.gitAmi()).toBe(NEW_AMI);
+    const verdict = expectInvariant(job, 'failed loudly', 'continue-update-rollback');
+    expect(verdict.holds === 'failed loudly' && verdict.statement).toContain('aws cloudformation continue-update-rollback --stack-name patch-dev-app');
+  },
+
+  async F14() {
+    setup();
+    // NEW_AMI deploys fine but the fleet on it fails verification (verify-alb's checks: tested on their own).
+    const job = await scene.deploy({ healthy: (expected, running) => expected === running && expected !== NEW_AMI });
+
+    expect(job.outcomes).toMatchObject({ update: 'success', verify: 'failure', 'prepare-failback': 'success', 'failback-update': 'success', 'failback-verify': 'success', sync: 'success' });
+    expect(job.outputs['prepare-failback']).toMatchObject({ 'ami-id': OLD_AMI, source: 'the AMI the stack ran before this deploy' });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI]);
+    expect(lastRecord()).toEqual({
+      subject: `Fail back dev to ${OLD_AMI}: ${NEW_AMI} failed verification`,
+      updates: [expect.objectContaining({ 'update-type': 'auto-failback', 'previous-ami-id': NEW_AMI, 'ami-id': OLD_AMI })],
+    });
+    expect(job.ok).toBe(false);
+    expect(job.headline).toMatch(new RegExp(`^${NEW_AMI} failed verification in dev; failed back to ${OLD_AMI}, which verified healthy\\. Git records it`));
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F16() {
+    setup();
+    // Throttling from the moment the update starts: 20 DescribeStacks and 20 DescribeStackEvents.
+    scene.world.afterExecute = () => scene.world.throttle(20, 'DescribeStacks', 'DescribeStackEvents');
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'success', verify: 'success' });
+    expect(Math.max(...scene.clock.sleeps)).toBeLessThanOrEqual(DEFAULT_POLL_SCHEDULE.throttleCapMs);
+    expect(scene.clock.sleeps.filter((ms) => ms === DEFAULT_POLL_SCHEDULE.throttleCapMs).length).toBeGreaterThanOrEqual(10);
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F17() {
+    setup(null);
+    const build = mockBuild(scene.clock, { expireAtMs: scene.clock.now() + 20 * MINUTE });
+    const inputs: BuildAmiInputs = { source: { kind: 'pipeline', pipelineArn: PIPELINE_ARN, token: { kind: 'workflow-run', runId: '42', runAttempt: 1 } }, region: 'us-east-1', timeoutMinutes: 90, failOnSeverity: 'none' };
+    const deps = { clients: { imageBuilder: new (await import('@aws-sdk/client-imagebuilder')).ImagebuilderClient({ region: 'us-east-1' }), ec2: new (await import('@aws-sdk/client-ec2')).EC2Client({ region: 'us-east-1' }) }, logger: new RecordingLogger(), clock: scene.clock };
+    let handedOn: string | undefined;
+    const error = await buildAmi({ ...inputs, onImageArn: (arn) => (handedOn = arn) }, deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(errorMessage(error)).toMatch(new RegExp(`^Waiting stopped for image build ${IMAGE_ARN} after 20 min: the AWS credentials expired`));
+    expect(errorMessage(error)).toContain(`resume in a later job with \`image-arn: ${IMAGE_ARN}\` and fresh credentials`);
+    expect(handedOn).toBe(IMAGE_ARN);
+
+    // A later job, fresh credentials, the build finished meanwhile: the resume starts nothing.
+    scene.clock.advance(30 * MINUTE);
+    build.refresh();
+    const resumed = await buildAmi({ ...inputs, source: { kind: 'image', imageArn: IMAGE_ARN } }, deps);
+    expect(resumed.amiId).toBe(NEW_AMI);
+    expect(mocks.imageBuilder.commandCalls(StartImagePipelineExecutionCommand)).toHaveLength(1);
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
+  },
+
+  async F18() {
+    setup();
+    // The OIDC session ends 2 minutes into the update; CloudFormation carries on regardless.
+    scene.world.afterExecute = () => (scene.world.credentialsExpireAtMs = scene.clock.now() + 2 * MINUTE);
+    const first = await scene.deploy();
+
+    expect(first.outcomes).toMatchObject({ update: 'failure', sync: 'failure' });
+    expect(first.failures.update).toMatch(/^Following the update of stack patch-dev-app stopped: the AWS credentials expired \(.*\); last status UPDATE_IN_PROGRESS\./);
+    expect(first.failures.update).toContain('CloudFormation carries on without this run. Re-run the job');
+    expect(first.headline).toContain('Git could NOT be updated');
+
+    // "Re-run failed jobs" later, with a fresh session: the update has long finished.
+    scene.clock.advance(10 * MINUTE);
+    scene.world.refreshCredentials();
+    scene.world.afterExecute = undefined;
+    const rerun = await scene.deploy({ run: { id: '42', attempt: '2' } });
+
+    expect(rerun.outcomes).toMatchObject({ update: 'success', verify: 'success', sync: 'skipped' });
+    expect(rerun.outputs.update).toMatchObject({ changed: 'false', 'ami-id': NEW_AMI });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(rerun, 'git says what runs');
+  },
+
+  async F22() {
+    setup();
+    // Merge 2 lands before the deploy of merge 1 starts (waiting for approval, or queued).
+    scene.repo.merge(`Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}`, NEWER_AMI);
+    const first = await scene.deploy();
+    const second = await scene.deploy({ run: { id: '43', attempt: '1' } });
+
+    expect(scene.world.executedAmis).toEqual([NEWER_AMI]);
+    expect(first.outputs.resolve?.['ami-id']).toBe(NEWER_AMI);
+    expect(second.outputs.update).toMatchObject({ changed: 'false' });
+    expect(first.ok && second.ok).toBe(true);
+
+    // What makes this safe on GitHub: the job checks out the default branch (not the pushed sha),
+    // and one concurrency group per environment queues the second run behind the first.
+    const job = workflow('deploy-environment.yml').jobs.deploy;
+    expect(job.concurrency).toEqual({ group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
+    expect(job.steps.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.ref).toBe('${{ github.event.repository.default_branch }}');
+    expectInvariant(second, 'git says what runs');
+  },
+
+  async F23() {
+    setup();
+    // Merge 2 lands while the deploy of merge 1 is updating the stack; that update then rolls back.
+    scene.world.scripts.push(ROLLS_BACK);
+    scene.world.afterExecute = () => {
+      scene.world.afterExecute = undefined;
+      scene.repo.merge(`Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}`, NEWER_AMI);
+    };
+    const first = await scene.deploy();
+
+    expect(first.outcomes).toMatchObject({ update: 'failure', sync: 'success' });
+    // Recording OLD on top of the newer commit would undo a merge nobody has deployed yet.
+    expect(first.outputs.sync).toMatchObject({ outcome: 'superseded' });
+    expect(first.headline).toContain('A newer commit for this environment is queued to deploy');
+
+    const second = await scene.deploy({ run: { id: '43', attempt: '1' } });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI, NEWER_AMI]);
+    expect(second.ok).toBe(true);
+    expectInvariant(second, 'git says what runs');
+  },
+};
+
+describe('faults (unit): mocked AWS, real git, the deploy job step by step', () => {
+  const cases = casesOf(FAULTS, 'unit').filter((c) => c.id !== 'F20');
+
+  beforeEach(() => resetAwsMocks());
+  afterEach(() => scene?.repo.remove());
+
+  it('implements every unit row of the catalogue (F20 is in endpoint-faults.test.ts), and only those', () => {
+    expect(Object.keys(IMPLEMENTATIONS).sort()).toEqual(cases.map((c) => c.id).sort());
+    expect(FAULTS.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('the simulated deploy job has the steps and conditions of deploy-environment.yml', () => {
+    const steps = workflow('deploy-environment.yml').jobs.deploy.steps.map((s) => ({ name: s.name, ...(s.id ? { id: s.id } : {}), ...(s.if ? { if: s.if } : {}) }));
+    expect(steps).toEqual(DEPLOY_JOB_STEPS.map((s) => ({ name: s.name, ...(s.id ? { id: s.id } : {}), ...(s.if ? { if: s.if } : {}) })));
+  });
+
+  it.each(cases)('$id $name', async ({ id }) => {
+    await IMPLEMENTATIONS[id]();
+  });
+});
