@@ -73,35 +73,29 @@ export const COMPLETES: UpdateScript = {
 
 const SIGNAL_FAILURE = 'Received 0 SUCCESS signal(s) out of 2.  Unable to satisfy 100% MinSuccessfulInstancesPercent requirement';
 
+/** The first ten minutes of a replacing update whose green group never signals; CloudFormation then rolls back. */
+const GREEN_NEVER_SIGNALS: Phase[] = [
+  { atMs: 0, status: 'UPDATE_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated' }] },
+  {
+    atMs: 600_000,
+    status: 'UPDATE_ROLLBACK_IN_PROGRESS',
+    events: [
+      { logicalId: 'AppAutoScalingGroup', status: 'UPDATE_FAILED', reason: SIGNAL_FAILURE },
+      { logicalId: 'AppListener', status: 'UPDATE_FAILED', reason: 'Resource update cancelled', resourceType: 'AWS::ElasticLoadBalancingV2::Listener' },
+      { logicalId: STACK, status: 'UPDATE_ROLLBACK_IN_PROGRESS', reason: 'The following resource(s) failed to update: [AppAutoScalingGroup].' },
+    ],
+  },
+];
+
 /** The green group never signals: CloudFormation rolls back to blue. */
 export const ROLLS_BACK: UpdateScript = {
-  phases: [
-    { atMs: 0, status: 'UPDATE_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated' }] },
-    {
-      atMs: 600_000,
-      status: 'UPDATE_ROLLBACK_IN_PROGRESS',
-      events: [
-        { logicalId: 'AppAutoScalingGroup', status: 'UPDATE_FAILED', reason: SIGNAL_FAILURE },
-        { logicalId: 'AppListener', status: 'UPDATE_FAILED', reason: 'Resource update cancelled', resourceType: 'AWS::ElasticLoadBalancingV2::Listener' },
-        { logicalId: STACK, status: 'UPDATE_ROLLBACK_IN_PROGRESS', reason: 'The following resource(s) failed to update: [AppAutoScalingGroup].' },
-      ],
-    },
-    { atMs: 720_000, status: 'UPDATE_ROLLBACK_COMPLETE', events: [{ logicalId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE' }] },
-  ],
+  phases: [...GREEN_NEVER_SIGNALS, { atMs: 720_000, status: 'UPDATE_ROLLBACK_COMPLETE', events: [{ logicalId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE' }] }],
 };
 
-/** The update fails and so does the rollback: only a person can finish it. */
+/** The green group never signals, and the rollback fails too: only a person can finish it. */
 export const ROLLBACK_FAILS: UpdateScript = {
   phases: [
-    { atMs: 0, status: 'UPDATE_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated' }] },
-    {
-      atMs: 600_000,
-      status: 'UPDATE_ROLLBACK_IN_PROGRESS',
-      events: [
-        { logicalId: 'AppAutoScalingGroup', status: 'UPDATE_FAILED', reason: SIGNAL_FAILURE },
-        { logicalId: STACK, status: 'UPDATE_ROLLBACK_IN_PROGRESS', reason: 'The following resource(s) failed to update: [AppAutoScalingGroup].' },
-      ],
-    },
+    ...GREEN_NEVER_SIGNALS,
     {
       atMs: 900_000,
       status: 'UPDATE_ROLLBACK_FAILED',
