@@ -30,11 +30,14 @@ const mocks = awsMocks();
 const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
 
+/** A part of a message: a substring, a pattern, or a substring that depends on the scene (a scratch path). */
+type Part = string | RegExp | ((scene: Scene) => string);
+
 /** What a message must contain: what is wrong, where it is, and how to fix it. */
 interface Said {
-  what: string | RegExp;
-  where: string | RegExp;
-  fix: string | RegExp;
+  what: Part;
+  where: Part;
+  fix: Part;
 }
 
 interface Scene {
@@ -134,7 +137,7 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   B02: {
     act: withParameters(() => ' \n'),
-    said: { what: 'the file is empty', where: `for `, fix: 'Write {"Parameters": {"AmazonMachineImage": "ami-…", …}}' },
+    said: { what: 'the file is empty', where: (scene) => `Parameters file invalid for ${fileOf(scene)}:`, fix: 'Write {"Parameters": {"AmazonMachineImage": "ami-…", …}}' },
     location: { file: fileOf, line: 1 },
   },
   B03: {
@@ -203,7 +206,7 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   B15: {
     act: withParameters((text) => text.replace('"Tags": {', `"Tags": {\n    "Padding": "${'x'.repeat(70_000)}",`)),
-    said: { what: /\d+ bytes, over the 65536-byte \(64 KiB\) limit/, where: `Parameters file invalid for `, fix: 'check that the path names the right file' },
+    said: { what: /\d+ bytes, over the 65536-byte \(64 KiB\) limit/, where: (scene) => `Parameters file invalid for ${fileOf(scene)}:`, fix: 'check that the path names the right file' },
     location: { file: fileOf, line: 1 },
   },
   B16: {
@@ -217,24 +220,24 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
       if (!dev) throw new Error('fixture: no dev block in parameters/environments.json');
       return loadEnvironments(wiringFile(scene, text.replace(dev, dev + dev.slice(1))));
     },
-    said: { what: /key "dev" appears twice in environments \(first on line \d+\)/, where: 'Environment wiring invalid for ', fix: 'Delete or rename one of them' },
+    said: { what: /key "dev" appears twice in environments \(first on line \d+\)/, where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'Delete or rename one of them' },
     location: { file: wiringPath },
   },
   B18: {
     act: wiringWith((w) => (w.environments.prod.stacks.app = 'patch-dev-app')),
-    said: { what: 'stack name "patch-dev-app" is used by both environments.dev.stacks.app and environments.prod.stacks.app', where: 'Environment wiring invalid for ', fix: 'Give each stack its own name' },
+    said: { what: 'stack name "patch-dev-app" is used by both environments.dev.stacks.app and environments.prod.stacks.app', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'Give each stack its own name' },
     location: { file: wiringPath },
   },
   B19: {
     act: wiringWith((w) => (w.environments.prod.region = 'us-east')),
-    said: { what: 'environments.prod.region = "us-east" must match pattern', where: 'Environment wiring invalid for ', fix: /The AWS region the environment's stacks live in, e\.g\. us-east-1\)\. Fix the value/ },
+    said: { what: 'environments.prod.region = "us-east" must match pattern', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: /The AWS region the environment's stacks live in, e\.g\. us-east-1\)\. Fix the value/ },
     location: { file: wiringPath },
   },
   B20: {
     act: wiringWith((w) => {
       (w.environments.dev as Record<string, unknown>).regoin = 'us-east-1';
     }),
-    said: { what: 'environments.dev has an unknown key "regoin"', where: 'Environment wiring invalid for ', fix: 'Rename it to "region"' },
+    said: { what: 'environments.dev has an unknown key "regoin"', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'Rename it to "region"' },
     location: { file: wiringPath },
   },
   B21: {
@@ -322,8 +325,8 @@ describe('bad inputs (unit): InputError with what, where and fix; no mutating AW
     expect(error).toBeInstanceOf(InputError);
     const message = (error as InputError).message;
     for (const part of [said.what, said.where, said.fix]) {
-      if (typeof part === 'string') expect(message).toContain(part);
-      else expect(message).toMatch(part);
+      if (part instanceof RegExp) expect(message).toMatch(part);
+      else expect(message).toContain(typeof part === 'function' ? part(scene) : part);
     }
     if (location) {
       const annotated = [(error as InputError).location, ...(error as InputError).annotations.map((a) => a.location)].filter(Boolean);

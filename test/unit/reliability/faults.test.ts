@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { GetImageCommand, type Image, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { GetImageCommand, type Image, ImagebuilderClient, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
 import { parse } from 'yaml';
 
 import { VirtualClock } from '../../../actions/lib/clock';
@@ -218,7 +219,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     setup(null);
     const build = mockBuild(scene.clock, { expireAtMs: scene.clock.now() + 20 * MINUTE });
     const inputs: BuildAmiInputs = { source: { kind: 'pipeline', pipelineArn: PIPELINE_ARN, token: { kind: 'workflow-run', runId: '42', runAttempt: 1 } }, region: 'us-east-1', timeoutMinutes: 90, failOnSeverity: 'none' };
-    const deps = { clients: { imageBuilder: new (await import('@aws-sdk/client-imagebuilder')).ImagebuilderClient({ region: 'us-east-1' }), ec2: new (await import('@aws-sdk/client-ec2')).EC2Client({ region: 'us-east-1' }) }, logger: new RecordingLogger(), clock: scene.clock };
+    const deps = { clients: { imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }, logger: new RecordingLogger(), clock: scene.clock };
     let handedOn: string | undefined;
     const error = await buildAmi({ ...inputs, onImageArn: (arn) => (handedOn = arn) }, deps).catch((e: unknown) => e);
 
