@@ -56,9 +56,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     ok = true;
     headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
   } else if (steps.update !== 'success') {
-    const rolled = inputs.stackStatus?.startsWith('UPDATE_ROLLBACK_') ?? false;
-    const what = rolled ? `CloudFormation rolled back the update of ${env} to ${ami}` : `The update of ${env} to ${ami} failed (${inputs.stackStatus || steps.update || 'not run'})`;
-    headline = `${what}; ${runsNow(inputs, where)}`;
+    headline = `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
   } else if (inputs.isFailback) {
     headline = `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
   } else {
@@ -85,6 +83,22 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     keyValueTable(rows),
   ].join('\n\n');
   return { ok, headline, markdown };
+}
+
+/**
+ * What went wrong with the stack update, from the status the stack was left in: a rollback that
+ * failed needs a person first; a rollback means AWS undid it; a status that is still busy or
+ * still the previous `*_COMPLETE` means this run changed nothing (a change set that failed, or a
+ * stack that stayed busy past the timeout).
+ */
+function describeUpdateFailure({ environment: env, requestedAmiId: ami, stackStatus: status, steps }: DeployReportInputs): string {
+  if (status === 'UPDATE_ROLLBACK_FAILED') {
+    return `The update of ${env} to ${ami} failed and CloudFormation could not roll back (UPDATE_ROLLBACK_FAILED): continue the rollback (aws cloudformation continue-update-rollback) before anything else`;
+  }
+  if (status?.startsWith('UPDATE_ROLLBACK_')) return `CloudFormation rolled back the update of ${env} to ${ami}`;
+  if (status?.endsWith('_IN_PROGRESS')) return `The update of ${env} to ${ami} did not start: the stack stayed busy (${status})`;
+  if (status?.endsWith('_COMPLETE')) return `The update of ${env} to ${ami} did not start: the stack is still ${status} (the update step says why)`;
+  return `The update of ${env} to ${ami} failed (${status || `update step: ${steps.update || 'not run'}`})`;
 }
 
 function runsNow(inputs: DeployReportInputs, where: string): string {

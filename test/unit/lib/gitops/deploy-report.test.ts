@@ -25,7 +25,19 @@ describe('summariseDeploy', () => {
       'a failed update that changed nothing',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000002', syncOutcome: 'unchanged' },
       false,
-      /^The update of dev to ami-00000000000000002 failed \(UPDATE_COMPLETE\); dev runs ami-00000000000000002\. Git already says so/,
+      /^The update of dev to ami-00000000000000002 did not start: the stack is still UPDATE_COMPLETE \(the update step says why\); dev runs ami-00000000000000002\. Git already says so/,
+    ],
+    [
+      'a stack that stayed busy',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_IN_PROGRESS', liveAmiId: 'ami-00000000000000001', syncOutcome: 'unchanged' },
+      false,
+      /^The update of dev to ami-00000000000000002 did not start: the stack stayed busy \(UPDATE_IN_PROGRESS\); dev runs ami-00000000000000001\./,
+    ],
+    [
+      'a rollback that failed',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'skipped' }, stackStatus: 'UPDATE_ROLLBACK_FAILED' },
+      false,
+      /^The update of dev to ami-00000000000000002 failed and CloudFormation could not roll back \(UPDATE_ROLLBACK_FAILED\): continue the rollback \(aws cloudformation continue-update-rollback\) before anything else; what dev runs could not be read/,
     ],
     [
       'an automatic failback that verified',
