@@ -1,6 +1,7 @@
 import type { GitopsCommand } from './context';
 import { deployReport, prepareFailback, syncFromStack } from './deploy';
 import { checkDrift, listEnvironments } from './drift';
+import { writeParameters } from './e2e';
 import { changedEnvironments, resolveEnvironment, resolvePipeline } from './environment';
 import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
@@ -25,6 +26,7 @@ export const COMMANDS = {
   'upsert-preview-comment': upsertPreview,
   'list-environments': listEnvironments,
   'check-drift': checkDrift,
+  'write-parameters': writeParameters,
 } satisfies Record<string, GitopsCommand>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -1,0 +1,58 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+
+import { z } from 'zod';
+
+import { InputError } from '../../errors';
+import { parseParametersFile, setParameterInFile } from '../../parameters';
+import { AMI_PARAMETER } from '../ami-history';
+import { defineCommand, loadEnvironment, workspaceFiles } from './context';
+import { amiId, environmentName } from './inputs';
+
+/** The app template's parameter that names the network stack (DESIGN.md §3 app-stack contract). */
+export const NETWORK_STACK_PARAMETER = 'NetworkStackName';
+
+/** CloudFormation's stack-name rule: a letter, then letters, digits and hyphens, 128 at most. */
+const stackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name (a letter, then letters, digits and hyphens)');
+
+/**
+ * End-to-end on AWS (e2e-aws.yml): a scratch copy of an environment's parameters file with its AMI
+ * and network stack swapped, for throwaway stacks that must not touch git. The copy goes through
+ * the parameters module's one-line rewrite, so it is the environment's file in every other line:
+ * the e2e deploys exactly what that environment would, on another AMI and network. It refuses to
+ * write inside the checkout, where it would be a change git does not record (set-ami is for that).
+ */
+export const writeParameters = defineCommand({
+  description: "Write a copy of the environment's parameters file, outside the checkout, with another AMI (and network stack).",
+  inputs: z.object({
+    environment: environmentName.optional(),
+    'ami-id': amiId,
+    'network-stack-name': stackName.optional(),
+    'output-file': z.string().min(1, 'is required: an absolute path outside the checkout, e.g. ${{ runner.temp }}/app-parameters.json').regex(/\.json$/, 'must end in .json'),
+  }),
+  outputs: ['parameters-file', 'ami-id'],
+  async run(inputs, ctx) {
+    const output = resolve(ctx.workspace, inputs['output-file']);
+    const fromWorkspace = relative(resolve(ctx.workspace), output);
+    const outsideCheckout = fromWorkspace.split(sep)[0] === '..' || isAbsolute(fromWorkspace);
+    if (!isAbsolute(inputs['output-file']) || !outsideCheckout) {
+      throw new InputError(
+        `Cannot write the parameters copy ${inputs['output-file']}: it is not an absolute path outside the checkout, so it would be a change git does not record. ` +
+          'Pass a path under the runner temp directory (${{ runner.temp }}/…), or use set-ami to change the file in git.',
+        { file: inputs['output-file'] },
+      );
+    }
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const source = environment.parametersFile;
+    let text = await workspaceFiles.read(ctx, source);
+    text = setParameterInFile(text, AMI_PARAMETER, inputs['ami-id'], source);
+    const network = inputs['network-stack-name'];
+    if (network) text = setParameterInFile(text, NETWORK_STACK_PARAMETER, network, source);
+    // Parse the result as every consumer will, so a copy that update-app-stack would refuse is never written.
+    parseParametersFile(text, source);
+    await mkdir(dirname(output), { recursive: true });
+    await writeFile(output, text);
+    ctx.logger.info(`${output}: ${source} with ${AMI_PARAMETER}=${inputs['ami-id']}${network ? ` and ${NETWORK_STACK_PARAMETER}=${network}` : ''}.`);
+    return { outputs: { 'parameters-file': output, 'ami-id': inputs['ami-id'] } };
+  },
+});
