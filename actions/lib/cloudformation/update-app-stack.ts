@@ -8,7 +8,7 @@ import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 
 import type { Deps } from '../deps';
-import { isExpiredCredentialsError } from '../aws/errors';
+import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import {
   loadParametersFile,
@@ -50,6 +50,13 @@ export interface UpdateAppStackInputs {
 
 export type UpdateOutcome = 'no-changes' | 'previewed' | 'updated' | 'failed';
 
+/**
+ * How far a run got in AWS, so a failure can say what it may have changed: `reading` (only reads
+ * so far: nothing changed), `change-set` (CreateChangeSet sent: a change set may exist, the stack
+ * is untouched), `executing` (ExecuteChangeSet sent: the update may be running).
+ */
+export type UpdateProgress = 'reading' | 'change-set' | 'executing';
+
 /** Everything known about one run, filled in as it goes (so a failure still has a summary). */
 export interface UpdateReport {
   stackName: string;
@@ -57,6 +64,7 @@ export interface UpdateReport {
   parametersFile: string;
   templateSource: string;
   outcome?: UpdateOutcome;
+  progress: UpdateProgress;
   changed?: boolean;
   changeSetId?: string;
   changeSetName?: string;
@@ -78,6 +86,7 @@ export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: numb
     mode: inputs.mode,
     parametersFile: inputs.parametersFile,
     templateSource: inputs.templateFile ?? 'deployed template (UsePreviousTemplate)',
+    progress: 'reading',
     parameterChanges: [],
     keptFromStack: [],
     rollbackAlarms: [],
@@ -127,10 +136,38 @@ export async function updateAppStack(
     report.outcome = 'failed';
     // A refusal happens before the stack status is recorded; the error carries it.
     if (report.stackStatus === undefined && error instanceof AwsOperationError) report.stackStatus = error.status;
+    if (isTransientError(error)) throw unreachable(error, report);
     throw error;
   } finally {
     report.finishedAt = deps.clock.now();
   }
+}
+
+/**
+ * AWS stopped answering (a refused or dropped connection, a timeout, 5xx or throttling that
+ * outlasted the SDK's retries; waits ride these out, single calls do not). What that means for
+ * the stack depends on how far the run got, and the message says exactly that, so the deploy
+ * job can tell "nothing changed" from "an update may be running".
+ */
+function unreachable(error: unknown, report: UpdateReport): AwsOperationError {
+  const { stackName } = report;
+  const cause = `AWS could not be reached or kept failing after the SDK's retries (${errorMessage(error)})`;
+  if (report.progress === 'executing') {
+    // ExecuteChangeSet may have reached CloudFormation even though its answer did not reach us.
+    report.stackStatus = 'unknown';
+    return new AwsOperationError(
+      `Update of stack ${stackName} stopped: ${cause} after the change set was sent for execution. The update may have started; its outcome is unknown: ` +
+        `check the stack with \`aws cloudformation describe-stacks --stack-name ${stackName}\`. Re-run the job once AWS answers: ` +
+        `it waits for an update in progress to end, then reports no changes if it succeeded or deploys again if it rolled back.`,
+      stackName,
+      report.stackStatus,
+    );
+  }
+  const changed =
+    report.progress === 'change-set'
+      ? `The stack was not changed by this run; change set ${report.changeSetName} may be left on it (harmless: nothing executes it, and a re-run makes its own).`
+      : 'Nothing was changed in AWS by this run.';
+  return new AwsOperationError(`Update of stack ${stackName} did not start: ${cause}. ${changed} Re-run the job once AWS answers.`, stackName, report.stackStatus);
 }
 
 async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport): Promise<UpdateReport> {
@@ -190,6 +227,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
 
   const name = changeSetName(inputs.run.id, inputs.run.attempt, clock.now());
   report.changeSetName = name;
+  report.progress = 'change-set';
   const created = await logger.group('Change set', async () => {
     const result = await createChangeSet(
       {
@@ -252,6 +290,7 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
   const { stackName, parametersFile } = inputs;
   const wanted = report.parameterChanges.find((c) => c.key === AMI_PARAMETER)?.next;
   let execution;
+  report.progress = 'executing';
   try {
     execution = await executeChangeSetAndWait(
       { stackName, changeSetId: report.changeSetId!, clientRequestToken: report.changeSetName!, timeoutMs },

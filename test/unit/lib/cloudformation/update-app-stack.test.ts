@@ -316,6 +316,55 @@ describe('updateAppStack — deploy', () => {
   });
 });
 
+describe('updateAppStack — AWS cannot be reached: the message says what this run changed', () => {
+  // What node:net throws when nothing listens; the SDK passes it on after its retries.
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 198.51.100.7:443'), { code: 'ECONNREFUSED', $metadata: {} });
+  const cause = "AWS could not be reached or kept failing after the SDK's retries (connect ECONNREFUSED 198.51.100.7:443)";
+
+  it.each([
+    {
+      stage: 'before the stack is read',
+      refuse: () => cfn.on(DescribeStacksCommand).rejects(refused()),
+      message: `Update of stack ${STACK} did not start: ${cause}. Nothing was changed in AWS by this run. Re-run the job once AWS answers.`,
+      status: undefined,
+    },
+    {
+      stage: 'on the AMI check (EC2), after the stack was read',
+      refuse: () => ec2.on(DescribeImagesCommand).rejects(refused()),
+      message: `Update of stack ${STACK} did not start: ${cause}. Nothing was changed in AWS by this run. Re-run the job once AWS answers.`,
+      status: 'UPDATE_COMPLETE',
+    },
+    {
+      stage: 'on CreateChangeSet',
+      refuse: () => cfn.on(CreateChangeSetCommand).rejects(refused()),
+      message:
+        `Update of stack ${STACK} did not start: ${cause}. The stack was not changed by this run; change set patch-987654-2-20260101T000000Z may be left on it ` +
+        '(harmless: nothing executes it, and a re-run makes its own). Re-run the job once AWS answers.',
+      status: 'UPDATE_COMPLETE',
+    },
+    {
+      stage: 'on ExecuteChangeSet',
+      refuse: () => cfn.on(ExecuteChangeSetCommand).rejects(refused()),
+      message:
+        `Update of stack ${STACK} stopped: ${cause} after the change set was sent for execution. The update may have started; its outcome is unknown: ` +
+        `check the stack with \`aws cloudformation describe-stacks --stack-name ${STACK}\`. Re-run the job once AWS answers: it waits for an update in progress to end, ` +
+        'then reports no changes if it succeeded or deploys again if it rolled back.',
+      status: 'unknown',
+    },
+  ])('$stage', async ({ refuse, message, status }) => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    refuse();
+    const deps = makeDeps();
+    const report = createUpdateReport(inputs(files), deps.clock.now());
+    const error = await updateAppStack(inputs(files), deps, report).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toBe(message);
+    expect(report.outcome).toBe('failed');
+    expect(report.stackStatus).toBe(status);
+  });
+});
+
 describe('updateAppStack — no changes and failed change sets', () => {
   it('a FAILED "no changes" change set is success with changed=false, deleted, and a notice', async () => {
     const files = writeFixtures({ ...BUMP, AmazonMachineImage: OLD_AMI });
