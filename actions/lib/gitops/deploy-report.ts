@@ -29,6 +29,12 @@ export interface DeployReportInputs {
   syncPullRequestUrl?: string;
   /** The AMI the stack runs after everything, as the sync step read it. */
   liveAmiId?: string;
+  /**
+   * The AMI before HEAD's in git history (resolve-environment): what the stack ran before this
+   * deploy if every earlier deploy succeeded or was recorded. Named only when AWS could not be
+   * asked, and said so.
+   */
+  previousAmiId?: string;
   /** e.g. https://github.com/acme/fleet, for commit links. */
   repositoryUrl?: string;
 }
@@ -55,6 +61,8 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   } else if (steps.update === 'success' && steps.verify === 'success') {
     ok = true;
     headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
+  } else if (steps.update !== 'success' && neverReachedAws(inputs)) {
+    headline = unreachedHeadline(inputs);
   } else if (steps.update !== 'success') {
     headline = `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
   } else if (inputs.isFailback) {
@@ -74,7 +82,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     ['Stack update', describe(steps.update, inputs.stackStatus)],
     ['Verification', describe(steps.verify)],
     ...(ran(steps.failbackUpdate) ? ([['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]] as [string, string][]) : []),
-    ['Runs now', inputs.liveAmiId ? `\`${inputs.liveAmiId}\`` : ok ? `\`${ami}\`` : 'see above'],
+    ['Runs now', inputs.liveAmiId ? `\`${inputs.liveAmiId}\`` : ok ? `\`${ami}\`` : unconfirmed(inputs) ?? 'see above'],
     ['Git', where || (ok ? 'HEAD names what runs' : 'see above')],
   ];
   const markdown = [
@@ -99,6 +107,30 @@ function describeUpdateFailure({ environment: env, requestedAmiId: ami, stackSta
   if (status?.endsWith('_IN_PROGRESS')) return `The update of ${env} to ${ami} did not start: the stack stayed busy (${status})`;
   if (status?.endsWith('_COMPLETE')) return `The update of ${env} to ${ami} did not start: the stack is still ${status} (the update step says why)`;
   return `The update of ${env} to ${ami} failed (${status || `update step: ${steps.update || 'not run'}`})`;
+}
+
+/**
+ * The update failed before AWS told this job anything (no stack status from the update, no live
+ * AMI from the record step): AWS could not be reached. HEAD's AMI is certainly not deployed by this
+ * run; what the stack runs can only come from git history.
+ */
+function neverReachedAws(inputs: DeployReportInputs): boolean {
+  return !inputs.stackStatus && !inputs.liveAmiId && inputs.steps.update === 'failure';
+}
+
+function unreachedHeadline({ environment: env, requestedAmiId: ami, previousAmiId: previous }: DeployReportInputs): string {
+  const runs = previous
+    ? `by git history ${env} still runs ${previous} (the AMI before HEAD's; this could not be confirmed with AWS)`
+    : `git history names no AMI before it, so what ${env} runs is unknown`;
+  return (
+    `The update of ${env} to ${ami} never reached AWS (see the update step), so ${ami} is not deployed; ${runs}. ` +
+    `Git says ${ami} until then: re-run this workflow once AWS answers, it deploys HEAD (or run the Drift workflow to check what ${env} runs).`
+  );
+}
+
+/** What git history says runs, when AWS could not be asked. */
+function unconfirmed(inputs: DeployReportInputs): string | undefined {
+  return inputs.previousAmiId && neverReachedAws(inputs) ? `\`${inputs.previousAmiId}\` by git history (not confirmed with AWS)` : undefined;
 }
 
 function runsNow(inputs: DeployReportInputs, where: string): string {

@@ -2,7 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
 import { classifyStackStatus, describeStack, type StackSnapshot } from '../cloudformation/stack-state';
 import type { Deps } from '../deps';
-import { AwsOperationError, PollTimeoutError } from '../errors';
+import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import { poll } from '../poll';
 import { AMI_PARAMETER } from './ami-history';
 
@@ -27,6 +27,7 @@ export interface DeployedAmi {
  */
 export async function readDeployedAmi(stackName: string, timeoutMs: number, deps: Deps<{ cloudFormation: CloudFormationClient }>): Promise<DeployedAmi> {
   let snapshot: StackSnapshot | undefined;
+  let lastError: unknown;
   try {
     const result = await poll<StackSnapshot | undefined>({
       description: `stack ${stackName} to settle before its AMI is recorded in git`,
@@ -37,10 +38,21 @@ export async function readDeployedAmi(stackName: string, timeoutMs: number, deps
       progressKey: (s) => s?.status ?? 'MISSING',
       describe: (s) => s?.status ?? 'MISSING',
       onChange: (s, previous) => deps.logger.info(`Stack ${stackName}: ${previous ? `${previous.status} → ` : ''}${s?.status ?? 'does not exist'}`),
+      onTransientError: (e) => (lastError = e),
     });
     snapshot = result.observation;
   } catch (error) {
     if (!(error instanceof PollTimeoutError)) throw error;
+    if (error.lastObservation === undefined) {
+      // Not one answer in the whole wait: CloudFormation could not be reached (the last transient
+      // error says how). Nothing is known about the stack, busy or not.
+      throw new PollTimeoutError(
+        `Git not updated for stack ${stackName}: CloudFormation did not answer for ${Math.round(error.elapsedMs / 60_000)} min, so what it runs could not be read ` +
+          `(last error: ${errorMessage(lastError)}). Re-run the failed deploy job once AWS answers so git records what runs.`,
+        undefined,
+        error.elapsedMs,
+      );
+    }
     throw new PollTimeoutError(
       `Git not updated for stack ${stackName}: it is still ${(error.lastObservation as StackSnapshot | undefined)?.status ?? 'busy'} after ` +
         `${Math.round(error.elapsedMs / 60_000)} min, so what it will run is not known yet. Watch the stack's events; once it settles, ` +

@@ -131,6 +131,7 @@ export const deployReport = defineCommand({
     'sync-commit': z.string().optional(),
     'sync-pull-request-url': z.string().optional(),
     'live-ami-id': z.string().optional(),
+    'previous-ami-id': z.string().optional(),
   }),
   outputs: ['ok', 'headline'],
   async run(inputs, ctx) {
@@ -154,6 +155,7 @@ export const deployReport = defineCommand({
       syncCommit: inputs['sync-commit'],
       syncPullRequestUrl: inputs['sync-pull-request-url'],
       liveAmiId: inputs['live-ami-id'],
+      previousAmiId: inputs['previous-ami-id'],
       repositoryUrl: ctx.repositoryUrl,
     });
     if (report.ok) ctx.logger.info(report.headline);

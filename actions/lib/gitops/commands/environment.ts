@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describeStack } from '../../cloudformation/stack-state';
 import { AwsOperationError } from '../../errors';
 import { IMAGE_BUILD_VERSION_ARN_PATTERN } from '../../image-builder/arns';
+import { readAmiHistory } from '../ami-history';
 import { listChangedFiles, selectChangedEnvironments } from '../changed-environments';
 import { patchBranch } from '../patch-pull-request';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
@@ -37,6 +38,7 @@ export const resolveEnvironment = defineCommand({
     'watch-seconds',
     'max-error-rate',
     'ami-id',
+    'previous-ami-id',
     'head-sha',
     'patch-branch',
     'variable-suffix',
@@ -45,7 +47,14 @@ export const resolveEnvironment = defineCommand({
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const amiId = await readCurrentAmi(ctx, environment);
     const headSha = await ctx.git.resolveCommit('HEAD');
-    ctx.logger.info(`${environment.name}: ${environment.stacks.app} in ${environment.region}; ${environment.parametersFile} at ${headSha.slice(0, 12)} names ${amiId}.`);
+    // What the stack ran before HEAD's AMI, as far as git knows (every earlier deploy succeeded or
+    // was recorded): lets the deploy report name both AMIs when AWS cannot be asked. Empty when
+    // git has no earlier AMI (a new environment, or a shallow clone).
+    const previousAmiId = (await readAmiHistory(ctx.git, environment.parametersFile)).find((change) => change.amiId !== amiId)?.amiId ?? '';
+    ctx.logger.info(
+      `${environment.name}: ${environment.stacks.app} in ${environment.region}; ${environment.parametersFile} at ${headSha.slice(0, 12)} names ${amiId}` +
+        `${previousAmiId ? ` (before it: ${previousAmiId})` : ''}.`,
+    );
     return {
       outputs: {
         environment: environment.name,
@@ -58,6 +67,7 @@ export const resolveEnvironment = defineCommand({
         'watch-seconds': environment.verify.watchSeconds,
         'max-error-rate': environment.verify.maxErrorRate,
         'ami-id': amiId,
+        'previous-ami-id': previousAmiId,
         'head-sha': headSha,
         'patch-branch': patchBranch(environment.name),
         'variable-suffix': variableSuffix(environment.name),

@@ -91,6 +91,8 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
       'app-stack': 'patch-dev-app',
       'parameters-file': 'parameters/dev.json',
       'ami-id': AMI(3),
+      // The AMI before HEAD's in git history: what ran before, if the last deploy went through.
+      'previous-ami-id': AMI(2),
       'head-sha': env.work.git('rev-parse', 'HEAD').trim(),
       'patch-branch': 'ami-patch/dev',
       'variable-suffix': 'DEV',

@@ -70,12 +70,36 @@ describe('summariseDeploy', () => {
       false,
       /A newer commit for this environment is queued to deploy/,
     ],
+    [
+      'an update that never reached AWS, with the AMI before HEAD in git history',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, previousAmiId: 'ami-00000000000000001' },
+      false,
+      /^The update of dev to ami-00000000000000002 never reached AWS \(see the update step\), so ami-00000000000000002 is not deployed; by git history dev still runs ami-00000000000000001 \(the AMI before HEAD's; this could not be confirmed with AWS\)\. Git says ami-00000000000000002 until then: re-run this workflow once AWS answers, it deploys HEAD \(or run the Drift workflow to check what dev runs\)\.$/,
+    ],
+    [
+      'an update that never reached AWS, with no earlier AMI in git',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' } },
+      false,
+      /so ami-00000000000000002 is not deployed; git history names no AMI before it, so what dev runs is unknown\. Git says .*re-run this workflow once AWS answers/,
+    ],
+    [
+      'a failed update whose status is known (the previous AMI is then not needed)',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000003', syncOutcome: 'pushed', syncCommit: SHA, previousAmiId: 'ami-00000000000000001' },
+      false,
+      /did not start: the stack is still UPDATE_COMPLETE \(the update step says why\); dev runs ami-00000000000000003\./,
+    ],
   ])('reports %s', (_name, overrides, expectedOk, headline) => {
     const report = summariseDeploy({ ...base, ...overrides });
     expect(report.ok).toBe(expectedOk);
     expect(report.headline).toMatch(headline);
     expect(report.markdown).toContain(report.headline);
     expect(report.markdown.startsWith(`## ${expectedOk ? '✅' : '❌'} Deploy dev`)).toBe(true);
+  });
+
+  it('shows the AMI git history names as unconfirmed only when AWS could not be asked', () => {
+    const unreached = { ...base, steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, previousAmiId: 'ami-00000000000000001' } as const;
+    expect(summariseDeploy(unreached).markdown).toContain('| Runs now | `ami-00000000000000001` by git history (not confirmed with AWS) |');
+    expect(summariseDeploy({ ...unreached, liveAmiId: 'ami-00000000000000001' }).markdown).toContain('| Runs now | `ami-00000000000000001` |');
   });
 
   it('shows the failback rows only when a failback ran', () => {

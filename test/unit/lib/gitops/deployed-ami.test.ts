@@ -53,6 +53,18 @@ describe('readDeployedAmi', () => {
     await expect(readDeployedAmi(STACK, 60_000, deps())).rejects.toThrow(/Git not updated for stack patch-dev-app: it is still UPDATE_IN_PROGRESS/);
   });
 
+  it('says CloudFormation did not answer (not "busy") when no call got through during the whole wait', async () => {
+    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 198.51.100.7:443'), { code: 'ECONNREFUSED' }));
+    await expect(readDeployedAmi(STACK, 5 * 60_000, deps())).rejects.toThrow(
+      new PollTimeoutError(
+        'Git not updated for stack patch-dev-app: CloudFormation did not answer for 5 min, so what it runs could not be read (last error: connect ECONNREFUSED 198.51.100.7:443). ' +
+          'Re-run the failed deploy job once AWS answers so git records what runs.',
+        undefined,
+        0,
+      ),
+    );
+  });
+
   it.each([
     ['UPDATE_ROLLBACK_FAILED', 'ami-00000000000000002', /it is UPDATE_ROLLBACK_FAILED.*cannot be read/],
     ['UPDATE_COMPLETE', undefined, /has no AmazonMachineImage parameter/],
