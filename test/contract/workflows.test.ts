@@ -318,6 +318,8 @@ describe('deploy-environment.yml', () => {
     const report = job.steps!.at(-1)!;
     expect(report.if).toBe('always()');
     expect(report.with?.command).toBe('deploy-report');
+    // When AWS cannot be reached, git history is the only source for what still runs.
+    expect(report.with?.['previous-ami-id']).toBe('${{ steps.resolve.outputs.previous-ami-id }}');
   });
 
   it('deploys with the environment’s deploy role for up to two hours', () => {
