@@ -77,8 +77,8 @@ const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWi
 const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
 
 describe('workflow files', () => {
-  it('are the six the docs describe', () => {
-    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'drift.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
+  it('are the seven the docs describe', () => {
+    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -145,16 +145,19 @@ describe('workflow files', () => {
     for (const { file, job, step: s } of runs) expect({ file, job, run: s.run, expression: s.run!.includes('${{') }).toEqual({ file, job, run: s.run, expression: false });
   });
 
-  it('check out without persisting the token (pushes authenticate per command)', () => {
+  it('check out once per job without persisting the token (pushes authenticate per command)', () => {
+    // The e2e teardown only calls the AWS CLI: it reads nothing from the repository.
+    const repositoryFree = ['e2e-aws.yml#teardown'];
     const checkouts = allSteps.filter(({ step: s }) => s.uses?.startsWith('actions/checkout@'));
-    expect(checkouts.length).toBe(allJobs.filter(({ job }) => job.steps).length);
+    const jobsWithSteps = allJobs.filter(({ job }) => job.steps).map(({ file, id }) => `${file}#${id}`);
+    expect(checkouts.map(({ file, job }) => `${file}#${job}`)).toEqual(jobsWithSteps.filter((j) => !repositoryFree.includes(j)));
     for (const { file, job, step: s } of checkouts) expect({ file, job, persist: s.with?.['persist-credentials'] }).toEqual({ file, job, persist: false });
   });
 
   it('assume roles only through OIDC (no access keys anywhere)', () => {
     for (const { file, job, step: s } of allSteps.filter(({ step: x }) => x.uses?.startsWith(`${ROLE_ACTION}@`))) {
       expect({ file, job, keys: Object.keys(s.with ?? {}).filter((k) => /access-key|secret/.test(k)) }).toEqual({ file, job, keys: [] });
-      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
+      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\.AWS_E2E_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
     }
   });
 
@@ -179,9 +182,9 @@ describe('workflow files', () => {
     }
   });
 
-  it('run a GitHub environment only in the deploy job, where the deploy role lives', () => {
+  it('run a GitHub environment only in the deploy job and the e2e jobs, where the deploy and e2e roles live', () => {
     const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
-    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy']);
+    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown']);
   });
 });
 
@@ -417,5 +420,144 @@ describe('drift.yml', () => {
     expect(step('drift.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
     for (const job of Object.values(wf.jobs)) expect(job.permissions?.contents).toBe('read');
     expect(wf.jobs.drift.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
+  });
+});
+
+describe('e2e-aws.yml', () => {
+  const wf = workflows['e2e-aws.yml'];
+  const e2e = wf.jobs.e2e;
+  const teardown = wf.jobs.teardown;
+  /** A shell step as the AWS CLI calls it makes (`run:aws cloudformation deploy + …`); other steps as `label`. */
+  const cliLabel = (s: Step) => {
+    if (!s.run) return label(s);
+    const calls = [...s.run.matchAll(/\baws ([a-z0-9-]+) ([a-z0-9-]+)/g)].map((m) => `aws ${m[1]} ${m[2]}`);
+    return `run:${calls.join(' + ') || 'shell'}`;
+  };
+  const e2eStep = (id: string) => step('e2e-aws.yml', 'e2e', id);
+  const teardownStep = (id: string) => step('e2e-aws.yml', 'teardown', id);
+
+  it('is started by hand only (never by CI, a push or a pull request), with a region, keep-stacks and an AMI to reuse', () => {
+    expect(Object.keys(wf.on)).toEqual(['workflow_dispatch']);
+    expect((wf.on.workflow_dispatch as { inputs: Record<string, unknown> }).inputs).toMatchObject({
+      region: { type: 'string', default: 'us-east-1' },
+      'keep-stacks': { type: 'boolean', default: false },
+      'reuse-ami-id': { type: 'string', default: '' },
+    });
+  });
+
+  it('runs one at a time and never cancels a run in progress (a cancelled runner stops no AWS work)', () => {
+    expect(wf.concurrency).toEqual({ group: 'e2e-aws', 'cancel-in-progress': false });
+  });
+
+  it('names its throwaway stacks after the run, apart from every environment’s', () => {
+    const env = (parse(text('e2e-aws.yml')) as { env: Record<string, string> }).env;
+    expect(env).toEqual({
+      NETWORK_STACK: 'e2e-${{ github.run_id }}-network',
+      PIPELINE_STACK: 'e2e-${{ github.run_id }}-image-pipeline',
+      APP_STACK: 'e2e-${{ github.run_id }}-app',
+    });
+  });
+
+  it('runs both jobs in the e2e environment with the e2e role, id-token only, the build job long enough for two builds', () => {
+    for (const job of [e2e, teardown]) {
+      expect(job.environment).toBe('e2e');
+      const credentials = job.steps!.find((s) => s.uses?.startsWith(`${ROLE_ACTION}@`))!;
+      expect(credentials.with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_E2E_ROLE_ARN }}', 'aws-region': '${{ inputs.region }}' });
+    }
+    expect(e2e.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(teardown.permissions).toEqual({ 'id-token': 'write' });
+    // Two builds of up to 120 min each, under GitHub's 360-minute cap; the session outlives the job.
+    expect(e2e['timeout-minutes']).toBeGreaterThanOrEqual(300);
+    expect(e2e['timeout-minutes']).toBeLessThanOrEqual(360);
+    expect(Number(e2eStep('credentials').with?.['role-duration-seconds'])).toBeGreaterThanOrEqual(e2e['timeout-minutes']! * 60);
+  });
+
+  it('deploys network → image pipeline → app on the stock AMI, builds twice, updates, verifies, fails back, verifies', () => {
+    expect(e2e.steps!.map(cliLabel)).toEqual([
+      'checkout',
+      'configure-aws-credentials',
+      'run:aws ssm get-parameter',
+      'run:aws cloudformation deploy',
+      'run:aws cloudformation deploy',
+      'run:aws cloudformation describe-stacks',
+      'gitops:write-parameters',
+      'run:aws cloudformation deploy',
+      'verify-alb',
+      'build-ami',
+      'build-ami',
+      'run:shell',
+      'gitops:write-parameters',
+      'update-app-stack',
+      'verify-alb',
+      'update-app-stack',
+      'verify-alb',
+    ]);
+    expect(e2eStep('network').run).toContain('templates/network.yaml');
+    expect(e2eStep('image-pipeline').run).toContain('templates/image-pipeline.yaml');
+    expect(e2eStep('app').run).toContain('templates/app.yaml');
+    expect(e2eStep('app').env).toEqual({ PARAMETERS_FILE: '${{ steps.stock-parameters.outputs.parameters-file }}' });
+  });
+
+  it('starts from the stock AL2023 AMI of the SSM public parameter, on scratch parameters files outside the checkout', () => {
+    expect(e2eStep('stock').env).toEqual({ PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' });
+    for (const id of ['stock-parameters', 'baked-parameters']) {
+      expect(e2eStep(id).with).toMatchObject({ environment: 'dev', 'network-stack-name': '${{ env.NETWORK_STACK }}' });
+      expect(String(e2eStep(id).with?.['output-file'])).toMatch(/^\$\{\{ runner\.temp \}\}\//);
+    }
+    expect(e2eStep('stock-parameters').with?.['ami-id']).toBe('${{ steps.stock.outputs.ami-id }}');
+    expect(e2eStep('baked-parameters').with?.['ami-id']).toBe('${{ steps.build.outputs.ami-id || inputs.reuse-ami-id }}');
+  });
+
+  it('builds for real, the second build diffed against the first (two real inventories), and fails without that diff', () => {
+    expect(e2eStep('build').with).toMatchObject({ 'pipeline-arn': '${{ steps.pipeline.outputs.pipeline-arn }}', 'previous-ami-id': '${{ steps.stock.outputs.ami-id }}' });
+    expect(e2eStep('rebuild').with).toMatchObject({ 'pipeline-arn': '${{ steps.pipeline.outputs.pipeline-arn }}', 'previous-ami-id': '${{ steps.build.outputs.ami-id }}' });
+    // Its own idempotency token: the default (from the run id) would return the first build.
+    expect(e2eStep('rebuild').with?.['client-token']).toBe('e2e-${{ github.run_id }}-rebuild');
+    expect(e2eStep('require-diff').if).toContain("startsWith(steps.rebuild.outputs.package-diff-markdown, '**Packages:** no diff')");
+    for (const id of ['image-pipeline', 'pipeline', 'build', 'rebuild']) expect(e2eStep(id).if).toBe("inputs.reuse-ami-id == ''");
+  });
+
+  it('updates to the baked AMI and back to the stock one, verifying each over real HTTP for two minutes', () => {
+    expect(e2eStep('update').with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ env.APP_STACK }}', 'parameters-file': '${{ steps.baked-parameters.outputs.parameters-file }}' });
+    expect(e2eStep('failback').with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ env.APP_STACK }}', 'parameters-file': '${{ steps.stock-parameters.outputs.parameters-file }}' });
+    expect(e2eStep('verify').with).toMatchObject({ 'expected-ami-id': '${{ steps.baked-parameters.outputs.ami-id }}', 'watch-seconds': '120', 'max-error-rate': '0' });
+    expect(e2eStep('failback-verify').with).toMatchObject({ 'expected-ami-id': '${{ steps.stock.outputs.ami-id }}', 'watch-seconds': '120', 'max-error-rate': '0' });
+    for (const id of ['verify-stock', 'verify', 'failback-verify']) expect(e2eStep(id).with).toMatchObject({ 'stack-name': '${{ env.APP_STACK }}', path: '/details.json' });
+  });
+
+  it('tears down in its own job whatever happened, unless asked to keep the stacks, every step even after a failed one', () => {
+    expect(teardown.needs).toBe('e2e');
+    expect(teardown.if).toBe('always() && !inputs.keep-stacks');
+    expect(teardown.steps!.map(cliLabel)).toEqual([
+      'configure-aws-credentials',
+      'run:aws cloudformation delete-stack + aws cloudformation wait',
+      'run:aws ec2 deregister-image',
+      'run:aws ec2 deregister-image',
+      'run:aws imagebuilder delete-image',
+      'run:aws imagebuilder delete-image',
+      'run:aws cloudformation describe-stacks + aws cloudformation delete-stack + aws cloudformation wait',
+      'run:aws cloudformation delete-stack + aws cloudformation wait',
+    ]);
+    for (const s of teardown.steps!.slice(1)) expect(s.if).toMatch(/^always\(\) && steps\.credentials\.outcome == 'success'/);
+    expect([teardownStep('delete-app').run, teardownStep('delete-image-pipeline').run, teardownStep('delete-network').run].map((r) => r!.match(/\$(\w+_STACK)/)![1])).toEqual([
+      'APP_STACK',
+      'PIPELINE_STACK',
+      'NETWORK_STACK',
+    ]);
+  });
+
+  it('deletes only the AMIs and images this run built (never a reused AMI), with their snapshots', () => {
+    expect(e2e.outputs).toEqual({
+      'ami-id': '${{ steps.build.outputs.ami-id }}',
+      'image-arn': '${{ steps.build.outputs.image-arn }}',
+      'rebuild-ami-id': '${{ steps.rebuild.outputs.ami-id }}',
+      'rebuild-image-arn': '${{ steps.rebuild.outputs.image-arn }}',
+    });
+    expect(teardownStep('deregister-ami').env).toEqual({ AMI_ID: '${{ needs.e2e.outputs.ami-id }}' });
+    expect(teardownStep('deregister-rebuild-ami').env).toEqual({ AMI_ID: '${{ needs.e2e.outputs.rebuild-ami-id }}' });
+    expect(teardownStep('delete-image').env).toEqual({ IMAGE_ARN: '${{ needs.e2e.outputs.image-arn }}' });
+    expect(teardownStep('delete-rebuild-image').env).toEqual({ IMAGE_ARN: '${{ needs.e2e.outputs.rebuild-image-arn }}' });
+    for (const id of ['deregister-ami', 'deregister-rebuild-ami']) expect(teardownStep(id).run).toContain('--delete-associated-snapshots');
+    for (const s of teardown.steps!) expect(JSON.stringify(s)).not.toContain('reuse-ami-id');
   });
 });
