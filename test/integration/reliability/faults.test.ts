@@ -239,30 +239,50 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
   const update = () => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
 
   describe('F21: the CloudFormation endpoint refuses connections during a deploy', () => {
+    let resolved: ActionRun;
     let run: ActionRun;
+    let report: ActionRun;
     let changed: string[];
     beforeAll(async () => {
       // Runs before the beforeEach that makes each test's repository: this one needs its own.
       repo = createGitopsRepo(patched, base);
       const port = await closedPort();
       const before = await snapshotStack(localClients().cloudFormation, STACK);
+      // The deploy job's steps on the bundles (deploy-environment.yml): resolve, update, report.
+      resolved = await step('gitops', { command: 'resolve-environment', environment: 'dev' });
       run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml' }, { AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}` });
       changed = diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK));
+      // The record step cannot reach CloudFormation either and fails after its 30-minute wait (run
+      // through the whole job, that wait included, in test/unit/reliability/faults.test.ts).
+      report = await step('gitops', {
+        command: 'deploy-report',
+        environment: 'dev',
+        'requested-ami-id': resolved.outputs['ami-id'],
+        'previous-ami-id': resolved.outputs['previous-ami-id'],
+        'prepare-outcome': 'success',
+        'update-outcome': run.exitCode === 0 ? 'success' : 'failure',
+        'sync-outcome': 'failure',
+        'stack-status': run.outputs['stack-status'] ?? '',
+      });
     });
 
-    it('F21 (what holds today): exit 1, "AWS could not be reached", re-run; stack unchanged', () => {
+    it('F21 on the update-app-stack bundle: exit 1, nothing changed in AWS, re-run; stack unchanged', () => {
       expect(run.exitCode).toBe(1);
       expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
-        /^AWS could not be reached or kept failing after the SDK's retries: connect ECONNREFUSED 127\.0\.0\.1:\d+\. .* Re-run the job once AWS answers\.$/,
+        /^Update of stack patch-dev-app did not start: AWS could not be reached or kept failing after the SDK's retries \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)\. Nothing was changed in AWS by this run\. Re-run the job once AWS answers\.$/,
       );
       expect(run.summary).toContain('### What went wrong');
+      expect(run.outputs['stack-status'] ?? '').toBe('');
       expect(changed).toEqual([]);
     });
 
-    // git says `patched` (merged), the stack runs `base`, and the run could not read the stack to say so.
+    // git says `patched` (merged), the stack runs `base`: the report names both, base by git history.
     fault('F21', async () => {
-      await invariant(true, said(run), 'failed loudly');
-    }, 'failing');
+      expect(resolved.outputs).toMatchObject({ 'ami-id': patched, 'previous-ami-id': base });
+      expect(report.exitCode).toBe(1);
+      const verdict = await invariant(true, said(run, report), 'failed loudly');
+      expect(verdict.holds === 'failed loudly' && verdict.statement).toContain(`by git history dev still runs ${base} (the AMI before HEAD's; this could not be confirmed with AWS)`);
+    });
   });
 
   fault('F15', async () => {

@@ -321,4 +321,38 @@ describe('faults (unit): mocked AWS, real git, the deploy job step by step', () 
   it.each(cases)('$id $name', async ({ id }) => {
     await IMPLEMENTATIONS[id]();
   });
+
+  // F21's catalogue row runs on the bundles against a closed port (test/integration/reliability);
+  // this is the same fault through the whole job, the record step included, which waits 30 min.
+  it('F21 through the whole deploy job: AWS refuses every call, and the report names both AMIs', async () => {
+    setup();
+    scene.world.unreachable = true;
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ resolve: 'success', update: 'failure', verify: 'skipped', sync: 'failure' });
+    expect(job.failures.update).toBe(
+      "Update of stack patch-dev-app did not start: AWS could not be reached or kept failing after the SDK's retries (connect ECONNREFUSED 198.51.100.7:443). " +
+        'Nothing was changed in AWS by this run. Re-run the job once AWS answers.',
+    );
+    expect(job.failures.sync).toBe(
+      'Git not updated for stack patch-dev-app: CloudFormation did not answer for 30 min, so what it runs could not be read (last error: connect ECONNREFUSED 198.51.100.7:443). ' +
+        'Re-run the failed deploy job once AWS answers so git records what runs.',
+    );
+    expect(job.outputs.resolve?.['previous-ami-id']).toBe(OLD_AMI);
+    expect(scene.world.executedAmis).toEqual([]);
+    expect(job.headline).toBe(
+      `The update of dev to ${NEW_AMI} never reached AWS (see the update step), so ${NEW_AMI} is not deployed; by git history dev still runs ${OLD_AMI} ` +
+        `(the AMI before HEAD's; this could not be confirmed with AWS). Git says ${NEW_AMI} until then: re-run this workflow once AWS answers, it deploys HEAD ` +
+        '(or run the Drift workflow to check what dev runs).',
+    );
+    expect(job.ok).toBe(false);
+    expectInvariant(job, 'failed loudly', 're-run');
+
+    // AWS answers again; the re-run deploys HEAD and git says what runs.
+    scene.world.unreachable = false;
+    const rerun = await scene.deploy({ run: { id: '42', attempt: '2' } });
+    expect(rerun.ok).toBe(true);
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(rerun, 'git says what runs');
+  });
 });

@@ -112,6 +112,9 @@ const ERRORS = {
   throttling: () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
   expired: () => Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken', $metadata: { httpStatusCode: 403 } }),
   amiNotFound: (id: string) => Object.assign(new Error(`The image id '[${id}]' does not exist`), { name: 'InvalidAMIID.NotFound', $metadata: { httpStatusCode: 400 } }),
+  // What node:net throws when nothing listens (the endpoint, a proxy or the network is down); the
+  // SDK retries it, then passes it on unchanged.
+  refused: () => Object.assign(new Error('connect ECONNREFUSED 198.51.100.7:443'), { code: 'ECONNREFUSED', errno: -111, syscall: 'connect', $metadata: {} }),
   validation: (message: string) => Object.assign(new Error(message), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }),
 };
 
@@ -152,6 +155,8 @@ export class AwsWorld {
   private throttled = new Map<string, number>();
   /** From this clock time on, every call fails with ExpiredToken until `refreshCredentials()`. */
   credentialsExpireAtMs?: number;
+  /** While true, every call fails as a refused connection: AWS cannot be reached at all. */
+  unreachable = false;
   readonly images = new Map<string, Image>();
   /** What DescribeStackResources lists as UPDATE_FAILED (set by the last executed script). */
   private failedResources: Array<{ logicalId: string; reason: string }> = [];
@@ -245,6 +250,7 @@ export class AwsWorld {
 
   /** Runs before every answer: the faults that hit any call, then time. */
   private gate(command: string): void {
+    if (this.unreachable) throw ERRORS.refused();
     if (this.credentialsExpireAtMs !== undefined && this.clock.now() >= this.credentialsExpireAtMs) throw ERRORS.expired();
     const left = this.throttled.get(command) ?? 0;
     if (left > 0) {

@@ -166,6 +166,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'sync-commit': text(outputs.sync?.commit),
     'sync-pull-request-url': text(outputs.sync?.['pull-request-url']),
     'live-ami-id': text(outputs.sync?.['live-ami-id']),
+    'previous-ami-id': text(outputs.resolve?.['previous-ami-id']),
   };
   // The runner passes an unset output as an empty string; the action reads "" as absent.
   const report = await runGitops('deploy-report', Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')), ctx);
