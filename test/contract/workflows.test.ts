@@ -511,8 +511,9 @@ describe('e2e-aws.yml', () => {
   it('builds for real, the second build diffed against the first (two real inventories), and fails without that diff', () => {
     expect(e2eStep('build').with).toMatchObject({ 'pipeline-arn': '${{ steps.pipeline.outputs.pipeline-arn }}', 'previous-ami-id': '${{ steps.stock.outputs.ami-id }}' });
     expect(e2eStep('rebuild').with).toMatchObject({ 'pipeline-arn': '${{ steps.pipeline.outputs.pipeline-arn }}', 'previous-ami-id': '${{ steps.build.outputs.ami-id }}' });
-    // Its own idempotency token: the default (from the run id) would return the first build.
-    expect(e2eStep('rebuild').with?.['client-token']).toBe('e2e-${{ github.run_id }}-rebuild');
+    // Its own idempotency token: the default (from the run id) would return the first build; per
+    // attempt, since an explicit token is replayed as is (a re-run would get a failed build back).
+    expect(e2eStep('rebuild').with?.['client-token']).toBe('e2e-${{ github.run_id }}-${{ github.run_attempt }}-rebuild');
     expect(e2eStep('require-diff').if).toContain("startsWith(steps.rebuild.outputs.package-diff-markdown, '**Packages:** no diff')");
     for (const id of ['image-pipeline', 'pipeline', 'build', 'rebuild']) expect(e2eStep(id).if).toBe("inputs.reuse-ami-id == ''");
   });
