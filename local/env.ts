@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-/** moto's Fn::GetAZs is hard-wired to us-east-1 (reference/local-aws.md §3), so local mode lives there. */
+/** moto's Fn::GetAZs is hard-wired to us-east-1 (docs/moto.md), so local mode lives there. */
 export const LOCAL_REGION = 'us-east-1';
 /** The account moto answers as (STS GetCallerIdentity, OwnerId of minted AMIs). */
 export const LOCAL_ACCOUNT_ID = '123456789012';

@@ -112,7 +112,7 @@ async function launch(python: string, motoServer: string, port: number, logFile:
   const child = spawn(python, ['-c', PARENT_DEATH_WRAPPER, motoServer, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
-    // AMI validation makes a bad AMI id fail as on AWS (reference/local-aws.md §3).
+    // AMI validation makes a bad AMI id fail as on AWS (docs/moto.md).
     env: { ...process.env, MOTO_ENABLE_AMI_VALIDATION: 'true' },
   });
   closeSync(logFd);

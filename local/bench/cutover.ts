@@ -1,7 +1,7 @@
 /**
  * A model of the blue/green cutover on AWS (`AutoScalingReplacingUpdate` behind one target group):
  * when green serves, when blue is gone, when the deploy job knows, and how long a bad AMI takes to
- * roll back, from the settings that bound it (anchors.md §4.3: deregistration delay, health-check
+ * roll back, from the settings that bound it (deregistration delay, health-check
  * interval × threshold, CreationPolicy timeout, poll lag) plus a few stated assumptions.
  *
  * The formula, all times in seconds after the change set is executed:
@@ -58,9 +58,9 @@ export const AWS_DEFAULT_SETTINGS: Readonly<CutoverSettings> = Object.freeze({
 
 /** Durations the template does not decide. Each is an assumption, printed with the table. */
 export interface CutoverAssumptions {
-  /** CreateChangeSet + ExecuteChangeSet until CloudFormation starts the new ASG (anchors: 10–30 s). */
+  /** CreateChangeSet + ExecuteChangeSet until CloudFormation starts the new ASG (typically 10–30 s). */
   changeSetSeconds: number;
-  /** EC2 pending → running and InService (anchors: 30–60 s). */
+  /** EC2 pending → running and InService (typically 30–60 s). */
   launchSeconds: number;
   /** Boot + cfn-init + app start until the local health check passes (pre-baked AMI: 45–120 s). */
   bootSeconds: number;

@@ -1,6 +1,6 @@
 /**
  * Scripted timelines: what the API answers at each moment of a wait. Times are milliseconds from
- * the moment the waiter starts. Durations follow /work/shared/reference/anchors.md §4: a stack
+ * the moment the waiter starts. Durations are stated assumptions (docs/performance.md): a stack
  * update takes minutes (3 and 15 here), a Linux image build with tests ~25–45 min (40 here), a
  * target turns healthy after boot plus a health check (90 s here).
  */

@@ -48,7 +48,7 @@ export async function expectFleetOn(clients: FleetClients, stackName: string, am
 }
 
 /**
- * moto divergence, made up for (reference/local-aws.md §4 #6): when moto replaces the ASG it
+ * moto divergence, made up for (docs/moto.md #6): when moto replaces the ASG it
  * terminates the old instances but leaves them registered in the target group, reported healthy.
  * On AWS the Auto Scaling group deregisters the instances it terminates. This does what AWS would
  * have done, so verify-alb judges the fleet AWS would show; verify-alb itself is untouched, and

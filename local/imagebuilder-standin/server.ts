@@ -1,6 +1,6 @@
 /**
- * The EC2 Image Builder stand-in: no emulator implements Image Builder (reference/local-aws.md
- * §2), so local mode brings this small HTTP server that speaks Image Builder's REST-JSON protocol
+ * The EC2 Image Builder stand-in: no emulator implements Image Builder (docs/moto.md),
+ * so local mode brings this small HTTP server that speaks Image Builder's REST-JSON protocol
  * to the real SDK (through AWS_ENDPOINT_URL_IMAGEBUILDER) and mints real AMIs in moto. It builds
  * nothing: no instance boots, no component runs, nothing is patched. It says so wherever it speaks.
  */

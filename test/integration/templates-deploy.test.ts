@@ -4,7 +4,7 @@
  * pipeline ARN and app stack name) the automation runbook and the GitHub roles. The app stack gets
  * parameters/dev.json as it is in git, and its launch template and instances carry that AMI.
  *
- * What moto cannot check here (local-aws.md §3-4), and so this test does not claim:
+ * What moto cannot check here (docs/moto.md), and so this test does not claim:
  */
 const NOT_CHECKABLE_IN_MOTO = [
   'AWS::ImageBuilder::* (component, recipe, infrastructure and distribution configurations, pipeline): moto skips them, so the pipeline ARN output is empty',

@@ -1,7 +1,7 @@
 /**
  * The bundled update-app-stack (dist/index.js, run the way a runner does) against the real
  * templates in moto. What moto cannot show (rollback, busy stacks, per-resource events,
- * throttling) is covered by the unit tests; see reference/local-aws.md §4.
+ * throttling) is covered by the unit tests; see docs/moto.md.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -110,7 +110,7 @@ describe('update-app-stack (bundled) against moto', () => {
     const { LaunchTemplateVersions } = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: ltId, Versions: ['$Latest'] }));
     expect(LaunchTemplateVersions?.[0]?.LaunchTemplateData?.ImageId).toBe(newAmi);
 
-    // moto replaces the group (delete old, create new: reference/local-aws.md §4 #5) because its
+    // moto replaces the group (delete old, create new: docs/moto.md #5) because its
     // AmiId tag changed; on AWS, AutoScalingReplacingUpdate does it because the LT version changed.
     const asgAfter = await clients.cloudFormation.send(new DescribeStackResourceCommand({ StackName: STACK, LogicalResourceId: 'AppAutoScalingGroup' }));
     const asgName = asgAfter.StackResourceDetail?.PhysicalResourceId;

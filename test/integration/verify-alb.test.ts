@@ -1,7 +1,7 @@
 /**
  * verify-alb on the real path: the bundled dist/index.js run as a runner runs it, against the
  * project's templates deployed in moto; the HTTP watch against a real web server on 127.0.0.1
- * (moto has no data plane, local-aws.md §4 #11); and dist/watch.js as a user runs it.
+ * (moto has no data plane, docs/moto.md #11); and dist/watch.js as a user runs it.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -170,7 +170,7 @@ describe('dist/watch.js, the terminal watcher', () => {
 
 // Last in this file: it shrinks the stack's ASG, which every test above relies on.
 describe('verify-alb bundle after moto shrank the ASG', () => {
-  // moto's lie (local-aws.md §4 #6): an instance the ASG terminates stays registered and
+  // moto's lie (docs/moto.md #6): an instance the ASG terminates stays registered and
   // "healthy". Only the EC2 cross-check catches it.
   it('does not trust a healthy target whose instance moto has terminated', async () => {
     const clients = localClients();

@@ -13,7 +13,7 @@ export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-mark
 
 /**
  * 90 minutes: a single-region Linux build with tests takes 25–45 min, and distribution to more
- * regions adds more (reference/anchors.md §4.2). 720 is Image Builder's own workflow ceiling (12 h).
+ * regions adds more (Terraform's aws_imagebuilder_image waits 1 h by default, and users raise it). 720 is Image Builder's own workflow ceiling (12 h).
  */
 export const DEFAULT_TIMEOUT_MINUTES = 90;
 export const MAX_TIMEOUT_MINUTES = 720;

@@ -38,7 +38,7 @@ export function describeParameterChanges(changes: readonly ParameterChange[]): s
  * type, replacement, scope, cause), the parameter diff, and the blue/green sentence when the
  * Auto Scaling group is replaced. The parameter line comes from our own diff, not from
  * CloudFormation: it is useful where the change list is thin (moto lists no changes at all for
- * a parameter-only update; reference/local-aws.md §4 #8).
+ * a parameter-only update; docs/moto.md #8).
  */
 export function renderChangesMarkdown(changes: readonly Change[], parameterChanges: readonly ParameterChange[]): string {
   const lines: string[] = [];

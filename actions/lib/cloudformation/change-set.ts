@@ -48,7 +48,7 @@ export type CreateChangeSetResult = { kind: 'created'; changeSetId: string } | {
 /**
  * CreateChangeSet for an update of an existing stack. `ChangeSetType: 'UPDATE'` is always sent:
  * AWS defaults to it, but moto defaults to CREATE and silently makes a second stack of the same
- * name (reference/local-aws.md §4 #7). Some endpoints answer "No updates are to be performed"
+ * name (docs/moto.md #7). Some endpoints answer "No updates are to be performed"
  * on the call itself rather than with a FAILED change set; both mean "nothing to do".
  */
 export async function createChangeSet(request: ChangeSetRequest, deps: CfnDeps): Promise<CreateChangeSetResult> {

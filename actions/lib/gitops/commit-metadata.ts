@@ -33,7 +33,7 @@ const blockSchema = z.object({ 'updated-amis': z.array(updatedAmiSchema).min(1) 
 
 /**
  * The machine-readable block that ends our commit messages, in the shape Dependabot uses
- * (a YAML document between `---` and `...`, under one key; anchors.md §A2), so tooling that
+ * (a YAML document between `---` and `...`, under one key), so tooling that
  * gates auto-merge or audits failbacks reads it back with `parseMetadataBlock` or any YAML parser.
  */
 export function formatMetadataBlock(updates: readonly UpdatedAmi[]): string {

@@ -15,8 +15,8 @@ export interface UsableImage {
 }
 
 /**
- * Checks that an AMI can be deployed again before git or the stack is touched (anchors.md §3.4:
- * the failback pre-flight): it exists in the region, its state is `available`, and it is neither
+ * Checks that an AMI can be deployed again before git or the stack is touched (the failback
+ * pre-flight): it exists in the region, its state is `available`, and it is neither
  * deprecated nor disabled. DescribeImages hides deprecated and disabled AMIs unless asked, so both
  * flags are set: otherwise a disabled AMI would look like a missing one and the fix would be wrong.
  *

@@ -47,7 +47,7 @@ export function patchBranch(environment: string): string {
 }
 
 /**
- * Title, body, branch and commit message of the AMI bump PR (anchors.md §A2: Dependabot's title
+ * Title, body, branch and commit message of the AMI bump PR (Dependabot's title
  * shape "Bump X from A to B", and its machine-readable block at the end of the commit message).
  * The body is the patch evidence: old → new AMI, the image, findings by severity, the package
  * diff, the change-set preview and the run that produced them.

@@ -38,7 +38,7 @@ export interface FleetEvaluation {
  * reaches the ASG's desired capacity.
  *
  * The ALB's word is cross-checked with EC2 because target health alone can lie: moto reports
- * terminated instances as healthy forever (local-aws.md §4 #6), and on AWS a target can pass
+ * terminated instances as healthy forever (docs/moto.md #6), and on AWS a target can pass
  * health checks while running yesterday's AMI.
  *
  * Draining targets are ignored, neither counted nor blocking. During a blue/green cutover the old
@@ -118,7 +118,7 @@ function judgeTarget(
   } else if (instance === undefined) {
     issues.push(`${target.health}, but EC2 does not know the instance (terminated long ago?)`);
   } else if (instance.state !== 'running') {
-    // moto's lie (local-aws.md §4 #6): terminated ASG instances stay registered and "healthy".
+    // moto's lie (docs/moto.md #6): terminated ASG instances stay registered and "healthy".
     issues.push(`${target.health} per the load balancer, but EC2 says the instance is ${instance.state}: a stale registration that serves nothing`);
   } else if (target.health !== 'healthy') {
     issues.push(`${target.health}${target.reason ? ` (${target.reason}${target.description ? `: ${target.description}` : ''})` : ''}`);

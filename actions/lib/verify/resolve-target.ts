@@ -90,7 +90,7 @@ export interface CurrentAutoScalingGroup {
 /**
  * Reads the ASG that verification holds the targets to. With a stack: DescribeStackResource on
  * `AppAutoScalingGroup` — truthful on AWS and in moto, whereas moto's DescribeStacks outputs
- * still name the deleted group after a replacing update (local-aws.md §4 #5). Without a stack:
+ * still name the deleted group after a replacing update (docs/moto.md #5). Without a stack:
  * the one ASG attached to the target group; two mean a cutover is under way, which only the
  * stack can settle.
  */

@@ -17,8 +17,7 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
 export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
 
 /**
- * 60 minutes: a replacing update takes 4–12 min (green launch, signals, old group drained;
- * reference/anchors.md §4.3) plus the rollback-monitoring window, and a busy stack may need
+ * 60 minutes: a replacing update takes 4–12 min (green launch, signals, old group drained) plus the rollback-monitoring window, and a busy stack may need
  * waiting for first. 360 is GitHub's limit for a job on hosted runners.
  */
 export const DEFAULT_TIMEOUT_MINUTES = 60;

@@ -88,7 +88,7 @@ describe('verifyAlb control plane', () => {
       [/2 of 3 desired targets are healthy, running instances of ASG .*GREEN on ami-0123456789abcdef0 \(2 registered\)/],
     ],
     [
-      'a terminated instance the load balancer still calls healthy (moto, local-aws.md §4 #6)',
+      'a terminated instance the load balancer still calls healthy (moto, docs/moto.md #6)',
       fleetWith((f) => {
         f.targets.push({ id: 'i-0000000000000000b', health: 'healthy' });
         f.instances.push({ id: 'i-0000000000000000b', imageId: GREEN_AMI, asg: BLUE_ASG, state: 'terminated' });
