@@ -2,7 +2,7 @@
  * Starts moto's server (the project's pinned copy in .venv) on a free loopback port, with AMI
  * validation on, and makes sure it never outlives the process that started it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
@@ -25,7 +25,7 @@ const PARENT_DEATH_WRAPPER = [
   '    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)',
   'except OSError:',
   '    pass',
-  'os.execv(sys.argv[1], sys.argv[1:])',
+  'os.execvp(sys.argv[1], sys.argv[1:])',
 ].join('\n');
 
 export interface MotoServer {
@@ -96,7 +96,7 @@ export async function startMotoServer(options: MotoOptions = {}): Promise<MotoSe
   for (let attempt = 1; ; attempt += 1) {
     const port = options.port ?? (await findFreePort());
     try {
-      return await launch(python, motoServer, port, options.log ?? join(LOCAL_DIR, 'logs', `moto-${port}.log`));
+      return await launch(motoServer, port, options.log ?? join(LOCAL_DIR, 'logs', `moto-${port}.log`));
     } catch (error) {
       if (!(error instanceof EarlyExitError) || attempt >= attempts) throw error;
     }
@@ -105,18 +105,32 @@ export async function startMotoServer(options: MotoOptions = {}): Promise<MotoSe
 
 class EarlyExitError extends Error {}
 
-async function launch(python: string, motoServer: string, port: number, logFile: string): Promise<MotoServer> {
+/**
+ * Spawns `command` so that it never outlives this process: through the PR_SET_PDEATHSIG wrapper
+ * (the project's .venv python) and the exit hooks. For every long-running helper process of local
+ * mode (moto, the data plane's php -S instances).
+ */
+export function spawnTiedToThisProcess(command: string, args: string[], options: SpawnOptions): ChildProcess {
+  installExitHooks();
+  const python = join(VENV_BIN, 'python3');
+  // Without .venv (a contract test on a machine that never ran make setup) the exit hooks are the only guard.
+  const child = existsSync(python) ? spawn(python, ['-c', PARENT_DEATH_WRAPPER, command, ...args], options) : spawn(command, args, options);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+async function launch(motoServer: string, port: number, logFile: string): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   mkdirSync(dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'w');
-  const child = spawn(python, ['-c', PARENT_DEATH_WRAPPER, motoServer, '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawnTiedToThisProcess(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
     // AMI validation makes a bad AMI id fail as on AWS (docs/moto.md).
     env: { ...process.env, MOTO_ENABLE_AMI_VALIDATION: 'true' },
   });
   closeSync(logFd);
-  running.add(child);
   let exited: string | undefined;
   const exitedPromise = new Promise<void>((resolveExit) => {
     child.once('exit', (code, signal) => {
