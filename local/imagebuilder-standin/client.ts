@@ -7,7 +7,7 @@ import type { PipelineOptions, PipelineRecord, StandinConfig } from './store';
 export interface StandinState {
   config: StandinConfig;
   pipelines: PipelineRecord[];
-  builds: { arn: string; pipelineArn: string; buildNumber: number; status: string; reason?: string; ami?: { imageId: string; name: string } }[];
+  builds: { arn: string; pipelineArn: string; buildNumber: number; status: string; reason?: string; ami?: { imageId: string; name: string }; spoiled: boolean }[];
 }
 
 export interface StandinControl {

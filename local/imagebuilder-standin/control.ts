@@ -35,7 +35,7 @@ export async function handleControl(store: StandinStore, log: (line: string) => 
       const builds = [];
       for (const build of store.builds.values()) {
         const observed = await store.observe(build);
-        builds.push({ arn: build.arn, pipelineArn: build.pipelineArn, buildNumber: build.buildNumber, plan: build.plan, ami: build.ami, ...observed });
+        builds.push({ arn: build.arn, pipelineArn: build.pipelineArn, buildNumber: build.buildNumber, plan: build.plan, ami: build.ami, spoiled: build.spoiled ?? false, ...observed });
       }
       return sendJson(response, 200, { config: store.config, pipelines: [...store.pipelines.values()], builds });
     }

@@ -46,6 +46,8 @@ export interface BuildRecord {
   ami?: { imageId: string; name: string; mintedMs: number };
   mintError?: string;
   minting?: Promise<void>;
+  /** The build was told to spoil its AMI (config.spoilNext): see StandinConfig.spoilNext. */
+  spoiled?: boolean;
 }
 
 export interface FailureSpec {
@@ -64,6 +66,14 @@ export interface StandinConfig {
   stallNext?: boolean | InProgressStatus;
   /** The next `count` calls to `operations` (default StartImagePipelineExecution and GetImage) answer 429. */
   throttle?: { count: number; operations?: string[] };
+  /**
+   * The next started build succeeds (AVAILABLE, a real AMI in moto) but its AMI is spoiled: a bad
+   * patch broke the image's RPM database. Nothing in the Image Builder API shows it (as on AWS,
+   * where a build's tests can miss it); the local data plane, which asks GET /_standin/state,
+   * serves that AMI's instances with the broken database, so details.php fails on HTTP while the
+   * health page still answers.
+   */
+  spoilNext?: boolean;
 }
 
 export interface Observed {
@@ -172,6 +182,7 @@ export class StandinStore {
       plan: this.takePlan(),
       clientToken,
       tags,
+      ...(this.takeSpoil() ? { spoiled: true } : {}),
     };
     this.builds.set(build.arn, build);
     this.tokens.set(clientToken, build.arn);
@@ -227,6 +238,13 @@ export class StandinStore {
     return { outcome: 'AVAILABLE' };
   }
 
+  /** Whether the next build is to be spoiled (used once). */
+  private takeSpoil(): boolean {
+    if (!this.config.spoilNext) return false;
+    this.config = { ...this.config, spoilNext: undefined };
+    return true;
+  }
+
   private async mint(build: BuildRecord): Promise<void> {
     const pipeline = this.pipeline(build.pipelineArn);
     const now = this.deps.clock.now();
@@ -242,7 +260,7 @@ export class StandinStore {
         imageBuildVersionArn: build.arn,
       });
       build.ami = { imageId, name, mintedMs: now };
-      this.deps.log(`STAND-IN imagebuilder: ${build.arn} AVAILABLE; minted ${imageId} ("${name}") in moto from ${pipeline.parentImage}`);
+      this.deps.log(`STAND-IN imagebuilder: ${build.arn} AVAILABLE; minted ${imageId} ("${name}") in moto from ${pipeline.parentImage}${build.spoiled ? ' (SPOILED as told: its RPM database is corrupt, details.php will fail on the data plane)' : ''}`);
     } catch (error) {
       build.mintError = `STAND-IN could not mint the AMI in moto: ${error instanceof Error ? error.message : String(error)}`;
       this.deps.log(`STAND-IN imagebuilder: ${build.arn} FAILED: ${build.mintError}`);
