@@ -2,7 +2,7 @@
  * The ELBv2 API as the local data plane's load balancer sees it: a pass-through to moto for every
  * call, except that DescribeTargetHealth answers with the health the load balancer stand-in
  * measured (its real HTTP health checks) instead of moto's, which calls every registered target
- * healthy (local-aws.md §4 #6), and lists targets still draining after moto forgot them. On AWS
+ * healthy (docs/moto.md #6), and lists targets still draining after moto forgot them. On AWS
  * the same service that checks health answers DescribeTargetHealth; this puts the two back
  * together. Clients reach it through the SDK's standard AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2,
  * so the actions need no local branch.

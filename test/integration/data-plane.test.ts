@@ -160,7 +160,7 @@ describe('instances follow moto', () => {
     expect(dataPlane.fleet.instance(added)?.spec.amiId).toBe(foundation.ami);
 
     await localClients().autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: asgName, DesiredCapacity: 2 }));
-    // moto leaves the terminated instance registered (local-aws.md §4 #6); the stand-in reports what AWS would: not in a usable state.
+    // moto leaves the terminated instance registered (docs/moto.md #6); the stand-in reports what AWS would: not in a usable state.
     const after = await until('one target no longer running', () => frontHealth(targetGroupArn), (h) => h.some((d) => d.TargetHealth?.State === 'unused'));
     const gone = after.find((d) => d.TargetHealth?.State === 'unused')!;
     expect(gone.TargetHealth).toEqual({ State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the terminated state' });
