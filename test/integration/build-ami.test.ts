@@ -56,6 +56,12 @@ describe('build-ami (bundled) against the Image Builder stand-in and moto', () =
     expect(diff).toMatch(new RegExp(`^\\*\\*Packages: [1-9]\\d* changed, 1 added, 0 removed\\*\\* \\(${ami} → ${second.outputs['ami-id']}; `));
     expect(diff).toContain('| Package | Change | Old version | New version |');
     expect(second.summary).toContain('### Package changes');
+
+    // The CVE delta finds the previous image the same way: fixture CVEs are fixed and introduced per build.
+    const delta = JSON.parse(second.outputs['findings-json']).delta;
+    expect(delta).toEqual({ previousAmiId: ami, fixed: expect.any(Number), introduced: expect.any(Number), stillOpen: expect.any(Number) });
+    expect(second.outputs['findings-delta-markdown']).toMatch(new RegExp(`^\\*\\*CVE delta ${ami} → ${second.outputs['ami-id']}: fixes \\d`));
+    expect(second.summary).toContain('### CVE delta');
   });
 
   it('fails a FAILED build with Image Builder reason, and still hands on image-arn', async () => {

@@ -9,7 +9,7 @@ import { resolveRegion } from '../../lib/region';
 
 /** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
 export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity'] as const;
-export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-markdown', 'findings-json'] as const;
+export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-markdown', 'findings-json', 'findings-delta-markdown'] as const;
 
 /**
  * 90 minutes: a single-region Linux build with tests takes 25–45 min, and distribution to more

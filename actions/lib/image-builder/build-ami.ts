@@ -5,10 +5,12 @@ import { isExpiredCredentialsError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
 import type { ClientTokenSource } from './client-token';
+import { compareFindingsWithPreviousAmi, type FindingDeltaReport } from './finding-delta';
 import { countScanFindings, type FindingsResult, type SeverityThreshold } from './findings';
 import { imageAgeMs } from './image';
 import { selectAmiForRegion } from './output-ami';
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
+import { findImageBuilderImageOfAmi } from './previous-image';
 import { startOrResumeBuild } from './start-build';
 import { waitForImage } from './wait-for-image';
 
@@ -38,12 +40,14 @@ export interface BuildAmiResult {
   waitedMs: number;
   packageDiff?: PackageDiffReport;
   findings: FindingsResult;
+  /** Fixed / introduced / still-open findings against the previous AMI (when one is given). */
+  findingDelta?: FindingDeltaReport;
   failOnSeverity: SeverityThreshold;
 }
 
 /**
- * build-ami's logic: start or resume → wait until AVAILABLE → the AMI for the region → package diff
- * (when a previous AMI is given) → scan findings. The severity gate is NOT applied here: main.ts
+ * build-ami's logic: start or resume → wait until AVAILABLE → the AMI for the region → scan
+ * findings → package diff and CVE delta (when a previous AMI is given; its image is looked up once). The severity gate is NOT applied here: main.ts
  * applies it after setting outputs (see `severityGateError`).
  */
 export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder: ImagebuilderClient; ec2: EC2Client }>): Promise<BuildAmiResult> {
@@ -71,10 +75,16 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
     const amiId = selectAmiForRegion(image, imageArn, inputs.region);
     logger.info(`AMI for ${inputs.region}: ${amiId}`);
     const previousAmiId = inputs.previousAmiId;
-    const packageDiff = previousAmiId
-      ? await logger.group(`Package diff ${previousAmiId} → ${amiId}`, () => comparePackagesWithPreviousAmi({ previousAmiId, amiId, imageArn }, deps))
-      : undefined;
+    const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2) : undefined;
+    const packageDiff =
+      previousAmiId && previousImage
+        ? await logger.group(`Package diff ${previousAmiId} → ${amiId}`, () => comparePackagesWithPreviousAmi({ previousAmiId, amiId, imageArn, previousImage }, deps))
+        : undefined;
     const findings = await logger.group('Scan findings', () => countScanFindings(image, imageArn, deps));
+    const findingDelta =
+      previousAmiId && previousImage
+        ? await logger.group(`CVE delta ${previousAmiId} → ${amiId}`, () => compareFindingsWithPreviousAmi({ previousAmiId, amiId, previousImage, current: findings }, deps))
+        : undefined;
     if (inputs.failOnSeverity !== 'none' && !findings.report.scanned && !findings.readError) {
       logger.warning(`fail-on-severity: ${inputs.failOnSeverity} checked nothing: ${findings.report.reason}. Enable image scanning on the pipeline for the gate to work.`);
     }
@@ -89,6 +99,7 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
       waitedMs,
       packageDiff,
       findings,
+      findingDelta,
       failOnSeverity: inputs.failOnSeverity,
     };
   } catch (error) {

@@ -46,45 +46,67 @@ export interface FindingsResult {
   notable?: NotableFinding[];
   /** Set when scanning was on but the findings could not be read: a severity gate cannot pass blind. */
   readError?: string;
+  /** Every finding, as read (for the delta against the previous image); absent when not scanned. */
+  findings?: ImageScanFinding[];
 }
 
+/** An image's scan findings as ListImageScanFindings returns them, or why there are none to count. */
+export type ScanFindingsRead =
+  | { kind: 'scanned'; findings: ImageScanFinding[] }
+  | { kind: 'not-scanned'; reason: string }
+  | { kind: 'unreadable'; reason: string };
+
 /**
- * Counts the image's scan findings by severity. Scanning off → `scanned: false` without a call.
- * Scanning on: ListImageScanFindings filtered by the image build version ARN. Findings present, or
- * the scan COMPLETED with none → `scanned: true`; no findings and a scan that did not complete →
- * `scanned: false` with the scan state as the reason. A refused call is reported, not thrown.
+ * Reads an image's scan findings. Scanning off → `not-scanned` without a call. Scanning on:
+ * ListImageScanFindings filtered by the image build version ARN. Findings present, or the scan
+ * COMPLETED with none → `scanned`; no findings and a scan that did not complete → `not-scanned`
+ * with the scan state as the reason. A refused call is `unreadable`, not thrown.
  */
-export async function countScanFindings(image: Image, imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<FindingsResult> {
+export async function readScanFindings(image: Image, imageArn: string, client: ImagebuilderClient): Promise<ScanFindingsRead> {
   if (image.imageScanningConfiguration?.imageScanningEnabled !== true) {
-    return { report: emptyReport('image scanning is not enabled on this pipeline') };
+    return { kind: 'not-scanned', reason: 'image scanning is not enabled on this pipeline' };
   }
   const findings: ImageScanFinding[] = [];
   try {
     const filters = [{ name: 'imageBuildVersionArn', values: [imageArn] }];
-    for await (const page of paginateListImageScanFindings({ client: deps.clients.imageBuilder }, { filters })) {
+    for await (const page of paginateListImageScanFindings({ client }, { filters })) {
       findings.push(...(page.findings ?? []));
     }
   } catch (error) {
     if (isTransientError(error)) throw error;
-    const readError = `ListImageScanFindings failed: ${errorMessage(error)}`;
-    deps.logger.warning(`Scan findings for ${imageArn}: ${readError}`);
-    return { report: emptyReport(readError), readError };
+    return { kind: 'unreadable', reason: `ListImageScanFindings failed: ${errorMessage(error)}` };
   }
-
   const scan = image.scanState;
   if (findings.length === 0 && scan?.status !== 'COMPLETED') {
     const state = scan?.status ? `the scan is ${scan.status}${scan.reason ? ` (${scan.reason})` : ''}` : 'the image has no scan state';
-    return { report: emptyReport(`no findings and ${state}`) };
+    return { kind: 'not-scanned', reason: `no findings and ${state}` };
   }
+  return { kind: 'scanned', findings };
+}
+
+/** A finding's severity, UNTRIAGED when Inspector says something we do not know. */
+export function severityOf(finding: ImageScanFinding): Severity {
+  return (SEVERITIES as readonly string[]).includes(finding.severity ?? '') ? (finding.severity as Severity) : 'UNTRIAGED';
+}
+
+/**
+ * Counts the image's scan findings by severity (see `readScanFindings` for when an image counts as
+ * scanned). Findings that cannot be read are reported, with a warning, not thrown.
+ */
+export async function countScanFindings(image: Image, imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<FindingsResult> {
+  const read = await readScanFindings(image, imageArn, deps.clients.imageBuilder);
+  if (read.kind === 'unreadable') {
+    deps.logger.warning(`Scan findings for ${imageArn}: ${read.reason}`);
+    return { report: emptyReport(read.reason), readError: read.reason };
+  }
+  if (read.kind === 'not-scanned') return { report: emptyReport(read.reason) };
+  const { findings } = read;
   const report = emptyReport();
   report.scanned = true;
-  for (const finding of findings) {
-    const severity = (SEVERITIES as readonly string[]).includes(finding.severity ?? '') ? (finding.severity as Severity) : 'UNTRIAGED';
-    report.counts[severity] += 1;
-  }
+  for (const finding of findings) report.counts[severityOf(finding)] += 1;
   report.total = findings.length;
   deps.logger.info(`Scan findings: ${SEVERITIES.map((s) => `${report.counts[s]} ${s.toLowerCase()}`).join(', ')}`);
-  return { report, notable: notableFindings(findings) };
+  return { report, notable: notableFindings(findings), findings };
 }
 
 function notableFindings(findings: readonly ImageScanFinding[]): NotableFinding[] {
@@ -140,6 +162,28 @@ export function severityGateError(result: FindingsResult, threshold: SeverityThr
     imageArn,
     'FINDINGS_ABOVE_THRESHOLD',
   );
+}
+
+/** The severity gate's verdict in words, for the PR's first screenful: `passed` is undefined when no gate is set. */
+export interface GateVerdict {
+  threshold: SeverityThreshold;
+  passed?: boolean;
+  text: string;
+}
+
+/**
+ * The verdict `severityGateError` acts on, said plainly: "no finding at or above CRITICAL: gate
+ * passed". An unscanned image passes (the gate checked nothing, and says so); unreadable findings fail.
+ */
+export function severityGateVerdict(result: FindingsResult, threshold: SeverityThreshold): GateVerdict {
+  if (threshold === 'none') return { threshold, text: 'no severity gate (fail-on-severity: none)' };
+  const level = threshold.toUpperCase();
+  if (result.readError) return { threshold, passed: false, text: `findings could not be read: ${level} gate failed` };
+  if (!result.report.scanned) return { threshold, passed: true, text: `image not scanned: the ${level} gate checked nothing` };
+  const over = findingsAtOrAbove(result.report, threshold);
+  return over === 0
+    ? { threshold, passed: true, text: `no finding at or above ${level}: gate passed` }
+    : { threshold, passed: false, text: `${over} finding(s) at or above ${level}: gate failed` };
 }
 
 /**

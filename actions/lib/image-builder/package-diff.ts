@@ -1,14 +1,11 @@
-import { DescribeImagesCommand, type EC2Client, type Image as Ec2Image } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type ImagebuilderClient, type ImagePackage, paginateListImagePackages } from '@aws-sdk/client-imagebuilder';
 
 import { isAccessDeniedError, isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
-import { IMAGE_BUILD_VERSION_ARN_PATTERN } from './arns';
 import { collapsed, markdownTable } from '../markdown';
-
-/** The tag Image Builder puts on every AMI it distributes: the image build version ARN. */
-export const IMAGE_BUILDER_ARN_TAG = 'Ec2ImageBuilderArn';
+import { findImageBuilderImageOfAmi, type PreviousImage } from './previous-image';
 
 export type PackageChangeKind = 'changed' | 'added' | 'removed';
 
@@ -96,6 +93,8 @@ export interface PackageDiffInputs {
   previousAmiId: string;
   amiId: string;
   imageArn: string;
+  /** The previous AMI's image, when the caller already looked it up (build-ami does, for findings too). */
+  previousImage?: PreviousImage;
 }
 
 /**
@@ -114,8 +113,9 @@ export async function comparePackagesWithPreviousAmi(
     return { kind: 'unavailable', previousAmiId, reason, markdown: `**Packages:** no diff from ${previousAmiId}: ${reason}.` };
   };
 
-  const previousImageArn = await findImageBuilderArn(previousAmiId, deps.clients.ec2);
-  if (typeof previousImageArn !== 'string') return unavailable(previousImageArn.reason);
+  const previous = inputs.previousImage ?? (await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2));
+  if ('reason' in previous) return unavailable(previous.reason);
+  const previousImageArn = previous.imageArn;
 
   const oldPackages = await listInventory(previousImageArn, deps.clients.imageBuilder);
   if ('reason' in oldPackages) return unavailable(`the previous image ${previousImageArn} ${oldPackages.reason}`);
@@ -125,24 +125,6 @@ export async function comparePackagesWithPreviousAmi(
   const diff = diffPackages(oldPackages.packages, newPackages.packages);
   deps.logger.info(`Packages ${previousAmiId} → ${inputs.amiId}: ${countChanges(diff)}`);
   return { kind: 'diff', previousAmiId, previousImageArn, diff, markdown: renderPackageDiff(diff, previousAmiId, inputs.amiId) };
-}
-
-async function findImageBuilderArn(amiId: string, ec2: EC2Client): Promise<string | { reason: string }> {
-  let images: Ec2Image[];
-  try {
-    // IncludeDisabled: the AMI running now may have been disabled by a lifecycle policy since.
-    ({ Images: images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true })));
-  } catch (error) {
-    if (isNotFoundError(error)) return { reason: `the AMI ${amiId} does not exist in this region (deregistered?)` };
-    if (isAccessDeniedError(error)) return { reason: `the AMI ${amiId} cannot be described: ${errorMessage(error)} (allow ec2:DescribeImages)` };
-    throw error;
-  }
-  const image = images.find((i) => i.ImageId === amiId);
-  if (!image) return { reason: `the AMI ${amiId} does not exist in this region (deregistered?)` };
-  const arn = image.Tags?.find((t) => t.Key === IMAGE_BUILDER_ARN_TAG)?.Value;
-  if (!arn) return { reason: `the AMI ${amiId} has no ${IMAGE_BUILDER_ARN_TAG} tag, so it was not built by Image Builder (or its tags were not copied)` };
-  if (!IMAGE_BUILD_VERSION_ARN_PATTERN.test(arn)) return { reason: `the AMI ${amiId}'s ${IMAGE_BUILDER_ARN_TAG} tag is not an image build version ARN: ${arn}` };
-  return arn;
 }
 
 async function listInventory(imageArn: string, client: ImagebuilderClient): Promise<{ packages: ImagePackage[] } | { reason: string }> {

@@ -1,16 +1,29 @@
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import type { BuildAmiResult } from './build-ami';
-import { renderFindings } from './findings';
+import { deltaCounts } from './finding-delta';
+import { renderFindings, severityGateVerdict } from './findings';
 import { keyValueTable } from '../markdown';
 
-/** The four outputs of build-ami, by their public (kebab-case) names. */
-export function buildAmiOutputs(result: BuildAmiResult): Record<'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json', string> {
+type BuildAmiOutputName = 'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json' | 'findings-delta-markdown';
+
+/**
+ * The outputs of build-ami, by their public (kebab-case) names. `findings-json` carries the gate's
+ * verdict and the delta's counts, so the PR's first screenful can state both.
+ */
+export function buildAmiOutputs(result: BuildAmiResult): Record<BuildAmiOutputName, string> {
+  const findings = {
+    ...result.findings.report,
+    gate: severityGateVerdict(result.findings, result.failOnSeverity),
+    ...(result.findingDelta ? { delta: deltaCounts(result.findingDelta) } : {}),
+  };
   return {
     'ami-id': result.amiId,
     'image-arn': result.imageArn,
     // Empty when no previous-ami-id was given: "no diff asked" is not "no changes".
     'package-diff-markdown': result.packageDiff?.markdown ?? '',
-    'findings-json': JSON.stringify(result.findings.report),
+    'findings-json': JSON.stringify(findings),
+    // Empty when no previous-ami-id was given, like the package diff.
+    'findings-delta-markdown': result.findingDelta?.markdown ?? '',
   };
 }
 
@@ -39,6 +52,7 @@ export function renderBuildSummary(result: BuildAmiResult): string {
   const sections = [`## build-ami: ${result.amiId} is ${result.status}`, table];
   if (result.packageDiff) sections.push('### Package changes', result.packageDiff.markdown);
   sections.push('### Scan findings', renderFindings(result.findings, result.failOnSeverity));
+  if (result.findingDelta) sections.push('### CVE delta', result.findingDelta.markdown);
   return `${sections.join('\n\n')}\n`;
 }
 

@@ -43,6 +43,7 @@ describe('build-ami main', () => {
       'image-arn': IMAGE_ARN,
       'package-diff-markdown': '',
       'findings-json': expect.stringContaining('"scanned":false'),
+      'findings-delta-markdown': '',
     });
     expect(mocked.summary.addRaw).toHaveBeenCalledTimes(1);
     expect(mocked.summary.addRaw).toHaveBeenCalledWith(expect.stringContaining(`## build-ami: ${AMI_ID} is AVAILABLE`));

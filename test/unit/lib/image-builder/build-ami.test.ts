@@ -156,8 +156,17 @@ describe('summaries and outputs', () => {
       'ami-id': AMI_ID,
       'image-arn': IMAGE_ARN,
       'package-diff-markdown': expect.stringContaining('no diff from'),
-      'findings-json': JSON.stringify({ counts: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 }, total: 2, scanned: true }),
+      'findings-json': JSON.stringify({
+        counts: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 },
+        total: 2,
+        scanned: true,
+        gate: { threshold: 'critical', passed: true, text: 'no finding at or above CRITICAL: gate passed' },
+        delta: { previousAmiId: OLD_AMI_ID, reason: `the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)` },
+      }),
+      'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from ${OLD_AMI_ID}: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`),
     });
+    // The previous AMI is looked up once, for both the package diff and the CVE delta.
+    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
   });
 
   it('renders a failure summary with the state and the message', () => {
