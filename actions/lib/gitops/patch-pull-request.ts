@@ -13,8 +13,10 @@ export interface PatchPullRequestInputs {
   imageArn?: string;
   /** build-ami's `package-diff-markdown`. */
   packageDiffMarkdown?: string;
-  /** build-ami's `findings-json`: `{ counts: { CRITICAL: n, … }, total, scanned, reason? }`. */
+  /** build-ami's `findings-json`: `{ counts: { CRITICAL: n, … }, total, scanned, reason?, gate?, delta? }`. */
   findingsJson?: string;
+  /** build-ami's `findings-delta-markdown`: fixed / introduced / still-open CVEs against the running AMI. */
+  findingsDeltaMarkdown?: string;
   /** update-app-stack's `changes-markdown` from the preview. */
   changesMarkdown?: string;
   runUrl?: string;
@@ -39,6 +41,13 @@ const findingsSchema = z.object({
   total: z.number().int().nonnegative(),
   scanned: z.boolean(),
   reason: z.string().optional(),
+  gate: z.object({ threshold: z.string(), passed: z.boolean().optional(), text: z.string() }).optional(),
+  delta: z
+    .union([
+      z.object({ previousAmiId: z.string(), fixed: z.number().int().nonnegative(), introduced: z.number().int().nonnegative(), stillOpen: z.number().int().nonnegative() }),
+      z.object({ previousAmiId: z.string(), reason: z.string() }),
+    ])
+    .optional(),
 });
 
 /** The branch the patch PR for an environment lives on. */
@@ -49,8 +58,9 @@ export function patchBranch(environment: string): string {
 /**
  * Title, body, branch and commit message of the AMI bump PR (Dependabot's title
  * shape "Bump X from A to B", and its machine-readable block at the end of the commit message).
- * The body is the patch evidence: old → new AMI, the image, findings by severity, the package
- * diff, the change-set preview and the run that produced them.
+ * The body is the patch evidence: old → new AMI, the image, the severity gate's verdict and the CVE
+ * delta (in the facts table, the first screenful), findings by severity, the package diff, the
+ * change-set preview and the run that produced them.
  */
 export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPullRequest {
   const { environment, previousAmiId, amiId } = inputs;
@@ -62,6 +72,8 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
     ['Current AMI', `\`${previousAmiId}\``],
     ['New AMI', `\`${amiId}\``],
     ['Image', inputs.imageArn ? `\`${inputs.imageArn}\`` : 'not reported'],
+    ['Severity gate', findings.gate],
+    ['CVE delta', findings.delta],
     ['Findings', findings.summary],
     ['Built by', inputs.runUrl ? `[workflow run](${inputs.runUrl})` : 'not reported'],
   ];
@@ -72,6 +84,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
       'the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
   ];
   const sections = [
+    { heading: '### CVE delta against the running AMI', text: inputs.findingsDeltaMarkdown?.trim() || '_build-ami reported no CVE delta._' },
     { heading: '### Findings by severity', text: findings.table },
     { heading: '### Packages changed', text: inputs.packageDiffMarkdown?.trim() || '_build-ami reported no package diff._' },
     { heading: '### CloudFormation change-set preview', text: inputs.changesMarkdown?.trim() || '_No preview: the preview step did not run._' },
@@ -86,6 +99,8 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
     body: [
       `Image: ${inputs.imageArn ?? 'not reported'}`,
       `Findings: ${findings.plain}`,
+      `Severity gate: ${stripMarks(findings.gate)}`,
+      `CVE delta: ${stripMarks(findings.delta)}`,
       ...(inputs.runUrl ? [`Built by ${inputs.runUrl}`] : []),
     ],
     updates: [
@@ -104,10 +119,19 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   return { branch: patchBranch(environment), title, body, commitMessage };
 }
 
+/** A table cell without its emoji and code marks, for the commit message. */
+function stripMarks(cell: string): string {
+  return cell.replace(/(✅|❌|⚠️) /g, '').replace(/`/g, '');
+}
+
 interface RenderedFindings {
   summary: string;
   plain: string;
   table: string;
+  /** The severity gate's verdict in words ("no finding at or above CRITICAL: gate passed"). */
+  gate: string;
+  /** "fixes 4, introduces 1, 7 still open", or why there is no delta. */
+  delta: string;
 }
 
 /** Findings in three forms: a table cell, a commit-message line, and a table for the body. */
@@ -120,12 +144,18 @@ function parseFindings(json: string | undefined): RenderedFindings {
   }
   const parsed = findingsSchema.safeParse(raw);
   if (!parsed.success) {
-    return { summary: 'not reported', plain: 'not reported', table: '_build-ami reported no findings data._' };
+    return { summary: 'not reported', plain: 'not reported', table: '_build-ami reported no findings data._', gate: 'not reported', delta: 'not reported' };
   }
   const report = parsed.data;
+  const gate = report.gate ? `${report.gate.passed === false ? '❌ ' : report.gate.passed ? '✅ ' : ''}${report.gate.text}` : 'not reported';
+  const delta = !report.delta
+    ? 'not reported'
+    : 'reason' in report.delta
+      ? `none: ${report.delta.reason}`
+      : `fixes ${report.delta.fixed}, ${report.delta.introduced > 0 ? '⚠️ ' : ''}introduces ${report.delta.introduced}, ${report.delta.stillOpen} still open (against \`${report.delta.previousAmiId}\`)`;
   if (!report.scanned) {
     const why = `not scanned${report.reason ? ` (${report.reason})` : ''}`;
-    return { summary: `⚠️ ${why}`, plain: why, table: `_Image not scanned${report.reason ? `: ${report.reason}` : ''}._` };
+    return { summary: `⚠️ ${why}`, plain: why, table: `_Image not scanned${report.reason ? `: ${report.reason}` : ''}._`, gate, delta };
   }
   const counts = Object.entries(report.counts);
   const plain = `${counts.map(([severity, n]) => `${n} ${severity.toLowerCase()}`).join(', ')} (${report.total} total)`;
@@ -134,6 +164,8 @@ function parseFindings(json: string | undefined): RenderedFindings {
     summary: `${severe > 0 ? '⚠️ ' : ''}${plain}`,
     plain,
     table: markdownTable(['Severity', 'Findings'], counts),
+    gate,
+    delta,
   };
 }
 

@@ -42,6 +42,7 @@ export const composePatchPr = defineCommand({
     'image-arn': z.string().max(2048).optional(),
     'package-diff-markdown': z.string().optional(),
     'findings-json': z.string().optional(),
+    'findings-delta-markdown': z.string().optional(),
     'changes-markdown': z.string().optional(),
   }),
   outputs: ['branch', 'title', 'body', 'commit-message'],
@@ -55,6 +56,7 @@ export const composePatchPr = defineCommand({
       imageArn: inputs['image-arn'],
       packageDiffMarkdown: inputs['package-diff-markdown'],
       findingsJson: inputs['findings-json'],
+      findingsDeltaMarkdown: inputs['findings-delta-markdown'],
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
     });

@@ -78,3 +78,50 @@ describe('composePatchPullRequest', () => {
     expect(packages.trimEnd().split('\n').pop()).toMatch(/^\| package-\d+ \| [\d.]+ \| [\d.]+ \|$/);
   });
 });
+
+describe('the CVE delta and the gate verdict', () => {
+  const withDelta: PatchPullRequestInputs = {
+    ...base,
+    findingsJson: JSON.stringify({
+      counts: { CRITICAL: 0, HIGH: 2, MEDIUM: 5, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 },
+      total: 8,
+      scanned: true,
+      gate: { threshold: 'critical', passed: true, text: 'no finding at or above CRITICAL: gate passed' },
+      delta: { previousAmiId: base.previousAmiId, fixed: 4, introduced: 1, stillOpen: 7 },
+    }),
+    findingsDeltaMarkdown: '**CVE delta ami-0123456789abcdef0 → ami-0fedcba9876543210: fixes 4 (1 CRITICAL, 3 HIGH), introduces 1 (1 MEDIUM), 7 still open**',
+  };
+
+  it("puts the gate verdict and the delta in the facts table, the PR's first screenful", () => {
+    const { body } = composePatchPullRequest(withDelta);
+    const firstScreen = body.slice(0, body.indexOf('### '));
+    expect(firstScreen).toContain('| Severity gate | ✅ no finding at or above CRITICAL: gate passed |');
+    expect(firstScreen).toContain('| CVE delta | fixes 4, ⚠️ introduces 1, 7 still open (against `ami-0123456789abcdef0`) |');
+    // The delta's detail comes first among the sections, before the counts by severity.
+    expect(body.indexOf('### CVE delta against the running AMI\n\n**CVE delta ami-0123456789abcdef0')).toBeGreaterThan(0);
+    expect(body.indexOf('### CVE delta')).toBeLessThan(body.indexOf('### Findings by severity'));
+  });
+
+  it('writes them into the commit message without table marks', () => {
+    const { commitMessage } = composePatchPullRequest(withDelta);
+    expect(commitMessage).toContain('\nSeverity gate: no finding at or above CRITICAL: gate passed\n');
+    expect(commitMessage).toContain('\nCVE delta: fixes 4, introduces 1, 7 still open (against ami-0123456789abcdef0)\n');
+  });
+
+  it.each([
+    ['a failed gate', { threshold: 'high', passed: false, text: '2 finding(s) at or above HIGH: gate failed' }, '| Severity gate | ❌ 2 finding(s) at or above HIGH: gate failed |'],
+    ['no gate', { threshold: 'none', text: 'no severity gate (fail-on-severity: none)' }, '| Severity gate | no severity gate (fail-on-severity: none) |'],
+  ])('shows %s as it is', (_name, gate, row) => {
+    const findingsJson = JSON.stringify({ counts: {}, total: 0, scanned: true, gate });
+    expect(composePatchPullRequest({ ...base, findingsJson }).body).toContain(row);
+  });
+
+  it('says why there is no delta, and "not reported" when build-ami sent none', () => {
+    const reason = 'the AMI ami-0123456789abcdef0 has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)';
+    const findingsJson = JSON.stringify({ counts: {}, total: 0, scanned: true, delta: { previousAmiId: base.previousAmiId, reason } });
+    expect(composePatchPullRequest({ ...base, findingsJson }).body).toContain(`| CVE delta | none: ${reason} |`);
+    const { body } = composePatchPullRequest(base);
+    expect(body).toContain('| CVE delta | not reported |');
+    expect(body).toContain('_build-ami reported no CVE delta._');
+  });
+});
