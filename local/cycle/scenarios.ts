@@ -94,9 +94,13 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
       'image-arn': imageArn,
       'package-diff-markdown': build.outputs['package-diff-markdown'] ?? '',
       'findings-json': build.outputs['findings-json'] ?? '',
+      'findings-delta-markdown': build.outputs['findings-delta-markdown'] ?? '',
       'changes-markdown': preview.outputs['changes-markdown'] ?? '',
     });
     const branch = expectOutput(run, 'branch', /\S/, 'compose-patch-pr');
+    // Stand-in fixtures: build 2 fixes four CVEs of the baseline build and brings in one.
+    expectOutput(run, 'body', /\| Severity gate \| ✅ no finding at or above CRITICAL: gate passed \|/, 'compose-patch-pr');
+    expectOutput(run, 'body', /\| CVE delta \| fixes 4, ⚠️ introduces 1, 7 still open /, 'compose-patch-pr');
     const title = expectOutput(run, 'title', /\S/, 'compose-patch-pr');
     const opened = await openPullRequest(ctx.repo, {
       branch,
@@ -106,6 +110,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
       body: run.outputs.body ?? '',
     });
     phase.note(`"${title}" on ${branch} (${opened.commit}); body: ${opened.bodyFile}`);
+    for (const row of (run.outputs.body ?? '').split('\n').filter((l) => /^\| (Severity gate|CVE delta) \|/.test(l))) phase.note(`PR body: ${row}`);
     return { branch, title };
   });
 

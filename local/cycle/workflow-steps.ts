@@ -80,6 +80,8 @@ export async function buildAmi(ctx: CycleContext, phase: PhaseContext, job: JobE
   phase.note(headline(run.outputs['package-diff-markdown'] ?? '') || 'no package diff');
   const findings = JSON.parse(run.outputs['findings-json'] || '{}') as { counts?: Record<string, number> };
   if (findings.counts) phase.note(`open findings (stand-in fixtures): ${Object.entries(findings.counts).map(([k, v]) => `${k} ${v}`).join(', ')}; fail-on-severity CRITICAL`);
+  const delta = headline(run.outputs['findings-delta-markdown'] ?? '');
+  if (delta) phase.note(delta);
   return { ami, imageArn, run };
 }
 

@@ -1,7 +1,9 @@
 /**
- * Image scan findings of stand-in builds, from fixtures/scan-findings.json. A finding is open in
- * every build before its `fixedInBuild`, and the fixing build upgrades the package (see
- * `forcedUpgrades`), so the CVEs a patch PR reports as fixed match the packages it upgraded.
+ * Image scan findings of stand-in builds, from fixtures/scan-findings.json. A finding is open from
+ * its `introducedInBuild` (default 1) to the build before its `fixedInBuild`, and the introducing
+ * and fixing builds upgrade the package (see `forcedUpgrades`), so the CVEs a patch PR reports as
+ * fixed or introduced match the packages it upgraded. Build 2 fixes four and introduces one: the
+ * cycle's patch shows a real delta.
  * The shape is ListImageScanFindings' `ImageScanFinding`, as Amazon Inspector fills it.
  */
 import fixture from './fixtures/scan-findings.json';
@@ -14,14 +16,21 @@ export interface FindingFixture {
   inspectorScore: number;
   /** The first build whose inventory no longer has the vulnerable version; null = no fix yet. */
   fixedInBuild: number | null;
+  /** The first build that has it (an upgrade that brings a new CVE); absent = every build from 1. */
+  introducedInBuild?: number;
   summary: string;
 }
 
 export const FINDING_FIXTURES = fixture.findings as FindingFixture[];
 
-/** The packages build `n` must upgrade because a finding is fixed in it. */
+/** The packages build `n` must upgrade because a finding is fixed, or introduced, in it. */
 export function forcedUpgrades(findings: readonly FindingFixture[]): (buildNumber: number) => string[] {
-  return (buildNumber) => findings.filter((f) => f.fixedInBuild === buildNumber).map((f) => f.packageName);
+  return (buildNumber) => findings.filter((f) => f.fixedInBuild === buildNumber || f.introducedInBuild === buildNumber).map((f) => f.packageName);
+}
+
+/** Whether build `n` has the finding. */
+export function isOpenInBuild(finding: FindingFixture, buildNumber: number): boolean {
+  return buildNumber >= (finding.introducedInBuild ?? 1) && (finding.fixedInBuild === null || buildNumber < finding.fixedInBuild);
 }
 
 /** Where a finding applies: the image and the pipeline that built it. */
@@ -50,7 +59,7 @@ export function findingsForBuild(
   const at = Math.floor(context.scannedAtMs / 1000);
 
   return findings
-    .filter((f) => f.fixedInBuild === null || context.buildNumber < f.fixedInBuild)
+    .filter((f) => isOpenInBuild(f, context.buildNumber))
     .filter((f) => installed.has(f.packageName))
     .map((f) => {
       const pkg = installed.get(f.packageName) as ImagePackage;

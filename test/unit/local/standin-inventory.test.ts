@@ -1,4 +1,4 @@
-import { FINDING_FIXTURES, forcedUpgrades } from '../../../local/imagebuilder-standin/findings';
+import { FINDING_FIXTURES, findingsForBuild, forcedUpgrades, isOpenInBuild } from '../../../local/imagebuilder-standin/findings';
 import { bumpRelease, FIXTURE_RULES, inventoryForBuild, type ImagePackage } from '../../../local/imagebuilder-standin/inventory';
 
 const rules = { ...FIXTURE_RULES, forcedUpgrades: forcedUpgrades(FINDING_FIXTURES) };
@@ -41,5 +41,33 @@ describe('stand-in package inventory', () => {
     ['608-1.amzn2023.0.2', '608-1.amzn2023.0.3'],
   ])('bumpRelease(%s) = %s', (version, expected) => {
     expect(bumpRelease(version)).toBe(expected);
+  });
+});
+
+describe('stand-in scan findings', () => {
+  const context = (buildNumber: number) => ({
+    accountId: '123456789012',
+    imageBuildVersionArn: `arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/${buildNumber}`,
+    imagePipelineArn: 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app',
+    buildNumber,
+    scannedAtMs: 0,
+  });
+  const ids = (buildNumber: number) =>
+    findingsForBuild(context(buildNumber), FINDING_FIXTURES, FIXTURE_RULES).map((f) => (f.packageVulnerabilityDetails as { vulnerabilityId: string }).vulnerabilityId);
+
+  it('build 2 fixes some CVEs of build 1 and introduces one, so a patch shows a real delta', () => {
+    const [first, second] = [new Set(ids(1)), new Set(ids(2))];
+    expect([...first].filter((id) => !second.has(id)).sort()).toEqual(['CVE-2023-38545', 'CVE-2023-39615', 'CVE-2023-4911', 'CVE-2024-6387']);
+    expect([...second].filter((id) => !first.has(id))).toEqual(['CVE-2024-2398']);
+    expect([...second].filter((id) => first.has(id))).toHaveLength(7);
+  });
+
+  it('upgrades the package in the build that introduces a finding', () => {
+    for (const finding of FINDING_FIXTURES.filter((f) => f.introducedInBuild !== undefined)) {
+      const build = finding.introducedInBuild as number;
+      expect(asMap(inventoryForBuild(build, rules)).get(finding.packageName)).not.toBe(asMap(inventoryForBuild(build - 1, rules)).get(finding.packageName));
+      expect(isOpenInBuild(finding, build - 1)).toBe(false);
+      expect(isOpenInBuild(finding, build)).toBe(true);
+    }
   });
 });
