@@ -11,8 +11,10 @@ import { createAwsClients } from '../actions/lib/aws/clients';
 import { errorMessage } from '../actions/lib/errors';
 import { getEnvironment, loadEnvironments } from '../actions/lib/parameters';
 import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, localAwsEnv, REPO_ROOT } from './env';
+import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
-import { prepareEnvironment, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
+import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
+import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
 import { formatSeconds, Timeline } from './cycle/timeline';
 import type { CycleContext } from './cycle/workflow-steps';
@@ -20,6 +22,12 @@ import { startLocalServers, type LocalServers } from './servers';
 
 /** Long enough to pass through every build state, short enough for a one-minute cycle. */
 const BUILD_SECONDS = 2.5;
+/**
+ * The data plane runs target-group durations 10 times faster: the app template's 10 s health-check
+ * interval is 1 s, its 30 s deregistration delay 3 s. Thresholds stay counts. At real time, each
+ * cutover would spend most of the cycle's minute waiting on health checks.
+ */
+const DATA_PLANE_TIME_SCALE = 10;
 const ACTIONS = ['build-ami', 'update-app-stack', 'verify-alb', 'gitops'];
 
 /** `--name value` or `--name=value`. */
@@ -61,6 +69,8 @@ async function main(): Promise<number> {
 
   const timeline = new Timeline(write);
   let servers: LocalServers | undefined;
+  let dataPlane: DataPlane | undefined;
+  let ctx: CycleContext | undefined;
   let restoreEnv: (() => void) | undefined;
   try {
     await timeline.phase('check the bundled actions', 'local', async (phase) => {
@@ -75,12 +85,20 @@ async function main(): Promise<number> {
       phase.note(`STAND-IN ${started.endpoints.imageBuilder} (log ${relative(process.cwd(), started.standinLog)}): builds nothing, mints AMIs in moto`);
       return started;
     });
-    const awsEnv = localAwsEnv(servers.endpoints);
+    const motoServers = servers;
+    dataPlane = await timeline.phase('start the local data plane', 'data plane', async (phase) => {
+      const started = await startDataPlane({ motoEndpoint: motoServers.endpoints.moto, imageBuilderEndpoint: motoServers.endpoints.imageBuilder, timeScale: DATA_PLANE_TIME_SCALE });
+      phase.note(`load balancer STAND-IN over moto's ELBv2 state; ELBv2 front ${started.elbv2Endpoint} (target health from real health checks); log ${relative(process.cwd(), started.logFile)}`);
+      phase.note(`every instance moto runs serves the app template's real pages on php -S behind its own IMDSv2 stand-in; health checks and deregistration delays at 1/${DATA_PLANE_TIME_SCALE} time`);
+      return started;
+    });
+    const awsEnv = localAwsEnv({ ...servers.endpoints, elbv2: dataPlane.elbv2Endpoint });
     // This process reads moto too (checks, setup); its clients are built exactly as the actions build theirs.
     restoreEnv = applyEnv(awsEnv);
     const standin = createStandinControl(servers.endpoints.imageBuilder);
 
-    const ctx = await timeline.phase('scratch clone + stand-in pipeline', 'git', async (phase) => {
+    const plane = dataPlane;
+    ctx = await timeline.phase('scratch clone + stand-in pipeline', 'git', async (phase) => {
       const repo = await createScratchRepo(scratchDir);
       const wiring = await loadEnvironments(join(repo.checkout.dir, 'parameters/environments.json'), { rootDir: repo.checkout.dir });
       const environment = getEnvironment(wiring, wiring.promotionOrder[0]);
@@ -88,25 +106,41 @@ async function main(): Promise<number> {
       await standin.registerPipeline(LOCAL_PIPELINE_ARN);
       phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);
       phase.note(`environment ${environment.name}: stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);
-      const context: CycleContext = { awsEnv, clients: createAwsClients({ region: LOCAL_REGION }), standin, repo, environment, pipelineArn: LOCAL_PIPELINE_ARN };
+      const context: CycleContext = {
+        awsEnv,
+        clients: createAwsClients({ region: LOCAL_REGION }),
+        standin,
+        repo,
+        environment,
+        pipelineArn: LOCAL_PIPELINE_ARN,
+        dataPlane: plane,
+        traffic: { deploys: [], excused: [] },
+        summaries: { dir: join(repo.dir, 'summaries'), saved: [] },
+      };
       return context;
     });
 
     const { baselineAmi } = await prepareEnvironment(ctx, timeline);
     if (scenario === 'patch') await runPatchScenario(ctx, timeline, baselineAmi);
     if (scenario === 'failed-build') await runFailedBuildScenario(ctx, timeline, baselineAmi);
+    if (scenario === 'bad-ami') await runBadAmiScenario(ctx, timeline, baselineAmi);
     if (scenario === 'bad-parameters') await runBadParametersScenario(ctx, timeline);
+    await stopUsers(ctx, timeline);
 
     const onMoto = timeline.phases.filter((p) => p.kind === 'moto').length;
     const onStandin = timeline.phases.filter((p) => p.kind.includes('stand-in')).length;
-    write(`\nCycle "${scenario}" passed: ${timeline.phases.length} phases in ${formatSeconds(timeline.elapsedMs())} (${onMoto} on moto, ${onStandin} using the Image Builder stand-in).`);
+    const onDataPlane = timeline.phases.filter((p) => p.kind.includes('data plane')).length;
+    if (ctx.summaries.saved.length) write(`\nverify-alb job summaries: ${ctx.summaries.saved.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    write(`\nCycle "${scenario}" passed: ${timeline.phases.length} phases in ${formatSeconds(timeline.elapsedMs())} (${onMoto} on moto, ${onStandin} using the Image Builder stand-in, ${onDataPlane} on the data plane).`);
     return 0;
   } catch (error) {
     write(`\nCycle "${scenario}" FAILED after ${formatSeconds(timeline.elapsedMs())}: ${errorMessage(error)}`);
-    if (servers) write(`Logs: ${relative(process.cwd(), servers.moto.logFile)}, ${relative(process.cwd(), servers.standinLog)}; scratch clone: ${relative(process.cwd(), scratchDir)}`);
+    if (servers) write(`Logs: ${[servers.moto.logFile, servers.standinLog, ...(dataPlane ? [dataPlane.logFile] : [])].map((f) => relative(process.cwd(), f)).join(', ')}; scratch clone: ${relative(process.cwd(), scratchDir)}`);
     return 1;
   } finally {
+    await ctx?.traffic.users?.stop();
     restoreEnv?.();
+    await dataPlane?.stop();
     await servers?.stop();
   }
 }

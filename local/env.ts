@@ -28,11 +28,14 @@ export interface LocalEndpoints {
   moto: string;
   /** The Image Builder stand-in, e.g. http://127.0.0.1:40124 */
   imageBuilder: string;
+  /** The local data plane's ELBv2 front (target health from real health checks), when one runs. */
+  elbv2?: string;
 }
 
 /**
  * The environment that sends every SDK call to the local servers: `AWS_ENDPOINT_URL` for all
- * services (moto), `AWS_ENDPOINT_URL_IMAGEBUILDER` for Image Builder (the stand-in), test
+ * services (moto), `AWS_ENDPOINT_URL_IMAGEBUILDER` for Image Builder (the stand-in),
+ * `AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2` for ELBv2 when a local data plane runs, test
  * credentials, us-east-1. `undefined` means "remove this variable": a profile, a session token or
  * another service's endpoint inherited from the caller's shell must not leak into local runs
  * (and never send a call to real AWS).
@@ -46,6 +49,7 @@ export function localAwsEnv(endpoints: LocalEndpoints, inherited: NodeJS.Process
     ...env,
     AWS_ENDPOINT_URL: endpoints.moto,
     AWS_ENDPOINT_URL_IMAGEBUILDER: endpoints.imageBuilder,
+    ...(endpoints.elbv2 ? { AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: endpoints.elbv2 } : {}),
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -59,7 +59,8 @@ export async function deregisterTerminatedTargets(clients: FleetClients, stackNa
   const targetGroupArn = StackResourceDetail?.PhysicalResourceId;
   if (!targetGroupArn) throw new CycleCheckError(`${stackName} has no AppTargetGroup resource`);
   const { TargetHealthDescriptions = [] } = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
-  const ids = TargetHealthDescriptions.map((t) => t.Target?.Id as string).filter(Boolean);
+  // A draining target is already on its way out (the data plane lists them during the deregistration delay).
+  const ids = TargetHealthDescriptions.filter((t) => t.TargetHealth?.State !== 'draining').map((t) => t.Target?.Id as string).filter(Boolean);
   if (ids.length === 0) return [];
   const { Reservations = [] } = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
   const terminated = Reservations.flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name === 'terminated').map((i) => i.InstanceId as string);

@@ -13,12 +13,14 @@ import { systemClock } from '../../actions/lib/clock';
 import { setParameterInFile } from '../../actions/lib/parameters';
 import { poll } from '../../actions/lib/poll';
 import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
-import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
+import { runDeployJob } from './deploy-job';
+import { expectFleetOn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
 import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
-import { buildAmi, buildInputs, expectOutput, failureLines, gitops, headline, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
+import { startUsers } from './traffic';
+import { buildAmi, buildInputs, expectOutput, failureLines, gitops, headline, resolveEnvironment, runStep, updateAppStack, type CycleContext } from './workflow-steps';
 
-export const SCENARIOS = ['patch', 'failed-build', 'bad-parameters'] as const;
+export const SCENARIOS = ['patch', 'bad-ami', 'failed-build', 'bad-parameters'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const AMI_PARAMETER = 'AmazonMachineImage';
@@ -54,16 +56,69 @@ export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline):
     phase.note(`${commit} on main`);
   });
 
-  await timeline.phase(`deploy ${ctx.environment.stacks.network} + ${ctx.environment.stacks.app}`, 'moto', async (phase) => {
+  const deployed = await timeline.phase(`deploy ${ctx.environment.stacks.network} + ${ctx.environment.stacks.app}`, 'moto', async (phase) => {
     const stacks = await deployEnvironmentStacks(ctx.clients.cloudFormation, { repoDir: ctx.repo.checkout.dir, environment: ctx.environment.name });
     phase.note(`real templates with ${ctx.environment.parametersFile}; app at ${stacks.app.outputs.LoadBalancerUrl ?? '(no URL output)'}`);
     phase.note(await expectFleetOn(ctx.clients, ctx.environment.stacks.app, baselineAmi));
+    return stacks;
   });
+  await startUsers(ctx, timeline, { loadBalancerDnsName: deployed.app.outputs.LoadBalancerDnsName, targetGroupArn: deployed.app.outputs.TargetGroupArn });
   return { baselineAmi };
 }
 
 /** The happy path, as patch-pr.yml, deploy-environment.yml and failback.yml run it. */
 export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+  const newAmi = await patchAndMerge(ctx, timeline, baselineAmi);
+
+  timeline.section('deploy.yml → deploy-environment.yml: deploy what main says, verify');
+  await runDeployJob(ctx, timeline, { label: 'patch', expectedAmi: newAmi, previousAmi: baselineAmi });
+
+  timeline.section('failback.yml: back to the previous AMI from git history');
+  const reason = 'local cycle: rehearse the failback';
+  const target = await timeline.phase('gitops resolve-failback', 'git', async (phase) => {
+    const run = await gitops(ctx, 'resolve-failback', { reason, 'requested-by': 'local-operator' });
+    const targetAmi = expectOutput(run, 'target-ami-id', baselineAmi, 'resolve-failback');
+    phase.note(`${run.outputs['current-ami-id']} → ${targetAmi} (${run.outputs['target-source']})`);
+    return targetAmi;
+  });
+
+  await timeline.phase('gitops check-image: target AMI usable', 'moto', async (phase) => {
+    const run = await gitops(ctx, 'check-image', { 'ami-id': target });
+    phase.note(`${target} "${run.outputs['image-name']}" created ${run.outputs['creation-date']}`);
+  });
+
+  timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
+  await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason } });
+  await auditTrail(ctx, timeline);
+}
+
+/**
+ * A patch that breaks the app: the stand-in bakes an AMI whose RPM database is corrupt. The build
+ * succeeds, the PR is merged and deployed, the targets pass their health checks (the health page
+ * still answers), and verify-alb fails on HTTP (details.json answers 503). deploy-environment.yml
+ * then fails back by itself, and the load generator shows when users got the old AMI back.
+ */
+export async function runBadAmiScenario(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+  await timeline.phase("stand-in: the next build's AMI will be SPOILED", 'stand-in', async (phase) => {
+    await ctx.standin.configure({ spoilNext: true });
+    phase.note('the build succeeds (AVAILABLE, a real AMI in moto); its RPM database is corrupt, so details.php will fail while the health page answers');
+  });
+  const badAmi = await patchAndMerge(ctx, timeline, baselineAmi);
+  timeline.section('deploy.yml → deploy-environment.yml: deploy the bad AMI; verify-alb must catch it on HTTP');
+  await runDeployJob(ctx, timeline, { label: 'bad-ami', expectedAmi: badAmi, previousAmi: baselineAmi, expectVerifyFailure: true });
+  await auditTrail(ctx, timeline);
+}
+
+async function auditTrail(ctx: CycleContext, timeline: Timeline): Promise<void> {
+  timeline.section('the audit trail');
+  await timeline.phase(`git log --oneline -- ${ctx.environment.parametersFile}`, 'git', async (phase) => {
+    const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', ctx.environment.parametersFile])).stdout.trim();
+    phase.note(log.split('\n').slice(0, 6).join('\n'));
+  });
+}
+
+/** patch-pr.yml (build, bump, preview, PR) and a reviewer's merge; returns the new AMI. */
+async function patchAndMerge(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<string> {
   timeline.section('patch-pr.yml: build, bump, preview, open the PR');
   const job = await timeline.phase('gitops resolve-environment', 'git', (phase) => resolveEnvironment(ctx, phase));
   if (job.amiId !== baselineAmi) throw new CycleCheckError(`resolve-environment says ${job.parametersFile} names ${job.amiId}, expected the baseline ${baselineAmi}`);
@@ -119,84 +174,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
     phase.note(`merge commit ${await mergePullRequest(ctx.repo, pr.branch, pr.title)} pushed to main (this is what triggers Deploy)`);
   });
 
-  timeline.section('deploy.yml → deploy-environment.yml: deploy what main says, verify');
-  await runDeployJob(ctx, timeline, { expectedAmi: newAmi, previousAmi: baselineAmi });
-
-  timeline.section('failback.yml: back to the previous AMI from git history');
-  const reason = 'local cycle: rehearse the failback';
-  const target = await timeline.phase('gitops resolve-failback', 'git', async (phase) => {
-    const run = await gitops(ctx, 'resolve-failback', { reason, 'requested-by': 'local-operator' });
-    const targetAmi = expectOutput(run, 'target-ami-id', baselineAmi, 'resolve-failback');
-    phase.note(`${run.outputs['current-ami-id']} → ${targetAmi} (${run.outputs['target-source']})`);
-    return targetAmi;
-  });
-
-  await timeline.phase('gitops check-image: target AMI usable', 'moto', async (phase) => {
-    const run = await gitops(ctx, 'check-image', { 'ami-id': target });
-    phase.note(`${target} "${run.outputs['image-name']}" created ${run.outputs['creation-date']}`);
-  });
-
-  timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
-  await runDeployJob(ctx, timeline, { expectedAmi: target, previousAmi: newAmi, failback: { target, reason } });
-  timeline.section('the audit trail');
-
-  await timeline.phase('git log --oneline -- parameters/dev.json', 'git', async (phase) => {
-    const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', job.parametersFile])).stdout.trim();
-    phase.note(log.split('\n').slice(0, 6).join('\n'));
-  });
-}
-
-/**
- * deploy-environment.yml: (record a requested failback) → resolve-environment at HEAD →
- * update-app-stack deploy → verify-alb → deploy-report; plus the cycle's own fleet check on moto.
- */
-async function runDeployJob(
-  ctx: CycleContext,
-  timeline: Timeline,
-  deploy: { expectedAmi: string; previousAmi: string; failback?: { target: string; reason: string } },
-): Promise<void> {
-  const { failback } = deploy;
-  if (failback) {
-    await timeline.phase('gitops record-failback (commit, push)', 'git', async (phase) => {
-      const run = await gitops(ctx, 'record-failback', { 'target-ami': failback.target, reason: failback.reason, 'requested-by': 'local-operator' });
-      expectOutput(run, 'outcome', 'pushed', 'record-failback');
-      phase.note(`${run.outputs.commit?.slice(0, 12)} on main`);
-    });
-  }
-  const job = await timeline.phase('gitops resolve-environment at HEAD', 'git', (phase) => resolveEnvironment(ctx, phase));
-  if (job.amiId !== deploy.expectedAmi) throw new CycleCheckError(`HEAD names ${job.amiId}, expected ${deploy.expectedAmi}`);
-
-  const update = await timeline.phase('update-app-stack mode=deploy', 'moto', async (phase) => {
-    const run = await updateAppStack(ctx, job, 'deploy');
-    expectOutput(run, 'changed', 'true', 'update-app-stack deploy');
-    expectOutput(run, 'previous-ami-id', deploy.previousAmi, 'update-app-stack deploy');
-    expectOutput(run, 'ami-id', job.amiId, 'update-app-stack deploy');
-    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, job.appStack, job.amiId)}`);
-    phase.note('moto replaced the ASG (delete, then create); real AWS keeps blue until green is healthy (UpdatePolicy, cfn-signal)');
-    return run;
-  });
-  await timeline.phase('moto fix-up: deregister terminated targets', 'moto', async (phase) => {
-    const gone = await deregisterTerminatedTargets(ctx.clients, job.appStack);
-    phase.note(`${gone.length ? gone.join(', ') : 'none'}: moto leaves the old group's terminated instances registered (and "healthy"); AWS deregisters them itself`);
-  });
-  await timeline.phase('verify-alb (watch-seconds 0)', 'moto', (phase) => verifyAlb(ctx, phase, job, job.amiId));
-
-  await timeline.phase('gitops deploy-report', 'local', async (phase) => {
-    const run = await gitops(ctx, 'deploy-report', {
-      'requested-ami-id': job.amiId,
-      'is-failback': String(Boolean(failback)),
-      'prepare-outcome': 'success',
-      'update-outcome': 'success',
-      'verify-outcome': 'success',
-      'failback-update-outcome': 'skipped',
-      'failback-verify-outcome': 'skipped',
-      'sync-outcome': 'skipped',
-      changed: update.outputs.changed ?? '',
-      'stack-status': update.outputs['stack-status'] ?? '',
-    });
-    expectOutput(run, 'ok', 'true', 'deploy-report');
-    phase.note(run.outputs.headline ?? '');
-  });
+  return newAmi;
 }
 
 /** Nothing of the stack changed (a preview may leave its change set for review when told so). */

@@ -5,7 +5,7 @@
  */
 
 /** What a phase exercised, so nobody mistakes an emulated step for AWS. */
-export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto';
+export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane';
 
 const KIND_LABEL: Record<PhaseKind, string> = {
   local: 'local',
@@ -13,6 +13,9 @@ const KIND_LABEL: Record<PhaseKind, string> = {
   moto: 'moto (emulated AWS)',
   'stand-in': 'Image Builder STAND-IN',
   'stand-in + moto': 'STAND-IN + moto',
+  // The load balancer stand-in and the php -S instances (local/data-plane/).
+  'data plane': 'data plane (LB STAND-IN)',
+  'moto + data plane': 'moto + data plane',
 };
 
 /** A check of the cycle failed: the phase did not do what the workflow needs. */
@@ -82,7 +85,7 @@ export class Timeline {
     const mark = record.ok ? '✓' : '✗';
     const index = String(record.index).padStart(2);
     const seconds = `${(record.ms / 1000).toFixed(1)} s`.padStart(7);
-    this.write(`${mark} ${index}  ${record.title.padEnd(52)} ${KIND_LABEL[record.kind].padEnd(22)} ${seconds}`);
+    this.write(`${mark} ${index}  ${record.title.padEnd(52)} ${KIND_LABEL[record.kind].padEnd(24)} ${seconds}`);
     for (const note of record.notes) for (const line of note.split('\n')) this.write(`        ${line}`);
   }
 }

@@ -3,21 +3,40 @@
  * moto and the Image Builder stand-in, in the scratch clone. Each returns what the next step
  * needs and throws a CycleCheckError when the step did not do what the workflow relies on.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
 import type { AwsClients } from '../../actions/lib/aws/clients';
 import type { EnvironmentConfig } from '../../actions/lib/parameters';
+import type { DataPlane } from '../data-plane';
+import type { LoadGenerator } from '../data-plane/load-generator';
 import type { StandinControl } from '../imagebuilder-standin/client';
 import { runBundledAction, type ActionRun } from '../run-action';
 import type { ScratchRepo } from './scratch-repo';
 import { CycleCheckError, type PhaseContext } from './timeline';
+import type { DeployTraffic, ExcusedWindow } from './traffic';
 
 export interface CycleContext {
-  /** The environment that points every SDK call at moto and the stand-in. */
+  /** The environment that points every SDK call at moto, the stand-in and the data plane's ELBv2 front. */
   awsEnv: Record<string, string | undefined>;
   clients: AwsClients;
   standin: StandinControl;
   repo: ScratchRepo;
   environment: EnvironmentConfig;
   pipelineArn: string;
+  /** Real HTTP behind moto's load balancer. */
+  dataPlane: DataPlane;
+  /** The app's users (started once the stacks are up), and what they saw per deploy. */
+  traffic: {
+    users?: LoadGenerator;
+    listenerUrl?: string;
+    startedAt?: number;
+    deploys: DeployTraffic[];
+    /** Where failed requests are explained (moto's replacement gap, a scenario's broken AMI) rather than a broken promise. */
+    excused: ExcusedWindow[];
+  };
+  /** verify-alb's job summaries, saved in `dir` in the order they ran. */
+  summaries: { dir: string; saved: string[] };
 }
 
 /** The job's token is never used for anything but a local push; the API URL does not resolve. */
@@ -135,20 +154,53 @@ export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mod
   );
 }
 
-/** verify-alb with watch-seconds 0 instead of the wiring's value: moto has no HTTP data plane behind its load balancers. */
-export async function verifyAlb(ctx: CycleContext, phase: PhaseContext, job: JobEnvironment, expectedAmi: string): Promise<ActionRun> {
-  const run = await runStep(ctx, 'verify-alb', {
-    'stack-name': job.appStack,
-    'expected-ami-id': expectedAmi,
-    path: job.verifyPath,
-    'watch-seconds': '0',
-    'max-error-rate': job.maxErrorRate,
-    'timeout-minutes': '2',
-    region: job.region,
-  });
-  expectOutput(run, 'healthy', 'true', 'verify-alb');
-  phase.note(`healthy: ${run.outputs['healthy-targets']}/${run.outputs['total-targets']} targets on ${expectedAmi}`);
-  phase.note(`control plane only: watch-seconds 0 (the wiring says ${job.watchSeconds}), as there is no HTTP behind moto's ALB and moto reports targets healthy without checking them`);
+/**
+ * How long verify-alb watches HTTP in the cycle, instead of the wiring's watchSeconds (60 s for
+ * dev): two or three deploys at 60 s each would take the cycle past its one-minute budget. The
+ * load generator watches every deploy whole, so the short watch loses no evidence of the cutover.
+ */
+export const LOCAL_WATCH_SECONDS = 5;
+
+/**
+ * verify-alb as deploy-environment.yml runs it, with the load balancer's URL on the data plane
+ * passed as `url:` (the stack output names moto's ALB DNS name, which does not resolve; a user
+ * would pass `url:` the same way) and a shortened watch. Its job summary is saved under
+ * summaries/ and its sample lines are shown.
+ */
+export async function verifyAlb(
+  ctx: CycleContext,
+  phase: PhaseContext,
+  job: JobEnvironment,
+  expectedAmi: string,
+  options: { label: string; expectFailure?: boolean },
+): Promise<ActionRun> {
+  const url = ctx.traffic.listenerUrl;
+  if (!url) throw new CycleCheckError('the data plane serves no listener for the app stack yet');
+  const run = await runStep(
+    ctx,
+    'verify-alb',
+    {
+      'stack-name': job.appStack,
+      'expected-ami-id': expectedAmi,
+      url,
+      path: job.verifyPath,
+      'watch-seconds': String(LOCAL_WATCH_SECONDS),
+      'max-error-rate': job.maxErrorRate,
+      'timeout-minutes': '2',
+      region: job.region,
+    },
+    { expectFailure: options.expectFailure },
+  );
+  expectOutput(run, 'healthy', options.expectFailure ? 'false' : 'true', 'verify-alb');
+  phase.note(`targets: ${run.outputs['healthy-targets']}/${run.outputs['total-targets']} healthy (measured by the LB stand-in's health checks); HTTP error rate ${run.outputs['error-rate']}; served ${run.outputs['served-ami-ids']}`);
+  const samples = run.stdout.split('\n').filter((line) => /^\d{4}-\d\d-\d\dT\S+Z {2}\S+ /.test(line));
+  phase.note(`HTTP timeline (${url}${job.verifyPath}, watch-seconds ${LOCAL_WATCH_SECONDS}: the wiring says ${job.watchSeconds}, shortened locally so the cycle stays under a minute):`);
+  for (const line of samples) phase.note(`  ${line}`);
+  mkdirSync(ctx.summaries.dir, { recursive: true });
+  const file = join(ctx.summaries.dir, `${String(ctx.summaries.saved.length + 1).padStart(2, '0')}-${options.label}-verify-alb.md`);
+  writeFileSync(file, run.summary);
+  ctx.summaries.saved.push(file);
+  phase.note(`job summary (Mermaid timeline included): ${relative(process.cwd(), file)}`);
   return run;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto and
- * stand-in, the real bundles, a scratch clone), for each scenario. Slow by nature (~15-30 s each).
+ * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto,
+ * stand-in and data plane, the real bundles, a scratch clone), for each scenario. Slow by nature
+ * (~15-35 s each).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,7 +35,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/Cycle "patch" passed: \d+ phases/);
     expect(code).toBe(0);
     expect(output).not.toMatch(/^✗/m);
-    for (const kind of ['moto (emulated AWS)', 'STAND-IN + moto', 'git (scratch clone)']) expect(output).toContain(kind);
+    for (const kind of ['moto (emulated AWS)', 'STAND-IN + moto', 'git (scratch clone)', 'data plane (LB STAND-IN)']) expect(output).toContain(kind);
 
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n').slice(1, 4).map((l) => l.trim());
     expect(log[0]).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+$/);
@@ -43,6 +44,33 @@ describe('local cycle (npm run cycle)', () => {
 
     const body = readdirSync(scratch).find((f) => f.startsWith('pull-request-'));
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);
+
+    // Both deploys watched through the data plane: verify-alb's HTTP timeline and the users' counts.
+    expect(readdirSync(join(scratch, 'summaries')).sort()).toEqual(['01-patch-verify-alb.md', '02-failback-verify-alb.md']);
+    for (const file of readdirSync(join(scratch, 'summaries'))) {
+      const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
+      expect(summary).toMatch(/^## verify-alb: ✅ healthy on ami-/);
+      expect(summary).toContain('```mermaid\ngantt');
+    }
+    expect(output.match(/^ +\d{4}-\d\d-\d\dT\S+Z {2}200 +\d+ ms {2}ami-[0-9a-f]+ {2}i-[0-9a-f]+$/gm)?.length).toBeGreaterThanOrEqual(8);
+    for (const deploy of ['patch', 'failback']) {
+      const traffic = output.split(`traffic during the ${deploy} deploy`)[1] ?? '';
+      expect(traffic).toMatch(/^.*\n +requests \d+, failed \d+.*; answered by ami-\S+ \(old\) \d+, ami-\S+ \(new\) \d+\n +first answer from the new AMI \+[\d.]+ s, last from the old one \+[\d.]+ s/);
+      expect(traffic).toMatch(/other failures: 0\n/);
+    }
+    expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s[\s\S]*no request failed outside them/);
+  });
+
+  it('scenario bad-ami: verification fails on HTTP, the job fails back by itself, and users get the old AMI back', async () => {
+    const { code, output } = await runCycle(['--scenario', 'bad-ami', '--scratch', scratch]);
+    expect(output).toContain('Cycle "bad-ami" passed');
+    expect(code).toBe(0);
+    expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: HTTP error rate 100 %/);
+    expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
+    expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
+    const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
+    expect(log).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+: ami-[0-9a-f]+ failed verification$/);
+    expect(readdirSync(join(scratch, 'summaries')).sort()).toEqual(['01-bad-ami-verify-alb.md', '02-bad-ami-auto-failback-verify-alb.md']);
   });
 
   it.each([
@@ -59,6 +87,6 @@ describe('local cycle (npm run cycle)', () => {
   it('refuses an unknown scenario with the list of known ones', async () => {
     const { code, output } = await runCycle(['--scenario', 'nope']);
     expect(code).toBe(2);
-    expect(output).toContain('Unknown scenario "nope": use one of patch, failed-build, bad-parameters');
+    expect(output).toContain('Unknown scenario "nope": use one of patch, bad-ami, failed-build, bad-parameters');
   });
 });
