@@ -93,6 +93,19 @@ describe("the app stack's load balancer, served", () => {
     expect(perInstance).toEqual({ [instanceIds[0]]: 2, [instanceIds[1]]: 2 });
   });
 
+  it("verify-alb (the bundle) samples HTTP through it and passes, reading target health through the data plane's ELBv2 front", async () => {
+    const run = await runBundledAction(
+      'verify-alb',
+      { 'stack-name': foundation.app.name, 'expected-ami-id': foundation.ami, url: listener, 'watch-seconds': '4', 'timeout-minutes': '1' },
+      { ...localEnv(), [ELBV2_ENDPOINT_VARIABLE]: dataPlane.elbv2Endpoint },
+    );
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ healthy: 'true', 'healthy-targets': '2', 'served-ami-ids': JSON.stringify([foundation.ami]), 'error-rate': '0' });
+    const samples = run.stdout.match(/^\S+Z {2}200 +\d+ ms {2}ami-\S+ {2}(i-[0-9a-f]+)$/gm) ?? [];
+    expect(samples).toHaveLength(4);
+    expect(new Set(samples.map((line) => line.split('  ').pop()))).toEqual(new Set(instanceIds));
+  });
+
   it('each instance answers its own instance ID and AMI through its IMDSv2 stand-in', () => {
     for (const id of instanceIds) {
       const instance = dataPlane.fleet.instance(id)!;
