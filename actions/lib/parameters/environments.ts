@@ -7,13 +7,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
+import Ajv2020 from 'ajv/dist/2020';
 
 import schema from '../../../parameters/environments.schema.json';
 import { InputError } from '../errors';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource, type JsonSource } from './json-source';
 import { readSmallTextFile } from './read-small-file';
+import { describeSchemaErrors } from './schema-problems';
 
 /** Where the wiring file lives, relative to the repository root. */
 export const ENVIRONMENTS_FILE = 'parameters/environments.json';
@@ -159,75 +160,6 @@ function checkFilesExist(raw: { environments: Record<string, Omit<EnvironmentCon
     }
   }
   return problems;
-}
-
-/**
- * Schema violations in words, each at the line of the offending key. Missing keys of one object are
- * merged into one problem; ajv's generic "property name is invalid" is dropped in favour of the
- * specific error it comes with.
- */
-function describeSchemaErrors(errors: ErrorObject[], source: JsonSource): FileProblem[] {
-  const missing = new Map<string, string[]>();
-  const problems: FileProblem[] = [];
-  for (const error of errors) {
-    if (error.keyword === 'propertyNames') continue;
-    if (error.keyword === 'required') {
-      const keys = missing.get(error.instancePath) ?? [];
-      if (keys.length === 0) missing.set(error.instancePath, keys);
-      keys.push(`"${String((error.params as { missingProperty: string }).missingProperty)}"`);
-      continue;
-    }
-    problems.push(describeSchemaError(error, source));
-  }
-  for (const [pointer, keys] of missing) {
-    const at = pathOf(pointer);
-    problems.push({ line: source.lineOf(at), message: `${where(at)} is missing ${keys.join(', ')}. Add ${keys.length > 1 ? 'them' : 'it'} (see docs/parameters.md for the shape).` });
-  }
-  return problems;
-}
-
-function describeSchemaError(error: ErrorObject, source: JsonSource): FileProblem {
-  const at = pathOf(error.instancePath);
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const extra = String(params.additionalProperty);
-      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const guess = closestName(extra, allowed);
-      return {
-        line: source.lineOf([...at, extra]),
-        message: `${where(at)} has an unknown key ${quote(extra)}; allowed: ${allowed.join(', ')}. ${guess ? `Rename it to "${guess}"` : 'Remove it'}.`,
-      };
-    }
-    case 'uniqueItems':
-      return { line: source.lineOf(at), message: `${where(at)} lists the same value twice (items ${Number(params.j) + 1} and ${Number(params.i) + 1}). Remove the duplicate.` };
-    default: {
-      const description = (error.parentSchema as { description?: string } | undefined)?.description;
-      const why = `${error.message ?? 'is invalid'}${description ? ` (${description.replace(/\.$/, '')})` : ''}`;
-      if (error.propertyName !== undefined) {
-        return { line: source.lineOf([...at, error.propertyName]), message: `key ${quote(error.propertyName)} in ${where(at)} ${why}. Rename it.` };
-      }
-      const value = error.data === undefined || typeof error.data === 'object' ? '' : ` = ${quote(String(error.data))}`;
-      return { line: source.lineOf(at), message: `${where(at)}${value} ${why}. Fix the value.` };
-    }
-  }
-}
-
-/** A JSON pointer from ajv as a path; array indexes become numbers, as the parse tree wants. */
-function pathOf(pointer: string): (string | number)[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map(unescapePointer)
-    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
-}
-
-function where(path: (string | number)[]): string {
-  return path.length ? path.join('.') : 'the top level';
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 function kebab(role: string): string {

@@ -13,3 +13,14 @@ export { setParameterInFile } from './set-parameter';
 export { parseTemplateParameters, readTemplateParameters, readTemplateText } from './template-parameters';
 export type { TemplateParameter, TemplateParameters } from './template-parameters';
 export { findParameterProblems, loadValidatedParametersFile, validateParameters } from './validate';
+export {
+  assertNotRevoked,
+  describeRevocation,
+  findRevocation,
+  loadRevocations,
+  parseRevocations,
+  REVOCATIONS_FILE,
+  RevokedAmiError,
+  revokedAmiIds,
+} from './revocations';
+export type { AmiIdentity, Revocation, RevocationList } from './revocations';
