@@ -12,10 +12,12 @@ import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import {
   loadParametersFile,
+  loadRevocations,
   loadValidatedParametersFile,
   type ParametersFile,
   parseTemplateParameters,
   readTemplateText,
+  REVOCATIONS_FILE,
   type TemplateParameters,
   validateParameters,
 } from '../parameters';
@@ -25,6 +27,7 @@ import { planChangeSetParameters, type ParameterChange } from './change-set-para
 import { readDeployedTemplate } from './deployed-template';
 import { executeChangeSetAndWait } from './execute-change-set';
 import { checkNewImages } from './image-parameters';
+import { refuseRevokedImages } from './revoked-images';
 import { planRollbackTriggers } from './rollback-triggers';
 import { findRootCause, type StackEventRecord } from './stack-events';
 import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
@@ -46,6 +49,8 @@ export interface UpdateAppStackInputs {
   rollbackMonitoringMinutes: number;
   /** Who is deploying, for the change set's name and description (GITHUB_RUN_ID, attempt, sha). */
   run: { id?: string; attempt?: string; commit?: string };
+  /** The revocation list (parameters/revoked.json); a missing file revokes nothing. */
+  revocationsFile?: string;
 }
 
 export type UpdateOutcome = 'no-changes' | 'previewed' | 'updated' | 'failed';
@@ -212,6 +217,8 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
     template.parameters.get(c.key)?.noEcho ? { key: c.key, previous: '(NoEcho)', next: '(NoEcho, changed or not: CloudFormation cannot tell us)' } : c;
   report.parameterChanges = plan.changes.map(hidden);
   report.keptFromStack = plan.keptFromStack;
+  const revocations = await loadRevocations(inputs.revocationsFile ?? REVOCATIONS_FILE);
+  await refuseRevokedImages({ file, template, revocations, stackName, mode: inputs.mode }, deps);
   await checkNewImages({ changes: plan.changes, template, file, region: inputs.region }, deps);
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
   // Rollback triggers matter only to an executed change set. A preview leaves them out: the preview

@@ -88,6 +88,8 @@ export interface FailbackTarget {
   change: AmiChange;
   /** AMIs passed over because a failback moved away from them. */
   skipped: string[];
+  /** AMIs passed over because they are revoked. */
+  revoked: string[];
 }
 
 /**
@@ -95,8 +97,9 @@ export interface FailbackTarget {
  * over any AMI that a failback, auto-failback or rollback record moved away from. Without that
  * rule, a second failback in a row would return to the AMI the first one fled (A→B→C, fail back
  * to B, fail back again: C is the "previous" line in git, but A is what the operator means).
+ * Revoked AMIs are passed over too, and said so in `revoked`.
  */
-export function chooseFailbackTarget(history: readonly AmiChange[], currentAmiId: string, file: string): FailbackTarget {
+export function chooseFailbackTarget(history: readonly AmiChange[], currentAmiId: string, file: string, revokedAmis: ReadonlySet<string> = new Set()): FailbackTarget {
   const abandoned = new Set(
     history
       .filter((c) => c.update && REVERTING_UPDATE_TYPES.has(c.update['update-type']))
@@ -104,15 +107,23 @@ export function chooseFailbackTarget(history: readonly AmiChange[], currentAmiId
       .filter((ami): ami is string => ami !== undefined),
   );
   const skipped: string[] = [];
+  const revoked: string[] = [];
   for (const change of history) {
     if (change.amiId === currentAmiId) continue;
+    if (revokedAmis.has(change.amiId)) {
+      if (!revoked.includes(change.amiId)) revoked.push(change.amiId);
+      continue;
+    }
     if (abandoned.has(change.amiId)) {
       if (!skipped.includes(change.amiId)) skipped.push(change.amiId);
       continue;
     }
-    return { amiId: change.amiId, change, skipped };
+    return { amiId: change.amiId, change, skipped, revoked };
   }
-  const passed = skipped.length ? ` (passed over ${skipped.join(', ')}: failbacks moved away from them)` : '';
+  const passed = [
+    ...(skipped.length ? [`passed over ${skipped.join(', ')}: failbacks moved away from them`] : []),
+    ...(revoked.length ? [`passed over ${revoked.join(', ')}: revoked`] : []),
+  ].map((p) => ` (${p})`).join('');
   throw new InputError(
     `No failback target for ${file}: its git history has no earlier AMI than ${currentAmiId}${passed}. Give target-ami explicitly (and check out with fetch-depth: 0: a shallow clone has no history).`,
     { file },

@@ -3,6 +3,7 @@ import { DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
+import { IMAGE_BUILDER_ARN_TAG } from '../image-builder/previous-image';
 import { AwsOperationError, errorMessage, InputError } from '../errors';
 
 /** What the failback summary shows about the AMI it is about to deploy. */
@@ -12,6 +13,8 @@ export interface UsableImage {
   creationDate?: string;
   /** `enabled…` when the AMI cannot be deregistered by accident; the summary warns otherwise. */
   deregistrationProtection?: string;
+  /** The image build behind it (its Ec2ImageBuilderArn tag), so an image-level revocation can match. */
+  imageBuilderArn?: string;
 }
 
 /**
@@ -60,5 +63,11 @@ export async function assertImageUsable(amiId: string, region: string, deps: Dep
     );
   }
   deps.logger.info(`${amiId} (${found.Name ?? 'no name'}, created ${found.CreationDate ?? 'unknown'}) is available in ${region}.`);
-  return { amiId, name: found.Name, creationDate: found.CreationDate, deregistrationProtection: found.DeregistrationProtection };
+  return {
+    amiId,
+    name: found.Name,
+    creationDate: found.CreationDate,
+    deregistrationProtection: found.DeregistrationProtection,
+    imageBuilderArn: found.Tags?.find((t) => t.Key === IMAGE_BUILDER_ARN_TAG)?.Value,
+  };
 }

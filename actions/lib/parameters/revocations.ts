@@ -7,6 +7,7 @@
  * lifecycle job; and the promotion path, when it exists, is meant to call `assertNotRevoked` too.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
 
@@ -54,9 +55,11 @@ export interface AmiIdentity {
  * added with the first revocation); a file that exists but is broken is refused, with every
  * problem at its line, because a list that cannot be read must not let a revoked AMI through.
  */
-export async function loadRevocations(file: string = REVOCATIONS_FILE): Promise<RevocationList> {
-  if (!existsSync(file)) return { file, present: false, revocations: [] };
-  const text = await readSmallTextFile(file, {
+export async function loadRevocations(file: string = REVOCATIONS_FILE, options: { rootDir?: string } = {}): Promise<RevocationList> {
+  // Messages name the repository-relative path; the file is read under rootDir (the checkout).
+  const path = options.rootDir ? join(options.rootDir, file) : file;
+  if (!existsSync(path)) return { file, present: false, revocations: [] };
+  const text = await readSmallTextFile(path, {
     whatFailed: LIST_INVALID,
     maxBytes: 256 * 1024,
     missingFix: 'Create it (see docs/parameters.md)',

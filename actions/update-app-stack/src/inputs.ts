@@ -13,6 +13,7 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'mode',
   'timeout-minutes',
   'rollback-monitoring-minutes',
+  'revoked-file',
 ] as const;
 export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
 
@@ -46,6 +47,7 @@ export const updateAppStackInputSchema = z
     mode: z.enum(['deploy', 'preview'], { message: 'must be deploy (create and execute a change set) or preview (create, show, delete)' }).default('deploy'),
     'timeout-minutes': minutes(DEFAULT_TIMEOUT_MINUTES, 1, MAX_TIMEOUT_MINUTES, "GitHub's job limit"),
     'rollback-monitoring-minutes': minutes(DEFAULT_MONITORING_MINUTES, 0, MAX_MONITORING_MINUTES, "CloudFormation's limit for MonitoringTimeInMinutes"),
+    'revoked-file': z.string().default('parameters/revoked.json'),
   })
   .superRefine((v, ctx) => {
     if (v.mode === 'deploy' && v['timeout-minutes'] <= v['rollback-monitoring-minutes']) {
@@ -69,6 +71,7 @@ export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS
     mode: raw.mode,
     timeoutMinutes: raw['timeout-minutes'],
     rollbackMonitoringMinutes: raw['rollback-monitoring-minutes'],
+    revocationsFile: raw['revoked-file'],
     run: { id: env.GITHUB_RUN_ID, attempt: env.GITHUB_RUN_ATTEMPT, commit: env.GITHUB_SHA },
   };
 }

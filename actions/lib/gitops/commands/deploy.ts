@@ -5,7 +5,8 @@ import { composeCommitMessage } from '../commit-metadata';
 import { readDeployedAmi } from '../deployed-ami';
 import { summariseDeploy, type StepOutcome } from '../deploy-report';
 import { recordAmiChange } from '../record-change';
-import { setParameterInFile } from '../../parameters';
+import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
+import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
 import { amiId, environmentName, flag, minutes } from './inputs';
 
@@ -23,11 +24,15 @@ export const prepareFailback = defineCommand({
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const file = environment.parametersFile;
     const current = await readCurrentAmi(ctx, environment);
+    const revocations = await loadWorkspaceRevocations(ctx.workspace);
     let target = inputs['previous-ami-id'];
     let source = 'the AMI the stack ran before this deploy';
-    if (!target || target === current) {
-      target = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file).amiId;
-      source = 'the AMI before HEAD in git history';
+    const revokedPrevious = target ? findRevocation(revocations, { amiId: target }) : undefined;
+    if (revokedPrevious) ctx.logger.warning(`Not failing back to ${target}: ${describeRevocation(revokedPrevious, revocations)}.`);
+    if (!target || target === current || revokedPrevious) {
+      const chosen = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file, revokedAmiIds(revocations));
+      target = chosen.amiId;
+      source = `the AMI before HEAD in git history${chosen.revoked.length ? ` (passed over revoked ${chosen.revoked.join(', ')})` : ''}`;
     }
     await workspaceFiles.write(ctx, file, setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target, file));
     ctx.logger.warning(`Failing back ${environment.name} from ${current} to ${target} (${source}).`);

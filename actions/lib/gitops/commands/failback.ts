@@ -7,6 +7,8 @@ import { composeCommitMessage } from '../commit-metadata';
 import { validateFailbackRequest, type FailbackRequest } from '../failback-request';
 import { assertImageUsable } from '../image-check';
 import { recordAmiChange } from '../record-change';
+import { assertAmiNotRevoked, loadWorkspaceRevocations } from '../revocation-check';
+import { findRevocation, revokedAmiIds } from '../../parameters';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, type GitopsContext } from './context';
 import { variableSuffix } from './environment';
 import { amiId, environmentName } from './inputs';
@@ -45,12 +47,19 @@ export const resolveFailback = defineCommand({
     const current = await readCurrentAmi(ctx, environment);
     let target = request.targetAmiId;
     let source = 'the target-ami input';
-    if (!target) {
+    if (target) {
+      await assertAmiNotRevoked(ctx, { amiId: target }, `Failback of ${environment.name}`);
+    } else {
       const history = await readAmiHistory(ctx.git, environment.parametersFile);
-      const chosen = chooseFailbackTarget(history, current, environment.parametersFile);
+      const revocations = await loadWorkspaceRevocations(ctx.workspace);
+      const chosen = chooseFailbackTarget(history, current, environment.parametersFile, revokedAmiIds(revocations));
       target = chosen.amiId;
       source = `git history: ${chosen.change.commit.slice(0, 12)} "${chosen.change.subject}" (${chosen.change.date})`;
       if (chosen.skipped.length) ctx.logger.info(`Passed over ${chosen.skipped.join(', ')}: earlier failbacks moved away from them.`);
+      for (const ami of chosen.revoked) {
+        ctx.logger.warning(`Passed over ${ami}: revoked in ${revocations.file} (${findRevocation(revocations, { amiId: ami })?.reason}).`);
+        source += `; passed over revoked ${ami}`;
+      }
     }
     if (target === current) {
       throw new InputError(
@@ -80,14 +89,18 @@ export const resolveFailback = defineCommand({
   },
 });
 
-/** Failback pre-flight: the target exists in the environment's region, is available, not deprecated or disabled. */
+/**
+ * Failback pre-flight: the target exists in the environment's region, is available, not deprecated
+ * or disabled, and neither it nor the image build behind it (its tag) is revoked.
+ */
 export const checkImage = defineCommand({
-  description: "Check that an AMI exists in the environment's region and is available, not deprecated and not disabled.",
+  description: "Check that an AMI exists in the environment's region and is available, not deprecated, not disabled and not revoked.",
   inputs: z.object({ environment: environmentName, 'ami-id': amiId }),
   outputs: ['image-name', 'creation-date'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const image = await assertImageUsable(inputs['ami-id'], environment.region, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+    await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: image.imageBuilderArn }, `Failback of ${environment.name}`);
     return { outputs: { 'image-name': image.name, 'creation-date': image.creationDate } };
   },
 });
@@ -107,6 +120,8 @@ export const recordFailback = defineCommand({
     const { environment } = request;
     const target = request.targetAmiId;
     if (!target) throw new InputError(`Failback not recorded for ${environment.name}: no target-ami. The Failback workflow resolves one before calling the deploy.`);
+    // Checked again here: the list may have changed between the request and the approval.
+    await assertAmiNotRevoked(ctx, { amiId: target }, `Failback of ${environment.name}`);
     const current = await readCurrentAmi(ctx, environment);
     const message = composeCommitMessage({
       subject: `Fail back ${environment.name} to ${target}`,

@@ -3,20 +3,23 @@ import { z } from 'zod';
 import { setParameterInFile } from '../../parameters';
 import { AMI_PARAMETER } from '../ami-history';
 import { composePatchPullRequest } from '../patch-pull-request';
+import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
 import { amiId, environmentName } from './inputs';
 
 /**
  * Patch PR: the one-line rewrite of the environment's AMI in the working tree (create-pull-request
  * commits it). `changed` is false when the file already names this AMI: then no PR is opened, and
- * an open one is left as it is.
+ * an open one is left as it is. A revoked AMI (or one from a revoked image build) is refused
+ * before the file is touched.
  */
 export const setAmi = defineCommand({
   description: "Rewrite the AMI line of the environment's parameters file in the working tree.",
-  inputs: z.object({ environment: environmentName.optional(), 'ami-id': amiId }),
+  inputs: z.object({ environment: environmentName.optional(), 'ami-id': amiId, 'image-arn': z.string().max(2048).optional() }),
   outputs: ['changed', 'previous-ami-id', 'ami-id', 'parameters-file'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
+    await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: inputs['image-arn'] }, `Patch PR for ${environment.name}`);
     const file = environment.parametersFile;
     const previous = await readCurrentAmi(ctx, environment);
     const text = await workspaceFiles.read(ctx, file);
@@ -48,6 +51,7 @@ export const composePatchPr = defineCommand({
   outputs: ['branch', 'title', 'body', 'commit-message'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
+    await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: inputs['image-arn'] }, `Patch PR for ${environment.name}`);
     const pr = composePatchPullRequest({
       environment: environment.name,
       parametersFile: environment.parametersFile,

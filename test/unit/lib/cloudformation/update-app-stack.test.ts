@@ -11,6 +11,8 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import 'aws-sdk-client-mock-jest';
 
 import { createUpdateReport, updateAppStack, type UpdateAppStackInputs } from '../../../../actions/lib/cloudformation/update-app-stack';
@@ -448,6 +450,46 @@ describe('updateAppStack — bad parameters files touch nothing', () => {
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(/^CloudFormation template unreadable for .*nope\.yaml: no such file/);
     expect(cfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('updateAppStack — a revoked AMI is refused in both modes before any change set', () => {
+  const IMAGE = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/4';
+  const revoke = (dir: string, entry: object) => {
+    const file = join(dir, 'revoked.json');
+    writeFileSync(file, JSON.stringify({ revocations: [{ reason: 'CVE-2026-1234: openssl RCE', revokedBy: 'sec-lead', revokedAt: '2026-05-30T09:00:00Z', ...entry }] }, null, 2));
+    return file;
+  };
+
+  it.each(['preview', 'deploy'] as const)('%s: refuses the file naming a revoked AMI, on its line, creating nothing', async (mode) => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    const revocationsFile = revoke(files.dir, { amiId: NEW_AMI });
+    const error = await updateAppStack(inputs(files, { mode, revocationsFile }), makeDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toBe(
+      `${mode === 'deploy' ? 'Deploy' : 'Preview'} of ${STACK} refused for ${files.parametersFile}: line 4: AmazonMachineImage = "${NEW_AMI}" is revoked by @sec-lead at 2026-05-30T09:00:00Z (${revocationsFile} line 3): CVE-2026-1234: openssl RCE. ` +
+        `Nothing was changed. Put an AMI that is not revoked in ${files.parametersFile} (a newer build, or an earlier one from its git history).`,
+    );
+    expect((error as InputError).location).toEqual({ file: files.parametersFile, line: 4 });
+    expect(mutatingCalls()).toEqual([]);
+    expect(cfn).not.toHaveReceivedCommand(CreateChangeSetCommand);
+  });
+
+  it('refuses an AMI whose image build is revoked, read from its Ec2ImageBuilderArn tag', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE }] }] });
+    const error = await updateAppStack(inputs(files, { revocationsFile: revoke(files.dir, { imageArn: IMAGE }) }), makeDeps()).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(new RegExp(`is revoked \\(its image ${IMAGE}\\) by @sec-lead`));
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  it('goes on when the AMI is not revoked, and without a list at all', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    await expect(updateAppStack(inputs(files, { mode: 'preview', revocationsFile: revoke(files.dir, { amiId: OLD_AMI.replace(/1$/, '9') }) }), makeDeps())).resolves.toMatchObject({ outcome: 'previewed' });
+    await expect(updateAppStack(inputs(files, { mode: 'preview', revocationsFile: join(files.dir, 'none.json') }), makeDeps())).resolves.toMatchObject({ outcome: 'previewed' });
   });
 });
 

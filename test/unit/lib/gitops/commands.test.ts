@@ -5,14 +5,11 @@ import 'aws-sdk-client-mock-jest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { VirtualClock } from '../../../../actions/lib/clock';
 import { InputError } from '../../../../actions/lib/errors';
 import { COMMANDS, inputNames, type GitopsContext } from '../../../../actions/lib/gitops/commands';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
-import { GitRepository } from '../../../../actions/lib/gitops/git';
-import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
-import { RecordingLogger } from '../../../../actions/lib/logger';
-import { createGitFixture, isolatedGitEnv, parametersJson, WIRING_JSON } from './git-fixture';
+import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
+import { gitopsTestContext } from './gitops-context';
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -22,32 +19,11 @@ const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
 /** A repository laid out like this one, with a bare origin, and a context the way main.ts builds it. */
 function setup() {
   const seed = createGitFixture();
-  seed.commit('Initial layout', {
-    'parameters/environments.json': WIRING_JSON,
-    'parameters/dev.json': parametersJson(AMI(1)),
-    'parameters/prod.json': parametersJson(AMI(1)),
-    'templates/app.yaml': 'Resources: {}\n',
-  });
-  seed.commit('Bump dev to 2', { 'parameters/dev.json': parametersJson(AMI(2)) });
-  seed.commit('Bump dev to 3', { 'parameters/dev.json': parametersJson(AMI(3)) });
+  commitDevHistory(seed, AMI);
   const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
   const work = createGitFixture({ cloneFrom: origin.dir });
-  const logger = new RecordingLogger();
   const github = { openPullRequest: jest.fn(), listComments: jest.fn(async () => []), createComment: jest.fn(async () => ({ id: 1, url: 'u' })), updateComment: jest.fn() };
-  const ctx: GitopsContext = {
-    workspace: work.dir,
-    git: new GitRepository(work.dir, isolatedGitEnv()),
-    logger,
-    clock: new VirtualClock(Date.UTC(2026, 5, 1)),
-    environmentsFile: 'parameters/environments.json',
-    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }),
-    github: () => github,
-    gitAuth: () => ({}),
-    identity: ACTIONS_BOT,
-    runUrl: 'https://github.com/acme/fleet/actions/runs/42',
-    repositoryUrl: 'https://github.com/acme/fleet',
-    defaultBranch: 'main',
-  };
+  const { ctx, logger } = gitopsTestContext(work.dir, github);
   return { seed, origin, work, ctx, logger, github, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
 }
 

@@ -81,3 +81,18 @@ export const WIRING_JSON = JSON.stringify({ promotionOrder: ['dev', 'prod'], env
 export function isolatedGitEnv(): NodeJS.ProcessEnv {
   return { ...ISOLATED_ENV };
 }
+
+/**
+ * The layout the command tests start from: the wiring, dev and prod on AMI `ami(1)`, then dev
+ * bumped to `ami(2)` and `ami(3)`, one commit each.
+ */
+export function commitDevHistory(seed: GitFixture, ami: (n: number) => string): void {
+  seed.commit('Initial layout', {
+    'parameters/environments.json': WIRING_JSON,
+    'parameters/dev.json': parametersJson(ami(1)),
+    'parameters/prod.json': parametersJson(ami(1)),
+    'templates/app.yaml': 'Resources: {}\n',
+  });
+  seed.commit('Bump dev to 2', { 'parameters/dev.json': parametersJson(ami(2)) });
+  seed.commit('Bump dev to 3', { 'parameters/dev.json': parametersJson(ami(3)) });
+}

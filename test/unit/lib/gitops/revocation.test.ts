@@ -1,0 +1,94 @@
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
+import { RevokedAmiError } from '../../../../actions/lib/parameters';
+import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
+import { gitopsTestContext } from './gitops-context';
+
+const ec2 = mockClient(EC2Client);
+const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
+const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/9';
+const revokedJson = (...revocations: object[]) => `${JSON.stringify({ $schema: './revoked.schema.json', revocations }, null, 2)}\n`;
+const REVOKE_2 = { amiId: AMI(2), reason: 'CVE-2026-1234: openssl RCE', revokedBy: 'sec-lead', revokedAt: '2026-05-30T09:00:00Z' };
+const REVOKE_IMAGE = { imageArn: IMAGE_ARN, reason: 'built from a poisoned mirror', revokedBy: 'sec-lead', revokedAt: '2026-05-30T09:30:00Z' };
+
+/** dev went AMI 1 → 2 → 3; then AMI 2 and the image build IMAGE_ARN were revoked. */
+function setup() {
+  const seed = createGitFixture();
+  commitDevHistory(seed, AMI);
+  seed.commit('Revoke ami-2: CVE-2026-1234', { 'parameters/revoked.json': revokedJson(REVOKE_2, REVOKE_IMAGE) });
+  const revokingCommit = seed.git('rev-parse', 'HEAD').trim();
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const { ctx, logger } = gitopsTestContext(work.dir, { openPullRequest: jest.fn(), listComments: jest.fn(), createComment: jest.fn(), updateComment: jest.fn() });
+  return { origin, work, ctx, logger, revokingCommit, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+}
+
+async function run(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx: GitopsContext) {
+  const command = COMMANDS[name];
+  return command.run(command.inputs.parse(raw) as never, ctx);
+}
+
+let env: ReturnType<typeof setup>;
+beforeEach(() => {
+  ec2.reset();
+  env = setup();
+});
+afterEach(() => env.remove());
+
+const devFile = () => readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8');
+
+describe('revocation on every path that puts an AMI into git', () => {
+  it('resolve-failback: the default target passes over a revoked AMI and says so', async () => {
+    const { outputs } = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled' }, env.ctx);
+    expect(outputs['target-ami-id']).toBe(AMI(1));
+    expect(outputs['target-source']).toContain(`passed over revoked ${AMI(2)}`);
+    expect(env.logger.entries).toContainEqual(expect.objectContaining({ level: 'warning', message: `Passed over ${AMI(2)}: revoked in parameters/revoked.json (CVE-2026-1234: openssl RCE).` }));
+  });
+
+  it('resolve-failback: a revoked AMI asked for explicitly is refused with the reason and the revoking commit', async () => {
+    const refusal = run('resolve-failback', { environment: 'dev', 'target-ami': AMI(2), reason: 'go back' }, env.ctx);
+    await expect(refusal).rejects.toBeInstanceOf(RevokedAmiError);
+    await expect(refusal).rejects.toThrow(
+      new RegExp(
+        `^Failback of dev refused for ${AMI(2)}: it is revoked by @sec-lead at 2026-05-30T09:00:00Z \\(parameters/revoked\\.json line 4\\): CVE-2026-1234: openssl RCE; ` +
+          `revoked in commit ${env.revokingCommit.slice(0, 12)} "Revoke ami-2: CVE-2026-1234" \\(`,
+      ),
+    );
+  });
+
+  it('record-failback: checks again in the deploy job, and pushes nothing', async () => {
+    const before = env.origin.git('rev-parse', 'main').trim();
+    await expect(run('record-failback', { environment: 'dev', 'target-ami': AMI(2), reason: 'go back', 'requested-by': 'octocat' }, env.ctx)).rejects.toBeInstanceOf(RevokedAmiError);
+    expect(env.origin.git('rev-parse', 'main').trim()).toBe(before);
+  });
+
+  it('prepare-failback: the automatic failback does not return to a revoked previous AMI', async () => {
+    const { outputs } = await run('prepare-failback', { environment: 'dev', 'previous-ami-id': AMI(2) }, env.ctx);
+    expect(outputs).toEqual({ 'ami-id': AMI(1), source: `the AMI before HEAD in git history (passed over revoked ${AMI(2)})` });
+    expect(devFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it('check-image: refuses an AMI whose image build is revoked (matched through its Ec2ImageBuilderArn tag)', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(5), State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE_ARN }] }] });
+    await expect(run('check-image', { environment: 'dev', 'ami-id': AMI(5) }, env.ctx)).rejects.toThrow(
+      new RegExp(`^Failback of dev refused for ${AMI(5)}: it is revoked \\(its image ${IMAGE_ARN}\\) by @sec-lead`),
+    );
+  });
+
+  it.each([
+    ['by its ID', { 'ami-id': AMI(2) }],
+    ['by its image build', { 'ami-id': AMI(6), 'image-arn': IMAGE_ARN }],
+  ])('set-ami and compose-patch-pr: refuse an AMI revoked %s, and leave the file alone', async (_how, inputs) => {
+    await expect(run('set-ami', inputs, env.ctx)).rejects.toThrow(/^Patch PR for dev refused for ami-/);
+    expect(devFile()).toBe(parametersJson(AMI(3)));
+    await expect(run('compose-patch-pr', { 'previous-ami-id': AMI(3), ...inputs }, env.ctx)).rejects.toBeInstanceOf(RevokedAmiError);
+  });
+
+  it('set-ami: an AMI nobody revoked goes through', async () => {
+    expect((await run('set-ami', { 'ami-id': AMI(4), 'image-arn': IMAGE_ARN.replace(/9$/, '10') }, env.ctx)).outputs.changed).toBe(true);
+  });
+});
