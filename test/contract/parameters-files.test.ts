@@ -11,7 +11,9 @@ import {
   isAmiId,
   loadValidatedParametersFile,
   parseEnvironments,
+  parseRevocations,
   readTemplateParameters,
+  REVOCATIONS_FILE,
   setParameterInFile,
   type EnvironmentConfig,
 } from '../../actions/lib/parameters';
@@ -33,6 +35,10 @@ function readWiring(): { environments: EnvironmentConfig[]; error?: unknown } {
 const wiring = readWiring();
 
 describe('parameters files against their templates', () => {
+  it(`${REVOCATIONS_FILE} exists and validates against its schema`, () => {
+    expect(parseRevocations(readFileSync(at(REVOCATIONS_FILE), 'utf8'), REVOCATIONS_FILE).present).toBe(true);
+  });
+
   it(`${ENVIRONMENTS_FILE} is valid and names at least one environment`, () => {
     if (wiring.error) throw wiring.error;
     expect(wiring.environments.length).toBeGreaterThan(0);

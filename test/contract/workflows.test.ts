@@ -101,7 +101,7 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['deploy-environment.yml#deploy', 'deploy.yml#deploy', 'failback.yml#deploy', 'patch-pr.yml#patch']);
+    expect(writers.sort()).toEqual(['deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#patch']);
   });
 
   it('never trigger on pull_request_target', () => {
@@ -418,8 +418,17 @@ describe('drift.yml', () => {
     expect(wf.jobs.drift.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
     expect(stepsOf('drift.yml', 'drift')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-drift']);
     expect(step('drift.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
-    for (const job of Object.values(wf.jobs)) expect(job.permissions?.contents).toBe('read');
+    expect(wf.jobs.plan.permissions).toEqual({ contents: 'read' });
+    expect(wf.jobs.drift.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(wf.jobs.drift.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
+  });
+
+  it('opens the PR that replaces a revoked AMI, per environment, with git only (no AWS role)', () => {
+    expect(stepsOf('drift.yml', 'revoked')).toEqual(['checkout', 'gitops:replace-revoked']);
+    expect(wf.jobs.revoked.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    expect(wf.jobs.revoked.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(wf.jobs.revoked.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    expect(wf.jobs.revoked.if).toBe(wf.jobs.drift.if);
   });
 });
 

@@ -146,7 +146,8 @@ async function openRecordPullRequest(request: RecordAmiRequest, commit: string, 
   return { outcome: 'pull-request', commit, pullRequestUrl: pr.url, pullRequestNumber: pr.number };
 }
 
-function identityEnv(identity: GitIdentity): Record<string, string> {
+/** The author and committer of a commit the job makes, as git reads them from the environment. */
+export function identityEnv(identity: GitIdentity): Record<string, string> {
   return {
     GIT_AUTHOR_NAME: identity.name,
     GIT_AUTHOR_EMAIL: identity.email,

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 import { PollTimeoutError } from '../../errors';
 import { keyValueTable } from '../../markdown';
+import { describeRevocation, findRevocation } from '../../parameters';
 import { readDeployedAmi } from '../deployed-ami';
+import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
 import { environmentName, minutes } from './inputs';
 
@@ -21,7 +23,7 @@ export const listEnvironments = defineCommand({
  * Drift check: does the app stack run the AMI git names? A difference means the stack was changed
  * outside git (the console, the SSM runbook, a deploy whose record failed), and the next merge
  * would silently undo it. A stack still busy is waited for a few minutes, then reported as not
- * checked rather than as drift.
+ * checked rather than as drift. A stack that runs a revoked AMI fails the check too.
  */
 export const checkDrift = defineCommand({
   description: 'Compare the AMI the app stack runs with the one its parameters file names at HEAD.',
@@ -39,11 +41,20 @@ export const checkDrift = defineCommand({
       ctx.logger.warning(`Drift not checked for ${environment.name}: ${error.message}`);
       return { outputs: { drifted: false, 'git-ami-id': gitAmi }, summary: `## ⏳ Drift: \`${environment.name}\` not checked\n\n${error.message}` };
     }
+    const revocations = await loadWorkspaceRevocations(ctx.workspace);
+    const revokedLive = findRevocation(revocations, { amiId: live.amiId });
     const drifted = live.amiId !== gitAmi;
     const table = keyValueTable([
       [`${file} (HEAD)`, `\`${gitAmi}\``],
       [`Stack ${live.stackName} (${live.status})`, `\`${live.amiId}\``],
     ]);
+    if (revokedLive) {
+      // Drift treatment: the run fails as the alert; replace-revoked opens the PR that replaces it.
+      const failure =
+        `${environment.name} runs a revoked AMI: stack ${live.stackName} runs ${live.amiId}, which is ${describeRevocation(revokedLive, revocations)}. ` +
+        `Merge the replace-revoked pull request of this run (or run the Failback workflow, or patch forward) to take it out of service.`;
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+    }
     if (!drifted) {
       ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
       return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n${table}` };

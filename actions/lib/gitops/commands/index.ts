@@ -6,6 +6,7 @@ import { changedEnvironments, resolveEnvironment, resolvePipeline } from './envi
 import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
 import { upsertPreview } from './preview';
+import { replaceRevoked } from './revoked';
 
 /**
  * Every subcommand of the gitops action, by the name workflows pass as `command`. The workflows
@@ -26,6 +27,7 @@ export const COMMANDS = {
   'upsert-preview-comment': upsertPreview,
   'list-environments': listEnvironments,
   'check-drift': checkDrift,
+  'replace-revoked': replaceRevoked,
   'write-parameters': writeParameters,
 } satisfies Record<string, GitopsCommand>;
 

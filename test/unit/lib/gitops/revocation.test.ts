@@ -1,4 +1,5 @@
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +24,14 @@ function setup() {
   const revokingCommit = seed.git('rev-parse', 'HEAD').trim();
   const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
   const work = createGitFixture({ cloneFrom: origin.dir });
-  const { ctx, logger } = gitopsTestContext(work.dir, { openPullRequest: jest.fn(), listComments: jest.fn(), createComment: jest.fn(), updateComment: jest.fn() });
-  return { origin, work, ctx, logger, revokingCommit, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+  const github = {
+    openPullRequest: jest.fn(async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true })),
+    listComments: jest.fn(),
+    createComment: jest.fn(),
+    updateComment: jest.fn(),
+  };
+  const { ctx, logger } = gitopsTestContext(work.dir, github);
+  return { origin, work, ctx, logger, github, revokingCommit, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
 }
 
 async function run(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx: GitopsContext) {
@@ -90,5 +97,44 @@ describe('revocation on every path that puts an AMI into git', () => {
 
   it('set-ami: an AMI nobody revoked goes through', async () => {
     expect((await run('set-ami', { 'ami-id': AMI(4), 'image-arn': IMAGE_ARN.replace(/9$/, '10') }, env.ctx)).outputs.changed).toBe(true);
+  });
+});
+
+describe('an environment that runs a revoked AMI gets the drift treatment', () => {
+  const REVOKE_3 = { amiId: AMI(3), reason: 'kernel panic under load', revokedBy: 'oncall', revokedAt: '2026-05-31T22:00:00Z' };
+  const revokeHead = () => {
+    env.work.write('parameters/revoked.json', revokedJson(REVOKE_2, REVOKE_IMAGE, REVOKE_3));
+    env.work.git('commit', '--quiet', '-am', 'Revoke ami-3: kernel panic');
+  };
+
+  it('replace-revoked: opens the PR that replaces it with the newest earlier AMI not revoked, and fails as the alert', async () => {
+    revokeHead();
+    const head = env.work.git('rev-parse', 'HEAD').trim();
+    const result = await run('replace-revoked', { environment: 'dev' }, env.ctx);
+
+    expect(result.outputs).toEqual({ revoked: true, 'ami-id': AMI(3), 'replacement-ami-id': AMI(1), 'pull-request-url': 'https://github.com/acme/fleet/pull/7' });
+    expect(result.failure).toMatch(new RegExp(`^dev runs ${AMI(3)}, which is revoked by @oncall .*: kernel panic under load; revoked in commit ${head.slice(0, 12)} "Revoke ami-3: kernel panic".*Pull request https://github.com/acme/fleet/pull/7 replaces it with ${AMI(1)}`));
+    expect(env.github.openPullRequest).toHaveBeenCalledWith(expect.objectContaining({ head: 'gitops/replace-revoked-dev', base: 'main', title: `Replace revoked ${AMI(3)} in dev with ${AMI(1)}` }));
+    // The PR branch has the one-line change on top of HEAD; the checkout itself is untouched.
+    expect(env.origin.git('show', 'gitops/replace-revoked-dev:parameters/dev.json')).toBe(parametersJson(AMI(1)));
+    expect(env.origin.git('rev-parse', 'gitops/replace-revoked-dev~1').trim()).toBe(head);
+    expect(env.work.git('rev-parse', 'HEAD').trim()).toBe(head);
+    expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    expect(devFile()).toBe(parametersJson(AMI(3)));
+  });
+
+  it('replace-revoked: nothing to do when the AMI is not revoked', async () => {
+    expect(await run('replace-revoked', { environment: 'dev' }, env.ctx)).toEqual({ outputs: { revoked: false, 'ami-id': AMI(3) } });
+    expect(env.github.openPullRequest).not.toHaveBeenCalled();
+  });
+
+  it('check-drift: a stack running a revoked AMI fails the check, whatever git says', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
+    });
+    const result = await run('check-drift', { environment: 'dev' }, env.ctx);
+    expect(result.failure).toMatch(new RegExp(`^dev runs a revoked AMI: stack patch-dev-app runs ${AMI(2)}, which is revoked by @sec-lead`));
+    cfn.restore();
   });
 });

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+import { keyValueTable } from '../../markdown';
+import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
+import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { composeCommitMessage } from '../commit-metadata';
+import { proposePullRequest } from '../propose-pull-request';
+import { describeRevocationCommit, findRevocationCommit, loadWorkspaceRevocations } from '../revocation-check';
+import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { environmentName } from './inputs';
+
+/** The branch the replacement PR of an environment lives on. */
+export function revokedReplacementBranch(environment: string): string {
+  return `gitops/replace-revoked-${environment}`;
+}
+
+/**
+ * Drift treatment for a revoked AMI: when the AMI an environment's parameters file names at HEAD
+ * is revoked, open (or update) the PR that replaces it with the newest earlier AMI of its git
+ * history that is not revoked, and fail the step, so the run is the alert. A person merges the
+ * PR; merging deploys it. Reads git only; no AWS call.
+ */
+export const replaceRevoked = defineCommand({
+  description: "Open the PR that replaces an environment's AMI when it is revoked (and fail, as the alert).",
+  inputs: z.object({ environment: environmentName }),
+  outputs: ['revoked', 'ami-id', 'replacement-ami-id', 'pull-request-url'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const file = environment.parametersFile;
+    const current = await readCurrentAmi(ctx, environment);
+    const revocations = await loadWorkspaceRevocations(ctx.workspace);
+    const revocation = findRevocation(revocations, { amiId: current });
+    if (!revocation) {
+      ctx.logger.info(`${environment.name}: ${file} names ${current}, which is not revoked.`);
+      return { outputs: { revoked: false, 'ami-id': current } };
+    }
+    const why = `${describeRevocation(revocation, revocations)}; ${describeRevocationCommit(await findRevocationCommit(ctx.git, revocation))}`;
+    const target = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file, revokedAmiIds(revocations));
+    const reason = `${current} is revoked: ${revocation.reason}`.slice(0, 200);
+    const message = composeCommitMessage({
+      subject: `Replace revoked ${current} in ${environment.name} with ${target.amiId}`,
+      body: [`${current} is ${why}.`, `${target.amiId} is the newest earlier AMI of ${file} that is not revoked (${target.change.commit.slice(0, 12)} "${target.change.subject}").`],
+      updates: [
+        {
+          environment: environment.name,
+          'parameters-file': file,
+          parameter: AMI_PARAMETER,
+          'previous-ami-id': current,
+          'ami-id': target.amiId,
+          'update-type': 'failback',
+          reason,
+          'run-url': ctx.runUrl,
+        },
+      ],
+    });
+    const table = keyValueTable([
+      ['Environment', `\`${environment.name}\` (\`${file}\`)`],
+      ['Revoked AMI (HEAD)', `\`${current}\``],
+      ['Revocation', why],
+      ['Replacement', `\`${target.amiId}\` (from ${target.change.commit.slice(0, 12)}, ${target.change.date})`],
+    ]);
+    const proposal = await proposePullRequest(
+      {
+        branch: revokedReplacementBranch(environment.name),
+        base: ctx.defaultBranch,
+        files: { [file]: setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target.amiId, file) },
+        message,
+        body: `## ⛔ \`${environment.name}\` runs a revoked AMI\n\n${table}\n\nMerging this PR deploys \`${target.amiId}\` to \`${environment.name}\` (Deploy on merge), or patch forward with a new build instead.`,
+      },
+      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+    );
+    return {
+      outputs: { revoked: true, 'ami-id': current, 'replacement-ami-id': target.amiId, 'pull-request-url': proposal.url },
+      summary: `## ⛔ Revoked AMI in \`${environment.name}\`\n\n${table}\n\nPull request: ${proposal.url}`,
+      failure: `${environment.name} runs ${current}, which is ${why}. Pull request ${proposal.url} replaces it with ${target.amiId}: merge it to deploy, or patch forward.`,
+    };
+  },
+});
