@@ -99,6 +99,8 @@ const USERS_MAX_SECONDS = 180;
 export async function startUsers(ctx: CycleContext, timeline: Timeline, stack: { loadBalancerDnsName: string; targetGroupArn: string }): Promise<void> {
   await timeline.phase('users arrive: load generator on the listener', 'data plane', async (phase) => {
     const { observation: url } = await poll({
+      // A timeout names what the data plane saw go wrong (php-cli missing, say), not only that nothing answered.
+      describe: () => ctx.dataPlane.fleet.lastStartError ?? `instances serving: ${ctx.dataPlane.fleet.servingIds().join(', ') || 'none'} (log ${ctx.dataPlane.logFile})`,
       description: `the data plane to serve ${stack.loadBalancerDnsName} with every target healthy`,
       check: async () => {
         const health = (await ctx.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: stack.targetGroupArn }))).TargetHealthDescriptions ?? [];

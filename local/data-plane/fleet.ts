@@ -38,6 +38,8 @@ interface Ec2Instance {
 export class InstanceFleet {
   /** EC2's state of every instance moto knows, as of the last sync. */
   readonly states = new Map<string, string>();
+  /** Why the last instance that should serve could not start (php missing, a port race), until one starts. */
+  lastStartError?: string;
   private readonly serving = new Map<string, RunningInstance>();
   private readonly app: ShippedApp = readShippedApp();
 
@@ -85,12 +87,14 @@ export class InstanceFleet {
         { dir: join(this.deps.workDir, instance.id), logFile: join(this.deps.logDir, `${instance.id}.log`), app: this.app },
       );
       this.serving.set(instance.id, running);
+      this.lastStartError = undefined;
       this.deps.log(
         `instance ${instance.id} (${instance.amiId}${profile.spoiled ? ', SPOILED AMI: corrupt RPM database' : ''}) serves on ${running.url}; IMDSv2 stand-in ${running.imds.url}; packages: ${profile.packages.length} (${profile.source})`,
       );
     } catch (error) {
       // Left for the next sync to retry; until then the instance fails its health checks, as a broken boot would.
-      this.deps.log(`instance ${instance.id} could not start serving: ${errorMessage(error)}`);
+      this.lastStartError = `instance ${instance.id} could not start serving: ${errorMessage(error)}`;
+      this.deps.log(this.lastStartError);
     }
   }
 
