@@ -8,7 +8,7 @@ include tools/versions.env
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
+.PHONY: bootstrap doctor teardown setup cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
 
 setup: node_modules/.installed $(VENV)/.installed $(VENV)/bin/actionlint php
 
@@ -60,6 +60,12 @@ lint-templates: $(VENV)/.installed
 lint-workflows: $(VENV)/.installed $(VENV)/bin/actionlint
 	actionlint
 	zizmor --offline .github/workflows
+
+# Putting the project on an AWS account and a GitHub repository (docs/templates.md#bootstrap):
+#   make bootstrap ENV=dev [ARGS="--github --yes"]   make doctor ENV=dev   make teardown ENV=dev
+bootstrap doctor teardown: node_modules/.installed
+	@test -n "$(ENV)" || { echo "usage: make $@ ENV=<environment> [ARGS='...']" >&2; exit 2; }
+	npm run --silent $@ -- --env $(ENV) $(ARGS)
 
 bench: node_modules/.installed
 	npm run --silent bench

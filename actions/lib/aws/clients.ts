@@ -42,18 +42,27 @@ export const SOCKET_TIMEOUT_MS = 60_000;
  * what is left. Five attempts cover a short throttling burst without hiding a real outage.
  */
 export function createAwsClients(options: ClientOptions): AwsClients {
-  const config = {
-    region: options.region,
-    retryMode: 'adaptive',
-    maxAttempts: 5,
-    customUserAgent: options.userAgentSuffix ? `${USER_AGENT} ${options.userAgentSuffix}` : USER_AGENT,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
-  };
+  const config = sdkClientConfig(options);
   return {
     cloudFormation: new CloudFormationClient(config),
     imageBuilder: new ImagebuilderClient(config),
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     autoScaling: new AutoScalingClient(config),
+  };
+}
+
+/**
+ * The configuration every client of the project gets (see createAwsClients). Exported for the
+ * setup tools (tools/bootstrap/clients.ts), which need clients the actions never use (IAM, STS,
+ * EventBridge, Secrets Manager) and so build them next to, not inside, the actions' bundles.
+ */
+export function sdkClientConfig(options: ClientOptions) {
+  return {
+    region: options.region,
+    retryMode: 'adaptive',
+    maxAttempts: 5,
+    customUserAgent: options.userAgentSuffix ? `${USER_AGENT} ${options.userAgentSuffix}` : USER_AGENT,
+    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
   };
 }

@@ -28,7 +28,14 @@ export interface EnvironmentStacks {
   app: string;
   imagePipeline: string;
   automation: string;
+  /** templates/github-oidc.yaml; optional in the file, see {@link environmentStackNames}. */
+  githubOidc?: string;
+  /** templates/github-dispatch.yaml (the optional AWS → GitHub event path); optional in the file. */
+  githubDispatch?: string;
 }
+
+/** The stacks bootstrap passes parameters to (the app stack's come from its parameters file). */
+export type StackParameterRole = 'network' | 'imagePipeline' | 'githubOidc' | 'automation' | 'githubDispatch';
 
 /** One environment's wiring. Paths are repository-relative, as written in the file. */
 export interface EnvironmentConfig {
@@ -38,6 +45,8 @@ export interface EnvironmentConfig {
   appTemplate: string;
   stacks: EnvironmentStacks;
   verify: { path: string; watchSeconds: number; maxErrorRate: number };
+  /** Extra parameter values for the stacks bootstrap deploys, by stack role. */
+  stackParameters?: Partial<Record<StackParameterRole, Record<string, string>>>;
 }
 
 /** The whole wiring file, validated. */
@@ -97,6 +106,18 @@ export function getEnvironment(config: EnvironmentsConfig, name: string): Enviro
     `Unknown environment ${quote(name)} for ${config.file}: the environments are ${config.promotionOrder.join(', ')}. ${guess ? `Did you mean "${guess}"? ` : ''}Use one of them, or add the environment to ${config.file}.`,
     { file: config.file },
   );
+}
+
+/**
+ * Every stack name of an environment, the optional ones filled in with their defaults
+ * (`patch-<env>-github-oidc`, `patch-<env>-github-dispatch`, the names docs/templates.md uses).
+ */
+export function environmentStackNames(environment: EnvironmentConfig): Required<EnvironmentStacks> {
+  return {
+    ...environment.stacks,
+    githubOidc: environment.stacks.githubOidc ?? `patch-${environment.name}-github-oidc`,
+    githubDispatch: environment.stacks.githubDispatch ?? `patch-${environment.name}-github-dispatch`,
+  };
 }
 
 function checkPromotionOrder(raw: { promotionOrder: string[]; environments: Record<string, unknown> }, source: JsonSource): FileProblem[] {

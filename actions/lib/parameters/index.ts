@@ -3,8 +3,8 @@
  * Nothing else parses those files.
  */
 export { AMI_ID_PATTERN, EC2_ID_TYPES, isAmiId } from './aws-id-shapes';
-export { ENVIRONMENTS_FILE, getEnvironment, loadEnvironments, parseEnvironments } from './environments';
-export type { EnvironmentConfig, EnvironmentsConfig, EnvironmentStacks } from './environments';
+export { ENVIRONMENTS_FILE, environmentStackNames, getEnvironment, loadEnvironments, parseEnvironments } from './environments';
+export type { EnvironmentConfig, EnvironmentsConfig, EnvironmentStacks, StackParameterRole } from './environments';
 export { FileProblemsError } from './file-problems';
 export type { FileProblem } from './file-problems';
 export { loadParametersFile, MAX_PARAMETERS_FILE_BYTES, parseParametersFile } from './parameters-file';
