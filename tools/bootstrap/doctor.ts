@@ -11,7 +11,7 @@ import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import type { STSClient } from '@aws-sdk/client-sts';
 
-import { isStackNotFoundError } from '../../actions/lib/aws/errors';
+import { isNotFoundError, isStackNotFoundError } from '../../actions/lib/aws/errors';
 import { classifyStackStatus, toStackSnapshot, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
 import type { Deps } from './deps';
 import { errorMessage } from '../../actions/lib/errors';
@@ -136,7 +136,10 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
 
   // 4. The AMI git names must exist and be usable, or the first deploy fails.
   if (gitAmi) {
-    const { Images = [] } = await deps.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [gitAmi], IncludeDeprecated: true })).catch(() => ({ Images: [] }));
+    const { Images = [] } = await deps.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [gitAmi], IncludeDeprecated: true })).catch((error: unknown) => {
+      if (isNotFoundError(error)) return { Images: [] };
+      throw error;
+    });
     const image = Images[0];
     if (image?.State === 'available') ok(`AMI ${gitAmi}`, `available (${image.Name ?? 'no name'})${image.DeprecationTime ? `, deprecated from ${image.DeprecationTime}` : ''}`);
     else fail(`AMI ${gitAmi}`, image ? `is ${image.State}` : `not found in ${environment.region}`, `put an available AMI in ${environment.parametersFile} (e.g. the latest AL2023: aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64)`);

@@ -97,7 +97,7 @@ export class FakeAccount {
       StackId: stack.name,
       LogicalResourceId: logicalId,
       ResourceType: logicalId === stack.name ? 'AWS::CloudFormation::Stack' : type,
-      ResourceStatus: status,
+      ResourceStatus: status as StackEvent["ResourceStatus"],
       ResourceStatusReason: reason,
       Timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, this.eventSeq)),
     });
