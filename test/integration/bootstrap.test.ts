@@ -48,7 +48,7 @@ describe('bootstrap, doctor and teardown against moto', () => {
   it('bootstraps dev from an empty account: the stacks in order, the OIDC provider, the app stack with its service role', async () => {
     expect(await oidcProviders()).toEqual([]);
     const run = await cli('bootstrap', '--env', 'dev', '--repo', REPOSITORY, '--yes');
-    expect(run.output).toContain('+ create   GitHub OIDC provider');
+    expect(run.output).toContain('+ create    GitHub OIDC provider');
     expect(run.code).toBe(0);
     for (const name of DEV_STACKS) expect((await stack(name))?.StackStatus).toBe('CREATE_COMPLETE');
     expect(await oidcProviders()).toHaveLength(1);
@@ -79,7 +79,7 @@ describe('bootstrap, doctor and teardown against moto', () => {
     const provider = await oidcProviders();
     const run = await cli('bootstrap', '--env', 'prod', '--repo', REPOSITORY, '--yes');
     expect(run.code).toBe(0);
-    expect(run.output).toContain(`= reuse    GitHub OIDC provider ${provider[0]}`);
+    expect(run.output).toContain(`= reuse     GitHub OIDC provider ${provider[0]}`);
     expect(await oidcProviders()).toEqual(provider);
     expect((await stack('patch-prod-app'))?.StackStatus).toBe('CREATE_COMPLETE');
     expect(run.output).toContain('required reviewers (pass --reviewers');

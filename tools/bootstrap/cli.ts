@@ -8,7 +8,7 @@
  *   npm run teardown -- --env dev [--yes] [--force]
  */
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 
@@ -66,14 +66,14 @@ export async function runCli(io: CliIo): Promise<number> {
   try {
     const [command, ...rest] = io.argv;
     if (!COMMANDS.includes(command as Command)) throw new InputError(`Unknown command ${JSON.stringify(command ?? '')}: use bootstrap, doctor or teardown.\n${USAGE}`);
-    const { values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseArguments(rest);
     if (values.help) {
       io.write(USAGE);
       return 0;
     }
     const repoDir = io.cwd;
-    const wiringFile = resolve(repoDir, ENVIRONMENTS_FILE);
-    const wiring = await loadEnvironments(wiringFile, { rootDir: repoDir });
+    // Relative, so messages name parameters/environments.json as a user sees it.
+    const wiring = await loadEnvironments(relative(process.cwd(), resolve(repoDir, ENVIRONMENTS_FILE)) || ENVIRONMENTS_FILE, { rootDir: repoDir });
     const environments = selectEnvironments(wiring, values.env ?? [], values.all, command as Command);
     const repository = command === 'teardown' ? '' : (values.repo ?? repositoryFromGit(repoDir));
     const confirm = async (question: string): Promise<boolean> => {
@@ -128,6 +128,15 @@ export async function runCli(io: CliIo): Promise<number> {
     return exitCode;
   } catch (error) {
     return reportError(error, logger);
+  }
+}
+
+function parseArguments(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (error) {
+    // node:util's errors carry the option's name in their message (ERR_PARSE_ARGS_*).
+    throw new InputError(`Arguments invalid: ${(error as { message?: string }).message ?? String(error)}\n${USAGE}`);
   }
 }
 

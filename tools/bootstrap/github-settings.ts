@@ -77,7 +77,7 @@ export function renderGithubInstructions(settings: GithubSettings): string[] {
   for (const variable of settings.variables) {
     const scope = variable.environment ? `--env ${variable.environment}` : '';
     lines.push(`  Variable ${variable.name} = ${variable.value || '<missing output>'}  (${variable.environment ? `environment ${variable.environment}` : 'repository'}; ${variable.why})`);
-    lines.push(`    gh variable set ${variable.name} --repo ${repository} ${scope} --body '${variable.value}'`.replace(/ {2,}/g, ' '));
+    lines.push(`    ${`gh variable set ${variable.name} --repo ${repository} ${scope} --body '${variable.value}'`.replace(/ {2,}/g, ' ')}`);
   }
   if (settings.app) {
     lines.push(`  Secret PATCH_APP_PRIVATE_KEY (repository): the App's private key`, `    gh secret set PATCH_APP_PRIVATE_KEY --repo ${repository} < ${settings.app.keyFile}`);

@@ -9,15 +9,16 @@ export function renderPlan(plan: BootstrapPlan): string[] {
   const lines = [
     `Bootstrap plan for ${request.environment.name}: account ${account.account} (${account.callerArn}), ${plan.region}, repository ${request.repository}`,
     plan.oidcProvider.create
-      ? `  + create   GitHub OIDC provider ${GITHUB_OIDC_HOST} (account-wide, audience sts.amazonaws.com; none exists yet)`
-      : `  = reuse    GitHub OIDC provider ${plan.oidcProvider.existing?.arn}`,
+      ? `  + create    GitHub OIDC provider ${GITHUB_OIDC_HOST} (account-wide, audience sts.amazonaws.com; none exists yet)`
+      : `  = reuse     GitHub OIDC provider ${plan.oidcProvider.existing?.arn}`,
   ];
   if (plan.dispatchSecret) {
     const { name, existing, store } = plan.dispatchSecret;
-    lines.push(store ? `  ${existing ? '~ update' : '+ create'}   secret ${name} with the token from GITHUB_DISPATCH_TOKEN (value not shown)` : `  = keep     secret ${name}`);
+    lines.push(store ? `  ${existing ? '~ update   ' : '+ create   '} secret ${name} with the token from GITHUB_DISPATCH_TOKEN (value not shown)` : `  = keep      secret ${name}`);
   }
   for (const stack of plan.stacks) {
-    lines.push(`  ${symbol(stack.action)} ${stack.spec.name.padEnd(28)} ${stack.spec.template.padEnd(30)} ${describeAction(stack.action, stack.status)}`);
+    const waits = ['create', 'recreate'].includes(stack.action.kind) && stack.pending.length > 0 ? `; takes ${stack.pending.join(', ')} once it exists` : '';
+    lines.push(`  ${symbol(stack.action)} ${stack.spec.name.padEnd(28)} ${stack.spec.template.padEnd(30)} ${describeAction(stack.action, stack.status)}${waits}`);
     if (stack.action.kind === 'update') lines.push(...stack.action.changes.map((c) => `        ${describeChange(c)}`));
   }
   return lines;
@@ -25,12 +26,12 @@ export function renderPlan(plan: BootstrapPlan): string[] {
 
 function symbol(action: StackAction): string {
   const symbols: Record<StackAction['kind'], string> = {
-    create: '+ create  ',
-    recreate: '± recreate',
-    update: '~ update  ',
-    'update-after-upstream': '~ update? ',
+    create: '+ create   ',
+    recreate: '± recreate ',
+    update: '~ update   ',
+    'update-after-upstream': '~ update?  ',
     'no-changes': '= no change',
-    skip: '- skip    ',
+    skip: '- skip     ',
   };
   return symbols[action.kind];
 }

@@ -57,7 +57,9 @@ describe('planBootstrap', () => {
     expect(account.cfn).not.toHaveReceivedCommand(CreateStackCommand);
     expect(account.cfn).not.toHaveReceivedCommand(CreateChangeSetCommand);
     expect(account.iam).not.toHaveReceivedCommand(CreateOpenIDConnectProviderCommand);
-    expect(renderPlan(plan).join('\n')).toContain('+ create   GitHub OIDC provider token.actions.githubusercontent.com');
+    const text = renderPlan(plan).join('\n');
+    expect(text).toContain('+ create    GitHub OIDC provider token.actions.githubusercontent.com');
+    expect(text).toMatch(/\+ create +patch-dev-github-oidc .*new stack; takes ImagePipelineArn \(output of patch-dev-image-pipeline\) once it exists/);
   });
 
   it('plans "no changes" for a finished environment (and deletes nothing it did not make)', async () => {
