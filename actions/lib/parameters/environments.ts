@@ -55,7 +55,15 @@ export interface EnvironmentsConfig {
   /** Every environment, once, in the order an AMI is promoted through them. */
   promotionOrder: readonly string[];
   environments: Readonly<Record<string, EnvironmentConfig>>;
+  /** The AMI lifecycle job's limits, defaults filled in. */
+  lifecycle: { keepFailbackAmis: number; retireAfterDays: number };
+  /** The patch-debt check's limits, defaults filled in. */
+  patchDebt: { maxAmiAgeDays: number; maxCriticalOpenDays: number };
 }
+
+/** The wiring's optional limits when the file leaves them out (documented in the schema). */
+export const LIFECYCLE_DEFAULTS = { keepFailbackAmis: 3, retireAfterDays: 30 } as const;
+export const PATCH_DEBT_DEFAULTS = { maxAmiAgeDays: 30, maxCriticalOpenDays: 7 } as const;
 
 /**
  * Loads and validates the wiring file: the schema, then that promotionOrder lists exactly the
@@ -88,13 +96,24 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
     throwIfProblems(WIRING_INVALID, file, problems);
   }
 
-  const raw = source.value as { promotionOrder: string[]; environments: Record<string, Omit<EnvironmentConfig, 'name'>> };
+  const raw = source.value as {
+    promotionOrder: string[];
+    environments: Record<string, Omit<EnvironmentConfig, 'name'>>;
+    lifecycle?: Partial<EnvironmentsConfig['lifecycle']>;
+    patchDebt?: Partial<EnvironmentsConfig['patchDebt']>;
+  };
   problems.push(...checkPromotionOrder(raw, source), ...checkUniqueness(raw, source), ...checkFilesExist(raw, source, rootDir));
   throwIfProblems(WIRING_INVALID, file, problems);
 
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, environment] of Object.entries(raw.environments)) environments[name] = { name, ...environment };
-  return { file, promotionOrder: raw.promotionOrder, environments };
+  return {
+    file,
+    promotionOrder: raw.promotionOrder,
+    environments,
+    lifecycle: { ...LIFECYCLE_DEFAULTS, ...raw.lifecycle },
+    patchDebt: { ...PATCH_DEBT_DEFAULTS, ...raw.patchDebt },
+  };
 }
 
 /** The named environment, or an InputError that lists the known ones. */

@@ -24,3 +24,6 @@ export {
   revokedAmiIds,
 } from './revocations';
 export type { AmiIdentity, Revocation, RevocationList } from './revocations';
+export { loadRetirementFile, renderRetirementFile, RETIREMENT_FILE } from './retirement-file';
+export type { RetirementEntry, RetirementFile } from './retirement-file';
+export { LIFECYCLE_DEFAULTS, PATCH_DEBT_DEFAULTS } from './environments';

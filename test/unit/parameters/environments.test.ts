@@ -1,5 +1,5 @@
 import { InputError } from '../../../actions/lib/errors';
-import { getEnvironment, loadEnvironments } from '../../../actions/lib/parameters/environments';
+import { getEnvironment, LIFECYCLE_DEFAULTS, loadEnvironments, PATCH_DEBT_DEFAULTS } from '../../../actions/lib/parameters/environments';
 import { FileProblemsError } from '../../../actions/lib/parameters/file-problems';
 import { scratchDir } from './fixtures';
 
@@ -67,7 +67,7 @@ describe('loadEnvironments', () => {
   it.each<[string, string, string, string[]]>([
     ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
     ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: the top level is missing "promotionOrder". Add it (see docs/parameters.md for the shape).']],
-    ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, environments. Rename it to "environments".']],
+    ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, environments, lifecycle, patchDebt. Rename it to "environments".']],
     ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, stacks, verify, stackParameters. Rename it to "region".']],
     ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
     ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
@@ -118,7 +118,7 @@ describe('loadEnvironments', () => {
 });
 
 describe('getEnvironment', () => {
-  const config = { file: F, promotionOrder: ['dev', 'prod'], environments: {} as never };
+  const config = { file: F, promotionOrder: ['dev', 'prod'], environments: {} as never, lifecycle: LIFECYCLE_DEFAULTS, patchDebt: PATCH_DEBT_DEFAULTS };
 
   it.each([
     ['prd', 'Unknown environment "prd" for parameters/environments.json: the environments are dev, prod. Did you mean "prod"? Use one of them, or add the environment to parameters/environments.json.'],

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import { getEnvironment, loadEnvironments, parseParametersFile, type EnvironmentConfig, type EnvironmentsConfig } from '../../parameters';
 import { AMI_PARAMETER } from '../ami-history';
 import type { GitRepository } from '../git';
+import type { IssueApi } from '../issue-api';
 import type { IssueCommentApi } from '../preview-comment';
 import type { GitIdentity, PullRequestApi } from '../record-change';
 
@@ -27,9 +28,9 @@ export interface GitopsContext {
   /** Repository-relative path of the wiring file. */
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
-  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2'>;
+  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder'>;
   /** The GitHub API, built on first use with the action's token. */
-  github(): PullRequestApi & IssueCommentApi;
+  github(): PullRequestApi & IssueCommentApi & IssueApi;
   /** Environment for git commands that talk to the remote (token auth). */
   gitAuth(): Record<string, string>;
   identity: GitIdentity;

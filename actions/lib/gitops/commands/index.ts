@@ -1,10 +1,11 @@
 import type { GitopsCommand } from './context';
 import { deployReport, prepareFailback, syncFromStack } from './deploy';
-import { checkDrift, listEnvironments } from './drift';
+import { checkDrift, checkPatchDebt, listEnvironments } from './drift';
 import { writeParameters } from './e2e';
 import { changedEnvironments, resolveEnvironment, resolvePipeline } from './environment';
 import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
+import { planAmiLifecycle, retireAmis } from './lifecycle';
 import { upsertPreview } from './preview';
 import { replaceRevoked } from './revoked';
 
@@ -28,6 +29,9 @@ export const COMMANDS = {
   'list-environments': listEnvironments,
   'check-drift': checkDrift,
   'replace-revoked': replaceRevoked,
+  'check-patch-debt': checkPatchDebt,
+  'plan-ami-lifecycle': planAmiLifecycle,
+  'retire-amis': retireAmis,
   'write-parameters': writeParameters,
 } satisfies Record<string, GitopsCommand>;
 

@@ -1,15 +1,23 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
-import type { GitopsContext } from '../../../../actions/lib/gitops/commands';
+import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
 import { GitRepository } from '../../../../actions/lib/gitops/git';
 import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { isolatedGitEnv } from './git-fixture';
 
 /** A context the way the action's main.ts builds one, over a checkout in `workDir`, a virtual clock (1 June 2026) and the given GitHub API. */
-export function gitopsTestContext(workDir: string, github: ReturnType<GitopsContext['github']>): { ctx: GitopsContext; logger: RecordingLogger } {
+type GitHubApi = ReturnType<GitopsContext['github']>;
+
+/** Every GitHub call the commands make, as jest mocks; a test passes the ones it scripts. */
+export function fakeGitHub(overrides: Partial<GitHubApi> = {}): GitHubApi {
+  return { openPullRequest: jest.fn(), listComments: jest.fn(async () => []), createComment: jest.fn(), updateComment: jest.fn(), upsertIssue: jest.fn(), ...overrides };
+}
+
+export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = {}): { ctx: GitopsContext; logger: RecordingLogger } {
   const logger = new RecordingLogger();
   const ctx: GitopsContext = {
     workspace: workDir,
@@ -17,8 +25,8 @@ export function gitopsTestContext(workDir: string, github: ReturnType<GitopsCont
     logger,
     clock: new VirtualClock(Date.UTC(2026, 5, 1)),
     environmentsFile: 'parameters/environments.json',
-    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }),
-    github: () => github,
+    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }) }),
+    github: () => fakeGitHub(github),
     gitAuth: () => ({}),
     identity: ACTIONS_BOT,
     runUrl: 'https://github.com/acme/fleet/actions/runs/42',
@@ -26,4 +34,10 @@ export function gitopsTestContext(workDir: string, github: ReturnType<GitopsCont
     defaultBranch: 'main',
   };
   return { ctx, logger };
+}
+
+/** Runs a command the way the action's main.ts does: its schema parses the raw strings first. */
+export async function runCommand(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx: GitopsContext) {
+  const command = COMMANDS[name];
+  return command.run(command.inputs.parse(raw) as never, ctx);
 }

@@ -4,10 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
 import { RevokedAmiError } from '../../../../actions/lib/parameters';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
-import { gitopsTestContext } from './gitops-context';
+import { gitopsTestContext, runCommand } from './gitops-context';
 
 const ec2 = mockClient(EC2Client);
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
@@ -34,10 +33,7 @@ function setup() {
   return { origin, work, ctx, logger, github, revokingCommit, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
 }
 
-async function run(name: keyof typeof COMMANDS, raw: Record<string, string>, ctx: GitopsContext) {
-  const command = COMMANDS[name];
-  return command.run(command.inputs.parse(raw) as never, ctx);
-}
+const run = runCommand;
 
 let env: ReturnType<typeof setup>;
 beforeEach(() => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
 import type { VirtualClock } from '../../../../actions/lib/clock';
 import { COMMANDS, inputNames, type CommandResult, type GitopsContext } from '../../../../actions/lib/gitops/commands';
@@ -90,12 +91,13 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         clock,
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
-        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }) }),
+        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }) }),
         github: () => ({
           openPullRequest: async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true }),
           listComments: async () => [],
           createComment: async () => ({ id: 1, url: 'https://github.com/acme/fleet/pull/7#issuecomment-1' }),
           updateComment: async (id: number) => ({ id, url: `https://github.com/acme/fleet/pull/7#issuecomment-${id}` }),
+          upsertIssue: async () => ({ number: 8, url: 'https://github.com/acme/fleet/issues/8', created: true }),
         }),
         gitAuth: () => ({}),
         identity: ACTIONS_BOT,

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+import { failbackTargets, planRetirement, type EnvironmentHistory } from '../../lifecycle/retirement-plan';
+import { protectFailbackTargets, readInstanceAmis, readPipelineImages, renderLifecycleReport, retireImages } from '../../lifecycle/ami-lifecycle';
+import { loadRetirementFile, renderRetirementFile, RETIREMENT_FILE, type EnvironmentsConfig } from '../../parameters';
+import { readAmiHistory } from '../ami-history';
+import { loadWorkspaceRevocations } from '../revocation-check';
+import { defineCommand, loadWiring, workspaceFiles, type GitopsContext } from './context';
+import { flag } from './inputs';
+
+/** The branch of the retirement PR. */
+export const RETIREMENT_BRANCH = 'gitops/ami-retirement';
+
+/** Every environment's AMI history, read once per run (the same for every region). */
+async function readHistories(wiring: EnvironmentsConfig, ctx: GitopsContext): Promise<EnvironmentHistory[]> {
+  return Promise.all(
+    wiring.promotionOrder.map(async (name) => {
+      const environment = wiring.environments[name];
+      return { name, region: environment.region, history: await readAmiHistory(ctx.git, environment.parametersFile) };
+    }),
+  );
+}
+
+/** The plan of every region the wiring uses, with the facts it was made from. */
+async function planAllRegions(ctx: GitopsContext, retireAfterDays?: number) {
+  const wiring = await loadWiring(ctx);
+  const limits = { ...wiring.lifecycle, ...(retireAfterDays === undefined ? {} : { retireAfterDays }) };
+  const environments = await readHistories(wiring, ctx);
+  const revocations = await loadWorkspaceRevocations(ctx.workspace);
+  const regions = [...new Set(environments.map((e) => e.region))];
+  const plans = [];
+  for (const region of regions) {
+    const { ec2 } = ctx.aws(region);
+    const images = await readPipelineImages(ec2);
+    const runningAmis = await readInstanceAmis(ec2);
+    plans.push({ plan: planRetirement({ region, environments, limits, revocations, images, runningAmis, nowMs: ctx.clock.now() }), images });
+  }
+  return { limits, environments, plans };
+}
+
+/**
+ * AMI lifecycle, scheduled: per region, protect every AMI git can still fail back to (HEAD plus
+ * the last K distinct AMIs of each environment) with deregistration protection, and write the
+ * pipeline's other images past the age limit into parameters/ami-retirement.json for a PR. Never
+ * deletes anything: that takes a person merging the PR, then retire-amis with delete.
+ */
+export const planAmiLifecycle = defineCommand({
+  description: 'Protect the AMIs git can fail back to, and write the retirement proposal (deletes nothing).',
+  inputs: z.object({ 'retire-after-days': z.string().regex(/^\d+$/).transform(Number).optional() }),
+  outputs: ['kept', 'retirable', 'protected', 'changed', 'report', 'pr-branch', 'pr-title'],
+  async run(inputs, ctx) {
+    const { limits, environments, plans } = await planAllRegions(ctx, inputs['retire-after-days']);
+    const protectedNow = new Set<string>();
+    for (const { plan, images } of plans) {
+      const deps = { clients: { ec2: ctx.aws(plan.region).ec2 }, logger: ctx.logger, clock: ctx.clock };
+      for (const ami of await protectFailbackTargets(plan, images, deps)) protectedNow.add(ami);
+    }
+    const retire = plans.flatMap(({ plan }) => plan.retirable.map((r) => ({ region: plan.region, amiId: r.amiId, name: r.name, creationDate: r.creationDate })));
+    const before = await loadRetirementFile(ctx.workspace);
+    const changed = JSON.stringify(before.retire) !== JSON.stringify(retire);
+    if (changed) await workspaceFiles.write(ctx, RETIREMENT_FILE, renderRetirementFile({ proposedAt: new Date(ctx.clock.now()).toISOString(), retire }));
+    const targets = environments.map((e) => `${e.name}: ${failbackTargets(e.history, limits.keepFailbackAmis).join(', ')}`).join('; ');
+    const report = renderLifecycleReport(
+      plans.map((p) => p.plan),
+      protectedNow,
+      `## AMI lifecycle (dry run: nothing deleted)\n\nKeeps HEAD plus ${limits.keepFailbackAmis} earlier AMIs per environment (${targets}); retires pipeline images older than ${limits.retireAfterDays} days that nothing needs, once a person merges the proposal.`,
+    );
+    const kept = plans.reduce((n, p) => n + p.plan.kept.length, 0);
+    ctx.logger.info(`AMI lifecycle: ${kept} kept, ${retire.length} retirable, ${protectedNow.size} protected now; ${changed ? `${RETIREMENT_FILE} updated` : `${RETIREMENT_FILE} unchanged`}.`);
+    return {
+      outputs: {
+        kept,
+        retirable: retire.length,
+        protected: protectedNow.size,
+        changed,
+        report,
+        'pr-branch': RETIREMENT_BRANCH,
+        'pr-title': `Retire ${retire.length} pipeline AMI(s) that no failback, revocation or instance needs`,
+      },
+      summary: report,
+    };
+  },
+});
+
+/**
+ * AMI lifecycle, after a person merged the proposal: re-plans now and retires only the images the
+ * merged file lists that are still retirable (an image that became a failback target, was revoked
+ * or got an instance since is skipped, and said so). Without `delete: true` it only reports.
+ */
+export const retireAmis = defineCommand({
+  description: 'Retire (deprecate, then deregister with snapshots) the merged proposal’s AMIs that are still retirable; only with delete: true.',
+  inputs: z.object({ delete: flag.default(false), 'retire-after-days': z.string().regex(/^\d+$/).transform(Number).optional() }),
+  outputs: ['retired', 'skipped'],
+  async run(inputs, ctx) {
+    const approved = await loadRetirementFile(ctx.workspace);
+    const { plans } = await planAllRegions(ctx, inputs['retire-after-days']);
+    const retired: string[] = [];
+    const skipped: string[] = [];
+    const lines: string[] = [];
+    for (const { plan } of plans) {
+      const wanted = approved.retire.filter((e) => e.region === plan.region);
+      const now = new Map(plan.retirable.map((r) => [r.amiId, r]));
+      const go = wanted.flatMap((e) => (now.has(e.amiId) ? [now.get(e.amiId)!] : []));
+      for (const e of wanted.filter((w) => !now.has(w.amiId))) {
+        const kept = plan.kept.find((k) => k.amiId === e.amiId);
+        const why = kept ? kept.reasons.join('; ') : 'no longer a pipeline image in this region';
+        ctx.logger.warning(`${plan.region}: not retiring ${e.amiId}: ${why}.`);
+        skipped.push(e.amiId);
+        lines.push(`- skipped ${e.amiId}: ${why}`);
+      }
+      if (!inputs.delete) {
+        for (const ami of go) lines.push(`- would retire ${ami.amiId} (${ami.ageDays} days old)`);
+        continue;
+      }
+      retired.push(...(await retireImages(plan.region, go, { clients: { ec2: ctx.aws(plan.region).ec2 }, logger: ctx.logger, clock: ctx.clock })));
+      lines.push(...go.map((ami) => `- retired ${ami.amiId}: deprecated, then deregistered with its snapshots`));
+    }
+    const heading = inputs.delete ? '## AMI retirement' : '## AMI retirement (dry run: delete is not true, nothing changed)';
+    return { outputs: { retired: retired.length, skipped: skipped.length }, summary: `${heading}\n\n${lines.join('\n') || '_Nothing approved to retire._'}` };
+  },
+});

@@ -1,0 +1,98 @@
+import {
+  DeregisterImageCommand,
+  type EC2Client,
+  EnableImageDeprecationCommand,
+  EnableImageDeregistrationProtectionCommand,
+  type Image,
+  paginateDescribeImages,
+  paginateDescribeInstances,
+} from '@aws-sdk/client-ec2';
+
+import type { Deps } from '../deps';
+import { IMAGE_BUILDER_ARN_TAG } from '../image-builder/previous-image';
+import { markdownTable } from '../markdown';
+import type { RetirableAmi, RetirementPlan } from './retirement-plan';
+
+/**
+ * The pipeline's images in a region: AMIs this account owns that carry Image Builder's
+ * `Ec2ImageBuilderArn` tag. Deprecated and disabled ones included (a half-retired image is still
+ * one). Nothing else is ever a candidate: an AMI someone made by hand is not the pipeline's to delete.
+ */
+export async function readPipelineImages(ec2: EC2Client): Promise<Image[]> {
+  const images: Image[] = [];
+  const request = { Owners: ['self'], Filters: [{ Name: 'tag-key', Values: [IMAGE_BUILDER_ARN_TAG] }], IncludeDeprecated: true, IncludeDisabled: true };
+  for await (const page of paginateDescribeImages({ client: ec2 }, request)) images.push(...(page.Images ?? []));
+  return images;
+}
+
+/** Which AMI each instance that could still run (or be started again) was launched from. */
+export async function readInstanceAmis(ec2: EC2Client): Promise<Map<string, string[]>> {
+  const byAmi = new Map<string, string[]>();
+  const request = { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] };
+  for await (const page of paginateDescribeInstances({ client: ec2 }, request)) {
+    for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+      if (!instance.ImageId || !instance.InstanceId) continue;
+      byAmi.set(instance.ImageId, [...(byAmi.get(instance.ImageId) ?? []), instance.InstanceId]);
+    }
+  }
+  return byAmi;
+}
+
+/**
+ * Turns on deregistration protection for every failback target of the plan that lacks it, so no
+ * cleanup (ours or a hand-written one) can delete the way back. Returns the AMIs it protected now.
+ */
+export async function protectFailbackTargets(plan: RetirementPlan, images: readonly Image[], deps: Deps<{ ec2: EC2Client }>): Promise<string[]> {
+  const protectedNow: string[] = [];
+  for (const kept of plan.kept.filter((k) => k.failbackTarget)) {
+    const image = images.find((i) => i.ImageId === kept.amiId);
+    if (image?.DeregistrationProtection?.startsWith('enabled')) continue;
+    await deps.clients.ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: kept.amiId }));
+    deps.logger.info(`${plan.region}: deregistration protection on for ${kept.amiId} (${kept.reasons.join('; ')}).`);
+    protectedNow.push(kept.amiId);
+  }
+  return protectedNow;
+}
+
+/**
+ * Retires images: deprecates each (so nothing new launches from it by name or by a search that
+ * hides deprecated images), then deregisters it with its snapshots (DeleteAssociatedSnapshots),
+ * one image at a time so a failure stops with the rest untouched. Only ever called with images a
+ * person approved in a merged plan and that are still retirable now.
+ */
+export async function retireImages(region: string, amis: readonly RetirableAmi[], deps: Deps<{ ec2: EC2Client }>): Promise<string[]> {
+  const retired: string[] = [];
+  for (const ami of amis) {
+    // AWS wants DeprecateAt in the future; a minute ahead is "now" for every launch that follows.
+    await deps.clients.ec2.send(new EnableImageDeprecationCommand({ ImageId: ami.amiId, DeprecateAt: new Date(deps.clock.now() + 60_000) }));
+    await deps.clients.ec2.send(new DeregisterImageCommand({ ImageId: ami.amiId, DeleteAssociatedSnapshots: true }));
+    deps.logger.info(`${region}: retired ${ami.amiId} (${ami.name ?? 'no name'}, ${ami.ageDays} days old): deprecated, then deregistered with its snapshots.`);
+    retired.push(ami.amiId);
+  }
+  return retired;
+}
+
+/** The report: per region, what stays and why, what may go, and what got protection now. */
+export function renderLifecycleReport(plans: readonly RetirementPlan[], protectedNow: ReadonlySet<string>, heading: string): string {
+  const parts = [heading];
+  for (const plan of plans) {
+    parts.push(`### ${plan.region}: ${plan.kept.length} kept, ${plan.retirable.length} retirable`);
+    parts.push(
+      plan.kept.length
+        ? markdownTable(
+            ['Kept AMI', 'Name', 'Created', 'Why', 'Deregistration protection'],
+            plan.kept.map((k) => [k.amiId, k.name ?? '', k.creationDate ?? '', k.reasons.join('; '), k.failbackTarget ? (protectedNow.has(k.amiId) ? 'turned on now' : 'on') : '—']),
+          )
+        : '_No pipeline image is kept._',
+    );
+    parts.push(
+      plan.retirable.length
+        ? markdownTable(['Retirable AMI', 'Name', 'Created', 'Age (days)'], plan.retirable.map((r) => [r.amiId, r.name ?? '', r.creationDate ?? '', r.ageDays]))
+        : '_Nothing to retire._',
+    );
+    if (plan.missingFailbackTargets.length) {
+      parts.push(`⚠️ Failback targets git names that are not pipeline images in ${plan.region} (deregistered, or not built by the pipeline): ${plan.missingFailbackTargets.join(', ')}.`);
+    }
+  }
+  return parts.join('\n\n');
+}

@@ -1,0 +1,99 @@
+import {
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  EnableImageDeprecationCommand,
+  EnableImageDeregistrationProtectionCommand,
+  type Image,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
+import { gitopsTestContext, runCommand } from './gitops-context';
+
+const ec2 = mockClient(EC2Client);
+const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
+const NOW = Date.UTC(2026, 5, 1);
+const image = (n: number, ageDays: number, protection = 'disabled'): Image => ({
+  ImageId: AMI(n),
+  Name: `patch-${n}`,
+  CreationDate: new Date(NOW - ageDays * 86_400_000).toISOString(),
+  DeregistrationProtection: protection,
+  Tags: [{ Key: 'Ec2ImageBuilderArn', Value: `arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/${n}` }],
+});
+
+/** dev: 1 → 2 → 3 (HEAD); prod: 1. Images 1-3 are in git; 8 and 9 are old builds nothing needs; 7 runs on an instance. */
+function setup() {
+  const seed = createGitFixture();
+  commitDevHistory(seed, AMI);
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const { ctx, logger } = gitopsTestContext(work.dir);
+  return { work, ctx, logger, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+}
+
+const run = runCommand;
+
+let env: ReturnType<typeof setup>;
+beforeEach(() => {
+  ec2.reset();
+  ec2.on(DescribeImagesCommand).resolves({ Images: [image(1, 90, 'enabled'), image(2, 80), image(3, 70), image(7, 60), image(8, 50), image(9, 40)] });
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-0123456789abcdef0', ImageId: AMI(7) }] }] });
+  env = setup();
+});
+afterEach(() => env.remove());
+
+const mutations = () => ec2.calls().map((c) => (c.args[0] as object).constructor.name).filter((name) => !/^Describe/.test(name));
+
+describe('plan-ami-lifecycle', () => {
+  it('protects every failback target that lacks it, writes the proposal, and deletes nothing', async () => {
+    const result = await run('plan-ami-lifecycle', {}, env.ctx);
+
+    expect(result.outputs).toMatchObject({ kept: 4, retirable: 2, protected: 2, changed: true, 'pr-branch': 'gitops/ami-retirement' });
+    expect(ec2).toHaveReceivedCommandWith(EnableImageDeregistrationProtectionCommand, { ImageId: AMI(2) });
+    expect(ec2).toHaveReceivedCommandWith(EnableImageDeregistrationProtectionCommand, { ImageId: AMI(3) });
+    expect(mutations().sort()).toEqual(['EnableImageDeregistrationProtectionCommand', 'EnableImageDeregistrationProtectionCommand']);
+    const proposal = JSON.parse(readFileSync(join(env.work.dir, 'parameters/ami-retirement.json'), 'utf8'));
+    expect(proposal.retire.map((e: { amiId: string }) => e.amiId)).toEqual([AMI(8), AMI(9)]);
+    expect(result.outputs.report).toContain(`| ${AMI(7)} | patch-7 |`);
+    expect(result.outputs.report).toContain('instance i-0123456789abcdef0 runs it');
+  });
+
+  it('says unchanged when the proposal already lists the same AMIs', async () => {
+    await run('plan-ami-lifecycle', {}, env.ctx);
+    expect((await run('plan-ami-lifecycle', {}, env.ctx)).outputs.changed).toBe(false);
+  });
+});
+
+describe('retire-amis', () => {
+  beforeEach(async () => {
+    await run('plan-ami-lifecycle', {}, env.ctx);
+    ec2.resetHistory();
+  });
+
+  it('without delete: reports what it would retire and calls nothing that changes AWS', async () => {
+    const result = await run('retire-amis', {}, env.ctx);
+    expect(result.outputs).toEqual({ retired: 0, skipped: 0 });
+    expect(result.summary).toContain(`would retire ${AMI(8)}`);
+    expect(mutations()).toEqual([]);
+  });
+
+  it('with delete: deprecates, then deregisters with snapshots, only what is approved and still retirable', async () => {
+    // Since the proposal, ami-9 became dev's HEAD: it must survive although the merged file lists it.
+    env.work.write('parameters/dev.json', parametersJson(AMI(9)));
+    env.work.git('commit', '--quiet', '-am', 'Bump dev to 9');
+
+    const result = await run('retire-amis', { delete: 'true' }, env.ctx);
+
+    expect(result.outputs).toEqual({ retired: 1, skipped: 1 });
+    expect(ec2).toHaveReceivedCommandWith(EnableImageDeprecationCommand, { ImageId: AMI(8) });
+    expect(ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: AMI(8), DeleteAssociatedSnapshots: true });
+    expect(ec2).not.toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: AMI(9) });
+    expect(mutations()).toEqual(['EnableImageDeprecationCommand', 'DeregisterImageCommand']);
+    expect(env.logger.entries).toContainEqual(expect.objectContaining({ level: 'warning', message: `us-east-1: not retiring ${AMI(9)}: dev runs it (HEAD).` }));
+  });
+});
