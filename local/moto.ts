@@ -10,6 +10,11 @@ import { dirname, join, relative } from 'node:path';
 import { LOCAL_DIR, REPO_ROOT } from './env';
 
 const VENV_BIN = join(REPO_ROOT, '.venv', 'bin');
+/**
+ * moto_server with the project's labelled moto patches applied first (local/moto-patches/: each
+ * says what it patches and which test notices when moto no longer needs it).
+ */
+const PATCHED_SERVER = join(REPO_ROOT, 'local', 'moto-patches', 'serve.py');
 /** moto 5.2 answers /moto-api/ in well under a second; 30 s leaves room for a cold, busy 2-core machine. */
 const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
@@ -96,7 +101,7 @@ export async function startMotoServer(options: MotoOptions = {}): Promise<MotoSe
   for (let attempt = 1; ; attempt += 1) {
     const port = options.port ?? (await findFreePort());
     try {
-      return await launch(motoServer, port, options.log ?? join(LOCAL_DIR, 'logs', `moto-${port}.log`));
+      return await launch(python, port, options.log ?? join(LOCAL_DIR, 'logs', `moto-${port}.log`));
     } catch (error) {
       if (!(error instanceof EarlyExitError) || attempt >= attempts) throw error;
     }
@@ -120,11 +125,11 @@ export function spawnTiedToThisProcess(command: string, args: string[], options:
   return child;
 }
 
-async function launch(motoServer: string, port: number, logFile: string): Promise<MotoServer> {
+async function launch(python: string, port: number, logFile: string): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   mkdirSync(dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'w');
-  const child = spawnTiedToThisProcess(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawnTiedToThisProcess(python, [PATCHED_SERVER, '-H', '127.0.0.1', '-p', String(port)], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
     // AMI validation makes a bad AMI id fail as on AWS (docs/moto.md).

@@ -1,0 +1,14 @@
+"""
+moto_server with the project's labelled moto patches applied first (each file says what it
+patches, why, and which test notices when moto no longer needs it). Arguments as moto_server's.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
+from moto.server import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
