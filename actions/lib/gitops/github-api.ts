@@ -1,5 +1,6 @@
 import { getOctokit } from '@actions/github';
 
+import type { IssueApi } from './issue-api';
 import type { IssueCommentApi } from './preview-comment';
 import type { PullRequestApi } from './record-change';
 
@@ -12,8 +13,18 @@ export interface RepositoryRef {
 }
 
 /** The GitHub API calls the gitops commands make, over one authenticated Octokit. */
-export function createGitHubApi(octokit: Octokit, ref: RepositoryRef): PullRequestApi & IssueCommentApi {
+export function createGitHubApi(octokit: Octokit, ref: RepositoryRef): PullRequestApi & IssueCommentApi & IssueApi {
   return {
+    async upsertIssue({ title, body, label }) {
+      const open = await octokit.paginate(octokit.rest.issues.listForRepo, { ...ref, state: 'open', labels: label, per_page: 100 });
+      const existing = open.find((issue) => issue.title === title && !issue.pull_request);
+      if (existing) {
+        await octokit.rest.issues.update({ ...ref, issue_number: existing.number, body });
+        return { number: existing.number, url: existing.html_url, created: false };
+      }
+      const { data } = await octokit.rest.issues.create({ ...ref, title, body, labels: [label] });
+      return { number: data.number, url: data.html_url, created: true };
+    },
     async openPullRequest({ head, base, title, body }) {
       const open = await octokit.rest.pulls.list({ ...ref, state: 'open', head: `${ref.owner}:${head}`, base, per_page: 1 });
       if (open.data.length > 0) {

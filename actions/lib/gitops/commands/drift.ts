@@ -4,6 +4,7 @@ import { PollTimeoutError } from '../../errors';
 import { keyValueTable } from '../../markdown';
 import { describeRevocation, findRevocation } from '../../parameters';
 import { readDeployedAmi } from '../deployed-ami';
+import { assessPatchDebt, readRunningAmiFacts, renderPatchDebtIssue } from '../patch-debt';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
 import { environmentName, minutes } from './inputs';
@@ -64,5 +65,37 @@ export const checkDrift = defineCommand({
       `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. Keep what runs: run the Failback workflow with ` +
       `target-ami ${live.amiId}. Or put git's AMI back: re-run the last Deploy of ${environment.name}.`;
     return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+  },
+});
+
+/**
+ * Patch-debt check: has the AMI an environment runs (the one its parameters file names at HEAD)
+ * passed the wiring's age limit, or has a CRITICAL finding stayed open in it past its limit? Then
+ * it opens, or updates, one issue per environment (label patch-debt): an alert a person sees and
+ * closes, not a log line. Reads EC2 and Image Builder; writes only the issue.
+ */
+export const checkPatchDebt = defineCommand({
+  description: "Open or update an issue when an environment's AMI is past the wiring's patch-debt limits.",
+  inputs: z.object({ environment: environmentName }),
+  outputs: ['in-debt', 'ami-id', 'age-days', 'issue-url'],
+  async run(inputs, ctx) {
+    const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
+    const amiId = await readCurrentAmi(ctx, environment);
+    const { ec2, imageBuilder } = ctx.aws(environment.region);
+    const facts = await readRunningAmiFacts(amiId, { clients: { ec2, imageBuilder }, logger: ctx.logger, clock: ctx.clock });
+    if (facts.findingsUnavailable) ctx.logger.warning(`Patch debt of ${environment.name}: CRITICAL findings not checked: ${facts.findingsUnavailable}.`);
+    const debt = assessPatchDebt(facts, wiring.patchDebt, ctx.clock.now());
+    const outputs = { 'in-debt': debt.inDebt, 'ami-id': amiId, 'age-days': debt.ageDays };
+    if (!debt.inDebt) {
+      ctx.logger.info(`${environment.name}: ${amiId} is within the patch-debt limits (${debt.ageDays ?? '?'} days old).`);
+      return { outputs };
+    }
+    const issue = await ctx.github().upsertIssue({
+      title: `Patch debt: ${environment.name} runs ${amiId}`,
+      label: 'patch-debt',
+      body: renderPatchDebtIssue(environment.name, facts, debt, wiring.patchDebt, ctx.runUrl),
+    });
+    ctx.logger.warning(`Patch debt in ${environment.name}: ${debt.problems.join('; ')}. ${issue.created ? 'Opened' : 'Updated'} issue #${issue.number} (${issue.url}).`);
+    return { outputs: { ...outputs, 'issue-url': issue.url }, summary: `## ⚠️ Patch debt: \`${environment.name}\`\n\n${debt.problems.map((p) => `- ${p}`).join('\n')}\n\nIssue: ${issue.url}` };
   },
 });
