@@ -14,6 +14,7 @@ import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, localAwsEnv, REP
 import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
+import { runLifecyclePhase } from './cycle/lifecycle-phase';
 import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
 import { formatSeconds, Timeline } from './cycle/timeline';
@@ -122,6 +123,8 @@ async function main(): Promise<number> {
 
     const { baselineAmi } = await prepareEnvironment(ctx, timeline);
     if (scenario === 'patch') await runPatchScenario(ctx, timeline, baselineAmi);
+    // ami-lifecycle.yml in dry run, once the patch and the failback are in git (local/cycle/lifecycle-phase.ts).
+    if (scenario === 'patch') await runLifecyclePhase(ctx, timeline);
     if (scenario === 'failed-build') await runFailedBuildScenario(ctx, timeline, baselineAmi);
     if (scenario === 'bad-ami') await runBadAmiScenario(ctx, timeline, baselineAmi);
     if (scenario === 'bad-parameters') await runBadParametersScenario(ctx, timeline);

@@ -77,8 +77,8 @@ const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWi
 const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
 
 describe('workflow files', () => {
-  it('are the seven the docs describe', () => {
-    expect(files).toEqual(['deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
+  it('are the eight the docs describe', () => {
+    expect(files).toEqual(['ami-lifecycle.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -86,7 +86,7 @@ describe('workflow files', () => {
     for (const job of Object.values(workflows[file].jobs)) {
       expect(job.permissions).toBeDefined();
       for (const [scope, level] of Object.entries(job.permissions ?? {})) {
-        expect(['contents', 'pull-requests', 'id-token']).toContain(scope);
+        expect(['contents', 'pull-requests', 'id-token', 'issues']).toContain(scope);
         expect(['read', 'write']).toContain(level);
       }
     }
@@ -101,7 +101,12 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#patch']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#patch']);
+  });
+
+  it('issues: write only where an alert is an issue (patch debt)', () => {
+    const writers = allJobs.filter(({ job }) => job.permissions?.issues === 'write').map(({ file, id }) => `${file}#${id}`);
+    expect(writers).toEqual(['drift.yml#patch-debt']);
   });
 
   it('never trigger on pull_request_target', () => {
@@ -157,7 +162,7 @@ describe('workflow files', () => {
   it('assume roles only through OIDC (no access keys anywhere)', () => {
     for (const { file, job, step: s } of allSteps.filter(({ step: x }) => x.uses?.startsWith(`${ROLE_ACTION}@`))) {
       expect({ file, job, keys: Object.keys(s.with ?? {}).filter((k) => /access-key|secret/.test(k)) }).toEqual({ file, job, keys: [] });
-      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\.AWS_E2E_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
+      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\.AWS_E2E_ROLE_ARN|\.AWS_LIFECYCLE_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
     }
   });
 
@@ -429,6 +434,51 @@ describe('drift.yml', () => {
     expect(wf.jobs.revoked.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
     expect(wf.jobs.revoked.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
     expect(wf.jobs.revoked.if).toBe(wf.jobs.drift.if);
+  });
+});
+
+describe('drift.yml: patch debt', () => {
+  const wf = workflows['drift.yml'];
+
+  it('checks every environment with the build role, whose reads it needs, and alerts with an issue', () => {
+    expect(stepsOf('drift.yml', 'patch-debt')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-patch-debt']);
+    expect(wf.jobs['patch-debt'].permissions).toEqual({ contents: 'read', issues: 'write', 'id-token': 'write' });
+    expect(step('drift.yml', 'patch-debt', 'credentials').with?.['role-to-assume']).toContain('AWS_BUILD_ROLE_ARN_');
+    expect(wf.jobs['patch-debt'].if).toBe(wf.jobs.drift.if);
+  });
+});
+
+describe('ami-lifecycle.yml', () => {
+  const wf = workflows['ami-lifecycle.yml'];
+
+  it('plans weekly off the hour and on demand, and retires only on a push of the merged proposal', () => {
+    expect(Object.keys(wf.on).sort()).toEqual(['push', 'schedule', 'workflow_dispatch']);
+    expect(wf.on.push).toEqual({ branches: ['main'], paths: ['parameters/ami-retirement.json'] });
+    const [{ cron }] = wf.on.schedule as { cron: string }[];
+    expect(Number(cron.split(' ')[0])).toBeGreaterThan(0);
+    expect(wf.jobs.plan.if).not.toContain('push');
+    expect(wf.jobs.retire.if).toBe("github.event_name == 'push'");
+  });
+
+  it('plans with the lifecycle role, deleting nothing, and proposes through a PR', () => {
+    expect(stepsOf('ami-lifecycle.yml', 'plan')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:plan-ami-lifecycle', 'create-pull-request']);
+    expect(wf.jobs.plan.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+    const plan = (wf.jobs.plan.steps ?? []).find((s) => s.with?.command === 'plan-ami-lifecycle');
+    expect(plan?.with).toEqual({ command: 'plan-ami-lifecycle' });
+    const pr = (wf.jobs.plan.steps ?? []).find((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
+    expect(pr?.with?.['add-paths']).toBe('parameters/ami-retirement.json');
+  });
+
+  it('passes the delete flag in exactly one place: the retire job after a merge', () => {
+    const deletes = allJobs.flatMap(({ file, id, job }) => (job.steps ?? []).filter((s) => s.with?.delete !== undefined).map((s) => `${file}#${id}:${String(s.with?.delete)}`));
+    expect(deletes).toEqual(['ami-lifecycle.yml#retire:true']);
+    expect(stepsOf('ami-lifecycle.yml', 'retire')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:retire-amis']);
+    expect(wf.jobs.retire.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    for (const job of [wf.jobs.plan, wf.jobs.retire]) {
+      const role = (job.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      expect(role?.with?.['role-to-assume']).toBe('${{ vars.AWS_LIFECYCLE_ROLE_ARN }}');
+      expect(job.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    }
   });
 });
 
