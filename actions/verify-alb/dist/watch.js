@@ -2,7 +2,7 @@
 /******/ 	"use strict";
 /******/ 	var __webpack_modules__ = ({
 
-/***/ 4045:
+/***/ 4212:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -42,7 +42,7 @@ exports.VirtualClock = VirtualClock;
 
 /***/ }),
 
-/***/ 5692:
+/***/ 2863:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -114,15 +114,15 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 9043:
+/***/ 192:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.DetailsJsonError = void 0;
 exports.parseDetailsJson = parseDetailsJson;
-const zod_1 = __nccwpck_require__(6268);
-const inputs_1 = __nccwpck_require__(8656);
+const zod_1 = __nccwpck_require__(924);
+const inputs_1 = __nccwpck_require__(9437);
 /** A response body that is not a usable details.json. Counts as an error sample, never a crash. */
 class DetailsJsonError extends Error {
     name = 'DetailsJsonError';
@@ -165,13 +165,13 @@ function parseDetailsJson(text) {
 
 /***/ }),
 
-/***/ 8656:
+/***/ 9437:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyAlbInputSchema = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
-const zod_1 = __nccwpck_require__(6268);
+const zod_1 = __nccwpck_require__(924);
 /**
  * The verify-alb inputs (DESIGN.md §3.2, kebab-case, a public contract) as one zod schema over the
  * raw strings the runner passes. `readInputs` turns an empty string into "absent" before parsing,
@@ -247,7 +247,7 @@ exports.verifyAlbInputSchema = zod_1.z
 
 /***/ }),
 
-/***/ 8189:
+/***/ 4498:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -259,8 +259,8 @@ exports.sampleFor = sampleFor;
 exports.detailsUrl = detailsUrl;
 exports.summariseSamples = summariseSamples;
 exports.formatSampleLine = formatSampleLine;
-const errors_1 = __nccwpck_require__(5692);
-const details_1 = __nccwpck_require__(9043);
+const errors_1 = __nccwpck_require__(2863);
+const details_1 = __nccwpck_require__(192);
 /** One sample per second: the seed's watchscript.sh cadence, fine enough to see a cutover. */
 exports.SAMPLE_INTERVAL_MS = 1_000;
 /**
@@ -377,7 +377,7 @@ function formatSampleLine(sample) {
 
 /***/ }),
 
-/***/ 3745:
+/***/ 9246:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -386,8 +386,8 @@ exports.WatchTally = exports.WATCH_USAGE = void 0;
 exports.parseWatchArgs = parseWatchArgs;
 exports.runWatch = runWatch;
 const node_util_1 = __nccwpck_require__(7975);
-const errors_1 = __nccwpck_require__(5692);
-const sampler_1 = __nccwpck_require__(8189);
+const errors_1 = __nccwpck_require__(2863);
+const sampler_1 = __nccwpck_require__(4498);
 /**
  * The terminal watcher: the seed's `watchscript.sh` (curl once a second, print URL, status and
  * time) grown up. Each line adds an ISO timestamp and the AMI and instance that answered, read from
@@ -496,7 +496,7 @@ module.exports = require("node:util");
 
 /***/ }),
 
-/***/ 6268:
+/***/ 924:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -528,10 +528,10 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = exports.z = void 0;
-const z = __importStar(__nccwpck_require__(3475));
+const z = __importStar(__nccwpck_require__(6179));
 exports.z = z;
 exports["default"] = z;
-__exportStar(__nccwpck_require__(3475), exports);
+__exportStar(__nccwpck_require__(6179), exports);
 
 // seal-cjs-exports
 (function () {
@@ -555,13 +555,13 @@ __exportStar(__nccwpck_require__(3475), exports);
 
 /***/ }),
 
-/***/ 7465:
+/***/ 4937:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.slugify = exports.toUpperCase = exports.toLowerCase = exports.trim = exports.normalize = exports.overwrite = exports.mime = exports.properties = exports.property = exports.endsWith = exports.startsWith = exports.includes = exports.uppercase = exports.lowercase = exports.regex = exports.length = exports.minLength = exports.maxLength = exports.size = exports.minSize = exports.maxSize = exports.multipleOf = exports.nonnegative = exports.nonpositive = exports.negative = exports.positive = exports.gte = exports.gt = exports.lte = exports.lt = void 0;
-var index_js_1 = __nccwpck_require__(1189);
+var index_js_1 = __nccwpck_require__(8117);
 Object.defineProperty(exports, "lt", ({ enumerable: true, get: function () { return index_js_1._lt; } }));
 Object.defineProperty(exports, "lte", ({ enumerable: true, get: function () { return index_js_1._lte; } }));
 Object.defineProperty(exports, "gt", ({ enumerable: true, get: function () { return index_js_1._gt; } }));
@@ -615,7 +615,7 @@ Object.defineProperty(exports, "slugify", ({ enumerable: true, get: function () 
 
 /***/ }),
 
-/***/ 7317:
+/***/ 4133:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -648,8 +648,8 @@ exports.number = number;
 exports.boolean = boolean;
 exports.bigint = bigint;
 exports.date = date;
-const core = __importStar(__nccwpck_require__(1189));
-const schemas = __importStar(__nccwpck_require__(262));
+const core = __importStar(__nccwpck_require__(8117));
+const schemas = __importStar(__nccwpck_require__(5622));
 function string(params) {
     return core._coercedString(schemas.ZodString, params);
 }
@@ -688,7 +688,7 @@ function date(params) {
 
 /***/ }),
 
-/***/ 9724:
+/***/ 8652:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -720,7 +720,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ZodFirstPartyTypeKind = exports.config = exports.$brand = exports.ZodIssueCode = void 0;
 exports.setErrorMap = setErrorMap;
 exports.getErrorMap = getErrorMap;
-const core = __importStar(__nccwpck_require__(1189));
+const core = __importStar(__nccwpck_require__(8117));
 /** @deprecated Use the raw string literal codes instead, e.g. "invalid_type". */
 exports.ZodIssueCode = {
     invalid_type: "invalid_type",
@@ -735,7 +735,7 @@ exports.ZodIssueCode = {
     invalid_value: "invalid_value",
     custom: "custom",
 };
-var index_js_1 = __nccwpck_require__(1189);
+var index_js_1 = __nccwpck_require__(8117);
 Object.defineProperty(exports, "$brand", ({ enumerable: true, get: function () { return index_js_1.$brand; } }));
 Object.defineProperty(exports, "config", ({ enumerable: true, get: function () { return index_js_1.config; } }));
 /** @deprecated Use `z.config(params)` instead. */
@@ -775,7 +775,7 @@ var ZodFirstPartyTypeKind;
 
 /***/ }),
 
-/***/ 2028:
+/***/ 9932:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -804,8 +804,8 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.deepPartial = deepPartial;
-const visit_js_1 = __nccwpck_require__(744);
-const schemas = __importStar(__nccwpck_require__(262));
+const visit_js_1 = __nccwpck_require__(9464);
+const schemas = __importStar(__nccwpck_require__(5622));
 /** Returns a copy of the schema with every nested object's properties made optional. */
 function deepPartial(schema) {
     return (0, visit_js_1.visit)(schema, {
@@ -840,7 +840,7 @@ function deepPartial(schema) {
 
 /***/ }),
 
-/***/ 383:
+/***/ 9295:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -869,9 +869,9 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ZodRealError = exports.ZodError = void 0;
-const core = __importStar(__nccwpck_require__(1189));
-const index_js_1 = __nccwpck_require__(1189);
-const util = __importStar(__nccwpck_require__(1727));
+const core = __importStar(__nccwpck_require__(8117));
+const index_js_1 = __nccwpck_require__(8117);
+const util = __importStar(__nccwpck_require__(1327));
 /* Prototypes that already carry the lazy helper methods. Seeded with the
  * intrinsics so that `init` on a foreign object — it accepts any object —
  * can never install an accessor onto a prototype we do not own. */
@@ -949,7 +949,7 @@ exports.ZodRealError = core.$constructor("ZodError", initializer, undefined, {
 
 /***/ }),
 
-/***/ 3475:
+/***/ 6179:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -981,13 +981,13 @@ var __exportStar = (this && this.__exportStar) || function(m, exports) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.coerce = exports.iso = exports.ZodISODuration = exports.ZodISOTime = exports.ZodISODate = exports.ZodISODateTime = exports.locales = exports.output = exports.input = exports.deepPartial = exports.fromJSONSchema = exports.toJSONSchema = exports.getDiscriminatedOption = exports.ZodCompileUnsupportedError = exports.ZodCompileAsyncError = exports.withParser = exports.compile = exports.toZod = exports.INVALID = exports.NEVER = exports.util = exports.TimePrecision = exports.flattenError = exports.formatError = exports.prettifyError = exports.treeifyError = exports.regexes = exports.clone = exports.$brand = exports.$input = exports.$output = exports.memoizer = exports.config = exports.registry = exports.globalRegistry = exports.core = void 0;
-exports.core = __importStar(__nccwpck_require__(1189));
-__exportStar(__nccwpck_require__(262), exports);
-__exportStar(__nccwpck_require__(7465), exports);
-__exportStar(__nccwpck_require__(383), exports);
-__exportStar(__nccwpck_require__(5087), exports);
-__exportStar(__nccwpck_require__(9724), exports);
-var index_js_1 = __nccwpck_require__(1189);
+exports.core = __importStar(__nccwpck_require__(8117));
+__exportStar(__nccwpck_require__(5622), exports);
+__exportStar(__nccwpck_require__(4937), exports);
+__exportStar(__nccwpck_require__(9295), exports);
+__exportStar(__nccwpck_require__(2463), exports);
+__exportStar(__nccwpck_require__(8652), exports);
+var index_js_1 = __nccwpck_require__(8117);
 Object.defineProperty(exports, "globalRegistry", ({ enumerable: true, get: function () { return index_js_1.globalRegistry; } }));
 Object.defineProperty(exports, "registry", ({ enumerable: true, get: function () { return index_js_1.registry; } }));
 Object.defineProperty(exports, "config", ({ enumerable: true, get: function () { return index_js_1.config; } }));
@@ -1011,25 +1011,25 @@ Object.defineProperty(exports, "withParser", ({ enumerable: true, get: function 
 Object.defineProperty(exports, "ZodCompileAsyncError", ({ enumerable: true, get: function () { return index_js_1.ZodCompileAsyncError; } }));
 Object.defineProperty(exports, "ZodCompileUnsupportedError", ({ enumerable: true, get: function () { return index_js_1.ZodCompileUnsupportedError; } }));
 Object.defineProperty(exports, "getDiscriminatedOption", ({ enumerable: true, get: function () { return index_js_1.getDiscriminatedOption; } }));
-var json_schema_processors_js_1 = __nccwpck_require__(875);
+var json_schema_processors_js_1 = __nccwpck_require__(9339);
 Object.defineProperty(exports, "toJSONSchema", ({ enumerable: true, get: function () { return json_schema_processors_js_1.toJSONSchema; } }));
-var from_json_schema_js_1 = __nccwpck_require__(731);
+var from_json_schema_js_1 = __nccwpck_require__(2283);
 Object.defineProperty(exports, "fromJSONSchema", ({ enumerable: true, get: function () { return from_json_schema_js_1.fromJSONSchema; } }));
-var deep_partial_js_1 = __nccwpck_require__(2028);
+var deep_partial_js_1 = __nccwpck_require__(9932);
 Object.defineProperty(exports, "deepPartial", ({ enumerable: true, get: function () { return deep_partial_js_1.deepPartial; } }));
 // Types and values both, from one module — re-exporting the types from core would collide.
-var in_out_js_1 = __nccwpck_require__(564);
+var in_out_js_1 = __nccwpck_require__(9876);
 Object.defineProperty(exports, "input", ({ enumerable: true, get: function () { return in_out_js_1.input; } }));
 Object.defineProperty(exports, "output", ({ enumerable: true, get: function () { return in_out_js_1.output; } }));
-exports.locales = __importStar(__nccwpck_require__(2819));
+exports.locales = __importStar(__nccwpck_require__(995));
 // iso must be exported from top-level https://github.com/colinhacks/zod/issues/4491
-var iso_js_1 = __nccwpck_require__(4465);
+var iso_js_1 = __nccwpck_require__(2081);
 Object.defineProperty(exports, "ZodISODateTime", ({ enumerable: true, get: function () { return iso_js_1.ZodISODateTime; } }));
 Object.defineProperty(exports, "ZodISODate", ({ enumerable: true, get: function () { return iso_js_1.ZodISODate; } }));
 Object.defineProperty(exports, "ZodISOTime", ({ enumerable: true, get: function () { return iso_js_1.ZodISOTime; } }));
 Object.defineProperty(exports, "ZodISODuration", ({ enumerable: true, get: function () { return iso_js_1.ZodISODuration; } }));
-exports.iso = __importStar(__nccwpck_require__(4465));
-exports.coerce = __importStar(__nccwpck_require__(7317));
+exports.iso = __importStar(__nccwpck_require__(2081));
+exports.coerce = __importStar(__nccwpck_require__(4133));
 
 // seal-cjs-exports
 (function () {
@@ -1053,7 +1053,7 @@ exports.coerce = __importStar(__nccwpck_require__(7317));
 
 /***/ }),
 
-/***/ 731:
+/***/ 2283:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -1082,11 +1082,11 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.fromJSONSchema = fromJSONSchema;
-const registries_js_1 = __nccwpck_require__(8374);
-const util_js_1 = __nccwpck_require__(1727);
-const _checks = __importStar(__nccwpck_require__(7465));
-const _iso = __importStar(__nccwpck_require__(4465));
-const _schemas = __importStar(__nccwpck_require__(262));
+const registries_js_1 = __nccwpck_require__(1446);
+const util_js_1 = __nccwpck_require__(1327);
+const _checks = __importStar(__nccwpck_require__(4937));
+const _iso = __importStar(__nccwpck_require__(2081));
+const _schemas = __importStar(__nccwpck_require__(5622));
 // Local z object to avoid circular dependency with ../index.js
 const z = {
     ..._schemas,
@@ -1986,7 +1986,7 @@ function fromJSONSchema(schema, params) {
 
 /***/ }),
 
-/***/ 564:
+/***/ 9876:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -2016,9 +2016,9 @@ var __importStar = (this && this.__importStar) || function (mod) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.input = input;
 exports.output = output;
-const util_js_1 = __nccwpck_require__(1727);
-const visit_js_1 = __nccwpck_require__(744);
-const schemas = __importStar(__nccwpck_require__(262));
+const util_js_1 = __nccwpck_require__(1327);
+const visit_js_1 = __nccwpck_require__(9464);
+const schemas = __importStar(__nccwpck_require__(5622));
 /** Appends a pipe's own checks to the side that replaces it, mirroring how `.check()` clones. */
 function withChecks(side, checks) {
     if (!checks?.length)
@@ -2075,7 +2075,7 @@ function output(schema) {
 
 /***/ }),
 
-/***/ 4465:
+/***/ 2081:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -2108,9 +2108,9 @@ exports.datetime = datetime;
 exports.date = date;
 exports.time = time;
 exports.duration = duration;
-const core = __importStar(__nccwpck_require__(1189));
-const schemas_js_1 = __nccwpck_require__(262);
-var schemas_js_2 = __nccwpck_require__(262);
+const core = __importStar(__nccwpck_require__(8117));
+const schemas_js_1 = __nccwpck_require__(5622);
+var schemas_js_2 = __nccwpck_require__(5622);
 Object.defineProperty(exports, "ZodISODate", ({ enumerable: true, get: function () { return schemas_js_2.ZodISODate; } }));
 Object.defineProperty(exports, "ZodISODateTime", ({ enumerable: true, get: function () { return schemas_js_2.ZodISODateTime; } }));
 Object.defineProperty(exports, "ZodISODuration", ({ enumerable: true, get: function () { return schemas_js_2.ZodISODuration; } }));
@@ -2150,7 +2150,7 @@ function duration(params) {
 
 /***/ }),
 
-/***/ 5087:
+/***/ 2463:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -2179,13 +2179,13 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.safeDecodeAsync = exports.safeEncodeAsync = exports.safeDecode = exports.safeEncode = exports.decodeAsync = exports.encodeAsync = exports.decode = exports.encode = exports.validateAsync = exports.validate = exports.safeParseAsync = exports.safeParse = exports.parseAsync = exports.parse = void 0;
-const core = __importStar(__nccwpck_require__(1189));
-const errors_js_1 = __nccwpck_require__(383);
+const core = __importStar(__nccwpck_require__(8117));
+const errors_js_1 = __nccwpck_require__(9295);
 exports.parse = core._parse(errors_js_1.ZodRealError);
 exports.parseAsync = core._parseAsync(errors_js_1.ZodRealError);
 exports.safeParse = core._safeParse(errors_js_1.ZodRealError);
 exports.safeParseAsync = core._safeParseAsync(errors_js_1.ZodRealError);
-var index_js_1 = __nccwpck_require__(1189);
+var index_js_1 = __nccwpck_require__(8117);
 Object.defineProperty(exports, "validate", ({ enumerable: true, get: function () { return index_js_1.validate; } }));
 Object.defineProperty(exports, "validateAsync", ({ enumerable: true, get: function () { return index_js_1.validateAsync; } }));
 // Codec functions
@@ -2220,7 +2220,7 @@ exports.safeDecodeAsync = core._safeDecodeAsync(errors_js_1.ZodRealError);
 
 /***/ }),
 
-/***/ 262:
+/***/ 5622:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -2351,14 +2351,14 @@ exports.superRefine = superRefine;
 exports["instanceof"] = _instanceof;
 exports.json = json;
 exports.preprocess = preprocess;
-const core = __importStar(__nccwpck_require__(1189));
-const index_js_1 = __nccwpck_require__(1189);
-const processors = __importStar(__nccwpck_require__(875));
-const regexes = __importStar(__nccwpck_require__(5416));
-const to_json_schema_js_1 = __nccwpck_require__(721);
-const en_js_1 = __importDefault(__nccwpck_require__(4020));
-const checks = __importStar(__nccwpck_require__(7465));
-const parse = __importStar(__nccwpck_require__(5087));
+const core = __importStar(__nccwpck_require__(8117));
+const index_js_1 = __nccwpck_require__(8117);
+const processors = __importStar(__nccwpck_require__(9339));
+const regexes = __importStar(__nccwpck_require__(5592));
+const to_json_schema_js_1 = __nccwpck_require__(7633);
+const en_js_1 = __importDefault(__nccwpck_require__(4948));
+const checks = __importStar(__nccwpck_require__(4937));
+const parse = __importStar(__nccwpck_require__(2463));
 // Register English as the default locale on first ZodType construction. Hooked into the `ZodType` `$constructor` (rather than a top-level `config(en())` in `external.ts`) so bundlers honoring `sideEffects: false` can't tree-shake it out — see #5953, #5725. An explicit `z.config(z.locales.xx())` call wins regardless of order, since this only sets the default when none is present.
 function _ensureDefaultLocale() {
     if (!core.globalConfig.localeError)
@@ -3903,7 +3903,7 @@ function preprocess(fn, schema) {
 
 /***/ }),
 
-/***/ 9033:
+/***/ 6377:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -4055,10 +4055,10 @@ exports.describe = describe;
 exports.meta = meta;
 exports._stringbool = _stringbool;
 exports._stringFormat = _stringFormat;
-const checks = __importStar(__nccwpck_require__(248));
-const registries = __importStar(__nccwpck_require__(8374));
-const schemas = __importStar(__nccwpck_require__(3217));
-const util = __importStar(__nccwpck_require__(1727));
+const checks = __importStar(__nccwpck_require__(5880));
+const registries = __importStar(__nccwpck_require__(1446));
+const schemas = __importStar(__nccwpck_require__(4433));
+const util = __importStar(__nccwpck_require__(1327));
 function snapshotChecks(def) {
     if (def.checks)
         def.checks = [...def.checks];
@@ -5179,7 +5179,7 @@ function _stringFormat(Class, format, fnOrRegex, _params = {}) {
 
 /***/ }),
 
-/***/ 248:
+/***/ 5880:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -5209,9 +5209,9 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.$ZodCheckOverwrite = exports.$ZodCheckMimeType = exports.$ZodCheckProperties = exports.$ZodCheckProperty = exports.$ZodCheckEndsWith = exports.$ZodCheckStartsWith = exports.$ZodCheckIncludes = exports.$ZodCheckUpperCase = exports.$ZodCheckLowerCase = exports.$ZodCheckRegex = exports.$ZodCheckStringFormat = exports.$ZodCheckLengthEquals = exports.$ZodCheckMinLength = exports.$ZodCheckMaxLength = exports.$ZodCheckSizeEquals = exports.$ZodCheckMinSize = exports.$ZodCheckMaxSize = exports.$ZodCheckBigIntFormat = exports.$ZodCheckNumberFormat = exports.$ZodCheckMultipleOf = exports.$ZodCheckGreaterThan = exports.$ZodCheckLessThan = exports.$ZodCheck = void 0;
-const core = __importStar(__nccwpck_require__(1790));
-const regexes = __importStar(__nccwpck_require__(5416));
-const util = __importStar(__nccwpck_require__(1727));
+const core = __importStar(__nccwpck_require__(2990));
+const regexes = __importStar(__nccwpck_require__(5592));
+const util = __importStar(__nccwpck_require__(1327));
 exports.$ZodCheck = core.$constructor("$ZodCheck", (inst, def) => {
     var _a;
     inst._zod ?? (inst._zod = {});
@@ -5747,7 +5747,7 @@ exports.$ZodCheckOverwrite = core.$constructor("$ZodCheckOverwrite", (inst, def)
 
 /***/ }),
 
-/***/ 5382:
+/***/ 86:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -5779,12 +5779,12 @@ exports.ZodCompileUnsupportedError = exports.ZodCompileAsyncError = exports.INVA
 exports.compile = compile;
 exports.withParser = withParser;
 exports.compileFn = compileFn;
-const core_js_1 = __nccwpck_require__(1790);
-const doc_js_1 = __nccwpck_require__(9275);
-const memoizer_js_1 = __nccwpck_require__(5581);
-const regexes = __importStar(__nccwpck_require__(5416));
-const schemas_js_1 = __nccwpck_require__(3217);
-const util = __importStar(__nccwpck_require__(1727));
+const core_js_1 = __nccwpck_require__(2990);
+const doc_js_1 = __nccwpck_require__(5563);
+const memoizer_js_1 = __nccwpck_require__(621);
+const regexes = __importStar(__nccwpck_require__(5592));
+const schemas_js_1 = __nccwpck_require__(4433);
+const util = __importStar(__nccwpck_require__(1327));
 /** @internal Sentinel the compiled fast path returns when validation fails. */
 exports.INVALID = Symbol.for("zod.compile.invalid");
 // Set on the parse ctx when a compiled wrapper falls back to the runtime, so nested compiled wrappers skip their fast paths for the rest of that parse.
@@ -7670,7 +7670,7 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
 
 /***/ }),
 
-/***/ 1790:
+/***/ 2990:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -7679,7 +7679,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.globalConfig = exports.$ZodEncodeError = exports.$ZodAsyncError = exports.$brand = exports.NEVER = void 0;
 exports.$constructor = $constructor;
 exports.config = config;
-const util_js_1 = __nccwpck_require__(1727);
+const util_js_1 = __nccwpck_require__(1327);
 /** A special constant with type `never` */
 exports.NEVER = Object.freeze({
     status: "aborted",
@@ -7844,7 +7844,7 @@ function config(newConfig) {
 
 /***/ }),
 
-/***/ 9275:
+/***/ 5563:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -7912,7 +7912,7 @@ exports.Doc = Doc;
 
 /***/ }),
 
-/***/ 3158:
+/***/ 9686:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -7946,8 +7946,8 @@ exports.formatError = formatError;
 exports.treeifyError = treeifyError;
 exports.toDotPath = toDotPath;
 exports.prettifyError = prettifyError;
-const core_js_1 = __nccwpck_require__(1790);
-const util = __importStar(__nccwpck_require__(1727));
+const core_js_1 = __nccwpck_require__(2990);
+const util = __importStar(__nccwpck_require__(1327));
 /* Computing the message eagerly is expensive (pretty-printed JSON of all
  * issues), so defer it until first read. The accessor functions and
  * descriptors are shared across instances to keep error construction
@@ -8236,7 +8236,7 @@ function prettifyError(error) {
 
 /***/ }),
 
-/***/ 1189:
+/***/ 8117:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -8268,28 +8268,28 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.JSONSchema = exports.JSONSchemaGenerator = exports.toJSONSchema = exports.locales = exports.regexes = exports.toZod = exports.util = void 0;
-__exportStar(__nccwpck_require__(1790), exports);
-__exportStar(__nccwpck_require__(4368), exports);
-__exportStar(__nccwpck_require__(3158), exports);
-__exportStar(__nccwpck_require__(3217), exports);
-__exportStar(__nccwpck_require__(5581), exports);
-__exportStar(__nccwpck_require__(248), exports);
-__exportStar(__nccwpck_require__(7008), exports);
-exports.util = __importStar(__nccwpck_require__(1727));
-var util_js_1 = __nccwpck_require__(1727);
+__exportStar(__nccwpck_require__(2990), exports);
+__exportStar(__nccwpck_require__(7360), exports);
+__exportStar(__nccwpck_require__(9686), exports);
+__exportStar(__nccwpck_require__(4433), exports);
+__exportStar(__nccwpck_require__(621), exports);
+__exportStar(__nccwpck_require__(5880), exports);
+__exportStar(__nccwpck_require__(6864), exports);
+exports.util = __importStar(__nccwpck_require__(1327));
+var util_js_1 = __nccwpck_require__(1327);
 Object.defineProperty(exports, "toZod", ({ enumerable: true, get: function () { return util_js_1.toZod; } }));
-exports.regexes = __importStar(__nccwpck_require__(5416));
-exports.locales = __importStar(__nccwpck_require__(2819));
-__exportStar(__nccwpck_require__(8374), exports);
-__exportStar(__nccwpck_require__(9275), exports);
-__exportStar(__nccwpck_require__(5382), exports);
-__exportStar(__nccwpck_require__(9033), exports);
-__exportStar(__nccwpck_require__(721), exports);
-var json_schema_processors_js_1 = __nccwpck_require__(875);
+exports.regexes = __importStar(__nccwpck_require__(5592));
+exports.locales = __importStar(__nccwpck_require__(995));
+__exportStar(__nccwpck_require__(1446), exports);
+__exportStar(__nccwpck_require__(5563), exports);
+__exportStar(__nccwpck_require__(86), exports);
+__exportStar(__nccwpck_require__(6377), exports);
+__exportStar(__nccwpck_require__(7633), exports);
+var json_schema_processors_js_1 = __nccwpck_require__(9339);
 Object.defineProperty(exports, "toJSONSchema", ({ enumerable: true, get: function () { return json_schema_processors_js_1.toJSONSchema; } }));
-var json_schema_generator_js_1 = __nccwpck_require__(6683);
+var json_schema_generator_js_1 = __nccwpck_require__(9131);
 Object.defineProperty(exports, "JSONSchemaGenerator", ({ enumerable: true, get: function () { return json_schema_generator_js_1.JSONSchemaGenerator; } }));
-exports.JSONSchema = __importStar(__nccwpck_require__(7635));
+exports.JSONSchema = __importStar(__nccwpck_require__(9539));
 
 // seal-cjs-exports
 (function () {
@@ -8313,14 +8313,14 @@ exports.JSONSchema = __importStar(__nccwpck_require__(7635));
 
 /***/ }),
 
-/***/ 6683:
+/***/ 9131:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.JSONSchemaGenerator = void 0;
-const json_schema_processors_js_1 = __nccwpck_require__(875);
-const to_json_schema_js_1 = __nccwpck_require__(721);
+const json_schema_processors_js_1 = __nccwpck_require__(9339);
+const to_json_schema_js_1 = __nccwpck_require__(7633);
 /**
  * Legacy class-based interface for JSON Schema generation.
  * This class wraps the new functional implementation to provide backward compatibility.
@@ -8442,7 +8442,7 @@ exports.JSONSchemaGenerator = JSONSchemaGenerator;
 
 /***/ }),
 
-/***/ 875:
+/***/ 9339:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -8473,10 +8473,10 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.allProcessors = exports.lazyProcessor = exports.optionalProcessor = exports.promiseProcessor = exports.readonlyProcessor = exports.pipeProcessor = exports.catchProcessor = exports.prefaultProcessor = exports.defaultProcessor = exports.nonoptionalProcessor = exports.nullableProcessor = exports.recordProcessor = exports.tupleProcessor = exports.intersectionProcessor = exports.unionProcessor = exports.objectProcessor = exports.arrayProcessor = exports.setProcessor = exports.mapProcessor = exports.transformProcessor = exports.functionProcessor = exports.customProcessor = exports.successProcessor = exports.fileProcessor = exports.templateLiteralProcessor = exports.nanProcessor = exports.literalProcessor = exports.enumProcessor = exports.dateProcessor = exports.unknownProcessor = exports.anyProcessor = exports.neverProcessor = exports.voidProcessor = exports.undefinedProcessor = exports.nullProcessor = exports.symbolProcessor = exports.bigintProcessor = exports.booleanProcessor = exports.numberProcessor = exports.stringProcessor = void 0;
 exports.aggregateChecks = aggregateChecks;
 exports.toJSONSchema = toJSONSchema;
-const regexes = __importStar(__nccwpck_require__(5416));
-const schemas_js_1 = __nccwpck_require__(3217);
-const to_json_schema_js_1 = __nccwpck_require__(721);
-const util_js_1 = __nccwpck_require__(1727);
+const regexes = __importStar(__nccwpck_require__(5592));
+const schemas_js_1 = __nccwpck_require__(4433);
+const to_json_schema_js_1 = __nccwpck_require__(7633);
+const util_js_1 = __nccwpck_require__(1327);
 const narrowMin = (agg, key, value) => {
     if (agg[key] === undefined || value > agg[key])
         agg[key] = value;
@@ -9378,7 +9378,7 @@ function toJSONSchema(input, params) {
 
 /***/ }),
 
-/***/ 7635:
+/***/ 9539:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -9406,7 +9406,7 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
 
 /***/ }),
 
-/***/ 5581:
+/***/ 621:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -9438,7 +9438,7 @@ exports.$ZodCyclicError = void 0;
 exports.isRecursiveSchema = isRecursiveSchema;
 exports.memoizer = memoizer;
 exports.isBackEdge = isBackEdge;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 class $ZodCyclicError extends Error {
     constructor() {
         super(`Cannot parse a reference cycle that closes through a transform`);
@@ -9773,7 +9773,7 @@ function isBackEdge(ctx, value) {
 
 /***/ }),
 
-/***/ 4368:
+/***/ 7360:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -9802,9 +9802,9 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.safeDecodeAsync = exports._safeDecodeAsync = exports.safeEncodeAsync = exports._safeEncodeAsync = exports.safeDecode = exports._safeDecode = exports.safeEncode = exports._safeEncode = exports.decodeAsync = exports._decodeAsync = exports.encodeAsync = exports._encodeAsync = exports.decode = exports._decode = exports.encode = exports._encode = exports.validateAsync = exports.validate = exports.safeParseAsync = exports._safeParseAsync = exports.safeParse = exports._safeParse = exports.parseAsync = exports._parseAsync = exports.parse = exports._parse = void 0;
-const core = __importStar(__nccwpck_require__(1790));
-const errors = __importStar(__nccwpck_require__(3158));
-const util = __importStar(__nccwpck_require__(1727));
+const core = __importStar(__nccwpck_require__(2990));
+const errors = __importStar(__nccwpck_require__(9686));
+const util = __importStar(__nccwpck_require__(1327));
 // Always both keys, so the `_params` read site in `_parse` sees one object shape rather than two.
 function finalizeParams(callee, params) {
     return { callee: params?.callee ?? callee, Err: params?.Err };
@@ -10013,7 +10013,7 @@ exports.safeDecodeAsync = (0, exports._safeDecodeAsync)(errors.$ZodRealError);
 
 /***/ }),
 
-/***/ 5416:
+/***/ 5592:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -10047,7 +10047,7 @@ exports.nanoidOfLength = nanoidOfLength;
 exports.emoji = emoji;
 exports.time = time;
 exports.datetime = datetime;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 /**
  * @deprecated CUID v1 is deprecated by its authors due to information leakage
  * (timestamps embedded in the id). Use {@link cuid2} instead.
@@ -10229,7 +10229,7 @@ exports.sha512_base64url = fixedBase64url(86);
 
 /***/ }),
 
-/***/ 8374:
+/***/ 1446:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -10311,7 +10311,7 @@ exports.globalRegistry = globalThis.__zod_globalRegistry;
 
 /***/ }),
 
-/***/ 3217:
+/***/ 4433:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -10357,13 +10357,13 @@ exports.isValidIBAN = isValidIBAN;
 exports.isValidJWT = isValidJWT;
 exports.getDiscriminatedOption = getDiscriminatedOption;
 exports.mergeValues = mergeValues;
-const checks = __importStar(__nccwpck_require__(248));
-const core = __importStar(__nccwpck_require__(1790));
-const doc_js_1 = __nccwpck_require__(9275);
-const parse_js_1 = __nccwpck_require__(4368);
-const regexes = __importStar(__nccwpck_require__(5416));
-const util = __importStar(__nccwpck_require__(1727));
-const versions_js_1 = __nccwpck_require__(7008);
+const checks = __importStar(__nccwpck_require__(5880));
+const core = __importStar(__nccwpck_require__(2990));
+const doc_js_1 = __nccwpck_require__(5563);
+const parse_js_1 = __nccwpck_require__(7360);
+const regexes = __importStar(__nccwpck_require__(5592));
+const util = __importStar(__nccwpck_require__(1327));
+const versions_js_1 = __nccwpck_require__(6864);
 exports.$ZodType = core.$constructor("$ZodType", (inst, def) => {
     var _a;
     inst ?? (inst = {});
@@ -10510,7 +10510,7 @@ function standardProps(inst) {
         version: 1,
     };
 }
-var util_js_1 = __nccwpck_require__(1727);
+var util_js_1 = __nccwpck_require__(1327);
 Object.defineProperty(exports, "clone", ({ enumerable: true, get: function () { return util_js_1.clone; } }));
 exports.$ZodString = core.$constructor("$ZodString", (inst, def) => {
     exports.$ZodType.init(inst, def);
@@ -13017,7 +13017,7 @@ function handleRefineResult(result, payload, input, inst) {
 
 /***/ }),
 
-/***/ 721:
+/***/ 7633:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -13031,8 +13031,8 @@ exports.processSchema = processSchema;
 exports.process = processSchema;
 exports.extractDefs = extractDefs;
 exports.finalize = finalize;
-const registries_js_1 = __nccwpck_require__(8374);
-const util_js_1 = __nccwpck_require__(1727);
+const registries_js_1 = __nccwpck_require__(1446);
+const util_js_1 = __nccwpck_require__(1327);
 function assignProps(target, ...sources) {
     for (const source of sources) {
         for (const key of Reflect.ownKeys(source)) {
@@ -13705,7 +13705,7 @@ exports.createStandardJSONSchemaMethod = createStandardJSONSchemaMethod;
 
 /***/ }),
 
-/***/ 1727:
+/***/ 1327:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -13778,7 +13778,7 @@ exports.derived = derived;
 exports.defineLazyInternal = defineLazyInternal;
 exports.installLazyProp = installLazyProp;
 exports.constantCatch = constantCatch;
-const core_js_1 = __nccwpck_require__(1790);
+const core_js_1 = __nccwpck_require__(2990);
 // functions
 function assertEqual(val) {
     return val;
@@ -14676,7 +14676,7 @@ function constantCatch(value) {
 
 /***/ }),
 
-/***/ 7008:
+/***/ 6864:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -14710,7 +14710,7 @@ exports.version = {
 
 /***/ }),
 
-/***/ 744:
+/***/ 9464:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -14740,8 +14740,8 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.visit = visit;
-const schemas = __importStar(__nccwpck_require__(3217));
-const util_js_1 = __nccwpck_require__(1727);
+const schemas = __importStar(__nccwpck_require__(4433));
+const util_js_1 = __nccwpck_require__(1327);
 const RESOLVING = Symbol("z.visit/resolving");
 function visit(schema, fnOrHandlers) {
     const fn = typeof fnOrHandlers === "function"
@@ -14931,7 +14931,7 @@ function visit(schema, fnOrHandlers) {
 
 /***/ }),
 
-/***/ 8332:
+/***/ 2284:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -14960,7 +14960,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "حرف", verb: "أن يحوي" },
@@ -15076,7 +15076,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4852:
+/***/ 6964:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15105,7 +15105,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "simvol", verb: "olmalıdır" },
@@ -15220,7 +15220,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6734:
+/***/ 6302:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15249,7 +15249,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 function getBelarusianPlural(count, one, few, many) {
     const absCount = Math.abs(count);
     const lastDigit = absCount % 10;
@@ -15422,7 +15422,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 7100:
+/***/ 5228:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15451,7 +15451,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "символа", verb: "да съдържа" },
@@ -15581,7 +15581,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 1149:
+/***/ 5901:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15610,7 +15610,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "অক্ষর", verb: "থাকতে হবে" },
@@ -15728,7 +15728,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 1177:
+/***/ 3561:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15757,7 +15757,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caràcters", verb: "contenir" },
@@ -15874,7 +15874,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 9987:
+/***/ 3363:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -15903,7 +15903,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "پیت", verb: "بێت" },
@@ -16041,7 +16041,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 8467:
+/***/ 5747:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16070,7 +16070,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "znaků", verb: "mít" },
@@ -16191,7 +16191,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3996:
+/***/ 812:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16220,7 +16220,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "tegn", verb: "havde" },
@@ -16345,7 +16345,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 7696:
+/***/ 6992:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16374,7 +16374,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "Zeichen", verb: "zu haben" },
@@ -16492,7 +16492,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 9558:
+/***/ 2182:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16521,7 +16521,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "χαρακτήρες", verb: "να έχει" },
@@ -16638,7 +16638,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4020:
+/***/ 4948:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16667,7 +16667,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "characters", verb: "to have" },
@@ -16797,7 +16797,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2349:
+/***/ 5389:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16826,7 +16826,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "karaktrojn", verb: "havi" },
@@ -16945,7 +16945,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3929:
+/***/ 1433:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -16974,7 +16974,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caracteres", verb: "tener" },
@@ -17115,7 +17115,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 390:
+/***/ 7894:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17144,7 +17144,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "کاراکتر", verb: "داشته باشد" },
@@ -17268,7 +17268,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4142:
+/***/ 5966:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17297,7 +17297,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "merkkiä", subject: "merkkijonon" },
@@ -17419,7 +17419,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 9726:
+/***/ 9646:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17448,7 +17448,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caractères", verb: "avoir" },
@@ -17565,7 +17565,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3821:
+/***/ 1453:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17594,7 +17594,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caractères", verb: "avoir" },
@@ -17728,7 +17728,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5297:
+/***/ 3681:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17757,7 +17757,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "અક્ષર", verb: "હોવા જોઈએ" },
@@ -17875,7 +17875,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 140:
+/***/ 8268:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -17904,7 +17904,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     // Hebrew labels + grammatical gender
     const TypeNames = {
@@ -18130,7 +18130,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3656:
+/***/ 8696:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -18159,7 +18159,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "अक्षर", verb: "रखने के लिए" },
@@ -18275,7 +18275,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3379:
+/***/ 3075:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -18304,7 +18304,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "znakova", verb: "imati" },
@@ -18435,7 +18435,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4748:
+/***/ 124:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -18464,7 +18464,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "karakter", verb: "legyen" },
@@ -18582,7 +18582,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2856:
+/***/ 968:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -18611,7 +18611,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 function getArmenianPlural(count, one, many) {
     return Math.abs(count) === 1 ? one : many;
 }
@@ -18774,7 +18774,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3850:
+/***/ 4602:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -18803,7 +18803,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "karakter", verb: "memiliki" },
@@ -18919,7 +18919,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2819:
+/***/ 995:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -18929,131 +18929,131 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.sv = exports.sl = exports.sk = exports.ru = exports.ro = exports.ptBR = exports.pt = exports.pl = exports.ps = exports.ota = exports.no = exports.nn = exports.nl = exports.ne = exports.ms = exports.mk = exports.lt = exports.ko = exports.kn = exports.km = exports.kh = exports.ka = exports.ja = exports.it = exports.is = exports.id = exports.hy = exports.hu = exports.hr = exports.hi = exports.he = exports.gu = exports.frCA = exports.fr = exports.fi = exports.fa = exports.es = exports.eo = exports.en = exports.el = exports.de = exports.da = exports.cs = exports.ckb = exports.ca = exports.bn = exports.bg = exports.be = exports.az = exports.ar = void 0;
 exports.yo = exports.zhTW = exports.zhCN = exports.vi = exports.uz = exports.ur = exports.uk = exports.ua = exports.tr = exports.tk = exports.th = exports.tg = exports.ta = void 0;
-var ar_js_1 = __nccwpck_require__(8332);
+var ar_js_1 = __nccwpck_require__(2284);
 Object.defineProperty(exports, "ar", ({ enumerable: true, get: function () { return __importDefault(ar_js_1).default; } }));
-var az_js_1 = __nccwpck_require__(4852);
+var az_js_1 = __nccwpck_require__(6964);
 Object.defineProperty(exports, "az", ({ enumerable: true, get: function () { return __importDefault(az_js_1).default; } }));
-var be_js_1 = __nccwpck_require__(6734);
+var be_js_1 = __nccwpck_require__(6302);
 Object.defineProperty(exports, "be", ({ enumerable: true, get: function () { return __importDefault(be_js_1).default; } }));
-var bg_js_1 = __nccwpck_require__(7100);
+var bg_js_1 = __nccwpck_require__(5228);
 Object.defineProperty(exports, "bg", ({ enumerable: true, get: function () { return __importDefault(bg_js_1).default; } }));
-var bn_js_1 = __nccwpck_require__(1149);
+var bn_js_1 = __nccwpck_require__(5901);
 Object.defineProperty(exports, "bn", ({ enumerable: true, get: function () { return __importDefault(bn_js_1).default; } }));
-var ca_js_1 = __nccwpck_require__(1177);
+var ca_js_1 = __nccwpck_require__(3561);
 Object.defineProperty(exports, "ca", ({ enumerable: true, get: function () { return __importDefault(ca_js_1).default; } }));
-var ckb_js_1 = __nccwpck_require__(9987);
+var ckb_js_1 = __nccwpck_require__(3363);
 Object.defineProperty(exports, "ckb", ({ enumerable: true, get: function () { return __importDefault(ckb_js_1).default; } }));
-var cs_js_1 = __nccwpck_require__(8467);
+var cs_js_1 = __nccwpck_require__(5747);
 Object.defineProperty(exports, "cs", ({ enumerable: true, get: function () { return __importDefault(cs_js_1).default; } }));
-var da_js_1 = __nccwpck_require__(3996);
+var da_js_1 = __nccwpck_require__(812);
 Object.defineProperty(exports, "da", ({ enumerable: true, get: function () { return __importDefault(da_js_1).default; } }));
-var de_js_1 = __nccwpck_require__(7696);
+var de_js_1 = __nccwpck_require__(6992);
 Object.defineProperty(exports, "de", ({ enumerable: true, get: function () { return __importDefault(de_js_1).default; } }));
-var el_js_1 = __nccwpck_require__(9558);
+var el_js_1 = __nccwpck_require__(2182);
 Object.defineProperty(exports, "el", ({ enumerable: true, get: function () { return __importDefault(el_js_1).default; } }));
-var en_js_1 = __nccwpck_require__(4020);
+var en_js_1 = __nccwpck_require__(4948);
 Object.defineProperty(exports, "en", ({ enumerable: true, get: function () { return __importDefault(en_js_1).default; } }));
-var eo_js_1 = __nccwpck_require__(2349);
+var eo_js_1 = __nccwpck_require__(5389);
 Object.defineProperty(exports, "eo", ({ enumerable: true, get: function () { return __importDefault(eo_js_1).default; } }));
-var es_js_1 = __nccwpck_require__(3929);
+var es_js_1 = __nccwpck_require__(1433);
 Object.defineProperty(exports, "es", ({ enumerable: true, get: function () { return __importDefault(es_js_1).default; } }));
-var fa_js_1 = __nccwpck_require__(390);
+var fa_js_1 = __nccwpck_require__(7894);
 Object.defineProperty(exports, "fa", ({ enumerable: true, get: function () { return __importDefault(fa_js_1).default; } }));
-var fi_js_1 = __nccwpck_require__(4142);
+var fi_js_1 = __nccwpck_require__(5966);
 Object.defineProperty(exports, "fi", ({ enumerable: true, get: function () { return __importDefault(fi_js_1).default; } }));
-var fr_js_1 = __nccwpck_require__(3821);
+var fr_js_1 = __nccwpck_require__(1453);
 Object.defineProperty(exports, "fr", ({ enumerable: true, get: function () { return __importDefault(fr_js_1).default; } }));
-var fr_CA_js_1 = __nccwpck_require__(9726);
+var fr_CA_js_1 = __nccwpck_require__(9646);
 Object.defineProperty(exports, "frCA", ({ enumerable: true, get: function () { return __importDefault(fr_CA_js_1).default; } }));
-var gu_js_1 = __nccwpck_require__(5297);
+var gu_js_1 = __nccwpck_require__(3681);
 Object.defineProperty(exports, "gu", ({ enumerable: true, get: function () { return __importDefault(gu_js_1).default; } }));
-var he_js_1 = __nccwpck_require__(140);
+var he_js_1 = __nccwpck_require__(8268);
 Object.defineProperty(exports, "he", ({ enumerable: true, get: function () { return __importDefault(he_js_1).default; } }));
-var hi_js_1 = __nccwpck_require__(3656);
+var hi_js_1 = __nccwpck_require__(8696);
 Object.defineProperty(exports, "hi", ({ enumerable: true, get: function () { return __importDefault(hi_js_1).default; } }));
-var hr_js_1 = __nccwpck_require__(3379);
+var hr_js_1 = __nccwpck_require__(3075);
 Object.defineProperty(exports, "hr", ({ enumerable: true, get: function () { return __importDefault(hr_js_1).default; } }));
-var hu_js_1 = __nccwpck_require__(4748);
+var hu_js_1 = __nccwpck_require__(124);
 Object.defineProperty(exports, "hu", ({ enumerable: true, get: function () { return __importDefault(hu_js_1).default; } }));
-var hy_js_1 = __nccwpck_require__(2856);
+var hy_js_1 = __nccwpck_require__(968);
 Object.defineProperty(exports, "hy", ({ enumerable: true, get: function () { return __importDefault(hy_js_1).default; } }));
-var id_js_1 = __nccwpck_require__(3850);
+var id_js_1 = __nccwpck_require__(4602);
 Object.defineProperty(exports, "id", ({ enumerable: true, get: function () { return __importDefault(id_js_1).default; } }));
-var is_js_1 = __nccwpck_require__(4717);
+var is_js_1 = __nccwpck_require__(6493);
 Object.defineProperty(exports, "is", ({ enumerable: true, get: function () { return __importDefault(is_js_1).default; } }));
-var it_js_1 = __nccwpck_require__(970);
+var it_js_1 = __nccwpck_require__(8570);
 Object.defineProperty(exports, "it", ({ enumerable: true, get: function () { return __importDefault(it_js_1).default; } }));
-var ja_js_1 = __nccwpck_require__(3258);
+var ja_js_1 = __nccwpck_require__(986);
 Object.defineProperty(exports, "ja", ({ enumerable: true, get: function () { return __importDefault(ja_js_1).default; } }));
-var ka_js_1 = __nccwpck_require__(689);
+var ka_js_1 = __nccwpck_require__(1665);
 Object.defineProperty(exports, "ka", ({ enumerable: true, get: function () { return __importDefault(ka_js_1).default; } }));
-var kh_js_1 = __nccwpck_require__(4240);
+var kh_js_1 = __nccwpck_require__(5968);
 Object.defineProperty(exports, "kh", ({ enumerable: true, get: function () { return __importDefault(kh_js_1).default; } }));
-var km_js_1 = __nccwpck_require__(8245);
+var km_js_1 = __nccwpck_require__(498);
 Object.defineProperty(exports, "km", ({ enumerable: true, get: function () { return __importDefault(km_js_1).default; } }));
-var kn_js_1 = __nccwpck_require__(7070);
+var kn_js_1 = __nccwpck_require__(6638);
 Object.defineProperty(exports, "kn", ({ enumerable: true, get: function () { return __importDefault(kn_js_1).default; } }));
-var ko_js_1 = __nccwpck_require__(2127);
+var ko_js_1 = __nccwpck_require__(7215);
 Object.defineProperty(exports, "ko", ({ enumerable: true, get: function () { return __importDefault(ko_js_1).default; } }));
-var lt_js_1 = __nccwpck_require__(5313);
+var lt_js_1 = __nccwpck_require__(6257);
 Object.defineProperty(exports, "lt", ({ enumerable: true, get: function () { return __importDefault(lt_js_1).default; } }));
-var mk_js_1 = __nccwpck_require__(1849);
+var mk_js_1 = __nccwpck_require__(4233);
 Object.defineProperty(exports, "mk", ({ enumerable: true, get: function () { return __importDefault(mk_js_1).default; } }));
-var ms_js_1 = __nccwpck_require__(1537);
+var ms_js_1 = __nccwpck_require__(4417);
 Object.defineProperty(exports, "ms", ({ enumerable: true, get: function () { return __importDefault(ms_js_1).default; } }));
-var ne_js_1 = __nccwpck_require__(8914);
+var ne_js_1 = __nccwpck_require__(9842);
 Object.defineProperty(exports, "ne", ({ enumerable: true, get: function () { return __importDefault(ne_js_1).default; } }));
-var nl_js_1 = __nccwpck_require__(5051);
+var nl_js_1 = __nccwpck_require__(1019);
 Object.defineProperty(exports, "nl", ({ enumerable: true, get: function () { return __importDefault(nl_js_1).default; } }));
-var nn_js_1 = __nccwpck_require__(3953);
+var nn_js_1 = __nccwpck_require__(3185);
 Object.defineProperty(exports, "nn", ({ enumerable: true, get: function () { return __importDefault(nn_js_1).default; } }));
-var no_js_1 = __nccwpck_require__(3096);
+var no_js_1 = __nccwpck_require__(8808);
 Object.defineProperty(exports, "no", ({ enumerable: true, get: function () { return __importDefault(no_js_1).default; } }));
-var ota_js_1 = __nccwpck_require__(6377);
+var ota_js_1 = __nccwpck_require__(3385);
 Object.defineProperty(exports, "ota", ({ enumerable: true, get: function () { return __importDefault(ota_js_1).default; } }));
-var ps_js_1 = __nccwpck_require__(26);
+var ps_js_1 = __nccwpck_require__(282);
 Object.defineProperty(exports, "ps", ({ enumerable: true, get: function () { return __importDefault(ps_js_1).default; } }));
-var pl_js_1 = __nccwpck_require__(2501);
+var pl_js_1 = __nccwpck_require__(9205);
 Object.defineProperty(exports, "pl", ({ enumerable: true, get: function () { return __importDefault(pl_js_1).default; } }));
-var pt_js_1 = __nccwpck_require__(6509);
+var pt_js_1 = __nccwpck_require__(8477);
 Object.defineProperty(exports, "pt", ({ enumerable: true, get: function () { return __importDefault(pt_js_1).default; } }));
-var pt_BR_js_1 = __nccwpck_require__(5518);
+var pt_BR_js_1 = __nccwpck_require__(1454);
 Object.defineProperty(exports, "ptBR", ({ enumerable: true, get: function () { return __importDefault(pt_BR_js_1).default; } }));
-var ro_js_1 = __nccwpck_require__(3252);
+var ro_js_1 = __nccwpck_require__(8628);
 Object.defineProperty(exports, "ro", ({ enumerable: true, get: function () { return __importDefault(ro_js_1).default; } }));
-var ru_js_1 = __nccwpck_require__(718);
+var ru_js_1 = __nccwpck_require__(1470);
 Object.defineProperty(exports, "ru", ({ enumerable: true, get: function () { return __importDefault(ru_js_1).default; } }));
-var sk_js_1 = __nccwpck_require__(6651);
+var sk_js_1 = __nccwpck_require__(2747);
 Object.defineProperty(exports, "sk", ({ enumerable: true, get: function () { return __importDefault(sk_js_1).default; } }));
-var sl_js_1 = __nccwpck_require__(5924);
+var sl_js_1 = __nccwpck_require__(7636);
 Object.defineProperty(exports, "sl", ({ enumerable: true, get: function () { return __importDefault(sl_js_1).default; } }));
-var sv_js_1 = __nccwpck_require__(6238);
+var sv_js_1 = __nccwpck_require__(8750);
 Object.defineProperty(exports, "sv", ({ enumerable: true, get: function () { return __importDefault(sv_js_1).default; } }));
-var ta_js_1 = __nccwpck_require__(6716);
+var ta_js_1 = __nccwpck_require__(3292);
 Object.defineProperty(exports, "ta", ({ enumerable: true, get: function () { return __importDefault(ta_js_1).default; } }));
-var tg_js_1 = __nccwpck_require__(3490);
+var tg_js_1 = __nccwpck_require__(5554);
 Object.defineProperty(exports, "tg", ({ enumerable: true, get: function () { return __importDefault(tg_js_1).default; } }));
-var th_js_1 = __nccwpck_require__(3965);
+var th_js_1 = __nccwpck_require__(5117);
 Object.defineProperty(exports, "th", ({ enumerable: true, get: function () { return __importDefault(th_js_1).default; } }));
-var tk_js_1 = __nccwpck_require__(9718);
+var tk_js_1 = __nccwpck_require__(4582);
 Object.defineProperty(exports, "tk", ({ enumerable: true, get: function () { return __importDefault(tk_js_1).default; } }));
-var tr_js_1 = __nccwpck_require__(6799);
+var tr_js_1 = __nccwpck_require__(847);
 Object.defineProperty(exports, "tr", ({ enumerable: true, get: function () { return __importDefault(tr_js_1).default; } }));
-var ua_js_1 = __nccwpck_require__(8723);
+var ua_js_1 = __nccwpck_require__(2723);
 Object.defineProperty(exports, "ua", ({ enumerable: true, get: function () { return __importDefault(ua_js_1).default; } }));
-var uk_js_1 = __nccwpck_require__(369);
+var uk_js_1 = __nccwpck_require__(1825);
 Object.defineProperty(exports, "uk", ({ enumerable: true, get: function () { return __importDefault(uk_js_1).default; } }));
-var ur_js_1 = __nccwpck_require__(9632);
+var ur_js_1 = __nccwpck_require__(2144);
 Object.defineProperty(exports, "ur", ({ enumerable: true, get: function () { return __importDefault(ur_js_1).default; } }));
-var uz_js_1 = __nccwpck_require__(616);
+var uz_js_1 = __nccwpck_require__(7464);
 Object.defineProperty(exports, "uz", ({ enumerable: true, get: function () { return __importDefault(uz_js_1).default; } }));
-var vi_js_1 = __nccwpck_require__(4606);
+var vi_js_1 = __nccwpck_require__(5390);
 Object.defineProperty(exports, "vi", ({ enumerable: true, get: function () { return __importDefault(vi_js_1).default; } }));
-var zh_CN_js_1 = __nccwpck_require__(2035);
+var zh_CN_js_1 = __nccwpck_require__(9331);
 Object.defineProperty(exports, "zhCN", ({ enumerable: true, get: function () { return __importDefault(zh_CN_js_1).default; } }));
-var zh_TW_js_1 = __nccwpck_require__(5095);
+var zh_TW_js_1 = __nccwpck_require__(183);
 Object.defineProperty(exports, "zhTW", ({ enumerable: true, get: function () { return __importDefault(zh_TW_js_1).default; } }));
-var yo_js_1 = __nccwpck_require__(8425);
+var yo_js_1 = __nccwpck_require__(4857);
 Object.defineProperty(exports, "yo", ({ enumerable: true, get: function () { return __importDefault(yo_js_1).default; } }));
 
 // seal-cjs-exports
@@ -19078,7 +19078,7 @@ Object.defineProperty(exports, "yo", ({ enumerable: true, get: function () { ret
 
 /***/ }),
 
-/***/ 4717:
+/***/ 6493:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19107,7 +19107,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "stafi", verb: "að hafa" },
@@ -19226,7 +19226,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 970:
+/***/ 8570:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19255,7 +19255,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caratteri", verb: "avere" },
@@ -19373,7 +19373,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3258:
+/***/ 986:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19402,7 +19402,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "文字", verb: "である" },
@@ -19519,7 +19519,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 689:
+/***/ 1665:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19548,7 +19548,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "სიმბოლო", verb: "უნდა შეიცავდეს" },
@@ -19670,7 +19670,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4240:
+/***/ 5968:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19679,7 +19679,7 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const km_js_1 = __importDefault(__nccwpck_require__(8245));
+const km_js_1 = __importDefault(__nccwpck_require__(498));
 /** @deprecated Use `km` instead. */
 function default_1() {
     return (0, km_js_1.default)();
@@ -19689,7 +19689,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 8245:
+/***/ 498:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19718,7 +19718,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "តួអក្សរ", verb: "គួរមាន" },
@@ -19838,7 +19838,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 7070:
+/***/ 6638:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -19867,7 +19867,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "ಅಕ್ಷರಗಳು", verb: "ಹೊಂದಲು" },
@@ -19988,7 +19988,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2127:
+/***/ 7215:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20017,7 +20017,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "문자", verb: "to have" },
@@ -20138,7 +20138,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5313:
+/***/ 6257:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20167,7 +20167,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const capitalizeFirstCharacter = (text) => {
     return text.charAt(0).toUpperCase() + text.slice(1);
 };
@@ -20379,7 +20379,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 1849:
+/***/ 4233:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20408,7 +20408,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "знаци", verb: "да имаат" },
@@ -20527,7 +20527,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 1537:
+/***/ 4417:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20556,7 +20556,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "aksara", verb: "mempunyai" },
@@ -20673,7 +20673,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 8914:
+/***/ 9842:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20702,7 +20702,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "अक्षर", verb: "हुनुपर्छ" },
@@ -20818,7 +20818,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5051:
+/***/ 1019:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20847,7 +20847,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "tekens", verb: "heeft" },
@@ -20967,7 +20967,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3953:
+/***/ 3185:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -20996,7 +20996,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "teikn", verb: "å ha" },
@@ -21114,7 +21114,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3096:
+/***/ 8808:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21143,7 +21143,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "tegn", verb: "å ha" },
@@ -21261,7 +21261,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6377:
+/***/ 3385:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21290,7 +21290,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "harf", verb: "olmalıdır" },
@@ -21409,7 +21409,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2501:
+/***/ 9205:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21438,7 +21438,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "znaków", verb: "mieć" },
@@ -21557,7 +21557,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 26:
+/***/ 282:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21586,7 +21586,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "توکي", verb: "ولري" },
@@ -21710,7 +21710,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5518:
+/***/ 1454:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21739,7 +21739,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caracteres" },
@@ -21887,7 +21887,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6509:
+/***/ 8477:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -21916,7 +21916,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caracteres" },
@@ -22063,7 +22063,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3252:
+/***/ 8628:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22092,7 +22092,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "caractere", verb: "să aibă" },
@@ -22219,7 +22219,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 718:
+/***/ 1470:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22248,7 +22248,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 function getRussianPlural(count, one, few, many) {
     const absCount = Math.abs(count);
     const lastDigit = absCount % 10;
@@ -22421,7 +22421,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6651:
+/***/ 2747:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22450,7 +22450,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "znakov", verb: "mať" },
@@ -22571,7 +22571,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5924:
+/***/ 7636:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22600,7 +22600,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "znakov", verb: "imeti" },
@@ -22719,7 +22719,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6238:
+/***/ 8750:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22748,7 +22748,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "tecken", verb: "att ha" },
@@ -22868,7 +22868,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6716:
+/***/ 3292:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -22897,7 +22897,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "எழுத்துக்கள்", verb: "கொண்டிருக்க வேண்டும்" },
@@ -23017,7 +23017,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3490:
+/***/ 5554:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23046,7 +23046,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     // singular units after numerals in Tajik
     const Sizable = {
@@ -23168,7 +23168,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 3965:
+/***/ 5117:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23197,7 +23197,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "ตัวอักษร", verb: "ควรมี" },
@@ -23317,7 +23317,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 9718:
+/***/ 4582:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23346,7 +23346,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "simwol", verb: "bolmaly" },
@@ -23458,7 +23458,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 6799:
+/***/ 847:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23487,7 +23487,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "karakter", verb: "olmalı" },
@@ -23602,7 +23602,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 8723:
+/***/ 2723:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23611,7 +23611,7 @@ var __importDefault = (this && this.__importDefault) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const uk_js_1 = __importDefault(__nccwpck_require__(369));
+const uk_js_1 = __importDefault(__nccwpck_require__(1825));
 /** @deprecated Use `uk` instead. */
 function default_1() {
     return (0, uk_js_1.default)();
@@ -23621,7 +23621,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 369:
+/***/ 1825:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23650,7 +23650,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "символів", verb: "матиме" },
@@ -23768,7 +23768,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 9632:
+/***/ 2144:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23797,7 +23797,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "حروف", verb: "ہونا" },
@@ -23917,7 +23917,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 616:
+/***/ 7464:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -23946,7 +23946,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "belgi", verb: "bo‘lishi kerak" },
@@ -24064,7 +24064,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 4606:
+/***/ 5390:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -24093,7 +24093,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "ký tự", verb: "có" },
@@ -24211,7 +24211,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 8425:
+/***/ 4857:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -24240,7 +24240,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "àmi", verb: "ní" },
@@ -24357,7 +24357,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 2035:
+/***/ 9331:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -24386,7 +24386,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "字符", verb: "包含" },
@@ -24505,7 +24505,7 @@ module.exports = exports.default;
 
 /***/ }),
 
-/***/ 5095:
+/***/ 183:
 /***/ (function(module, exports, __nccwpck_require__) {
 
 
@@ -24534,7 +24534,7 @@ var __importStar = (this && this.__importStar) || function (mod) {
 };
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports["default"] = default_1;
-const util = __importStar(__nccwpck_require__(1727));
+const util = __importStar(__nccwpck_require__(1327));
 const error = () => {
     const Sizable = {
         string: { unit: "字元", verb: "擁有" },
@@ -24699,9 +24699,9 @@ Object.defineProperty(exports, "__esModule", ({ value: true }));
  * One line per second until Ctrl-C, then a one-line tally. The logic is in
  * actions/lib/verify/watch-cli.ts; this file only wires it to the process.
  */
-const clock_1 = __nccwpck_require__(4045);
-const errors_1 = __nccwpck_require__(5692);
-const watch_cli_1 = __nccwpck_require__(3745);
+const clock_1 = __nccwpck_require__(4212);
+const errors_1 = __nccwpck_require__(2863);
+const watch_cli_1 = __nccwpck_require__(9246);
 const write = (line) => process.stdout.write(`${line}\n`);
 async function main() {
     const args = (0, watch_cli_1.parseWatchArgs)(process.argv.slice(2));
