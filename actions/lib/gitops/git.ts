@@ -140,18 +140,38 @@ export function tokenAuthEnv(token: string, serverUrl = 'https://github.com'): {
 }
 
 /**
- * The push lost a race: the remote branch has commits this clone does not (git prints
- * " ! [rejected]  HEAD -> main (fetch first)" or "(non-fast-forward)" on stderr; not with
- * --porcelain, which moves it to stdout). Fetch, rebase and push again.
+ * Why a remote refused a push, in the one way every caller decides what to do about it:
+ *
+ * - `lost-race`: the branch moved under us. Fetching it and building the commit again on its new
+ *   tip cures it. git says so in several ways: `! [rejected] … (fetch first)` or
+ *   `(non-fast-forward)` when our base is already stale when we connect; `! [remote rejected] …
+ *   (failed to update ref)`, `(failed to lock)`, `(cannot lock ref '…': is at X but expected Y)` or
+ *   `(incorrect old value provided)` when another push landed while the remote's pre-receive hook
+ *   ran on ours (GitHub's hooks take a moment, so two record commits at once meet this one);
+ *   `(stale info)` for a lease that no longer holds.
+ * - `transient`: the remote or the network failed the request (HTTP 5xx or 429, a dropped
+ *   connection, `the remote end hung up unexpectedly`): the same push may go through later.
+ * - `protected`: branch protection (GH006) or a ruleset (GH013) refuses direct pushes. Retrying
+ *   cannot help; a pull request can.
+ * - `refused`: anything else (a hook that declines, no permission, no such repository): a retry
+ *   would get the same answer.
+ *
+ * Matched on git's stderr in the C locale (GitRepository runs git with LC_ALL=C).
  */
-export function isNonFastForwardRejection(error: unknown): boolean {
-  return error instanceof GitError && /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)/.test(error.stderr);
-}
+export type PushRefusal = 'lost-race' | 'transient' | 'protected' | 'refused';
 
-/**
- * GitHub refused the push because of branch protection (GH006) or a repository ruleset (GH013),
- * e.g. "changes must be made through a pull request". Retrying cannot help; a PR can.
- */
-export function isProtectedBranchRejection(error: unknown): boolean {
-  return error instanceof GitError && /\bGH006\b|\bGH013\b|protected branch/i.test(error.stderr);
+const PROTECTED = /\bGH006\b|\bGH013\b|protected branch|repository rule violations/i;
+const LOST_RACE =
+  /\[rejected\][^\n]*\((fetch first|non-fast-forward|stale info)\)|\[remote rejected\][^\n]*\((failed to update ref|failed to lock|cannot lock ref|incorrect old value provided|reference already exists)|cannot lock ref '[^']*': is at [0-9a-f]+ but expected/;
+const TRANSIENT =
+  /The requested URL returned error: (5\d\d|429)|RPC failed|remote end hung up unexpectedly|early EOF|unexpected disconnect|Connection (reset|timed out|refused)|Operation timed out|Could not resolve host|Failed to connect to|\[remote (rejected|failure)\][^\n]*\((Internal Server Error|internal error|remote unpack failed|unpacker error)/i;
+
+/** Classifies a failed `git push` (or the fetch before it); anything that is not a GitError is `refused`. */
+export function classifyPushRefusal(error: unknown): PushRefusal {
+  if (!(error instanceof GitError)) return 'refused';
+  const text = error.stderr || error.message;
+  if (PROTECTED.test(text)) return 'protected';
+  if (LOST_RACE.test(text)) return 'lost-race';
+  if (TRANSIENT.test(text)) return 'transient';
+  return 'refused';
 }

@@ -12,7 +12,7 @@ import { AMI_PARAMETER } from '../ami-history';
 import type { GitRepository } from '../git';
 import type { IssueApi } from '../issue-api';
 import type { IssueCommentApi } from '../preview-comment';
-import type { GitIdentity, PullRequestApi } from '../record-change';
+import type { GitIdentity, PullRequestApi, RecordOutcome } from '../record-change';
 
 /**
  * What every gitops command may use. Built once by the action's main.ts from the runner's
@@ -90,3 +90,14 @@ export const workspaceFiles = {
   read: (ctx: GitopsContext, file: string) => readFile(join(ctx.workspace, file), 'utf8'),
   write: (ctx: GitopsContext, file: string, text: string) => writeFile(join(ctx.workspace, file), text),
 };
+
+/** The outputs every record command sets from recordAmiChange's outcome. */
+export function recordOutputs(result: RecordOutcome): Record<string, string | undefined> {
+  return {
+    outcome: result.outcome,
+    commit: 'commit' in result ? result.commit : undefined,
+    'pull-request-url': result.outcome === 'pull-request' ? result.pullRequestUrl : undefined,
+    'superseded-by': result.outcome === 'superseded' ? result.by.commit : undefined,
+    'superseded-by-ami-id': result.outcome === 'superseded' ? result.by.amiId : undefined,
+  };
+}

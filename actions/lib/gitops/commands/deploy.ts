@@ -4,10 +4,11 @@ import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-hist
 import { composeCommitMessage } from '../commit-metadata';
 import { readDeployedAmi } from '../deployed-ami';
 import { summariseDeploy, type StepOutcome } from '../deploy-report';
-import { recordAmiChange } from '../record-change';
+import { GitError } from '../git';
+import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
-import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { defineCommand, loadEnvironment, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
 import { amiId, environmentName, flag, minutes } from './inputs';
 
 /**
@@ -53,7 +54,7 @@ export const syncFromStack = defineCommand({
     'failed-back': flag.default(false),
     'timeout-minutes': minutes(30, 180),
   }),
-  outputs: ['outcome', 'commit', 'pull-request-url', 'live-ami-id', 'stack-status'],
+  outputs: ['outcome', 'commit', 'pull-request-url', 'superseded-by', 'superseded-by-ami-id', 'live-ami-id', 'stack-status'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const requested = inputs['requested-ami-id'];
@@ -91,26 +92,26 @@ export const syncFromStack = defineCommand({
         },
       ],
     });
-    const result = await recordAmiChange(
-      {
-        file: environment.parametersFile,
-        amiId: deployed.amiId,
-        message,
-        branch: ctx.defaultBranch,
-        pullRequestBranch: `gitops/record-${environment.name}`,
-        allowPullRequest: true,
-      },
-      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
-    );
-    return {
-      outputs: {
-        outcome: result.outcome,
-        commit: 'commit' in result ? result.commit : undefined,
-        'pull-request-url': result.outcome === 'pull-request' ? result.pullRequestUrl : undefined,
-        'live-ami-id': deployed.amiId,
-        'stack-status': deployed.status,
-      },
-    };
+    const readOutputs = { 'live-ami-id': deployed.amiId, 'stack-status': deployed.status };
+    let result: RecordOutcome;
+    try {
+      result = await recordAmiChange(
+        {
+          file: environment.parametersFile,
+          amiId: deployed.amiId,
+          message,
+          branch: ctx.defaultBranch,
+          pullRequestBranch: `gitops/record-${environment.name}`,
+          allowPullRequest: true,
+        },
+        { git: ctx.git, logger: ctx.logger, clock: ctx.clock, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+      );
+    } catch (error) {
+      // The stack was read: what it runs is a fact the report must keep, even though git could not take it.
+      if (!(error instanceof GitError)) throw error;
+      return { outputs: { outcome: 'failed', ...readOutputs }, failure: error.message };
+    }
+    return { outputs: { ...recordOutputs(result), ...readOutputs } };
   },
 });
 
@@ -135,6 +136,9 @@ export const deployReport = defineCommand({
     'sync-result': z.string().optional(),
     'sync-commit': z.string().optional(),
     'sync-pull-request-url': z.string().optional(),
+    'sync-superseded-by': z.string().optional(),
+    'sync-superseded-by-ami-id': z.string().optional(),
+    'stack-previous-ami-id': z.string().optional(),
     'live-ami-id': z.string().optional(),
     'previous-ami-id': z.string().optional(),
   }),
@@ -159,6 +163,9 @@ export const deployReport = defineCommand({
       syncOutcome: inputs['sync-result'],
       syncCommit: inputs['sync-commit'],
       syncPullRequestUrl: inputs['sync-pull-request-url'],
+      syncSupersededBy: inputs['sync-superseded-by'],
+      syncSupersededByAmiId: inputs['sync-superseded-by-ami-id'],
+      stackPreviousAmiId: inputs['stack-previous-ami-id'],
       liveAmiId: inputs['live-ami-id'],
       previousAmiId: inputs['previous-ami-id'],
       repositoryUrl: ctx.repositoryUrl,

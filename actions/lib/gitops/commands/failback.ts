@@ -9,9 +9,9 @@ import { assertImageUsable } from '../image-check';
 import { recordAmiChange } from '../record-change';
 import { assertAmiNotRevoked, loadWorkspaceRevocations } from '../revocation-check';
 import { findRevocation, revokedAmiIds } from '../../parameters';
-import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, type GitopsContext } from './context';
+import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, recordOutputs, type GitopsContext } from './context';
 import { variableSuffix } from './environment';
-import { amiId, environmentName } from './inputs';
+import { amiId, commitish, environmentName } from './inputs';
 
 /**
  * Free text on purpose: validateFailbackRequest checks these and reports every problem at once
@@ -113,8 +113,8 @@ export const checkImage = defineCommand({
  */
 export const recordFailback = defineCommand({
   description: 'Commit and push a requested failback (reason and requester in the message) before it is deployed.',
-  inputs: failbackInputs,
-  outputs: ['outcome', 'commit', 'pull-request-url'],
+  inputs: failbackInputs.extend({ 'base-commit': commitish.optional() }),
+  outputs: ['outcome', 'commit', 'pull-request-url', 'superseded-by', 'superseded-by-ami-id'],
   async run(inputs, ctx) {
     const request = await validate(inputs, ctx);
     const { environment } = request;
@@ -151,14 +151,13 @@ export const recordFailback = defineCommand({
         branch: ctx.defaultBranch,
         pullRequestBranch: `gitops/failback-${environment.name}`,
         allowPullRequest: true,
+        // The commit the Failback run validated its request against: a failback decided on an
+        // older file (a re-run after a newer AMI was merged) must not undo that newer decision.
+        baseCommit: inputs['base-commit'],
       },
-      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+      { git: ctx.git, logger: ctx.logger, clock: ctx.clock, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
     );
-    const outputs = {
-      outcome: result.outcome,
-      commit: 'commit' in result ? result.commit : undefined,
-      'pull-request-url': result.outcome === 'pull-request' ? result.pullRequestUrl : undefined,
-    };
+    const outputs = recordOutputs(result);
     if (result.outcome === 'pull-request') {
       return {
         outputs,
@@ -166,7 +165,12 @@ export const recordFailback = defineCommand({
       };
     }
     if (result.outcome === 'superseded') {
-      return { outputs, failure: `Failback of ${environment.name} to ${target} NOT deployed: ${result.reason}. Check the newer commit, then run the failback again if it is still needed.` };
+      return {
+        outputs,
+        failure:
+          `Failback of ${environment.name} to ${target} NOT recorded or deployed: ${result.reason}. Nothing was changed. ` +
+          `If ${target} is still wanted over ${result.by.amiId ?? 'the newer commit'}, run the Failback workflow again: it starts from the current file.`,
+      };
     }
     return { outputs };
   },
