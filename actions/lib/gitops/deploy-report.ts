@@ -23,12 +23,17 @@ export interface DeployReportInputs {
   changed?: string;
   stackStatus?: string;
   failbackAmiId?: string;
-  /** What the sync step did: unchanged | pushed | pull-request | superseded. */
+  /** What the sync step did: unchanged | pushed | pull-request | superseded | failed (read the stack, could not push). */
   syncOutcome?: string;
   syncCommit?: string;
   syncPullRequestUrl?: string;
+  /** When superseded: the newer commit that changed the environment's file, and the AMI it names. */
+  syncSupersededBy?: string;
+  syncSupersededByAmiId?: string;
   /** The AMI the stack runs after everything, as the sync step read it. */
   liveAmiId?: string;
+  /** update-app-stack's previous-ami-id: what the stack ran when this deploy read it, before any change. */
+  stackPreviousAmiId?: string;
   /**
    * The AMI before HEAD's in git history (resolve-environment): what the stack ran before this
    * deploy if every earlier deploy succeeded or was recorded. Named only when AWS could not be
@@ -63,6 +68,8 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
     headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
   } else if (steps.update !== 'success' && neverReachedAws(inputs)) {
     headline = unreachedHeadline(inputs);
+  } else if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) {
+    headline = lostAfterExecuteHeadline(inputs);
   } else if (steps.update !== 'success') {
     headline = `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
   } else if (inputs.isFailback) {
@@ -128,6 +135,20 @@ function unreachedHeadline({ environment: env, requestedAmiId: ami, previousAmiI
   );
 }
 
+/**
+ * ExecuteChangeSet was sent, then AWS stopped answering (update-app-stack reports the stack status
+ * as `unknown`) and the record step could not read the stack either: the update may have
+ * completed, rolled back or still be running. Both AMIs are possible; neither is claimed.
+ */
+function lostAfterExecuteHeadline({ environment: env, requestedAmiId: ami, stackPreviousAmiId, previousAmiId }: DeployReportInputs): string {
+  const before = stackPreviousAmiId ?? previousAmiId;
+  const either = before && before !== ami ? `${env} runs ${ami} if the update completed, or still ${before} if it rolled back` : `what ${env} runs could not be confirmed`;
+  return (
+    `The update of ${env} to ${ami} was sent to CloudFormation, then AWS stopped answering (see the update step), so its outcome is unknown: ${either}. ` +
+    `Git says ${ami}: re-run this workflow once AWS answers; it waits for the update to end, then finds no changes if ${ami} runs, or deploys it again and records what runs.`
+  );
+}
+
 /** What git history says runs, when AWS could not be asked. */
 function unconfirmed(inputs: DeployReportInputs): string | undefined {
   return inputs.previousAmiId && neverReachedAws(inputs) ? `\`${inputs.previousAmiId}\` by git history (not confirmed with AWS)` : undefined;
@@ -139,6 +160,7 @@ function runsNow(inputs: DeployReportInputs, where: string): string {
 
 function recordedWhere(inputs: DeployReportInputs): string {
   const link = (sha: string) => (inputs.repositoryUrl ? `[${sha.slice(0, 12)}](${inputs.repositoryUrl}/commit/${sha})` : sha.slice(0, 12));
+  const { environment: env, requestedAmiId: ami, liveAmiId: live } = inputs;
   switch (inputs.syncOutcome) {
     case 'pushed':
       return `Git records it: ${link(inputs.syncCommit ?? '')} on the default branch.`;
@@ -146,10 +168,21 @@ function recordedWhere(inputs: DeployReportInputs): string {
       return `Git records it in ${inputs.syncPullRequestUrl} (the branch is protected): merge it so git says what runs.`;
     case 'unchanged':
       return 'Git already says so.';
-    case 'superseded':
-      return 'A newer commit for this environment is queued to deploy; it will make the stack match git.';
+    case 'superseded': {
+      const by = inputs.syncSupersededBy ? ` ${link(inputs.syncSupersededBy)}` : '';
+      const names = inputs.syncSupersededByAmiId ? `, which names ${inputs.syncSupersededByAmiId},` : '';
+      return `The record was not written: a newer commit${by}${names} changed this environment's file since this deploy started; its own deploy is queued and will make the stack match git (re-run Deploy for it if it is not).`;
+    }
     default:
-      return inputs.steps.sync === 'failure' ? 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.' : '';
+      if (inputs.steps.sync !== 'failure') return '';
+      // The stack was read (live is known) but git would not take the record: name both and the fix.
+      if (live && live !== ami) {
+        return (
+          `Git could NOT record it (see the "Record what runs" step), so git says ${ami} while ${env} runs ${live}: ` +
+          `run the Failback workflow for ${env} with target-ami ${live}, which records ${live} in git (the stack already runs it).`
+        );
+      }
+      return 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.';
   }
 }
 

@@ -66,9 +66,21 @@ describe('summariseDeploy', () => {
     ['a failed verification of a requested failback', { isFailback: true, steps: { ...ok, verify: 'failure' } }, false, /No automatic failback from a failback/],
     [
       'a record that gave way to a newer commit',
-      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000001', syncOutcome: 'superseded' },
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000001', syncOutcome: 'superseded', syncSupersededBy: SHA, syncSupersededByAmiId: 'ami-00000000000000003' },
       false,
-      /A newer commit for this environment is queued to deploy/,
+      /dev runs ami-00000000000000001\. The record was not written: a newer commit \[aaaaaaaaaaaa\]\(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\), which names ami-00000000000000003, changed this environment's file since this deploy started; its own deploy is queued/,
+    ],
+    [
+      'a rollback whose record git refused: the stack was read, both AMIs and the Failback workflow',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', liveAmiId: 'ami-00000000000000001', syncOutcome: 'failed' },
+      false,
+      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git could NOT record it \(see the "Record what runs" step\), so git says ami-00000000000000002 while dev runs ami-00000000000000001: run the Failback workflow for dev with target-ami ami-00000000000000001, which records ami-00000000000000001 in git \(the stack already runs it\)\.$/,
+    ],
+    [
+      'an update sent to CloudFormation, then AWS stopped answering: both AMIs possible, neither claimed',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'unknown', stackPreviousAmiId: 'ami-00000000000000001', previousAmiId: 'ami-00000000000000001' },
+      false,
+      /^The update of dev to ami-00000000000000002 was sent to CloudFormation, then AWS stopped answering \(see the update step\), so its outcome is unknown: dev runs ami-00000000000000002 if the update completed, or still ami-00000000000000001 if it rolled back\. Git says ami-00000000000000002: re-run this workflow once AWS answers/,
     ],
     [
       'an update that never reached AWS, with the AMI before HEAD in git history',
