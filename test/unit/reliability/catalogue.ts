@@ -24,7 +24,7 @@ export interface BadInputCase {
 export interface FaultCase {
   id: string;
   name: string;
-  producedBy: 'stand-in' | 'moto' | 'mock' | 'mock + git' | 'loopback socket' | 'workflow file + git';
+  producedBy: 'stand-in' | 'moto' | 'mock' | 'mock + git' | 'loopback socket' | 'workflow file + git' | 'git';
   through: string;
   suite: Suite;
   expected: string;
@@ -96,7 +96,12 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F20', name: 'Endpoint that never answers', producedBy: 'loopback socket', through: '`waitForImage` (real SDK client, 300 ms socket timeout)', suite: 'unit', expected: 'keeps its deadline: no answer from GetImage, resume with image-arn; createAwsClients bounds every call (10 s connect, 60 s silence)', invariant: 'git = stack' },
   { id: 'F21', name: 'Connection refused while deploying', producedBy: 'loopback socket', through: "the deploy job's steps as bundles (CloudFormation endpoint closed)", suite: 'integration', expected: "update-app-stack exit 1: AWS could not be reached (ECONNREFUSED), nothing was changed in AWS, re-run once it answers; stack unchanged; the report names HEAD's AMI (not deployed) and the one before it by git history (unconfirmed)", invariant: 'loud: re-run' },
   { id: 'F22', name: 'Two merges before the deploy starts', producedBy: 'mock + git', through: 'two deploy jobs (one concurrency group)', suite: 'unit', expected: 'the first job deploys HEAD (the second merge); the second finds no changes', invariant: 'git = stack' },
-  { id: 'F23', name: 'A merge while a deploy runs, and that deploy rolls back', producedBy: 'mock + git', through: 'two deploy jobs (one concurrency group)', suite: 'unit', expected: "the rolled-back job's record yields to the newer commit (superseded); the queued job deploys it", invariant: 'git = stack' },
+  { id: 'F23', name: 'A merge while a deploy runs, and that deploy rolls back', producedBy: 'mock + git', through: 'two deploy jobs (one concurrency group)', suite: 'unit', expected: "the rolled-back job's record yields to the newer commit (superseded, naming it and its AMI); the queued job deploys it", invariant: 'git = stack' },
+  { id: 'F24', name: 'Record push refused as "[remote rejected] (failed to update ref)"', producedBy: 'mock + git', through: 'deploy job (a rollback; another commit lands while origin runs its hook on the record push)', suite: 'unit', expected: 'the refusal is a lost race: fetch, the record rebuilt on the new tip, pushed; git records the AMI rolled back to; workspace clean', invariant: 'git = stack' },
+  { id: 'F25', name: 'Re-run of an old failback after a newer AMI was merged', producedBy: 'mock + git', through: 'deploy job (Failback workflow, re-run with its old github.sha)', suite: 'unit', expected: 'record-failback stops: the file moved since the run was based, naming the commit and the AMI it names; nothing committed, nothing deployed', invariant: 'git = stack' },
+  { id: 'F26', name: 'Rollback, and git refuses the record push', producedBy: 'mock + git', through: "deploy job (origin's hook declines the record push)", suite: 'unit', expected: "record step fails with git's words and still outputs what the stack runs; the report says so: both AMIs, the Failback workflow with target-ami", invariant: 'loud: Failback workflow' },
+  { id: 'F27', name: 'Seven record commits at once (five environments, three of them for dev)', producedBy: 'git', through: 'gitops bundle `record-failback` ×7 in parallel; bare origin with a slow pre-receive hook', suite: 'integration', expected: "every environment's record on main; the two dev losers say superseded, naming the winner's commit and AMI; every workspace clean", invariant: 'git = stack' },
+  { id: 'F28', name: 'Stale failback through the bundle', producedBy: 'git', through: "gitops bundle `record-failback` with the Failback run's base-commit", suite: 'integration', expected: 'exit 1 naming the commit and the AMI that moved the file since; main unchanged; workspace clean', invariant: 'git = stack' },
 ];
 
 /** The rows of one catalogue that one suite runs. */

@@ -292,13 +292,81 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
 
     expect(first.outcomes).toMatchObject({ update: 'failure', sync: 'success' });
     // Recording OLD on top of the newer commit would undo a merge nobody has deployed yet.
-    expect(first.outputs.sync).toMatchObject({ outcome: 'superseded' });
-    expect(first.headline).toContain('A newer commit for this environment is queued to deploy');
+    const merge2 = scene.repo.origin.git('rev-parse', 'main').trim();
+    expect(first.outputs.sync).toMatchObject({ outcome: 'superseded', 'superseded-by': merge2, 'superseded-by-ami-id': NEWER_AMI });
+    expect(first.headline).toContain(`a newer commit [${merge2.slice(0, 12)}](https://github.com/acme/fleet/commit/${merge2}), which names ${NEWER_AMI}, changed this environment's file`);
+    expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
 
     const second = await scene.deploy({ run: { id: '43', attempt: '1' } });
     expect(scene.world.executedAmis).toEqual([NEW_AMI, NEWER_AMI]);
     expect(second.ok).toBe(true);
     expectInvariant(second, 'git says what runs');
+  },
+
+  async F24() {
+    setup();
+    scene.world.scripts.push(ROLLS_BACK);
+    // While origin runs its hook on the record push, a prod bump lands (a second record or a merge).
+    scene.repo.landDuringNextPush('Bump prod AMI', { 'parameters/prod.json': readFileSync(join(REPO_ROOT, 'parameters/prod.json'), 'utf8').replace(/"ami-[0-9a-f]+"/, `"${NEWER_AMI}"`) });
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', sync: 'success' });
+    expect(job.outputs.sync).toMatchObject({ outcome: 'pushed', 'live-ami-id': OLD_AMI });
+    expect(scene.repo.origin.git('log', '--format=%s', '-2', 'main').trim().split('\n')).toEqual([`Record rollback of dev to ${OLD_AMI}`, 'Bump prod AMI']);
+    expect(scene.repo.gitAmi('parameters/prod.json')).toBe(NEWER_AMI);
+    expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F25() {
+    setup();
+    const first = await scene.deploy();
+    expect(first.ok).toBe(true);
+    // A Failback run is dispatched on main as it is now (github.sha) and fails back to OLD.
+    const base = scene.repo.origin.git('rev-parse', 'main').trim();
+    const failback = { ami: OLD_AMI, reason: 'checkout errors on NEW', requestedBy: 'oncall', baseCommit: base };
+    const failedBack = await scene.deploy({ failback, run: { id: '50', attempt: '1' } });
+    expect(failedBack.ok).toBe(true);
+    // Later a newer AMI is merged and deployed.
+    const merged = scene.repo.merge(`Bump dev AMI from ${OLD_AMI} to ${NEWER_AMI}`, NEWER_AMI);
+    expect((await scene.deploy({ run: { id: '51', attempt: '1' } })).ok).toBe(true);
+    const before = scene.repo.origin.git('rev-parse', 'main').trim();
+
+    // Someone re-runs the old Failback run: same inputs, same github.sha.
+    const rerun = await scene.deploy({ failback, run: { id: '50', attempt: '2' } });
+
+    expect(rerun.outcomes).toMatchObject({ record: 'failure', resolve: 'skipped', update: 'skipped' });
+    expect(rerun.failures.record).toBe(
+      `Failback of dev to ${OLD_AMI} NOT recorded or deployed: main changed ${DEV_FILE} after ${base.slice(0, 12)}, the commit this run is based on: ` +
+        `${merged.slice(0, 12)} ("Bump dev AMI from ${OLD_AMI} to ${NEWER_AMI}") names ${NEWER_AMI}, and recording ${OLD_AMI} over it would undo that newer decision. ` +
+        `Nothing was changed. If ${OLD_AMI} is still wanted over ${NEWER_AMI}, run the Failback workflow again: it starts from the current file.`,
+    );
+    expect(rerun.outputs.record).toMatchObject({ outcome: 'superseded', 'superseded-by': merged, 'superseded-by-ami-id': NEWER_AMI });
+    expect(scene.repo.origin.git('rev-parse', 'main').trim()).toBe(before);
+    expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI, NEWER_AMI]);
+    expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
+    expectInvariant(rerun, 'git says what runs');
+  },
+
+  async F26() {
+    setup();
+    scene.world.scripts.push(ROLLS_BACK);
+    scene.repo.declinePushes('error: pushes to main need a signed commit');
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', sync: 'failure' });
+    expect(job.failures.sync).toMatch(
+      new RegExp(`^Cannot record ${OLD_AMI} for ${DEV_FILE}: git refused and a retry cannot help \\(remote: error: pushes to main need a signed commit ! \\[remote rejected\\] [0-9a-f]+ -> main \\(pre-receive hook declined\\)\\)\\. Nothing was pushed to main`),
+    );
+    expect(job.outputs.sync).toMatchObject({ outcome: 'failed', 'live-ami-id': OLD_AMI, 'stack-status': 'UPDATE_ROLLBACK_COMPLETE' });
+    expect(job.headline).toBe(
+      `CloudFormation rolled back the update of dev to ${NEW_AMI}; dev runs ${OLD_AMI}. Git could NOT record it (see the "Record what runs" step), so git says ${NEW_AMI} while dev runs ${OLD_AMI}: ` +
+        `run the Failback workflow for dev with target-ami ${OLD_AMI}, which records ${OLD_AMI} in git (the stack already runs it).`,
+    );
+    expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
+    expectInvariant(job, 'failed loudly');
+    // The verdict on its own is such a statement: the stack was read, both AMIs, the reconcile.
+    expectInvariant({ ...job, said: [job.headline] }, 'failed loudly', 'Failback workflow');
   },
 };
 

@@ -39,7 +39,7 @@ type StepId = 'record' | 'resolve' | 'credentials' | 'update' | 'verify' | 'prep
 export interface DeployJobOptions {
   environment?: string;
   /** Set for a deploy started by the Failback workflow. */
-  failback?: { ami: string; reason: string; requestedBy: string };
+  failback?: { ami: string; reason: string; requestedBy: string; /** github.sha of the Failback run (default: HEAD at the job's checkout). */ baseCommit?: string };
   /** The verification's verdict for an AMI. Default: healthy when the stack runs the AMI expected. */
   healthy?: (expectedAmi: string, runningAmi: string) => boolean;
   /** Run id/attempt of this job (a re-run has the same id and attempt + 1). */
@@ -127,8 +127,9 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   // actions/checkout with ref: the default branch, when the job starts (not the triggering commit).
   world.repo.checkout();
   if (options.failback) {
-    const { ami, reason, requestedBy } = options.failback;
-    await step('record', () => runGitops('record-failback', { environment, 'target-ami': ami, reason, 'requested-by': requestedBy }, ctx));
+    const { ami, reason, requestedBy, baseCommit } = options.failback;
+    const base = baseCommit ?? world.repo.workspace.git('rev-parse', 'HEAD').trim();
+    await step('record', () => runGitops('record-failback', { environment, 'target-ami': ami, reason, 'requested-by': requestedBy, 'base-commit': base }, ctx));
   }
   if (!failed()) await step('resolve', () => runGitops('resolve-environment', { environment }, ctx));
   if (!failed()) outcomes.credentials = 'success';
@@ -165,7 +166,10 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'sync-result': text(outputs.sync?.outcome),
     'sync-commit': text(outputs.sync?.commit),
     'sync-pull-request-url': text(outputs.sync?.['pull-request-url']),
+    'sync-superseded-by': text(outputs.sync?.['superseded-by']),
+    'sync-superseded-by-ami-id': text(outputs.sync?.['superseded-by-ami-id']),
     'live-ami-id': text(outputs.sync?.['live-ami-id']),
+    'stack-previous-ami-id': text(outputs.update?.['previous-ami-id']),
     'previous-ami-id': text(outputs.resolve?.['previous-ami-id']),
   };
   // The runner passes an unset output as an empty string; the action reads "" as absent.

@@ -4,7 +4,7 @@
  * clone (the runner's workspace). Commits are made the way a merged patch PR makes them, so the
  * invariant reads "what git says" exactly as a person would: the parameters file on origin/main.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -49,6 +49,14 @@ export interface GitopsRepo {
   /** actions/checkout of the default branch's HEAD in the workspace, as a job starting now sees it. */
   checkout(): void;
   context(clock: VirtualClock, logger?: RecordingLogger): GitopsContext;
+  /**
+   * origin's pre-receive hook lets another clone's push of `files` land while the next push waits
+   * for the hook (what GitHub's slower hooks let happen when two pushes meet): git then refuses
+   * that push with "[remote rejected] … (failed to update ref)". Once.
+   */
+  landDuringNextPush(message: string, files: Record<string, string>): void;
+  /** origin's pre-receive hook declines every push, printing `message` (a remote that will not take it). */
+  declinePushes(message: string): void;
   remove(): void;
 }
 
@@ -106,10 +114,29 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         defaultBranch: 'main',
       };
     },
+    landDuringNextPush(message, files) {
+      other.git('pull', '--quiet', '--ff-only');
+      other.commit(message, files);
+      const marker = join(origin.dir, 'landed-once');
+      writeHook(
+        origin,
+        `cat >/dev/null\n[ -e '${marker}' ] && exit 0\ntouch '${marker}'\n` +
+          `env -i PATH="$PATH" HOME="$HOME" GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 git -C '${other.dir}' push --quiet origin HEAD:main >&2\n`,
+      );
+    },
+    declinePushes(message) {
+      writeHook(origin, `cat >/dev/null\necho "${message}" >&2\nexit 1\n`);
+    },
     remove() {
       for (const fixture of [seed, origin, workspace, other]) fixture.remove();
     },
   };
+}
+
+function writeHook(origin: GitFixture, body: string): void {
+  const hook = join(origin.dir, 'hooks', 'pre-receive');
+  writeFileSync(hook, `#!/bin/sh\n${body}exit 0\n`);
+  chmodSync(hook, 0o755);
 }
 
 /** Runs a gitops command the way actions/gitops/src/main.ts does: its schema parses the raw strings first. */
