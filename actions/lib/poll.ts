@@ -1,4 +1,4 @@
-import { isTransientError } from './aws/errors';
+import { isNoAnswerError, isTransientError } from './aws/errors';
 import type { Clock } from './clock';
 import { errorMessage, PollTimeoutError } from './errors';
 
@@ -24,20 +24,40 @@ export interface PollSchedule {
   growthFactor: number;
   steadyMs: number;
   throttleCapMs: number;
+  /**
+   * Consecutive polls that got no usable answer (isNoAnswerError: refused, reset or timed-out
+   * connections, 5xx, malformed answers) after which the endpoint is taken for dead and the last
+   * error is thrown as it is. Each poll is already several SDK attempts; throttling never counts
+   * (the service is answering).
+   */
+  maxFailedPolls: number;
+  /** A call made at or after the deadline (the last check) is given this long before it is aborted. */
+  lastCallGraceMs: number;
 }
 
+/**
+ * Five failed polls in a row is about 45 s of backoff on top of the SDK's own retries (five
+ * attempts each): long enough to ride out a blip or a load balancer failing over, short enough
+ * that a dead endpoint ends a 60-minute wait within a minute instead of at its deadline.
+ */
 export const DEFAULT_POLL_SCHEDULE: Readonly<PollSchedule> = Object.freeze({
   firstDelayMs: 1_000,
   growthFactor: 2,
   steadyMs: 5_000,
   throttleCapMs: 10_000,
+  maxFailedPolls: 5,
+  lastCallGraceMs: 5_000,
 });
 
 export interface PollOptions<T> {
   /** What is being waited on, for the timeout message: "stack app-dev to finish updating". */
   description: string;
-  /** One observation: usually one API call (which can serve several needs, e.g. status + events). */
-  check: () => Promise<T>;
+  /**
+   * One observation: usually one API call (which can serve several needs, e.g. status + events).
+   * Pass `signal` to every SDK call (`send(command, { abortSignal: signal })`): it aborts at the
+   * deadline, so neither a silent endpoint nor the SDK's own retries can hold the wait past it.
+   */
+  check: (signal: AbortSignal) => Promise<T>;
   /** True when the observation is terminal, whether success or failure; the caller judges which. */
   isDone: (observation: T) => boolean;
   clock: Clock;
@@ -67,8 +87,10 @@ export interface PollResult<T> {
 
 /**
  * The one wait loop of the project (STYLE.md). Checks at once, then on the schedule, until
- * `isDone`, a non-transient error, or the deadline. At the deadline it makes one last check, then
- * throws `PollTimeoutError` carrying the last observation.
+ * `isDone`, a non-transient error, `maxFailedPolls` polls in a row without an answer (the last
+ * error is thrown: a dead endpoint surfaces as what it is), or the deadline. Every check's calls
+ * are aborted at the deadline. At the deadline it makes one last check (given `lastCallGraceMs`),
+ * then throws `PollTimeoutError` carrying the last observation.
  */
 export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   const schedule: PollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.schedule };
@@ -83,12 +105,15 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
   let lastError: unknown;
   let delay = schedule.firstDelayMs;
   let throttled = false;
+  let failedInARow = 0;
 
   for (;;) {
     calls += 1;
+    const deadlineSignal = clock.deadlineSignal(Math.max(deadline, clock.now() + schedule.lastCallGraceMs));
     try {
-      const observation = await options.check();
+      const observation = await options.check(deadlineSignal.signal);
       lastError = undefined;
+      failedInARow = 0;
       if (last === undefined || key(observation) !== key(last)) options.onChange?.(observation, last);
       last = observation;
       if (options.isDone(observation)) {
@@ -100,11 +125,20 @@ export async function poll<T>(options: PollOptions<T>): Promise<PollResult<T>> {
         throttled = false;
       }
     } catch (error) {
+      if (deadlineSignal.signal.aborted) {
+        // The call was still waiting for an answer at the deadline: that is the wait's end.
+        lastError = deadlineSignal.signal.reason;
+        break;
+      }
       if (!isTransient(error)) throw error;
+      failedInARow = isNoAnswerError(error) ? failedInARow + 1 : 0;
+      if (failedInARow >= schedule.maxFailedPolls) throw error;
       lastError = error;
       throttled = true;
       delay = Math.min(schedule.throttleCapMs, Math.max(delay, schedule.steadyMs) * schedule.growthFactor);
       options.onTransientError?.(error, delay);
+    } finally {
+      deadlineSignal.clear();
     }
 
     const remaining = deadline - clock.now();

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 
 import { BUILD_AMI_INPUT_NAMES, BUILD_AMI_OUTPUT_NAMES, buildAmiInputSchema } from '../../actions/build-ami/src/inputs';
 import { UPDATE_APP_STACK_INPUT_NAMES, UPDATE_APP_STACK_OUTPUT_NAMES, updateAppStackInputSchema } from '../../actions/update-app-stack/src/inputs';
-import { VERIFY_ALB_INPUT_NAMES, verifyAlbInputSchema } from '../../actions/lib/verify/inputs';
+import { VERIFY_ALB_INPUT_NAMES, VERIFY_ALB_OUTPUT_NAMES, verifyAlbInputSchema } from '../../actions/lib/verify/inputs';
 
 /**
  * Each action.yml is a published surface (DESIGN.md §2, §3.2): workflows and users depend on its
@@ -61,7 +61,7 @@ const cases: ActionCase[] = [
     contractInputs: ['stack-name', 'target-group-arn', 'expected-ami-id', 'url', 'path', 'watch-seconds', 'max-error-rate', 'timeout-minutes'],
     contractOutputs: ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'],
     inputNames: VERIFY_ALB_INPUT_NAMES,
-    outputNames: ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'],
+    outputNames: VERIFY_ALB_OUTPUT_NAMES,
     schema: verifyAlbInputSchema,
     minimalInputs: { 'stack-name': 'patch-dev-app', 'expected-ami-id': 'ami-0123456789abcdef0' },
   },

@@ -1,13 +1,11 @@
-import * as core from '@actions/core';
-
-import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { parseImageBuilderArn } from '../../lib/image-builder/arns';
 import { buildAmi } from '../../lib/image-builder/build-ami';
 import { severityGateError } from '../../lib/image-builder/findings';
 import { buildAmiOutputs, type FailureContext, renderBuildSummary, renderFailureSummary } from '../../lib/image-builder/summary';
-import { BUILD_AMI_INPUT_NAMES, buildAmiInputSchema, toBuildAmiInputs } from './inputs';
+import { BUILD_AMI_INPUT_NAMES, BUILD_AMI_OUTPUT_NAMES, buildAmiInputSchema, toBuildAmiInputs } from './inputs';
 
 /**
  * build-ami: start (or resume) an Image Builder build, wait for it, and hand on the AMI, the
@@ -16,7 +14,7 @@ import { BUILD_AMI_INPUT_NAMES, buildAmiInputSchema, toBuildAmiInputs } from './
  */
 export async function run(): Promise<void> {
   const known: FailureContext = {};
-  await runAction(async () => {
+  await runAction(async (outputs) => {
     let result;
     try {
       const inputs = toBuildAmiInputs(readInputs(buildAmiInputSchema, BUILD_AMI_INPUT_NAMES), process.env);
@@ -32,7 +30,7 @@ export async function run(): Promise<void> {
       };
       const onImageArn = (imageArn: string) => {
         known.imageArn = imageArn;
-        core.setOutput('image-arn', imageArn);
+        outputs.set({ 'image-arn': imageArn });
       };
       result = await buildAmi({ ...inputs, onImageArn }, { clients, logger: createCoreLogger(), clock: systemClock });
     } catch (error) {
@@ -40,9 +38,9 @@ export async function run(): Promise<void> {
       throw error;
     }
 
-    setOutputs(buildAmiOutputs(result));
+    outputs.set(buildAmiOutputs(result));
     await writeJobSummary(renderBuildSummary(result));
     const gate = severityGateError(result.findings, result.failOnSeverity, result.imageArn);
     if (gate) throw gate;
-  });
+  }, BUILD_AMI_OUTPUT_NAMES);
 }

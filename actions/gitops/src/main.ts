@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 
-import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
@@ -16,16 +16,17 @@ import { ACTIONS_BOT } from '../../lib/gitops/record-change';
  * workflow carries logic in shell.
  */
 export async function run(): Promise<void> {
-  await runAction(async () => {
+  await runAction(async (outputs) => {
     const name = core.getInput('command', { required: true });
     if (!isCommandName(name)) {
       throw new InputError(`Unknown gitops command "${name}": use one of ${Object.keys(COMMANDS).join(', ')}. Fix the step's "with: command".`);
     }
     const command = COMMANDS[name];
+    outputs.declare(command.outputs);
     const inputs = readInputs(command.inputs, inputNames(command));
     try {
       const result = await command.run(inputs as never, createContext());
-      setOutputs(result.outputs);
+      outputs.set(result.outputs);
       if (result.summary) await writeJobSummary(result.summary);
       if (result.failure) core.setFailed(result.failure);
     } catch (error) {

@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import type { z } from 'zod';
 
-import { isTransientError } from '../aws/errors';
+import { isMalformedResponseError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -45,24 +45,51 @@ export function readInputs<S extends z.ZodType>(schema: S, names: readonly strin
   return parsed.data;
 }
 
-/** Sets every output; booleans and numbers as strings, objects as JSON. */
-export function setOutputs(outputs: Record<string, string | number | boolean | object | undefined>): void {
-  for (const [name, value] of Object.entries(outputs)) {
-    if (value === undefined) continue;
-    core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
-  }
+export type OutputValues = Record<string, string | number | boolean | object | undefined>;
+
+/** How an action body sets its outputs, so runAction knows which are still unset when it ends. */
+export interface ActionOutputs {
+  /** Sets every defined value; booleans and numbers as strings, objects as JSON. */
+  set(outputs: OutputValues): void;
+  /** Adds outputs to those runAction sets (empty) if the body does not (gitops: the command's own). */
+  declare(names: readonly string[]): void;
+}
+
+function createActionOutputs(declared: readonly string[]): ActionOutputs & { fillUnset(): void } {
+  const names = new Set(declared);
+  const written = new Set<string>();
+  return {
+    set(outputs) {
+      for (const [name, value] of Object.entries(outputs)) {
+        if (value === undefined) continue;
+        core.setOutput(name, typeof value === 'object' ? JSON.stringify(value) : String(value));
+        written.add(name);
+      }
+    },
+    declare(more) {
+      for (const name of more) names.add(name);
+    },
+    fillUnset() {
+      for (const name of names) if (!written.has(name)) core.setOutput(name, '');
+    },
+  };
 }
 
 /**
- * Runs an action body and reports its failure the way the error kind deserves: input errors are
+ * Runs an action body and reports its failure the way the error kind deserves. Whatever happens,
+ * every declared output is set when it ends (empty where unknown, as the READMEs promise), so a
+ * later step reads "" rather than an output that does not exist, on input-error paths too.
+ *
+ * Input errors are
  * annotated on the file they came from; operation errors and timeouts are reported as they are; an
  * AWS error that is transient (aws/errors.ts) but outlasted the SDK's retries is reported as the
  * network or AWS, with a re-run as the fix; anything else is a bug, reported with its stack in the
  * debug log.
  */
-export async function runAction(body: () => Promise<void>): Promise<void> {
+export async function runAction(body: (outputs: ActionOutputs) => Promise<void>, declaredOutputs: readonly string[] = []): Promise<void> {
+  const outputs = createActionOutputs(declaredOutputs);
   try {
-    await body();
+    await body(outputs);
   } catch (error) {
     if (error instanceof InputError) {
       const annotations = error.annotations.length > 0 ? error.annotations : error.location ? [{ message: error.message, location: error.location }] : [];
@@ -72,6 +99,11 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
       core.setFailed(error.message);
     } else if (error instanceof AwsOperationError || error instanceof PollTimeoutError) {
       core.setFailed(error.message);
+    } else if (isMalformedResponseError(error)) {
+      core.setFailed(
+        `AWS (or whatever answers at its endpoint) sent an answer that is not a valid AWS answer, again after the retries: ${errorMessage(error)}. ` +
+          `Check AWS_ENDPOINT_URL* and any proxy between the runner and AWS; anything already started in AWS carries on. Re-run the job once AWS answers properly.`,
+      );
     } else if (isTransientError(error)) {
       // A refused or dropped connection, a timeout, a 5xx or throttling that outlasted the SDK's
       // retries: the network or AWS, not a bug in the action, and a re-run is the remedy.
@@ -83,6 +115,8 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
       if (error instanceof Error && error.stack) core.debug(error.stack);
       core.setFailed(`Unexpected error: ${errorMessage(error)}`);
     }
+  } finally {
+    outputs.fillUnset();
   }
 }
 

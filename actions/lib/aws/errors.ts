@@ -46,17 +46,39 @@ export function isThrottlingError(error: unknown): boolean {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 /**
- * The call may succeed if simply made again: throttling, a 5xx from the service, or a connection
- * that failed or timed out on the way. Waits keep polling through these until their deadline;
- * anything else ends the wait at once.
+ * The answer was not an answer: a body the SDK could not parse (HTML from a proxy or a load
+ * balancer, JSON cut short) arrives as a `SyntaxError` whose message says "Deserialization error",
+ * whatever the HTTP status; an answer that parsed but lacks what the API always sends is reported
+ * by our readers as `MalformedResponse`. Either may be right the next time: treated as transient
+ * (waits ride it out, within their bound on failed polls).
  */
-export function isTransientError(error: unknown): boolean {
+export function isMalformedResponseError(error: unknown): boolean {
   const e = shape(error);
-  if (isThrottlingError(error)) return true;
+  return (e.name === 'SyntaxError' && /Deserialization error/i.test(e.message ?? '')) || e.name === 'MalformedResponse';
+}
+
+/**
+ * Nothing usable came back from the endpoint: a connection refused, reset or timed out, a name
+ * that did not resolve, a 5xx, or a malformed answer. Unlike throttling (the service answering
+ * "later"), a run of these means the endpoint may be dead: `poll()` gives up after a few in a row.
+ */
+export function isNoAnswerError(error: unknown): boolean {
+  const e = shape(error);
+  if (isThrottlingError(error)) return false;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 500) return true;
   if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(e.name ?? '')) return true;
-  return e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'InternalFailure' || e.name === 'ServiceUnavailableException';
+  return isMalformedResponseError(error) || ['TimeoutError', 'RequestTimeout', 'InternalFailure', 'ServiceUnavailableException'].includes(e.name ?? '');
+}
+
+/**
+ * The call may succeed if simply made again: throttling, or no usable answer (a 5xx, a connection
+ * that failed or timed out on the way, a malformed answer). Waits keep polling through these
+ * (throttling until their deadline, the others for a few polls in a row); anything else ends the
+ * wait at once.
+ */
+export function isTransientError(error: unknown): boolean {
+  return isThrottlingError(error) || isNoAnswerError(error);
 }
 
 /**

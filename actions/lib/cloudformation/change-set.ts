@@ -112,7 +112,7 @@ export async function waitForChangeSet(
 ): Promise<ChangeSetOutcome> {
   const { observation } = await poll<DescribeChangeSetOutput>({
     description: `change set for stack ${input.stackName} to be created`,
-    check: () => deps.clients.cloudFormation.send(new DescribeChangeSetCommand({ ChangeSetName: input.changeSetId })),
+    check: (signal) => deps.clients.cloudFormation.send(new DescribeChangeSetCommand({ ChangeSetName: input.changeSetId }), { abortSignal: signal }),
     isDone: (cs) => !CHANGE_SET_PENDING.has(cs.Status ?? ''),
     clock: deps.clock,
     timeoutMs: input.timeoutMs,

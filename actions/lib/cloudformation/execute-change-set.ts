@@ -58,9 +58,9 @@ export async function executeChangeSetAndWait(
   const events: StackEventRecord[] = [];
   const { observation } = await poll<StackOperationObservation>({
     description: `stack ${stackName} to finish updating`,
-    check: async () => {
-      const stack = await describeStack(stackName, deps);
-      const fresh = await readStackEventsSince(stackName, marker, deps);
+    check: async (signal) => {
+      const stack = await describeStack(stackName, deps, signal);
+      const fresh = await readStackEventsSince(stackName, marker, deps, signal);
       if (fresh.length > 0) {
         marker = fresh[fresh.length - 1].id;
         events.push(...fresh);

@@ -40,11 +40,11 @@ const MAX_PAGES_WITHOUT_MARKER = 3;
  * Reads the events newer than `afterEventId`, oldest first. Pages newest-first until the marker
  * is found; with no marker, reads a few pages. One DescribeStackEvents call in the common case.
  */
-export async function readStackEventsSince(stackName: string, afterEventId: string | undefined, deps: CfnDeps): Promise<StackEventRecord[]> {
+export async function readStackEventsSince(stackName: string, afterEventId: string | undefined, deps: CfnDeps, signal?: AbortSignal): Promise<StackEventRecord[]> {
   const newestFirst: StackEventRecord[] = [];
   let token: string | undefined;
   for (let page = 1; ; page += 1) {
-    const response = await deps.clients.cloudFormation.send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token }));
+    const response = await deps.clients.cloudFormation.send(new DescribeStackEventsCommand({ StackName: stackName, NextToken: token }), { abortSignal: signal });
     for (const event of response.StackEvents ?? []) {
       if (afterEventId !== undefined && event.EventId === afterEventId) return newestFirst.reverse();
       newestFirst.push(toRecord(event));

@@ -34,10 +34,13 @@ export function toStackSnapshot(stack: Stack): StackSnapshot {
   };
 }
 
-/** DescribeStacks for one stack; `undefined` when no stack of that name exists (or it was deleted). */
-export async function describeStack(stackName: string, deps: CfnDeps): Promise<StackSnapshot | undefined> {
+/**
+ * DescribeStacks for one stack; `undefined` when no stack of that name exists (or it was deleted).
+ * `signal` (a poll's deadline) aborts the call and the SDK's retries inside it.
+ */
+export async function describeStack(stackName: string, deps: CfnDeps, signal?: AbortSignal): Promise<StackSnapshot | undefined> {
   try {
-    const response = await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const response = await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }), { abortSignal: signal });
     const stack = response.Stacks?.[0];
     return stack ? toStackSnapshot(stack) : undefined;
   } catch (error) {
@@ -180,7 +183,7 @@ export async function waitForStackReady(input: WaitForStackReadyInput, deps: Cfn
     try {
       const result = await poll<StackSnapshot | undefined>({
         description: `stack ${stackName} to finish its current operation`,
-        check: () => describeStack(stackName, deps),
+        check: (signal) => describeStack(stackName, deps, signal),
         isDone: (s) => s === undefined || classifyStackStatus(s.status) !== 'busy',
         clock: deps.clock,
         timeoutMs: input.timeoutMs,

@@ -1,9 +1,10 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
+import { isNoAnswerError } from '../aws/errors';
 import { classifyStackStatus, describeStack, type StackSnapshot } from '../cloudformation/stack-state';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
-import { poll } from '../poll';
+import { DEFAULT_POLL_SCHEDULE, poll } from '../poll';
 import { AMI_PARAMETER } from './ami-history';
 
 /** The AMI an app stack runs once it has settled, and the status it settled in. */
@@ -31,7 +32,7 @@ export async function readDeployedAmi(stackName: string, timeoutMs: number, deps
   try {
     const result = await poll<StackSnapshot | undefined>({
       description: `stack ${stackName} to settle before its AMI is recorded in git`,
-      check: () => describeStack(stackName, deps),
+      check: (signal) => describeStack(stackName, deps, signal),
       isDone: (s) => s === undefined || classifyStackStatus(s.status) !== 'busy',
       clock: deps.clock,
       timeoutMs,
@@ -42,6 +43,14 @@ export async function readDeployedAmi(stackName: string, timeoutMs: number, deps
     });
     snapshot = result.observation;
   } catch (error) {
+    if (isNoAnswerError(error)) {
+      // poll() gave up on a dead endpoint: several polls in a row got no answer at all.
+      throw new AwsOperationError(
+        `Git not updated for stack ${stackName}: CloudFormation stopped answering (${DEFAULT_POLL_SCHEDULE.maxFailedPolls} polls in a row failed; last error: ${errorMessage(error)}), ` +
+          'so what it runs could not be read. Re-run the failed deploy job once AWS answers so git records what runs.',
+        stackName,
+      );
+    }
     if (!(error instanceof PollTimeoutError)) throw error;
     if (error.lastObservation === undefined) {
       // Not one answer in the whole wait: CloudFormation could not be reached (the last transient

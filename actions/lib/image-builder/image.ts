@@ -16,11 +16,19 @@ export function isTerminalImageStatus(status: string | undefined): boolean {
   return status === IMAGE_SUCCESS_STATUS || IMAGE_FAILURE_STATUSES.has(status ?? '');
 }
 
-/** GetImage, insisting on an answer that has an image in it. */
-export async function getImage(client: ImagebuilderClient, imageArn: string): Promise<Image> {
-  const response = await client.send(new GetImageCommand({ imageBuildVersionArn: imageArn }));
+/**
+ * GetImage, insisting on an answer that has an image in it. An image that is not an object, or has
+ * no state, is not something Image Builder sends: it is reported as a malformed response (what a
+ * proxy's page or a cut-off body gives), which waits treat as transient, within their bound.
+ * `signal` (a poll's deadline) aborts the call and the SDK's retries inside it.
+ */
+export async function getImage(client: ImagebuilderClient, imageArn: string, signal?: AbortSignal): Promise<Image> {
+  const response = await client.send(new GetImageCommand({ imageBuildVersionArn: imageArn }), { abortSignal: signal });
   if (!response.image) {
     throw new AwsOperationError(`GetImage for ${imageArn}: the response had no image. Check that the ARN is an image build version ARN.`, imageArn);
+  }
+  if (typeof response.image !== 'object' || typeof response.image.state?.status !== 'string') {
+    throw Object.assign(new Error(`GetImage for ${imageArn} answered without an image state (${JSON.stringify(response.image).slice(0, 120)})`), { name: 'MalformedResponse' });
   }
   return response.image;
 }

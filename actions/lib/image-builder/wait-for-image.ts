@@ -56,8 +56,8 @@ export async function waitForImage(
   try {
     result = await poll<ImageObservation>({
       description: `image build ${imageArn} to become ${IMAGE_SUCCESS_STATUS}`,
-      check: async () => {
-        const image = await getImage(deps.clients.imageBuilder, imageArn);
+      check: async (signal) => {
+        const image = await getImage(deps.clients.imageBuilder, imageArn, signal);
         return { status: image.state?.status ?? 'UNKNOWN', reason: image.state?.reason, image };
       },
       isDone: (o) => isTerminalImageStatus(o.status),

@@ -24,6 +24,9 @@ export const VERIFY_ALB_INPUT_NAMES = [
   'region',
 ] as const;
 
+/** Every output of action.yml: set on every path (empty where unknown). */
+export const VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'] as const;
+
 const integerIn = (min: number, max: number, unit: string) =>
   z.coerce
     .number({ error: `must be a whole number of ${unit}` })

@@ -1,18 +1,19 @@
-import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
 import { errorMessage } from '../../lib/errors';
-import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, updateAppStackInputSchema } from './inputs';
+import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, UPDATE_APP_STACK_OUTPUT_NAMES, updateAppStackInputSchema } from './inputs';
 
 /**
  * update-app-stack: validate the parameters file, create an UPDATE change set for the app stack,
  * show it, and (mode deploy) execute it and follow the stack to its end. Outputs and the summary
- * are written on every path, failures included, so a later step can read `stack-status`.
+ * are written on every path, failures included (an input error too: every output empty), so a
+ * later step can read `stack-status`.
  */
 export async function run(): Promise<void> {
-  await runAction(async () => {
+  await runAction(async (outputs) => {
     const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
     const { cloudFormation, ec2 } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
     const clients = { cloudFormation, ec2 };
@@ -20,11 +21,11 @@ export async function run(): Promise<void> {
     try {
       await updateAppStack(inputs, { clients, logger: createCoreLogger(), clock: systemClock }, report);
     } catch (error) {
-      setOutputs(updateAppStackOutputs(report));
+      outputs.set(updateAppStackOutputs(report));
       await writeJobSummary(renderUpdateSummary(report, errorMessage(error)));
       throw error;
     }
-    setOutputs(updateAppStackOutputs(report));
+    outputs.set(updateAppStackOutputs(report));
     await writeJobSummary(renderUpdateSummary(report));
-  });
+  }, UPDATE_APP_STACK_OUTPUT_NAMES);
 }

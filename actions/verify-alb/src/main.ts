@@ -1,11 +1,11 @@
 import * as core from '@actions/core';
 
-import { createCoreLogger, readInputs, runAction, setOutputs, writeJobSummary } from '../../lib/action/runtime';
+import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
 import { createAwsClients } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { AwsOperationError } from '../../lib/errors';
 import { resolveRegion } from '../../lib/region';
-import { VERIFY_ALB_INPUT_NAMES, verifyAlbInputSchema } from '../../lib/verify/inputs';
+import { VERIFY_ALB_INPUT_NAMES, VERIFY_ALB_OUTPUT_NAMES, verifyAlbInputSchema } from '../../lib/verify/inputs';
 import { failureMessage, renderVerifyReport } from '../../lib/verify/report';
 import { verifyAlb } from '../../lib/verify/verify-alb';
 
@@ -16,7 +16,7 @@ import { verifyAlb } from '../../lib/verify/verify-alb';
  * the step.
  */
 export async function run(): Promise<void> {
-  await runAction(async () => {
+  await runAction(async (outputs) => {
     const inputs = readInputs(verifyAlbInputSchema, VERIFY_ALB_INPUT_NAMES);
     const region = resolveRegion(inputs.region, process.env);
     const deps = {
@@ -28,7 +28,7 @@ export async function run(): Promise<void> {
 
     const report = await verifyAlb(inputs, deps);
     const markdown = renderVerifyReport(report);
-    setOutputs({
+    outputs.set({
       healthy: report.healthy,
       'healthy-targets': report.fleet.healthyTargets,
       'total-targets': report.fleet.totalTargets,
@@ -42,5 +42,5 @@ export async function run(): Promise<void> {
       throw new AwsOperationError(failureMessage(report), report.target.stackName ?? report.target.targetGroupArn, 'UNHEALTHY');
     }
     core.info(`Fleet healthy: ${report.fleet.healthyTargets} targets on ${report.expectedAmiId}.`);
-  });
+  }, VERIFY_ALB_OUTPUT_NAMES);
 }

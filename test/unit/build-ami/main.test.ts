@@ -5,6 +5,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetImageCommand, ImagebuilderClient, ListImageScanFindingsCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { BUILD_AMI_OUTPUT_NAMES } from '../../../actions/build-ami/src/inputs';
 import { run } from '../../../actions/build-ami/src/main';
 import { deriveClientToken } from '../../../actions/lib/image-builder/client-token';
 import { AMI_ID, IMAGE_ARN, image, PIPELINE_ARN } from '../lib/image-builder/fixtures';
@@ -58,7 +59,8 @@ describe('build-ami main', () => {
 
     expect(mocked.setFailed).toHaveBeenCalledTimes(1);
     expect(mocked.setFailed.mock.calls[0][0]).toMatch(/^Image build FAILED for .*: UpdateOS exited 1\./);
-    expect(outputs()).toEqual({ 'image-arn': IMAGE_ARN });
+    // Every output is set on every path: the unknown ones empty.
+    expect(outputs()).toEqual({ 'image-arn': IMAGE_ARN, 'ami-id': '', 'package-diff-markdown': '', 'findings-json': '', 'findings-delta-markdown': '' });
     expect(mocked.summary.addRaw).toHaveBeenCalledWith(expect.stringContaining('| State | FAILED |'));
   });
 
@@ -108,6 +110,7 @@ describe('build-ami main', () => {
     expect(mocked.setFailed.mock.calls[0][0]).toMatch(message);
     expect(ib.calls()).toHaveLength(0);
     expect(ec2.calls()).toHaveLength(0);
-    expect(mocked.setOutput).not.toHaveBeenCalled();
+    // An input error still sets every output, empty, so a later step reads "" rather than nothing.
+    expect(outputs()).toEqual(Object.fromEntries(BUILD_AMI_OUTPUT_NAMES.map((name) => [name, ''])));
   });
 });

@@ -166,3 +166,90 @@ describe('poll', () => {
     });
   });
 });
+
+describe('poll on an endpoint that gives no answer', () => {
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
+  const garbled = () =>
+    Object.assign(new SyntaxError("Unexpected token '<', \"<html><bod\"... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object."), {
+      $metadata: { httpStatusCode: 200 },
+    });
+
+  it.each([
+    ['refused connections', refused],
+    ['malformed (HTML) answers', garbled],
+    ['5xx answers', () => Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } })],
+  ])('gives up after %s in five polls in a row and throws the last one as it is (not a timeout)', async (_kind, make) => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const last = make();
+    const error = await poll({
+      description: 'x',
+      check: async () => {
+        calls += 1;
+        throw calls === DEFAULT_POLL_SCHEDULE.maxFailedPolls ? last : make();
+      },
+      isDone: () => true,
+      clock,
+      timeoutMs: 3_600_000,
+    }).catch((e: unknown) => e);
+    expect(error).toBe(last);
+    expect(calls).toBe(DEFAULT_POLL_SCHEDULE.maxFailedPolls);
+    expect(clock.now() - Date.UTC(2026, 0, 1)).toBeLessThan(60_000);
+  });
+
+  it('counts only failures in a row: an answer in between starts the count again', async () => {
+    const clock = new VirtualClock();
+    const script = ['fail', 'fail', 'fail', 'fail', 'ok', 'fail', 'fail', 'fail', 'fail', 'DONE'];
+    const result = await poll({
+      description: 'x',
+      check: async () => {
+        const next = script.shift();
+        if (next === 'fail') throw refused();
+        return next ?? 'DONE';
+      },
+      isDone: (s) => s === 'DONE',
+      clock,
+      timeoutMs: 3_600_000,
+    });
+    expect(result.observation).toBe('DONE');
+  });
+
+  it('never counts throttling: the service is answering', async () => {
+    const clock = new VirtualClock();
+    let calls = 0;
+    const result = await poll({
+      description: 'x',
+      check: async () => {
+        calls += 1;
+        if (calls <= 20) throw throttle();
+        return 'DONE';
+      },
+      isDone: (s) => s === 'DONE',
+      clock,
+      timeoutMs: 3_600_000,
+    });
+    expect(result.calls).toBe(21);
+  });
+
+  it("aborts a call still waiting at the deadline through the check's signal, and ends at the deadline", async () => {
+    const clock = new VirtualClock();
+    const signals: AbortSignal[] = [];
+    const error = await poll({
+      description: 'image x',
+      check: (signal) =>
+        new Promise<string>((_resolve, reject) => {
+          signals.push(signal);
+          // The call hangs; a minute of (virtual) silence passes while it does.
+          signal.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })));
+          clock.advance(60_000);
+        }),
+      isDone: () => true,
+      clock,
+      timeoutMs: 30_000,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toMatch(/^Timed out after 60 s waiting for image x \(no successful observation; last error: no answer before the deadline \(2026-01-01T00:00:30\.000Z\)\)/);
+    expect(signals).toHaveLength(1);
+    expect(signals[0].aborted).toBe(true);
+  });
+});

@@ -368,6 +368,42 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     // The verdict on its own is such a statement: the stack was read, both AMIs, the reconcile.
     expectInvariant({ ...job, said: [job.headline] }, 'failed loudly', 'Failback workflow');
   },
+
+  async F29() {
+    setup();
+    // The update is sent; from then on CloudFormation refuses every connection. It carries on
+    // regardless (AWS does not need us to watch) and ends on NEW_AMI.
+    scene.world.afterExecute = () => {
+      scene.world.afterExecute = undefined;
+      scene.world.unreachable = true;
+    };
+    const job = await scene.deploy();
+
+    expect(job.outcomes).toMatchObject({ update: 'failure', verify: 'skipped', sync: 'failure' });
+    expect(job.failures.update).toMatch(
+      /^Update of stack patch-dev-app stopped: AWS could not be reached or kept failing after the SDK's retries \(connect ECONNREFUSED [\d.:]+\) after the change set was sent for execution\. The update may have started; its outcome is unknown/,
+    );
+    expect(job.failures.update).not.toMatch(/timeout-minutes/);
+    expect(job.failures.sync).toMatch(/^Git not updated for stack patch-dev-app: CloudFormation stopped answering \(5 polls in a row failed/);
+    expect(job.outputs.update).toMatchObject({ 'stack-status': 'unknown', 'previous-ami-id': OLD_AMI });
+    expect(job.headline).toBe(
+      `The update of dev to ${NEW_AMI} was sent to CloudFormation, then AWS stopped answering (see the update step), so its outcome is unknown: ` +
+        `dev runs ${NEW_AMI} if the update completed, or still ${OLD_AMI} if it rolled back. Git says ${NEW_AMI}: re-run this workflow once AWS answers; ` +
+        `it waits for the update to end, then finds no changes if ${NEW_AMI} runs, or deploys it again and records what runs.`,
+    );
+    // Given up within minutes of the endpoint dying, not at the 60-minute deadline.
+    expect(scene.clock.now() - Date.UTC(2026, 0, 1)).toBeLessThan(10 * MINUTE);
+    // Both were on NEW_AMI: git is right, and the report did not say otherwise.
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(job, 'git says what runs');
+
+    // AWS answers again: the re-run finds the update done and changes nothing.
+    scene.world.unreachable = false;
+    const rerun = await scene.deploy({ run: { id: '42', attempt: '2' } });
+    expect(rerun.ok).toBe(true);
+    expect(rerun.outputs.update).toMatchObject({ changed: 'false' });
+    expectInvariant(rerun, 'git says what runs');
+  },
 };
 
 describe('faults (unit): mocked AWS, real git, the deploy job step by step', () => {
@@ -391,7 +427,7 @@ describe('faults (unit): mocked AWS, real git, the deploy job step by step', () 
   });
 
   // F21's catalogue row runs on the bundles against a closed port (test/integration/reliability);
-  // this is the same fault through the whole job, the record step included, which waits 30 min.
+  // this is the same fault through the whole job, the record step included, which gives up after five failed polls.
   it('F21 through the whole deploy job: AWS refuses every call, and the report names both AMIs', async () => {
     setup();
     scene.world.unreachable = true;
@@ -403,8 +439,8 @@ describe('faults (unit): mocked AWS, real git, the deploy job step by step', () 
         'Nothing was changed in AWS by this run. Re-run the job once AWS answers.',
     );
     expect(job.failures.sync).toBe(
-      'Git not updated for stack patch-dev-app: CloudFormation did not answer for 30 min, so what it runs could not be read (last error: connect ECONNREFUSED 198.51.100.7:443). ' +
-        'Re-run the failed deploy job once AWS answers so git records what runs.',
+      'Git not updated for stack patch-dev-app: CloudFormation stopped answering (5 polls in a row failed; last error: connect ECONNREFUSED 198.51.100.7:443), ' +
+        'so what it runs could not be read. Re-run the failed deploy job once AWS answers so git records what runs.',
     );
     expect(job.outputs.resolve?.['previous-ami-id']).toBe(OLD_AMI);
     expect(scene.world.executedAmis).toEqual([]);

@@ -107,7 +107,7 @@ describe('update-app-stack main', () => {
     givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
     await run();
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('it is ROLLBACK_COMPLETE'));
-    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '' });
+    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '', changed: '', 'previous-ami-id': '', 'ami-id': '', 'changes-markdown': '' });
     expect(summaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
   });
 });

@@ -7,6 +7,7 @@ jest.mock('@actions/core', () => jest.requireActual('../support/actions-core').c
 // Imported after jest.mock on purpose (jest hoists the mock anyway; the order reads truthfully).
 import * as core from '@actions/core';
 
+import { VERIFY_ALB_OUTPUT_NAMES } from '../../../actions/lib/verify/inputs';
 import { run } from '../../../actions/verify-alb/src/main';
 import { givenInputs, outputs, resetActionsCoreMock, summaryWrites } from '../support/actions-core';
 
@@ -71,6 +72,6 @@ describe('verify-alb main', () => {
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringMatching(message));
     for (const m of Object.values(mocks)) expect(m).not.toHaveReceivedAnyCommand();
     expect(fetchSpy).not.toHaveBeenCalled();
-    expect(mocked.setOutput).not.toHaveBeenCalled();
+    expect(outputs()).toEqual(Object.fromEntries(VERIFY_ALB_OUTPUT_NAMES.map((name) => [name, ''])));
   });
 });
