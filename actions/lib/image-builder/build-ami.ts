@@ -8,7 +8,7 @@ import type { ClientTokenSource } from './client-token';
 import { compareFindingsWithPreviousAmi, type FindingDeltaReport } from './finding-delta';
 import { countScanFindings, type FindingsResult, type SeverityThreshold } from './findings';
 import { imageAgeMs } from './image';
-import { selectAmiForRegion } from './output-ami';
+import { assertOutputAmiExists, selectAmiForRegion } from './output-ami';
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
 import { findImageBuilderImageOfAmi } from './previous-image';
 import { startOrResumeBuild } from './start-build';
@@ -73,6 +73,7 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
 
   try {
     const amiId = selectAmiForRegion(image, imageArn, inputs.region);
+    await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2);
     logger.info(`AMI for ${inputs.region}: ${amiId}`);
     const previousAmiId = inputs.previousAmiId;
     const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2) : undefined;

@@ -1,5 +1,7 @@
+import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { Image } from '@aws-sdk/client-imagebuilder';
 
+import { isNotFoundError } from '../aws/errors';
 import { AwsOperationError } from '../errors';
 import { parseImageBuilderArn } from './arns';
 
@@ -25,5 +27,28 @@ export function selectAmiForRegion(image: Image, imageArn: string, region: strin
     `Finding the AMI failed for ${imageArn}: ${why}. Add ${region} to the pipeline's distribution configuration, or set the region input to a region the image is distributed to.`,
     imageArn,
     'NO_AMI_IN_REGION',
+  );
+}
+
+/**
+ * Image Builder's word that an image is AVAILABLE is not proof that its AMI exists: the AMI may have
+ * been deregistered since (a cleanup job, a person), or the answer may name an AMI that never was.
+ * Before build-ami reports success, EC2 in the target region must know the AMI and call it
+ * `available`; otherwise the patch PR would propose an AMI that fails at deploy.
+ */
+export async function assertOutputAmiExists(amiId: string, imageArn: string, region: string, ec2: EC2Client): Promise<void> {
+  let state: string | undefined;
+  try {
+    const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }));
+    state = answer.Images?.find((image) => image.ImageId === amiId)?.State;
+  } catch (error) {
+    if (!isNotFoundError(error)) throw error;
+  }
+  if (state === 'available') return;
+  throw new AwsOperationError(
+    `The AMI of ${imageArn} is not usable: Image Builder reports the image AVAILABLE with ${amiId} in ${region}, but EC2 there ` +
+      `${state ? `says the AMI is ${state}` : 'has no such AMI (deregistered since, or never created)'}. Do not deploy it; start a new build with pipeline-arn.`,
+    imageArn,
+    'AMI_MISSING',
   );
 }

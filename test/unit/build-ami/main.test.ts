@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { BUILD_AMI_OUTPUT_NAMES } from '../../../actions/build-ami/src/inputs';
 import { run } from '../../../actions/build-ami/src/main';
 import { deriveClientToken } from '../../../actions/lib/image-builder/client-token';
-import { AMI_ID, IMAGE_ARN, image, PIPELINE_ARN } from '../lib/image-builder/fixtures';
+import { AMI_ID, IMAGE_ARN, image, PIPELINE_ARN, givenOutputAmiExists } from '../lib/image-builder/fixtures';
 import { givenInputs, outputs, resetActionsCoreMock } from '../support/actions-core';
 
 // @actions/core is mocked only in main.ts tests (STYLE.md).
@@ -23,6 +23,7 @@ beforeEach(() => {
   resetActionsCoreMock();
   ib.reset();
   ec2.reset();
+  givenOutputAmiExists(ec2);
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_RUN_ID: '777', GITHUB_RUN_ATTEMPT: '1', GITHUB_STEP_SUMMARY: '/dev/null' };
 });
 afterAll(() => {

@@ -14,13 +14,14 @@ import { AwsOperationError, PollTimeoutError } from '../../../../actions/lib/err
 import { buildAmi, type BuildAmiInputs } from '../../../../actions/lib/image-builder/build-ami';
 import { deriveClientToken } from '../../../../actions/lib/image-builder/client-token';
 import { buildAmiOutputs, renderBuildSummary, renderFailureSummary } from '../../../../actions/lib/image-builder/summary';
-import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, PIPELINE_ARN, REGION, testDeps } from './fixtures';
+import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, PIPELINE_ARN, REGION, testDeps, givenOutputAmiExists } from './fixtures';
 
 const ib = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
 beforeEach(() => {
   ib.reset();
   ec2.reset();
+  givenOutputAmiExists(ec2);
 });
 
 const RUN = { kind: 'workflow-run' as const, runId: '4242', runAttempt: 1 };
@@ -33,6 +34,19 @@ const fromPipeline = (overrides: Partial<BuildAmiInputs> = {}): BuildAmiInputs =
 });
 
 describe('buildAmi', () => {
+  it.each([
+    ['has no such AMI', { Images: [] }, /but EC2 there has no such AMI \(deregistered since, or never created\)\. Do not deploy it/],
+    ['is pending', { Images: [{ ImageId: AMI_ID, State: 'pending' as const }] }, /but EC2 there says the AMI is pending\. Do not deploy it/],
+  ])('refuses an AVAILABLE image whose AMI EC2 %s, before reporting success', async (_what, answer, message) => {
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'x' });
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI_ID] }).resolves(answer);
+    const error = await buildAmi(fromPipeline(), testDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as Error).message).toMatch(new RegExp(`^The AMI of ${IMAGE_ARN.replace(/[/.]/g, '\\$&')} is not usable: Image Builder reports the image AVAILABLE with ${AMI_ID} in us-east-1`));
+    expect((error as Error).message).toMatch(message);
+  });
+
   it('starts with the run token, waits, and returns the AMI, duration and unscanned findings', async () => {
     const deps = testDeps();
     const seen: string[] = [];
@@ -69,6 +83,7 @@ describe('buildAmi', () => {
   it('adds the package diff when previous-ami-id is given', async () => {
     ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: OLD_AMI_ID, Tags: [{ Key: 'Ec2ImageBuilderArn', Value: OLD_IMAGE_ARN }] }] });
+    givenOutputAmiExists(ec2);
     ib.on(ListImagePackagesCommand, { imageBuildVersionArn: OLD_IMAGE_ARN }).resolves({ imagePackageList: [{ packageName: 'openssl', packageVersion: '1' }] });
     ib.on(ListImagePackagesCommand, { imageBuildVersionArn: IMAGE_ARN }).resolves({ imagePackageList: [{ packageName: 'openssl', packageVersion: '2' }] });
 
@@ -141,6 +156,7 @@ describe('summaries and outputs', () => {
     });
     ib.on(ListImageScanFindingsCommand).resolves({ findings: [{ severity: 'HIGH' }, { severity: 'LOW' }] });
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: OLD_AMI_ID, Tags: [] }] });
+    givenOutputAmiExists(ec2);
 
     const result = await buildAmi(fromPipeline({ previousAmiId: OLD_AMI_ID, failOnSeverity: 'critical' }), testDeps());
     const summary = renderBuildSummary(result);
@@ -165,8 +181,9 @@ describe('summaries and outputs', () => {
       }),
       'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from ${OLD_AMI_ID}: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`),
     });
-    // The previous AMI is looked up once, for both the package diff and the CVE delta.
-    expect(ec2).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
+    // The previous AMI is looked up once, for both the package diff and the CVE delta (the other call checks the new AMI exists).
+    expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { ImageIds: [OLD_AMI_ID] });
+    expect(ec2.commandCalls(DescribeImagesCommand).filter((c) => c.args[0].input.ImageIds?.includes(OLD_AMI_ID))).toHaveLength(1);
   });
 
   it('renders a failure summary with the state and the message', () => {

@@ -8,13 +8,14 @@ import { buildAmi } from '../../../../actions/lib/image-builder/build-ami';
 import { compareFindingsWithPreviousAmi, diffFindings, renderFindingDelta } from '../../../../actions/lib/image-builder/finding-delta';
 import { countScanFindings, type FindingsResult } from '../../../../actions/lib/image-builder/findings';
 import { buildAmiOutputs } from '../../../../actions/lib/image-builder/summary';
-import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, testDeps } from './fixtures';
+import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, testDeps, givenOutputAmiExists } from './fixtures';
 
 const ib = mockClient(ImagebuilderClient);
 const ec2 = mockClient(EC2Client);
 beforeEach(() => {
   ib.reset();
   ec2.reset();
+  givenOutputAmiExists(ec2);
 });
 
 /** A finding in the shape ListImageScanFindings returns (Inspector reports version and release apart). */
@@ -160,6 +161,7 @@ describe('buildAmi with a previous AMI built by the pipeline', () => {
     ib.on(ListImageScanFindingsCommand, { filters: [{ name: 'imageBuildVersionArn', values: [OLD_IMAGE_ARN] }] }).resolves({ findings: RUNNING });
     ib.on(ListImagePackagesCommand).resolves({ imagePackageList: [{ packageName: 'glibc', packageVersion: '2.34-52.amzn2023.0.8' }] });
     ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: OLD_AMI_ID, Tags: [{ Key: 'Ec2ImageBuilderArn', Value: OLD_IMAGE_ARN }] }] });
+    givenOutputAmiExists(ec2);
 
     const result = await buildAmi(
       { source: { kind: 'image', imageArn: IMAGE_ARN }, region: 'us-east-1', timeoutMinutes: 5, previousAmiId: OLD_AMI_ID, failOnSeverity: 'critical' },

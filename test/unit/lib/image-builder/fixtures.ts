@@ -1,5 +1,6 @@
 import type { Image } from '@aws-sdk/client-imagebuilder';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
@@ -37,4 +38,9 @@ export function testDeps() {
     logger: new RecordingLogger(),
     clock: new VirtualClock(),
   };
+}
+
+/** EC2 knows the built AMI (build-ami checks it exists before reporting success). */
+export function givenOutputAmiExists(ec2: AwsClientStub<EC2Client>, amiId = AMI_ID): void {
+  ec2.on(DescribeImagesCommand, { ImageIds: [amiId] }).resolves({ Images: [{ ImageId: amiId, State: 'available' }] });
 }
