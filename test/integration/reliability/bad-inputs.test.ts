@@ -4,12 +4,15 @@
  * stack in moto. Each: exit code 1, an error annotation that says what, where and how to fix, and
  * the stack exactly as it was (status, last update, parameters, change sets).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { RegisterImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 
+import { parse } from 'yaml';
+
 import { createAwsClients } from '../../../actions/lib/aws/clients';
+import { REPO_ROOT } from '../../../local/env';
 import { runBundledAction, type ActionRun } from '../../../local/run-action';
 import { diffSnapshots, snapshotStack } from '../../../local/stacks';
 import { BAD_INPUTS, casesOf } from '../../unit/reliability/catalogue';
@@ -101,6 +104,16 @@ describe('bad inputs (integration): the bundles against moto, exit 1, stack unch
       expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
     },
   );
+
+  // Outputs on every path: a later step reads "" for what the failed step could not know, never a
+  // missing output (GitHub gives both as "", but only a set output tells a person the action ran to its end).
+  const everyOutputEmpty = (action: string) => (run: ActionRun) => {
+    const declared = Object.keys((parse(readFileSync(join(REPO_ROOT, 'actions', action, 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> }).outputs);
+    expect(run.outputs).toEqual(Object.fromEntries(declared.map((name) => [name, ''])));
+  };
+  badInput('B36', () => updateAppStack({ mode: 'destroy' }), everyOutputEmpty('update-app-stack'));
+  badInput('B37', () => step('build-ami', { 'pipeline-arn': 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app', 'timeout-minutes': '0' }), everyOutputEmpty('build-ami'));
+  badInput('B38', () => step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': 'ami-nope' }), everyOutputEmpty('verify-alb'));
 
   it('implements every integration row of the catalogue, and only those', () => {
     expect([...IMPLEMENTED].sort()).toEqual(casesOf(BAD_INPUTS, 'integration').map((c) => c.id).sort());

@@ -38,6 +38,36 @@ describe('runAction', () => {
     expect(mocked.error).not.toHaveBeenCalled();
   });
 
+  it('reports a malformed answer (HTML where JSON was due) as the endpoint answering badly, not as a bug', async () => {
+    await runAction(async () => {
+      throw Object.assign(new SyntaxError("Unexpected token '<', \"<html><bod\"... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object."), {
+        $metadata: { httpStatusCode: 200 },
+      });
+    });
+    expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringMatching(/^AWS \(or whatever answers at its endpoint\) sent an answer that is not a valid AWS answer, again after the retries: Unexpected token/));
+    expect(mocked.setFailed).not.toHaveBeenCalledWith(expect.stringContaining('Unexpected error'));
+  });
+
+  it('sets every declared output it was not given, empty, on failure and on success', async () => {
+    await runAction(async () => {
+      throw new InputError('bad input');
+    }, ['ami-id', 'image-arn']);
+    expect(mocked.setOutput.mock.calls).toEqual([
+      ['ami-id', ''],
+      ['image-arn', ''],
+    ]);
+    mocked.setOutput.mockClear();
+    await runAction(async (outputs) => {
+      outputs.declare(['extra']);
+      outputs.set({ 'ami-id': 'ami-0123456789abcdef0', skipped: undefined });
+    }, ['ami-id', 'image-arn']);
+    expect(mocked.setOutput.mock.calls).toEqual([
+      ['ami-id', 'ami-0123456789abcdef0'],
+      ['image-arn', ''],
+      ['extra', ''],
+    ]);
+  });
+
   it('still fails on a thrown non-Error, as an unexpected error', async () => {
     await runAction(async () => {
       throw { weird: true };

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
 import { CONNECTION_TIMEOUT_MS, createAwsClients, SOCKET_TIMEOUT_MS } from '../../../actions/lib/aws/clients';
-import { VirtualClock } from '../../../actions/lib/clock';
+import { systemClock, VirtualClock } from '../../../actions/lib/clock';
 import { errorMessage, PollTimeoutError } from '../../../actions/lib/errors';
 import { waitForImage } from '../../../actions/lib/image-builder/wait-for-image';
 import { RecordingLogger } from '../../../actions/lib/logger';
@@ -92,10 +92,37 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
       await silent.close();
     }
   },
+
+  async F30() {
+    // The clients exactly as the actions build them (createAwsClients reads the endpoint from the
+    // environment, as on a runner): 60 s of silence per attempt, five attempts.
+    const silent = await silentServer();
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_IMAGEBUILDER: silent.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    const { imageBuilder } = createAwsClients({ region: 'us-east-1' });
+    try {
+      const started = Date.now();
+      const error = await waitForImage(
+        { imageArn: IMAGE_ARN, timeoutMs: 1_000, justStarted: false, retryHint: 'Re-run the workflow.' },
+        { clients: { imageBuilder }, logger: new RecordingLogger(), clock: systemClock },
+      ).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(PollTimeoutError);
+      expect(errorMessage(error)).toMatch(new RegExp(`^Image build not finished for ${IMAGE_ARN.replace(/[/.]/g, '\\$&')} after 0 min \\(last state: no answer from GetImage\\)\\. .*resume in a later job with \`image-arn: `));
+      // Ended by its own deadline (1 s, and 5 s for the last call), long before one SDK attempt
+      // would have given up on the silence.
+      expect(Date.now() - started).toBeLessThan(SOCKET_TIMEOUT_MS / 4);
+      expectGitSaysWhatRuns({ ...untouched, failed: true, said: [errorMessage(error)] }, 'git says what runs');
+    } finally {
+      process.env = saved;
+      imageBuilder.destroy();
+      await silent.close();
+    }
+  },
 };
 
 describe('faults at the endpoint (unit, real SDK clients on loopback sockets)', () => {
-  const ids = ['F20'];
+  const ids = ['F20', 'F30'];
   const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
 
   it('implements its row of the catalogue', () => {

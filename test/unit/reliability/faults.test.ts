@@ -14,6 +14,7 @@ import { GetImageCommand, type Image, ImagebuilderClient, StartImagePipelineExec
 import { parse } from 'yaml';
 
 import { VirtualClock } from '../../../actions/lib/clock';
+import { isMalformedResponseError } from '../../../actions/lib/aws/errors';
 import { AwsOperationError, errorMessage } from '../../../actions/lib/errors';
 import { parseMetadataBlock } from '../../../actions/lib/gitops/commit-metadata';
 import { buildAmi, type BuildAmiInputs } from '../../../actions/lib/image-builder/build-ami';
@@ -67,11 +68,13 @@ function lastRecord() {
 const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
 
-function mockBuild(clock: VirtualClock, options: { expireAtMs?: number }) {
+function mockBuild(clock: VirtualClock, options: { expireAtMs?: number; amiId?: string; garbled?: (minute: number) => Error | undefined }) {
   const startedMs = clock.now();
   const state = { expireAtMs: options.expireAtMs };
   mocks.imageBuilder.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'gh-42-1' });
   mocks.imageBuilder.on(GetImageCommand).callsFake((): { image: Image } => {
+    const garbled = options.garbled?.(Math.floor((clock.now() - startedMs) / MINUTE));
+    if (garbled) throw garbled;
     if (state.expireAtMs !== undefined && clock.now() >= state.expireAtMs) {
       throw Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException', $metadata: { httpStatusCode: 403 } });
     }
@@ -83,12 +86,17 @@ function mockBuild(clock: VirtualClock, options: { expireAtMs?: number }) {
         dateCreated: new Date(startedMs).toISOString(),
         sourcePipelineArn: PIPELINE_ARN,
         imageScanningConfiguration: { imageScanningEnabled: false },
-        outputResources: done ? { amis: [{ region: 'us-east-1', image: NEW_AMI, accountId: '123456789012' }] } : undefined,
+        outputResources: done ? { amis: [{ region: 'us-east-1', image: options.amiId ?? NEW_AMI, accountId: '123456789012' }] } : undefined,
       },
     };
   });
   return { refresh: () => (state.expireAtMs = undefined) };
 }
+
+const buildInputs = (): BuildAmiInputs => ({ source: { kind: 'pipeline', pipelineArn: PIPELINE_ARN, token: { kind: 'workflow-run', runId: '42', runAttempt: 1 } }, region: 'us-east-1', timeoutMinutes: 90, failOnSeverity: 'none' });
+const buildDeps = () => ({ clients: { imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }, logger: new RecordingLogger(), clock: scene.clock });
+const deserializationError = (message: string) =>
+  Object.assign(new SyntaxError(`${message}\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.`), { $metadata: { httpStatusCode: 200 } });
 
 const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   async F08() {
@@ -404,15 +412,55 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(rerun.outputs.update).toMatchObject({ changed: 'false' });
     expectInvariant(rerun, 'git says what runs');
   },
+
+  async F31() {
+    setup(null);
+    // What a proxy's error page or a body cut short look like to the SDK.
+    const html = () => deserializationError("Unexpected token '<', \"<html><bod\"... is not valid JSON");
+    const cut = () => deserializationError('Unexpected end of JSON input');
+    // Minutes 10 and 11: three bad answers in a row (polls every 5 s, then backing off).
+    let bad = 0;
+    mockBuild(scene.clock, { garbled: (minute) => (minute === 10 && bad < 3 ? (bad++ % 2 ? cut() : html()) : undefined) });
+    const result = await buildAmi(buildInputs(), buildDeps());
+    expect(bad).toBe(3);
+    expect(result.amiId).toBe(NEW_AMI);
+
+    // The endpoint answers nothing but HTML from minute 10 on: the wait gives up within a minute,
+    // with the deserialization error itself, which the action reports as a bad answer.
+    resetAwsMocks();
+    scene.world.install(mocks);
+    mockBuild(scene.clock, { garbled: (minute) => (minute >= 10 ? html() : undefined) });
+    const started = scene.clock.now();
+    const error = await buildAmi(buildInputs(), buildDeps()).catch((e: unknown) => e);
+    expect(isMalformedResponseError(error)).toBe(true);
+    expect(errorMessage(error)).toMatch(/^Unexpected token '<'/);
+    expect(scene.clock.now() - started).toBeLessThan(12 * MINUTE);
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
+  },
+
+  async F32() {
+    setup(null);
+    // Image Builder says AVAILABLE and names an AMI EC2 has never heard of.
+    const phantom = 'ami-0dddddddddddddd44';
+    mockBuild(scene.clock, { amiId: phantom });
+    const error = await buildAmi(buildInputs(), buildDeps()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(errorMessage(error)).toBe(
+      `The AMI of ${IMAGE_ARN} is not usable: Image Builder reports the image AVAILABLE with ${phantom} in us-east-1, but EC2 there has no such AMI ` +
+        '(deregistered since, or never created). Do not deploy it; start a new build with pipeline-arn.',
+    );
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
+  },
 };
 
 describe('faults (unit): mocked AWS, real git, the deploy job step by step', () => {
-  const cases = casesOf(FAULTS, 'unit').filter((c) => c.id !== 'F20');
+  const cases = casesOf(FAULTS, 'unit').filter((c) => !['F20', 'F30'].includes(c.id));
 
   beforeEach(() => resetAwsMocks());
   afterEach(() => scene?.repo.remove());
 
-  it('implements every unit row of the catalogue (F20 is in endpoint-faults.test.ts), and only those', () => {
+  it('implements every unit row of the catalogue (F20 and F30 are in endpoint-faults.test.ts), and only those', () => {
     expect(Object.keys(IMPLEMENTATIONS).sort()).toEqual(cases.map((c) => c.id).sort());
     expect(FAULTS.length).toBeGreaterThanOrEqual(12);
   });
