@@ -8,9 +8,21 @@
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.VirtualClock = exports.systemClock = void 0;
+exports.deadlineReached = deadlineReached;
+/** What an aborted call rejects with: the deadline, named, not a bare "aborted". */
+function deadlineReached(atMs) {
+    return Object.assign(new Error(`no answer before the deadline (${new Date(atMs).toISOString()})`), { name: 'DeadlineReached' });
+}
 exports.systemClock = {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    deadlineSignal(atMs) {
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(deadlineReached(atMs)), Math.max(0, atMs - Date.now()));
+        // A pending deadline must not keep the process alive once everything else is done.
+        timer.unref?.();
+        return { signal: controller.signal, clear: () => clearTimeout(timer) };
+    },
 };
 /**
  * A clock that only moves when someone sleeps on it: `sleep(ms)` advances time by `ms` and
@@ -21,6 +33,7 @@ class VirtualClock {
     current;
     /** Every sleep requested, in order: lets tests assert on backoff without timing anything. */
     sleeps = [];
+    deadlines = new Set();
     constructor(startMs = Date.UTC(2026, 0, 1)) {
         this.current = startMs;
     }
@@ -31,10 +44,26 @@ class VirtualClock {
         const step = Math.max(0, ms);
         this.sleeps.push(step);
         this.current += step;
+        this.fireDeadlines();
     }
-    /** Moves time forward without a sleep, e.g. to model an API call's latency. */
+    /** Moves time forward without a sleep, e.g. to model an API call's latency (a call in flight past its deadline is aborted). */
     advance(ms) {
         this.current += Math.max(0, ms);
+        this.fireDeadlines();
+    }
+    deadlineSignal(atMs) {
+        const entry = { atMs, controller: new AbortController() };
+        this.deadlines.add(entry);
+        this.fireDeadlines();
+        return { signal: entry.controller.signal, clear: () => this.deadlines.delete(entry) };
+    }
+    fireDeadlines() {
+        for (const entry of this.deadlines) {
+            if (entry.atMs > this.current)
+                continue;
+            this.deadlines.delete(entry);
+            entry.controller.abort(deadlineReached(entry.atMs));
+        }
     }
 }
 exports.VirtualClock = VirtualClock;
@@ -170,7 +199,7 @@ function parseDetailsJson(text) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.verifyAlbInputSchema = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
+exports.verifyAlbInputSchema = exports.VERIFY_ALB_OUTPUT_NAMES = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
 const zod_1 = __nccwpck_require__(924);
 /**
  * The verify-alb inputs (DESIGN.md §3.2, kebab-case, a public contract) as one zod schema over the
@@ -193,6 +222,8 @@ exports.VERIFY_ALB_INPUT_NAMES = [
     'timeout-minutes',
     'region',
 ];
+/** Every output of action.yml: set on every path (empty where unknown). */
+exports.VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'];
 const integerIn = (min, max, unit) => zod_1.z.coerce
     .number({ error: `must be a whole number of ${unit}` })
     .int({ error: `must be a whole number of ${unit}` })
