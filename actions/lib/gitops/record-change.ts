@@ -128,7 +128,7 @@ export async function recordAmiChange(request: RecordAmiRequest, deps: RecordDep
         const updated = text && setParameterInFile(text, AMI_PARAMETER, amiId, file);
         if (text && updated === text) {
           logger.info(`${file} already names ${amiId} at ${tip === original ? 'HEAD' : `${branch} (${tip.slice(0, 12)})`}: nothing to record.`);
-          if (tip !== original) await moveWorkspace(git, tip, logger);
+          if (tip !== original) await moveWorkspace(git, tip, file, logger);
           return { outcome: 'unchanged', ...(tip === original ? {} : { commit: tip }) };
         }
         if ((await blobAt(git, tip, file)) !== baseBlob) return await superseded(request, base, tip, deps);
@@ -136,7 +136,7 @@ export async function recordAmiChange(request: RecordAmiRequest, deps: RecordDep
         if (attempt === 1) logger.info(`Committed ${commit.slice(0, 12)}: ${request.message.split('\n')[0]}`);
         await git.run(['push', 'origin', `${commit}:refs/heads/${branch}`], { env });
         logger.info(`Pushed ${commit.slice(0, 12)} to ${branch}${attempt > 1 ? ` (attempt ${attempt} of ${PUSH_ATTEMPTS})` : ''}.`);
-        await moveWorkspace(git, commit, logger);
+        await moveWorkspace(git, commit, file, logger);
         return { outcome: 'pushed', commit };
       } catch (error) {
         const refusal = classifyPushRefusal(error);
@@ -217,8 +217,10 @@ async function commitOnTop(git: GitRepository, parent: string, file: string, con
  * the branch's truth. `reset --keep` refuses rather than overwrite a file an earlier step edited;
  * the record is on the branch already, so that is a warning, not a failure.
  */
-async function moveWorkspace(git: GitRepository, commit: string, logger: RecordDeps['logger']): Promise<void> {
+async function moveWorkspace(git: GitRepository, commit: string, file: string, logger: RecordDeps['logger']): Promise<void> {
   try {
+    // The record supersedes an earlier step's edit of its file (prepare-failback's): drop it first.
+    await git.run(['checkout', '--quiet', 'HEAD', '--', file]);
     await git.run(['reset', '--quiet', '--keep', commit]);
   } catch (error) {
     logger.warning(`The record is on the branch, but the working copy could not move to ${commit.slice(0, 12)} (${gitReason(error as GitError)}); later steps read the commit the job checked out.`);

@@ -289,6 +289,14 @@ describe('recordAmiChange (real git: a bare origin and clones)', () => {
     expect(status(repos.clone)).toBe('');
   });
 
+  it('moves the workspace to the recorded commit even when an earlier step edited the file (prepare-failback)', async () => {
+    writeFileSync(join(repos.clone.dir, FILE), parametersJson(NEW));
+    expect((await recordAmiChange(request(), deps())).outcome).toBe('pushed');
+    expect(repos.clone.git('rev-parse', 'HEAD')).toBe(repos.origin.git('rev-parse', 'main'));
+    expect(status(repos.clone)).toBe('');
+    expect(logger.text()).not.toMatch(/could not move/);
+  });
+
   it('leaves the working tree file equal to the recorded commit', async () => {
     await recordAmiChange(request(), deps());
     expect(readFileSync(join(repos.clone.dir, FILE), 'utf8')).toBe(parametersJson(NEW));
