@@ -4,15 +4,14 @@
  * stacks' parameters (and the app stack's service role), the OIDC provider and the roles' trust,
  * the AMI git names, the event path, and (with --github) what GitHub holds.
  */
-import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeApiDestinationCommand, DescribeConnectionCommand, DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
-import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
-import type { STSClient } from '@aws-sdk/client-sts';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { DescribeApiDestinationCommand, DescribeConnectionCommand, DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 
 import { isNotFoundError, isStackNotFoundError } from '../../actions/lib/aws/errors';
 import { classifyStackStatus, toStackSnapshot, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
+import type { SetupClients } from './clients';
 import type { Deps } from './deps';
 import { errorMessage } from '../../actions/lib/errors';
 import { environmentStackNames, type EnvironmentConfig, type EnvironmentsConfig, type ParametersFile } from '../../actions/lib/parameters';
@@ -21,14 +20,8 @@ import { checkGithubSettings, type GhRunner } from './github-cli';
 import { githubSettings } from './github-settings';
 import { environmentStackSpecs, OPTIONAL_ROLES, type StackRole } from './stack-specs';
 
-export type DoctorDeps = Deps<{
-  cloudFormation: CloudFormationClient;
-  iam: IAMClient;
-  sts: STSClient;
-  imageBuilder: ImagebuilderClient;
-  ec2: EC2Client;
-  eventBridge: EventBridgeClient;
-}>;
+/** doctor only reads, so it gets every setup client but Secrets Manager (it never sees the token). */
+export type DoctorDeps = Deps<Omit<SetupClients, 'secretsManager'>>;
 
 export interface DoctorInputs {
   environment: EnvironmentConfig;
