@@ -1,3 +1,4 @@
+import { ganttAxisLines } from '../gantt-axis';
 import { collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
 import type { UpdateReport } from './update-app-stack';
@@ -34,13 +35,15 @@ function seconds(ms: number): string {
 /**
  * A Mermaid gantt of the update: one bar per resource from its first to its last event, failed
  * ones marked `crit`. GitHub renders it in job summaries. Only resource events make bars; on moto
- * (stack-level events only) the chart has the stack alone.
+ * (stack-level events only) the chart has the stack alone. Dates are epoch milliseconds
+ * (`dateFormat x`): Mermaid 11 parses a task's start in `dateFormat X` (seconds) as milliseconds,
+ * which draws every bar from 1970 and every tick as 00:00:00 (the render check catches it).
  */
 export function renderEventGantt(events: readonly StackEventRecord[]): string | undefined {
   if (events.length < 2) return undefined;
   const spans = new Map<string, { start: number; end: number; status: string; failed: boolean }>();
   for (const e of events) {
-    const t = Math.floor(e.timestamp.getTime() / 1000);
+    const t = e.timestamp.getTime();
     const span = spans.get(e.logicalId) ?? { start: t, end: t, status: e.status, failed: false };
     span.end = Math.max(span.end, t);
     span.status = e.status;
@@ -48,8 +51,10 @@ export function renderEventGantt(events: readonly StackEventRecord[]): string | 
     spans.set(e.logicalId, span);
   }
   // Mermaid task names end at ':' and lines at '#'/';'; logical ids never contain them, statuses neither.
-  const rows = [...spans].map(([id, s], i) => `    ${id} ${s.status} :${s.failed ? 'crit, ' : ''}t${i}, ${s.start}, ${Math.max(s.end, s.start + 1)}`);
-  return ['```mermaid', 'gantt', '    dateFormat X', '    axisFormat %H:%M:%S', '    section Resources', ...rows, '```'].join('\n');
+  const rows = [...spans].map(([id, s], i) => `    ${id} ${s.status} :${s.failed ? 'crit, ' : ''}t${i}, ${s.start}, ${Math.max(s.end, s.start + 1000)}`);
+  const first = Math.min(...[...spans.values()].map((s) => s.start));
+  const last = Math.max(...[...spans.values()].map((s) => Math.max(s.end, s.start + 1000)));
+  return ['```mermaid', 'gantt', ...ganttAxisLines(last - first, '    '), '    section Resources', ...rows, '```'].join('\n');
 }
 
 function eventTable(events: readonly StackEventRecord[]): string {

@@ -1,3 +1,4 @@
+import { ganttAxisLines } from '../gantt-axis';
 import { type Sample, SAMPLE_INTERVAL_MS } from './sampler';
 
 /** A run of samples with one outcome (an AMI, or "error") whose gaps stay within the merge gap. */
@@ -18,22 +19,33 @@ export const MAX_TIMELINE_BARS = 40;
 const ERROR_OUTCOME = 'errors';
 
 /**
+ * An error bar is at least this share of the chart wide, so one failed sample in an hour's watch
+ * is still a visible red mark (its label keeps the true count); AMI bars keep their true width.
+ */
+const MIN_ERROR_SHARE = 1 / 80;
+
+/**
  * A Mermaid gantt chart of which AMI served over time: one section per AMI (and one for errors),
- * one bar per stretch of time it answered. GitHub renders it in job summaries. `dateFormat x`
- * takes epoch milliseconds; durations are whole seconds because Mermaid's gantt does not parse
- * millisecond durations. Returns undefined when there is nothing to draw.
+ * one bar per stretch of time it answered. GitHub renders it in job summaries. The expected AMI
+ * is drawn in the theme's strong task colour (no tag), any other AMI greyed (`done`), errors red
+ * (`crit`). `dateFormat x` takes epoch milliseconds; durations are whole seconds because
+ * Mermaid's gantt does not parse millisecond durations. Returns undefined when there is nothing
+ * to draw.
  */
 export function renderAmiTimeline(samples: readonly Sample[], expectedAmiId?: string): string | undefined {
   if (samples.length === 0) return undefined;
   const bars = mergeIntoBars(samples);
   const outcomes = [...new Set(bars.map((b) => b.outcome))].sort((a, b) => rank(a, expectedAmiId) - rank(b, expectedAmiId));
-  const lines = ['```mermaid', 'gantt', '  title Which AMI answered each sample', '  dateFormat x', '  axisFormat %H:%M:%S'];
+  const spanMs = Math.max(...bars.map((b) => b.end)) - Math.min(...bars.map((b) => b.start));
+  const lines = ['```mermaid', 'gantt', '  title Which AMI answered each sample', ...ganttAxisLines(spanMs, '  ')];
   for (const outcome of outcomes) {
-    lines.push(`  section ${outcome}`);
+    lines.push(`  section ${outcome === expectedAmiId ? `${outcome} (expected)` : outcome}`);
     for (const bar of bars.filter((b) => b.outcome === outcome)) {
-      const tag = outcome === ERROR_OUTCOME ? 'crit, ' : outcome === expectedAmiId ? 'active, ' : '';
-      const seconds = Math.max(1, Math.round((bar.end - bar.start) / 1_000));
-      const label = `${bar.samples} ${outcome === ERROR_OUTCOME ? (bar.samples === 1 ? 'error' : 'errors') : bar.samples === 1 ? 'sample' : 'samples'}`;
+      const isError = outcome === ERROR_OUTCOME;
+      const tag = isError ? 'crit, ' : outcome === expectedAmiId ? '' : 'done, ';
+      const widthMs = isError ? Math.max(bar.end - bar.start, spanMs * MIN_ERROR_SHARE) : bar.end - bar.start;
+      const seconds = Math.max(1, Math.round(widthMs / 1_000));
+      const label = `${bar.samples} ${isError ? (bar.samples === 1 ? 'error' : 'errors') : bar.samples === 1 ? 'sample' : 'samples'}`;
       lines.push(`    ${label} :${tag}${bar.start}, ${seconds}s`);
     }
   }

@@ -66,11 +66,12 @@ describe('renderEventGantt', () => {
       [
         '```mermaid',
         'gantt',
-        '    dateFormat X',
+        '    dateFormat x',
         '    axisFormat %H:%M:%S',
+        '    tickInterval 30second',
         '    section Resources',
-        `    ${STACK} UPDATE_ROLLBACK_COMPLETE :t0, 1767261600, 1767261900`,
-        '    AppAutoScalingGroup UPDATE_FAILED :crit, t1, 1767261605, 1767261800',
+        `    ${STACK} UPDATE_ROLLBACK_COMPLETE :t0, 1767261600000, 1767261900000`,
+        '    AppAutoScalingGroup UPDATE_FAILED :crit, t1, 1767261605000, 1767261800000',
         '```',
       ].join('\n'),
     );

@@ -20,7 +20,7 @@ describe('renderAmiTimeline', () => {
     expect(renderAmiTimeline([], GREEN_AMI)).toBeUndefined();
   });
 
-  it('draws a cutover: blue, an error burst, then green — expected AMI first, errors last and critical', () => {
+  it('draws a cutover: blue, an error burst, then green — expected AMI first and strong, the other grey, errors last and red', () => {
     expect(renderAmiTimeline(samplesFrom('bbbxxggggg'), GREEN_AMI)).toBe(
       [
         '```mermaid',
@@ -28,10 +28,11 @@ describe('renderAmiTimeline', () => {
         '  title Which AMI answered each sample',
         '  dateFormat x',
         '  axisFormat %H:%M:%S',
-        `  section ${GREEN_AMI}`,
-        `    5 samples :active, ${T0 + 5_000}, 5s`,
+        '  tickInterval 1second',
+        `  section ${GREEN_AMI} (expected)`,
+        `    5 samples :${T0 + 5_000}, 5s`,
         `  section ${BLUE_AMI}`,
-        `    3 samples :${T0}, 3s`,
+        `    3 samples :done, ${T0}, 3s`,
         '  section errors',
         `    2 errors :crit, ${T0 + 3_000}, 2s`,
         '```',
@@ -41,14 +42,14 @@ describe('renderAmiTimeline', () => {
 
   it('splits a bar where an AMI stopped answering and came back', () => {
     const chart = renderAmiTimeline(samplesFrom('gg...gg'), GREEN_AMI)!;
-    expect(barLines(chart)).toEqual([`    2 samples :active, ${T0}, 2s`, `    2 samples :active, ${T0 + 5_000}, 2s`]);
+    expect(barLines(chart)).toEqual([`    2 samples :${T0}, 2s`, `    2 samples :${T0 + 5_000}, 2s`]);
   });
 
   it(`shows an interleaved cutover as overlapping bars, at most ${MAX_TIMELINE_BARS} in all`, () => {
     const chart = renderAmiTimeline(samplesFrom('bg'.repeat(45)), GREEN_AMI)!;
     const bars = barLines(chart);
     expect(bars.length).toBeLessThanOrEqual(MAX_TIMELINE_BARS);
-    expect(bars).toEqual([`    45 samples :active, ${T0 + 1_000}, 89s`, `    45 samples :${T0}, 89s`]);
+    expect(bars).toEqual([`    45 samples :${T0 + 1_000}, 89s`, `    45 samples :done, ${T0}, 89s`]);
   });
 
   it('stays within the bar limit over an hour of flapping', () => {
@@ -57,6 +58,21 @@ describe('renderAmiTimeline', () => {
   });
 
   it('uses singular labels for one sample', () => {
-    expect(barLines(renderAmiTimeline(samplesFrom('gx'), GREEN_AMI)!)).toEqual([`    1 sample :active, ${T0}, 1s`, `    1 error :crit, ${T0 + 1_000}, 1s`]);
+    expect(barLines(renderAmiTimeline(samplesFrom('gx'), GREEN_AMI)!)).toEqual([`    1 sample :${T0}, 1s`, `    1 error :crit, ${T0 + 1_000}, 1s`]);
+  });
+
+  it('keeps one failed sample in an hour visible: an error bar is at least 1/80 of the chart wide', () => {
+    const pattern = 'g'.repeat(1800) + 'x' + 'g'.repeat(1799);
+    const bars = barLines(renderAmiTimeline(samplesFrom(pattern), GREEN_AMI)!);
+    expect(bars).toContain(`    1 error :crit, ${T0 + 1_800_000}, 45s`);
+  });
+
+  it.each([
+    ['a five-second watch', 'g'.repeat(5), 'axisFormat %H:%M:%S', 'tickInterval 1second'],
+    ['a two-minute watch', 'g'.repeat(120), 'axisFormat %H:%M:%S', 'tickInterval 15second'],
+    ['an hour', 'g'.repeat(3600), 'axisFormat %H:%M', 'tickInterval 10minute'],
+  ])('states a readable axis for %s', (_name, pattern, format, interval) => {
+    const chart = renderAmiTimeline(samplesFrom(pattern), GREEN_AMI)!;
+    expect(chart).toContain(`  ${format}\n  ${interval}\n`);
   });
 });
