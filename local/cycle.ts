@@ -133,12 +133,13 @@ async function main(): Promise<number> {
     const onMoto = timeline.phases.filter((p) => p.kind === 'moto').length;
     const onStandin = timeline.phases.filter((p) => p.kind.includes('stand-in')).length;
     const onDataPlane = timeline.phases.filter((p) => p.kind.includes('data plane')).length;
-    if (ctx.summaries.saved.length) write(`\nverify-alb job summaries: ${ctx.summaries.saved.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    if (ctx.summaries.saved.length) write(`\nJob summaries of all ${ctx.summaries.saved.length} steps (what GitHub shows on a run's page): ${relative(process.cwd(), ctx.summaries.dir)}/`);
     write(`\nCycle "${scenario}" passed: ${timeline.phases.length} phases in ${formatSeconds(timeline.elapsedMs())} (${onMoto} on moto, ${onStandin} using the Image Builder stand-in, ${onDataPlane} on the data plane).`);
     return 0;
   } catch (error) {
     write(`\nCycle "${scenario}" FAILED after ${formatSeconds(timeline.elapsedMs())}: ${errorMessage(error)}`);
     if (servers) write(`Logs: ${[servers.moto.logFile, servers.standinLog, ...(dataPlane ? [dataPlane.logFile] : [])].map((f) => relative(process.cwd(), f)).join(', ')}; scratch clone: ${relative(process.cwd(), scratchDir)}`);
+    if (ctx?.summaries.saved.length) write(`Job summaries of the ${ctx.summaries.saved.length} steps that ran: ${relative(process.cwd(), ctx.summaries.dir)}/`);
     return 1;
   } finally {
     await ctx?.traffic.users?.stop();

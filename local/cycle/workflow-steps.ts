@@ -35,7 +35,7 @@ export interface CycleContext {
     /** Where failed requests are explained (moto's replacement gap, a scenario's broken AMI) rather than a broken promise. */
     excused: ExcusedWindow[];
   };
-  /** verify-alb's job summaries, saved in `dir` in the order they ran. */
+  /** Every step's job summary (what GitHub shows on the run's page), saved in `dir` in the order the steps ran. */
   summaries: { dir: string; saved: string[] };
 }
 
@@ -50,9 +50,10 @@ export async function runStep(
   ctx: CycleContext,
   name: string,
   inputs: Record<string, string>,
-  options: { expectFailure?: boolean } = {},
+  options: { expectFailure?: boolean; summaryLabel?: string } = {},
 ): Promise<ActionRun> {
   const run = await runBundledAction(name, inputs, { ...ctx.awsEnv, GITHUB_WORKSPACE: ctx.repo.checkout.dir, GITHUB_TOKEN: LOCAL_TOKEN }, { timeoutMs: 5 * 60_000 });
+  saveSummary(ctx, run, [options.summaryLabel, describe(name, inputs)]);
   if (run.exitCode !== 0 && !options.expectFailure) {
     throw new CycleCheckError(`${describe(name, inputs)} failed (exit ${run.exitCode})`, failureLines(run));
   }
@@ -60,6 +61,19 @@ export async function runStep(
     throw new CycleCheckError(`${describe(name, inputs)} succeeded, but this scenario needs it to fail`);
   }
   return run;
+}
+
+/**
+ * Keeps the step's job summary under summaries/ as NN-<label>-<step>.md, failed steps included
+ * (their summary says what went wrong): a runner shows it on the run's page, the cycle keeps it.
+ */
+function saveSummary(ctx: CycleContext, run: ActionRun, name: ReadonlyArray<string | undefined>): void {
+  if (run.summary.trim() === '') return;
+  mkdirSync(ctx.summaries.dir, { recursive: true });
+  const slug = name.filter(Boolean).join('-').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-|-$/g, '');
+  const file = join(ctx.summaries.dir, `${String(ctx.summaries.saved.length + 1).padStart(2, '0')}-${slug}.md`);
+  writeFileSync(file, run.summary);
+  ctx.summaries.saved.push(file);
 }
 
 function describe(name: string, inputs: Record<string, string>): string {
@@ -165,7 +179,7 @@ export const LOCAL_WATCH_SECONDS = 5;
  * verify-alb as deploy-environment.yml runs it, with the load balancer's URL on the data plane
  * passed as `url:` (the stack output names moto's ALB DNS name, which does not resolve; a user
  * would pass `url:` the same way) and a shortened watch. Its job summary is saved under
- * summaries/ and its sample lines are shown.
+ * summaries/ as NN-<label>-verify-alb.md and its sample lines are shown.
  */
 export async function verifyAlb(
   ctx: CycleContext,
@@ -189,18 +203,14 @@ export async function verifyAlb(
       'timeout-minutes': '2',
       region: job.region,
     },
-    { expectFailure: options.expectFailure },
+    { expectFailure: options.expectFailure, summaryLabel: options.label },
   );
   expectOutput(run, 'healthy', options.expectFailure ? 'false' : 'true', 'verify-alb');
   phase.note(`targets: ${run.outputs['healthy-targets']}/${run.outputs['total-targets']} healthy (measured by the LB stand-in's health checks); HTTP error rate ${run.outputs['error-rate']}; served ${run.outputs['served-ami-ids']}`);
   const samples = run.stdout.split('\n').filter((line) => /^\d{4}-\d\d-\d\dT\S+Z {2}\S+ /.test(line));
   phase.note(`HTTP timeline (${url}${job.verifyPath}, watch-seconds ${LOCAL_WATCH_SECONDS}: the wiring says ${job.watchSeconds}, shortened locally so the cycle stays under a minute):`);
   for (const line of samples) phase.note(`  ${line}`);
-  mkdirSync(ctx.summaries.dir, { recursive: true });
-  const file = join(ctx.summaries.dir, `${String(ctx.summaries.saved.length + 1).padStart(2, '0')}-${options.label}-verify-alb.md`);
-  writeFileSync(file, run.summary);
-  ctx.summaries.saved.push(file);
-  phase.note(`job summary (Mermaid timeline included): ${relative(process.cwd(), file)}`);
+  phase.note(`job summary (Mermaid timeline included): ${relative(process.cwd(), ctx.summaries.saved[ctx.summaries.saved.length - 1] ?? ctx.summaries.dir)}`);
   return run;
 }
 

@@ -9,8 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { REPO_ROOT } from '../../local/env';
+import { checkMermaid, mermaidBlocks } from '../support/mermaid';
 
 jest.setTimeout(180_000);
+
+/** The saved job summaries (file names in order) and their Mermaid blocks, with the PR bodies', checked by Mermaid's own parser. */
+function summariesOf(scratch: string): string[] {
+  const files = readdirSync(join(scratch, 'summaries')).sort();
+  const markdown = [
+    ...files.map((f) => ({ source: `summaries/${f}`, text: readFileSync(join(scratch, 'summaries', f), 'utf8') })),
+    ...readdirSync(scratch).filter((f) => f.startsWith('pull-request-')).map((f) => ({ source: f, text: readFileSync(join(scratch, f), 'utf8') })),
+  ];
+  expect(checkMermaid(markdown.flatMap((m) => mermaidBlocks(m.text, m.source))).failures).toEqual([]);
+  return files;
+}
 
 function runCycle(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
@@ -46,8 +58,15 @@ describe('local cycle (npm run cycle)', () => {
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);
 
     // Both deploys watched through the data plane: verify-alb's HTTP timeline and the users' counts.
-    expect(readdirSync(join(scratch, 'summaries')).sort()).toEqual(['01-patch-verify-alb.md', '02-failback-verify-alb.md']);
-    for (const file of readdirSync(join(scratch, 'summaries'))) {
+    // Every step's job summary is kept, and each draws in Mermaid 11 and 10.
+    const summaries = summariesOf(scratch);
+    expect(output).toMatch(new RegExp(`Job summaries of all ${summaries.length} steps [^\n]*: \\S+/summaries/`));
+    for (const step of ['build-ami', 'update-app-stack-mode-preview', 'update-app-stack-mode-deploy', 'gitops-deploy-report']) {
+      expect(summaries.some((f) => f.includes(step))).toBe(true);
+    }
+    const verifications = summaries.filter((f) => f.endsWith('-verify-alb.md'));
+    expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'failback-verify-alb.md']);
+    for (const file of verifications) {
       const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
       expect(summary).toMatch(/^## verify-alb: ✅ healthy on ami-/);
       expect(summary).toContain('```mermaid\ngantt');
@@ -70,7 +89,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
     expect(log).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+: ami-[0-9a-f]+ failed verification$/);
-    expect(readdirSync(join(scratch, 'summaries')).sort()).toEqual(['01-bad-ami-verify-alb.md', '02-bad-ami-auto-failback-verify-alb.md']);
+    expect(summariesOf(scratch).filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['bad-ami-verify-alb.md', 'bad-ami-auto-failback-verify-alb.md']);
   });
 
   it.each([
@@ -82,6 +101,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/✓ +\d+ +nothing changed/);
     expect(output).toContain(`Cycle "${scenario}" passed`);
     expect(code).toBe(0);
+    expect(summariesOf(scratch).length).toBeGreaterThan(0);
   });
 
   it('refuses an unknown scenario with the list of known ones', async () => {
