@@ -96,7 +96,7 @@ describe('verify-alb bundle, HTTP watch against a real web server', () => {
     expect(web.requests).toEqual(Array(8).fill('/details.json'));
     expect(run.outputs).toMatchObject({ healthy: 'true', 'served-ami-ids': JSON.stringify([foundation.ami]), 'error-rate': '0.25' });
     expect(run.summary).toContain('```mermaid\ngantt');
-    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami}\\n    3 samples :active, \\d+, 3s\\n    3 samples :active, \\d+, 3s\\n  section errors\\n    2 errors :crit, \\d+, 2s`));
+    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami} \\(expected\\)\\n    3 samples :\\d+, 3s\\n    3 samples :\\d+, 3s\\n  section errors\\n    2 errors :crit, \\d+, 2s`));
     expect(run.summary).toMatch(/\| \d\d:\d\d:\d\d\.\d{3} \| 502 \| \d+ \| {2}\| {2}\| HTTP 502 \|/);
     // One line per sample in the log, as the terminal watcher prints them.
     expect(run.stdout.match(/^\d{4}-\d\d-\d\dT[\d:.]+Z {2}(200|502) /gm)).toHaveLength(8);
@@ -111,7 +111,7 @@ describe('verify-alb bundle, HTTP watch against a real web server', () => {
     expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
       new RegExp(`3 of 7 samples were served by ${OTHER_AMI}, not ${foundation.ami} \\(first at \\S+Z from i-0b1b2c3d4e5f60718\\)`),
     );
-    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami}\\n    4 samples :active, \\d+, 4s\\n  section ${OTHER_AMI}\\n    3 samples :\\d+, 3s`));
+    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami} \\(expected\\)\\n    4 samples :\\d+, 4s\\n  section ${OTHER_AMI}\\n    3 samples :done, \\d+, 3s`));
     expect(run.summary).toContain(`| ⚠️ ${OTHER_AMI} | i-0b1b2c3d4e5f60718 |`);
   });
 
