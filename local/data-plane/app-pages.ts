@@ -20,12 +20,16 @@ export interface ShippedApp {
   script: string;
 }
 
-/** Reads the UserData script of AppLaunchTemplate and the files its `cat > … <<'APP_FILE'` write. */
-export function readShippedApp(templatePath = APP_TEMPLATE): ShippedApp {
+/**
+ * Reads the UserData script of a launch template (AppLaunchTemplate of templates/app.yaml unless
+ * told otherwise, e.g. BlueLaunchTemplate of templates/app-slots.yaml) and the files its
+ * `cat > … <<'APP_FILE'` write.
+ */
+export function readShippedApp(templatePath = APP_TEMPLATE, launchTemplate = 'AppLaunchTemplate'): ShippedApp {
   const template = parseCfnTemplate(readFileSync(templatePath, 'utf8'), templatePath) as {
-    Resources: { AppLaunchTemplate: { Properties: { LaunchTemplateData: { UserData: unknown } } } };
+    Resources: Record<string, { Properties: { LaunchTemplateData: { UserData: unknown } } }>;
   };
-  const userData = template.Resources.AppLaunchTemplate.Properties.LaunchTemplateData.UserData as {
+  const userData = template.Resources[launchTemplate].Properties.LaunchTemplateData.UserData as {
     'Fn::Base64': { 'Fn::Sub': [string, Record<string, unknown>] | string };
   };
   const sub = userData['Fn::Base64']['Fn::Sub'];

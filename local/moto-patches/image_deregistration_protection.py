@@ -1,5 +1,5 @@
 """
-PATCH of moto (labelled; the project's only moto patch, see docs/local.md). moto 5.2 implements
+PATCH of moto (labelled; one of the project's moto patches, see docs/local.md). moto 5.2 implements
 neither EnableImageDeregistrationProtection nor DisableImageDeregistrationProtection, although
 botocore models both, and its DescribeImages never reports DeregistrationProtection. The AMI
 lifecycle job turns protection on for every AMI git can still fail back to; without this patch

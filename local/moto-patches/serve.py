@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import elbv2_forward_config  # noqa: E402,F401  (applies the patch on import)
 import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 

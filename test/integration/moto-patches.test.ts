@@ -34,3 +34,20 @@ describe('moto patch: image deregistration protection', () => {
     expect(await protection()).toBe('disabled');
   });
 });
+
+describe('moto patch: a weighted ForwardConfig default action in a CloudFormation listener', () => {
+  it('is still needed: unpatched moto drops ForwardConfig (KeyError TargetGroupArn)', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'from moto.elbv2.models import ELBv2Backend',
+      'action = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": "arn:tg/a", "Weight": 100}]}}',
+      'try:',
+      '    print(ELBv2Backend("us-east-1", "123456789012").convert_and_validate_properties({"DefaultActions": [action]}))',
+      'except KeyError as error:',
+      '    print("KeyError", error)',
+    ].join('\n');
+    // When this fails, moto keeps ForwardConfig itself: delete local/moto-patches/elbv2_forward_config.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe("KeyError 'TargetGroupArn'");
+  });
+  // That the patched server keeps the weights on create and update: test/integration/app-slots.test.ts.
+});
