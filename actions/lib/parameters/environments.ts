@@ -4,7 +4,7 @@
  * `parameters/environments.schema.json` (draft 2020-12, bundled into the action so a loosened copy
  * in a checkout cannot weaken it) plus the checks a schema cannot express.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
@@ -15,6 +15,8 @@ import { closestName, quote, throwIfProblems, type FileProblem } from './file-pr
 import { parseJsonSource, type JsonSource } from './json-source';
 import { readSmallTextFile } from './read-small-file';
 import { describeSchemaErrors } from './schema-problems';
+import { isSlotsTemplate } from './slots';
+import { parseTemplateParameters } from './template-parameters';
 
 /** Where the wiring file lives, relative to the repository root. */
 export const ENVIRONMENTS_FILE = 'parameters/environments.json';
@@ -45,9 +47,28 @@ export interface EnvironmentConfig {
   appTemplate: string;
   stacks: EnvironmentStacks;
   verify: { path: string; watchSeconds: number; maxErrorRate: number };
+  /** How a new AMI reaches users (default `replace`); `slots` needs a slots app template. */
+  strategy: DeployStrategy;
+  /** The slots deploy's steps, defaults filled in (present for every environment; used by `slots`). */
+  slots: SlotsSettings;
   /** Extra parameter values for the stacks bootstrap deploys, by stack role. */
   stackParameters?: Partial<Record<StackParameterRole, Record<string, string>>>;
 }
+
+export type DeployStrategy = 'replace' | 'slots';
+
+/** One environment as the file has it: the optional strategy and slots settings may be absent. */
+type RawEnvironment = Omit<EnvironmentConfig, 'name' | 'strategy' | 'slots'> & { strategy?: DeployStrategy; slots?: Partial<SlotsSettings> };
+
+/** The slots deploy's step settings (docs/parameters.md). */
+export interface SlotsSettings {
+  canaryWeight: number;
+  canarySeconds: number;
+  bakeSeconds: number;
+}
+
+/** The slots settings when the wiring leaves them out (documented in the schema). */
+export const SLOTS_DEFAULTS: SlotsSettings = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300 };
 
 /** The whole wiring file, validated. */
 export interface EnvironmentsConfig {
@@ -98,15 +119,19 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
 
   const raw = source.value as {
     promotionOrder: string[];
-    environments: Record<string, Omit<EnvironmentConfig, 'name'>>;
+    environments: Record<string, RawEnvironment>;
     lifecycle?: Partial<EnvironmentsConfig['lifecycle']>;
     patchDebt?: Partial<EnvironmentsConfig['patchDebt']>;
   };
-  problems.push(...checkPromotionOrder(raw, source), ...checkUniqueness(raw, source), ...checkFilesExist(raw, source, rootDir));
+  const missing = checkFilesExist(raw, source, rootDir);
+  problems.push(...checkPromotionOrder(raw, source), ...checkUniqueness(raw, source), ...missing);
+  if (missing.length === 0) problems.push(...checkStrategyTemplates(raw, source, rootDir));
   throwIfProblems(WIRING_INVALID, file, problems);
 
   const environments: Record<string, EnvironmentConfig> = {};
-  for (const [name, environment] of Object.entries(raw.environments)) environments[name] = { name, ...environment };
+  for (const [name, environment] of Object.entries(raw.environments)) {
+    environments[name] = { name, ...environment, strategy: environment.strategy ?? 'replace', slots: { ...SLOTS_DEFAULTS, ...environment.slots } };
+  }
   return {
     file,
     promotionOrder: raw.promotionOrder,
@@ -161,7 +186,7 @@ function checkPromotionOrder(raw: { promotionOrder: string[]; environments: Reco
 
 /** A stack name or parameters file used twice would make two environments (or roles) deploy the
  *  same thing: an AMI bump meant for dev would land in prod. */
-function checkUniqueness(raw: { environments: Record<string, Omit<EnvironmentConfig, 'name'>> }, source: JsonSource): FileProblem[] {
+function checkUniqueness(raw: { environments: Record<string, RawEnvironment> }, source: JsonSource): FileProblem[] {
   const problems: FileProblem[] = [];
   const stackOwners = new Map<string, string>();
   const fileOwners = new Map<string, string>();
@@ -187,7 +212,7 @@ function checkUniqueness(raw: { environments: Record<string, Omit<EnvironmentCon
   return problems;
 }
 
-function checkFilesExist(raw: { environments: Record<string, Omit<EnvironmentConfig, 'name'>> }, source: JsonSource, rootDir: string): FileProblem[] {
+function checkFilesExist(raw: { environments: Record<string, RawEnvironment> }, source: JsonSource, rootDir: string): FileProblem[] {
   const problems: FileProblem[] = [];
   for (const [name, environment] of Object.entries(raw.environments)) {
     for (const key of ['parametersFile', 'appTemplate'] as const) {
@@ -198,6 +223,23 @@ function checkFilesExist(raw: { environments: Record<string, Omit<EnvironmentCon
         message: `environments.${name}.${key} = ${quote(relative)} does not exist (paths are relative to the repository root, ${rootDir}). Fix the path or create the file.`,
       });
     }
+  }
+  return problems;
+}
+
+/** A strategy needs the template shaped for it: `slots` a template with LiveSlot, `replace` one without. */
+function checkStrategyTemplates(raw: { environments: Record<string, { appTemplate: string; strategy?: DeployStrategy }> }, source: JsonSource, rootDir: string): FileProblem[] {
+  const problems: FileProblem[] = [];
+  for (const [name, environment] of Object.entries(raw.environments)) {
+    const strategy = environment.strategy ?? 'replace';
+    const templatePath = path.join(rootDir, environment.appTemplate);
+    const slotsTemplate = isSlotsTemplate(parseTemplateParameters(readFileSync(templatePath, 'utf8'), environment.appTemplate));
+    if (slotsTemplate === (strategy === 'slots')) continue;
+    const fix = strategy === 'slots' ? 'Use templates/app-slots.yaml (it declares LiveSlot and the slot parameters)' : 'Add "strategy": "slots", or use templates/app.yaml';
+    problems.push({
+      line: source.lineOf(['environments', name, environment.strategy ? 'strategy' : 'appTemplate']),
+      message: `environments.${name}.strategy is "${strategy}", but ${quote(environment.appTemplate)} is ${slotsTemplate ? 'a slots template (it declares LiveSlot)' : 'not a slots template (it declares no LiveSlot)'}. ${fix}.`,
+    });
   }
   return problems;
 }

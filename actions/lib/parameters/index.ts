@@ -27,3 +27,7 @@ export type { AmiIdentity, Revocation, RevocationList } from './revocations';
 export { loadRetirementFile, renderRetirementFile, RETIREMENT_FILE } from './retirement-file';
 export type { RetirementEntry, RetirementFile } from './retirement-file';
 export { LIFECYCLE_DEFAULTS, PATCH_DEBT_DEFAULTS } from './environments';
+export { findSlotProblems, isSlotsTemplate, LIVE_SLOT_PARAMETER, liveAmiOf, otherSlot, readSlotPlan, SLOT_NAMES, slotParameters, TOTAL_WEIGHT } from './slots';
+export type { SlotName, SlotPlan, SlotState } from './slots';
+export { SLOTS_DEFAULTS } from './environments';
+export type { DeployStrategy, SlotsSettings } from './environments';

@@ -7,6 +7,7 @@
 import { EC2_ID_TYPES } from './aws-id-shapes';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
 import { inspectParametersFile, PARAMETERS_FILE_INVALID, readParametersText, type ParametersFile } from './parameters-file';
+import { findSlotProblems, isSlotsTemplate, LIVE_SLOT_PARAMETER, SLOT_NAMES, slotParameters } from './slots';
 import { readTemplateParameters, type TemplateParameter, type TemplateParameters } from './template-parameters';
 
 /** How many AllowedValues a message lists before eliding the rest. */
@@ -27,6 +28,7 @@ export function findParameterProblems(
 ): FileProblem[] {
   const problems: FileProblem[] = [];
   const declared = template.parameters;
+  const badValues = new Set<string>();
   for (const [key, value] of Object.entries(parametersFile.parameters)) {
     const line = parametersFile.lineOf('Parameters', key);
     const parameter = declared.get(key);
@@ -37,7 +39,15 @@ export function findParameterProblems(
       problems.push({ line, message: `unknown parameter ${quote(key)}: ${template.file} declares no such parameter. ${fix}.` });
       continue;
     }
-    for (const message of checkValue(parameter, value, template.file)) problems.push({ line, message });
+    for (const message of checkValue(parameter, value, template.file)) {
+      problems.push({ line, message });
+      badValues.add(key);
+    }
+  }
+  // The slots rules read several values together: only once each of them is present and valid alone.
+  const slotKeys = [LIVE_SLOT_PARAMETER, ...SLOT_NAMES.flatMap((slot) => Object.values(slotParameters(slot)))];
+  if (isSlotsTemplate(template) && slotKeys.every((k) => key(parametersFile, k) && !badValues.has(k) && !alreadyReported.has(k))) {
+    problems.push(...findSlotProblems(parametersFile));
   }
   for (const parameter of declared.values()) {
     if (parameter.default !== undefined || key(parametersFile, parameter.name) || alreadyReported.has(parameter.name)) continue;

@@ -1,5 +1,5 @@
 import { InputError } from '../../../actions/lib/errors';
-import { getEnvironment, LIFECYCLE_DEFAULTS, loadEnvironments, PATCH_DEBT_DEFAULTS } from '../../../actions/lib/parameters/environments';
+import { getEnvironment, LIFECYCLE_DEFAULTS, loadEnvironments, PATCH_DEBT_DEFAULTS, SLOTS_DEFAULTS } from '../../../actions/lib/parameters/environments';
 import { FileProblemsError } from '../../../actions/lib/parameters/file-problems';
 import { scratchDir } from './fixtures';
 
@@ -50,7 +50,7 @@ describe('loadEnvironments', () => {
   it('loads the wiring in the shape of COMMON.md', async () => {
     const config = await load(`${JSON.stringify(wiring(), null, 2)}\n`);
     expect(config.promotionOrder).toEqual(['dev', 'prod']);
-    expect(getEnvironment(config, 'prod')).toEqual({ name: 'prod', ...environment('prod') });
+    expect(getEnvironment(config, 'prod')).toEqual({ name: 'prod', ...environment('prod'), strategy: 'replace', slots: SLOTS_DEFAULTS });
   });
 
   it('resolves paths against rootDir when given', async () => {
@@ -68,7 +68,7 @@ describe('loadEnvironments', () => {
     ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
     ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: the top level is missing "promotionOrder". Add it (see docs/parameters.md for the shape).']],
     ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, environments, lifecycle, patchDebt. Rename it to "environments".']],
-    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, stacks, verify, stackParameters. Rename it to "region".']],
+    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, stacks, verify, stackParameters. Rename it to "region".']],
     ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
     ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
     ['a missing stack role', edited((w) => { delete w.environments.dev.stacks.automation; }), '"stacks"', ['line {line}: environments.dev.stacks is missing "automation".']],
@@ -114,6 +114,39 @@ describe('loadEnvironments', () => {
     await expect(loadEnvironments(`${dir.root}/parameters/nope.json`)).rejects.toThrow(
       `Environment wiring invalid for ${dir.root}/parameters/nope.json: no such file. Create it (see docs/parameters.md) or pass the right path; workflows read parameters/environments.json from the repository root.`,
     );
+  });
+});
+
+describe('loadEnvironments: the strategy', () => {
+  const dir = scratchDir();
+  dir.write('parameters/dev.json', '{}');
+  dir.write('parameters/prod.json', '{}');
+  dir.write('templates/app.yaml', 'Parameters:\n  AmazonMachineImage: { Type: AWS::EC2::Image::Id }\nResources: {}\n');
+  dir.write('templates/app-slots.yaml', 'Parameters:\n  LiveSlot: { Type: String, AllowedValues: [blue, green] }\nResources: {}\n');
+  afterAll(() => dir.remove());
+  const load = (text: string) => loadEnvironments(dir.write(F, text));
+
+  it('defaults to replace, and fills in the slots settings', async () => {
+    const config = await load(edited(() => undefined));
+    expect(getEnvironment(config, 'dev')).toMatchObject({ strategy: 'replace', slots: SLOTS_DEFAULTS });
+  });
+
+  it('takes slots with a slots template, and the settings given', async () => {
+    const text = edited((w) => Object.assign(w.environments.dev, { strategy: 'slots', appTemplate: 'templates/app-slots.yaml', slots: { canaryWeight: 25 } }));
+    expect(getEnvironment(await load(text), 'dev')).toMatchObject({ strategy: 'slots', slots: { ...SLOTS_DEFAULTS, canaryWeight: 25 } });
+  });
+
+  it.each<[string, string, (w: Parameters<Parameters<typeof edited>[0]>[0]) => void, string, string]>([
+    ['slots with the replace template', 'strategy', (w) => Object.assign(w.environments.dev, { strategy: 'slots' }), '"strategy"', 'environments.dev.strategy is "slots", but "templates/app.yaml" is not a slots template (it declares no LiveSlot). Use templates/app-slots.yaml (it declares LiveSlot and the slot parameters).'],
+    ['a slots template without strategy', 'appTemplate', (w) => Object.assign(w.environments.prod, { appTemplate: 'templates/app-slots.yaml' }), 'LAST "appTemplate"', 'environments.prod.strategy is "replace", but "templates/app-slots.yaml" is a slots template (it declares LiveSlot). Add "strategy": "slots", or use templates/app.yaml.'],
+  ])('refuses %s, at its %s line', async (_name, _key, edit, needle, message) => {
+    const text = edited(edit);
+    await expect(load(text)).rejects.toThrow(`line ${lineOf(text, needle)}: ${message}`);
+  });
+
+  it('refuses a canary share above half the traffic', async () => {
+    const text = edited((w) => Object.assign(w.environments.dev, { strategy: 'slots', appTemplate: 'templates/app-slots.yaml', slots: { canaryWeight: 60 } }));
+    await expect(load(text)).rejects.toThrow(/environments\.dev\.slots\.canaryWeight = "60" must be <= 50/);
   });
 });
 

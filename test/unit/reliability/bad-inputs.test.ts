@@ -68,12 +68,12 @@ function parametersFile(scene: Scene, edit: (text: string) => string = (t) => t)
   return file;
 }
 
-function deploy(scene: Scene, file: string) {
+function deploy(scene: Scene, file: string, templateFile = TEMPLATE) {
   const inputs = {
     stackName: STACK,
     region: 'us-east-1',
     parametersFile: file,
-    templateFile: TEMPLATE,
+    templateFile,
     mode: 'deploy' as const,
     timeoutMinutes: 60,
     rollbackMonitoringMinutes: 5,
@@ -91,6 +91,15 @@ const replaceLine = (from: RegExp, to: string) => (text: string) => {
 };
 const fileOf = (scene: Scene) => join(scene.scratch, DEV_FILE);
 
+// ---- slots parameters files (test/fixtures/slots/dev.json, edited), against templates/app-slots.yaml ----
+
+const SLOTS_TEMPLATE = join(REPO_ROOT, 'templates/app-slots.yaml');
+const withSlotsParameters = (changes: Record<string, string>): Act => (scene) => {
+  const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/slots/dev.json'), 'utf8')) as { Parameters: Record<string, string> };
+  const file = parametersFile(scene, () => `${JSON.stringify({ Parameters: { ...fixture.Parameters, BlueAmazonMachineImage: OLD_AMI, GreenAmazonMachineImage: NEW_AMI, ...changes } }, null, 2)}\n`);
+  return deploy(scene, file, SLOTS_TEMPLATE);
+};
+
 // ---- the wiring file, through loadEnvironments on a copy of the repository's layout --------------
 
 const WIRING = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as {
@@ -99,7 +108,7 @@ const WIRING = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.
 
 /** parameters/environments.json as text after `edit`, in a scratch copy of the repository layout. */
 function wiringFile(scene: Scene, text: string): string {
-  for (const file of ['parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml']) {
+  for (const file of ['parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml', 'templates/app-slots.yaml']) {
     mkdirSync(dirname(join(scene.scratch, file)), { recursive: true });
     writeFileSync(join(scene.scratch, file), readFileSync(join(REPO_ROOT, file)));
   }
@@ -275,6 +284,21 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   B29: {
     act: failback({ environment: 'dev$(touch /tmp/pwned)', reason: 'p99 doubled' }),
     said: { what: 'Unknown environment "dev$(touch /tmp/pwned)"', where: 'Failback request rejected for dev$(touch /tmp/pwned)', fix: 'Use one of them' },
+  },
+  B100: {
+    act: withSlotsParameters({ LiveSlot: 'green', GreenCapacity: '0', BlueWeight: '0', GreenWeight: '100' }),
+    said: { what: 'GreenCapacity = "0", but LiveSlot is "green": the live slot has no instances', where: 'line 9', fix: 'Give it capacity, or name the other slot live' },
+    location: { file: fileOf, line: 9 },
+  },
+  B101: {
+    act: withSlotsParameters({ BlueWeight: '90' }),
+    said: { what: 'BlueWeight + GreenWeight = 90 + 0 = 90, not 100', where: 'line 7', fix: 'Make them add up to 100 (at rest: BlueWeight "100", GreenWeight "0")' },
+    location: { file: fileOf, line: 7 },
+  },
+  B102: {
+    act: wiringWith((w) => Object.assign(w.environments.dev, { strategy: 'slots' })),
+    said: { what: 'environments.dev.strategy is "slots", but "templates/app.yaml" is not a slots template', where: /line \d+:/, fix: 'Use templates/app-slots.yaml' },
+    location: { file: wiringPath },
   },
   B30: {
     act: failback({ environment: 'dev', 'target-ami': NEW_AMI, reason: 'p99 doubled' }),

@@ -74,6 +74,9 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B36', name: 'Bad input: every output still set (update-app-stack)', input: 'action input', through: 'update-app-stack bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1; every output of action.yml in GITHUB_OUTPUT, empty (not only change-set-id); stack and change sets unchanged' },
   { id: 'B37', name: 'Bad input: every output still set (build-ami)', input: 'action input', through: 'build-ami bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1; every output of action.yml in GITHUB_OUTPUT, empty; no build started; stack unchanged' },
   { id: 'B38', name: 'Bad input: every output still set (verify-alb)', input: 'action input', through: 'verify-alb bundle', producedBy: 'moto', suite: 'integration', expected: 'exit 1; every output of action.yml in GITHUB_OUTPUT, empty; stack unchanged' },
+  { id: 'B100', name: 'Slots file: the live slot has no capacity', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the capacity line: users would reach nothing, give it capacity or name the other slot live; ${NO_CALL}` },
+  { id: 'B101', name: 'Slots file: weights that do not add up to 100', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the BlueWeight line with the sum, and the values at rest; ${NO_CALL}` },
+  { id: 'B102', name: 'Wiring: strategy slots with the replace template', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: `InputError at the strategy line: use templates/app-slots.yaml; ${NO_CALL}` },
 ];
 
 export const FAULTS: readonly FaultCase[] = [
