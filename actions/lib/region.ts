@@ -1,4 +1,5 @@
 import { InputError } from './errors';
+import { quote } from './untrusted-text';
 
 // Partition-agnostic shape: us-east-1, eu-central-2, us-gov-west-1, cn-north-1, ap-southeast-5.
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -21,7 +22,7 @@ export function resolveRegion(input: string | undefined, env: NodeJS.ProcessEnv)
     );
   }
   if (!REGION_PATTERN.test(value)) {
-    throw new InputError(`Region "${value}" from ${source} is not an AWS region name. Use a name like us-east-1 or eu-west-2.`);
+    throw new InputError(`Region ${quote(value)} from ${source} is not an AWS region name. Use a name like us-east-1 or eu-west-2.`);
   }
   return value;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { parseWholeNumber, wholeNumberInput } from '../../lib/action/number-inputs';
 import { InputError } from '../../lib/errors';
 import { IMAGE_BUILD_VERSION_ARN_PATTERN, PIPELINE_ARN_PATTERN } from '../../lib/image-builder/arns';
 import type { BuildAmiInputs } from '../../lib/image-builder/build-ami';
@@ -31,12 +32,7 @@ export const buildAmiInputSchema = z
       .optional(),
     'client-token': z.string().regex(CLIENT_TOKEN, `must be 1-${CLIENT_TOKEN_MAX_LENGTH} printable characters without spaces`).optional(),
     region: z.string().optional(),
-    'timeout-minutes': z
-      .string()
-      .default(String(DEFAULT_TIMEOUT_MINUTES))
-      .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
-      .transform(Number)
-      .pipe(z.number().min(1, 'must be at least 1').max(MAX_TIMEOUT_MINUTES, `must be at most ${MAX_TIMEOUT_MINUTES} (12 h, Image Builder's own limit)`)),
+    'timeout-minutes': wholeNumberInput('minutes', DEFAULT_TIMEOUT_MINUTES, { min: 1, max: MAX_TIMEOUT_MINUTES, maxWhy: "12 h, Image Builder's own limit" }),
     'previous-ami-id': z.string().regex(AMI_ID, 'must be an AMI ID like ami-0123456789abcdef0').optional(),
     'fail-on-severity': z
       .string()
@@ -75,6 +71,6 @@ function clientTokenSource(explicit: string | undefined, env: NodeJS.ProcessEnv)
       `No client token for the build: GITHUB_RUN_ID is ${runId ? `"${runId}", not a run id` : 'not set'} (not running in GitHub Actions?). Set the client-token input to a value unique to this build.`,
     );
   }
-  const attempt = Number(env.GITHUB_RUN_ATTEMPT ?? '1');
-  return { kind: 'workflow-run', runId, runAttempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1 };
+  const attempt = parseWholeNumber(env.GITHUB_RUN_ATTEMPT ?? '1') ?? 1;
+  return { kind: 'workflow-run', runId, runAttempt: attempt >= 1 ? attempt : 1 };
 }

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { isMalformedResponseError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import type { Logger } from '../logger';
+import { quote } from '../untrusted-text';
 
 /** A Logger that writes workflow commands through @actions/core. */
 export function createCoreLogger(): Logger {
@@ -38,7 +39,8 @@ export function readInputs<S extends z.ZodType>(schema: S, names: readonly strin
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const input = issue.path.join('.') || '(inputs)';
-      return `input "${input}"${raw[input] !== undefined ? ` = "${raw[input]}"` : ''}: ${issue.message}`;
+      // Echoed through quote(): cut to a readable length, look-alike characters escaped and named.
+      return `input "${input}"${raw[input] !== undefined ? ` = ${quote(raw[input])}` : ''}: ${issue.message}`;
     });
     throw new InputError(`Invalid action inputs: ${problems.join('; ')}. Fix them in the workflow step's "with:" block.`);
   }

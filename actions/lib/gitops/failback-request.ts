@@ -1,5 +1,6 @@
 import { InputError } from '../errors';
 import { getEnvironment, isAmiId, type EnvironmentConfig, type EnvironmentsConfig } from '../parameters';
+import { findUnsafeTextCharacter, quote } from '../untrusted-text';
 
 /** A failback as a person asked for it in the workflow_dispatch form, before any checking. */
 export interface RawFailbackRequest {
@@ -45,27 +46,25 @@ export function validateFailbackRequest(raw: RawFailbackRequest, wiring: Environ
 
   const target = raw.targetAmi?.trim() || undefined;
   if (target !== undefined && !isAmiId(target)) {
-    problems.push(`target-ami "${printable(target)}" is not an AMI ID (ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); leave it empty to use the AMI before the current one`);
+    problems.push(`target-ami ${quote(target, 40)} is not an AMI ID (ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); leave it empty to use the AMI before the current one`);
   }
 
   const reason = raw.reason?.trim() ?? '';
+  const unsafe = findUnsafeTextCharacter(reason);
   if (reason === '') problems.push('reason is empty; say why in one line (it goes into the commit message)');
-  // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f\u2028\u2029]/.test(reason)) problems.push('reason contains a line break or control character; write it on one line');
-  else if (reason.length > MAX_REASON_CHARS) problems.push(`reason is ${reason.length} characters; keep it to ${MAX_REASON_CHARS} (link an issue for the details)`);
+  else if (unsafe) {
+    problems.push(
+      `reason contains a line break, control or invisible formatting character at character ${unsafe.position} (${unsafe.description}); ` +
+        'write it on one line of visible text (it goes into a commit message and a pull request, where such a character can forge a trailer or show text in another order)',
+    );
+  } else if (reason.length > MAX_REASON_CHARS) problems.push(`reason is ${reason.length} characters; keep it to ${MAX_REASON_CHARS} (link an issue for the details)`);
 
   const requestedBy = raw.requestedBy?.trim() || undefined;
-  if (requestedBy !== undefined && !GITHUB_LOGIN.test(requestedBy)) problems.push(`requested-by "${printable(requestedBy)}" is not a GitHub login`);
+  if (requestedBy !== undefined && !GITHUB_LOGIN.test(requestedBy)) problems.push(`requested-by ${quote(requestedBy, 40)} is not a GitHub login`);
 
   if (problems.length > 0) {
-    throw new InputError(`Failback request rejected for ${raw.environment || 'an unnamed environment'}: ${problems.join('; ')}. Fix the inputs and run the workflow again.`);
+    const forEnvironment = environment ? environment.name : raw.environment ? quote(raw.environment, 40) : 'an unnamed environment';
+    throw new InputError(`Failback request rejected for ${forEnvironment}: ${problems.join('; ')}. Fix the inputs and run the workflow again.`);
   }
   return { environment: environment!, targetAmiId: target, reason, requestedBy };
-}
-
-/** Echoes a bad value back without letting it break the log line. */
-function printable(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '?');
-  return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
 }

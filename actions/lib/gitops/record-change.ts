@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock';
 import { InputError } from '../errors';
 import type { Logger } from '../logger';
-import { parseParametersFile, setParameterInFile } from '../parameters';
+import { checkRepositoryFile, parseParametersFile, setParameterInFile } from '../parameters';
 import { AMI_PARAMETER } from './ami-history';
 import { classifyPushRefusal, GitError, type GitRepository } from './git';
 
@@ -112,6 +112,9 @@ export async function recordAmiChange(request: RecordAmiRequest, deps: RecordDep
   const { file, amiId, branch } = request;
   const env = { ...deps.auth, ...identityEnv(deps.identity) };
 
+  // The same file policy as every read: a link here would be committed as a path (git stores the
+  // link) or written through into the file it points at, so it is refused before anything changes.
+  checkRepositoryFile(join(git.dir, file), { whatFailed: `Cannot record ${amiId}`, root: git.dir });
   const base = await resolveBase(git, request);
   const baseBlob = await blobAt(git, base, file);
   if (baseBlob === undefined) {

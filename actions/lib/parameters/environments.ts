@@ -4,7 +4,7 @@
  * `parameters/environments.schema.json` (draft 2020-12, bundled into the action so a loosened copy
  * in a checkout cannot weaken it) plus the checks a schema cannot express.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
@@ -13,7 +13,7 @@ import schema from '../../../parameters/environments.schema.json';
 import { InputError } from '../errors';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource, type JsonSource } from './json-source';
-import { readSmallTextFile } from './read-small-file';
+import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
 import { describeSchemaErrors } from './schema-problems';
 import { isSlotsTemplate } from './slots';
 import { parseTemplateParameters } from './template-parameters';
@@ -94,13 +94,15 @@ export const PATCH_DEBT_DEFAULTS = { maxAmiAgeDays: 30, maxCriticalOpenDays: 7 }
  * root for parameters/environments.json). All problems are reported together in one InputError.
  */
 export async function loadEnvironments(file: string = ENVIRONMENTS_FILE, options: { rootDir?: string } = {}): Promise<EnvironmentsConfig> {
+  const rootDir = options.rootDir ?? path.dirname(path.dirname(path.resolve(file)));
   const text = await readSmallTextFile(file, {
     whatFailed: WIRING_INVALID,
+    root: rootDir,
     maxBytes: 64 * 1024,
     missingFix: `Create it (see docs/parameters.md) or pass the right path; workflows read ${ENVIRONMENTS_FILE} from the repository root`,
     emptyFix: 'Write the wiring object (see docs/parameters.md)',
   });
-  return parseEnvironments(text, file, options.rootDir ?? path.dirname(path.dirname(path.resolve(file))));
+  return parseEnvironments(text, file, rootDir);
 }
 
 /** Validates the wiring file's text; see {@link loadEnvironments}. */
@@ -217,9 +219,17 @@ function checkFilesExist(raw: { environments: Record<string, RawEnvironment> }, 
   for (const [name, environment] of Object.entries(raw.environments)) {
     for (const key of ['parametersFile', 'appTemplate'] as const) {
       const relative = environment[key];
-      if (existsSync(path.join(rootDir, relative))) continue;
+      const line = source.lineOf(['environments', name, key]);
+      // The repository's one file policy: a link (e.g. prod.json -> dev.json, which would make prod
+      // deploy dev's AMI past the uniqueness check above) or a special file is refused here.
+      const problem = findRepositoryFileProblem(path.join(rootDir, relative), rootDir);
+      if (problem === undefined) continue;
+      if (problem !== 'missing') {
+        problems.push({ line, message: `environments.${name}.${key} = ${quote(relative)}: ${problem.why}. ${problem.fix}.` });
+        continue;
+      }
       problems.push({
-        line: source.lineOf(['environments', name, key]),
+        line,
         message: `environments.${name}.${key} = ${quote(relative)} does not exist (paths are relative to the repository root, ${rootDir}). Fix the path or create the file.`,
       });
     }
@@ -233,6 +243,7 @@ function checkStrategyTemplates(raw: { environments: Record<string, { appTemplat
   for (const [name, environment] of Object.entries(raw.environments)) {
     const strategy = environment.strategy ?? 'replace';
     const templatePath = path.join(rootDir, environment.appTemplate);
+    // Reached only when checkFilesExist found every file a regular file under the file policy.
     const slotsTemplate = isSlotsTemplate(parseTemplateParameters(readFileSync(templatePath, 'utf8'), environment.appTemplate));
     if (slotsTemplate === (strategy === 'slots')) continue;
     const fix = strategy === 'slots' ? 'Use templates/app-slots.yaml (it declares LiveSlot and the slot parameters)' : 'Add "strategy": "slots", or use templates/app.yaml';

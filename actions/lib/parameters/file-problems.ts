@@ -42,11 +42,8 @@ export function throwIfProblems(whatFailed: string, file: string, problems: read
   throw new FileProblemsError(message, file, sorted);
 }
 
-/** A value for a message: quoted and cut to a readable length. */
-export function quote(value: string, max = 80): string {
-  const shown = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(shown);
-}
+/** A value for a message (see untrusted-text.ts: escaped, cut, look-alike characters named). */
+export { quote } from '../untrusted-text';
 
 /** The closest name in `candidates` (case-insensitive edit distance ≤ 2), for "did you mean". */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {

@@ -7,7 +7,8 @@ export { ENVIRONMENTS_FILE, environmentStackNames, getEnvironment, loadEnvironme
 export type { EnvironmentConfig, EnvironmentsConfig, EnvironmentStacks, StackParameterRole } from './environments';
 export { FileProblemsError } from './file-problems';
 export type { FileProblem } from './file-problems';
-export { loadParametersFile, MAX_PARAMETERS_FILE_BYTES, parseParametersFile } from './parameters-file';
+export { loadParametersFile, MAX_PARAMETERS_FILE_BYTES, PARAMETERS_FILE_INVALID, parseParametersFile, readParametersText } from './parameters-file';
+export { checkRepositoryFile, findRepositoryFileProblem, readSmallTextFile, writeRepositoryFile } from './repository-file';
 export type { ParametersFile } from './parameters-file';
 export { setParameterInFile } from './set-parameter';
 export { parseTemplateParameters, readTemplateParameters, readTemplateText } from './template-parameters';

@@ -50,11 +50,23 @@ const WHY: Record<string, string> = {
 };
 
 /**
+ * Deepest nesting accepted. A parameters file is two levels deep and the wiring file four; the
+ * limit sits far above both and far below what the recursive parser and the checks after it can
+ * take (twenty thousand brackets overflow the stack).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Largest text parsed by default, whatever it came from (a file is checked before reading; text
+ *  read from git is checked here): parameters and wiring files are a few short strings. */
+export const MAX_JSON_BYTES = 64 * 1024;
+
+/**
  * Parses `text` as strict JSON (RFC 8259: no comments, no trailing commas, no byte-order mark,
  * which is what `aws cloudformation deploy` and Python's json module accept). A syntax error is an
  * InputError at its line and column; `what` names the file's role in the message.
  */
-export function parseJsonSource(text: string, file: string, what: string): JsonSource {
+export function parseJsonSource(text: string, file: string, what: string, limits: { maxBytes?: number } = {}): JsonSource {
+  const maxBytes = limits.maxBytes ?? MAX_JSON_BYTES;
   const lineStarts = computeLineStarts(text);
   const lineAt = (offset: number) => upperBound(lineStarts, offset);
   const fail = (offset: number, why: string): never => {
@@ -66,7 +78,23 @@ export function parseJsonSource(text: string, file: string, what: string): JsonS
     );
   };
 
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    throw new InputError(`${what} is too large for ${file}: ${bytes} bytes, over the ${maxBytes}-byte (${maxBytes / 1024} KiB) limit. This file holds a few short strings: check that the path names the right file.`, {
+      file,
+      line: 1,
+    });
+  }
   if (text.charCodeAt(0) === 0xfeff) fail(0, 'the file starts with a byte-order mark; save it as UTF-8 without BOM');
+  // Before the parser: it and every check after it recurse, and a deep enough text overflows the stack.
+  const tooDeep = findTooDeep(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    const line = lineAt(tooDeep);
+    throw new InputError(
+      `${what} is nested too deeply for ${file}: line ${line}, column ${tooDeep - lineStarts[line - 1] + 1} opens level ${MAX_JSON_DEPTH + 1}, and at most ${MAX_JSON_DEPTH} are read. This file is a shallow object of strings: check that the path names the right file.`,
+      { file, line, column: tooDeep - lineStarts[line - 1] + 1 },
+    );
+  }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) fail(errors[0].offset, describe(errors[0], text));
@@ -122,6 +150,24 @@ function findDuplicates(root: Node, lineAt: (offset: number) => number): Duplica
   };
   walk(root, []);
   return found;
+}
+
+/** Offset of the first bracket that opens level `max + 1`, outside strings; undefined if none does. */
+function findTooDeep(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return undefined;
 }
 
 function computeLineStarts(text: string): number[] {

@@ -7,7 +7,7 @@
 import { InputError } from '../errors';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource } from './json-source';
-import { readSmallTextFile } from './read-small-file';
+import { readSmallTextFile } from './repository-file';
 
 /**
  * Largest parameters file accepted. A real one is a dozen short strings (well under 1 KiB);
@@ -65,9 +65,10 @@ export function parseParametersFile(text: string, file: string): ParametersFile 
 }
 
 /** Reads a parameters file's text; see {@link readSmallTextFile} for what it refuses. */
-export function readParametersText(file: string): Promise<string> {
+export function readParametersText(file: string, root?: string): Promise<string> {
   return readSmallTextFile(file, {
     whatFailed: PARAMETERS_FILE_INVALID,
+    root,
     maxBytes: MAX_PARAMETERS_FILE_BYTES,
     missingFix: 'Check the path (parametersFile in parameters/environments.json, or the parameters-file input); paths are relative to the repository root',
     emptyFix: 'Write {"Parameters": {"AmazonMachineImage": "ami-…", …}} with one key per line (see docs/parameters.md)',
@@ -110,7 +111,9 @@ export function inspectParametersFile(text: string, file: string): ParametersFil
 
   const sections = {} as Record<Section, Record<string, string>>;
   for (const section of SECTIONS) {
-    sections[section] = {};
+    // No prototype: a key named "__proto__" is then a key like any other (and refused like any
+    // unknown one), where a plain object would swallow it as its prototype.
+    sections[section] = Object.create(null) as Record<string, string>;
     const value = record[section];
     if (value === undefined) continue;
     if (!isObject(value)) {

@@ -6,7 +6,6 @@
  * the patch PR, update-app-stack in both modes, failback target selection, the drift check, the
  * lifecycle job; and the promotion path, when it exists, is meant to call `assertNotRevoked` too.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import Ajv2020 from 'ajv/dist/2020';
@@ -15,7 +14,7 @@ import schema from '../../../parameters/revoked.schema.json';
 import { InputError } from '../errors';
 import { quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource } from './json-source';
-import { readSmallTextFile } from './read-small-file';
+import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
 import { describeSchemaErrors } from './schema-problems';
 
 /** Where the revocation list lives, relative to the repository root. */
@@ -50,6 +49,9 @@ export interface AmiIdentity {
   imageArn?: string;
 }
 
+/** A list grows with every revocation; still a file of short strings. */
+const MAX_REVOCATIONS_BYTES = 256 * 1024;
+
 /**
  * Loads and validates the list. A repository without the file has revoked nothing (the list is
  * added with the first revocation); a file that exists but is broken is refused, with every
@@ -58,10 +60,12 @@ export interface AmiIdentity {
 export async function loadRevocations(file: string = REVOCATIONS_FILE, options: { rootDir?: string } = {}): Promise<RevocationList> {
   // Messages name the repository-relative path; the file is read under rootDir (the checkout).
   const path = options.rootDir ? join(options.rootDir, file) : file;
-  if (!existsSync(path)) return { file, present: false, revocations: [] };
+  // Absent means nothing revoked; anything else there (a link, a FIFO) is refused by the file policy.
+  if (findRepositoryFileProblem(path, options.rootDir) === 'missing') return { file, present: false, revocations: [] };
   const text = await readSmallTextFile(path, {
     whatFailed: LIST_INVALID,
-    maxBytes: 256 * 1024,
+    maxBytes: MAX_REVOCATIONS_BYTES,
+    root: options.rootDir,
     missingFix: 'Create it (see docs/parameters.md)',
     emptyFix: 'Write {"revocations": []} (see docs/parameters.md)',
   });
@@ -70,7 +74,7 @@ export async function loadRevocations(file: string = REVOCATIONS_FILE, options: 
 
 /** Validates the list's text; see {@link loadRevocations}. */
 export function parseRevocations(text: string, file: string): RevocationList {
-  const source = parseJsonSource(text, file, 'Revocation list');
+  const source = parseJsonSource(text, file, 'Revocation list', { maxBytes: MAX_REVOCATIONS_BYTES });
   const problems: FileProblem[] = source.duplicates.map((d) => ({
     line: d.line,
     message: `key ${quote(d.key)} appears twice${d.objectPath.length ? ` in ${d.objectPath.join('.')}` : ''} (first on line ${d.firstLine}); JSON readers silently keep the last one. Delete one of them.`,

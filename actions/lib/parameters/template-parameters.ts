@@ -2,11 +2,10 @@
  * A CloudFormation template's `Parameters` section, read from YAML (short-form tags included) or
  * JSON, normalised to what CloudFormation itself compares against: strings.
  */
-import { readFile } from 'node:fs/promises';
-
 import { parseCfnTemplateSource } from '../cfn-yaml';
 import { InputError } from '../errors';
 import { throwIfProblems, type FileProblem } from './file-problems';
+import { readSmallTextFile } from './repository-file';
 
 /** One declared parameter, with the constraints CloudFormation enforces on its value. */
 export interface TemplateParameter {
@@ -37,17 +36,21 @@ export async function readTemplateParameters(file: string): Promise<TemplatePara
   return parseTemplateParameters(await readTemplateText(file), file);
 }
 
-/** A template file's text; a missing or unreadable file is an InputError naming the path to fix. */
+/**
+ * Largest template read from the repository: CloudFormation's own limit for a template in S3
+ * (1 MB). An inline TemplateBody is smaller still, which update-app-stack checks itself.
+ */
+export const MAX_TEMPLATE_FILE_BYTES = 1024 * 1024;
+
+/** A template file's text, under the repository's file policy (repository-file.ts); a missing,
+ *  linked, special or oversized file is an InputError naming the path to fix. */
 export async function readTemplateText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `CloudFormation template unreadable for ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}. Check the template path (the appTemplate entry in parameters/environments.json or the action's template input).`,
-      { file },
-    );
-  }
+  return readSmallTextFile(file, {
+    whatFailed: 'CloudFormation template unreadable',
+    maxBytes: MAX_TEMPLATE_FILE_BYTES,
+    missingFix: "Check the template path (the appTemplate entry in parameters/environments.json or the action's template input)",
+    emptyFix: 'Write the CloudFormation template, or point at the right file',
+  });
 }
 
 /** Parses a template's text (YAML or JSON) and returns its Parameters. */

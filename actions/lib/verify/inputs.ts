@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { decimalInput, wholeNumberInput } from '../action/number-inputs';
+
 /**
  * The verify-alb inputs (DESIGN.md §3.2, kebab-case, a public contract) as one zod schema over the
  * raw strings the runner passes. `readInputs` turns an empty string into "absent" before parsing,
@@ -27,13 +29,6 @@ export const VERIFY_ALB_INPUT_NAMES = [
 /** Every output of action.yml: set on every path (empty where unknown). */
 export const VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'] as const;
 
-const integerIn = (min: number, max: number, unit: string) =>
-  z.coerce
-    .number({ error: `must be a whole number of ${unit}` })
-    .int({ error: `must be a whole number of ${unit}` })
-    .min(min, { error: `must be at least ${min} ${unit}` })
-    .max(max, { error: `must be at most ${max} ${unit}` });
-
 export const verifyAlbInputSchema = z
   .object({
     'stack-name': z
@@ -51,13 +46,14 @@ export const verifyAlbInputSchema = z
       .regex(/^\/[^\s?#]*(\?[^\s#]*)?$/, { error: 'must be a URL path starting with "/", e.g. /details.json' })
       .default('/details.json'),
     // An hour at most: a longer soak belongs in a scheduled job, not a deploy step.
-    'watch-seconds': integerIn(0, 3600, 'seconds').default(60),
-    'max-error-rate': z.coerce
-      .number({ error: 'must be a number between 0 and 1' })
-      .min(0, { error: 'must be between 0 and 1 (0 = no errors allowed)' })
-      .max(1, { error: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)' })
-      .default(0),
-    'timeout-minutes': integerIn(1, 120, 'minutes').default(10),
+    'watch-seconds': wholeNumberInput('seconds', 60, { min: 0, max: 3600 }),
+    'max-error-rate': decimalInput(0, {
+      min: 0,
+      max: 1,
+      belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
+      aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
+    }),
+    'timeout-minutes': wholeNumberInput('minutes', 10, { min: 1, max: 120 }),
     region: z.string().optional(),
   })
   .refine((raw) => raw['stack-name'] !== undefined || raw['target-group-arn'] !== undefined, {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { parseWholeNumber } from '../action/number-inputs';
 import { InputError } from '../errors';
 import { detailsUrl, formatSampleLine, REQUEST_TIMEOUT_MS, type Sample, sampleEverySecond, type SamplerDeps, summariseSamples } from './sampler';
 
@@ -65,8 +66,8 @@ export function parseWatchArgs(argv: string[]): WatchArgs | undefined {
 }
 
 function wholeNumber(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`${flag} "${value}" must be a whole number of at least ${min}.`);
+  const n = parseWholeNumber(value);
+  if (n === undefined || n < min) throw new InputError(`${flag} "${value}" must be a whole number of at least ${min}.`);
   return n;
 }
 

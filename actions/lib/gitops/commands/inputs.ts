@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { wholeNumberInput } from '../../action/number-inputs';
 import { AMI_ID_PATTERN } from '../../parameters';
 
 /** The wiring schema's environment-name pattern (parameters/environments.schema.json). */
@@ -19,10 +20,5 @@ export const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** A whole number of minutes within bounds, given as a string. */
 export function minutes(defaultValue: number, max: number) {
-  return z
-    .string()
-    .default(String(defaultValue))
-    .pipe(z.string().regex(/^\d+$/, 'must be a whole number of minutes'))
-    .transform(Number)
-    .pipe(z.number().min(1).max(max));
+  return wholeNumberInput('minutes', defaultValue, { min: 1, max });
 }

@@ -36,8 +36,11 @@ describe('validateFailbackRequest', () => {
     ['a shell injection as target', { environment: 'dev', targetAmi: 'ami-1234$(curl evil)', reason: 'x' }, /target-ami "ami-1234\$\(curl evil\)" is not an AMI ID/],
     ['an upper-case AMI', { environment: 'dev', targetAmi: 'ami-0123456789ABCDEF0', reason: 'x' }, /is not an AMI ID/],
     ['no reason', { environment: 'dev', reason: '   ' }, /reason is empty/],
-    ['a reason with a newline (a forged trailer)', { environment: 'dev', reason: 'ok\nSigned-off-by: ceo' }, /line break or control character/],
-    ['a reason with an ANSI escape', { environment: 'dev', reason: 'ok \u001b[2K' }, /line break or control character/],
+    ['a reason with a newline (a forged trailer)', { environment: 'dev', reason: 'ok\nSigned-off-by: ceo' }, /line break, control or invisible formatting character at character 3 \(U\+000A LINE FEED \(a line break\)\)/],
+    ['a reason with an ANSI escape', { environment: 'dev', reason: 'ok \u001b[2K' }, /at character 4 \(U\+001B/],
+    ['a reason with a right-to-left override', { environment: 'dev', reason: 'fix \u202etxt.exe' }, /at character 5 \(U\+202E RIGHT-TO-LEFT OVERRIDE\)/],
+    ['a reason with a zero-width space', { environment: 'dev', reason: 'p99\u200b doubled' }, /at character 4 \(U\+200B ZERO WIDTH SPACE\)/],
+    ['a target AMI with a Cyrillic letter', { environment: 'dev', targetAmi: 'ami-0123456789\u0430bcdef0', reason: 'x' }, /target-ami "ami-0123456789\\u0430bcdef0" \(character 15 is U\+0430 CYRILLIC SMALL LETTER A, not ASCII\) is not an AMI ID/],
     ['a reason that is too long', { environment: 'dev', reason: 'x'.repeat(201) }, /reason is 201 characters; keep it to 200/],
     ['a requester that is not a login', { environment: 'dev', reason: 'x', requestedBy: 'a b' }, /requested-by "a b" is not a GitHub login/],
   ])('rejects %s', (_name, raw, message) => {
