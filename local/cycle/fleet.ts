@@ -14,6 +14,7 @@ import { CycleCheckError } from './timeline';
 export interface FleetState {
   stackAmi: string;
   autoScalingGroup: string;
+  instanceIds: string[];
   instanceAmis: string[];
 }
 
@@ -31,6 +32,7 @@ export async function readFleet(clients: FleetClients, stackName: string): Promi
   return {
     stackAmi: Stacks[0]?.Parameters?.find((p) => p.ParameterKey === 'AmazonMachineImage')?.ParameterValue ?? '',
     autoScalingGroup,
+    instanceIds,
     instanceAmis: reservations.flatMap((r) => r.Instances ?? []).map((i) => i.ImageId as string),
   };
 }

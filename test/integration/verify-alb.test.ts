@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
 
+import { readFleet } from '../../local/cycle/fleet';
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { type AppFoundation, deployAppFoundation, localClients, useLocalAws } from './harness';
@@ -27,7 +28,9 @@ beforeAll(async () => {
 
 /**
  * A details.json server whose n-th request (0-based) is answered by `script(n)`: what an instance
- * behind the ALB would say, or an error status.
+ * behind the ALB would say, or an error status. Unless the script names another instance, the
+ * answer comes from the instances of the stack's current ASG in turn, as through the load
+ * balancer (verify-alb counts an answer from any other instance as an error).
  */
 async function detailsServer(script: (n: number) => { status: number; amiId?: string; instanceId?: string }): Promise<{ url: string; requests: string[]; server: Server }> {
   const requests: string[] = [];
@@ -38,7 +41,10 @@ async function detailsServer(script: (n: number) => { status: number; amiId?: st
       res.writeHead(answer.status, { 'content-type': 'text/html' }).end(`<html><body>${answer.status}</body></html>`);
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amiId: answer.amiId, instanceId: answer.instanceId ?? 'i-0a1b2c3d4e5f60718', packageCount: 412 }));
+    void readFleet(localClients(), foundation.app.name).then(({ instanceIds }) => {
+      const instanceId = answer.instanceId ?? instanceIds[requests.length % instanceIds.length];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amiId: answer.amiId, instanceId, packageCount: 412 }));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
@@ -107,11 +113,13 @@ describe('verify-alb bundle, HTTP watch against a real web server', () => {
     servers.push(web.server);
     const run = await runBundledAction('verify-alb', { 'stack-name': foundation.app.name, 'expected-ami-id': foundation.ami, url: web.url, 'watch-seconds': '7', 'timeout-minutes': '1' });
     expect(run.exitCode).toBe(1);
-    expect(run.outputs).toMatchObject({ healthy: 'false', 'served-ami-ids': JSON.stringify([foundation.ami, OTHER_AMI]), 'error-rate': '0' });
+    // The three answers from an instance outside the stack's current ASG are errors too: they prove nothing about the fleet.
+    expect(run.outputs).toMatchObject({ healthy: 'false', 'served-ami-ids': JSON.stringify([foundation.ami, OTHER_AMI]), 'error-rate': '0.4286' });
+    expect(run.annotations.find((a) => a.level === 'error')?.message).toContain(`answered as i-0b1b2c3d4e5f60718 on ${OTHER_AMI}, which is not an instance of the current ASG`);
     expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
       new RegExp(`3 of 7 samples were served by ${OTHER_AMI}, not ${foundation.ami} \\(first at \\S+Z from i-0b1b2c3d4e5f60718\\)`),
     );
-    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami} \\(expected\\)\\n    4 samples :\\d+, 4s\\n  section ${OTHER_AMI}\\n    3 samples :done, \\d+, 3s`));
+    expect(run.summary).toMatch(new RegExp(`section ${foundation.ami} \\(expected\\)\\n    4 samples :\\d+, 4s\\n  section errors\\n    3 errors :crit, \\d+, 3s`));
     expect(run.summary).toContain(`| ⚠️ ${OTHER_AMI} | i-0b1b2c3d4e5f60718 |`);
   });
 
@@ -151,7 +159,7 @@ describe('dist/watch.js, the terminal watcher', () => {
     expect(lines[0]).toBe(`Watching ${web.url}/details.json once a second; Ctrl-C stops.`);
     const samples = lines.filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
     expect(samples.length).toBeGreaterThanOrEqual(4);
-    expect(samples[0]).toMatch(new RegExp(`^\\S+Z  200 +\\d+ ms  ${foundation.ami}  i-0a1b2c3d4e5f60718$`));
+    expect(samples[0]).toMatch(new RegExp(`^\\S+Z  200 +\\d+ ms  ${foundation.ami}  i-[0-9a-f]{17}$`));
     expect(samples[1]).toMatch(/^\S+Z {2}503 +\d+ ms {2}error: HTTP 503$/);
     expect(samples[3]).toMatch(new RegExp(`  ${OTHER_AMI}  `));
     const seconds = samples.slice(0, 4).map((l) => Date.parse(l.split(' ')[0]) / 1000);

@@ -28,6 +28,8 @@ export interface FleetEvaluation {
   drainingTargets: number;
   autoScalingGroupName: string;
   desiredCapacity: number;
+  /** The current ASG's instances and the AMI EC2 says each runs: the only ones an HTTP sample may come from. */
+  currentInstances: ReadonlyMap<string, string | undefined>;
   /** One sentence per problem, naming the target or instance and why. */
   problems: string[];
 }
@@ -87,6 +89,7 @@ export function evaluateFleet(observation: FleetObservation, expectedAmiId: stri
     drainingTargets: rows.length - registered.length,
     autoScalingGroupName: group.name,
     desiredCapacity: group.desiredCapacity,
+    currentInstances: new Map(group.instanceIds.map((id) => [id, observation.instances[id]?.imageId])),
     problems,
   };
 }

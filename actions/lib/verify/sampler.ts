@@ -66,17 +66,38 @@ export async function takeSample(url: string, deps: SamplerDeps, timeoutMs = REQ
     const details = parseDetailsJson(body);
     return { at, status, latencyMs: elapsed(), amiId: details.amiId, instanceId: details.instanceId };
   } catch (error) {
-    return { at, status, latencyMs: elapsed(), error: describeFetchError(error, timeoutMs) };
+    return { at, status, latencyMs: elapsed(), error: describeFetchError(error, timeoutMs, url) };
   }
 }
 
-/** Turns undici's "fetch failed" into its cause (ECONNREFUSED, ENOTFOUND…), and an abort into "timed out". */
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
+/**
+ * Turns undici's "fetch failed" into its cause (ECONNREFUSED, ENOTFOUND…), and an abort into "timed
+ * out". When something answered but not in HTTP (an SSH or SMTP banner, TLS on an http:// URL),
+ * or not in TLS on an https:// URL, the parser's code alone (HPE_INVALID_CONSTANT) tells a person
+ * nothing: say what was reached and what was expected instead.
+ */
+function describeFetchError(error: unknown, timeoutMs: number, url: string): string {
+  // Duck-typed, not instanceof: fetch's errors may come from another realm (a test runner's VM).
+  const failure = typeof error === 'object' && error !== null ? (error as { name?: string; cause?: { code?: string; message?: string } }) : {};
+  if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  const cause = typeof failure.cause === 'object' && failure.cause !== null ? failure.cause : undefined;
+  const code = cause?.code;
+  if (code !== undefined && (code.startsWith('HPE_') || code.startsWith('ERR_SSL_') || code === 'EPROTO')) return describeWrongProtocol(code, cause?.message, url);
+  if (code) return code;
   if (cause?.message) return cause.message;
   return errorMessage(error);
+}
+
+function describeWrongProtocol(code: string, detail: string | undefined, url: string): string {
+  const { protocol, host, pathname } = new URL(url);
+  const why = detail ? ` (${detail.split('\n')[0].slice(0, 120)})` : '';
+  if (protocol === 'https:') {
+    return `${code}: reached ${host}, but the TLS handshake failed${why}; expected an HTTPS listener there. If the port serves plain HTTP, use an http:// url`;
+  }
+  return (
+    `${code}: reached ${host}, but what answered does not speak HTTP${why}; expected an HTTP server answering GET ${pathname} with the app's details.json. ` +
+    'Check the url: its port may belong to another service, or need https://'
+  );
 }
 
 export interface SampleLoopOptions {

@@ -66,7 +66,7 @@ export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps): P
     const url = http.url;
     http.samples = await deps.logger.group(`HTTP watch: ${url} for ${inputs.watchSeconds} s`, () =>
       sampleFor(url, inputs.watchSeconds, deps, (sample) => deps.logger.info(formatSampleLine(sample))),
-    );
+    ).then((samples) => samples.map((sample) => judgeSample(sample, fleet)));
     http.summary = summariseSamples(http.samples);
     failures.push(...httpFailures(http.samples, http.summary, inputs));
   }
@@ -115,8 +115,36 @@ function fleetFailures(fleet: FleetEvaluation, inputs: VerifyAlbInputs, waitedMs
   return [lead, ...fleet.problems];
 }
 
+/**
+ * A sample proves something only when it comes from an instance of the stack's current ASG and
+ * reports the AMI EC2 says that instance runs. A details.json from anywhere else (a stray server
+ * behind the URL, an old instance still registered elsewhere, a page that copies another's
+ * answer) says nothing about the fleet: it becomes an error sample, kept with what it reported.
+ */
+function judgeSample(sample: Sample, fleet: FleetEvaluation): Sample {
+  if (sample.error !== undefined || sample.instanceId === undefined) return sample;
+  const group = fleet.autoScalingGroupName;
+  if (!fleet.currentInstances.has(sample.instanceId)) {
+    return { ...sample, error: `answered as ${sample.instanceId} on ${sample.amiId}, which is not an instance of the current ASG ${group}: a response from outside the fleet proves nothing` };
+  }
+  const runs = fleet.currentInstances.get(sample.instanceId);
+  if (runs !== undefined && sample.amiId !== runs) {
+    return { ...sample, error: `answered as ${sample.instanceId} on ${sample.amiId}, but EC2 says that instance runs ${runs}: the page does not describe the instance that served it` };
+  }
+  return sample;
+}
+
 function httpFailures(samples: readonly Sample[], summary: SampleSummary, inputs: VerifyAlbInputs): string[] {
   const failures: string[] = [];
+  // Whatever max-error-rate allows, a watch in which nothing answered correctly verified nothing.
+  const proofs = samples.filter((s) => s.error === undefined && s.amiId === inputs.expectedAmiId).length;
+  if (proofs === 0) {
+    const first = samples.find((s) => s.error !== undefined);
+    failures.push(
+      `None of the ${summary.samples} HTTP samples was a good answer from the fleet on ${inputs.expectedAmiId}, so nothing was verified, whatever max-error-rate (${percent(inputs.maxErrorRate)}) allows` +
+        (first ? `; first: ${first.error}` : ''),
+    );
+  }
   if (summary.errorRate > inputs.maxErrorRate) {
     const firstErrors = samples.filter((s) => s.error !== undefined).slice(0, 3);
     const examples = firstErrors.map((s) => `${new Date(s.at).toISOString()} ${s.error}`).join('; ');

@@ -326,19 +326,38 @@ async function takeSample(url, deps, timeoutMs = exports.REQUEST_TIMEOUT_MS) {
         return { at, status, latencyMs: elapsed(), amiId: details.amiId, instanceId: details.instanceId };
     }
     catch (error) {
-        return { at, status, latencyMs: elapsed(), error: describeFetchError(error, timeoutMs) };
+        return { at, status, latencyMs: elapsed(), error: describeFetchError(error, timeoutMs, url) };
     }
 }
-/** Turns undici's "fetch failed" into its cause (ECONNREFUSED, ENOTFOUND…), and an abort into "timed out". */
-function describeFetchError(error, timeoutMs) {
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+/**
+ * Turns undici's "fetch failed" into its cause (ECONNREFUSED, ENOTFOUND…), and an abort into "timed
+ * out". When something answered but not in HTTP (an SSH or SMTP banner, TLS on an http:// URL),
+ * or not in TLS on an https:// URL, the parser's code alone (HPE_INVALID_CONSTANT) tells a person
+ * nothing: say what was reached and what was expected instead.
+ */
+function describeFetchError(error, timeoutMs, url) {
+    // Duck-typed, not instanceof: fetch's errors may come from another realm (a test runner's VM).
+    const failure = typeof error === 'object' && error !== null ? error : {};
+    if (failure.name === 'TimeoutError' || failure.name === 'AbortError')
         return `timed out after ${timeoutMs} ms`;
-    const cause = error instanceof Error ? error.cause : undefined;
-    if (cause?.code)
-        return cause.code;
+    const cause = typeof failure.cause === 'object' && failure.cause !== null ? failure.cause : undefined;
+    const code = cause?.code;
+    if (code !== undefined && (code.startsWith('HPE_') || code.startsWith('ERR_SSL_') || code === 'EPROTO'))
+        return describeWrongProtocol(code, cause?.message, url);
+    if (code)
+        return code;
     if (cause?.message)
         return cause.message;
     return (0, errors_1.errorMessage)(error);
+}
+function describeWrongProtocol(code, detail, url) {
+    const { protocol, host, pathname } = new URL(url);
+    const why = detail ? ` (${detail.split('\n')[0].slice(0, 120)})` : '';
+    if (protocol === 'https:') {
+        return `${code}: reached ${host}, but the TLS handshake failed${why}; expected an HTTPS listener there. If the port serves plain HTTP, use an http:// url`;
+    }
+    return (`${code}: reached ${host}, but what answered does not speak HTTP${why}; expected an HTTP server answering GET ${pathname} with the app's details.json. ` +
+        'Check the url: its port may belong to another service, or need https://');
 }
 /**
  * Samples `url` once per tick of SAMPLE_INTERVAL_MS on the injected clock, one request at a time,

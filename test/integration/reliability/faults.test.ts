@@ -15,7 +15,7 @@ import { VirtualClock } from '../../../actions/lib/clock';
 import { errorMessage, PollTimeoutError } from '../../../actions/lib/errors';
 import { buildAmi } from '../../../actions/lib/image-builder/build-ami';
 import { RecordingLogger } from '../../../actions/lib/logger';
-import { deregisterTerminatedTargets } from '../../../local/cycle/fleet';
+import { deregisterTerminatedTargets, readFleet } from '../../../local/cycle/fleet';
 import { LOCAL_PIPELINE_ARN } from '../../../local/env';
 import { runBundledAction, type ActionRun } from '../../../local/run-action';
 import { diffSnapshots, snapshotStack } from '../../../local/stacks';
@@ -219,11 +219,16 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
   beforeAll(async () => {
     const registered = await localClients().ec2.send(new RegisterImageCommand({ Name: `patched-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }));
     patched = registered.ImageId!;
-    // The fleet's web app behind the load balancer (moto has no data plane): answers details.json as told.
+    // The fleet's web app behind the load balancer (moto has no data plane): answers details.json as
+    // told, as the instances of the stack's current ASG in turn (verify-alb counts no other answer).
     const serve = { status: 200, amiId: base };
+    let answered = 0;
     const server = createHttpServer((_req, res) => {
       if (serve.status !== 200) return void res.writeHead(serve.status).end('Bad Gateway');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amiId: serve.amiId, instanceId: 'i-0a1b2c3d4e5f60718', packageCount: 412 }));
+      void readFleet(localClients(), STACK).then(({ instanceIds }) => {
+        const instanceId = instanceIds[answered++ % instanceIds.length];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ amiId: serve.amiId, instanceId, packageCount: 412 }));
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     web = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, serve };
@@ -331,6 +336,59 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
     });
     expect(report.exitCode).toBe(1);
     await invariant(true, said(verified, report), 'git says what runs');
+  });
+});
+
+describe('faults (integration): verification that could be fooled, on the verify-alb bundle', () => {
+  /** A details.json server on 127.0.0.1 answering every request with `answer()`. */
+  async function detailsServer(answer: () => { status: number; body: string }): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createHttpServer((_req, res) => {
+      const { status, body } = answer();
+      res.writeHead(status, { 'content-type': status === 200 ? 'application/json' : 'text/html' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const verifyOn = (ami: string, url: string, maxErrorRate: string) =>
+    step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': ami, url, path: '/details.json', 'watch-seconds': '3', 'max-error-rate': maxErrorRate, 'timeout-minutes': '1' });
+
+  beforeEach(async () => {
+    // moto leaves replaced instances registered; AWS deregisters them itself.
+    await deregisterTerminatedTargets(localClients(), STACK);
+  });
+
+  fault('F54', async () => {
+    const ami = await stackAmi();
+    // The expected AMI, from an instance the stack's current ASG does not own.
+    const stray = await detailsServer(() => ({ status: 200, body: JSON.stringify({ amiId: ami, instanceId: 'i-0a1b2c3d4e5f60718', packageCount: 412 }) }));
+    try {
+      const run = await verifyOn(ami, stray.url, '1');
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs.healthy).toBe('false');
+      const { autoScalingGroup } = await readFleet(localClients(), STACK);
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toContain(
+        `answered as i-0a1b2c3d4e5f60718 on ${ami}, which is not an instance of the current ASG ${autoScalingGroup}: a response from outside the fleet proves nothing`,
+      );
+      await invariant(true, said(run), 'git says what runs');
+    } finally {
+      await stray.close();
+    }
+  });
+
+  fault('F55', async () => {
+    const ami = await stackAmi();
+    const failing = await detailsServer(() => ({ status: 503, body: '<html>503 Service Unavailable</html>' }));
+    try {
+      const run = await verifyOn(ami, failing.url, '1');
+      expect(run.exitCode).toBe(1);
+      expect(run.outputs).toMatchObject({ healthy: 'false', 'error-rate': '1' });
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
+        new RegExp(`None of the 3 HTTP samples was a good answer from the fleet on ${ami}, so nothing was verified, whatever max-error-rate \\(100 %\\) allows; first: HTTP 503`),
+      );
+      await invariant(true, said(run), 'git says what runs');
+    } finally {
+      await failing.close();
+    }
   });
 });
 

@@ -34,6 +34,7 @@ export interface FaultCase {
 
 const UAS = '`updateAppStack` (deploy)';
 const NO_CALL = 'no mutating AWS call';
+const VERIFY_LOOPBACK = '`verifyAlb` (real fetch to a server on 127.0.0.1, mocked fleet)';
 
 export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B01', name: 'Parameters file missing', input: 'parameters file', through: UAS, producedBy: 'mock', suite: 'unit', expected: `InputError naming the path and where it is set; ${NO_CALL}` },
@@ -126,7 +127,19 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F32', name: 'AVAILABLE image whose AMI does not exist', producedBy: 'mock', through: '`buildAmi` (EC2 has no such AMI)', suite: 'unit', expected: 'AwsOperationError before success: Image Builder reports it AVAILABLE but EC2 has no such AMI, do not deploy it, start a new build; no ami-id, so no PR', invariant: 'git = stack' },
   { id: 'F27', name: 'Seven record commits at once (five environments, three of them for dev)', producedBy: 'git', through: 'gitops bundle `record-failback` ×7 in parallel; bare origin with a slow pre-receive hook', suite: 'integration', expected: "every environment's record on main; the two dev losers say superseded, naming the winner's commit and AMI; every workspace clean", invariant: 'git = stack' },
   { id: 'F28', name: 'Stale failback through the bundle', producedBy: 'git', through: "gitops bundle `record-failback` with the Failback run's base-commit", suite: 'integration', expected: 'exit 1 naming the commit and the AMI that moved the file since; main unchanged; workspace clean', invariant: 'git = stack' },
+  { id: 'F50', name: 'An instance outside the fleet answers with the expected AMI', producedBy: 'loopback socket', through: VERIFY_LOOPBACK, suite: 'unit', expected: 'verification fails: the answers are not from an instance of the current ASG, so they prove nothing (max-error-rate 1 included)', invariant: 'git = stack' },
+  { id: 'F51', name: 'Every request fails and max-error-rate is 1', producedBy: 'loopback socket', through: VERIFY_LOOPBACK, suite: 'unit', expected: 'verification fails: no good answer from the fleet, so nothing was verified, whatever max-error-rate allows', invariant: 'git = stack' },
+  { id: 'F52', name: 'A service that does not speak HTTP on the URL', producedBy: 'loopback socket', through: VERIFY_LOOPBACK, suite: 'unit', expected: 'verification fails saying what was reached (host:port, not HTTP) and what was expected (GET /details.json)', invariant: 'git = stack' },
+  { id: 'F53', name: 'An https:// URL on a plain-HTTP port', producedBy: 'loopback socket', through: VERIFY_LOOPBACK, suite: 'unit', expected: 'verification fails: the TLS handshake with host:port failed, use an http:// url', invariant: 'git = stack' },
+  { id: 'F54', name: 'An instance outside the fleet answers with the expected AMI, on the bundle', producedBy: 'moto', through: "verify-alb bundle against the stack's fleet in moto; details.json from a local server", suite: 'integration', expected: 'exit 1: not an instance of the current ASG; healthy=false', invariant: 'git = stack' },
+  { id: 'F55', name: 'Every request fails and max-error-rate is 1, on the bundle', producedBy: 'moto', through: "verify-alb bundle against the stack's fleet in moto; details.json from a local server", suite: 'integration', expected: 'exit 1: nothing was verified; healthy=false', invariant: 'git = stack' },
 ];
+
+/** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
+export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
+  'endpoint-faults.test.ts': ['F20', 'F30'],
+  'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53'],
+};
 
 /** The rows of one catalogue that one suite runs. */
 export function casesOf<T extends { suite: Suite }>(catalogue: readonly T[], suite: Suite): T[] {

@@ -19,7 +19,7 @@ import { systemClock, VirtualClock } from '../../../actions/lib/clock';
 import { errorMessage, PollTimeoutError } from '../../../actions/lib/errors';
 import { waitForImage } from '../../../actions/lib/image-builder/wait-for-image';
 import { RecordingLogger } from '../../../actions/lib/logger';
-import { casesOf, FAULTS } from './catalogue';
+import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from './catalogue';
 import { expectGitSaysWhatRuns } from './support/invariant';
 import { OLD_AMI } from './support/repo';
 
@@ -122,7 +122,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
 };
 
 describe('faults at the endpoint (unit, real SDK clients on loopback sockets)', () => {
-  const ids = ['F20', 'F30'];
+  const ids = UNIT_FAULTS_ELSEWHERE['endpoint-faults.test.ts'];
   const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
 
   it('implements its row of the catalogue', () => {

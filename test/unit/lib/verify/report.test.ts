@@ -18,6 +18,7 @@ function fleet(overrides: Partial<FleetEvaluation> = {}): FleetEvaluation {
     drainingTargets: 1,
     autoScalingGroupName: GREEN_ASG,
     desiredCapacity: 1,
+    currentInstances: new Map([['i-00000000000000001', GREEN_AMI]]),
     problems: [],
     ...overrides,
   };
