@@ -4,6 +4,7 @@
  * (`make lint-workflows`) check syntax and known pitfalls; this file checks that the workflows do
  * what docs/workflows.md promises, and that every gitops step passes only inputs its command reads.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -101,7 +102,7 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#patch']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#propose']);
   });
 
   it('issues: write only where an alert is an issue (patch debt)', () => {
@@ -151,11 +152,13 @@ describe('workflow files', () => {
   });
 
   it('check out once per job without persisting the token (pushes authenticate per command)', () => {
-    // The e2e teardown only calls the AWS CLI: it reads nothing from the repository.
+    // The e2e teardown only calls the AWS CLI: it reads nothing from the repository. The preview
+    // job checks out twice: the base branch (the code it runs) and the pull request (its files).
     const repositoryFree = ['e2e-aws.yml#teardown'];
+    const twice = ['pr-checks.yml#preview'];
     const checkouts = allSteps.filter(({ step: s }) => s.uses?.startsWith('actions/checkout@'));
     const jobsWithSteps = allJobs.filter(({ job }) => job.steps).map(({ file, id }) => `${file}#${id}`);
-    expect(checkouts.map(({ file, job }) => `${file}#${job}`)).toEqual(jobsWithSteps.filter((j) => !repositoryFree.includes(j)));
+    expect(checkouts.map(({ file, job }) => `${file}#${job}`)).toEqual(jobsWithSteps.filter((j) => !repositoryFree.includes(j)).flatMap((j) => (twice.includes(j) ? [j, j] : [j])));
     for (const { file, job, step: s } of checkouts) expect({ file, job, persist: s.with?.['persist-credentials'] }).toEqual({ file, job, persist: false });
   });
 
@@ -187,9 +190,28 @@ describe('workflow files', () => {
     }
   });
 
-  it('run a GitHub environment only in the deploy job and the e2e jobs, where the deploy and e2e roles live', () => {
+  it('run a GitHub environment only in the deploy job, the e2e jobs and the patch PR job, where the deploy and e2e roles and the App key live', () => {
     const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
-    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown']);
+    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose']);
+  });
+
+  it('read secrets only in jobs that run in a GitHub environment, and pass none between workflows', () => {
+    // A repository secret is readable by a workflow on any branch; an environment secret only by
+    // jobs the environment admits (the default branch, docs/workflows.md). The App's key can mint
+    // a token that pushes to main, so it lives in environments only.
+    for (const { file, id, job } of allJobs) {
+      const refs = JSON.stringify(job).match(/secrets\.[\w-]+/g) ?? [];
+      expect({ file, id, secrets: refs, inEnvironment: job.environment !== undefined || refs.length === 0 }).toEqual({ file, id, secrets: refs, inEnvironment: true });
+      expect({ file, id, passesSecrets: (job as { secrets?: unknown }).secrets }).toEqual({ file, id, passesSecrets: undefined });
+    }
+    for (const file of files) expect({ file, declared: (workflows[file].on as { workflow_call?: { secrets?: unknown } })?.workflow_call?.secrets }).toEqual({ file, declared: undefined });
+  });
+
+  it('zizmor (auditor persona) finds no secret outside an environment', () => {
+    const zizmor = join(ROOT, '.venv/bin/zizmor');
+    const out = spawnSync(zizmor, ['--offline', '--persona', 'auditor', '--format', 'json', '.github/workflows'], { cwd: ROOT, encoding: 'utf8' });
+    const findings = JSON.parse(out.stdout) as { ident: string }[];
+    expect(findings.filter((f) => f.ident === 'secrets-outside-env')).toEqual([]);
   });
 });
 
@@ -206,7 +228,7 @@ describe('patch-pr.yml', () => {
     expect(wf.on.repository_dispatch).toEqual({ types: ['ami-patch'] });
   });
 
-  it('builds, rewrites one line, previews, and opens the PR, in that order', () => {
+  it('builds, rewrites one line, previews and composes the PR; a second job, in the patch-pr environment, opens it', () => {
     expect(stepsOf('patch-pr.yml', 'patch')).toEqual([
       'checkout',
       'gitops:resolve-environment',
@@ -217,9 +239,12 @@ describe('patch-pr.yml', () => {
       'configure-aws-credentials',
       'update-app-stack',
       'gitops:compose-patch-pr',
-      'create-github-app-token',
-      'create-pull-request',
     ]);
+    expect(stepsOf('patch-pr.yml', 'propose')).toEqual(['checkout', 'gitops:set-ami', 'create-github-app-token', 'create-pull-request']);
+    expect(wf.jobs.propose).toMatchObject({ needs: 'patch', environment: 'patch-pr', if: "needs.patch.outputs.changed == 'true'" });
+    // The job that holds an AWS token holds no App key, and the reverse.
+    expect(wf.jobs.patch.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(wf.jobs.propose.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
   });
 
   it('gives build-ami the current AMI, and previews with the read-only role', () => {
@@ -229,17 +254,19 @@ describe('patch-pr.yml', () => {
   });
 
   it('opens no PR when nothing changed, and updates the one open PR per environment', () => {
-    for (const id of ['pr', 'app-token', 'cpr']) expect(step('patch-pr.yml', 'patch', id).if).toContain("steps.bump.outputs.changed == 'true'");
-    const cpr = step('patch-pr.yml', 'patch', 'cpr').with!;
-    expect(cpr.branch).toBe('${{ steps.pr.outputs.branch }}');
-    expect(cpr['add-paths']).toBe('${{ steps.env.outputs.parameters-file }}');
-    expect(cpr['commit-message']).toBe('${{ steps.pr.outputs.commit-message }}');
+    expect(step('patch-pr.yml', 'patch', 'pr').if).toContain("steps.bump.outputs.changed == 'true'");
+    expect(wf.jobs.patch.outputs).toMatchObject({ changed: '${{ steps.bump.outputs.changed }}', branch: '${{ steps.pr.outputs.branch }}', 'ami-id': '${{ steps.build.outputs.ami-id }}' });
+    expect(step('patch-pr.yml', 'propose', 'bump').with).toEqual({ command: 'set-ami', environment: '${{ needs.patch.outputs.environment }}', 'ami-id': '${{ needs.patch.outputs.ami-id }}' });
+    const cpr = step('patch-pr.yml', 'propose', 'cpr').with!;
+    expect(cpr.branch).toBe('${{ needs.patch.outputs.branch }}');
+    expect(cpr['add-paths']).toBe('${{ needs.patch.outputs.parameters-file }}');
+    expect(cpr['commit-message']).toBe('${{ needs.patch.outputs.commit-message }}');
   });
 
   it('uses the GitHub App token when configured (its PRs start workflows), else GITHUB_TOKEN', () => {
-    expect(step('patch-pr.yml', 'patch', 'app-token').if).toContain("vars.PATCH_APP_ID != ''");
-    expect(step('patch-pr.yml', 'patch', 'app-token').with).toMatchObject({ 'permission-contents': 'write', 'permission-pull-requests': 'write' });
-    expect(step('patch-pr.yml', 'patch', 'cpr').with?.token).toBe('${{ steps.app-token.outputs.token || github.token }}');
+    expect(step('patch-pr.yml', 'propose', 'app-token').if).toBe("vars.PATCH_APP_ID != ''");
+    expect(step('patch-pr.yml', 'propose', 'app-token').with).toMatchObject({ 'permission-contents': 'write', 'permission-pull-requests': 'write', 'private-key': '${{ secrets.PATCH_APP_PRIVATE_KEY }}' });
+    expect(step('patch-pr.yml', 'propose', 'cpr').with?.token).toBe('${{ steps.app-token.outputs.token || github.token }}');
   });
 
   it('runs one at a time, only from the default branch', () => {
@@ -267,7 +294,8 @@ describe('deploy.yml', () => {
     expect(deploy.if).toBe("needs.plan.outputs.any == 'true'");
     expect(deploy.strategy).toEqual({ 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
     expect(deploy.with).toEqual({ environment: '${{ matrix.environment }}' });
-    expect(deploy.secrets).toEqual({ 'patch-app-private-key': '${{ secrets.PATCH_APP_PRIVATE_KEY }}' });
+    // No secrets passed: the App's key is a secret of each deploy environment.
+    expect(deploy.secrets).toBeUndefined();
   });
 });
 
@@ -399,6 +427,7 @@ describe('pr-checks.yml', () => {
     expect(wf.jobs.preview.strategy?.['max-parallel']).toBe(1);
     expect(stepsOf('pr-checks.yml', 'preview')).toEqual([
       'checkout',
+      'checkout',
       'gitops:resolve-environment',
       'configure-aws-credentials',
       'update-app-stack',
@@ -406,6 +435,17 @@ describe('pr-checks.yml', () => {
     ]);
     expect(step('pr-checks.yml', 'preview', 'credentials').if).toMatch(/^vars\[format\('AWS_PREVIEW_ROLE_ARN_\{0\}', steps\.env\.outputs\.variable-suffix\)\] != ''$/);
     expect(step('pr-checks.yml', 'preview', 'preview').with?.mode).toBe('preview');
+  });
+
+  it("runs the base branch's actions in the job that holds an OIDC token; the pull request only provides files", () => {
+    const [base, pr] = wf.jobs.preview.steps!.filter((s) => s.uses?.startsWith('actions/checkout@'));
+    // The first checkout is the workspace, where `uses: ./actions/...` resolves: the base commit.
+    expect(base.with).toEqual({ ref: '${{ github.event.pull_request.base.sha }}', 'persist-credentials': false });
+    expect(pr.with).toEqual({ path: 'pull-request', 'persist-credentials': false });
+    const preview = step('pr-checks.yml', 'preview', 'preview').with!;
+    expect([preview['parameters-file'], preview.template]).toEqual(['pull-request/${{ steps.env.outputs.parameters-file }}', 'pull-request/${{ steps.env.outputs.app-template }}']);
+    // No step of the job reads code from the pull request's checkout.
+    for (const s of wf.jobs.preview.steps!) expect({ step: s.name, uses: s.uses?.includes('pull-request') ?? false }).toEqual({ step: s.name, uses: false });
   });
 });
 

@@ -37,7 +37,7 @@ export function createGitHubApi(octokit: Octokit, ref: RepositoryRef): PullReque
     },
     async listComments(issueNumber) {
       const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...ref, issue_number: issueNumber, per_page: 100 });
-      return comments.map((c) => ({ id: c.id, body: c.body ?? '' }));
+      return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '' }));
     },
     async createComment(issueNumber, body) {
       const { data } = await octokit.rest.issues.createComment({ ...ref, issue_number: issueNumber, body });

@@ -1,6 +1,7 @@
 /** The GitHub calls a sticky comment needs; an adapter over Octokit in an action, a fake in tests. */
 export interface IssueCommentApi {
-  listComments(issueNumber: number): Promise<{ id: number; body: string }[]>;
+  /** Every comment with its author's login (`github-actions[bot]` for the workflow's own token). */
+  listComments(issueNumber: number): Promise<{ id: number; body: string; author: string }[]>;
   createComment(issueNumber: number, body: string): Promise<{ id: number; url: string }>;
   updateComment(commentId: number, body: string): Promise<{ id: number; url: string }>;
 }
@@ -34,6 +35,12 @@ export function mergePreviewSection(existing: string | undefined, environment: s
 /**
  * Creates the PR's preview comment or edits it in place. Callers run one environment at a time
  * (the workflow's matrix has max-parallel: 1): two concurrent read-modify-writes would lose a section.
+ *
+ * Only a comment `author` wrote is adopted: the marker is plain text anyone can type, and a
+ * comment that merely starts with it would otherwise have its sections (fake "no changes"
+ * previews included) kept and shown as the workflow's own. GitHub logins of people cannot contain
+ * "[bot]", so the workflow's identity (`github-actions[bot]`, or an App's `<slug>[bot]`) cannot be
+ * impersonated by a user.
  */
 export async function upsertPreviewComment(
   api: IssueCommentApi,
@@ -41,8 +48,9 @@ export async function upsertPreviewComment(
   environment: string,
   markdown: string,
   order: readonly string[],
+  author: string,
 ): Promise<{ id: number; url: string; created: boolean }> {
-  const existing = (await api.listComments(issueNumber)).find((c) => c.body.startsWith(PREVIEW_MARKER));
+  const existing = (await api.listComments(issueNumber)).find((c) => c.author === author && c.body.startsWith(PREVIEW_MARKER));
   const body = mergePreviewSection(existing?.body, environment, markdown, order);
   if (existing) return { ...(await api.updateComment(existing.id, body)), created: false };
   return { ...(await api.createComment(issueNumber, body)), created: true };

@@ -266,8 +266,8 @@ async function openRecordPullRequest(request: RecordAmiRequest, commit: string, 
   const refusal = `GitHub refused a direct push to ${request.branch} (branch protection or a ruleset: ${rejection.stderr.trim().split('\n').find((l) => /GH0\d\d|protected/i.test(l))?.trim() ?? 'protected'})`;
   if (!request.allowPullRequest || !deps.github) {
     throw new GitError(
-      `Cannot record ${request.amiId} for ${request.file}: ${refusal}. Let the workflow's token push to ${request.branch} ` +
-        `(add the GitHub App or github-actions to the bypass list of the branch rule; docs/workflows.md), then run again. Nothing was pushed to ${request.branch}.`,
+      `Cannot record ${request.amiId} for ${request.file}: ${refusal}, and this record cannot become a pull request here. ` +
+        `Run it where a record may become a pull request (the step needs its github-token; docs/workflows.md), then run again. Nothing was pushed to ${request.branch}.`,
       rejection.exitCode,
       rejection.stderr,
     );

@@ -133,12 +133,16 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F53', name: 'An https:// URL on a plain-HTTP port', producedBy: 'loopback socket', through: VERIFY_LOOPBACK, suite: 'unit', expected: 'verification fails: the TLS handshake with host:port failed, use an http:// url', invariant: 'git = stack' },
   { id: 'F54', name: 'An instance outside the fleet answers with the expected AMI, on the bundle', producedBy: 'moto', through: "verify-alb bundle against the stack's fleet in moto; details.json from a local server", suite: 'integration', expected: 'exit 1: not an instance of the current ASG; healthy=false', invariant: 'git = stack' },
   { id: 'F55', name: 'Every request fails and max-error-rate is 1, on the bundle', producedBy: 'moto', through: "verify-alb bundle against the stack's fleet in moto; details.json from a local server", suite: 'integration', expected: 'exit 1: nothing was verified; healthy=false', invariant: 'git = stack' },
+  { id: 'F56', name: "A branch's workflow reads the patch App's private key", producedBy: 'workflow file + git', through: 'every workflow file; zizmor --persona auditor', suite: 'unit', expected: 'no job outside a main-only GitHub environment reads a secret, no workflow passes one on; zizmor finds no secrets-outside-env', invariant: 'git = stack' },
+  { id: 'F57', name: "A pull request rewrites an action's bundle", producedBy: 'workflow file + git', through: "pr-checks.yml's preview job", suite: 'unit', expected: "the job holding the OIDC token runs the base branch's actions; the pull request only provides its parameters file and template", invariant: 'git = stack' },
+  { id: 'F58', name: 'A user writes a comment that starts with the preview marker', producedBy: 'mock', through: 'gitops `upsert-preview-comment`', suite: 'unit', expected: "the forged comment is left as it is; the workflow's own comment is created and holds only real previews", invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
 export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53'],
+  'trust-boundary.test.ts': ['F56', 'F57', 'F58'],
 };
 
 /** The rows of one catalogue that one suite runs. */

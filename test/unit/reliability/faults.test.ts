@@ -109,10 +109,12 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
 
     const wf = workflow('patch-pr.yml');
     const steps = wf.jobs.patch.steps;
-    const cpr = steps.find((s) => s.id === 'cpr')!;
+    // The patch job composes the PR; the propose job (where the App key lives) opens it.
+    const cpr = wf.jobs.propose.steps.find((s) => s.id === 'cpr')!;
     // create-pull-request updates the open PR of its branch instead of opening another.
     expect(cpr.uses).toMatch(/^peter-evans\/create-pull-request@[0-9a-f]{40}$/);
-    expect(cpr.with?.branch).toBe('${{ steps.pr.outputs.branch }}');
+    expect(cpr.with?.branch).toBe('${{ needs.patch.outputs.branch }}');
+    expect((wf.jobs.patch as { outputs?: Record<string, string> }).outputs?.branch).toBe('${{ steps.pr.outputs.branch }}');
     expect(steps.find((s) => s.id === 'pr')?.with?.command).toBe('compose-patch-pr');
     // One patch run at a time, never cancelled halfway; the build's client token comes from the run id.
     expect(wf.concurrency).toEqual({ group: 'patch-pr', 'cancel-in-progress': false });

@@ -161,7 +161,7 @@ export const recordFailback = defineCommand({
     if (result.outcome === 'pull-request') {
       return {
         outputs,
-        failure: `Failback of ${environment.name} to ${target} NOT deployed: ${ctx.defaultBranch} only accepts pull requests, so the failback is ${result.pullRequestUrl}. Merge it and Deploy on merge deploys it; or let the workflow's token push (docs/workflows.md).`,
+        failure: `Failback of ${environment.name} to ${target} NOT deployed: ${ctx.defaultBranch} only accepts pull requests, so the failback is ${result.pullRequestUrl}. Review and merge it, and Deploy on merge deploys it (docs/workflows.md).`,
       };
     }
     if (result.outcome === 'superseded') {

@@ -16,7 +16,8 @@ export const upsertPreview = defineCommand({
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
     const markdown = `### \`${inputs.environment}\`\n\n${inputs['changes-markdown']?.trim() || '_update-app-stack reported no changes._'}`;
-    const comment = await upsertPreviewComment(ctx.github(), inputs['pull-request'], inputs.environment, markdown, wiring.promotionOrder);
+    // The workflow's token writes the comment as ctx.identity (github-actions[bot] by default).
+    const comment = await upsertPreviewComment(ctx.github(), inputs['pull-request'], inputs.environment, markdown, wiring.promotionOrder, ctx.identity.name);
     ctx.logger.info(`${comment.created ? 'Created' : 'Updated'} the preview comment: ${comment.url}`);
     return { outputs: { 'comment-url': comment.url } };
   },

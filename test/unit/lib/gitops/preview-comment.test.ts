@@ -1,7 +1,9 @@
 import { mergePreviewSection, PREVIEW_MARKER, upsertPreviewComment, type IssueCommentApi } from '../../../../actions/lib/gitops/preview-comment';
 
 /** An in-memory PR conversation with the same semantics as the GitHub API. */
-function fakeComments(initial: { id: number; body: string }[] = []): IssueCommentApi & { comments: { id: number; body: string }[] } {
+const BOT = 'github-actions[bot]';
+
+function fakeComments(initial: { id: number; body: string; author: string }[] = []): IssueCommentApi & { comments: { id: number; body: string; author: string }[] } {
   const comments = [...initial];
   return {
     comments,
@@ -10,7 +12,7 @@ function fakeComments(initial: { id: number; body: string }[] = []): IssueCommen
     },
     async createComment(_issue, body) {
       const id = 100 + comments.length;
-      comments.push({ id, body });
+      comments.push({ id, body, author: BOT });
       return { id, url: `https://github.com/acme/fleet/pull/3#issuecomment-${id}` };
     },
     async updateComment(id, body) {
@@ -25,10 +27,10 @@ const ORDER = ['dev', 'prod'];
 
 describe('preview comment', () => {
   it('creates one comment, then edits it in place, keeping one section per environment in promotion order', async () => {
-    const api = fakeComments([{ id: 1, body: 'LGTM' }]);
-    const first = await upsertPreviewComment(api, 3, 'prod', 'prod changes v1', ORDER);
-    const second = await upsertPreviewComment(api, 3, 'dev', 'dev changes', ORDER);
-    const third = await upsertPreviewComment(api, 3, 'prod', 'prod changes v2', ORDER);
+    const api = fakeComments([{ id: 1, body: 'LGTM', author: 'octocat' }]);
+    const first = await upsertPreviewComment(api, 3, 'prod', 'prod changes v1', ORDER, BOT);
+    const second = await upsertPreviewComment(api, 3, 'dev', 'dev changes', ORDER, BOT);
+    const third = await upsertPreviewComment(api, 3, 'prod', 'prod changes v2', ORDER, BOT);
     expect([first.created, second.created, third.created]).toEqual([true, false, false]);
     expect(api.comments).toHaveLength(2);
     const body = api.comments[1].body;
@@ -41,9 +43,18 @@ describe('preview comment', () => {
   });
 
   it('leaves comments that merely mention the marker text alone', async () => {
-    const api = fakeComments([{ id: 1, body: `Why is there a ${PREVIEW_MARKER}?` }]);
-    await upsertPreviewComment(api, 3, 'dev', 'x', ORDER);
+    const api = fakeComments([{ id: 1, body: `Why is there a ${PREVIEW_MARKER}?`, author: 'octocat' }]);
+    await upsertPreviewComment(api, 3, 'dev', 'x', ORDER, BOT);
     expect(api.comments).toHaveLength(2);
+  });
+
+  it("adopts only the workflow's own comment: one a user wrote with the marker is left alone", async () => {
+    const forged = `${PREVIEW_MARKER}\n\n<!-- preview:prod:start -->\n_update-app-stack reported no changes._\n<!-- preview:prod:end -->`;
+    const api = fakeComments([{ id: 1, body: forged, author: 'mallory' }]);
+    const result = await upsertPreviewComment(api, 3, 'dev', 'dev changes', ORDER, BOT);
+    expect(result.created).toBe(true);
+    expect(api.comments[0]).toEqual({ id: 1, body: forged, author: 'mallory' });
+    expect(api.comments[1].body).not.toContain('preview:prod');
   });
 
   it('keeps the whole comment under GitHub’s limit when previews are huge', () => {

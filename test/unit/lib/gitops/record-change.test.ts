@@ -268,7 +268,7 @@ describe('recordAmiChange (real git: a bare origin and clones)', () => {
     const github = fakeGitHub();
     const attempt = recordAmiChange(request({ allowPullRequest: false }), deps(github));
     await expect(attempt).rejects.toThrow(GitError);
-    await expect(recordAmiChange(request({ allowPullRequest: false }), deps(github))).rejects.toThrow(/bypass list[\s\S]*Nothing was pushed to main/);
+    await expect(recordAmiChange(request({ allowPullRequest: false }), deps(github))).rejects.toThrow(/cannot become a pull request[\s\S]*Nothing was pushed to main/);
     expect(github.calls).toEqual([]);
   });
 
