@@ -2,6 +2,61 @@
 /******/ 	"use strict";
 /******/ 	var __webpack_modules__ = ({
 
+/***/ 2840:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.parseWholeNumber = parseWholeNumber;
+exports.parseDecimal = parseDecimal;
+exports.wholeNumberInput = wholeNumberInput;
+exports.decimalInput = decimalInput;
+/**
+ * The one grammar for numbers given as text (action inputs, CLI flags): plain decimal digits, and
+ * for a fraction a decimal point, nothing else. `Number()` and `z.coerce.number()` also take
+ * `0x3`, `1e3`, `0b11`, `Infinity` and surrounding whitespace, so one action accepted what another
+ * refused; every action now reads numbers through here.
+ */
+const zod_1 = __nccwpck_require__(924);
+const WHOLE_NUMBER = /^\d+$/;
+const DECIMAL_NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
+/** `text` as a whole number (digits only), or undefined when it is not one. */
+function parseWholeNumber(text) {
+    return WHOLE_NUMBER.test(text) ? Number(text) : undefined;
+}
+/** `text` as a non-negative decimal (`0.05`, `1`, `.5`), or undefined when it is not one. */
+function parseDecimal(text) {
+    return DECIMAL_NUMBER.test(text) ? Number(text) : undefined;
+}
+/**
+ * A whole number of `unit` within bounds, as an input schema over the raw string (absent means
+ * `fallback`). Messages: "must be a whole number of minutes", "must be at least 1 minutes",
+ * "must be at most 360 (GitHub's job limit)".
+ */
+function wholeNumberInput(unit, fallback, bounds) {
+    return zod_1.z
+        .string()
+        .default(String(fallback))
+        .pipe(zod_1.z.string().regex(WHOLE_NUMBER, `must be a whole number of ${unit} (decimal digits only)`))
+        .transform(Number)
+        .pipe(zod_1.z
+        .number()
+        .min(bounds.min, `must be at least ${bounds.min} ${unit}`)
+        .max(bounds.max, `must be at most ${bounds.max}${bounds.maxWhy ? ` (${bounds.maxWhy})` : ` ${unit}`}`));
+}
+/** A decimal fraction within [min, max] (e.g. an error rate), as an input schema over the raw string. */
+function decimalInput(fallback, bounds) {
+    return zod_1.z
+        .string()
+        .default(String(fallback))
+        .pipe(zod_1.z.string().regex(DECIMAL_NUMBER, `must be a number between ${bounds.min} and ${bounds.max}, written with digits and a decimal point (e.g. 0.01)`))
+        .transform(Number)
+        .pipe(zod_1.z.number().min(bounds.min, bounds.belowMin).max(bounds.max, bounds.aboveMax));
+}
+
+
+/***/ }),
+
 /***/ 4212:
 /***/ ((__unused_webpack_module, exports) => {
 
@@ -201,6 +256,7 @@ function parseDetailsJson(text) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.verifyAlbInputSchema = exports.VERIFY_ALB_OUTPUT_NAMES = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
 const zod_1 = __nccwpck_require__(924);
+const number_inputs_1 = __nccwpck_require__(2840);
 /**
  * The verify-alb inputs (DESIGN.md §3.2, kebab-case, a public contract) as one zod schema over the
  * raw strings the runner passes. `readInputs` turns an empty string into "absent" before parsing,
@@ -224,11 +280,6 @@ exports.VERIFY_ALB_INPUT_NAMES = [
 ];
 /** Every output of action.yml: set on every path (empty where unknown). */
 exports.VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'];
-const integerIn = (min, max, unit) => zod_1.z.coerce
-    .number({ error: `must be a whole number of ${unit}` })
-    .int({ error: `must be a whole number of ${unit}` })
-    .min(min, { error: `must be at least ${min} ${unit}` })
-    .max(max, { error: `must be at most ${max} ${unit}` });
 exports.verifyAlbInputSchema = zod_1.z
     .object({
     'stack-name': zod_1.z
@@ -246,13 +297,14 @@ exports.verifyAlbInputSchema = zod_1.z
         .regex(/^\/[^\s?#]*(\?[^\s#]*)?$/, { error: 'must be a URL path starting with "/", e.g. /details.json' })
         .default('/details.json'),
     // An hour at most: a longer soak belongs in a scheduled job, not a deploy step.
-    'watch-seconds': integerIn(0, 3600, 'seconds').default(60),
-    'max-error-rate': zod_1.z.coerce
-        .number({ error: 'must be a number between 0 and 1' })
-        .min(0, { error: 'must be between 0 and 1 (0 = no errors allowed)' })
-        .max(1, { error: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)' })
-        .default(0),
-    'timeout-minutes': integerIn(1, 120, 'minutes').default(10),
+    'watch-seconds': (0, number_inputs_1.wholeNumberInput)('seconds', 60, { min: 0, max: 3600 }),
+    'max-error-rate': (0, number_inputs_1.decimalInput)(0, {
+        min: 0,
+        max: 1,
+        belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
+        aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
+    }),
+    'timeout-minutes': (0, number_inputs_1.wholeNumberInput)('minutes', 10, { min: 1, max: 120 }),
     region: zod_1.z.string().optional(),
 })
     .refine((raw) => raw['stack-name'] !== undefined || raw['target-group-arn'] !== undefined, {
@@ -436,6 +488,7 @@ exports.WatchTally = exports.WATCH_USAGE = void 0;
 exports.parseWatchArgs = parseWatchArgs;
 exports.runWatch = runWatch;
 const node_util_1 = __nccwpck_require__(7975);
+const number_inputs_1 = __nccwpck_require__(2840);
 const errors_1 = __nccwpck_require__(2863);
 const sampler_1 = __nccwpck_require__(4498);
 /**
@@ -494,8 +547,8 @@ function parseWatchArgs(argv) {
     };
 }
 function wholeNumber(flag, value, min) {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
+    const n = (0, number_inputs_1.parseWholeNumber)(value);
+    if (n === undefined || n < min)
         throw new errors_1.InputError(`${flag} "${value}" must be a whole number of at least ${min}.`);
     return n;
 }
