@@ -174,9 +174,9 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     location: { file: fileOf, line: 1 },
   },
   B03: {
-    act: withParameters(replaceLine(/"HealthCheckPath": "(.*)"\n/, '"HealthCheckPath": "$1",\n')),
-    said: { what: "trailing comma before '}'", where: /line 14, column \d+/, fix: 'Fix the syntax there' },
-    location: { file: fileOf, line: 14 },
+    act: withParameters(replaceLine(/"AccessLogsBucket": ""\n/, '"AccessLogsBucket": "",\n')),
+    said: { what: "trailing comma before '}'", where: /line 15, column \d+/, fix: 'Fix the syntax there' },
+    location: { file: fileOf, line: 15 },
   },
   B04: {
     act: withParameters(() => '{\n  "Parameters": [\n    {"ParameterKey": "AmazonMachineImage", "ParameterValue": "ami-0bbbbbbbbbbbbbbb2"}\n  ]\n}\n'),
@@ -372,8 +372,8 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   B64: {
     act: withParameters((text) => text.replace('"Tags": {', `"Tags": {\n    "Deep": ${'['.repeat(20_000)}${']'.repeat(20_000)},`)),
-    said: { what: 'Parameters file is nested too deeply', where: /line 16, column \d+ opens level 33/, fix: 'at most 32 are read' },
-    location: { file: fileOf, line: 16 },
+    said: { what: 'Parameters file is nested too deeply', where: /line 17, column \d+ opens level 33/, fix: 'at most 32 are read' },
+    location: { file: fileOf, line: 17 },
   },
   B65: {
     act: withParameters(replaceLine(/"InstanceType": "t3.micro",/, '"InstanceType": "t3.micro",\n    "__proto__": "t3.large",')),

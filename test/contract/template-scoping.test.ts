@@ -1,0 +1,50 @@
+/**
+ * What checkov cannot say about the templates' IAM and logging: the CloudFormation service role
+ * may delete or modify only the load balancers and target groups CloudFormation created for its
+ * stack (scoped by the stack tag, like its EC2 statements), and the app template offers the ALB's
+ * access logs, which record which target served each request (verification evidence).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parseCfnTemplateSource } from '../../actions/lib/cfn-yaml';
+
+const ROOT = join(__dirname, '../..');
+const template = (file: string) => parseCfnTemplateSource(readFileSync(join(ROOT, file), 'utf8'), file).value as { Resources: Record<string, { Properties: Record<string, unknown> }>; Parameters: Record<string, unknown>; Conditions: Record<string, unknown> };
+
+interface Statement {
+  Sid: string;
+  Action: string[] | string;
+  Condition?: { StringEquals?: Record<string, unknown> };
+}
+
+describe('templates/github-oidc.yaml: the CloudFormation service role', () => {
+  const role = template('templates/github-oidc.yaml').Resources.CloudFormationRole.Properties as { Policies: { PolicyDocument: { Statement: Statement[] } }[] };
+  const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+  const stackScoped = (s: Statement) => s.Condition?.StringEquals?.['aws:ResourceTag/aws:cloudformation:stack-name'] !== undefined;
+
+  it('deletes and modifies load balancers and target groups only under the stack tag, as it does EC2 resources', () => {
+    const elbChanges = statements.flatMap((s) => [s.Action].flat().filter((a) => /^elasticloadbalancing:(Delete|Modify|Set|RemoveTags)/.test(a)).map((action) => ({ action, scoped: stackScoped(s) })));
+    const unscoped = elbChanges.filter((c) => !c.scoped).map((c) => c.action);
+    // Listeners carry no stack tag (their resource type takes no Tags): the one exception.
+    expect(unscoped.sort()).toEqual(['elasticloadbalancing:DeleteListener', 'elasticloadbalancing:ModifyListener']);
+    expect(elbChanges.filter((c) => c.scoped).map((c) => c.action)).toEqual(expect.arrayContaining(['elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup', 'elasticloadbalancing:ModifyLoadBalancerAttributes']));
+  });
+});
+
+describe('templates/app.yaml: ALB access logs as an option', () => {
+  const app = template('templates/app.yaml');
+
+  it('takes a bucket (empty = off) and turns the logs on, under the stack name, only with one', () => {
+    expect(app.Parameters.AccessLogsBucket).toMatchObject({ Type: 'String', Default: '' });
+    expect(app.Conditions.HasAccessLogs).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AccessLogsBucket' }, ''] }] });
+    const attributes = app.Resources.AppLoadBalancer.Properties.LoadBalancerAttributes as unknown[];
+    expect(attributes).toEqual(
+      expect.arrayContaining([
+        { Key: 'access_logs.s3.enabled', Value: { 'Fn::If': ['HasAccessLogs', 'true', 'false'] } },
+        { 'Fn::If': ['HasAccessLogs', { Key: 'access_logs.s3.bucket', Value: { Ref: 'AccessLogsBucket' } }, { Ref: 'AWS::NoValue' }] },
+        { 'Fn::If': ['HasAccessLogs', { Key: 'access_logs.s3.prefix', Value: { Ref: 'AWS::StackName' } }, { Ref: 'AWS::NoValue' }] },
+      ]),
+    );
+  });
+});
