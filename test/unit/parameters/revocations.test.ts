@@ -25,7 +25,7 @@ describe('parseRevocations', () => {
     ['neither an AMI nor an image', entry({ amiId: undefined }), /line 4: the entry names neither an amiId nor an imageArn\. Set exactly one/],
     ['both an AMI and an image', entry({ imageArn: IMAGE_ARN }), /line 4: the entry names both an amiId and an imageArn/],
     ['a bad AMI ID', entry({ amiId: 'ami-XYZ' }), /amiId = "ami-XYZ" must match pattern/],
-    ['a reason on two lines', entry({ reason: 'one\ntwo' }), /reason = "one\\ntwo" must match pattern/],
+    ['a reason on two lines', entry({ reason: 'one\ntwo' }), /reason = "one\\u000atwo" \(character 4 is U\+000A LINE FEED \(a line break\), not ASCII\) must match pattern/],
     ['an empty reason', entry({ reason: '' }), /reason = "" must NOT have fewer than 1 characters/],
     ['no revokedBy', entry({ revokedBy: undefined }), /revocations\.0 is missing "revokedBy"/],
     ['a date without a zone', entry({ revokedAt: '2026-11-30 14:05' }), /revokedAt = "2026-11-30 14:05" must match pattern/],
