@@ -138,15 +138,16 @@ export async function readSmallTextFile(file: string, rules: SmallFileRules): Pr
 }
 
 /**
- * Replaces the content of an existing repository file, under the same policy as reading it: a
+ * Writes a repository file (creating it when missing), under the same policy as reading it: a
  * link (the file or a directory on its way) or a special file is refused, and the file is opened
  * without following a link, so a record can never write through a link into another file.
  */
 export async function writeRepositoryFile(file: string, text: string, rules: RepositoryFileRules): Promise<void> {
-  if (!checkRepositoryFile(file, rules)) {
-    throw new InputError(`${rules.whatFailed} for ${file}: no such file. Check the path; only files already in the repository are rewritten.`, { file });
-  }
-  const handle = await open(file, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  // A missing file is created (O_EXCL: never through a link that appeared meanwhile); one that is
+  // there must pass the policy, and is rewritten without following a link.
+  const exists = checkRepositoryFile(file, rules);
+  const flags = exists ? constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  const handle = await open(file, flags, 0o644);
   try {
     await handle.writeFile(text);
   } finally {
