@@ -6,6 +6,7 @@
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { VirtualClock } from '../../../../actions/lib/clock';
 import { InputError } from '../../../../actions/lib/errors';
 import { ACTIONS_BOT, recordAmiChange } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
@@ -31,7 +32,7 @@ describe('recordAmiChange refuses a linked parameters file', () => {
 
     const outcome = recordAmiChange(
       { file: 'parameters/prod.json', amiId: NEW, message: `Record prod on ${NEW}\n`, branch: 'main', pullRequestBranch: 'gitops/record-prod', allowPullRequest: false },
-      { git: clone.repo, logger: new RecordingLogger(), auth: {}, identity: ACTIONS_BOT },
+      { git: clone.repo, logger: new RecordingLogger(), auth: {}, identity: ACTIONS_BOT, clock: new VirtualClock() },
     );
 
     await expect(outcome).rejects.toThrow(InputError);
@@ -49,7 +50,7 @@ describe('recordAmiChange refuses a linked parameters file', () => {
     fixtures = [seed, origin, clone];
     const outcome = await recordAmiChange(
       { file: 'parameters/dev.json', amiId: NEW, message: `Record dev on ${NEW}\n`, branch: 'main', pullRequestBranch: 'gitops/record-dev', allowPullRequest: false },
-      { git: clone.repo, logger: new RecordingLogger(), auth: {}, identity: ACTIONS_BOT },
+      { git: clone.repo, logger: new RecordingLogger(), auth: {}, identity: ACTIONS_BOT, clock: new VirtualClock() },
     );
     expect(outcome.outcome).toBe('pushed');
     expect(origin.git('show', 'main:parameters/dev.json')).toContain(NEW);
