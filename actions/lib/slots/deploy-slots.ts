@@ -1,0 +1,200 @@
+/**
+ * The slots deploy (strategy `slots`, templates/app-slots.yaml): from what the stack runs to what
+ * the parameters file at HEAD says, in steps, each one a CloudFormation update of the same stack:
+ *
+ *   stage   the slot HEAD makes live gets its AMI and capacity, at weight 0 (users stay put)
+ *   prove   that slot is verified on its own target group through the slot header: health, the AMI
+ *           of each instance, HTTP samples; no user request reaches it yet
+ *   canary  it gets the canary share of user traffic for canarySeconds, while both slots are
+ *           sampled through their headers and compared (error rate, median latency)
+ *   switch  the stack gets exactly HEAD's parameters: all traffic to the new slot, the old one as
+ *           HEAD says (warm at weight 0 through the bake window; retired by a later commit)
+ *
+ * A failure after the stage step flips traffic back to the slot that was live (weights only: the
+ * staged slot keeps its AMI and capacity for a look), proves it, and throws with the root cause, so
+ * the job records in git what the stack runs. A failing update is rolled back by CloudFormation to
+ * the step before. A requested failback skips the canary: once the slot is proven it is a weight
+ * change (and inside the bake window, with the old slot still warm, that is its only update).
+ */
+import type { Logger } from '../logger';
+import { AwsOperationError, errorMessage } from '../errors';
+import { LIVE_SLOT_PARAMETER, otherSlot, readSlotPlan, slotParameters, TOTAL_WEIGHT, type SlotName, type SlotsSettings } from '../parameters';
+
+export type SlotStepName = 'stage' | 'prove' | 'canary' | 'switch' | 'update' | 'flip-back' | 'prove-flip-back';
+
+/** What a slot verification saw: verify-alb's verdict and, for the canary comparison, its HTTP numbers. */
+export interface SlotVerdict {
+  healthy: boolean;
+  failures: string[];
+  samples: number;
+  errorRate: number;
+  /** Median latency of the successful samples, ms (undefined without any). */
+  medianLatencyMs?: number;
+}
+
+export interface SlotVerification {
+  step: SlotStepName;
+  slot: SlotName;
+  amiId: string;
+  /** How long to sample HTTP after the targets are healthy. */
+  seconds: number;
+}
+
+/** The two things a step does, injected so the sequence is tested on a fake stack and runs on AWS through the actions' logic. */
+export interface SlotStepRunner {
+  /** One CloudFormation update of the stack to exactly `parameters`; resolves when the stack is stable, throws when it failed. */
+  update(step: SlotStepName, parameters: Readonly<Record<string, string>>): Promise<void>;
+  /** Verifies one slot on its own target group, through the slot header. */
+  verify(request: SlotVerification): Promise<SlotVerdict>;
+}
+
+export interface SlotsDeployInputs {
+  stackName: string;
+  /** Where HEAD's parameters came from, for messages. */
+  parametersFile: string;
+  /** What the stack runs now (DescribeStacks). */
+  current: Readonly<Record<string, string>>;
+  /** What HEAD says. */
+  target: Readonly<Record<string, string>>;
+  settings: SlotsSettings;
+  /** HTTP sampling of the prove step (the wiring's verify.watchSeconds). */
+  proveSeconds: number;
+  /** The largest error rate the new slot may show (the wiring's verify.maxErrorRate). */
+  maxErrorRate: number;
+  /**
+   * A requested failback (the Failback workflow): the slot HEAD makes live ran as live before, so
+   * once proven it takes all traffic at once. Never inferred from the AMIs: after a flipped-back
+   * deploy the idle slot holds the new AMI too, and a re-run of that deploy must canary it again.
+   */
+  failback: boolean;
+}
+
+export interface SlotsDeployResult {
+  outcome: 'switched' | 'updated' | 'no-changes';
+  steps: { step: SlotStepName; detail: string }[];
+}
+
+/** A failed slots deploy after which traffic went back to the old slot (proven there). */
+export class SlotsFlippedBackError extends AwsOperationError {
+  constructor(
+    message: string,
+    stackName: string,
+    /** The parameters the stack has now, which git must record. */
+    readonly stackParameters: Readonly<Record<string, string>>,
+    readonly steps: SlotsDeployResult['steps'],
+  ) {
+    super(message, stackName, 'FLIPPED_BACK');
+  }
+}
+
+/** The canary's slack: the new slot may be this much slower (median) than the live one before it counts as worse. */
+const LATENCY_FACTOR = 2;
+const LATENCY_SLACK_MS = 50;
+
+export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRunner, logger: Logger): Promise<SlotsDeployResult> {
+  const from = readSlotPlan(inputs.current);
+  const to = readSlotPlan(inputs.target);
+  const steps: SlotsDeployResult['steps'] = [];
+  const same = Object.keys(inputs.target).every((k) => inputs.target[k] === inputs.current[k]);
+  if (same) return { outcome: 'no-changes', steps };
+
+  if (from.live === to.live) {
+    // No switch (a retirement, a size change): one update; the live slot keeps its traffic.
+    await runner.update('update', inputs.target);
+    steps.push({ step: 'update', detail: `${inputs.stackName} = ${inputs.parametersFile}; ${to.live} stays live` });
+    return { outcome: 'updated', steps };
+  }
+
+  const next = to.live;
+  const old = from.live;
+  const nextKeys = slotParameters(next);
+  const newAmi = to.slots[next].amiId;
+  const { failback } = inputs;
+
+  // stage: CloudFormation rolls a failed update back itself, so nothing to flip yet.
+  const staged = { ...inputs.current, [nextKeys.ami]: newAmi, [nextKeys.capacity]: inputs.target[nextKeys.capacity] };
+  const stagedChanges = staged[nextKeys.ami] !== inputs.current[nextKeys.ami] || staged[nextKeys.capacity] !== inputs.current[nextKeys.capacity];
+  if (stagedChanges) {
+    await runner.update('stage', staged);
+    steps.push({ step: 'stage', detail: `${next}: ${newAmi} × ${staged[nextKeys.capacity]} at weight 0; users stay on ${old}` });
+  }
+  let stackNow: Record<string, string> = staged;
+
+  try {
+    const proven = await runner.verify({ step: 'prove', slot: next, amiId: newAmi, seconds: inputs.proveSeconds });
+    if (!proven.healthy) throw new Error(`${next} did not pass on its own target group: ${proven.failures.join('; ')}`);
+    steps.push({ step: 'prove', detail: `${next} proven through the slot header: ${proven.samples} samples, ${percent(proven.errorRate)} errors` });
+
+    if (!failback && inputs.settings.canaryWeight > 0) {
+      const canary = { ...staged, ...weights(next, inputs.settings.canaryWeight) };
+      await runner.update('canary', canary);
+      stackNow = canary;
+      const [fresh, live] = await Promise.all([
+        runner.verify({ step: 'canary', slot: next, amiId: newAmi, seconds: inputs.settings.canarySeconds }),
+        runner.verify({ step: 'canary', slot: old, amiId: from.slots[old].amiId, seconds: inputs.settings.canarySeconds }),
+      ]);
+      const worse = compareCanary(fresh, live, inputs.maxErrorRate);
+      if (worse) throw new Error(`the canary (${inputs.settings.canaryWeight} % of traffic for ${inputs.settings.canarySeconds} s) did worse than ${old}: ${worse}`);
+      steps.push({
+        step: 'canary',
+        detail: `${next} at ${inputs.settings.canaryWeight} % for ${inputs.settings.canarySeconds} s: ${percent(fresh.errorRate)} errors, median ${ms(fresh.medianLatencyMs)} (${old}: ${percent(live.errorRate)}, ${ms(live.medianLatencyMs)})`,
+      });
+    } else if (failback) {
+      steps.push({ step: 'canary', detail: `skipped: a failback to ${newAmi}, which users ran before, is a weight change` });
+    }
+
+    await runner.update('switch', inputs.target);
+    stackNow = { ...inputs.target };
+    steps.push({ step: 'switch', detail: `all traffic to ${next} (${newAmi}); ${old} at capacity ${inputs.target[slotParameters(old).capacity]}, weight 0` });
+    return { outcome: 'switched', steps };
+  } catch (error) {
+    const cause = errorMessage(error);
+    logger.error(`Slots deploy of ${inputs.stackName} failed before the switch completed: ${cause}. Flipping traffic back to ${old}.`);
+    const back = { ...stackNow, [LIVE_SLOT_PARAMETER]: old, ...weights(old, TOTAL_WEIGHT) };
+    try {
+      await runner.update('flip-back', back);
+    } catch (flipError) {
+      throw new AwsOperationError(
+        `Slots deploy of ${inputs.stackName} failed (${cause}), and the flip back to ${old} failed too (${errorMessage(flipError)}). ` +
+          `Users may be on ${next}: check the stack's listener weights and run the Failback workflow for ${old}.`,
+        inputs.stackName,
+        'FLIP_BACK_FAILED',
+      );
+    }
+    steps.push({ step: 'flip-back', detail: `all traffic to ${old} again; ${next} kept as staged (${newAmi}) at weight 0` });
+    const proven = await runner.verify({ step: 'prove-flip-back', slot: old, amiId: from.slots[old].amiId, seconds: inputs.proveSeconds });
+    const provenText = proven.healthy ? `${old} proven again (${proven.samples} samples)` : `${old} did NOT pass its verification either: ${proven.failures.join('; ')}`;
+    steps.push({ step: 'prove-flip-back', detail: provenText });
+    throw new SlotsFlippedBackError(
+      `Slots deploy of ${inputs.stackName} failed: ${cause}. Traffic is back on ${old} (${from.slots[old].amiId}); ${provenText}. ` +
+        `The stack now says LiveSlot=${old}; record it in git (the deploy job's "Record what runs" step does) so ${inputs.parametersFile} says what runs.`,
+      inputs.stackName,
+      back,
+      steps,
+    );
+  }
+}
+
+/** The weights that give `slot` `share` percent and the other slot the rest. */
+export function weights(slot: SlotName, share: number): Record<string, string> {
+  return { [slotParameters(slot).weight]: String(share), [slotParameters(otherSlot(slot)).weight]: String(TOTAL_WEIGHT - share) };
+}
+
+/**
+ * Why the canary slot did worse than the live one, or undefined: it must pass its own verification,
+ * keep its error rate within max(maxErrorRate, the live slot's), and its median latency within
+ * LATENCY_FACTOR × live + LATENCY_SLACK_MS.
+ */
+export function compareCanary(fresh: SlotVerdict, live: SlotVerdict, maxErrorRate: number): string | undefined {
+  if (fresh.errorRate > Math.max(maxErrorRate, live.errorRate)) {
+    return `error rate ${percent(fresh.errorRate)} against ${percent(live.errorRate)} on the live slot (allowed: ${percent(Math.max(maxErrorRate, live.errorRate))})`;
+  }
+  if (!fresh.healthy) return fresh.failures.join('; ');
+  if (fresh.medianLatencyMs !== undefined && live.medianLatencyMs !== undefined && fresh.medianLatencyMs > LATENCY_FACTOR * live.medianLatencyMs + LATENCY_SLACK_MS) {
+    return `median latency ${ms(fresh.medianLatencyMs)} against ${ms(live.medianLatencyMs)} on the live slot (allowed: ${ms(LATENCY_FACTOR * live.medianLatencyMs + LATENCY_SLACK_MS)})`;
+  }
+  return undefined;
+}
+
+const percent = (rate: number) => `${(rate * 100).toFixed(1)} %`;
+const ms = (value: number | undefined) => (value === undefined ? 'n/a' : `${Math.round(value)} ms`);

@@ -1,0 +1,193 @@
+/**
+ * deploySlots on a fake stack: every step's failure ends with traffic on a proven slot and the
+ * error naming the cause, and the invariant of the fault catalogue holds in its slots form: what
+ * the run reports for git to record (HEAD on success, the error's stackParameters after a flip
+ * back, the stack before the step CloudFormation rolled back) is exactly what the stack runs.
+ */
+import { AwsOperationError } from '../../../../actions/lib/errors';
+import { RecordingLogger } from '../../../../actions/lib/logger';
+import { SLOTS_DEFAULTS } from '../../../../actions/lib/parameters';
+import { compareCanary, deploySlots, SlotsFlippedBackError, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
+
+const OLD = 'ami-0aaaaaaaaaaaaaaa1';
+const NEW = 'ami-0bbbbbbbbbbbbbbb2';
+const BASE = { NetworkStackName: 'patch-dev-network', InstanceType: 't3.micro' };
+/** At rest: blue live on OLD, green retired on an older AMI. */
+const REST = { ...BASE, LiveSlot: 'blue', BlueAmazonMachineImage: OLD, BlueCapacity: '2', BlueWeight: '100', GreenAmazonMachineImage: 'ami-0ccccccccccccccc3', GreenCapacity: '0', GreenWeight: '0' };
+/** The patch PR's HEAD: green live on NEW, blue warm at weight 0. */
+const HEAD = { ...REST, LiveSlot: 'green', GreenAmazonMachineImage: NEW, GreenCapacity: '2', GreenWeight: '100', BlueWeight: '0' };
+
+const good: SlotVerdict = { healthy: true, failures: [], samples: 10, errorRate: 0, medianLatencyMs: 20 };
+const bad: SlotVerdict = { healthy: false, failures: ['HTTP error rate 100.0 % (10 of 10 samples) exceeds max-error-rate 0.0 %'], samples: 10, errorRate: 1, medianLatencyMs: 20 };
+
+class FakeSlotsStack implements SlotStepRunner {
+  parameters: Record<string, string>;
+  readonly updates: SlotStepName[] = [];
+  readonly verifications: SlotVerification[] = [];
+  /** The update of this step fails, and CloudFormation rolls it back. */
+  failUpdate?: SlotStepName | ((step: SlotStepName) => boolean);
+  updateError: Error = new AwsOperationError('Update of stack patch-dev-app failed: GreenAutoScalingGroup CREATE_FAILED (Received 0 SUCCESS signal(s) out of 2).', 'patch-dev-app', 'UPDATE_ROLLBACK_COMPLETE');
+  verdict: (request: SlotVerification, stack: Record<string, string>) => SlotVerdict = () => good;
+
+  constructor(parameters: Record<string, string>) {
+    this.parameters = { ...parameters };
+  }
+
+  async update(step: SlotStepName, parameters: Readonly<Record<string, string>>): Promise<void> {
+    this.updates.push(step);
+    const fails = typeof this.failUpdate === 'function' ? this.failUpdate(step) : this.failUpdate === step;
+    if (fails) throw this.updateError;
+    this.parameters = { ...parameters };
+  }
+
+  async verify(request: SlotVerification): Promise<SlotVerdict> {
+    this.verifications.push(request);
+    return this.verdict(request, this.parameters);
+  }
+}
+
+const run = (stack: FakeSlotsStack, target: Record<string, string> = HEAD, failback = false, settings = SLOTS_DEFAULTS) =>
+  deploySlots(
+    { stackName: 'patch-dev-app', parametersFile: 'parameters/dev.json', current: { ...stack.parameters }, target, settings, proveSeconds: 10, maxErrorRate: 0, failback },
+    stack,
+    new RecordingLogger(),
+  );
+
+/** What the run says git must record, and that it is what the stack runs. */
+async function expectGitEqualsStack(stack: FakeSlotsStack, promise: Promise<unknown>, head: Record<string, string>, before: Record<string, string>) {
+  const outcome = await promise.then(
+    () => ({ record: head, error: undefined as unknown }),
+    (error: unknown) => ({ record: error instanceof SlotsFlippedBackError ? error.stackParameters : before, error }),
+  );
+  expect(outcome.record).toEqual(stack.parameters);
+  return outcome;
+}
+
+describe('deploySlots', () => {
+  it('stages green at weight 0, proves it through its header, canaries it against blue, then switches to HEAD', async () => {
+    const stack = new FakeSlotsStack(REST);
+    const canaryWeights: string[] = [];
+    stack.verdict = (request, now) => {
+      if (request.step === 'canary') canaryWeights.push(`${now.BlueWeight}/${now.GreenWeight}`);
+      return good;
+    };
+    const result = await run(stack);
+
+    expect(result.outcome).toBe('switched');
+    expect(stack.updates).toEqual(['stage', 'canary', 'switch']);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove green ${NEW}`, `canary green ${NEW}`, `canary blue ${OLD}`]);
+    expect(canaryWeights).toEqual(['90/10', '90/10']);
+    expect(stack.parameters).toEqual(HEAD);
+  });
+
+  it('a signal timeout in the stage step: CloudFormation rolled it back, users never left blue, nothing to flip', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = 'stage';
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).not.toBeInstanceOf(SlotsFlippedBackError);
+    expect((error as Error).message).toMatch(/Received 0 SUCCESS signal/);
+    expect(stack.updates).toEqual(['stage']);
+    expect(stack.parameters.BlueWeight).toBe('100');
+  });
+
+  it('green fails its own verification: no user saw it, traffic stays on blue (flipped back), blue proven', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).toBeInstanceOf(SlotsFlippedBackError);
+    expect((error as Error).message).toMatch(/green did not pass on its own target group: HTTP error rate 100.0 %.*Traffic is back on blue \(ami-0aaaaaaaaaaaaaaa1\); blue proven again/);
+    expect(stack.updates).toEqual(['stage', 'flip-back']);
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0', GreenAmazonMachineImage: NEW });
+  });
+
+  it('the canary does worse than blue: flipped back from the canary weights', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.step === 'canary' && request.slot === 'green' ? { ...good, errorRate: 0.2, failures: ['HTTP error rate 20.0 %'], healthy: false } : good);
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect((error as Error).message).toMatch(/the canary \(10 % of traffic for 120 s\) did worse than blue: error rate 20.0 % against 0.0 % on the live slot/);
+    expect(stack.updates).toEqual(['stage', 'canary', 'flip-back']);
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
+  });
+
+  it('the switch update fails (rolled back to the canary weights): flipped back to blue', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = 'switch';
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).toBeInstanceOf(SlotsFlippedBackError);
+    expect(stack.updates).toEqual(['stage', 'canary', 'switch', 'flip-back']);
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
+  });
+
+  it('credentials expire mid-deploy: the flip back cannot be sent either, and the error says users may be on green', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = (step) => step === 'switch' || step === 'flip-back';
+    stack.updateError = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
+    const error = await run(stack).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as AwsOperationError).status).toBe('FLIP_BACK_FAILED');
+    expect((error as Error).message).toMatch(/the flip back to blue failed too \(The security token included in the request is expired\)\. Users may be on green/);
+    // The stack is where the canary left it: a loud failure, not a silent one (a person must look).
+    expect(stack.parameters).toMatchObject({ BlueWeight: '90', GreenWeight: '10' });
+  });
+
+  it('a re-run after a flip back starts from what the stack runs and completes once green is good', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
+    await run(stack).catch(() => undefined);
+    stack.verdict = () => good;
+    const result = await run(stack);
+    expect(result.outcome).toBe('switched');
+    // Green already holds NEW at capacity: no stage step this time, but the canary again (never skipped on a re-run).
+    expect(stack.updates).toEqual(['stage', 'flip-back', 'canary', 'switch']);
+    expect(result.steps.map((s) => s.step)).toEqual(['prove', 'canary', 'switch']);
+    expect(stack.parameters).toEqual(HEAD);
+  });
+
+  it('a failback inside the bake window (blue warm) is one update: prove blue, skip the canary, switch', async () => {
+    const stack = new FakeSlotsStack(HEAD);
+    const back = { ...HEAD, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' };
+    const result = await run(stack, back, true);
+    expect(stack.updates).toEqual(['switch']);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove blue ${OLD}`]);
+    expect(result.steps.map((s) => s.step)).toEqual(['prove', 'canary', 'switch']);
+    expect(result.steps[1].detail).toMatch(/skipped/);
+    expect(stack.parameters).toEqual(back);
+  });
+
+  it('a failback after the bake window (blue retired) scales blue up first, proves it, then switches', async () => {
+    const retired = { ...HEAD, BlueCapacity: '0' };
+    const stack = new FakeSlotsStack(retired);
+    const back = { ...retired, LiveSlot: 'blue', BlueCapacity: '2', BlueWeight: '100', GreenWeight: '0' };
+    await run(stack, back, true);
+    expect(stack.updates).toEqual(['stage', 'switch']);
+    expect(stack.parameters).toEqual(back);
+  });
+
+  it('retiring the old slot after the bake window is one update, users stay put', async () => {
+    const stack = new FakeSlotsStack(HEAD);
+    const result = await run(stack, { ...HEAD, BlueCapacity: '0' });
+    expect(result.outcome).toBe('updated');
+    expect(stack.updates).toEqual(['update']);
+    expect(stack.verifications).toEqual([]);
+  });
+
+  it('HEAD equal to the stack changes nothing', async () => {
+    const stack = new FakeSlotsStack(HEAD);
+    expect((await run(stack)).outcome).toBe('no-changes');
+    expect(stack.updates).toEqual([]);
+  });
+});
+
+describe('compareCanary', () => {
+  it.each<[string, SlotVerdict, SlotVerdict, RegExp | undefined]>([
+    ['as good as live', good, good, undefined],
+    ['errors where live has none', { ...good, errorRate: 0.1 }, good, /error rate 10.0 % against 0.0 %/],
+    ['the same errors as live (the app, not the AMI)', { ...good, errorRate: 0.1 }, { ...good, errorRate: 0.1 }, undefined],
+    ['much slower than live', { ...good, medianLatencyMs: 200 }, good, /median latency 200 ms against 20 ms on the live slot \(allowed: 90 ms\)/],
+    ['a target unhealthy', { ...good, healthy: false, failures: ['1 of 2 targets unhealthy'] }, good, /1 of 2 targets unhealthy/],
+  ])('%s', (_name, fresh, live, expected) => {
+    const worse = compareCanary(fresh, live, 0);
+    if (expected) expect(worse).toMatch(expected);
+    else expect(worse).toBeUndefined();
+  });
+});
