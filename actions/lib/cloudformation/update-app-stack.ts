@@ -16,6 +16,7 @@ import {
   loadValidatedParametersFile,
   type ParametersFile,
   parseTemplateParameters,
+  type SlotsSettings,
   readTemplateText,
   REVOCATIONS_FILE,
   type TemplateParameters,
@@ -51,6 +52,18 @@ export interface UpdateAppStackInputs {
   run: { id?: string; attempt?: string; commit?: string };
   /** The revocation list (parameters/revoked.json); a missing file revokes nothing. */
   revocationsFile?: string;
+  /** The slots steps' settings, used when the template is a slots template and mode is deploy. */
+  slots?: SlotsStepSettings;
+}
+
+/** What update-app-stack's slots deploy needs beyond a single update (see actions/lib/slots/). */
+export interface SlotsStepSettings {
+  verifyUrl?: string;
+  verifyPath: string;
+  proveSeconds: number;
+  maxErrorRate: number;
+  settings: SlotsSettings;
+  failback: boolean;
 }
 
 export type UpdateOutcome = 'no-changes' | 'previewed' | 'updated' | 'failed';

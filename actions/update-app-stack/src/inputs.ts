@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { wholeNumberInput } from '../../lib/action/number-inputs';
 import { MAX_MONITORING_MINUTES } from '../../lib/cloudformation/rollback-triggers';
 import type { UpdateAppStackInputs } from '../../lib/cloudformation/update-app-stack';
+import { SLOTS_DEFAULTS } from '../../lib/parameters';
 import { resolveRegion } from '../../lib/region';
 
 /** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
@@ -15,6 +16,13 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'timeout-minutes',
   'rollback-monitoring-minutes',
   'revoked-file',
+  'verify-url',
+  'verify-path',
+  'verify-seconds',
+  'max-error-rate',
+  'canary-weight',
+  'canary-seconds',
+  'failback',
 ] as const;
 export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
 
@@ -32,6 +40,14 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 const minutes = (fallback: number, min: number, max: number, why: string) => wholeNumberInput('minutes', fallback, { min, max, maxWhy: why });
 
+const whole = (fallback: number, min: number, max: number, unit: string) =>
+  z
+    .string()
+    .default(String(fallback))
+    .pipe(z.string().regex(/^\d+$/, `must be a whole number of ${unit}`))
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
 /** Raw action inputs → typed values; every rule here runs before any AWS call. */
 export const updateAppStackInputSchema = z
   .object({
@@ -43,6 +59,18 @@ export const updateAppStackInputSchema = z
     'timeout-minutes': minutes(DEFAULT_TIMEOUT_MINUTES, 1, MAX_TIMEOUT_MINUTES, "GitHub's job limit"),
     'rollback-monitoring-minutes': minutes(DEFAULT_MONITORING_MINUTES, 0, MAX_MONITORING_MINUTES, "CloudFormation's limit for MonitoringTimeInMinutes"),
     'revoked-file': z.string().default('parameters/revoked.json'),
+    // The slots steps (a template that declares LiveSlot, mode deploy); ignored otherwise.
+    'verify-url': z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (default: the stack output LoadBalancerUrl)' }).optional(),
+    'verify-path': z.string().regex(/^\/[^\s?#]*$/, 'must be a URL path starting with "/", e.g. /details.json').default('/details.json'),
+    'verify-seconds': whole(60, 0, 3600, 'seconds'),
+    'max-error-rate': z
+      .string()
+      .default('0')
+      .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number between 0 and 1, e.g. 0.01'))
+      .transform(Number),
+    'canary-weight': whole(SLOTS_DEFAULTS.canaryWeight, 0, 50, 'percent'),
+    'canary-seconds': whole(SLOTS_DEFAULTS.canarySeconds, 0, 3600, 'seconds'),
+    failback: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   })
   .superRefine((v, ctx) => {
     if (v.mode === 'deploy' && v['timeout-minutes'] <= v['rollback-monitoring-minutes']) {
@@ -67,6 +95,14 @@ export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS
     timeoutMinutes: raw['timeout-minutes'],
     rollbackMonitoringMinutes: raw['rollback-monitoring-minutes'],
     revocationsFile: raw['revoked-file'],
+    slots: {
+      verifyUrl: raw['verify-url'],
+      verifyPath: raw['verify-path'],
+      proveSeconds: raw['verify-seconds'],
+      maxErrorRate: raw['max-error-rate'],
+      settings: { canaryWeight: raw['canary-weight'], canarySeconds: raw['canary-seconds'], bakeSeconds: SLOTS_DEFAULTS.bakeSeconds },
+      failback: raw.failback === 'true',
+    },
     run: { id: env.GITHUB_RUN_ID, attempt: env.GITHUB_RUN_ATTEMPT, commit: env.GITHUB_SHA },
   };
 }

@@ -4,6 +4,7 @@ import { systemClock } from '../../lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
 import { errorMessage } from '../../lib/errors';
+import { isSlotsTemplateFile, updateSlotsStack } from '../../lib/slots/slots-update';
 import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, UPDATE_APP_STACK_OUTPUT_NAMES, updateAppStackInputSchema } from './inputs';
 
 /**
@@ -15,11 +16,16 @@ import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, UPDATE_APP_STACK_
 export async function run(): Promise<void> {
   await runAction(async (outputs) => {
     const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
-    const { cloudFormation, ec2 } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
-    const clients = { cloudFormation, ec2 };
+    const { cloudFormation, ec2, elbv2, autoScaling } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
     const report: UpdateReport = createUpdateReport(inputs, systemClock.now());
+    const { templateFile, slots } = inputs;
     try {
-      await updateAppStack(inputs, { clients, logger: createCoreLogger(), clock: systemClock }, report);
+      if (inputs.mode === 'deploy' && templateFile !== undefined && slots !== undefined && (await isSlotsTemplateFile(templateFile))) {
+        const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
+        await updateSlotsStack({ ...inputs, templateFile, slots }, deps, report);
+      } else {
+        await updateAppStack(inputs, { clients: { cloudFormation, ec2 }, logger: createCoreLogger(), clock: systemClock }, report);
+      }
     } catch (error) {
       outputs.set(updateAppStackOutputs(report));
       await writeJobSummary(renderUpdateSummary(report, errorMessage(error)));

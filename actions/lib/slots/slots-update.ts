@@ -1,0 +1,168 @@
+/**
+ * update-app-stack's deploy of a slots template: reads what the stack runs, then runs deploySlots
+ * with the real steps. Each update is update-app-stack's own change-set path (validation, revoked
+ * and new-AMI checks, events, root cause) on a parameters file written for that step into a work
+ * directory, never into the repository: those intermediate states are the deploy job's alone, and
+ * the job ends with the stack equal to HEAD or, after a flip back, with the error carrying what the
+ * stack runs for git to record. Each verification is verify-alb's logic on one slot's target
+ * group, its HTTP samples sent with the slot header.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+
+import type { AwsClients } from '../aws/clients';
+import { updateAppStack, type SlotsStepSettings, type UpdateAppStackInputs, type UpdateReport } from '../cloudformation/update-app-stack';
+import type { Deps } from '../deps';
+import { AwsOperationError } from '../errors';
+import { isSlotsTemplate, liveAmiOf, loadValidatedParametersFile, readSlotPlan, readTemplateParameters, type SlotName, type SlotsSettings } from '../parameters';
+import type { FetchLike } from '../verify/sampler';
+import { verifyAlb } from '../verify/verify-alb';
+import { deploySlots, SlotsFlippedBackError, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
+
+/** The request header the slots template's listener rules match (Mappings.Slots.Header.Name). */
+export const SLOT_HEADER = 'x-patch-slot';
+
+export interface SlotsUpdateInputs {
+  stackName: string;
+  parametersFile: string;
+  templateFile: string;
+  settings: SlotsSettings;
+  /** Base URL of the listener; default the stack's LoadBalancerUrl output. */
+  verifyUrl?: string;
+  verifyPath: string;
+  proveSeconds: number;
+  maxErrorRate: number;
+  failback: boolean;
+  timeoutMinutes: number;
+  /** Runs one CloudFormation update from a parameters file (update-app-stack's deploy path). */
+  updateFrom(parametersFile: string): Promise<void>;
+}
+
+export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2'>> & { fetch: FetchLike };
+
+export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpdateDeps): Promise<SlotsDeployResult> {
+  const file = await loadValidatedParametersFile(inputs.parametersFile, inputs.templateFile);
+  const stack = (await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: inputs.stackName }))).Stacks?.[0];
+  if (!stack) throw new AwsOperationError(`Stack ${inputs.stackName} was not found. Create it first (bootstrap) from ${inputs.templateFile}.`, inputs.stackName);
+  const current = Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
+  const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const url = inputs.verifyUrl ?? outputs.LoadBalancerUrl;
+  if (!url) throw new AwsOperationError(`Stack ${inputs.stackName} has no LoadBalancerUrl output. Deploy ${inputs.templateFile} to it, or pass verify-url.`, inputs.stackName);
+  deps.logger.info(`Slots: the stack has ${describePlan(current)}; ${inputs.parametersFile} says ${describePlan(file.parameters)}.`);
+
+  const workDir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'slots-steps-'));
+  const runner: SlotStepRunner = {
+    update: async (step, parameters) =>
+      deps.logger.group(`Slots step ${step}`, async () => {
+        const stepFile = join(workDir, `${step}.json`);
+        writeFileSync(stepFile, `${JSON.stringify({ Parameters: parameters, Tags: file.tags }, null, 2)}\n`);
+        await inputs.updateFrom(stepFile);
+      }),
+    verify: async (request) =>
+      deps.logger.group(`Slots ${request.step}: verify ${request.slot} through ${SLOT_HEADER}: ${request.slot}`, async () => {
+        const targetGroupArn = outputs[`${capitalised(request.slot)}TargetGroupArn`];
+        const report = await verifyAlb(
+          { targetGroupArn, url, path: inputs.verifyPath, expectedAmiId: request.amiId, watchSeconds: request.seconds, maxErrorRate: inputs.maxErrorRate, timeoutMinutes: inputs.timeoutMinutes, stackName: undefined, region: undefined },
+          { ...deps, fetch: withSlotHeader(deps.fetch, request.slot) },
+        );
+        for (const failure of report.failures) deps.logger.warning(`${request.slot}: ${failure}`);
+        return toVerdict(report.healthy, report.failures, report.http.samples);
+      }),
+  };
+  return deploySlots(
+    {
+      stackName: inputs.stackName,
+      parametersFile: inputs.parametersFile,
+      current,
+      target: file.parameters,
+      settings: inputs.settings,
+      proveSeconds: inputs.proveSeconds,
+      maxErrorRate: inputs.maxErrorRate,
+      failback: inputs.failback,
+    },
+    runner,
+    deps.logger,
+  );
+}
+
+/** Every sample carries the slot header, so the listener's slot rule routes it to that slot's target group. */
+function withSlotHeader(fetch: FetchLike, slot: SlotName): FetchLike {
+  return (url, init) => fetch(url, { ...init, headers: { ...init.headers, [SLOT_HEADER]: slot } });
+}
+
+function toVerdict(healthy: boolean, failures: string[], samples: readonly { latencyMs: number; error?: string }[]): SlotVerdict {
+  const ok = samples.filter((s) => s.error === undefined).map((s) => s.latencyMs).sort((a, b) => a - b);
+  return {
+    healthy,
+    failures,
+    samples: samples.length,
+    errorRate: samples.length === 0 ? 0 : (samples.length - ok.length) / samples.length,
+    medianLatencyMs: ok.length === 0 ? undefined : ok[Math.floor(ok.length / 2)],
+  };
+}
+
+function describePlan(parameters: Readonly<Record<string, string>>): string {
+  const plan = readSlotPlan(parameters);
+  const slot = (name: SlotName) => `${name} ${plan.slots[name].amiId} × ${plan.slots[name].capacity} at ${plan.slots[name].weight} %`;
+  return `${plan.live} live (${slot('blue')}, ${slot('green')})`;
+}
+
+const capitalised = (slot: SlotName) => `${slot[0].toUpperCase()}${slot.slice(1)}`;
+
+/**
+ * update-app-stack deploy mode for a slots template: the steps, each one update-app-stack's own
+ * change-set path (no rollback-monitoring window per step: the slot verifications are the gate),
+ * with `report` filled for the outputs and the summary: the live AMI before and after.
+ */
+export async function updateSlotsStack(
+  inputs: UpdateAppStackInputs & { templateFile: string; slots: SlotsStepSettings },
+  deps: SlotsUpdateDeps,
+  report: UpdateReport,
+): Promise<UpdateReport> {
+  const stepDeps = { clients: { cloudFormation: deps.clients.cloudFormation, ec2: deps.clients.ec2 }, logger: deps.logger, clock: deps.clock };
+  const liveAmi = async () => {
+    const stack = (await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: inputs.stackName }))).Stacks?.[0];
+    const parameters = Object.fromEntries((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
+    report.stackStatus = stack?.StackStatus;
+    return parameters.LiveSlot ? liveAmiOf(readSlotPlan(parameters)) : undefined;
+  };
+  report.previousAmiId = await liveAmi();
+  try {
+    const result = await deploySlotsStack(
+      {
+        stackName: inputs.stackName,
+        parametersFile: inputs.parametersFile,
+        templateFile: inputs.templateFile,
+        ...inputs.slots,
+        timeoutMinutes: inputs.timeoutMinutes,
+        updateFrom: async (stepFile) => {
+          const step = await updateAppStack({ ...inputs, parametersFile: stepFile, rollbackMonitoringMinutes: 0 }, stepDeps);
+          report.events.push(...step.events);
+          report.parameterChanges.push(...step.parameterChanges);
+          if (step.changeSetId) report.changeSetId = step.changeSetId;
+        },
+      },
+      deps,
+    );
+    report.outcome = result.outcome === 'no-changes' ? 'no-changes' : 'updated';
+    report.changed = result.outcome !== 'no-changes';
+    report.changesMarkdown = result.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n') || `No changes: stack ${inputs.stackName} already matches ${inputs.parametersFile}.`;
+    return report;
+  } catch (error) {
+    report.outcome = 'failed';
+    report.changed = true;
+    if (error instanceof SlotsFlippedBackError) report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n');
+    throw error;
+  } finally {
+    report.amiId = await liveAmi().catch(() => undefined);
+    report.finishedAt = deps.clock.now();
+  }
+}
+
+/** True when the template file declares LiveSlot (a slots template). */
+export async function isSlotsTemplateFile(templateFile: string): Promise<boolean> {
+  return isSlotsTemplate(await readTemplateParameters(templateFile));
+}
