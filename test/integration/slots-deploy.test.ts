@@ -30,6 +30,9 @@ const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/slots/dev
 const scratch = mkdtempSync(join(tmpdir(), 'slots-deploy-'));
 console.log(`slots-deploy: step logs in ${scratch}`);
 
+/** What users meet while moto rebuilds the live slot's group (see the first test): never an instance's own answer. */
+const MOTO_REPLACEMENT_GAP = /^(HTTP 50[23] from the load balancer|timed out after \d+ ms)$/;
+
 let dataPlane: DataPlane;
 let url: string;
 let baseAmi: string;
@@ -129,8 +132,9 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
     // failed requests. moto's ExecuteChangeSet replaces the slot groups on the weight steps (AWS
     // changes only the listener), deleting the live group before its replacement exists, so users
     // meet an empty or dying target group for a moment (docs/moto.md #12): only those answers of
-    // the load balancer are tolerated, nothing an instance answered.
-    expect(Object.keys(traffic.failures).filter((kind) => !/^HTTP 50[23] from the load balancer$/.test(kind))).toEqual([]);
+    // the load balancer (and a user's request cut off by it: the generator's timeout) are
+    // tolerated, nothing an instance answered.
+    expect(Object.keys(traffic.failures).filter((kind) => !MOTO_REPLACEMENT_GAP.test(kind))).toEqual([]);
     const served = Object.fromEntries(traffic.byAmi.map((a) => [a.amiId, a.requests]));
     expect(served[baseAmi]).toBeGreaterThan(0);
     expect(served[patchAmi]).toBeGreaterThan(0);
@@ -144,13 +148,13 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
 
     expect(run.exitCode).toBe(1);
     const error = run.annotations.filter((a) => a.level === 'error').pop()?.message ?? run.stdout;
-    expect(error).toMatch(/blue did not pass on its own target group: HTTP error rate/);
+    expect(error).toMatch(/blue did not pass on its own target group: .*HTTP error rate 100 %/);
     expect(error).toMatch(new RegExp(`Traffic is back on green \\(${patchAmi}\\); green proven again`));
     expect(run.outputs).toMatchObject({ 'previous-ami-id': patchAmi, 'ami-id': patchAmi });
     expect(await stackParameters()).toMatchObject({ LiveSlot: 'green', GreenWeight: '100', BlueWeight: '0', BlueAmazonMachineImage: badAmi });
     // No user ever reached the spoiled AMI: its weight never left 0. (The load balancer's own 502/503s
     // while moto replaces the live group are moto's, as above.)
     expect(traffic.byAmi.map((a) => a.amiId)).toEqual([patchAmi]);
-    expect(Object.keys(traffic.failures).filter((kind) => !/^HTTP 50[23] from the load balancer$/.test(kind))).toEqual([]);
+    expect(Object.keys(traffic.failures).filter((kind) => !MOTO_REPLACEMENT_GAP.test(kind))).toEqual([]);
   }, 300_000);
 });
