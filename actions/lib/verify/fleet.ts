@@ -40,12 +40,15 @@ type FleetClients = Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' 
 
 /**
  * Observes the fleet with four read-only calls: DescribeTargetHealth, the current ASG
- * (DescribeStackResource + DescribeAutoScalingGroups), DescribeInstances.
+ * (DescribeStackResource + DescribeAutoScalingGroups), DescribeInstances. `abortSignal` (the
+ * wait's deadline, from poll()) goes to every call, so a silent endpoint cannot hold the wait past
+ * timeout-minutes while the SDK retries inside one call.
  */
-export async function observeFleet(target: VerifyTarget, deps: Deps<FleetClients>): Promise<FleetObservation> {
+export async function observeFleet(target: VerifyTarget, deps: Deps<FleetClients>, abortSignal?: AbortSignal): Promise<FleetObservation> {
+  const options = { abortSignal };
   const [health, autoScalingGroup] = await Promise.all([
-    deps.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: target.targetGroupArn })),
-    describeCurrentAutoScalingGroup(target, deps),
+    deps.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: target.targetGroupArn }), options),
+    describeCurrentAutoScalingGroup(target, deps, abortSignal),
   ]);
   const targets = (health.TargetHealthDescriptions ?? []).map(
     (d): TargetObservation => ({
@@ -57,7 +60,7 @@ export async function observeFleet(target: VerifyTarget, deps: Deps<FleetClients
     }),
   );
   const instanceIds = [...new Set([...targets.map((t) => t.id), ...autoScalingGroup.instanceIds])].filter((id) => id.startsWith('i-'));
-  const instances = await describeInstances(instanceIds, deps);
+  const instances = await describeInstances(instanceIds, deps, options);
   return { targetGroupArn: target.targetGroupArn, targets, autoScalingGroup, instances };
 }
 
@@ -66,11 +69,11 @@ export async function observeFleet(target: VerifyTarget, deps: Deps<FleetClients
  * more than about an hour ago) is then simply absent instead of failing the whole call with
  * InvalidInstanceID.NotFound. Chunks of 200 stay under the filter-values limit.
  */
-async function describeInstances(ids: string[], deps: Deps<Pick<AwsClients, 'ec2'>>): Promise<Record<string, InstanceObservation>> {
+async function describeInstances(ids: string[], deps: Deps<Pick<AwsClients, 'ec2'>>, options: { abortSignal?: AbortSignal }): Promise<Record<string, InstanceObservation>> {
   const found: Record<string, InstanceObservation> = {};
   for (let start = 0; start < ids.length; start += 200) {
     const filter = { Filters: [{ Name: 'instance-id', Values: ids.slice(start, start + 200) }] };
-    for await (const page of paginateDescribeInstances({ client: deps.clients.ec2 }, filter)) {
+    for await (const page of paginateDescribeInstances({ client: deps.clients.ec2 }, filter, options)) {
       for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         if (!instance.InstanceId) continue;
         found[instance.InstanceId] = {

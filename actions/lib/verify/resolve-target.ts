@@ -94,12 +94,14 @@ export interface CurrentAutoScalingGroup {
  * the one ASG attached to the target group; two mean a cutover is under way, which only the
  * stack can settle.
  */
-export async function describeCurrentAutoScalingGroup(target: VerifyTarget, deps: Deps<VerifyClients>): Promise<CurrentAutoScalingGroup> {
+export async function describeCurrentAutoScalingGroup(target: VerifyTarget, deps: Deps<VerifyClients>, abortSignal?: AbortSignal): Promise<CurrentAutoScalingGroup> {
   const { autoScaling } = deps.clients;
+  const options = { abortSignal };
   if (target.autoScalingGroup.kind === 'stack-resource') {
     const { stackName } = target.autoScalingGroup;
     const { StackResourceDetail } = await deps.clients.cloudFormation.send(
       new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: APP_STACK.autoScalingGroupLogicalId }),
+      options,
     );
     const name = StackResourceDetail?.PhysicalResourceId;
     if (!name) {
@@ -108,7 +110,7 @@ export async function describeCurrentAutoScalingGroup(target: VerifyTarget, deps
         stackName,
       );
     }
-    const { AutoScalingGroups } = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+    const { AutoScalingGroups } = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }), options);
     const group = AutoScalingGroups?.[0];
     if (!group) {
       throw new AwsOperationError(
@@ -120,7 +122,7 @@ export async function describeCurrentAutoScalingGroup(target: VerifyTarget, deps
   }
 
   const attached = [];
-  for await (const page of paginateDescribeAutoScalingGroups({ client: autoScaling }, {})) {
+  for await (const page of paginateDescribeAutoScalingGroups({ client: autoScaling }, {}, options)) {
     attached.push(...(page.AutoScalingGroups ?? []).filter((g) => g.TargetGroupARNs?.includes(target.targetGroupArn)));
   }
   if (attached.length !== 1) {

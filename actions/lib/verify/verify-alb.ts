@@ -77,7 +77,7 @@ async function waitForHealthyFleet(target: VerifyTarget, inputs: VerifyAlbInputs
   try {
     const { observation } = await poll({
       description: `the targets of ${target.targetGroupArn} to be healthy on ${inputs.expectedAmiId}`,
-      check: async () => evaluateFleet(await observeFleet(target, deps), inputs.expectedAmiId),
+      check: async (signal) => evaluateFleet(await observeFleet(target, deps, signal), inputs.expectedAmiId),
       isDone: (evaluation) => evaluation.status !== 'wait',
       clock: deps.clock,
       timeoutMs: inputs.timeoutMinutes * 60_000,

@@ -176,6 +176,34 @@ describe('verifyAlb control plane', () => {
     expect(report.fleet.rows.find((r) => r.id === 'i-0000000000000000b')?.verdict).toBe('leaving');
   });
 
+  it('keeps its deadline when an AWS call never answers: the wait aborts the call it is in', async () => {
+    const registering = fleetWith((f) => f.targets.forEach((t) => Object.assign(t, { health: 'initial', reason: 'Elb.RegistrationInProgress' })));
+    mockFleet(registering, registering);
+    const { deps, clock } = setup();
+    // The second DescribeTargetHealth hangs (an endpoint that accepts and never answers) while
+    // three minutes pass; only the abort signal the wait hands to the call can end it.
+    let calls = 0;
+    const silentElb = {
+      send(command: DescribeTargetHealthCommand, options?: { abortSignal?: AbortSignal }) {
+        calls += 1;
+        if (calls === 1) return clients.elbv2.send(command, options);
+        return new Promise((_resolve, reject) => {
+          options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason));
+          void clock.sleep(3 * 60_000);
+        });
+      },
+    } as unknown as typeof clients.elbv2;
+    const report = await verifyAlb(inputs({ 'watch-seconds': '0', 'timeout-minutes': '2' }), { ...deps, clients: { ...clients, elbv2: silentElb } });
+    expect(report.healthy).toBe(false);
+    expect(report.failures[0]).toMatch(/^The targets were not all healthy on \S+ after \d+ s \(timeout-minutes 2\)/);
+    // Every fleet call of the wait carried the wait's signal, the ASG and EC2 calls included.
+    const fleetCalls = [mocks.cfn, mocks.asg, mocks.ec2]
+      .flatMap((mock): { args: unknown[] }[] => mock.calls())
+      .filter((call) => ['DescribeStackResourceCommand', 'DescribeAutoScalingGroupsCommand', 'DescribeInstancesCommand'].includes((call.args[0] as object).constructor.name));
+    expect(fleetCalls.length).toBeGreaterThanOrEqual(4);
+    for (const call of fleetCalls) expect({ command: (call.args[0] as object).constructor.name, options: call.args[1] }).toMatchObject({ options: { abortSignal: expect.any(AbortSignal) } });
+  });
+
   it('reads the current ASG from DescribeStackResource on every observation, not from stale outputs', async () => {
     mockStack({ TargetGroupArn: TG_ARN, LoadBalancerUrl: URL_BASE, AutoScalingGroupName: BLUE_ASG });
     mockFleet(healthyFleet());
