@@ -53,6 +53,17 @@ export interface EnvironmentConfig {
   slots: SlotsSettings;
   /** Extra parameter values for the stacks bootstrap deploys, by stack role. */
   stackParameters?: Partial<Record<StackParameterRole, Record<string, string>>>;
+  /** How long an AMI must run verified here before the next wave may get it; see {@link soakMinutesOf}. */
+  soakMinutes?: number;
+}
+
+/** One wave of the promotion order: environments that deploy in parallel, gated on the wave before. */
+export interface Wave {
+  name: string;
+  /** In the order the file lists them. */
+  environments: readonly string[];
+  /** How many deploy at once; all of them when the file says nothing. */
+  maxParallel: number;
 }
 
 export type DeployStrategy = 'replace' | 'slots';
@@ -73,8 +84,10 @@ export const SLOTS_DEFAULTS: SlotsSettings = { canaryWeight: 10, canarySeconds: 
 /** The whole wiring file, validated. */
 export interface EnvironmentsConfig {
   file: string;
-  /** Every environment, once, in the order an AMI is promoted through them. */
+  /** Every environment, once, in the order an AMI is promoted through them (the waves, flattened). */
   promotionOrder: readonly string[];
+  /** The waves; a file with only promotionOrder has a wave of one per environment, named after it. */
+  waves: readonly Wave[];
   environments: Readonly<Record<string, EnvironmentConfig>>;
   /** The AMI lifecycle job's limits, defaults filled in. */
   lifecycle: { keepFailbackAmis: number; retireAfterDays: number };
@@ -85,6 +98,18 @@ export interface EnvironmentsConfig {
 /** The wiring's optional limits when the file leaves them out (documented in the schema). */
 export const LIFECYCLE_DEFAULTS = { keepFailbackAmis: 3, retireAfterDays: 30 } as const;
 export const PATCH_DEBT_DEFAULTS = { maxAmiAgeDays: 30, maxCriticalOpenDays: 7 } as const;
+/** An environment's soak when its wiring sets none: a day of quiet alarms before the next wave. */
+export const DEFAULT_SOAK_MINUTES = 1440;
+
+/** The environment's soak time in minutes, the default filled in. */
+export function soakMinutesOf(environment: Pick<EnvironmentConfig, 'soakMinutes'>): number {
+  return environment.soakMinutes ?? DEFAULT_SOAK_MINUTES;
+}
+
+/** The index of the wave an environment belongs to (every environment is in exactly one). */
+export function waveIndexOf(config: Pick<EnvironmentsConfig, 'waves'>, environment: string): number {
+  return config.waves.findIndex((wave) => wave.environments.includes(environment));
+}
 
 /**
  * Loads and validates the wiring file: the schema, then that promotionOrder lists exactly the
@@ -119,14 +144,13 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
     throwIfProblems(WIRING_INVALID, file, problems);
   }
 
-  const raw = source.value as {
-    promotionOrder: string[];
-    environments: Record<string, RawEnvironment>;
-    lifecycle?: Partial<EnvironmentsConfig['lifecycle']>;
-    patchDebt?: Partial<EnvironmentsConfig['patchDebt']>;
-  };
+  const given = source.value as RawWiring;
+  problems.push(...checkOrderGiven(given, source));
+  throwIfProblems(WIRING_INVALID, file, problems);
+  const waves = wavesOf(given);
+  const raw = { ...given, promotionOrder: waves.flatMap((w) => w.environments) };
   const missing = checkFilesExist(raw, source, rootDir);
-  problems.push(...checkPromotionOrder(raw, source), ...checkUniqueness(raw, source), ...missing);
+  problems.push(...checkWaves(given, source), ...checkPromotionOrder(raw, source, given.waves ? 'waves' : 'promotionOrder'), ...checkUniqueness(raw, source), ...missing);
   if (missing.length === 0) problems.push(...checkStrategyTemplates(raw, source, rootDir));
   throwIfProblems(WIRING_INVALID, file, problems);
 
@@ -137,6 +161,7 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
   return {
     file,
     promotionOrder: raw.promotionOrder,
+    waves,
     environments,
     lifecycle: { ...LIFECYCLE_DEFAULTS, ...raw.lifecycle },
     patchDebt: { ...PATCH_DEBT_DEFAULTS, ...raw.patchDebt },
@@ -166,21 +191,78 @@ export function environmentStackNames(environment: EnvironmentConfig): Required<
   };
 }
 
-function checkPromotionOrder(raw: { promotionOrder: string[]; environments: Record<string, unknown> }, source: JsonSource): FileProblem[] {
+/** The wiring as the schema admits it: an order given as promotionOrder or as waves. */
+interface RawWiring {
+  promotionOrder?: string[];
+  waves?: { name: string; environments: string[]; maxParallel?: number }[];
+  environments: Record<string, RawEnvironment>;
+  lifecycle?: Partial<EnvironmentsConfig['lifecycle']>;
+  patchDebt?: Partial<EnvironmentsConfig['patchDebt']>;
+}
+
+/** Exactly one way of saying the order: two could disagree, none leaves the patch PR no target. */
+function checkOrderGiven(raw: RawWiring, source: JsonSource): FileProblem[] {
+  if (raw.promotionOrder && raw.waves) {
+    return [{ line: source.lineOf(['waves']), message: 'both promotionOrder and waves are set, and they could disagree. Keep waves (a wave per group of environments) and delete promotionOrder.' }];
+  }
+  if (!raw.promotionOrder && !raw.waves) {
+    return [{ line: 1, message: 'neither waves nor promotionOrder is set, so no environment would ever get an AMI. Add "waves": [{"name": "dev", "environments": ["dev"]}, …] (see docs/parameters.md).' }];
+  }
+  return [];
+}
+
+/** The waves as written, or a wave of one per promotionOrder entry, named after its environment. */
+function wavesOf(raw: RawWiring): Wave[] {
+  if (raw.waves) return raw.waves.map((w) => ({ name: w.name, environments: w.environments, maxParallel: w.maxParallel ?? w.environments.length }));
+  return (raw.promotionOrder ?? []).map((name) => ({ name, environments: [name], maxParallel: 1 }));
+}
+
+/** Wave names become branch names (ami-promote/<wave>), so two waves of one name would share a PR. */
+function checkWaves(raw: RawWiring, source: JsonSource): FileProblem[] {
   const problems: FileProblem[] = [];
+  const names = new Map<string, number>();
+  const owners = new Map<string, string>();
+  (raw.waves ?? []).forEach((wave, index) => {
+    const first = names.get(wave.name);
+    if (first !== undefined) problems.push({ line: source.lineOf(['waves', index, 'name']), message: `wave name ${quote(wave.name)} is used twice (waves ${first + 1} and ${index + 1}); each wave has its own promotion PR branch. Rename one.` });
+    else names.set(wave.name, index);
+    wave.environments.forEach((environment, position) => {
+      const owner = owners.get(environment);
+      if (owner !== undefined) {
+        problems.push({
+          line: source.lineOf(['waves', index, 'environments', position]),
+          message: `environment ${quote(environment)} is in wave ${quote(owner)} and in wave ${quote(wave.name)}; an environment belongs to exactly one wave. Remove it from one of them.`,
+        });
+      } else owners.set(environment, wave.name);
+    });
+  });
+  return problems;
+}
+
+function checkPromotionOrder(raw: { promotionOrder: string[]; environments: Record<string, unknown>; waves?: RawWiring['waves'] }, source: JsonSource, key: 'waves' | 'promotionOrder'): FileProblem[] {
+  const problems: FileProblem[] = [];
+  const lineOfEntry = (index: number): number => {
+    if (key === 'promotionOrder') return source.lineOf(['promotionOrder', index]);
+    let rest = index;
+    for (const [w, wave] of (raw.waves ?? []).entries()) {
+      if (rest < wave.environments.length) return source.lineOf(['waves', w, 'environments', rest]);
+      rest -= wave.environments.length;
+    }
+    return source.lineOf(['waves']);
+  };
   raw.promotionOrder.forEach((name, index) => {
     if (Object.prototype.hasOwnProperty.call(raw.environments, name)) return;
     const guess = closestName(name, Object.keys(raw.environments));
     problems.push({
-      line: source.lineOf(['promotionOrder', index]),
-      message: `promotionOrder lists ${quote(name)}, which is not under environments. ${guess ? `Did you mean "${guess}"? ` : ''}Fix the name or add the environment.`,
+      line: lineOfEntry(index),
+      message: `${key} lists ${quote(name)}, which is not under environments. ${guess ? `Did you mean "${guess}"? ` : ''}Fix the name or add the environment.`,
     });
   });
   for (const name of Object.keys(raw.environments)) {
     if (raw.promotionOrder.includes(name)) continue;
     problems.push({
       line: source.lineOf(['environments', name]),
-      message: `environment "${name}" is missing from promotionOrder, so no AMI would ever be promoted to it. Add it to promotionOrder where it belongs.`,
+      message: `environment "${name}" is missing from ${key}, so no AMI would ever be promoted to it. Add it to ${key === 'waves' ? 'a wave' : 'promotionOrder'} where it belongs.`,
     });
   }
   return problems;

@@ -1,5 +1,5 @@
 import { InputError } from '../../../actions/lib/errors';
-import { getEnvironment, LIFECYCLE_DEFAULTS, loadEnvironments, PATCH_DEBT_DEFAULTS, SLOTS_DEFAULTS } from '../../../actions/lib/parameters/environments';
+import { DEFAULT_SOAK_MINUTES, getEnvironment, LIFECYCLE_DEFAULTS, loadEnvironments, PATCH_DEBT_DEFAULTS, SLOTS_DEFAULTS, soakMinutesOf, waveIndexOf } from '../../../actions/lib/parameters/environments';
 import { FileProblemsError } from '../../../actions/lib/parameters/file-problems';
 import { scratchDir } from './fixtures';
 
@@ -66,9 +66,9 @@ describe('loadEnvironments', () => {
 
   it.each<[string, string, string, string[]]>([
     ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
-    ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: the top level is missing "promotionOrder". Add it (see docs/parameters.md for the shape).']],
-    ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, environments, lifecycle, patchDebt. Rename it to "environments".']],
-    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, stacks, verify, stackParameters. Rename it to "region".']],
+    ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: neither waves nor promotionOrder is set, so no environment would ever get an AMI.']],
+    ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, waves, environments, lifecycle, patchDebt. Rename it to "environments".']],
+    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, stacks, verify, stackParameters, soakMinutes. Rename it to "region".']],
     ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
     ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
     ['a missing stack role', edited((w) => { delete w.environments.dev.stacks.automation; }), '"stacks"', ['line {line}: environments.dev.stacks is missing "automation".']],
@@ -150,8 +150,58 @@ describe('loadEnvironments: the strategy', () => {
   });
 });
 
+describe('waves and soak', () => {
+  const dir = scratchDir();
+  for (const name of ['dev', 'qa', 'prod', 'prod-eu']) dir.write(`parameters/${name}.json`, '{}');
+  dir.write('templates/app.yaml', 'Resources: {}');
+  afterAll(() => dir.remove());
+  const load = (text: string) => loadEnvironments(dir.write(F, text));
+  const waved = (waves: unknown, extra: Json = {}) =>
+    `${JSON.stringify({ waves, environments: { dev: { ...environment('dev'), soakMinutes: 60 }, qa: environment('qa'), prod: environment('prod'), 'prod-eu': environment('prod-eu') }, ...extra }, null, 2)}\n`;
+  const fourWaves = [{ name: 'dev', environments: ['dev'] }, { name: 'qa', environments: ['qa'] }, { name: 'prod', environments: ['prod', 'prod-eu'], maxParallel: 1 }];
+
+  it('reads waves, flattens them into promotionOrder and fills in maxParallel and the soak', async () => {
+    const config = await load(waved(fourWaves));
+    expect(config.promotionOrder).toEqual(['dev', 'qa', 'prod', 'prod-eu']);
+    expect(config.waves).toEqual([
+      { name: 'dev', environments: ['dev'], maxParallel: 1 },
+      { name: 'qa', environments: ['qa'], maxParallel: 1 },
+      { name: 'prod', environments: ['prod', 'prod-eu'], maxParallel: 1 },
+    ]);
+    expect(waveIndexOf(config, 'prod-eu')).toBe(2);
+    expect(soakMinutesOf(getEnvironment(config, 'dev'))).toBe(60);
+    expect(soakMinutesOf(getEnvironment(config, 'qa'))).toBe(DEFAULT_SOAK_MINUTES);
+  });
+
+  it('makes a wave of one per environment from a plain promotionOrder', async () => {
+    const config = await load(`${JSON.stringify(wiring())}`.replace('"environments":{', '"environments":{"__x":0,').replace('"__x":0,', ''));
+    expect(config.waves).toEqual([{ name: 'dev', environments: ['dev'], maxParallel: 1 }, { name: 'prod', environments: ['prod'], maxParallel: 1 }]);
+  });
+
+  it.each([
+    ['an environment in two waves', [{ name: 'a', environments: ['dev', 'qa'] }, { name: 'b', environments: ['qa', 'prod', 'prod-eu'] }], 'environment "qa" is in wave "a" and in wave "b"; an environment belongs to exactly one wave'],
+    ['two waves of one name', [{ name: 'a', environments: ['dev', 'qa'] }, { name: 'a', environments: ['prod', 'prod-eu'] }], 'wave name "a" is used twice (waves 1 and 2)'],
+    ['an unknown environment', [{ name: 'a', environments: ['dev', 'qa', 'prd', 'prod-eu'] }], 'waves lists "prd", which is not under environments. Did you mean "prod"?'],
+    ['an environment in no wave', [{ name: 'a', environments: ['dev', 'qa', 'prod'] }], 'environment "prod-eu" is missing from waves, so no AMI would ever be promoted to it. Add it to a wave'],
+    ['maxParallel 0', [{ name: 'a', environments: ['dev', 'qa', 'prod', 'prod-eu'], maxParallel: 0 }], 'maxParallel'],
+    ['a bad wave name', [{ name: 'Prod Wave', environments: ['dev', 'qa', 'prod', 'prod-eu'] }], 'waves.0.name'],
+  ])('refuses %s, before any AWS call', async (_what, waves, message) => {
+    await expect(load(waved(waves))).rejects.toThrow(message);
+  });
+
+  it('refuses both waves and promotionOrder, and neither', async () => {
+    await expect(load(waved(fourWaves, { promotionOrder: ['dev', 'qa', 'prod', 'prod-eu'] }))).rejects.toThrow('both promotionOrder and waves are set');
+    await expect(load(JSON.stringify({ environments: { dev: environment('dev') } }))).rejects.toThrow('neither waves nor promotionOrder is set');
+  });
+
+  it('refuses a soak that is not a whole number of minutes in range', async () => {
+    const text = waved(fourWaves).replace('"soakMinutes": 60', '"soakMinutes": 50000');
+    await expect(load(text)).rejects.toThrow(new RegExp(`line ${lineOf(text, 'soakMinutes')}: environments.dev.soakMinutes = "50000" must be <= 43200`));
+  });
+});
+
 describe('getEnvironment', () => {
-  const config = { file: F, promotionOrder: ['dev', 'prod'], environments: {} as never, lifecycle: LIFECYCLE_DEFAULTS, patchDebt: PATCH_DEBT_DEFAULTS };
+  const config = { file: F, promotionOrder: ['dev', 'prod'], waves: [], environments: {} as never, lifecycle: LIFECYCLE_DEFAULTS, patchDebt: PATCH_DEBT_DEFAULTS };
 
   it.each([
     ['prd', 'Unknown environment "prd" for parameters/environments.json: the environments are dev, prod. Did you mean "prod"? Use one of them, or add the environment to parameters/environments.json.'],
