@@ -30,6 +30,7 @@ const amiFor = (n: number) => `ami-0${n.toString(16).padStart(16, '0')}`;
 function seedFiveEnvironments(seed: GitFixture, base: string): void {
   const wiring = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as {
     promotionOrder: string[];
+    waves?: unknown;
     environments: Record<string, { parametersFile: string; stacks: Record<string, string> }>;
   };
   const template = wiring.environments.dev;
@@ -38,6 +39,8 @@ function seedFiveEnvironments(seed: GitFixture, base: string): void {
     'parameters/environments.schema.json': readFileSync(join(REPO_ROOT, 'parameters/environments.schema.json'), 'utf8'),
     'templates/app.yaml': readFileSync(join(REPO_ROOT, 'templates/app.yaml'), 'utf8'),
   };
+  // The repository's wiring gives its order as waves; this test lists its five environments as a plain order.
+  delete wiring.waves;
   wiring.promotionOrder = ENVIRONMENTS;
   wiring.environments = {};
   for (const name of ENVIRONMENTS) {
