@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
@@ -11,6 +12,8 @@ export interface AwsClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   autoScaling: AutoScalingClient;
+  /** The rollback alarms' history, read by the promotion check. */
+  cloudWatch: CloudWatchClient;
 }
 
 export interface ClientOptions {
@@ -49,6 +52,7 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     ec2: new EC2Client(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     autoScaling: new AutoScalingClient(config),
+    cloudWatch: new CloudWatchClient(config),
   };
 }
 

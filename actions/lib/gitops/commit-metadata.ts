@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { AMI_ID_PATTERN } from '../parameters';
 
 /**
- * Why an AMI line changed. `patch` is a bump PR from the patch workflow; the other three put an
- * older AMI back, and mark the AMI they moved away from as one not to return to by default.
+ * Why an AMI line changed. `patch` is a bump PR from the patch workflow; `promotion` a promotion PR
+ * that gives a later wave the AMI the wave before it ran verified; the other three put an older AMI
+ * back, and mark the AMI they moved away from as one not to return to by default.
  */
-export const UPDATE_TYPES = ['patch', 'failback', 'auto-failback', 'rollback-sync'] as const;
+export const UPDATE_TYPES = ['patch', 'promotion', 'failback', 'auto-failback', 'rollback-sync'] as const;
 export type UpdateType = (typeof UPDATE_TYPES)[number];
 
 /** Update types that move an environment away from an AMI because it misbehaved. */
@@ -24,6 +25,8 @@ const updatedAmiSchema = z.object({
   reason: z.string().optional(),
   'requested-by': z.string().optional(),
   'run-url': z.string().optional(),
+  /** promotion: the wave whose environments ran the AMI verified for their soak. */
+  'promoted-from': z.string().optional(),
 });
 
 /** One AMI change, as recorded in a commit message. Field names are kebab-case, like Dependabot's. */

@@ -36,7 +36,7 @@ export interface GitopsContext {
   /** Repository-relative path of the wiring file. */
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
-  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder'>;
+  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch'>;
   /** The GitHub API, built on first use with the action's token. */
   github(): PullRequestApi & IssueCommentApi & IssueApi;
   /** Environment for git commands that talk to the remote (token auth). */

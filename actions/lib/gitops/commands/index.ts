@@ -7,6 +7,7 @@ import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
 import { planAmiLifecycle, retireAmis } from './lifecycle';
 import { upsertPreview } from './preview';
+import { checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
 import { replaceRevoked } from './revoked';
 
 /**
@@ -33,6 +34,9 @@ export const COMMANDS = {
   'plan-ami-lifecycle': planAmiLifecycle,
   'retire-amis': retireAmis,
   'write-parameters': writeParameters,
+  'list-promotion-waves': listPromotionWaves,
+  'propose-promotion': proposePromotion,
+  'check-wave-gate': checkWaveGate,
 } satisfies Record<string, GitopsCommand>;
 
 export type CommandName = keyof typeof COMMANDS;

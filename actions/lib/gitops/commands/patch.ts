@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { setParameterInFile } from '../../parameters';
+import { setParameterInFile, waveIndexOf } from '../../parameters';
 import { AMI_PARAMETER } from '../ami-history';
 import { composePatchPullRequest } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
@@ -50,8 +50,9 @@ export const composePatchPr = defineCommand({
   }),
   outputs: ['branch', 'title', 'body', 'commit-message'],
   async run(inputs, ctx) {
-    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
     await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: inputs['image-arn'] }, `Patch PR for ${environment.name}`);
+    const wave = waveIndexOf(wiring, environment.name);
     const pr = composePatchPullRequest({
       environment: environment.name,
       parametersFile: environment.parametersFile,
@@ -64,7 +65,13 @@ export const composePatchPr = defineCommand({
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
     });
-    ctx.logger.info(`Pull request: "${pr.title}" on branch ${pr.branch} (${pr.body.length} characters of body).`);
-    return { outputs: { branch: pr.branch, title: pr.title, body: pr.body, 'commit-message': pr.commitMessage } };
+    // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: say so first.
+    const body =
+      wave > 0
+        ? `> [!WARNING]\n> This image was baked for \`${environment.name}\` directly and **skipped promotion**: no environment of an earlier wave (${wiring.waves.slice(0, wave).flatMap((w) => w.environments).join(', ')}) ran it. The usual path is the promotion PR (docs/workflows.md, "Promotion").\n\n${pr.body}`
+        : pr.body;
+    if (wave > 0) ctx.logger.warning(`${environment.name} is in wave ${wiring.waves[wave].name}: this bake skips promotion, and the PR says so.`);
+    ctx.logger.info(`Pull request: "${pr.title}" on branch ${pr.branch} (${body.length} characters of body).`);
+    return { outputs: { branch: pr.branch, title: pr.title, body, 'commit-message': pr.commitMessage } };
   },
 });

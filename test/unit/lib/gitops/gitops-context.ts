@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
@@ -25,7 +26,7 @@ export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = 
     logger,
     clock: new VirtualClock(Date.UTC(2026, 5, 1)),
     environmentsFile: 'parameters/environments.json',
-    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }) }),
+    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }) }),
     github: () => fakeGitHub(github),
     gitAuth: () => ({}),
     identity: ACTIONS_BOT,

@@ -8,6 +8,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
@@ -99,7 +100,7 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         clock,
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
-        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }) }),
+        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }) }),
         github: () => ({
           openPullRequest: async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true }),
           listComments: async () => [],

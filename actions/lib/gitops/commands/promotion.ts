@@ -1,0 +1,161 @@
+import { z } from 'zod';
+
+import { describeStack } from '../../cloudformation/stack-state';
+import { InputError } from '../../errors';
+import { markdownTable } from '../../markdown';
+import { getEnvironment, parseParametersFile, setParameterInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
+import { readBuildEvidence } from '../../promotion/build-evidence';
+import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
+import { composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
+import { readSoakEvidence } from '../../promotion/soak-evidence';
+import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
+import { AMI_PARAMETER, readAmiHistory } from '../ami-history';
+import { assertAmiNotRevoked } from '../revocation-check';
+import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
+import { environmentName } from './inputs';
+
+/** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
+export const listPromotionWaves = defineCommand({
+  description: 'List the waves a promotion can go to (every wave after the first), in order.',
+  inputs: z.object({}),
+  outputs: ['waves', 'any'],
+  async run(_inputs, ctx) {
+    const wiring = await loadWiring(ctx);
+    const waves = wiring.waves.slice(1).map((w) => w.name);
+    return { outputs: { waves: JSON.stringify(waves), any: waves.length > 0 } };
+  },
+});
+
+/** The receiving wave and the one before it; an InputError for the first wave or an unknown name. */
+function wavePair(wiring: EnvironmentsConfig, name: string): { from: Wave; to: Wave } {
+  const index = wiring.waves.findIndex((w) => w.name === name);
+  if (index < 0) throw new InputError(`Unknown wave "${name}" for ${wiring.file}: the waves are ${wiring.waves.map((w) => w.name).join(', ')}. Use one of them.`, { file: wiring.file });
+  if (index === 0) throw new InputError(`No promotion to wave "${name}" in ${wiring.file}: it is the first wave, which the patch PR bakes for. Promote to a later wave (${wiring.waves.slice(1).map((w) => w.name).join(', ') || 'there is none'}).`, { file: wiring.file });
+  return { from: wiring.waves[index - 1], to: wiring.waves[index] };
+}
+
+/** The AMI the open promotion PR proposes for the wave's first environment, read from its branch (fetched by a full checkout). */
+async function proposedOnBranch(ctx: GitopsContext, branch: string, target: PromotionTarget): Promise<string | undefined> {
+  const ref = `refs/remotes/origin/${branch}`;
+  if (!(await ctx.git.hasCommit(ref))) return undefined;
+  const text = await ctx.git.readFileAt(ref, target.parametersFile);
+  if (text === undefined) return undefined;
+  const ami = parseParametersFile(text, target.parametersFile).parameters[AMI_PARAMETER];
+  return ami && ami !== target.currentAmiId ? ami : undefined;
+}
+
+function verdictTable(verdict: SoakVerdict): string {
+  return markdownTable(
+    ['Environment', 'Verdict', 'Soak ends'],
+    verdict.environments.map((e) => [e.environment, e.ok ? '✅ proven' : `⏳ ${e.blockers.join('; ')}`, e.soakEndsAtMs === undefined ? '-' : new Date(e.soakEndsAtMs).toISOString()]),
+  );
+}
+
+/**
+ * Promote workflow, per receiving wave: has every environment of the wave before it run one AMI
+ * verified for its soak (no failback record, stack settled on it, rollback alarms quiet through
+ * the soak)? If so, and it is not revoked, rewrite the AMI line of each environment of the wave in
+ * the working tree for create-pull-request, with the evidence as the PR body. When the open PR
+ * proposes an AMI the wave has moved on from, `close-stale` says so (the workflow then lets
+ * create-pull-request close it: the working tree has no change).
+ */
+export const proposePromotion = defineCommand({
+  description: 'Decide whether the wave before `wave` proved an AMI and, if so, write the promotion bump and compose its PR.',
+  inputs: z.object({
+    wave: environmentName,
+    /** Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
+    'soak-minutes': z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number).optional(),
+  }),
+  outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths'],
+  async run(inputs, ctx) {
+    const wiring = await loadWiring(ctx);
+    const { from, to } = wavePair(wiring, inputs.wave);
+    const branch = promotionBranch(to.name);
+    const override = inputs['soak-minutes'];
+    const evidence = [];
+    for (const name of from.environments) {
+      const environment = getEnvironment(wiring, name);
+      const soakMinutes = override ?? environment.soakMinutes;
+      const deps = { git: ctx.git, clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
+      evidence.push(await readSoakEvidence({ ...environment, soakMinutes }, deps));
+    }
+    const verdict = judgeSoak(evidence, ctx.clock.now());
+    const amiId = verdict.candidateAmiId;
+    const targets: PromotionTarget[] = [];
+    for (const name of to.environments) {
+      const environment = getEnvironment(wiring, name);
+      targets.push({ environment: name, parametersFile: environment.parametersFile, currentAmiId: await readCurrentAmi(ctx, environment) });
+    }
+    const proposed = await proposedOnBranch(ctx, branch, targets[0]);
+    const blockers = [...verdict.blockers];
+    if (verdict.promotable && targets.every((t) => t.currentAmiId === amiId)) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
+    const promotable = blockers.length === 0 && amiId !== undefined;
+    const stale = proposed !== undefined && (!promotable || proposed !== amiId) ? proposed : undefined;
+    const heading = `## Promotion to wave \`${to.name}\` from wave \`${from.name}\`${override === undefined ? '' : ` (soak overridden to ${override} min for this run)`}`;
+
+    if (!promotable) {
+      ctx.logger.notice(`No promotion to wave ${to.name}: ${blockers.join(' | ')}${stale ? `; the open PR's ${stale} is superseded and will be closed` : ''}.`);
+      return {
+        outputs: { promotable: false, 'ami-id': amiId, blockers: blockers.join('\n'), 'close-stale': stale !== undefined, 'stale-ami-id': stale, branch },
+        summary: `${heading}\n\nNot promotable yet${amiId ? ` (\`${amiId}\`)` : ''}:\n\n${blockers.map((b) => `- ${b}`).join('\n')}\n\n${verdictTable(verdict)}`,
+      };
+    }
+
+    const source = getEnvironment(wiring, from.environments[0]);
+    const sourceClients = ctx.aws(source.region);
+    const previous = (await readAmiHistory(ctx.git, source.parametersFile)).find((c) => c.amiId !== amiId)?.amiId;
+    const build = await readBuildEvidence(amiId, previous, { clients: { ec2: sourceClients.ec2, imageBuilder: sourceClients.imageBuilder }, logger: ctx.logger, clock: ctx.clock });
+    await assertAmiNotRevoked(ctx, { amiId, imageArn: build.imageArn }, `Promotion to wave ${to.name}`);
+    for (const t of targets.filter((target) => target.currentAmiId !== amiId)) {
+      await workspaceFiles.write(ctx, t.parametersFile, setParameterInFile(await workspaceFiles.read(ctx, t.parametersFile), AMI_PARAMETER, amiId, t.parametersFile));
+    }
+    const text = composePromotionText({
+      amiId,
+      imageArn: build.imageArn,
+      from,
+      to,
+      targets,
+      evidence,
+      verdict,
+      buildEvidenceMarkdown: build.markdown,
+      supersedes: proposed !== undefined && proposed !== amiId ? proposed : undefined,
+      runUrl: ctx.runUrl,
+      note: override === undefined ? undefined : `The soak was overridden to ${override} minutes for this run (the wiring says ${evidence.map((e) => `${e.environment} ${getEnvironment(wiring, e.environment).soakMinutes ?? 'default'}`).join(', ')}).`,
+    });
+    const paths = targets.filter((t) => t.currentAmiId !== amiId).map((t) => t.parametersFile);
+    ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
+    return {
+      outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n') },
+      summary: `${heading}\n\n✅ \`${amiId}\` is proven; pull request on \`${branch}\`.\n\n${verdictTable(verdict)}`,
+    };
+  },
+});
+
+/**
+ * Deploy, before the stack is touched: refuses to put into an environment of a later wave an AMI
+ * that no earlier wave ran without a failback (a bake for the environment itself passes, with a
+ * warning). What the stack already runs always passes: a template-only change puts nothing new
+ * into service. Reads git and DescribeStacks (the deploy role has it).
+ */
+export const checkWaveGate = defineCommand({
+  description: 'Refuse to deploy to a later wave an AMI no earlier wave verified (run before the stack update).',
+  inputs: z.object({ environment: environmentName }),
+  outputs: ['allowed', 'why'],
+  async run(inputs, ctx) {
+    const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
+    const amiId = await readCurrentAmi(ctx, environment);
+    const change = (await readAmiHistory(ctx.git, environment.parametersFile))[0];
+    const stackAmiId = await readStackAmi(ctx, environment.stacks.app, environment.region);
+    const verdict = await judgeDeployOfAmi({ wiring, environment: environment.name, amiId, change: change?.amiId === amiId ? change : undefined, stackAmiId }, ctx.git);
+    assertDeployAllowed(verdict, environment.name, amiId, environment.parametersFile);
+    if (verdict.allowed && verdict.warning) ctx.logger.warning(verdict.warning);
+    else ctx.logger.info(`${environment.name} may run ${amiId}: ${verdict.why}.`);
+    return { outputs: { allowed: true, why: verdict.why } };
+  },
+});
+
+/** The AMI the app stack runs, or undefined when it has no stack yet. */
+async function readStackAmi(ctx: GitopsContext, stackName: string, region: string): Promise<string | undefined> {
+  const stack = await describeStack(stackName, { clients: ctx.aws(region), logger: ctx.logger, clock: ctx.clock });
+  return stack?.parameters[AMI_PARAMETER];
+}

@@ -1,0 +1,98 @@
+/**
+ * The promotion PR's text: one branch per receiving wave (`ami-promote/<wave>`, so a newer
+ * proposal replaces the open one), a one-line bump per environment of the wave, and a body that
+ * carries the evidence the decision was made on.
+ */
+import { AMI_PARAMETER } from '../gitops/ami-history';
+import { composeCommitMessage } from '../gitops/commit-metadata';
+import { collapsed, markdownTable } from '../markdown';
+import type { Wave } from '../parameters';
+import type { SoakEvidence } from './soak-evidence';
+import type { SoakVerdict } from './soak-verdict';
+
+/** The fixed branch of a wave's promotion PR. */
+export function promotionBranch(wave: string): string {
+  return `ami-promote/${wave}`;
+}
+
+export interface PromotionTarget {
+  environment: string;
+  parametersFile: string;
+  /** What its parameters file names now. */
+  currentAmiId: string;
+}
+
+export interface PromotionText {
+  title: string;
+  body: string;
+  commitMessage: string;
+}
+
+export interface PromotionTextInput {
+  amiId: string;
+  imageArn?: string;
+  from: Wave;
+  to: Wave;
+  targets: readonly PromotionTarget[];
+  evidence: readonly SoakEvidence[];
+  verdict: SoakVerdict;
+  buildEvidenceMarkdown: string;
+  /** The AMI an open PR on the branch proposed, when this one replaces it. */
+  supersedes?: string;
+  runUrl?: string;
+  /** A note shown first, e.g. that a local run shortened the soak. */
+  note?: string;
+}
+
+export function composePromotionText(input: PromotionTextInput): PromotionText {
+  const { amiId, from, to } = input;
+  const changing = input.targets.filter((t) => t.currentAmiId !== amiId);
+  const title = `Promote ${amiId} to wave ${to.name} (${changing.map((t) => t.environment).join(', ')})`;
+  const commitMessage = composeCommitMessage({
+    subject: title,
+    body: [
+      `Every environment of wave ${from.name} (${from.environments.join(', ')}) ran ${amiId} verified for its soak, with its rollback alarms quiet.`,
+      ...(input.runUrl ? [`Proposed by ${input.runUrl}`] : []),
+    ],
+    updates: changing.map((t) => ({
+      environment: t.environment,
+      'parameters-file': t.parametersFile,
+      parameter: AMI_PARAMETER,
+      'previous-ami-id': t.currentAmiId,
+      'ami-id': amiId,
+      'update-type': 'promotion' as const,
+      'image-arn': input.imageArn,
+      'promoted-from': from.name,
+      'run-url': input.runUrl,
+    })),
+  });
+  const soakRows = input.evidence.map((e) => {
+    const soak = input.verdict.environments.find((v) => v.environment === e.environment);
+    const since = e.since ? `${e.since.date} (commit \`${e.since.commit.slice(0, 12)}\` "${e.since.subject}")` : '-';
+    const alarms = e.alarms.states.map((a) => `\`${a.alarmName}\` ${a.state}`).join(', ') || 'none';
+    const fired = e.alarms.firings.length ? `⚠️ ${e.alarms.firings.length} firing(s)` : `no transition to ALARM from ${e.alarms.from ?? '-'} to ${e.alarms.to}`;
+    return [
+      `\`${e.environment}\` (${e.region})`,
+      since,
+      `${e.soakMinutes} min, ${soak?.soakEndsAtMs === undefined ? 'not started' : `ended ${new Date(soak.soakEndsAtMs).toISOString()}`}`,
+      `\`${e.stack.stackName}\` ${e.stack.status ?? '-'} on \`${e.stack.amiId ?? '-'}\` since ${e.stack.updatedAt ?? '-'}`,
+      `${alarms}; ${fired}`,
+      e.fledFrom.length ? `⚠️ ${e.fledFrom.length} failback(s)` : 'none: no failback, automatic failback or rollback record',
+    ];
+  });
+  const bumps = changing.map((t) => [`\`${t.environment}\``, `\`${t.parametersFile}\``, `\`${t.currentAmiId}\``, `\`${amiId}\``]);
+  const body = [
+    `## Promote \`${amiId}\` to wave \`${to.name}\``,
+    ...(input.note ? [`> ${input.note}`] : []),
+    `Every environment of wave \`${from.name}\` ran this AMI verified for its soak: the deploy job verified it through the load balancer (a failed verification would have left an automatic-failback record in git), nothing failed it back since, its app stack still runs it settled, and its rollback alarms stayed quiet for the whole soak (CloudWatch alarm history).`,
+    ...(input.supersedes ? [`This replaces the earlier proposal of \`${input.supersedes}\`: wave \`${from.name}\` has moved on to a newer patch.`] : []),
+    '### Where it ran',
+    markdownTable(['Environment', 'Runs it since', 'Soak', 'App stack (AWS)', 'Rollback alarms over the soak', 'Failbacks (git)'], soakRows),
+    '### What this PR changes',
+    markdownTable(['Environment', 'File', 'From', 'To'], bumps),
+    `Merging deploys wave \`${to.name}\` through Deploy on merge, at most ${to.maxParallel} environment(s) at a time, each after its GitHub environment's approval.`,
+    '### The build',
+    collapsed('Findings and package diff of the original build (from the AMI\'s Image Builder tag)', input.buildEvidenceMarkdown),
+  ].join('\n\n');
+  return { title, body, commitMessage };
+}

@@ -1,0 +1,298 @@
+/**
+ * Promotion: propose-promotion decides from git (what each environment names, since when, its
+ * failback records) and AWS (the stack, the rollback alarms' history, the image's tag) whether the
+ * wave before proved an AMI; check-wave-gate refuses a later-wave deploy of an AMI no earlier wave
+ * ran. Real git repositories, mocked AWS, a virtual clock.
+ */
+import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetImageCommand, ImagebuilderClient, ListImagePackagesCommand, ListImageScanFindingsCommand } from '@aws-sdk/client-imagebuilder';
+import { mockClient } from 'aws-sdk-client-mock';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { VirtualClock } from '../../../../actions/lib/clock';
+import { composeCommitMessage, parseMetadataBlock, type UpdateType } from '../../../../actions/lib/gitops/commit-metadata';
+import { RevokedAmiError } from '../../../../actions/lib/parameters';
+import { createGitFixture, isolatedGitEnv, parametersJson, type GitFixture } from './git-fixture';
+import { gitopsTestContext, runCommand } from './gitops-context';
+
+const cfn = mockClient(CloudFormationClient);
+const cw = mockClient(CloudWatchClient);
+const ec2 = mockClient(EC2Client);
+const ib = mockClient(ImagebuilderClient);
+
+const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
+const IMAGE = (n: number) => `arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.${n}/1`;
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 5, 1);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function environment(name: string, soakMinutes?: number) {
+  return {
+    region: 'us-east-1',
+    parametersFile: `parameters/${name}.json`,
+    appTemplate: 'templates/app.yaml',
+    stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
+    verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
+    ...(soakMinutes === undefined ? {} : { soakMinutes }),
+  };
+}
+
+/** dev (soak 1440 min) → prod, as waves. */
+const WIRING = JSON.stringify({ waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: environment('prod') } }, null, 2);
+
+/** A commit at a chosen committer date (the soak starts at the commit that put the AMI in place). */
+function commitAt(f: GitFixture, atMs: number, message: string, files: Record<string, string>): string {
+  for (const [path, text] of Object.entries(files)) f.write(path, text);
+  const env = { ...isolatedGitEnv(), GIT_COMMITTER_DATE: iso(atMs), GIT_AUTHOR_DATE: iso(atMs) };
+  execFileSync('git', ['add', '--all'], { cwd: f.dir, env });
+  execFileSync('git', ['commit', '--quiet', '-F', '-'], { cwd: f.dir, env, input: message });
+  return f.git('rev-parse', 'HEAD').trim();
+}
+
+function bump(env: string, from: number, to: number, type: UpdateType, subject = `Bump ${env} AMI from ${AMI(from)} to ${AMI(to)}`): string {
+  return composeCommitMessage({
+    subject,
+    updates: [{ environment: env, 'parameters-file': `parameters/${env}.json`, parameter: 'AmazonMachineImage', 'previous-ami-id': AMI(from), 'ami-id': AMI(to), 'update-type': type, 'image-arn': IMAGE(to) }],
+  });
+}
+
+function stack(name: string, ami: string, updatedMs: number, status = 'UPDATE_COMPLETE'): Stack {
+  return {
+    StackName: name,
+    StackStatus: status,
+    CreationTime: new Date(T0 - 100 * HOUR),
+    LastUpdatedTime: new Date(updatedMs),
+    Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }],
+    Outputs: [
+      { OutputKey: 'Http5xxAlarmArn', OutputValue: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}-alb-5xx-rate` },
+      { OutputKey: 'UnhealthyHostsAlarmArn', OutputValue: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}-unhealthy-hosts` },
+    ],
+  };
+}
+
+interface Setup {
+  work: GitFixture;
+  ctx: ReturnType<typeof gitopsTestContext>['ctx'];
+  logger: ReturnType<typeof gitopsTestContext>['logger'];
+  clock: VirtualClock;
+  seedAt(atMs: number, message: string, files: Record<string, string>): void;
+  remove(): void;
+}
+
+/** dev and prod on AMI 1 (ten days ago), then dev patched to AMI 2 two days before T0. */
+function setup(): Setup {
+  const seed = createGitFixture();
+  commitAt(seed, T0 - 240 * HOUR, 'Initial layout', {
+    'parameters/environments.json': WIRING,
+    'parameters/dev.json': parametersJson(AMI(1)),
+    'parameters/prod.json': parametersJson(AMI(1)),
+    'templates/app.yaml': 'Resources: {}\n',
+  });
+  commitAt(seed, T0 - 48 * HOUR, bump('dev', 1, 2, 'patch'), { 'parameters/dev.json': parametersJson(AMI(2)) });
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const { ctx, logger } = gitopsTestContext(work.dir);
+  const clock = new VirtualClock(T0);
+  ctx.clock = clock;
+  return {
+    work,
+    ctx,
+    logger,
+    clock,
+    seedAt: (atMs, message, files) => {
+      commitAt(work, atMs, message, files);
+      work.git('push', '--quiet', 'origin', 'main');
+    },
+    remove: () => [seed, origin, work].forEach((f) => f.remove()),
+  };
+}
+
+let env: Setup;
+beforeEach(() => {
+  [cfn, cw, ec2, ib].forEach((m) => m.reset());
+  cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-app' }).resolves({ Stacks: [stack('patch-dev-app', AMI(2), T0 - 47 * HOUR)] });
+  cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(1), T0 - 200 * HOUR)] });
+  cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((AlarmName) => ({ AlarmName, StateValue: 'OK' })) }));
+  cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+  ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
+    Images: input.ImageIds.map((id) => ({ ImageId: id, Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(Number(id.slice(4))) }] })),
+  }));
+  ib.on(GetImageCommand).resolves({ image: { arn: IMAGE(2), state: { status: 'AVAILABLE' }, imageScanningConfiguration: { imageScanningEnabled: true } } });
+  ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
+  ib.on(ListImagePackagesCommand).callsFake((input: { imageBuildVersionArn: string }) => ({
+    imagePackageList: [{ packageName: 'openssl', packageVersion: input.imageBuildVersionArn === IMAGE(2) ? '3.2.2' : '3.2.1' }],
+  }));
+  env = setup();
+});
+afterEach(() => env.remove());
+
+const prodFile = () => readFileSync(join(env.work.dir, 'parameters/prod.json'), 'utf8');
+
+describe('propose-promotion', () => {
+  it('proposes the AMI dev ran verified for its soak, with the evidence in the body', async () => {
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2), branch: 'ami-promote/prod', paths: 'parameters/prod.json', 'close-stale': false });
+    expect(prodFile()).toBe(parametersJson(AMI(2)));
+    const body = String(result.outputs.body);
+    expect(body).toContain('| `dev` (us-east-1) |');
+    expect(body).toContain('`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from');
+    expect(body).toContain('none: no failback, automatic failback or rollback record');
+    expect(body).toContain(`| \`prod\` | \`parameters/prod.json\` | \`${AMI(1)}\` | \`${AMI(2)}\` |`);
+    expect(body).toContain(`**Image:** \`${IMAGE(2)}\``);
+    expect(body).toContain('openssl');
+    const [update] = parseMetadataBlock(String(result.outputs['commit-message'])) ?? [];
+    expect(update).toMatchObject({ environment: 'prod', 'ami-id': AMI(2), 'previous-ami-id': AMI(1), 'update-type': 'promotion', 'promoted-from': 'dev', 'image-arn': IMAGE(2) });
+    // The soak is read from CloudWatch over exactly the soak window: from the later of the commit and the stack update, to now.
+    expect(cw.commandCalls(DescribeAlarmHistoryCommand)[0].args[0].input).toMatchObject({ AlarmName: 'patch-dev-app-alb-5xx-rate', HistoryItemType: 'StateUpdate', StartDate: new Date(T0 - 47 * HOUR), EndDate: new Date(T0) });
+  });
+
+  it('waits while the soak is not over, and changes nothing', async () => {
+    env.ctx.clock = new VirtualClock(T0 - 46 * HOUR);
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: false, 'ami-id': AMI(2), 'close-stale': false });
+    expect(result.outputs.blockers).toBe(`dev: soak not over: 1380 of 1440 minutes left (it ends at ${iso(T0 - 47 * HOUR + 1440 * 60_000)})`);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it('refuses an AMI whose rollback alarm fired during the soak, even though it is quiet now', async () => {
+    cw.on(DescribeAlarmHistoryCommand, { AlarmName: 'patch-dev-app-unhealthy-hosts' }).resolves({
+      AlarmHistoryItems: [
+        { AlarmName: 'patch-dev-app-unhealthy-hosts', Timestamp: new Date(T0 - 30 * HOUR), HistoryItemType: 'StateUpdate', HistorySummary: 'Alarm updated from OK to ALARM', HistoryData: JSON.stringify({ newState: { stateValue: 'ALARM' } }) },
+        { AlarmName: 'patch-dev-app-unhealthy-hosts', Timestamp: new Date(T0 - 29 * HOUR), HistoryItemType: 'StateUpdate', HistorySummary: 'Alarm updated from ALARM to OK', HistoryData: JSON.stringify({ newState: { stateValue: 'OK' } }) },
+      ],
+    });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(false);
+    expect(result.outputs.blockers).toBe(`dev: rollback alarm patch-dev-app-unhealthy-hosts went to ALARM at ${iso(T0 - 30 * HOUR)}, during the soak (Alarm updated from OK to ALARM)`);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it('refuses an AMI the wave failed back from once, even after it was deployed again', async () => {
+    env.seedAt(T0 - 46 * HOUR, bump('dev', 2, 1, 'auto-failback', `Fail back dev to ${AMI(1)}: ${AMI(2)} failed verification`), { 'parameters/dev.json': parametersJson(AMI(1)) });
+    env.seedAt(T0 - 45 * HOUR, `Put ${AMI(2)} back by hand`, { 'parameters/dev.json': parametersJson(AMI(2)) });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(false);
+    expect(String(result.outputs.blockers)).toMatch(new RegExp(`^dev: auto-failback away from ${AMI(2)} in commit [0-9a-f]{12} .*failed verification.*it failed here once, so it is not promoted`));
+  });
+
+  it('refuses while the stack does not run what git names, or is not settled', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-app' }).resolves({ Stacks: [stack('patch-dev-app', AMI(1), T0 - 47 * HOUR, 'UPDATE_ROLLBACK_COMPLETE')] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(String(result.outputs.blockers).split('\n')).toEqual([
+      `dev: app stack patch-dev-app runs ${AMI(1)}, not ${AMI(2)}: the deploy has not happened, or the stack drifted`,
+      'dev: app stack patch-dev-app is UPDATE_ROLLBACK_COMPLETE, not settled on a successful update',
+    ]);
+  });
+
+  it('refuses when a rollback alarm is missing in CloudWatch: its quiet cannot be shown', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'patch-dev-app-alb-5xx-rate', StateValue: 'OK' }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.blockers).toBe('dev: rollback alarm patch-dev-app-unhealthy-hosts does not exist in CloudWatch, so its quiet cannot be shown');
+  });
+
+  it('lets a newer patch supersede the open promotion PR: closed while the new AMI soaks, replaced once it has', async () => {
+    // The open PR (ami-promote/prod) proposes AMI 2.
+    env.work.git('checkout', '--quiet', '-b', 'ami-promote/prod');
+    commitAt(env.work, T0, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
+    env.work.git('push', '--quiet', 'origin', 'ami-promote/prod');
+    env.work.git('checkout', '--quiet', 'main');
+    // Then dev gets AMI 3, an hour ago.
+    env.seedAt(T0 - HOUR, bump('dev', 2, 3, 'patch'), { 'parameters/dev.json': parametersJson(AMI(3)) });
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-app' }).resolves({ Stacks: [stack('patch-dev-app', AMI(3), T0 - HOUR)] });
+
+    const soaking = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(soaking.outputs).toMatchObject({ promotable: false, 'ami-id': AMI(3), 'close-stale': true, 'stale-ami-id': AMI(2) });
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+
+    env.clock.advance(24 * HOUR);
+    const soaked = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(soaked.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(3), 'close-stale': false, branch: 'ami-promote/prod' });
+    expect(String(soaked.outputs.body)).toContain(`This replaces the earlier proposal of \`${AMI(2)}\``);
+    expect(prodFile()).toBe(parametersJson(AMI(3)));
+  });
+
+  it('says there is nothing to do when the wave already runs the AMI', async () => {
+    env.seedAt(T0 - 10 * HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: false, blockers: `wave prod already runs ${AMI(2)}: nothing to promote` });
+  });
+
+  it('refuses to propose a revoked AMI', async () => {
+    env.seedAt(T0 - 50 * HOUR, 'Revoke AMI 2', {
+      'parameters/revoked.json': JSON.stringify({ revocations: [{ amiId: AMI(2), reason: 'CVE-2026-1234', revokedBy: 'sec-lead', revokedAt: '2026-05-30T00:00:00Z' }] }, null, 2),
+    });
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(RevokedAmiError);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it('refuses the first wave and an unknown wave before any AWS call', async () => {
+    await expect(runCommand('propose-promotion', { wave: 'dev' }, env.ctx)).rejects.toThrow(/^No promotion to wave "dev" in \S*parameters\/environments\.json: it is the first wave, which the patch PR bakes for\. Promote to a later wave \(prod\)\.$/);
+    await expect(runCommand('propose-promotion', { wave: 'prd' }, env.ctx)).rejects.toThrow('Unknown wave "prd"');
+    expect([...cfn.calls(), ...cw.calls()]).toHaveLength(0);
+  });
+
+  it('shortens the soak only when told, and says so in the body', async () => {
+    env.ctx.clock = new VirtualClock(T0 - 46 * HOUR);
+    const result = await runCommand('propose-promotion', { wave: 'prod', 'soak-minutes': '0' }, env.ctx);
+    expect(result.outputs.promotable).toBe(true);
+    expect(String(result.outputs.body)).toContain('> The soak was overridden to 0 minutes for this run (the wiring says dev 1440).');
+  });
+});
+
+describe('check-wave-gate (deploy)', () => {
+  const gate = () => runCommand('check-wave-gate', { environment: 'prod' }, env.ctx);
+
+  it('refuses to deploy to prod an AMI no earlier wave ran', async () => {
+    env.seedAt(T0 - HOUR, `Use ${AMI(9)} in prod`, { 'parameters/prod.json': parametersJson(AMI(9)) });
+    await expect(gate()).rejects.toThrow(new RegExp(`^Deploy of prod refused for ${AMI(9)}: no environment of an earlier wave \\(dev\\) ran ${AMI(9)} without a failback`));
+  });
+
+  it('refuses an AMI the earlier wave failed back from', async () => {
+    env.seedAt(T0 - 46 * HOUR, bump('dev', 2, 1, 'auto-failback'), { 'parameters/dev.json': parametersJson(AMI(1)) });
+    env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
+    await expect(gate()).rejects.toThrow(`Deploy of prod refused for ${AMI(2)}`);
+  });
+
+  it('lets through what dev ran, what the stack already runs, and a failback record', async () => {
+    env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
+    await expect(gate()).resolves.toMatchObject({ outputs: { allowed: true, why: expect.stringContaining(`ran in the earlier wave without a failback: dev`) } });
+
+    env.seedAt(T0 - HOUR, `Hand edit to ${AMI(8)}`, { 'parameters/prod.json': parametersJson(AMI(8)) });
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(8), T0 - 2 * HOUR)] });
+    await expect(gate()).resolves.toMatchObject({ outputs: { why: expect.stringContaining('the stack already runs') } });
+
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(2), T0 - 2 * HOUR)] });
+    env.seedAt(T0 - HOUR, bump('prod', 8, 7, 'failback'), { 'parameters/prod.json': parametersJson(AMI(7)) });
+    await expect(gate()).resolves.toMatchObject({ outputs: { why: expect.stringContaining('failback record') } });
+  });
+
+  it('lets a direct bake for prod through a merged PR, with a warning that it skipped promotion', async () => {
+    env.work.git('checkout', '--quiet', '-b', 'ami-patch/prod');
+    commitAt(env.work, T0 - 2 * HOUR, bump('prod', 1, 5, 'patch'), { 'parameters/prod.json': parametersJson(AMI(5)) });
+    env.work.git('checkout', '--quiet', 'main');
+    env.work.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #7 from acme/ami-patch/prod', 'ami-patch/prod');
+    const result = await gate();
+    expect(result.outputs.allowed).toBe(true);
+    expect(env.logger.entries).toContainEqual({ level: 'warning', message: `${AMI(5)} was baked for prod directly and skipped promotion: no earlier wave (dev) ran it.`, location: undefined });
+  });
+
+  it('passes the first wave without looking', async () => {
+    await expect(runCommand('check-wave-gate', { environment: 'dev' }, env.ctx)).resolves.toMatchObject({ outputs: { allowed: true } });
+  });
+});
+
+describe('compose-patch-pr for a later wave', () => {
+  it('warns in the PR that the image skipped promotion', async () => {
+    writeFileSync(join(env.work.dir, 'x'), '');
+    const result = await runCommand('compose-patch-pr', { environment: 'prod', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
+    expect(String(result.outputs.body)).toMatch(/^> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
+    const dev = await runCommand('compose-patch-pr', { environment: 'dev', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
+    expect(String(dev.outputs.body)).not.toContain('skipped promotion');
+  });
+});
