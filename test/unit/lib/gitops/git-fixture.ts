@@ -64,7 +64,7 @@ export function createGitFixture(options: { bare?: boolean; cloneFrom?: string }
 }
 
 /** One environment of parameters/environments.json, named the way the repository names them. */
-function wiringEntry(name: string) {
+export function wiringEntry(name: string) {
   return {
     region: 'us-east-1',
     parametersFile: `parameters/${name}.json`,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { VirtualClock } from '../../../../actions/lib/clock';
 import { composeCommitMessage, parseMetadataBlock, type UpdateType } from '../../../../actions/lib/gitops/commit-metadata';
 import { RevokedAmiError } from '../../../../actions/lib/parameters';
-import { createGitFixture, isolatedGitEnv, parametersJson, type GitFixture } from './git-fixture';
+import { createGitFixture, isolatedGitEnv, parametersJson, wiringEntry, type GitFixture } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
 
 const cfn = mockClient(CloudFormationClient);
@@ -31,14 +31,7 @@ const T0 = Date.UTC(2026, 5, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function environment(name: string, soakMinutes?: number) {
-  return {
-    region: 'us-east-1',
-    parametersFile: `parameters/${name}.json`,
-    appTemplate: 'templates/app.yaml',
-    stacks: { network: `patch-${name}-network`, app: `patch-${name}-app`, imagePipeline: `patch-${name}-image-pipeline`, automation: `patch-${name}-automation` },
-    verify: { path: '/details.json', watchSeconds: 60, maxErrorRate: 0 },
-    ...(soakMinutes === undefined ? {} : { soakMinutes }),
-  };
+  return { ...wiringEntry(name), ...(soakMinutes === undefined ? {} : { soakMinutes }) };
 }
 
 /** dev (soak 1440 min) → prod, as waves. */
