@@ -33,7 +33,7 @@ interface Job {
   environment?: string | { name: string };
   concurrency?: { group: string; 'cancel-in-progress'?: boolean };
   'timeout-minutes'?: number;
-  strategy?: { 'max-parallel'?: number; 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
+  strategy?: { 'max-parallel'?: number | string; 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
   uses?: string;
   with?: Record<string, string>;
   secrets?: Record<string, string> | 'inherit';
@@ -78,8 +78,8 @@ const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWi
 const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
 
 describe('workflow files', () => {
-  it('are the eight the docs describe', () => {
-    expect(files).toEqual(['ami-lifecycle.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml']);
+  it('are the nine the docs describe', () => {
+    expect(files).toEqual(['ami-lifecycle.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -102,7 +102,7 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#propose']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote.yml#promote']);
   });
 
   it('issues: write only where an alert is an issue (patch debt)', () => {
@@ -165,7 +165,7 @@ describe('workflow files', () => {
   it('assume roles only through OIDC (no access keys anywhere)', () => {
     for (const { file, job, step: s } of allSteps.filter(({ step: x }) => x.uses?.startsWith(`${ROLE_ACTION}@`))) {
       expect({ file, job, keys: Object.keys(s.with ?? {}).filter((k) => /access-key|secret/.test(k)) }).toEqual({ file, job, keys: [] });
-      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\.AWS_E2E_ROLE_ARN|\.AWS_LIFECYCLE_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
+      expect(String(s.with?.['role-to-assume'])).toMatch(/^\$\{\{ vars(\.AWS_DEPLOY_ROLE_ARN|\.AWS_E2E_ROLE_ARN|\.AWS_LIFECYCLE_ROLE_ARN|\.AWS_PROMOTION_ROLE_ARN|\[format\('AWS_(BUILD|PREVIEW)_ROLE_ARN_\{0\}', steps\.[\w-]+\.outputs\.variable-suffix\)\]) \}\}$/);
     }
   });
 
@@ -288,11 +288,11 @@ describe('deploy.yml', () => {
     expect(wf.jobs.plan.steps![0].with?.['fetch-depth']).toBe(0);
   });
 
-  it('deploys each changed environment through the reusable deploy, one at a time in promotion order', () => {
+  it('deploys each changed environment through the reusable deploy, in promotion order, in parallel only inside one wave', () => {
     const deploy = wf.jobs.deploy;
     expect(deploy.needs).toBe('plan');
     expect(deploy.if).toBe("needs.plan.outputs.any == 'true'");
-    expect(deploy.strategy).toEqual({ 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(deploy.strategy).toEqual({ 'max-parallel': '${{ fromJSON(needs.plan.outputs.max-parallel) }}', 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
     expect(deploy.with).toEqual({ environment: '${{ matrix.environment }}' });
     // No secrets passed: the App's key is a secret of each deploy environment.
     expect(deploy.secrets).toBeUndefined();
@@ -327,6 +327,7 @@ describe('deploy-environment.yml', () => {
       'gitops:record-failback',
       'gitops:resolve-environment',
       'configure-aws-credentials',
+      'gitops:check-wave-gate',
       'update-app-stack',
       'verify-alb',
       'gitops:prepare-failback',
@@ -485,6 +486,33 @@ describe('drift.yml: patch debt', () => {
     expect(wf.jobs['patch-debt'].permissions).toEqual({ contents: 'read', issues: 'write', 'id-token': 'write' });
     expect(step('drift.yml', 'patch-debt', 'credentials').with?.['role-to-assume']).toContain('AWS_BUILD_ROLE_ARN_');
     expect(wf.jobs['patch-debt'].if).toBe(wf.jobs.drift.if);
+  });
+});
+
+describe('promote.yml', () => {
+  const wf = workflows['promote.yml'];
+
+  it('runs hourly off the hour and on demand for one wave, from the default branch only', () => {
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    const [{ cron }] = wf.on.schedule as { cron: string }[];
+    expect(Number(cron.split(' ')[0])).toBeGreaterThan(0);
+    expect(wf.jobs.plan.if).toBe("github.event_name == 'schedule' || github.ref_name == github.event.repository.default_branch");
+    expect(wf.concurrency).toEqual({ group: 'promote', 'cancel-in-progress': false });
+  });
+
+  it('lists the waves without a role, then decides each wave with the read-only promotion role and proposes or closes the PR', () => {
+    expect(stepsOf('promote.yml', 'plan')).toEqual(['checkout', 'gitops:list-promotion-waves']);
+    expect(wf.jobs.plan.permissions).toEqual({ contents: 'read' });
+    expect(stepsOf('promote.yml', 'promote')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:propose-promotion', 'create-pull-request', 'run:gh pr close "$BRANCH" --delete-branch --comment "Superseded: the wave before now runs $NEWER_AMI, a newer patch than $STALE_AMI. Its promotion PR opens here once it has soaked."']);
+    expect(wf.jobs.promote.strategy).toEqual({ 'max-parallel': 1, 'fail-fast': false, matrix: { wave: '${{ fromJSON(needs.plan.outputs.waves) }}' } });
+    expect(wf.jobs.promote.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const role = (wf.jobs.promote.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    expect(role?.with?.['role-to-assume']).toBe('${{ vars.AWS_PROMOTION_ROLE_ARN }}');
+    const pr = (wf.jobs.promote.steps ?? []).find((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
+    expect(pr?.if).toBe("steps.promote.outputs.promotable == 'true'");
+    expect(pr?.with).toMatchObject({ branch: '${{ steps.promote.outputs.branch }}', 'add-paths': '${{ steps.promote.outputs.paths }}', body: '${{ steps.promote.outputs.body }}' });
+    const close = (wf.jobs.promote.steps ?? []).at(-1)!;
+    expect(close.if).toBe("steps.promote.outputs.close-stale == 'true'");
   });
 });
 

@@ -44,3 +44,14 @@ export function selectChangedEnvironments(changedFiles: readonly string[], wirin
 function normalise(path: string): string {
   return path.replace(/^\.\//, '');
 }
+
+/**
+ * How many of the changed environments deploy at once: a change inside one wave (a promotion PR,
+ * a patch of the first wave) deploys as that wave's maxParallel allows; a change that spans waves
+ * (a template change) deploys one at a time in promotion order, so a failure in an earlier wave
+ * stops the later ones before they start.
+ */
+export function deployParallelism(waves: readonly { environments: readonly string[]; maxParallel: number }[], changed: readonly string[]): number {
+  const touched = waves.filter((w) => w.environments.some((e) => changed.includes(e)));
+  return touched.length === 1 ? Math.max(1, Math.min(touched[0].maxParallel, changed.length)) : 1;
+}

@@ -4,7 +4,7 @@ import { describeStack } from '../../cloudformation/stack-state';
 import { AwsOperationError } from '../../errors';
 import { IMAGE_BUILD_VERSION_ARN_PATTERN } from '../../image-builder/arns';
 import { readAmiHistory } from '../ami-history';
-import { listChangedFiles, selectChangedEnvironments } from '../changed-environments';
+import { deployParallelism, listChangedFiles, selectChangedEnvironments } from '../changed-environments';
 import { patchBranch } from '../patch-pull-request';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
 import { commitish, environmentName } from './inputs';
@@ -13,13 +13,14 @@ import { commitish, environmentName } from './inputs';
 export const changedEnvironments = defineCommand({
   description: 'List the environments whose parameters file or app template changed between two commits.',
   inputs: z.object({ before: commitish.optional(), after: commitish.default('HEAD') }),
-  outputs: ['environments', 'any'],
+  outputs: ['environments', 'any', 'max-parallel'],
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
     const files = await listChangedFiles(ctx.git, inputs.before, inputs.after);
     const environments = selectChangedEnvironments(files, wiring);
-    ctx.logger.info(`${files.length} file(s) changed; environments to deploy, in promotion order: ${environments.join(', ') || 'none'}.`);
-    return { outputs: { environments: JSON.stringify(environments), any: environments.length > 0 } };
+    const maxParallel = deployParallelism(wiring.waves, environments);
+    ctx.logger.info(`${files.length} file(s) changed; environments to deploy, in promotion order: ${environments.join(', ') || 'none'} (${maxParallel} at a time).`);
+    return { outputs: { environments: JSON.stringify(environments), any: environments.length > 0, 'max-parallel': maxParallel } };
   },
 });
 

@@ -16,12 +16,13 @@ import { environmentName } from './inputs';
 
 /** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
 export const listPromotionWaves = defineCommand({
-  description: 'List the waves a promotion can go to (every wave after the first), in order.',
-  inputs: z.object({}),
+  description: 'List the waves a promotion can go to (every wave after the first, or the one asked for), in order.',
+  inputs: z.object({ wave: environmentName.optional() }),
   outputs: ['waves', 'any'],
-  async run(_inputs, ctx) {
+  async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
-    const waves = wiring.waves.slice(1).map((w) => w.name);
+    // A dispatch naming one wave is checked here, before any job assumes a role.
+    const waves = inputs.wave ? [wavePair(wiring, inputs.wave).to.name] : wiring.waves.slice(1).map((w) => w.name);
     return { outputs: { waves: JSON.stringify(waves), any: waves.length > 0 } };
   },
 });
@@ -63,7 +64,7 @@ export const proposePromotion = defineCommand({
   description: 'Decide whether the wave before `wave` proved an AMI and, if so, write the promotion bump and compose its PR.',
   inputs: z.object({
     wave: environmentName,
-    /** Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
+    // Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
     'soak-minutes': z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number).optional(),
   }),
   outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths'],

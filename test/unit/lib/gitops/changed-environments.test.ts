@@ -1,4 +1,4 @@
-import { listChangedFiles, selectChangedEnvironments, type EnvironmentFiles } from '../../../../actions/lib/gitops/changed-environments';
+import { deployParallelism, listChangedFiles, selectChangedEnvironments, type EnvironmentFiles } from '../../../../actions/lib/gitops/changed-environments';
 import { createGitFixture, parametersJson, type GitFixture } from './git-fixture';
 
 const wiring: EnvironmentFiles = {
@@ -53,5 +53,21 @@ describe('listChangedFiles (real git repository)', () => {
 
   it('fails with git’s reason when after is not a commit', async () => {
     await expect(listChangedFiles(fx.repo, first, 'no-such-ref')).rejects.toThrow(/git rev-parse failed/);
+  });
+});
+
+describe('deployParallelism', () => {
+  const waves = [
+    { environments: ['dev'], maxParallel: 1 },
+    { environments: ['eu', 'us', 'ap'], maxParallel: 2 },
+  ];
+
+  it.each([
+    ['a promotion inside one wave: its maxParallel', ['eu', 'us', 'ap'], 2],
+    ['fewer changed than the wave allows', ['eu'], 1],
+    ['a change spanning waves (a template): one at a time, in promotion order', ['dev', 'eu', 'us'], 1],
+    ['nothing changed', [], 1],
+  ])('%s', (_what, changed, expected) => {
+    expect(deployParallelism(waves, changed)).toBe(expected);
   });
 });

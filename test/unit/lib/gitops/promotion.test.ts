@@ -56,7 +56,7 @@ function bump(env: string, from: number, to: number, type: UpdateType, subject =
 function stack(name: string, ami: string, updatedMs: number, status = 'UPDATE_COMPLETE'): Stack {
   return {
     StackName: name,
-    StackStatus: status,
+    StackStatus: status as Stack['StackStatus'],
     CreationTime: new Date(T0 - 100 * HOUR),
     LastUpdatedTime: new Date(updatedMs),
     Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }],
