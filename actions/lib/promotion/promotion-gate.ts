@@ -46,17 +46,17 @@ export async function findEarlierWaveRuns(wiring: EnvironmentsConfig, environmen
 
 /**
  * May `amiId` (what the environment's parameters file names at HEAD, `change` the commit that put
- * it there) be deployed to `environment`? `stackAmiId` is what the stack runs now, when known: an
- * AMI already in service is not being put there by this deploy (a template-only change).
+ * it there) be deployed to `environment`? Git answers first; `readStackAmi` (what the stack runs
+ * now) is asked only when git alone would refuse: an AMI already in service is not being put
+ * there by this deploy (a template-only change), so it passes.
  */
 export async function judgeDeployOfAmi(
-  input: { wiring: EnvironmentsConfig; environment: string; amiId: string; change?: AmiChange; stackAmiId?: string },
+  input: { wiring: EnvironmentsConfig; environment: string; amiId: string; change?: AmiChange; readStackAmi: () => Promise<string | undefined> },
   git: GitRepository,
 ): Promise<GateVerdict> {
   const { wiring, environment, amiId } = input;
   const wave = waveIndexOf(wiring, environment);
   if (wave <= 0) return { allowed: true, why: `${environment} is in the first wave, which the patch PR bakes for` };
-  if (input.stackAmiId === amiId) return { allowed: true, why: `the stack already runs ${amiId}; this deploy does not put a new AMI into service` };
   const file = wiring.environments[environment].parametersFile;
   const update = input.change ? await updateOfChange(git, input.change, file) : undefined;
   if (update && REVERTING_UPDATE_TYPES.has(update['update-type'])) return { allowed: true, why: `${amiId} is a ${update['update-type']} record: an AMI ${environment} ran before` };
@@ -72,6 +72,7 @@ export async function judgeDeployOfAmi(
       warning: `${amiId} was baked for ${environment} directly and skipped promotion: no earlier wave (${earlierEnvironments(wiring, wave).join(', ')}) ran it.`,
     };
   }
+  if ((await input.readStackAmi()) === amiId) return { allowed: true, why: `the stack already runs ${amiId}; this deploy does not put a new AMI into service` };
   return {
     allowed: false,
     why:

@@ -136,7 +136,7 @@ export const proposePromotion = defineCommand({
  * Deploy, before the stack is touched: refuses to put into an environment of a later wave an AMI
  * that no earlier wave ran without a failback (a bake for the environment itself passes, with a
  * warning). What the stack already runs always passes: a template-only change puts nothing new
- * into service. Reads git and DescribeStacks (the deploy role has it).
+ * into service. Reads git; DescribeStacks (the deploy role has it) only when git alone would refuse.
  */
 export const checkWaveGate = defineCommand({
   description: 'Refuse to deploy to a later wave an AMI no earlier wave verified (run before the stack update).',
@@ -146,8 +146,10 @@ export const checkWaveGate = defineCommand({
     const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
     const amiId = await readCurrentAmi(ctx, environment);
     const change = (await readAmiHistory(ctx.git, environment.parametersFile))[0];
-    const stackAmiId = await readStackAmi(ctx, environment.stacks.app, environment.region);
-    const verdict = await judgeDeployOfAmi({ wiring, environment: environment.name, amiId, change: change?.amiId === amiId ? change : undefined, stackAmiId }, ctx.git);
+    const verdict = await judgeDeployOfAmi(
+      { wiring, environment: environment.name, amiId, change: change?.amiId === amiId ? change : undefined, readStackAmi: () => readStackAmi(ctx, environment.stacks.app, environment.region) },
+      ctx.git,
+    );
     assertDeployAllowed(verdict, environment.name, amiId, environment.parametersFile);
     if (verdict.allowed && verdict.warning) ctx.logger.warning(verdict.warning);
     else ctx.logger.info(`${environment.name} may run ${amiId}: ${verdict.why}.`);

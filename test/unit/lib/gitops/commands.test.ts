@@ -52,7 +52,7 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
   it('changed-environments: the environments a push touched, as a JSON matrix', async () => {
     const before = env.work.git('rev-parse', 'HEAD~1').trim();
     const result = await run('changed-environments', { before }, env.ctx);
-    expect(result.outputs).toEqual({ environments: '["dev"]', any: true });
+    expect(result.outputs).toEqual({ environments: '["dev"]', any: true, 'max-parallel': 1 });
   });
 
   it('changed-environments: refuses a before that is not a SHA (no ref injection)', () => {

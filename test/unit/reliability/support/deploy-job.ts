@@ -24,6 +24,7 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
   { name: 'Record the requested failback', id: 'record', if: "inputs.failback-ami != ''" },
   { name: 'Resolve what HEAD says', id: 'resolve' },
   { name: 'Assume the deploy role', id: 'credentials' },
+  { name: 'Check the wave gate', id: 'gate' },
   { name: 'Update the app stack', id: 'update' },
   { name: 'Verify the fleet through the load balancer', id: 'verify' },
   { name: 'Choose the AMI to fail back to', id: 'prepare-failback', if: "failure() && steps.verify.outcome == 'failure' && inputs.failback-ami == ''" },
@@ -34,7 +35,7 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
 ];
 
 type Outcome = 'success' | 'failure' | 'skipped';
-type StepId = 'record' | 'resolve' | 'credentials' | 'update' | 'verify' | 'prepare-failback' | 'failback-update' | 'failback-verify' | 'sync' | 'report';
+type StepId = 'record' | 'resolve' | 'credentials' | 'gate' | 'update' | 'verify' | 'prepare-failback' | 'failback-update' | 'failback-verify' | 'sync' | 'report';
 
 export interface DeployJobOptions {
   environment?: string;
@@ -72,7 +73,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   const ctx = world.repo.context(world.clock, logger);
   const healthy = options.healthy ?? ((expected, running) => expected === running);
   const outcomes = Object.fromEntries(
-    (['record', 'resolve', 'credentials', 'update', 'verify', 'prepare-failback', 'failback-update', 'failback-verify', 'sync', 'report'] as StepId[]).map((s) => [s, 'skipped']),
+    (['record', 'resolve', 'credentials', 'gate', 'update', 'verify', 'prepare-failback', 'failback-update', 'failback-verify', 'sync', 'report'] as StepId[]).map((s) => [s, 'skipped']),
   ) as Record<StepId, Outcome>;
   const outputs: DeployJobResult['outputs'] = {};
   const failures: DeployJobResult['failures'] = {};
@@ -133,6 +134,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   }
   if (!failed()) await step('resolve', () => runGitops('resolve-environment', { environment }, ctx));
   if (!failed()) outcomes.credentials = 'success';
+  if (!failed()) await step('gate', () => runGitops('check-wave-gate', { environment }, ctx));
   if (!failed()) await updateStep('update');
   if (!failed()) await verifyStep('verify', String(outputs.resolve?.['ami-id']));
   if (failed() && outcomes.verify === 'failure' && !options.failback) {
@@ -154,7 +156,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     environment,
     'requested-ami-id': text(outputs.resolve?.['ami-id']),
     'is-failback': String(Boolean(options.failback)),
-    'prepare-outcome': outcomes.credentials,
+    'prepare-outcome': outcomes.gate,
     'update-outcome': outcomes.update,
     'verify-outcome': outcomes.verify,
     'failback-update-outcome': outcomes['failback-update'],
