@@ -22,11 +22,22 @@ export interface DeployRequest {
 
 export async function runDeployJob(ctx: CycleContext, timeline: Timeline, deploy: DeployRequest): Promise<void> {
   const { failback } = deploy;
+  let record: Record<string, string> = {};
   if (failback) {
-    await timeline.phase('gitops record-failback (commit, push)', 'git', async (phase) => {
+    record = await timeline.phase('gitops record-failback (commit, push)', 'git', async (phase) => {
       const run = await gitops(ctx, 'record-failback', { 'target-ami': failback.target, reason: failback.reason, 'requested-by': 'local-operator' });
       expectOutput(run, 'outcome', 'pushed', 'record-failback');
       phase.note(`${run.outputs.commit?.slice(0, 12)} on main`);
+      // deploy-environment.yml passes these to the report, which names the failback, its reason and its record.
+      return {
+        'failback-target-ami-id': failback.target,
+        'failback-reason': failback.reason,
+        'failback-requested-by': 'local-operator',
+        'record-outcome': 'success',
+        'record-result': run.outputs.outcome ?? '',
+        'record-commit': run.outputs.commit ?? '',
+        'record-replaced-ami-id': run.outputs['replaced-ami-id'] ?? '',
+      };
     });
   }
   const job = await timeline.phase('gitops resolve-environment at HEAD', 'git', (phase) => resolveEnvironment(ctx, phase));
@@ -44,7 +55,7 @@ export async function runDeployJob(ctx: CycleContext, timeline: Timeline, deploy
   });
 
   if (!deploy.expectVerifyFailure) {
-    await deployReport(ctx, timeline, job, { failback: Boolean(failback), update: update.outputs, verify: 'success' });
+    await deployReport(ctx, timeline, job, { failback: Boolean(failback), record, update: update.outputs, verify: 'success' });
     await reportDeployTraffic(ctx, timeline, { label: `the ${deploy.label} deploy`, from, to: Date.now(), newAmi: job.amiId, oldAmi: deploy.previousAmi, promise: true });
     return;
   }
@@ -109,7 +120,7 @@ async function deployReport(
   ctx: CycleContext,
   timeline: Timeline,
   job: JobEnvironment,
-  outcome: { failback: boolean; update: Record<string, string>; verify: 'success' | 'failure'; failbackAmi?: string; sync?: Record<string, string> },
+  outcome: { failback: boolean; record?: Record<string, string>; update: Record<string, string>; verify: 'success' | 'failure'; failbackAmi?: string; sync?: Record<string, string> },
 ): Promise<void> {
   const failedBack = outcome.failbackAmi !== undefined;
   await timeline.phase(`gitops deploy-report${failedBack ? ': the deploy failed, failed back' : ''}`, 'local', async (phase) => {
@@ -129,6 +140,8 @@ async function deployReport(
         'sync-outcome': failedBack ? 'success' : 'skipped',
         changed: outcome.update.changed ?? '',
         'stack-status': outcome.update['stack-status'] ?? '',
+        'stack-previous-ami-id': outcome.update['previous-ami-id'] ?? '',
+        ...outcome.record,
         ...(failedBack
           ? { 'failback-ami-id': outcome.failbackAmi!, 'sync-result': outcome.sync?.outcome ?? '', 'sync-commit': outcome.sync?.commit ?? '', 'live-ami-id': outcome.sync?.['live-ami-id'] ?? '' }
           : {}),

@@ -359,6 +359,20 @@ describe('deploy-environment.yml', () => {
     expect(report.with?.['previous-ami-id']).toBe('${{ steps.resolve.outputs.previous-ami-id }}');
   });
 
+  it('tells the report about a requested failback: target, reason, requester and its record commit or PR', () => {
+    const report = job.steps!.find((s) => s.with?.command === 'deploy-report')!;
+    expect(report.with).toMatchObject({
+      'failback-target-ami-id': '${{ inputs.failback-ami }}',
+      'failback-reason': '${{ inputs.failback-reason }}',
+      'failback-requested-by': '${{ inputs.requested-by }}',
+      'record-outcome': '${{ steps.record.outcome }}',
+      'record-result': '${{ steps.record.outputs.outcome }}',
+      'record-commit': '${{ steps.record.outputs.commit }}',
+      'record-pull-request-url': '${{ steps.record.outputs.pull-request-url }}',
+      'record-replaced-ami-id': '${{ steps.record.outputs.replaced-ami-id }}',
+    });
+  });
+
   it('deploys with the environment’s deploy role for up to two hours', () => {
     expect(step('deploy-environment.yml', 'deploy', 'credentials').with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}', 'role-duration-seconds': 7200 });
   });

@@ -42,62 +42,153 @@ export interface DeployReportInputs {
   previousAmiId?: string;
   /** e.g. https://github.com/acme/fleet, for commit links. */
   repositoryUrl?: string;
+  /** A failback asked for through the Failback workflow: what was asked, and how git took the record. */
+  failback?: FailbackRequestReport;
+}
+
+/** The requested failback, as the Failback workflow passed it and its record step wrote it. */
+export interface FailbackRequestReport {
+  targetAmiId?: string;
+  reason?: string;
+  requestedBy?: string;
+  /** The record step's outcome (`''` when it never ran). */
+  recordStep: StepOutcome;
+  /** What the record did: pushed | pull-request | superseded | unchanged. */
+  recordResult?: string;
+  recordCommit?: string;
+  recordPullRequestUrl?: string;
+  /** The AMI the parameters file named before the record: what the failback moves away from. */
+  replacedAmiId?: string;
 }
 
 export interface DeployReport {
   ok: boolean;
-  /** One sentence: what runs now, and what git says about it. */
+  /** One sentence: what runs now, and what git says about it. Plain text (annotations show Markdown raw). */
   headline: string;
   markdown: string;
 }
+
+/** Commit references as Markdown links (the summary) or as plain text (the headline, for annotations and notifications). */
+type Style = 'markdown' | 'text';
 
 /**
  * Turns the deploy job's step outcomes into one verdict a person can act on. Every failure path
  * ends by saying what the environment runs now and whether git says the same.
  */
 export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
-  const { environment: env, requestedAmiId: ami, steps } = inputs;
-  const where = recordedWhere(inputs);
-  let ok = false;
-  let headline: string;
-
-  if (steps.prepare !== 'success') {
-    headline = `The deploy of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
-  } else if (steps.update === 'success' && steps.verify === 'success') {
-    ok = true;
-    headline = inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
-  } else if (steps.update !== 'success' && neverReachedAws(inputs)) {
-    headline = unreachedHeadline(inputs);
-  } else if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) {
-    headline = lostAfterExecuteHeadline(inputs);
-  } else if (steps.update !== 'success') {
-    headline = `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
-  } else if (inputs.isFailback) {
-    headline = `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
-  } else {
-    const prev = inputs.failbackAmiId ?? 'the previous AMI';
-    const failed = `${ami} failed verification in ${env}`;
-    if (steps.failbackUpdate === 'success' && steps.failbackVerify === 'success') headline = `${failed}; failed back to ${prev}, which verified healthy. ${where}`;
-    else if (steps.failbackUpdate === 'success') headline = `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
-    else if (steps.failbackUpdate === 'failure') headline = `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where)}`;
-    else headline = `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where)}`;
-  }
-
-  const rows: [string, string][] = [
-    ['Environment', `\`${env}\``],
-    ['AMI requested (HEAD)', `\`${ami || 'unknown'}\``],
-    ['Stack update', describe(steps.update, inputs.stackStatus)],
-    ['Verification', describe(steps.verify)],
-    ...(ran(steps.failbackUpdate) ? ([['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]] as [string, string][]) : []),
-    ['Runs now', inputs.liveAmiId ? `\`${inputs.liveAmiId}\`` : ok ? `\`${ami}\`` : unconfirmed(inputs) ?? 'see above'],
-    ['Git', where || (ok ? 'HEAD names what runs' : 'see above')],
-  ];
-  const markdown = [
-    `## ${ok ? '✅' : '❌'} Deploy ${env}`,
-    `**${headline}**`,
-    keyValueTable(rows),
-  ].join('\n\n');
+  const ok = inputs.steps.prepare === 'success' && inputs.steps.update === 'success' && inputs.steps.verify === 'success';
+  const headline = verdict(inputs, 'text');
+  const { from, to } = amiMove(inputs);
+  const move = from && to && from !== to ? `: \`${from}\` → \`${to}\`` : to ? `: \`${to}\`` : '';
+  const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}${move}`, `**${verdict(inputs, 'markdown')}**`, keyValueTable(facts(inputs, ok))].join('\n\n');
   return { ok, headline, markdown };
+}
+
+/** Where the environment moves from and to: the failback's request, else what the stack ran and HEAD. */
+function amiMove(inputs: DeployReportInputs): { from?: string; to?: string } {
+  return {
+    from: inputs.failback?.replacedAmiId ?? inputs.stackPreviousAmiId,
+    to: inputs.requestedAmiId || inputs.failback?.targetAmiId,
+  };
+}
+
+function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
+  const { steps, failback } = inputs;
+  const { from, to } = amiMove(inputs);
+  const where = recordedWhere(inputs, 'markdown');
+  const rows: [string, string][] = [['Environment', `\`${inputs.environment}\``]];
+  if (failback) {
+    rows.push(
+      ['Failback', `requested by ${failback.requestedBy ? `@${failback.requestedBy}` : 'an unknown actor'}`],
+      ['Reason', failback.reason || 'not given'],
+      ['From', from ? `\`${from}\`` : 'not read'],
+      ['To', to ? `\`${to}\`` : 'not given'],
+      ['Failback record', describeFailbackRecord(inputs, 'markdown')],
+    );
+  } else {
+    rows.push(['AMI requested (HEAD)', inputs.requestedAmiId ? `\`${inputs.requestedAmiId}\`` : 'not read: the job stopped before it read HEAD']);
+    if (from && from !== inputs.requestedAmiId) rows.push(['Ran before', `\`${from}\``]);
+  }
+  rows.push(['Stack update', describe(steps.update, inputs.stackStatus)], ['Verification', describe(steps.verify)]);
+  if (ran(steps.failbackUpdate)) {
+    rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
+  }
+  rows.push(['Runs now', runsNowCell(inputs, ok)], ['Git', where || (ok ? 'HEAD names what runs' : gitCell(inputs))]);
+  return rows;
+}
+
+function runsNowCell(inputs: DeployReportInputs, ok: boolean): string {
+  if (inputs.liveAmiId) return `\`${inputs.liveAmiId}\``;
+  if (ok) return `\`${inputs.requestedAmiId}\``;
+  const unconfirmedAmi = unconfirmed(inputs);
+  if (unconfirmedAmi) return unconfirmedAmi;
+  // Nothing reached AWS: the stack still runs what it ran, which the failback record named.
+  if (inputs.steps.prepare !== 'success' && inputs.failback?.replacedAmiId) return `\`${inputs.failback.replacedAmiId}\` (nothing changed in AWS)`;
+  if (inputs.steps.prepare !== 'success') return 'unchanged: nothing changed in AWS';
+  return 'could not be read: check the stack';
+}
+
+function gitCell(inputs: DeployReportInputs): string {
+  if (inputs.steps.prepare !== 'success') return inputs.failback?.recordResult === 'pull-request' ? 'the failback waits in its pull request (above)' : 'unchanged';
+  return inputs.steps.sync === 'skipped' || inputs.steps.sync === '' ? 'not recorded: the "Record what runs" step did not run' : 'not recorded (see the "Record what runs" step)';
+}
+
+/** The record of a requested failback: the commit, the pull request it became, or why there is none. */
+function describeFailbackRecord(inputs: DeployReportInputs, style: Style): string {
+  const failback = inputs.failback;
+  if (!failback) return '';
+  switch (failback.recordResult) {
+    case 'pushed':
+      return `${commitRef(inputs, failback.recordCommit ?? '', style)} on the default branch, before the deploy`;
+    case 'unchanged':
+      return 'the default branch already named the target';
+    case 'pull-request':
+      return `${failback.recordPullRequestUrl ?? 'a pull request'} (the default branch only accepts pull requests): not deployed until it is merged`;
+    case 'superseded':
+      return 'not written: a newer commit changed the file since the request';
+    default:
+      return failback.recordStep === 'failure' ? '❌ failed (see the "Record the requested failback" step)' : 'not written';
+  }
+}
+
+/** The one sentence a person acts on. Every failure path ends by saying what runs now and whether git says the same. */
+function verdict(inputs: DeployReportInputs, style: Style): string {
+  const { environment: env, requestedAmiId: ami, steps, failback } = inputs;
+  const where = recordedWhere(inputs, style);
+  if (steps.prepare !== 'success') {
+    if (failback?.recordResult === 'pull-request') {
+      const target = failback.targetAmiId ?? 'the target AMI';
+      const stillRuns = failback.replacedAmiId ? `${env} still runs ${failback.replacedAmiId}` : `${env} runs what it ran`;
+      return (
+        `Failback of ${env} to ${target} NOT deployed: the default branch only accepts pull requests, so the failback is ${failback.recordPullRequestUrl ?? 'a pull request'}. ` +
+        `Merge it and Deploy on merge deploys it. Nothing changed in AWS: ${stillRuns}.`
+      );
+    }
+    if (failback?.recordResult === 'superseded') {
+      return `Failback of ${env} to ${failback.targetAmiId ?? 'the target AMI'} NOT recorded or deployed: a newer commit changed the environment's file since the request (see the record step). Nothing changed in AWS or git.`;
+    }
+    return `The ${failback ? 'failback' : 'deploy'} of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
+  }
+  if (steps.update === 'success' && steps.verify === 'success') {
+    if (failback) {
+      const from = amiMove(inputs).from;
+      const record = failback.recordResult === 'pushed' ? ` Git records it: ${describeFailbackRecord(inputs, style)}.` : '';
+      return `Failed back ${env}${from ? ` from ${from}` : ''} to ${ami}${failback.reason ? ` (${failback.reason})` : ''}; the fleet verified healthy through the load balancer.${record}`;
+    }
+    return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
+  }
+  if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs);
+  if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs);
+  if (steps.update !== 'success') return `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
+  if (inputs.isFailback) {
+    return `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
+  }
+  const prev = inputs.failbackAmiId ?? 'the previous AMI';
+  const failed = `${ami} failed verification in ${env}`;
+  if (steps.failbackUpdate === 'success' && steps.failbackVerify === 'success') return `${failed}; failed back to ${prev}, which verified healthy. ${where}`;
+  if (steps.failbackUpdate === 'success') return `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
+  if (steps.failbackUpdate === 'failure') return `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where)}`;
+  return `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where)}`;
 }
 
 /**
@@ -158,8 +249,15 @@ function runsNow(inputs: DeployReportInputs, where: string): string {
   return inputs.liveAmiId ? `${inputs.environment} runs ${inputs.liveAmiId}. ${where}` : `what ${inputs.environment} runs could not be read: check the stack before anything else. ${where}`;
 }
 
-function recordedWhere(inputs: DeployReportInputs): string {
-  const link = (sha: string) => (inputs.repositoryUrl ? `[${sha.slice(0, 12)}](${inputs.repositoryUrl}/commit/${sha})` : sha.slice(0, 12));
+/** A commit: a link in Markdown, the short SHA and its URL in text. */
+function commitRef(inputs: DeployReportInputs, sha: string, style: Style): string {
+  if (!inputs.repositoryUrl || !sha) return sha.slice(0, 12);
+  const url = `${inputs.repositoryUrl}/commit/${sha}`;
+  return style === 'markdown' ? `[${sha.slice(0, 12)}](${url})` : `${sha.slice(0, 12)} (${url})`;
+}
+
+function recordedWhere(inputs: DeployReportInputs, style: Style): string {
+  const link = (sha: string) => commitRef(inputs, sha, style);
   const { environment: env, requestedAmiId: ami, liveAmiId: live } = inputs;
   switch (inputs.syncOutcome) {
     case 'pushed':

@@ -304,7 +304,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     // Recording OLD on top of the newer commit would undo a merge nobody has deployed yet.
     const merge2 = scene.repo.origin.git('rev-parse', 'main').trim();
     expect(first.outputs.sync).toMatchObject({ outcome: 'superseded', 'superseded-by': merge2, 'superseded-by-ami-id': NEWER_AMI });
-    expect(first.headline).toContain(`a newer commit [${merge2.slice(0, 12)}](https://github.com/acme/fleet/commit/${merge2}), which names ${NEWER_AMI}, changed this environment's file`);
+    expect(first.headline).toContain(`a newer commit ${merge2.slice(0, 12)} (https://github.com/acme/fleet/commit/${merge2}), which names ${NEWER_AMI}, changed this environment's file`);
+    expect(first.summaries.at(-1)).toContain(`a newer commit [${merge2.slice(0, 12)}](https://github.com/acme/fleet/commit/${merge2}), which names`);
     expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
 
     const second = await scene.deploy({ run: { id: '43', attempt: '1' } });
@@ -356,6 +357,27 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI, NEWER_AMI]);
     expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
     expectInvariant(rerun, 'git says what runs');
+  },
+
+  async F160() {
+    setup();
+    expect((await scene.deploy()).ok).toBe(true);
+    scene.repo.protectMain();
+    const failedBack = await scene.deploy({ failback: { ami: OLD_AMI, reason: 'checkout errors on NEW', requestedBy: 'oncall' }, run: { id: '60', attempt: '1' } });
+
+    expect(failedBack.outcomes).toMatchObject({ record: 'failure', resolve: 'skipped', update: 'skipped' });
+    expect(failedBack.outputs.record).toMatchObject({ outcome: 'pull-request', 'pull-request-url': 'https://github.com/acme/fleet/pull/7', 'replaced-ami-id': NEW_AMI });
+    expect(failedBack.headline).toBe(
+      `Failback of dev to ${OLD_AMI} NOT deployed: the default branch only accepts pull requests, so the failback is https://github.com/acme/fleet/pull/7. ` +
+        `Merge it and Deploy on merge deploys it. Nothing changed in AWS: dev still runs ${NEW_AMI}.`,
+    );
+    const report = failedBack.summaries.at(-1) ?? '';
+    expect(report.split('\n')[0]).toBe(`## ❌ Failback dev: \`${NEW_AMI}\` → \`${OLD_AMI}\``);
+    expect(report).toContain('| Reason | checkout errors on NEW |');
+    expect(report).toContain('| Failback record | https://github.com/acme/fleet/pull/7 (the default branch only accepts pull requests): not deployed until it is merged |');
+    expect(report).not.toMatch(/unknown|see above/);
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(failedBack, 'git says what runs');
   },
 
   async F26() {

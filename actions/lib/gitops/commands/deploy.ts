@@ -141,6 +141,15 @@ export const deployReport = defineCommand({
     'stack-previous-ami-id': z.string().optional(),
     'live-ami-id': z.string().optional(),
     'previous-ami-id': z.string().optional(),
+    // A requested failback (failback.yml): what was asked and how its record step went.
+    'failback-target-ami-id': z.string().optional(),
+    'failback-reason': z.string().optional(),
+    'failback-requested-by': z.string().optional(),
+    'record-outcome': outcome,
+    'record-result': z.string().optional(),
+    'record-commit': z.string().optional(),
+    'record-pull-request-url': z.string().optional(),
+    'record-replaced-ami-id': z.string().optional(),
   }),
   outputs: ['ok', 'headline'],
   async run(inputs, ctx) {
@@ -169,6 +178,18 @@ export const deployReport = defineCommand({
       liveAmiId: inputs['live-ami-id'],
       previousAmiId: inputs['previous-ami-id'],
       repositoryUrl: ctx.repositoryUrl,
+      failback: inputs['is-failback']
+        ? {
+            targetAmiId: inputs['failback-target-ami-id'],
+            reason: inputs['failback-reason'],
+            requestedBy: inputs['failback-requested-by'],
+            recordStep: step(inputs['record-outcome']),
+            recordResult: inputs['record-result'],
+            recordCommit: inputs['record-commit'],
+            recordPullRequestUrl: inputs['record-pull-request-url'],
+            replacedAmiId: inputs['record-replaced-ami-id'],
+          }
+        : undefined,
     });
     if (report.ok) ctx.logger.info(report.headline);
     return { outputs: { ok: report.ok, headline: report.headline }, summary: report.markdown, failure: report.ok ? undefined : report.headline };

@@ -114,7 +114,7 @@ export const checkImage = defineCommand({
 export const recordFailback = defineCommand({
   description: 'Commit and push a requested failback (reason and requester in the message) before it is deployed.',
   inputs: failbackInputs.extend({ 'base-commit': commitish.optional() }),
-  outputs: ['outcome', 'commit', 'pull-request-url', 'superseded-by', 'superseded-by-ami-id'],
+  outputs: ['outcome', 'commit', 'pull-request-url', 'superseded-by', 'superseded-by-ami-id', 'replaced-ami-id'],
   async run(inputs, ctx) {
     const request = await validate(inputs, ctx);
     const { environment } = request;
@@ -157,7 +157,8 @@ export const recordFailback = defineCommand({
       },
       { git: ctx.git, logger: ctx.logger, clock: ctx.clock, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
     );
-    const outputs = recordOutputs(result);
+    // The AMI the failback moves away from, for the deploy report (the job stops here when the record is a PR).
+    const outputs = { ...recordOutputs(result), 'replaced-ami-id': current };
     if (result.outcome === 'pull-request') {
       return {
         outputs,

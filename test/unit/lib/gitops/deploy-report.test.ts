@@ -19,7 +19,7 @@ describe('summariseDeploy', () => {
       'a CloudFormation rollback recorded in git',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', liveAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA },
       false,
-      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git records it: \[aaaaaaaaaaaa\]\(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\)/,
+      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git records it: aaaaaaaaaaaa \(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\)/,
     ],
     [
       'a failed update that changed nothing',
@@ -68,7 +68,7 @@ describe('summariseDeploy', () => {
       'a record that gave way to a newer commit',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000001', syncOutcome: 'superseded', syncSupersededBy: SHA, syncSupersededByAmiId: 'ami-00000000000000003' },
       false,
-      /dev runs ami-00000000000000001\. The record was not written: a newer commit \[aaaaaaaaaaaa\]\(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\), which names ami-00000000000000003, changed this environment's file since this deploy started; its own deploy is queued/,
+      /dev runs ami-00000000000000001\. The record was not written: a newer commit aaaaaaaaaaaa \(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\), which names ami-00000000000000003, changed this environment's file since this deploy started; its own deploy is queued/,
     ],
     [
       'a rollback whose record git refused: the stack was read, both AMIs and the Failback workflow',
@@ -104,8 +104,60 @@ describe('summariseDeploy', () => {
     const report = summariseDeploy({ ...base, ...overrides });
     expect(report.ok).toBe(expectedOk);
     expect(report.headline).toMatch(headline);
-    expect(report.markdown).toContain(report.headline);
-    expect(report.markdown.startsWith(`## ${expectedOk ? '✅' : '❌'} Deploy dev`)).toBe(true);
+    // The headline is plain text (annotations show Markdown raw); the summary links the commits.
+    expect(report.headline).not.toMatch(/\]\(/);
+    expect(report.markdown).toContain(`**${report.headline.replace(/(\b[0-9a-f]{12}) \((https:\/\/\S+)\)/g, '[$1]($2)')}**`);
+    expect(report.markdown.startsWith(`## ${expectedOk ? '✅' : '❌'} ${overrides.isFailback ? 'Failback' : 'Deploy'} dev`)).toBe(true);
+  });
+
+  it('leads with the AMI move: what the stack ran and what HEAD asked for', () => {
+    const report = summariseDeploy({ ...base, stackPreviousAmiId: 'ami-00000000000000001' });
+    expect(report.markdown.split('\n')[0]).toBe('## ✅ Deploy dev: `ami-00000000000000001` → `ami-00000000000000002`');
+    expect(report.markdown).toContain('| Ran before | `ami-00000000000000001` |');
+  });
+
+  const failback = { targetAmiId: 'ami-00000000000000001', reason: 'login errors since the patch', requestedBy: 'alice', replacedAmiId: 'ami-00000000000000002' };
+
+  it('names a requested failback: who, why, from → to, and its record commit', () => {
+    const report = summariseDeploy({
+      ...base,
+      requestedAmiId: 'ami-00000000000000001',
+      stackPreviousAmiId: 'ami-00000000000000002',
+      isFailback: true,
+      failback: { ...failback, recordStep: 'success', recordResult: 'pushed', recordCommit: SHA },
+    });
+    expect(report.ok).toBe(true);
+    expect(report.headline).toBe(
+      `Failed back dev from ami-00000000000000002 to ami-00000000000000001 (login errors since the patch); the fleet verified healthy through the load balancer. Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/${SHA}) on the default branch, before the deploy.`,
+    );
+    expect(report.markdown.split('\n')[0]).toBe('## ✅ Failback dev: `ami-00000000000000002` → `ami-00000000000000001`');
+    for (const row of [
+      '| Failback | requested by @alice |',
+      '| Reason | login errors since the patch |',
+      '| From | `ami-00000000000000002` |',
+      '| To | `ami-00000000000000001` |',
+      `| Failback record | [aaaaaaaaaaaa](https://github.com/acme/fleet/commit/${SHA}) on the default branch, before the deploy |`,
+    ]) {
+      expect(report.markdown).toContain(row);
+    }
+  });
+
+  it('names a failback that became a pull request (protected branch): not deployed, the PR, what still runs; nothing "unknown"', () => {
+    const report = summariseDeploy({
+      ...base,
+      requestedAmiId: '',
+      isFailback: true,
+      steps: { prepare: 'skipped', update: 'skipped', verify: 'skipped', failbackUpdate: 'skipped', failbackVerify: 'skipped', sync: 'skipped' },
+      failback: { ...failback, recordStep: 'failure', recordResult: 'pull-request', recordPullRequestUrl: 'https://github.com/acme/fleet/pull/12' },
+    });
+    expect(report.ok).toBe(false);
+    expect(report.headline).toBe(
+      'Failback of dev to ami-00000000000000001 NOT deployed: the default branch only accepts pull requests, so the failback is https://github.com/acme/fleet/pull/12. Merge it and Deploy on merge deploys it. Nothing changed in AWS: dev still runs ami-00000000000000002.',
+    );
+    expect(report.markdown.split('\n')[0]).toBe('## ❌ Failback dev: `ami-00000000000000002` → `ami-00000000000000001`');
+    expect(report.markdown).toContain('| Failback record | https://github.com/acme/fleet/pull/12 (the default branch only accepts pull requests): not deployed until it is merged |');
+    expect(report.markdown).toContain('| Runs now | `ami-00000000000000002` (nothing changed in AWS) |');
+    expect(report.markdown).not.toMatch(/unknown|see above/);
   });
 
   it('shows the AMI git history names as unconfirmed only when AWS could not be asked', () => {

@@ -173,6 +173,14 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'live-ami-id': text(outputs.sync?.['live-ami-id']),
     'stack-previous-ami-id': text(outputs.update?.['previous-ami-id']),
     'previous-ami-id': text(outputs.resolve?.['previous-ami-id']),
+    'failback-target-ami-id': text(options.failback?.ami),
+    'failback-reason': text(options.failback?.reason),
+    'failback-requested-by': text(options.failback?.requestedBy),
+    'record-outcome': outcomes.record,
+    'record-result': text(outputs.record?.outcome),
+    'record-commit': text(outputs.record?.commit),
+    'record-pull-request-url': text(outputs.record?.['pull-request-url']),
+    'record-replaced-ami-id': text(outputs.record?.['replaced-ami-id']),
   };
   // The runner passes an unset output as an empty string; the action reads "" as absent.
   const report = await runGitops('deploy-report', Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')), ctx);

@@ -58,6 +58,8 @@ export interface GitopsRepo {
   landDuringNextPush(message: string, files: Record<string, string>): void;
   /** origin's pre-receive hook declines every push, printing `message` (a remote that will not take it). */
   declinePushes(message: string): void;
+  /** origin's pre-receive hook declines pushes to main with GitHub's branch-protection message (GH006); other branches land. */
+  protectMain(): void;
   remove(): void;
 }
 
@@ -127,6 +129,12 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
     },
     declinePushes(message) {
       writeHook(origin, `cat >/dev/null\necho "${message}" >&2\nexit 1\n`);
+    },
+    protectMain() {
+      writeHook(
+        origin,
+        `while read old new ref; do\n  if [ "$ref" = refs/heads/main ]; then echo "remote: error: GH006: Protected branch update failed for refs/heads/main." >&2; exit 1; fi\ndone\n`,
+      );
     },
     remove() {
       for (const fixture of [seed, origin, workspace, other]) fixture.remove();
