@@ -8,10 +8,13 @@ export function markdownTable(headers: readonly string[], rows: ReadonlyArray<Re
   return [line(headers), `|${headers.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-/** A two-column key/value table without a header row's worth of noise. */
-export function keyValueTable(entries: ReadonlyArray<readonly [string, string | undefined]>): string {
+/**
+ * A two-column key/value table. The header names the columns: an empty header row renders as a
+ * blank, bordered stripe above the table on GitHub.
+ */
+export function keyValueTable(entries: ReadonlyArray<readonly [string, string | undefined]>, headers: readonly [string, string] = ['Field', 'Value']): string {
   return markdownTable(
-    ['', ''],
+    headers,
     entries.filter((e): e is readonly [string, string] => e[1] !== undefined && e[1] !== ''),
   );
 }

@@ -102,7 +102,7 @@ describe('update-app-stack (bundled) against moto', () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs).toMatchObject({ changed: 'true', 'stack-status': 'UPDATE_COMPLETE', 'previous-ami-id': foundation.ami, 'ami-id': newAmi });
     expect(result.stdout).toMatch(/patch-dev-app \(stack\)\s+UPDATE_COMPLETE/);
-    expect(result.summary).toContain(`## update-app-stack: ${STACK} updated (${foundation.ami} → ${newAmi})`);
+    expect(result.summary).toContain(`## update-app-stack: ${STACK} updated: \`${foundation.ami}\` → \`${newAmi}\``);
     expect(await stackAmi()).toBe(newAmi);
 
     // The launch template's newest version launches the new AMI.

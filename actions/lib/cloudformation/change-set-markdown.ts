@@ -45,7 +45,15 @@ export function renderChangesMarkdown(changes: readonly Change[], parameterChang
   if (parameterChanges.length > 0) lines.push(`**Parameter changes:** ${describeParameterChanges(parameterChanges)}`, '');
 
   const resources = changes.map((c) => c.ResourceChange).filter((rc): rc is ResourceChange => rc !== undefined);
-  if (resources.length === 0) {
+  if (resources.length === 0 && parameterChanges.length > 0) {
+    // AWS lists every resource a changed parameter feeds; an emulator (moto) lists none for a
+    // parameter-only update (docs/moto.md #8). An empty list must not read as "nothing happens".
+    lines.push(
+      'CloudFormation listed no resource changes although parameters change, so this listing is incomplete: AWS lists every resource a changed parameter feeds ' +
+        '(for the AMI, the launch template and the Auto Scaling group), and an emulator such as moto computes none for a parameter-only update. ' +
+        'It does not mean nothing happens: deploying applies the parameter changes above.',
+    );
+  } else if (resources.length === 0) {
     lines.push('CloudFormation listed no resource changes.');
   } else {
     const rows = resources.map((rc) => [

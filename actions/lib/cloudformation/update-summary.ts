@@ -1,7 +1,7 @@
 import { ganttAxisLines } from '../gantt-axis';
 import { collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
-import type { UpdateReport } from './update-app-stack';
+import { AMI_PARAMETER, type UpdateReport } from './update-app-stack';
 
 /** The six outputs of update-app-stack, by their public (kebab-case) names. Set on every path. */
 export function updateAppStackOutputs(report: UpdateReport): Record<string, string | undefined> {
@@ -64,24 +64,50 @@ function eventTable(events: readonly StackEventRecord[]): string {
   return markdownTable(['Time (UTC)', 'Resource', 'Type', 'Status', 'Reason'], rows) + note;
 }
 
-/** The one job summary: heading, key/value table, the failure (if any), changes, event timeline. */
+/**
+ * The AMI the parameters file asks for: the change set's AMI parameter change, else (no change)
+ * what the stack runs. In a preview the stack still runs the previous AMI, so this is the only
+ * place the AMI it would deploy appears.
+ */
+function requestedAmi(report: UpdateReport): string | undefined {
+  const change = report.parameterChanges.find((c) => c.key === AMI_PARAMETER);
+  return change?.next ?? report.amiId;
+}
+
+/** The first line under the heading: the answer, in words. */
+function leadSentence(report: UpdateReport, outcome: string, requested: string | undefined): string {
+  const { stackName: stack, previousAmiId: before, amiId: now } = report;
+  const move = before && requested && before !== requested ? `from \`${before}\` to \`${requested}\`` : requested ? `on \`${requested}\`` : '';
+  switch (outcome) {
+    case 'previewed':
+      return before && requested && before !== requested
+        ? `Deploying would move \`${stack}\` ${move}; nothing was changed (preview).`
+        : `Deploying would change \`${stack}\` as listed below; the AMI stays \`${before ?? 'unknown'}\`; nothing was changed (preview).`;
+    case 'no-changes':
+      return `\`${stack}\` already matches the parameters file${now ? ` and runs \`${now}\`` : ''}: nothing to do.`;
+    case 'updated':
+      return `\`${stack}\` updated ${move}; the stack is ${report.stackStatus ?? 'updated'}.`;
+    default:
+      return `The update of \`${stack}\`${requested ? ` to \`${requested}\`` : ''} failed; the stack is ${report.stackStatus ?? 'in an unknown state'} and runs \`${now ?? 'an unknown AMI'}\`.`;
+  }
+}
+
+/** The one job summary: heading with the AMI move, the answer in one sentence, facts, the failure, changes, event timeline. */
 export function renderUpdateSummary(report: UpdateReport, failure?: string): string {
   const outcome = failure ? 'failed' : (report.outcome ?? 'failed');
-  const ami =
-    report.previousAmiId && report.amiId && report.previousAmiId !== report.amiId ? ` (${report.previousAmiId} → ${report.amiId})` : '';
+  const requested = requestedAmi(report);
+  const ami = report.previousAmiId && requested && report.previousAmiId !== requested ? `: \`${report.previousAmiId}\` → \`${requested}\`` : '';
+  const preview = report.mode === 'preview';
   const sections = [
     `## update-app-stack: ${report.stackName} ${HEADLINE[outcome] ?? outcome}${ami}`,
+    leadSentence(report, outcome, requested),
     keyValueTable([
-      ['Mode', report.mode],
-      ['Changed', report.changed === undefined ? undefined : String(report.changed)],
       ['Stack status', report.stackStatus],
-      ['Previous AMI', code(report.previousAmiId)],
-      ['AMI now', code(report.amiId)],
+      // A preview changes nothing: the stack runs the previous AMI, the file asks for the new one.
+      [preview ? 'Runs now' : 'AMI before', code(report.previousAmiId)],
+      [preview ? 'Would deploy' : 'AMI now', code(preview ? requested : report.amiId)],
+      ['Changed', report.changed === undefined ? undefined : String(report.changed)],
       ['Parameters file', code(report.parametersFile)],
-      ['Template', report.templateSource],
-      // The name is chosen before CreateChangeSet; show it only if a change set was really made.
-      ['Change set', code(report.changeSetId ? report.changeSetName : undefined)],
-      ['Kept from the stack', report.keptFromStack.join(', ') || undefined],
       ['Rollback alarms', report.mode === 'deploy' ? String(report.rollbackAlarms.length) : undefined],
       ['Duration', report.finishedAt === undefined ? undefined : seconds(report.finishedAt - report.startedAt)],
     ]),
@@ -92,5 +118,14 @@ export function renderUpdateSummary(report: UpdateReport, failure?: string): str
     const gantt = renderEventGantt(report.events);
     sections.push('### Stack events', ...(gantt ? [gantt] : []), collapsed(`${report.events.length} events`, eventTable(report.events)));
   }
+  const internals = keyValueTable([
+    ['Mode', report.mode],
+    ['Template', report.templateSource],
+    // The name is chosen before CreateChangeSet; show it only if a change set was really made.
+    ['Change set', code(report.changeSetId ? report.changeSetName : undefined)],
+    ['Change set ID', code(report.changeSetId)],
+    ['Kept from the stack', report.keptFromStack.join(', ') || undefined],
+  ]);
+  sections.push(collapsed('Run details', internals));
   return `${sections.join('\n\n')}\n`;
 }

@@ -2,7 +2,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import type { BuildAmiResult } from './build-ami';
 import { deltaCounts } from './finding-delta';
 import { renderFindings, severityGateVerdict } from './findings';
-import { keyValueTable } from '../markdown';
+import { collapsed, keyValueTable } from '../markdown';
 
 type BuildAmiOutputName = 'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json' | 'findings-delta-markdown';
 
@@ -37,22 +37,32 @@ export function formatDuration(ms: number | undefined): string | undefined {
 
 const code = (value: string | undefined) => (value ? `\`${value}\`` : undefined);
 
-/** The job summary of a successful build: heading, key/value table, package diff, findings. */
+/**
+ * The job summary of a successful build: the answer first (the new AMI, what it replaces, the
+ * severity gate's verdict), then the facts, package diff, findings and CVE delta; the client
+ * token, pipeline and wait below the fold.
+ */
 export function renderBuildSummary(result: BuildAmiResult): string {
+  const gate = severityGateVerdict(result.findings, result.failOnSeverity);
+  const previous = result.packageDiff?.previousAmiId;
+  const lead = `${previous ? `\`${previous}\` → ` : ''}\`${result.amiId}\` in ${result.region}; severity gate: ${gate.passed === false ? '❌ ' : gate.passed ? '✅ ' : ''}${gate.text}.`;
   const table = keyValueTable([
     ['State', result.status],
     [`AMI (${result.region})`, code(result.amiId)],
+    ['Previous AMI', code(previous)],
     ['Image', code(result.imageArn)],
-    ['Pipeline', code(result.pipelineArn)],
     ['Build duration', formatDuration(result.buildDurationMs)],
+  ]);
+  const internals = keyValueTable([
+    ['Pipeline', code(result.pipelineArn)],
     ['Waited', formatDuration(result.waitedMs)],
     ['Client token', code(result.clientToken)],
-    ['Previous AMI', code(result.packageDiff?.previousAmiId)],
   ]);
-  const sections = [`## build-ami: ${result.amiId} is ${result.status}`, table];
+  const sections = [`## build-ami: ${result.amiId} is ${result.status}`, lead, table];
   if (result.packageDiff) sections.push('### Package changes', result.packageDiff.markdown);
   sections.push('### Scan findings', renderFindings(result.findings, result.failOnSeverity));
   if (result.findingDelta) sections.push('### CVE delta', result.findingDelta.markdown);
+  sections.push(collapsed('Run details', internals));
   return `${sections.join('\n\n')}\n`;
 }
 

@@ -68,7 +68,7 @@ describe('update-app-stack main', () => {
       'changes-markdown': expect.stringContaining(`AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`),
     });
     expect(summaryWrites).toHaveLength(1);
-    expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
+    expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { ChangeSetName: expect.stringMatching(/^patch-42-1-/) });
   });
 

@@ -55,7 +55,12 @@ describe('renderChangesMarkdown', () => {
   });
 
   it('renders the parameter diff even when the change list is empty (moto, parameter-only change)', () => {
-    expect(renderChangesMarkdown([], amiChange)).toBe(`**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}\n\nCloudFormation listed no resource changes.`);
+    expect(renderChangesMarkdown([], amiChange)).toBe(
+      `**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}\n\nCloudFormation listed no resource changes although parameters change, so this listing is incomplete: ` +
+        'AWS lists every resource a changed parameter feeds (for the AMI, the launch template and the Auto Scaling group), and an emulator such as moto computes none for a parameter-only update. ' +
+        'It does not mean nothing happens: deploying applies the parameter changes above.',
+    );
+    expect(renderChangesMarkdown([], [])).toBe('CloudFormation listed no resource changes.');
   });
 
   it('escapes cell content that would break the table', () => {

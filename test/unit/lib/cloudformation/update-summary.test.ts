@@ -36,14 +36,37 @@ describe('renderUpdateSummary', () => {
     const markdown = renderUpdateSummary(
       report({ outcome: 'updated', changed: true, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: NEW_AMI, changeSetName: 'patch-1-1-x', changesMarkdown: '**Parameter changes:** x', keptFromStack: ['DesiredCapacity'], rollbackAlarms: ['a', 'b'] }),
     );
-    expect(markdown).toContain(`## update-app-stack: ${STACK} updated (${OLD_AMI} → ${NEW_AMI})`);
+    expect(markdown).toContain(`## update-app-stack: ${STACK} updated: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
     expect(markdown).toContain('| Stack status | UPDATE_COMPLETE |');
-    expect(markdown).toContain(`| Previous AMI | \`${OLD_AMI}\` |`);
+    expect(markdown.split('\n\n')[1]).toBe(`\`${STACK}\` updated from \`${OLD_AMI}\` to \`${NEW_AMI}\`; the stack is UPDATE_COMPLETE.`);
+    expect(markdown).toContain(`| AMI before | \`${OLD_AMI}\` |`);
+    expect(markdown).toContain(`| AMI now | \`${NEW_AMI}\` |`);
+    // Internals below the fold.
+    expect(markdown.indexOf('<details><summary>Run details</summary>')).toBeLessThan(markdown.indexOf('| Kept from the stack |'));
     expect(markdown).toContain('| Kept from the stack | DesiredCapacity |');
     expect(markdown).toContain('| Rollback alarms | 2 |');
     expect(markdown).toContain('| Duration | 5 min 12 s |');
     expect(markdown).toContain('### Changes\n\n**Parameter changes:** x');
     expect(markdown).not.toContain('### What went wrong');
+  });
+
+  it('previews with both AMIs: heading, lead, what runs now and what would deploy (the stack still runs the old one)', () => {
+    const markdown = renderUpdateSummary(
+      report({
+        mode: 'preview',
+        outcome: 'previewed',
+        changed: true,
+        stackStatus: 'UPDATE_COMPLETE',
+        previousAmiId: OLD_AMI,
+        amiId: OLD_AMI,
+        parameterChanges: [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }],
+      }),
+    );
+    expect(markdown.split('\n')[0]).toBe(`## update-app-stack: ${STACK} preview: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
+    expect(markdown.split('\n\n')[1]).toBe(`Deploying would move \`${STACK}\` from \`${OLD_AMI}\` to \`${NEW_AMI}\`; nothing was changed (preview).`);
+    expect(markdown).toContain(`| Runs now | \`${OLD_AMI}\` |`);
+    expect(markdown).toContain(`| Would deploy | \`${NEW_AMI}\` |`);
+    expect(markdown).not.toContain('| AMI now |');
   });
 
   it('shows the failure, a gantt of the resources and the event table on a rollback', () => {

@@ -161,7 +161,10 @@ describe('summaries and outputs', () => {
     const result = await buildAmi(fromPipeline({ previousAmiId: OLD_AMI_ID, failOnSeverity: 'critical' }), testDeps());
     const summary = renderBuildSummary(result);
 
-    expect(summary).toMatch(new RegExp(`^## build-ami: ${AMI_ID} is AVAILABLE\\n\\n\\| {2}\\| {2}\\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`));
+    expect(summary).toMatch(
+      new RegExp(`^## build-ami: ${AMI_ID} is AVAILABLE\\n\\n\`${OLD_AMI_ID}\` → \`${AMI_ID}\` in us-east-1; severity gate: ✅ no finding at or above CRITICAL: gate passed\\.\\n\\n\\| Field \\| Value \\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`),
+    );
+    expect(summary).toMatch(/<details><summary>Run details<\/summary>\n\n\| Field \| Value \|\n\|---\|---\|\n\| Pipeline \|[^\n]*\n\| Waited \|[^\n]*\n\| Client token \|/);
     expect(summary).toContain(`| AMI (us-east-1) | \`${AMI_ID}\` |`);
     expect(summary).toContain(`| Pipeline | \`${PIPELINE_ARN}\` |`);
     expect(summary).toContain('| Build duration | 30 min 0 s |');
