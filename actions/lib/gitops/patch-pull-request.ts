@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { keyValueTable, markdownTable } from '../markdown';
+import { renderNotableFindings } from '../image-builder/findings';
+import { keyValueTable } from '../markdown';
 import { AMI_PARAMETER } from './ami-history';
 import { composeCommitMessage } from './commit-metadata';
 
@@ -42,6 +43,9 @@ const findingsSchema = z.object({
   scanned: z.boolean(),
   reason: z.string().optional(),
   gate: z.object({ threshold: z.string(), passed: z.boolean().optional(), text: z.string() }).optional(),
+  notable: z
+    .array(z.object({ severity: z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNTRIAGED']), vulnerabilityId: z.string(), packages: z.string(), fixedIn: z.string(), score: z.number().optional() }))
+    .optional(),
   delta: z
     .union([
       z.object({ previousAmiId: z.string(), fixed: z.number().int().nonnegative(), introduced: z.number().int().nonnegative(), stillOpen: z.number().int().nonnegative() }),
@@ -58,9 +62,9 @@ export function patchBranch(environment: string): string {
 /**
  * Title, body, branch and commit message of the AMI bump PR (Dependabot's title
  * shape "Bump X from A to B", and its machine-readable block at the end of the commit message).
- * The body is the patch evidence: old → new AMI, the image, the severity gate's verdict and the CVE
- * delta (in the facts table, the first screenful), findings by severity, the package diff, the
- * change-set preview and the run that produced them.
+ * The body is the patch evidence: old → new AMI, the image, the severity gate's verdict, the CVE
+ * delta and the findings by severity (in the facts table, the first screenful), the CRITICAL/HIGH
+ * findings (collapsed), the package diff, the change-set preview and the run that produced them.
  */
 export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPullRequest {
   const { environment, previousAmiId, amiId } = inputs;
@@ -85,7 +89,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   ];
   const sections = [
     { heading: '### CVE delta against the running AMI', text: inputs.findingsDeltaMarkdown?.trim() || '_build-ami reported no CVE delta._' },
-    { heading: '### Findings by severity', text: findings.table },
+    { heading: '### CRITICAL and HIGH findings', text: findings.table },
     { heading: '### Packages changed', text: inputs.packageDiffMarkdown?.trim() || '_build-ami reported no package diff._' },
     { heading: '### CloudFormation change-set preview', text: inputs.changesMarkdown?.trim() || '_No preview: the preview step did not run._' },
   ];
@@ -163,7 +167,8 @@ function parseFindings(json: string | undefined): RenderedFindings {
   return {
     summary: `${severe > 0 ? '⚠️ ' : ''}${plain}`,
     plain,
-    table: markdownTable(['Severity', 'Findings'], counts),
+    // The counts are in the facts table already: one severity table, the CRITICAL/HIGH list, collapsed.
+    table: renderNotableFindings(report.notable ?? [], severe) ?? (severe > 0 ? `_${severe} CRITICAL/HIGH finding(s); build-ami listed none of them (see its job summary)._` : '_No CRITICAL or HIGH finding._'),
     gate,
     delta,
   };

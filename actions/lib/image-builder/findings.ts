@@ -201,14 +201,22 @@ export function renderFindings(result: FindingsResult, threshold: SeverityThresh
         ? `**gate failed**: ${over} at or above ${threshold.toUpperCase()}`
         : `gate passed: none at or above ${threshold.toUpperCase()}`;
   const parts = [`**Scan findings: ${report.total}** (${gate})`, markdownTable(['Severity', 'Findings'], SEVERITIES.map((s) => [s, report.counts[s]]))];
-  const notable = result.notable ?? [];
-  if (notable.length > 0) {
-    const table = markdownTable(
-      ['Severity', 'Vulnerability', 'Package', 'Fixed in', 'Score'],
-      notable.map((f) => [f.severity, f.vulnerabilityId, f.packages, f.fixedIn, f.score ?? '']),
-    );
-    const shown = report.counts.CRITICAL + report.counts.HIGH > notable.length ? ` (first ${notable.length})` : '';
-    parts.push(collapsed(`CRITICAL and HIGH findings${shown}`, table));
-  }
+  const notable = renderNotableFindings(result.notable ?? [], report.counts.CRITICAL + report.counts.HIGH);
+  if (notable) parts.push(notable);
   return parts.join('\n\n');
+}
+
+/**
+ * The CRITICAL and HIGH findings as one collapsed table (build-ami's summary and the patch PR
+ * show the same one), or undefined when there are none. `severeCount` is how many there are in
+ * all, so a capped list says it shows the first few.
+ */
+export function renderNotableFindings(notable: readonly NotableFinding[], severeCount: number): string | undefined {
+  if (notable.length === 0) return undefined;
+  const table = markdownTable(
+    ['Severity', 'Vulnerability', 'Package', 'Fixed in', 'Score'],
+    notable.map((f) => [f.severity, f.vulnerabilityId, f.packages, f.fixedIn, f.score ?? '']),
+  );
+  const shown = severeCount > notable.length ? ` (first ${notable.length} of ${severeCount})` : ` (${notable.length})`;
+  return collapsed(`CRITICAL and HIGH findings${shown}`, table);
 }

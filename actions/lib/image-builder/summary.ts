@@ -13,6 +13,8 @@ type BuildAmiOutputName = 'ami-id' | 'image-arn' | 'package-diff-markdown' | 'fi
 export function buildAmiOutputs(result: BuildAmiResult): Record<BuildAmiOutputName, string> {
   const findings = {
     ...result.findings.report,
+    // The patch PR shows the same collapsed CRITICAL/HIGH table as this summary.
+    ...(result.findings.notable?.length ? { notable: result.findings.notable } : {}),
     gate: severityGateVerdict(result.findings, result.failOnSeverity),
     ...(result.findingDelta ? { delta: deltaCounts(result.findingDelta) } : {}),
   };

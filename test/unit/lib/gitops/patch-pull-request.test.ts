@@ -26,12 +26,26 @@ describe('composePatchPullRequest', () => {
     expect(body).toContain('`ami-0123456789abcdef0` → `ami-0fedcba9876543210`');
     expect(body).toContain(base.imageArn);
     expect(body).toContain('| Findings | ⚠️ 0 critical, 2 high, 5 medium, 1 low, 0 informational, 0 untriaged (8 total) |');
-    expect(body).toContain('| HIGH | 2 |');
+    // One severity table (the counts in the facts), the CRITICAL/HIGH list collapsed below.
+    expect(body).not.toContain('| HIGH | 2 |');
+    expect(body).toContain('### CRITICAL and HIGH findings\n\n_2 CRITICAL/HIGH finding(s); build-ami listed none of them (see its job summary)._');
     expect(body).toContain('| openssl | 3.0.8-1 | 3.0.8-2 |');
     expect(body).toContain('| Modify | AppAutoScalingGroup | True |');
     expect(body).toContain('[workflow run](https://github.com/acme/fleet/actions/runs/42)');
-    expect(body.indexOf('### Findings')).toBeLessThan(body.indexOf('### Packages changed'));
+    expect(body.indexOf('### CRITICAL and HIGH findings')).toBeLessThan(body.indexOf('### Packages changed'));
     expect(body.indexOf('### Packages changed')).toBeLessThan(body.indexOf('### CloudFormation change-set preview'));
+  });
+
+  it("shows build-ami's CRITICAL/HIGH findings as one collapsed table", () => {
+    const notable = [
+      { severity: 'HIGH', vulnerabilityId: 'CVE-2023-5363', packages: 'openssl-libs 3.0.8', fixedIn: '0:3.0.8-1.amzn2023.0.10', score: 7.5 },
+      { severity: 'HIGH', vulnerabilityId: 'CVE-2024-2961', packages: 'glibc 2.34', fixedIn: 'NotAvailable' },
+    ];
+    const { body } = composePatchPullRequest({ ...base, findingsJson: JSON.stringify({ ...JSON.parse(base.findingsJson!), notable }) });
+    expect(body).toContain(
+      '### CRITICAL and HIGH findings\n\n<details><summary>CRITICAL and HIGH findings (2)</summary>\n\n| Severity | Vulnerability | Package | Fixed in | Score |\n|---|---|---|---|---|\n' +
+        '| HIGH | CVE-2023-5363 | openssl-libs 3.0.8 | 0:3.0.8-1.amzn2023.0.10 | 7.5 |\n| HIGH | CVE-2024-2961 | glibc 2.34 | NotAvailable |  |\n\n</details>',
+    );
   });
 
   it('ends the commit message with a metadata block that reads back as a patch update', () => {
@@ -99,7 +113,7 @@ describe('the CVE delta and the gate verdict', () => {
     expect(firstScreen).toContain('| CVE delta | fixes 4, ⚠️ introduces 1, 7 still open (against `ami-0123456789abcdef0`) |');
     // The delta's detail comes first among the sections, before the counts by severity.
     expect(body.indexOf('### CVE delta against the running AMI\n\n**CVE delta ami-0123456789abcdef0')).toBeGreaterThan(0);
-    expect(body.indexOf('### CVE delta')).toBeLessThan(body.indexOf('### Findings by severity'));
+    expect(body.indexOf('### CVE delta')).toBeLessThan(body.indexOf('### CRITICAL and HIGH findings'));
   });
 
   it('writes them into the commit message without table marks', () => {

@@ -179,6 +179,7 @@ describe('summaries and outputs', () => {
         counts: { CRITICAL: 0, HIGH: 1, MEDIUM: 0, LOW: 1, INFORMATIONAL: 0, UNTRIAGED: 0 },
         total: 2,
         scanned: true,
+        notable: [{ severity: 'HIGH', vulnerabilityId: '?', packages: '', fixedIn: 'no fix yet' }],
         gate: { threshold: 'critical', passed: true, text: 'no finding at or above CRITICAL: gate passed' },
         delta: { previousAmiId: OLD_AMI_ID, reason: `the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)` },
       }),

@@ -84,7 +84,7 @@ describe('notable findings', () => {
       ['HIGH', 'CVE-2026-0002', 'openssl 3.0.8-1', '3.0.8-2'],
     ]);
     const markdown = renderFindings(result, 'none');
-    expect(markdown).toContain('<details><summary>CRITICAL and HIGH findings</summary>');
+    expect(markdown).toMatch(/<details><summary>CRITICAL and HIGH findings \(\d+\)<\/summary>/);
     expect(markdown).toContain('| CRITICAL | CVE-2026-0001 | openssl 3.0.8-1 | 3.0.8-2 | 9.8 |');
   });
 });
