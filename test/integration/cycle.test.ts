@@ -84,7 +84,7 @@ describe('local cycle (npm run cycle)', () => {
     const { code, output } = await runCycle(['--scenario', 'bad-ami', '--scratch', scratch]);
     expect(output).toContain('Cycle "bad-ami" passed');
     expect(code).toBe(0);
-    expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: HTTP error rate 100 %/);
+    expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: [^\n]*HTTP error rate 100 %/);
     expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
     expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();

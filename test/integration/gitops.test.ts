@@ -146,7 +146,7 @@ describe('failback workflow steps with the bundled action', () => {
   it('refuses bad inputs before reading anything, with every problem in one message', async () => {
     const run = await step('gitops', { command: 'resolve-failback', environment: 'qa', 'target-ami': 'ami-1; rm -rf /', reason: '' });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/Failback request rejected for qa: Unknown environment "qa".*target-ami "ami-1; rm -rf \/" is not an AMI ID.*reason is empty/);
+    expect(run.stdout).toMatch(/Failback request rejected for "qa": Unknown environment "qa".*target-ami "ami-1; rm -rf \/" is not an AMI ID.*reason is empty/);
   });
 
   it('passes the pre-flight for an available AMI and fails it for a deregistered one', async () => {
