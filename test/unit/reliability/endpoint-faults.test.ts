@@ -19,7 +19,7 @@ import { systemClock, VirtualClock } from '../../../actions/lib/clock';
 import { errorMessage, PollTimeoutError } from '../../../actions/lib/errors';
 import { waitForImage } from '../../../actions/lib/image-builder/wait-for-image';
 import { RecordingLogger } from '../../../actions/lib/logger';
-import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from './catalogue';
+import { describeCatalogueRows } from './support/catalogue-suite';
 import { expectGitSaysWhatRuns } from './support/invariant';
 import { OLD_AMI } from './support/repo';
 
@@ -121,16 +121,4 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   },
 };
 
-describe('faults at the endpoint (unit, real SDK clients on loopback sockets)', () => {
-  const ids = UNIT_FAULTS_ELSEWHERE['endpoint-faults.test.ts'];
-  const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
-
-  it('implements its row of the catalogue', () => {
-    expect(cases.map((c) => c.id)).toEqual(ids);
-    expect(Object.keys(IMPLEMENTATIONS)).toEqual(ids);
-  });
-
-  it.each(cases)('$id $name', async ({ id }) => {
-    await IMPLEMENTATIONS[id]();
-  }, 30_000);
-});
+describeCatalogueRows('faults at the endpoint (unit, real SDK clients on loopback sockets)', 'endpoint-faults.test.ts', IMPLEMENTATIONS);

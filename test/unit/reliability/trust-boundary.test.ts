@@ -13,8 +13,8 @@ import { parse } from 'yaml';
 
 import { VirtualClock } from '../../../actions/lib/clock';
 import { PREVIEW_MARKER, type IssueCommentApi } from '../../../actions/lib/gitops/preview-comment';
-import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from './catalogue';
 import { REPO_ROOT } from './support/aws-world';
+import { describeCatalogueRows } from './support/catalogue-suite';
 import { expectGitSaysWhatRuns } from './support/invariant';
 import { createGitopsRepo, runGitops, type GitopsRepo } from './support/repo';
 
@@ -101,16 +101,4 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   },
 };
 
-describe('the trust boundary on GitHub (unit: workflow files, zizmor, the preview comment)', () => {
-  const ids = UNIT_FAULTS_ELSEWHERE['trust-boundary.test.ts'];
-  const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
-
-  it('implements its rows of the catalogue', () => {
-    expect(cases.map((c) => c.id)).toEqual(ids);
-    expect(Object.keys(IMPLEMENTATIONS)).toEqual(ids);
-  });
-
-  it.each(cases)('$id $name', async ({ id }) => {
-    await IMPLEMENTATIONS[id]();
-  }, 30_000);
-});
+describeCatalogueRows('the trust boundary on GitHub (unit: workflow files, zizmor, the preview comment)', 'trust-boundary.test.ts', IMPLEMENTATIONS);

@@ -18,7 +18,7 @@ import { verifyAlbInputSchema } from '../../../actions/lib/verify/inputs';
 import { failureMessage } from '../../../actions/lib/verify/report';
 import { verifyAlb, type VerifyAlbReport } from '../../../actions/lib/verify/verify-alb';
 import { GREEN_AMI, GREEN_ASG, healthyFleet, mockFleet, mockStack, resetMocks, STACK } from '../lib/verify/fixtures';
-import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from './catalogue';
+import { describeCatalogueRows } from './support/catalogue-suite';
 import { expectGitSaysWhatRuns } from './support/invariant';
 
 /** An instance that is in no group of this stack (a stray server, another stack's instance). */
@@ -117,21 +117,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   },
 };
 
-describe('verification that could be fooled (unit, real HTTP on loopback, mocked fleet)', () => {
-  const ids = UNIT_FAULTS_ELSEWHERE['verify-faults.test.ts'];
-  const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
-  beforeEach(() => {
-    resetMocks();
-    mockStack();
-    mockFleet(healthyFleet());
-  });
-
-  it('implements its rows of the catalogue', () => {
-    expect(cases.map((c) => c.id)).toEqual(ids);
-    expect(Object.keys(IMPLEMENTATIONS)).toEqual(ids);
-  });
-
-  it.each(cases)('$id $name', async ({ id }) => {
-    await IMPLEMENTATIONS[id]();
-  }, 30_000);
+describeCatalogueRows('verification that could be fooled (unit, real HTTP on loopback, mocked fleet)', 'verify-faults.test.ts', IMPLEMENTATIONS, () => {
+  resetMocks();
+  mockStack();
+  mockFleet(healthyFleet());
 });

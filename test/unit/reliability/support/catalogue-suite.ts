@@ -1,0 +1,28 @@
+/**
+ * A suite that implements some of the fault catalogue's unit rows outside faults.test.ts: it must
+ * implement exactly the rows UNIT_FAULTS_ELSEWHERE gives its file, in order, and each row runs as
+ * its own test. One piece, so faults.test.ts's count and every such file agree on who runs what.
+ */
+import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from '../catalogue';
+
+export function describeCatalogueRows(
+  title: string,
+  file: string,
+  implementations: Readonly<Record<string, () => Promise<void>>>,
+  beforeEachRow?: () => void,
+): void {
+  describe(title, () => {
+    const ids = UNIT_FAULTS_ELSEWHERE[file];
+    const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
+    if (beforeEachRow) beforeEach(beforeEachRow);
+
+    it('implements its rows of the catalogue', () => {
+      expect(cases.map((c) => c.id)).toEqual(ids);
+      expect(Object.keys(implementations)).toEqual(ids);
+    });
+
+    it.each(cases)('$id $name', async ({ id }) => {
+      await implementations[id]();
+    }, 30_000);
+  });
+}
