@@ -1,20 +1,40 @@
 # The two commands of the README:
 #   make cycle   the whole patch cycle, locally, against moto and the Image Builder stand-in
 #   make test    every check CI runs
-# Both install what they need first (npm packages, the Python tools in .venv, actionlint, php-cli).
+# Both install what they need first (npm packages, the Node the actions run on, the Python tools in
+# .venv, actionlint, php-cli).
 SHELL := /bin/bash
 include tools/versions.env
 
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: bootstrap doctor teardown setup cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
+.PHONY: bootstrap doctor teardown setup action-node cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
 
-setup: node_modules/.installed $(VENV)/.installed $(VENV)/bin/actionlint php
+setup: node_modules/.installed action-node $(VENV)/.installed $(VENV)/bin/actionlint php
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# The bundles run on the Node that their action.yml's runs.using names (node24), as on a runner, not
+# on the Node that runs jest and the cycle (local/action-node.ts finds it). npm serves the official
+# binary per platform as node-<os>-<cpu>, a package with the binary inside and no install script.
+# The version is in the path, so changing ACTION_NODE_VERSION installs the new one.
+ACTION_NODE_DIR := .local/action-node/$(ACTION_NODE_VERSION)
+ACTION_NODE_BIN := $(ACTION_NODE_DIR)/node_modules/.bin/node
+ifdef ACTION_NODE
+# A binary of your own (a platform npm has no package for); local/action-node.ts checks its major version.
+action-node:
+	@echo "The bundles run on ACTION_NODE=$(ACTION_NODE)"
+else
+action-node: $(ACTION_NODE_BIN)
+endif
+$(ACTION_NODE_BIN):
+	npm install --prefix $(ACTION_NODE_DIR) --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
+	  "node-$$(node -p 'process.platform + "-" + process.arch')@$(ACTION_NODE_VERSION)" \
+	  || { echo "Could not install Node $(ACTION_NODE_VERSION) for running the bundles from npm (see above; npm publishes it for linux-x64 and linux-arm64). Or install a Node $(firstword $(subst ., ,$(ACTION_NODE_VERSION))).x yourself and set ACTION_NODE=/path/to/node" >&2; exit 1; }
+	@test "$$($@ --version)" = "v$(ACTION_NODE_VERSION)" || { echo "$@ is not Node v$(ACTION_NODE_VERSION): delete $(ACTION_NODE_DIR) and run make setup again" >&2; exit 1; }
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)

@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { createAwsClients } from '../actions/lib/aws/clients';
 import { errorMessage } from '../actions/lib/errors';
 import { getEnvironment, loadEnvironments } from '../actions/lib/parameters';
+import { actionNodeFor } from './action-node';
 import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, localAwsEnv, REPO_ROOT } from './env';
 import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
@@ -49,8 +50,9 @@ function parseArgs(argv: string[]): { scenario: Scenario; scratchDir: string } {
 }
 
 /**
- * The SDK warns once per process that its releases after January 2027 need Node 22; the actions
- * run on node24 on runners. In the cycle's own output it would only hide the timeline.
+ * The SDK warns once per process that its releases after January 2027 need Node 22. This process
+ * (servers, stacks, git) runs on the machine's Node; the actions run on node24 (local/action-node.ts),
+ * as on runners, and do not warn. In the cycle's own output it would only hide the timeline.
  */
 function silenceNodeVersionWarning(): void {
   const emit = process.emitWarning.bind(process);
@@ -78,6 +80,9 @@ async function main(): Promise<number> {
       const missing = ACTIONS.filter((name) => !existsSync(join(REPO_ROOT, 'actions', name, 'dist', 'index.js')));
       if (missing.length) throw new Error(`missing bundles: ${missing.map((n) => `actions/${n}/dist/index.js`).join(', ')}. Run npm run build.`);
       phase.note(ACTIONS.map((n) => `actions/${n}/dist/index.js`).join(', '));
+      // Every action.yml says node24 (test/contract/action-manifests.test.ts); a missing binary stops here, saying what to run.
+      const node = actionNodeFor('node24');
+      phase.note(`run on Node ${node.version} (${relative(process.cwd(), node.path)}), as runs.using: node24 runs them on GitHub`);
     });
 
     servers = await timeline.phase('start moto + Image Builder stand-in', 'local', async (phase) => {

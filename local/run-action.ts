@@ -1,7 +1,8 @@
 /**
  * Runs a bundled action (`actions/<name>/dist/index.js`) the way a GitHub runner does: inputs as
  * INPUT_* environment variables, outputs and the job summary through the files named by
- * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, failure as a non-zero exit code. The integration tests
+ * GITHUB_OUTPUT and GITHUB_STEP_SUMMARY, failure as a non-zero exit code, on the Node version
+ * `runs.using` names (local/action-node.ts). The integration tests
  * and the local cycle use it, so what they exercise is the very file a workflow runs.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
+import { actionNodeFor } from './action-node';
 import { REPO_ROOT } from './env';
 
 export interface ActionRun {
@@ -104,6 +106,13 @@ export function actionInputDefaults(actionYml: string, env: Record<string, strin
   return defaults;
 }
 
+/** The runtime action.yml names (`runs.using`, e.g. node24): the one a runner starts the bundle with. */
+export function actionRunsUsing(actionYml: string): string {
+  const action = parseYaml(actionYml) as { runs?: { using?: unknown } };
+  if (typeof action.runs?.using !== 'string') throw new Error('action.yml has no runs.using: a runner would not know what to run the action on');
+  return action.runs.using;
+}
+
 /** Each run gets its own run id, as on GitHub (build-ami derives its client token from it). */
 let runCounter = 0;
 function nextRunId(): string {
@@ -120,7 +129,8 @@ function headCommit(workspace: string): string | undefined {
 }
 
 /**
- * Runs `node actions/<name>/dist/index.js` with `inputs` (plus action.yml's defaults for the
+ * Runs `actions/<name>/dist/index.js` on the Node that action.yml's `runs.using` names (the pinned
+ * binary `make setup` installs, local/action-node.ts; not the Node running this) with `inputs` (plus action.yml's defaults for the
  * inputs not given, as the runner adds them) and returns what a workflow would see.
  * `env` overrides everything (a value of `undefined` removes a variable); the action also inherits
  * this process's environment minus any INPUT_* variables, plus the GITHUB_* variables a runner sets,
@@ -174,7 +184,9 @@ export async function runBundledAction(
     RUNNER_TEMP: scratch,
     RUNNER_DEBUG: undefined,
   };
-  const defaults = actionInputDefaults(readFileSync(join(REPO_ROOT, 'actions', name, 'action.yml'), 'utf8'), { ...process.env, ...env });
+  const actionYml = readFileSync(join(REPO_ROOT, 'actions', name, 'action.yml'), 'utf8');
+  const node = actionNodeFor(actionRunsUsing(actionYml));
+  const defaults = actionInputDefaults(actionYml, { ...process.env, ...env });
   const inputVars = Object.fromEntries(Object.entries({ ...defaults, ...inputs }).map(([key, value]) => [inputEnvName(key), value]));
   const merged: Record<string, string | undefined> = { ...inherited, ...runner, ...inputVars, ...env };
   const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -182,7 +194,7 @@ export async function runBundledAction(
   const started = Date.now();
   try {
     const { exitCode, stdout, stderr } = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolveRun, reject) => {
-      const child = spawn(process.execPath, [bundle], { cwd: workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(node.path, [bundle], { cwd: workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let partial = '';

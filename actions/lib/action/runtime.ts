@@ -90,6 +90,9 @@ function createActionOutputs(declared: readonly string[]): ActionOutputs & { fil
  */
 export async function runAction(body: (outputs: ActionOutputs) => Promise<void>, declaredOutputs: readonly string[] = []): Promise<void> {
   const outputs = createActionOutputs(declaredOutputs);
+  // Which runtime ran the step (runs.using in action.yml picks it): the first thing to know when
+  // an action behaves differently on a runner than in a local run.
+  core.debug(`Running on Node ${process.version} (${process.platform}-${process.arch})`);
   try {
     await body(outputs);
   } catch (error) {
