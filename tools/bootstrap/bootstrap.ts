@@ -2,11 +2,12 @@
  * bootstrap for one environment: plan, show, confirm, apply, then the GitHub side. `(inputs, deps)`
  * like the actions' logic, so the CLI is a thin shell and the tests drive the same function.
  */
-import { describeStack } from '../../actions/lib/cloudformation/stack-state';
+import { describeStack, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
 import type { EnvironmentsConfig } from '../../actions/lib/parameters';
 import { applyPlan, type ApplyDeps, type ApplyResult } from './apply';
 import { applyGithubSettings, checkGithubSettings, type GhRunner, type GithubCheck } from './github-cli';
 import { githubSettings, renderGithubInstructions, type GithubSettings } from './github-settings';
+import { oidcSubjectClaimsOf } from './oidc-subjects';
 import { discardPlan, planBootstrap, planChangesSomething, type BootstrapPlan, type BootstrapRequest } from './plan';
 import { renderPlan } from './render-plan';
 
@@ -49,7 +50,8 @@ export async function bootstrapEnvironment(inputs: BootstrapInputs, deps: Bootst
     for (const { stackName, outcome } of result.outcomes) deps.logger.info(`  ${stackName}: ${outcome}`);
   }
 
-  const outputs = result?.outputs.githubOidc ?? (await readOidcOutputs(plan, deps));
+  const oidcStack = await readOidcStack(plan, deps);
+  const outputs = result?.outputs.githubOidc ?? oidcStack?.outputs ?? {};
   const settings = githubSettings({
     repository: inputs.repository,
     wiring: inputs.wiring,
@@ -58,6 +60,7 @@ export async function bootstrapEnvironment(inputs: BootstrapInputs, deps: Bootst
     reviewers: inputs.reviewers,
     defaultBranch: inputs.defaultBranch,
     app: inputs.app,
+    oidcSubjectClaims: oidcSubjectClaimsOf(oidcStack),
   });
   let githubChecks: GithubCheck[] = [];
   if (inputs.github) {
@@ -73,7 +76,7 @@ export async function bootstrapEnvironment(inputs: BootstrapInputs, deps: Bootst
   return result ? { kind: 'applied', plan, result, settings, githubChecks } : { kind: 'no-changes', plan, settings, githubChecks };
 }
 
-async function readOidcOutputs(plan: BootstrapPlan, deps: BootstrapDeps): Promise<Record<string, string>> {
+async function readOidcStack(plan: BootstrapPlan, deps: BootstrapDeps): Promise<StackSnapshot | undefined> {
   const oidc = plan.stacks.find((s) => s.spec.role === 'githubOidc');
-  return oidc ? ((await describeStack(oidc.spec.name, deps))?.outputs ?? {}) : {};
+  return oidc ? describeStack(oidc.spec.name, deps) : undefined;
 }

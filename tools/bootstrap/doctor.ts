@@ -18,6 +18,7 @@ import { environmentStackNames, type EnvironmentConfig, type EnvironmentsConfig,
 import { findGithubOidcProvider, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, KNOWN_GITHUB_THUMBPRINTS, lookUpPipelineArn, readCallerAccount } from './account';
 import { checkGithubSettings, type GhRunner } from './github-cli';
 import { githubSettings } from './github-settings';
+import { oidcSubjectClaimsOf, trustedSubjects, type GithubRoleOutput, type TrustScope } from './oidc-subjects';
 import { environmentStackSpecs, OPTIONAL_ROLES, type StackRole } from './stack-specs';
 
 /** doctor only reads, so it gets every setup client but Secrets Manager (it never sees the token). */
@@ -125,7 +126,8 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
     if (unknown.length === 0) ok('GitHub OIDC provider thumbprints', provider.thumbprints.length ? `${provider.thumbprints.length} known GitHub thumbprint(s)` : 'none (IAM trusts GitHub through its root CAs)');
     else checks.push({ name: 'GitHub OIDC provider thumbprints', status: 'warn', detail: `unknown thumbprint(s) ${unknown.join(', ')}; IAM ignores thumbprints for ${GITHUB_OIDC_HOST}, so this breaks nothing`, fix: 'none needed' });
   }
-  if (stacks.githubOidc) await checkTrust(stacks.githubOidc, { repository, environment: environment.name, branch: inputs.defaultBranch, provider: provider?.arn }, deps, checks);
+  const subjectClaims = oidcSubjectClaimsOf(stacks.githubOidc);
+  if (stacks.githubOidc) await checkTrust(stacks.githubOidc, { repository, environment: environment.name, branch: inputs.defaultBranch, claims: subjectClaims, provider: provider?.arn }, deps, checks);
 
   // 4. The AMI git names must exist and be usable, or the first deploy fails.
   if (gitAmi) {
@@ -143,7 +145,7 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
 
   // 6. GitHub.
   if (inputs.gh) {
-    const settings = githubSettings({ repository, wiring: inputs.wiring, environment: environment.name, roles: stacks.githubOidc?.outputs ?? {}, reviewers: [], defaultBranch: inputs.defaultBranch });
+    const settings = githubSettings({ repository, wiring: inputs.wiring, environment: environment.name, roles: stacks.githubOidc?.outputs ?? {}, reviewers: [], defaultBranch: inputs.defaultBranch, oidcSubjectClaims: subjectClaims });
     for (const check of await checkGithubSettings(settings, inputs.gh)) checks.push({ name: check.name, status: check.ok ? 'ok' : 'fail', detail: check.detail, fix: check.fix });
   } else {
     checks.push({ name: 'GitHub variables and environment', status: 'skip', detail: 'not compared (pass --github to read them with gh)' });
@@ -161,19 +163,17 @@ async function readStack(stackName: string, deps: DoctorDeps): Promise<DeployedS
   }
 }
 
-/** Each GitHub role trusts exactly this repository's subject, through the account's provider. */
+/** Each GitHub role trusts exactly the subjects of the jobs that use it (oidc-subjects.ts), through the account's provider. */
 async function checkTrust(
   oidc: DeployedStack,
-  expected: { repository: string; environment: string; branch: string; provider?: string },
+  expected: Omit<TrustScope, 'environment'> & { environment: string; provider?: string },
   deps: DoctorDeps,
   checks: DoctorCheck[],
 ): Promise<void> {
-  const roles: [string, string[]][] = [
-    ['DeployRoleArn', [`repo:${expected.repository}:environment:${expected.environment}`]],
-    ['BuildAmiRoleArn', [`repo:${expected.repository}:ref:refs/heads/${expected.branch}`]],
-    ['PreviewRoleArn', [`repo:${expected.repository}:pull_request`, `repo:${expected.repository}:ref:refs/heads/${expected.branch}`]],
-  ];
-  for (const [output, subjects] of roles) {
+  const optional: GithubRoleOutput[] = ['AmiLifecycleRoleArn', 'AmiPromotionRoleArn'];
+  const outputs: GithubRoleOutput[] = ['DeployRoleArn', 'BuildAmiRoleArn', 'PreviewRoleArn', ...optional.filter((o) => oidc.outputs[o])];
+  for (const output of outputs) {
+    const subjects = trustedSubjects(output, expected);
     const arn = oidc.outputs[output];
     const name = `${output.replace(/Arn$/, '')} trust`;
     if (!arn) {
@@ -184,9 +184,9 @@ async function checkTrust(
       const { Role } = await deps.clients.iam.send(new GetRoleCommand({ RoleName: arn.split('/').pop() }));
       const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '{}')) as { Statement?: TrustStatement[] };
       const statement = trust.Statement?.find((s) => s.Action === 'sts:AssumeRoleWithWebIdentity' || (Array.isArray(s.Action) && s.Action.includes('sts:AssumeRoleWithWebIdentity')));
-      const equals = statement?.Condition?.StringEquals ?? {};
-      const sub = ([] as string[]).concat(equals[`${GITHUB_OIDC_HOST}:sub`] ?? []);
-      const aud = ([] as string[]).concat(equals[`${GITHUB_OIDC_HOST}:aud`] ?? []);
+      const values = (operator: 'StringEquals' | 'StringLike', key: string) => ([] as string[]).concat(statement?.Condition?.[operator]?.[`${GITHUB_OIDC_HOST}:${key}`] ?? []);
+      const sub = [...values('StringEquals', 'sub'), ...values('StringLike', 'sub')];
+      const aud = values('StringEquals', 'aud');
       const principal = statement?.Principal?.Federated;
       const problems = [
         ...subjects.filter((s) => !sub.includes(s)).map((s) => `does not trust ${s}`),
@@ -195,7 +195,7 @@ async function checkTrust(
         ...(expected.provider && principal !== expected.provider ? [`federated principal is ${principal || 'empty'}, not the account's provider ${expected.provider}`] : []),
       ];
       if (problems.length === 0) checks.push({ name, status: 'ok', detail: `${arn.split('/').pop()} trusts ${subjects.join(' and ')}` });
-      else checks.push({ name, status: 'fail', detail: problems.join('; '), fix: 'redeploy the github-oidc stack with bootstrap (GitHubRepository, BuildBranch and DeployEnvironment set its trust)' });
+      else checks.push({ name, status: 'fail', detail: problems.join('; '), fix: 'redeploy the github-oidc stack with bootstrap (GitHubRepository, BuildBranch, DeployEnvironment and OidcSubjectClaims set its trust)' });
     } catch (error) {
       checks.push({ name, status: 'fail', detail: `cannot read ${arn}: ${errorMessage(error)}`, fix: 'redeploy the github-oidc stack with bootstrap' });
     }
@@ -205,7 +205,7 @@ async function checkTrust(
 interface TrustStatement {
   Action?: string | string[];
   Principal?: { Federated?: string };
-  Condition?: { StringEquals?: Record<string, string | string[]> };
+  Condition?: Partial<Record<'StringEquals' | 'StringLike', Record<string, string | string[]>>>;
 }
 
 async function checkDispatch(stack: DeployedStack, deps: DoctorDeps, checks: DoctorCheck[], bootstrapCommand: string): Promise<void> {

@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 
 import { InputError } from '../../actions/lib/errors';
 import type { Logger } from '../../actions/lib/logger';
-import type { GithubSettings } from './github-settings';
+import { subjectTemplateCommand, type GithubSettings } from './github-settings';
+import { PINNED_SUBJECT_CLAIMS, PINNED_SUBJECT_TEMPLATE, subjectTemplateFits } from './oidc-subjects';
 
 export interface GhResult {
   code: number;
@@ -79,6 +80,11 @@ export async function applyGithubSettings(settings: GithubSettings, run: GhRunne
     );
   }
   logger.info(`GitHub environment ${environment.name}: deployment branch ${environment.deploymentBranch}${body.reviewers ? `, reviewers ${environment.reviewers.join(', ')}` : ''}.`);
+  if (settings.oidcSubjectClaims === PINNED_SUBJECT_CLAIMS) {
+    // Repository-wide: every workflow's subject gains job_workflow_ref, which the roles' trust requires.
+    await gh(run, ['api', '--method', 'PUT', `repos/${repository}/actions/oidc/customization/sub`, '--input', '-'], 'set the OIDC subject template', JSON.stringify(PINNED_SUBJECT_TEMPLATE));
+    logger.info(`GitHub OIDC subject template of ${repository}: ${PINNED_SUBJECT_CLAIMS}.`);
+  }
   for (const variable of settings.variables) {
     await gh(run, ['variable', 'set', variable.name, '--repo', repository, ...(variable.environment ? ['--env', variable.environment] : []), '--body', variable.value], `set variable ${variable.name}`);
     logger.info(`GitHub variable ${variable.name}${variable.environment ? ` (environment ${variable.environment})` : ''} = ${variable.value}`);
@@ -106,6 +112,7 @@ export async function checkGithubSettings(settings: GithubSettings, run: GhRunne
         : { name: `GitHub environment ${environment.name}`, ok: true, detail: reviewed ? 'exists, with required reviewers' : 'exists' },
     );
   }
+  checks.push(await checkSubjectTemplate(settings, run));
   for (const variable of settings.variables) {
     const scope = variable.environment ? ['--env', variable.environment] : [];
     const read = await run(['variable', 'get', variable.name, '--repo', repository, ...scope]);
@@ -121,4 +128,19 @@ export async function checkGithubSettings(settings: GithubSettings, run: GhRunne
     checks.push(present ? { name: 'GitHub secret PATCH_APP_PRIVATE_KEY', ok: true, detail: 'is set (values cannot be read back)' } : { name: 'GitHub secret PATCH_APP_PRIVATE_KEY', ok: false, detail: 'is not set', fix: `gh secret set PATCH_APP_PRIVATE_KEY --repo ${repository} < <key file>` });
   }
   return checks;
+}
+
+/** The repository's OIDC subject template must write the subjects the roles trust, or every role refuses its jobs. */
+async function checkSubjectTemplate(settings: GithubSettings, run: GhRunner): Promise<GithubCheck> {
+  const name = 'GitHub OIDC subject template';
+  const read = await run(['api', `repos/${settings.repository}/actions/oidc/customization/sub`]);
+  if (read.code !== 0) return { name, ok: false, detail: `cannot be read: ${read.stderr.trim().split('\n')[0] || `gh exited ${read.code}`}`, fix: 'gh auth status (admin rights on the repository), then run doctor again' };
+  const actual = JSON.parse(read.stdout) as { use_default?: boolean; include_claim_keys?: string[] };
+  const shown = actual.use_default ? "GitHub's default (repo, context)" : (actual.include_claim_keys ?? []).join(', ');
+  if (subjectTemplateFits(actual, settings.oidcSubjectClaims)) return { name, ok: true, detail: `${shown}, as the roles' trust expects` };
+  const fix =
+    settings.oidcSubjectClaims === PINNED_SUBJECT_CLAIMS
+      ? subjectTemplateCommand(settings.repository)
+      : `gh api --method PUT repos/${settings.repository}/actions/oidc/customization/sub -F use_default=true, or redeploy the github-oidc stack with OidcSubjectClaims matching the template`;
+  return { name, ok: false, detail: `is ${shown}, but the github-oidc stack trusts subjects made of ${settings.oidcSubjectClaims}: every role refuses the workflows' tokens`, fix };
 }

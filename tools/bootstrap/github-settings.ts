@@ -5,6 +5,7 @@
  */
 import { variableSuffix } from '../../actions/lib/gitops/commands/environment';
 import type { EnvironmentsConfig } from '../../actions/lib/parameters';
+import { PINNED_SUBJECT_CLAIMS, PINNED_SUBJECT_TEMPLATE, type OidcSubjectClaims } from './oidc-subjects';
 
 export interface GithubVariable {
   name: string;
@@ -30,6 +31,8 @@ export interface GithubSettings {
   variables: GithubVariable[];
   /** The patch App, when its ID and key were given. */
   app?: { id: string; keyFile: string };
+  /** The repository's OIDC subject template the roles' trust is written for (the stack's OidcSubjectClaims). */
+  oidcSubjectClaims: OidcSubjectClaims;
 }
 
 /** The role outputs of the github-oidc stack. */
@@ -47,6 +50,7 @@ export function githubSettings(input: {
   reviewers: string[];
   defaultBranch: string;
   app?: { id: string; keyFile: string };
+  oidcSubjectClaims: OidcSubjectClaims;
 }): GithubSettings {
   const suffix = variableSuffix(input.environment);
   const first = input.wiring.promotionOrder[0] === input.environment;
@@ -61,6 +65,7 @@ export function githubSettings(input: {
     environment: { name: input.environment, reviewers: input.reviewers, needsReviewers: !first, deploymentBranch: input.defaultBranch },
     variables,
     app: input.app,
+    oidcSubjectClaims: input.oidcSubjectClaims,
   };
 }
 
@@ -74,6 +79,7 @@ export function renderGithubInstructions(settings: GithubSettings): string[] {
         ? `required reviewers${environment.reviewers.length ? `: ${environment.reviewers.join(', ')}` : ' (pass --reviewers <login,…> or add them by hand)'}, "Prevent self-review".`
         : 'no reviewers (the first environment deploys right after the merge).'),
   ];
+  lines.push(...oidcSubjectInstructions(settings));
   for (const variable of settings.variables) {
     const scope = variable.environment ? `--env ${variable.environment}` : '';
     lines.push(`  Variable ${variable.name} = ${variable.value || '<missing output>'}  (${variable.environment ? `environment ${variable.environment}` : 'repository'}; ${variable.why})`);
@@ -86,4 +92,19 @@ export function renderGithubInstructions(settings: GithubSettings): string[] {
   }
   lines.push('  Settings → Actions → General: tick "Allow GitHub Actions to create and approve pull requests".');
   return lines;
+}
+
+/** The one-time repository setting the roles' trust needs: GitHub writes job_workflow_ref into the subject. */
+export function subjectTemplateCommand(repository: string): string {
+  return `gh api --method PUT repos/${repository}/actions/oidc/customization/sub --input - <<< '${JSON.stringify(PINNED_SUBJECT_TEMPLATE)}'`;
+}
+
+function oidcSubjectInstructions(settings: GithubSettings): string[] {
+  if (settings.oidcSubjectClaims !== PINNED_SUBJECT_CLAIMS) {
+    return [`  OIDC subject: GitHub's default (the github-oidc stack has OidcSubjectClaims=${settings.oidcSubjectClaims}); the repository's subject template must stay the default.`];
+  }
+  return [
+    `  OIDC subject template (repository, once; it changes the subject of every workflow of ${settings.repository}): ${PINNED_SUBJECT_CLAIMS.split(',').join(', ')}, so each role trusts only the workflow files that use it`,
+    `    ${subjectTemplateCommand(settings.repository)}`,
+  ];
 }

@@ -49,11 +49,18 @@ function trust(subjects: string[]) {
   );
 }
 
-function givenDev(options: { appRole?: string; deployTrust?: string[] } = {}): void {
+function givenDev(options: { appRole?: string; deployTrust?: string[]; oidcSubjectClaims?: string } = {}): void {
   account.oidcProvider = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
   account.givenStack('patch-dev-network', 'CREATE_COMPLETE', { NatGatewayMode: 'Single' });
   account.givenStack('patch-dev-image-pipeline', 'CREATE_COMPLETE', { NetworkStackName: 'patch-dev-network' });
-  account.givenStack('patch-dev-github-oidc', 'CREATE_COMPLETE', { GitHubRepository: REPOSITORY, DeployEnvironment: 'dev', AppStackName: 'patch-dev-app', ImagePipelineArn: PIPELINE, CreateOidcProvider: 'false' });
+  account.givenStack('patch-dev-github-oidc', 'CREATE_COMPLETE', {
+    GitHubRepository: REPOSITORY,
+    DeployEnvironment: 'dev',
+    AppStackName: 'patch-dev-app',
+    ImagePipelineArn: PIPELINE,
+    CreateOidcProvider: 'false',
+    ...(options.oidcSubjectClaims ? { OidcSubjectClaims: options.oidcSubjectClaims } : {}),
+  });
   account.givenStack('patch-dev-app', 'CREATE_COMPLETE', { ...devFile.parameters }, { roleArn: options.appRole });
   account.iam.on(GetRoleCommand).callsFake(({ RoleName }: { RoleName: string }) => {
     const subjects = RoleName.includes('DeployRole')
@@ -89,6 +96,15 @@ describe('doctor', () => {
     expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', `AMI ${devFile.parameters.AmazonMachineImage}`]);
     expect(text).toContain(`✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev; also trusts repo:someone/else:environment:dev. Fix: redeploy the github-oidc stack with bootstrap`);
     expect(text).toContain('✔ BuildAmiRole trust');
+  });
+
+  it('judges the trust by the subject template the stack was deployed for: a pinned stack whose roles trust the default subject fails', async () => {
+    givenDev({ appRole: `arn:aws:iam::${ACCOUNT}:role/patch-dev-github-oidc-CloudFormationRole`, oidcSubjectClaims: 'repo,context,job_workflow_ref' });
+    const { failed, text } = await doctor();
+    expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', 'BuildAmiRole trust', 'PreviewRole trust', `AMI ${devFile.parameters.AmazonMachineImage}`]);
+    expect(text).toContain(
+      `✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/deploy-environment.yml@refs/heads/main; also trusts repo:${REPOSITORY}:environment:dev.`,
+    );
   });
 
   it('checks the event path when it is deployed: a connection GitHub no longer authorizes is a failure with its fix', async () => {

@@ -15,6 +15,8 @@ export interface FakeGithubState {
   environments: Record<string, { reviewers: { type: string; id: number }[]; branchPolicies: string[] }>;
   variables: Record<string, string>;
   secrets: Record<string, string>;
+  /** The repository's OIDC subject template, as GET …/actions/oidc/customization/sub answers (absent: GitHub's default). */
+  oidcSubject?: { use_default: boolean; include_claim_keys?: string[] };
 }
 
 const SCRIPT = String.raw`#!/usr/bin/env node
@@ -40,6 +42,15 @@ if (args[0] === 'api') {
   const path = args.find((a, i) => i > 0 && !a.startsWith('-') && !['GET', 'PUT', 'POST'].includes(a) && args[i - 1] !== '--jq' && args[i - 1] !== '--input' && args[i - 1] !== '-f');
   let m;
   if ((m = /^users\/(.+)$/.exec(path))) { const id = state.users[m[1]]; id === undefined ? fail('HTTP 404: Not Found') : out(id + '\n'); }
+  if (/^repos\/[^/]+\/[^/]+\/actions\/oidc\/customization\/sub$/.test(path)) {
+    if (method === 'PUT') {
+      // As GitHub validates it: use_default required, claim keys of letters, digits and underscores.
+      const body = JSON.parse(stdin || '{}');
+      if (typeof body.use_default !== 'boolean' || (body.include_claim_keys || []).some((k) => !/^[A-Za-z0-9_]+$/.test(k))) fail('HTTP 422: Invalid request');
+      state.oidcSubject = body; save(); out('{}');
+    }
+    out(JSON.stringify(state.oidcSubject || { use_default: true }));
+  }
   if ((m = /^repos\/[^/]+\/[^/]+\/environments\/([^/]+)$/.exec(path))) {
     if (method === 'PUT') { const body = JSON.parse(stdin || '{}'); const env = state.environments[m[1]] || { reviewers: [], branchPolicies: [] }; env.reviewers = body.reviewers || env.reviewers; state.environments[m[1]] = env; save(); out('{}'); }
     const env = state.environments[m[1]];

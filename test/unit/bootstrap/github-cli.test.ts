@@ -13,6 +13,7 @@ import { loadEnvironments, type EnvironmentsConfig } from '../../../actions/lib/
 import { REPO_ROOT } from '../../../local/env';
 import { applyGithubSettings, checkGithubSettings, createGhRunner } from '../../../tools/bootstrap/github-cli';
 import { githubSettings, renderGithubInstructions } from '../../../tools/bootstrap/github-settings';
+import { DEFAULT_SUBJECT_CLAIMS, PINNED_SUBJECT_CLAIMS } from '../../../tools/bootstrap/oidc-subjects';
 import { installFakeGh } from './fake-gh';
 
 const REPOSITORY = 'acme/fleet';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 });
 
 const prodSettings = (app = true) =>
-  githubSettings({ repository: REPOSITORY, wiring, environment: 'prod', roles: ROLES, reviewers: ['alice'], defaultBranch: 'main', app: app ? { id: '424242', keyFile } : undefined });
+  githubSettings({ repository: REPOSITORY, wiring, environment: 'prod', roles: ROLES, reviewers: ['alice'], defaultBranch: 'main', app: app ? { id: '424242', keyFile } : undefined, oidcSubjectClaims: PINNED_SUBJECT_CLAIMS });
 
 describe('GitHub wiring with gh', () => {
   it('sets the environment (reviewers, main only), the variables at their scopes and the App secret (on stdin, never logged), then reads them all back', async () => {
@@ -54,11 +55,13 @@ describe('GitHub wiring with gh', () => {
       'repo:PATCH_APP_ID': '424242',
     });
     expect(state.secrets).toEqual({ PATCH_APP_PRIVATE_KEY: PRIVATE_KEY });
+    expect(state.oidcSubject).toEqual({ use_default: false, include_claim_keys: ['repo', 'context', 'job_workflow_ref'] });
 
     const checks = await checkGithubSettings(prodSettings(), createGhRunner(gh.env));
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.map((c) => c.name)).toEqual([
       'GitHub environment prod',
+      'GitHub OIDC subject template',
       'GitHub variable AWS_DEPLOY_ROLE_ARN (environment prod)',
       'GitHub variable AWS_BUILD_ROLE_ARN_PROD (repository)',
       'GitHub variable AWS_PREVIEW_ROLE_ARN_PROD (repository)',
@@ -93,10 +96,29 @@ describe('GitHub wiring with gh', () => {
     const failed = (await checkGithubSettings(prodSettings(), createGhRunner(gh.env))).filter((c) => !c.ok);
     expect(failed.map((c) => `${c.name}: ${c.detail}. Fix: ${c.fix}`)).toEqual([
       'GitHub environment prod: has no required reviewers, so a merge deploys it unreviewed. Fix: add required reviewers (bootstrap --github --reviewers <login>, or Settings → Environments → prod)',
+      `GitHub OIDC subject template: is GitHub's default (repo, context), but the github-oidc stack trusts subjects made of repo,context,job_workflow_ref: every role refuses the workflows' tokens. Fix: gh api --method PUT repos/acme/fleet/actions/oidc/customization/sub --input - <<< '{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`,
       `GitHub variable AWS_DEPLOY_ROLE_ARN (environment prod): is arn:aws:iam::111122223333:role/old, the stack says ${ROLES.DeployRoleArn}. Fix: gh variable set AWS_DEPLOY_ROLE_ARN --repo acme/fleet --env prod --body '${ROLES.DeployRoleArn}'`,
       `GitHub variable AWS_PREVIEW_ROLE_ARN_PROD (repository): is not set. Fix: gh variable set AWS_PREVIEW_ROLE_ARN_PROD --repo acme/fleet --body '${ROLES.PreviewRoleArn}'`,
       'GitHub secret PATCH_APP_PRIVATE_KEY: is not set. Fix: gh secret set PATCH_APP_PRIVATE_KEY --repo acme/fleet < <key file>',
     ]);
+  });
+
+  it('reads back a subject template that does not write the subjects the roles trust, with the call that fixes it', async () => {
+    const gh = installFakeGh({ users: { alice: 7 } });
+    const [pinned] = (await checkGithubSettings(prodSettings(false), createGhRunner(gh.env))).filter((c) => c.name === 'GitHub OIDC subject template');
+    expect(`${pinned.detail}. Fix: ${pinned.fix}`).toBe(
+      "is GitHub's default (repo, context), but the github-oidc stack trusts subjects made of repo,context,job_workflow_ref: every role refuses the workflows' tokens. " +
+        `Fix: gh api --method PUT repos/acme/fleet/actions/oidc/customization/sub --input - <<< '{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`,
+    );
+
+    // A stack on GitHub's default subject, in a repository customised with other keys.
+    gh.setState((state) => (state.oidcSubject = { use_default: false, include_claim_keys: ['repository_owner', 'context'] }));
+    const defaultSettings = { ...prodSettings(false), oidcSubjectClaims: DEFAULT_SUBJECT_CLAIMS } as const;
+    const [other] = (await checkGithubSettings(defaultSettings, createGhRunner(gh.env))).filter((c) => c.name === 'GitHub OIDC subject template');
+    expect(other).toMatchObject({ ok: false, detail: expect.stringMatching(/^is repository_owner, context, but the github-oidc stack trusts subjects made of repo,context:/) });
+    // …and bootstrap leaves a repository on GitHub's default alone.
+    await applyGithubSettings(defaultSettings, createGhRunner(gh.env), new RecordingLogger());
+    expect(gh.calls().some((c) => c.args.join(' ').includes('oidc/customization/sub') && c.args.includes('PUT'))).toBe(false);
   });
 
   it('without --github, prints each setting with the gh line that sets it, and the key only as a file to read', () => {
@@ -105,6 +127,7 @@ describe('GitHub wiring with gh', () => {
     expect(text).toContain(`gh variable set AWS_BUILD_ROLE_ARN_PROD --repo acme/fleet --body '${ROLES.BuildAmiRoleArn}'`);
     expect(text).toContain('required reviewers: alice, "Prevent self-review".');
     expect(text).toContain(`gh secret set PATCH_APP_PRIVATE_KEY --repo acme/fleet < ${keyFile}`);
+    expect(text).toContain(`gh api --method PUT repos/acme/fleet/actions/oidc/customization/sub --input - <<< '{"use_default":false,"include_claim_keys":["repo","context","job_workflow_ref"]}'`);
     expect(text).not.toContain('MIIEfakeKEYmaterial');
   });
 });
