@@ -115,6 +115,35 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     const report = await verify(`https://${host}`, { 'max-error-rate': '1' });
     expectNotVerified(report, new RegExp(`ERR_SSL_WRONG_VERSION_NUMBER: reached ${host.replace(/\./g, '\\.')}, but the TLS handshake failed .*; expected an HTTPS listener there\\. If the port serves plain HTTP, use an http:// url`));
   },
+  async F80() {
+    // Targets still registering, so the wait polls; the second DescribeTargetHealth is accepted
+    // and never answered (three virtual minutes pass) while timeout-minutes is 2. Only the abort
+    // signal the wait hands to the call can end it.
+    const registering = healthyFleet();
+    for (const target of registering.targets) Object.assign(target, { health: 'initial', reason: 'Elb.RegistrationInProgress' });
+    mockFleet(registering, registering);
+    const clock = new VirtualClock();
+    const clients = createAwsClients({ region: 'us-east-1' });
+    let calls = 0;
+    const silentElb = {
+      send(command: unknown, options?: { abortSignal?: AbortSignal }) {
+        calls += 1;
+        if (calls === 1) return (clients.elbv2.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+        return new Promise((_resolve, reject) => {
+          options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason));
+          void clock.sleep(3 * 60_000);
+        });
+      },
+    };
+    const inputs = verifyAlbInputSchema.parse({ 'stack-name': STACK, 'expected-ami-id': GREEN_AMI, 'watch-seconds': '0', 'timeout-minutes': '2' });
+    const report = await verifyAlb(inputs, { clients: { ...clients, elbv2: silentElb }, logger: new RecordingLogger(), clock, fetch } as never);
+    expect(calls).toBe(2);
+    expect(report.healthy).toBe(false);
+    // The hung call settles only through the abort (its promise never resolves): the verdict is the timeout.
+    expect(report.failures[0]).toMatch(/^The targets were not all healthy on \S+ after \d+ s \(timeout-minutes 2\)/);
+    const message = failureMessage(report);
+    expectGitSaysWhatRuns({ gitAmi: GREEN_AMI, runningAmi: GREEN_AMI, failed: true, said: [message] }, 'git says what runs');
+  },
 };
 
 describeCatalogueRows('verification that could be fooled (unit, real HTTP on loopback, mocked fleet)', 'verify-faults.test.ts', IMPLEMENTATIONS, () => {
