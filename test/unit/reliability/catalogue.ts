@@ -138,13 +138,14 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F57', name: "A pull request rewrites an action's bundle", producedBy: 'workflow file + git', through: "pr-checks.yml's preview job", suite: 'unit', expected: "the job holding the OIDC token runs the base branch's actions; the pull request only provides its parameters file and template", invariant: 'git = stack' },
   { id: 'F58', name: 'A user writes a comment that starts with the preview marker', producedBy: 'mock', through: 'gitops `upsert-preview-comment`', suite: 'unit', expected: "the forged comment is left as it is; the workflow's own comment is created and holds only real previews", invariant: 'git = stack' },
   { id: 'F80', name: "A DescribeTargetHealth call of verify-alb's fleet wait never answers", producedBy: 'mock', through: '`verifyAlb` fleet wait (the second DescribeTargetHealth hangs; virtual clock)', suite: 'unit', expected: "keeps its deadline: the wait aborts the hung call and fails at timeout-minutes (targets not all healthy after n s); every fleet call carries the wait's abort signal", invariant: 'git = stack' },
+  { id: 'F81', name: 'A workflow file the GitHub roles were not made for asks for their credentials', producedBy: 'workflow file + git', through: "templates/github-oidc.yaml's trust policies as CloudFormation renders them (default OidcSubjectClaims), judged on GitHub's tokens", suite: 'unit', expected: 'a workflow added to main or by a pull request, one naming the environment, and deploy-environment.yml from another branch get no role; patch-pr.yml, pr-checks.yml and deploy-environment.yml from main get theirs', invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
 export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53', 'F80'],
-  'trust-boundary.test.ts': ['F56', 'F57', 'F58'],
+  'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
 };
 
 /** The rows of one catalogue that one suite runs. */

@@ -11,12 +11,14 @@ import { join } from 'node:path';
 
 import { parse } from 'yaml';
 
+import { parseCfnTemplateSource } from '../../../actions/lib/cfn-yaml';
 import { VirtualClock } from '../../../actions/lib/clock';
 import { PREVIEW_MARKER, type IssueCommentApi } from '../../../actions/lib/gitops/preview-comment';
 import { REPO_ROOT } from './support/aws-world';
 import { describeCatalogueRows } from './support/catalogue-suite';
 import { expectGitSaysWhatRuns } from './support/invariant';
 import { createGitopsRepo, runGitops, type GitopsRepo } from './support/repo';
+import { trustAllows } from '../../support/iam-trust';
 
 interface Step {
   id?: string;
@@ -40,6 +42,37 @@ afterEach(() => {
   repo?.remove();
   repo = undefined;
 });
+
+/**
+ * The trust policy of one role of templates/github-oidc.yaml for the given parameters (defaults
+ * for the rest): Ref, Fn::If on the template's conditions and string Fn::Sub are all its trust
+ * policies use. The same policies deployed on moto: test/integration/github-oidc-trust.test.ts.
+ */
+function renderedTrust(logicalId: string, parameters: Record<string, string>): string {
+  const template = parseCfnTemplateSource(readFileSync(join(REPO_ROOT, 'templates/github-oidc.yaml'), 'utf8'), 'templates/github-oidc.yaml').value as {
+    Parameters: Record<string, { Default?: string }>;
+    Conditions: Record<string, { 'Fn::Equals': [{ Ref: string }, string] }>;
+    Resources: Record<string, { Properties: { AssumeRolePolicyDocument: unknown } }>;
+  };
+  const value = (name: string) => parameters[name] ?? template.Parameters[name]?.Default ?? { 'AWS::Partition': 'aws', 'AWS::AccountId': '123456789012' }[name] ?? `<${name}>`;
+  const condition = (name: string) => {
+    const [ref, expected] = template.Conditions[name]['Fn::Equals'];
+    return value(ref.Ref) === expected;
+  };
+  const render = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(render);
+    if (node === null || typeof node !== 'object') return node;
+    const object = node as Record<string, unknown>;
+    if ('Ref' in object) return value(object.Ref as string);
+    if ('Fn::Sub' in object) return (object['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_m, name: string) => value(name));
+    if ('Fn::If' in object) {
+      const [name, then, otherwise] = object['Fn::If'] as [string, unknown, unknown];
+      return render(condition(name) ? then : otherwise);
+    }
+    return Object.fromEntries(Object.entries(object).map(([key, child]) => [key, render(child)]));
+  };
+  return JSON.stringify(render(template.Resources[logicalId].Properties.AssumeRolePolicyDocument));
+}
 
 const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   async F56() {
@@ -97,6 +130,29 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(comments[0]).toEqual({ id: 1, body: forged, author: 'mallory' });
     expect(comments[1].body).toContain('| Replace | AppLaunchTemplate |');
     expect(comments[1].body).not.toContain('preview:prod');
+    untouched();
+  },
+
+  async F81() {
+    // Tokens as GitHub issues them under the subject template the stack's default expects.
+    const repository = 'acme/fleet';
+    const token = (context: string, file: string, ref: string) => {
+      const jobWorkflowRef = `${repository}/.github/workflows/${file}@${ref}`;
+      return { aud: 'sts.amazonaws.com', sub: `repo:${repository}:${context}:job_workflow_ref:${jobWorkflowRef}`, job_workflow_ref: jobWorkflowRef };
+    };
+    const parameters = { GitHubRepository: repository, DeployEnvironment: 'dev', CreateOidcProvider: 'false', CreateLifecycleRole: 'true', CreatePromotionRole: 'true' };
+    const roles = ['BuildAmiRole', 'PreviewRole', 'DeployRole', 'AmiLifecycleRole', 'AmiPromotionRole'];
+    const admitted = (claims: Record<string, string>) => roles.filter((role) => trustAllows(renderedTrust(role, parameters), claims));
+    // A workflow file added to main, one a pull request adds, one that names the environment, and
+    // the deploy workflow taken from another branch: no role lets any of them in.
+    expect(admitted(token('ref:refs/heads/main', 'new.yml', 'refs/heads/main'))).toEqual([]);
+    expect(admitted(token('pull_request', 'new.yml', 'refs/pull/17/merge'))).toEqual([]);
+    expect(admitted(token('environment:dev', 'new.yml', 'refs/heads/main'))).toEqual([]);
+    expect(admitted(token('environment:dev', 'deploy-environment.yml', 'refs/heads/feature'))).toEqual([]);
+    // The files the roles were made for still get in.
+    expect(admitted(token('ref:refs/heads/main', 'patch-pr.yml', 'refs/heads/main'))).toEqual(['BuildAmiRole', 'PreviewRole']);
+    expect(admitted(token('pull_request', 'pr-checks.yml', 'refs/pull/17/merge'))).toEqual(['PreviewRole']);
+    expect(admitted(token('environment:dev', 'deploy-environment.yml', 'refs/heads/main'))).toEqual(['DeployRole']);
     untouched();
   },
 };
