@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import elbv2_forward_config  # noqa: E402,F401  (applies the patch on import)
 import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
+import cloudwatch_alarms  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":
