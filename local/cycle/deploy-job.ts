@@ -116,7 +116,7 @@ async function deployStack(ctx: CycleContext, timeline: Timeline, job: JobEnviro
   return update;
 }
 
-async function deployReport(
+export async function deployReport(
   ctx: CycleContext,
   timeline: Timeline,
   job: JobEnvironment,

@@ -14,6 +14,7 @@ import { setParameterInFile } from '../../actions/lib/parameters';
 import { poll } from '../../actions/lib/poll';
 import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
 import { runDeployJob } from './deploy-job';
+import { runPromotionPhases } from './promotion-phase';
 import { expectFleetOn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
 import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
@@ -72,6 +73,8 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
 
   timeline.section('deploy.yml → deploy-environment.yml: deploy what main says, verify');
   await runDeployJob(ctx, timeline, { label: 'patch', expectedAmi: newAmi, previousAmi: baselineAmi });
+  // promote.yml → the promotion PR → merge → prod deploys the same AMI (local/cycle/promotion-phase.ts).
+  await runPromotionPhases(ctx, timeline, { provenAmi: newAmi, baselineAmi });
 
   timeline.section('failback.yml: back to the previous AMI from git history');
   const reason = 'local cycle: rehearse the failback';

@@ -9,6 +9,9 @@ promotion's soak check falls into:
 1. Its CloudFormation skips `AWS::CloudWatch::Alarm` ("No Moto CloudFormation support"), so the app
    stack's two rollback alarms (templates/app.yaml) never exist locally, although moto's own
    PutMetricAlarm creates the same alarms.
+   The app template's alarms name their load balancer and target group by
+   `!GetAtt AppLoadBalancer.LoadBalancerFullName` and `!GetAtt AppTargetGroup.TargetGroupFullName`,
+   which moto does not answer either (NotImplementedError; no get_cfn_attribute at all).
 2. It has no DescribeAlarmHistory, although botocore models it and moto keeps every state change
    of an alarm (`Alarm.history`, appended by SetAlarmState).
 
@@ -16,7 +19,8 @@ What it changes: (0) adds "json" to the protocols moto accepts for CloudWatch (m
 parser and serializer then answer it from the same operation models); (1) registers a CloudFormation resource type for AWS::CloudWatch::Alarm that
 creates, updates and deletes the alarm through moto's own `put_metric_alarm` and `delete_alarms`
 (an update keeps the alarm's state and history, as CloudWatch does); Ref gives the alarm name, as
-on AWS. (2) serves DescribeAlarmHistory from moto's recorded state changes as StateUpdate items
+on AWS; LoadBalancerFullName and TargetGroupFullName answer the part of the ARN after
+"loadbalancer/" or the last ":", as AWS defines them ("app/<name>/<id>", "targetgroup/<name>/<id>"). (2) serves DescribeAlarmHistory from moto's recorded state changes as StateUpdate items
 (HistoryData JSON with oldState/newState, summary "Alarm updated from OK to ALARM"), filtered by
 AlarmName, HistoryItemType, StartDate and EndDate, newest first unless ScanBy says otherwise.
 What it does not: ConfigurationUpdate and Action items, MaxRecords/NextToken paging (one page),
@@ -36,11 +40,13 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 from moto.core.utils import get_service_model
+from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 
 CFN_TYPE = "AWS::CloudWatch::Alarm"
 _CLOUDWATCH_METADATA = get_service_model("cloudwatch").metadata
 MOTO_SPEAKS_JSON = "json" in _CLOUDWATCH_METADATA.get("protocols", [_CLOUDWATCH_METADATA["protocol"]])
 MOTO_HAS_CFN_ALARM = CFN_TYPE in {model.cloudformation_type() for model in CloudFormationModel.__subclasses__()}
+MOTO_HAS_FULL_NAMES = hasattr(FakeTargetGroup, "get_cfn_attribute")
 MOTO_HAS_HISTORY = hasattr(CloudWatchResponse, "describe_alarm_history")
 
 
@@ -193,6 +199,26 @@ if not MOTO_HAS_CFN_ALARM:
         def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:  # type: ignore[misc]
             cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
 
+    # moto's serializer finds AlarmName as `name` by the class name's prefix ("Alarm"): keep it.
+    CloudFormationAlarm.__name__ = CloudFormationAlarm.__qualname__ = Alarm.__name__
+
     get_model_map.cache_clear()
+if not MOTO_HAS_FULL_NAMES:
+    _moto_lb_attribute = FakeLoadBalancer.get_cfn_attribute
+
+    def _load_balancer_attribute(self: FakeLoadBalancer, attribute_name: str) -> Any:
+        if attribute_name == "LoadBalancerFullName":
+            return self.arn.split(":loadbalancer/", 1)[1]
+        return _moto_lb_attribute(self, attribute_name)
+
+    def _target_group_attribute(self: FakeTargetGroup, attribute_name: str) -> Any:
+        if attribute_name == "TargetGroupFullName":
+            return self.arn.rsplit(":", 1)[1]
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+    FakeLoadBalancer.get_cfn_attribute = _load_balancer_attribute  # type: ignore[method-assign]
+    FakeTargetGroup.get_cfn_attribute = _target_group_attribute  # type: ignore[attr-defined]
 if not MOTO_HAS_HISTORY:
     CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]

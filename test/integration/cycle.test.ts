@@ -42,7 +42,7 @@ describe('local cycle (npm run cycle)', () => {
   });
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('runs build → PR → preview → merge → deploy → verify → failback → deploy → verify, and git records it', async () => {
+  it('runs build → PR → preview → merge → deploy → verify → promotion PR → merge → prod deploy → failback → deploy → verify, and git records it', async () => {
     const { code, output } = await runCycle(['--scratch', scratch]);
     expect(output).toMatch(/Cycle "patch" passed: \d+ phases/);
     expect(code).toBe(0);
@@ -54,7 +54,19 @@ describe('local cycle (npm run cycle)', () => {
     expect(log[1]).toMatch(/^[0-9a-f]{7,} Bump dev AMI from ami-[0-9a-f]+ to ami-[0-9a-f]+$/);
     expect(log[2]).toMatch(/local cycle setup/);
 
-    const body = readdirSync(scratch).find((f) => f.startsWith('pull-request-'));
+    // The promotion: the wiring's soak refuses, the shortened soak (said so) proposes, prod gets dev's AMI.
+    const patched = /Bump dev AMI from ami-[0-9a-f]+ to (ami-[0-9a-f]+)/.exec(output)?.[1];
+    expect(output).toMatch(/propose-promotion wave=prod: the wiring's soak is not over[^\n]*\n +dev: soak not over: 1440 of 1440 minutes left/);
+    expect(output).toMatch(/SOAK SHORTENED for this local run: 0 min instead of the wiring's 1440 for dev/);
+    const promotion = readFileSync(join(scratch, 'pull-request-ami-promote-prod.md'), 'utf8');
+    expect(promotion).toMatch(new RegExp(`^# Promote ${patched} to wave prod \\(prod\\)`));
+    expect(promotion).toMatch(/^> The soak was overridden to 0 minutes for this run/m);
+    expect(promotion).toMatch(/`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from /);
+    expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${patched} ran in the earlier wave without a failback: dev`));
+    expect(output).toMatch(new RegExp(`promotion record: parameters/prod.json ami-[0-9a-f]+ → ${patched}, update-type promotion, promoted-from dev`));
+    expect(output).toMatch(new RegExp(`dev: patch-dev-app UPDATE_COMPLETE on ${patched}\\n +prod: patch-prod-app UPDATE_COMPLETE on ${patched}`));
+
+    const body = readdirSync(scratch).find((f) => f.startsWith('pull-request-ami-patch'));
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);
 
     // Both deploys watched through the data plane: verify-alb's HTTP timeline and the users' counts.
@@ -65,7 +77,7 @@ describe('local cycle (npm run cycle)', () => {
       expect(summaries.some((f) => f.includes(step))).toBe(true);
     }
     const verifications = summaries.filter((f) => f.endsWith('-verify-alb.md'));
-    expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'failback-verify-alb.md']);
+    expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'promotion-prod-verify-alb.md', 'failback-verify-alb.md']);
     for (const file of verifications) {
       const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
       expect(summary).toMatch(/^## verify-alb: ✅ healthy on ami-/);

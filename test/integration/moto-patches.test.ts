@@ -57,16 +57,17 @@ describe('moto patch: a weighted ForwardConfig default action in a CloudFormatio
 describe('moto patch: CloudWatch alarms in CloudFormation and DescribeAlarmHistory', () => {
   const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
 
-  it('is still needed: unpatched moto refuses CloudWatch JSON, skips AWS::CloudWatch::Alarm in stacks and has no DescribeAlarmHistory', () => {
+  it('is still needed: unpatched moto refuses CloudWatch JSON, skips AWS::CloudWatch::Alarm in stacks, has no TargetGroupFullName and no DescribeAlarmHistory', () => {
     const probe = [
       'from moto.cloudformation.parsing import get_model_map',
       'from moto.cloudwatch.responses import CloudWatchResponse',
       'from moto.core.utils import get_service_model',
+      'from moto.elbv2.models import FakeTargetGroup',
       'meta = get_service_model("cloudwatch").metadata',
-      'print("json" in meta.get("protocols", [meta["protocol"]]), "AWS::CloudWatch::Alarm" in get_model_map(), hasattr(CloudWatchResponse, "describe_alarm_history"))',
+      'print("json" in meta.get("protocols", [meta["protocol"]]), "AWS::CloudWatch::Alarm" in get_model_map(), hasattr(FakeTargetGroup, "get_cfn_attribute"), hasattr(CloudWatchResponse, "describe_alarm_history"))',
     ].join('\n');
     // When this fails, moto has one of them itself: delete that part of local/moto-patches/cloudwatch_alarms.py (or the file and its import in serve.py).
-    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('False False False');
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('False False False False');
   });
 
   const template = (threshold: number) =>
@@ -97,7 +98,7 @@ describe('moto patch: CloudWatch alarms in CloudFormation and DescribeAlarmHisto
     const name = `${stack}-quiet`;
     await cloudFormation.send(new CreateStackCommand({ StackName: stack, TemplateBody: template(0) }));
     const alarm = async () => (await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
-    expect((await alarm())?.Threshold).toBe(0);
+    expect(await alarm()).toMatchObject({ AlarmName: name, Threshold: 0, StateValue: 'OK' });
     const resource = await cloudFormation.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: 'Quiet' }));
     expect(resource.StackResourceDetail?.PhysicalResourceId).toBe(name);
 
@@ -105,7 +106,7 @@ describe('moto patch: CloudWatch alarms in CloudFormation and DescribeAlarmHisto
     await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'ALARM', StateReason: 'test: fired' }));
     await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: 'OK', StateReason: 'test: recovered' }));
     await cloudFormation.send(new UpdateStackCommand({ StackName: stack, TemplateBody: template(1) }));
-    expect(await alarm()).toMatchObject({ Threshold: 1, StateValue: 'OK' });
+    expect(await alarm()).toMatchObject({ AlarmName: name, Threshold: 1, StateValue: 'OK' });
 
     const { AlarmHistoryItems = [] } = await cloudWatch.send(new DescribeAlarmHistoryCommand({ AlarmName: name, HistoryItemType: 'StateUpdate', StartDate: before, EndDate: new Date(Date.now() + 1000), ScanBy: 'TimestampAscending' }));
     expect(AlarmHistoryItems.map((i) => i.HistorySummary)).toEqual(['Alarm updated from OK to ALARM', 'Alarm updated from ALARM to OK']);

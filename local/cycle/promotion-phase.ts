@@ -1,0 +1,188 @@
+/**
+ * The cycle's promotion phases, after dev deployed and verified the patch: prod as the previous
+ * cycle left it (on the baseline, as dev was) → promote.yml (the wiring's soak refuses; the soak
+ * shortened for this run, and said so, passes) → the promotion PR with the evidence → a reviewer's
+ * merge → deploy.yml's plan → deploy-environment.yml for prod (the wave gate, update, verify,
+ * report) → the audit trail: git and both stacks on the one AMI dev proved.
+ *
+ * Prod runs in the same region and account as dev here: moto's Fn::GetAZs answers us-east-1 zones
+ * in every region (docs/moto.md), so a copy into another region is tested in
+ * test/integration/promotion.test.ts instead.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+
+import { systemClock } from '../../actions/lib/clock';
+
+import { AMI_PARAMETER, readAmiHistory } from '../../actions/lib/gitops/ami-history';
+import { poll } from '../../actions/lib/poll';
+import { getEnvironment, loadEnvironments, setParameterInFile, soakMinutesOf, type EnvironmentConfig } from '../../actions/lib/parameters';
+import { updateOfChange } from '../../actions/lib/promotion/promotion-gate';
+import { deployEnvironmentStacks } from '../stacks';
+import { deployReport } from './deploy-job';
+import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
+import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR } from './scratch-repo';
+import { CycleCheckError, type Timeline } from './timeline';
+import { expectOutput, gitops, resolveEnvironment, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
+
+/**
+ * The soak this run waits instead of the wiring's (1440 minutes for dev): propose-promotion's
+ * `soak-minutes` override, which the PR body labels. Failback records, the stack's state and the
+ * alarms' history since the deploy are still read; only the waiting is skipped.
+ */
+export const LOCAL_SOAK_MINUTES = 0;
+
+/** The second wave's environments, each with the AMI it runs before the promotion. */
+export async function runPromotionPhases(ctx: CycleContext, timeline: Timeline, amis: { provenAmi: string; baselineAmi: string }): Promise<void> {
+  const wiring = await loadEnvironments(join(ctx.repo.checkout.dir, 'parameters/environments.json'), { rootDir: ctx.repo.checkout.dir });
+  const [first, next] = wiring.waves;
+  if (!next) throw new CycleCheckError(`${wiring.file} has one wave only: nothing to promote to`);
+  if (next.environments.length !== 1) throw new CycleCheckError(`the cycle promotes to a wave of one environment; wave ${next.name} has ${next.environments.join(', ')}`);
+  const target = getEnvironment(wiring, next.environments[0]);
+  const targetCtx: CycleContext = { ...ctx, environment: target, traffic: { ...ctx.traffic } };
+
+  await prepareTarget(targetCtx, timeline, amis.baselineAmi);
+  const pr = await proposePromotion(ctx, timeline, { wave: next.name, from: first.name, amiId: amis.provenAmi, target });
+
+  timeline.section('a reviewer merges the promotion PR');
+  const before = await ctx.repo.checkout.resolveCommit('main');
+  await timeline.phase(`merge ${pr.branch} into main`, 'git', async (phase) => {
+    phase.note(`merge commit ${await mergePullRequest(ctx.repo, pr.branch, pr.title)} pushed to main (Deploy on merge starts)`);
+  });
+
+  timeline.section(`deploy.yml → deploy-environment.yml: wave ${next.name}`);
+  await timeline.phase('gitops changed-environments (the deploy plan)', 'git', async (phase) => {
+    const run = await gitops(ctx, 'changed-environments', { before, after: 'HEAD' });
+    expectOutput(run, 'environments', JSON.stringify([target.name]), 'changed-environments');
+    phase.note(`environments ${run.outputs.environments}, max-parallel ${run.outputs['max-parallel']} (wave ${next.name}'s maxParallel)`);
+  });
+  await deployTarget(targetCtx, timeline, { amiId: amis.provenAmi, previousAmi: amis.baselineAmi });
+  await auditTrail(ctx, timeline, { source: ctx.environment, target, fromWave: first.name, amiId: amis.provenAmi });
+}
+
+/** Setup: the target deployed on the baseline, recorded in git as last cycle's promotion. */
+async function prepareTarget(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+  const env = ctx.environment;
+  timeline.section(`setup: ${env.name} as the previous cycle's promotion left it`);
+  await timeline.phase(`record ${baselineAmi} in ${env.parametersFile} on main`, 'git', async (phase) => {
+    const path = join(ctx.repo.checkout.dir, env.parametersFile);
+    writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), AMI_PARAMETER, baselineAmi, env.parametersFile));
+    const commit = await commitAndPush(ctx.repo, [env.parametersFile], `Promote ${baselineAmi} to ${env.name} (local cycle setup: the previous promotion)`, OPERATOR);
+    phase.note(`${commit} on main`);
+  });
+  const deployed = await timeline.phase(`deploy ${env.stacks.network} + ${env.stacks.app}`, 'moto', async (phase) => {
+    const stacks = await deployEnvironmentStacks(ctx.clients.cloudFormation, { repoDir: ctx.repo.checkout.dir, environment: env.name });
+    phase.note(`real templates with ${env.parametersFile} (DesiredCapacity ${stacks.parameters.DesiredCapacity}); ${await expectFleetOn(ctx.clients, env.stacks.app, baselineAmi)}`);
+    return stacks;
+  });
+  await timeline.phase(`${env.stacks.app} serves on the data plane`, 'data plane', async (phase) => {
+    const dnsName = deployed.app.outputs.LoadBalancerDnsName;
+    const { observation: url } = await poll({
+      description: `the data plane to serve ${dnsName} with every target healthy`,
+      describe: () => ctx.dataPlane.fleet.lastStartError ?? `instances serving: ${ctx.dataPlane.fleet.servingIds().join(', ') || 'none'}`,
+      check: async () => {
+        const health = (await ctx.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: deployed.app.outputs.TargetGroupArn }))).TargetHealthDescriptions ?? [];
+        return health.length > 0 && health.every((d) => d.TargetHealth?.State === 'healthy') ? (ctx.dataPlane.listenerUrl(dnsName) ?? '') : '';
+      },
+      isDone: (u) => u !== '',
+      clock: systemClock,
+      timeoutMs: 30_000,
+      schedule: { firstDelayMs: 200, steadyMs: 250 },
+    });
+    ctx.traffic.listenerUrl = url;
+    phase.note(`${dnsName}:80 → ${url}; verify-alb watches it; the load generator stays on the first wave's listener`);
+  });
+}
+
+/** promote.yml: plan the waves, then propose-promotion with the wiring's soak (refused) and the shortened one (a PR). */
+async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion: { wave: string; from: string; amiId: string; target: EnvironmentConfig }): Promise<{ branch: string; title: string }> {
+  const { wave, amiId, target } = promotion;
+  timeline.section(`promote.yml: has wave ${promotion.from} proven ${amiId}?`);
+  await timeline.phase('gitops list-promotion-waves', 'git', async (phase) => {
+    const run = await gitops(ctx, 'list-promotion-waves', {});
+    expectOutput(run, 'waves', JSON.stringify([wave]), 'list-promotion-waves');
+    phase.note(`waves ${run.outputs.waves} (every wave after the first)`);
+  });
+  await timeline.phase(`gitops propose-promotion wave=${wave}: the wiring's soak is not over`, 'moto', async (phase) => {
+    const run = await gitops(ctx, 'propose-promotion', { wave });
+    expectOutput(run, 'promotable', 'false', 'propose-promotion');
+    const blockers = expectOutput(run, 'blockers', new RegExp(`soak not over: \\d+ of ${soakMinutesOf(ctx.environment)} minutes left`), 'propose-promotion');
+    phase.note(blockers);
+    phase.note('what the hourly schedule says until the soak has passed: no PR');
+  });
+  return timeline.phase(`gitops propose-promotion wave=${wave} soak-minutes=${LOCAL_SOAK_MINUTES} + open the PR`, 'moto', async (phase) => {
+    phase.note(
+      `SOAK SHORTENED for this local run: ${LOCAL_SOAK_MINUTES} min instead of the wiring's ${soakMinutesOf(ctx.environment)} for ${ctx.environment.name} ` +
+        "(the soak-minutes input; the PR body says so). Failback records, the stack's state and the rollback alarms' history since the deploy are still read.",
+    );
+    const run = await gitops(ctx, 'propose-promotion', { wave, 'soak-minutes': String(LOCAL_SOAK_MINUTES) });
+    expectOutput(run, 'promotable', 'true', 'propose-promotion');
+    expectOutput(run, 'ami-id', amiId, 'propose-promotion');
+    const body = expectOutput(run, 'body', /\S/, 'propose-promotion');
+    const checks: [string, RegExp][] = [
+      ['the shortened soak', new RegExp(`^> The soak was overridden to ${LOCAL_SOAK_MINUTES} minutes`, 'm')],
+      [`where it ran (${ctx.environment.name})`, new RegExp(`^\\| \`${ctx.environment.name}\` \\(${ctx.environment.region}\\) \\|`, 'm')],
+      ['the stack on the AMI', new RegExp(`\`${ctx.environment.stacks.app}\` UPDATE_COMPLETE on \`${amiId}\``)],
+      ["both rollback alarms' states and history", /`[^`]+-alb-5xx-rate` OK, `[^`]+-unhealthy-hosts` OK; no transition to ALARM from /],
+      ['no failback', /none: no failback, automatic failback or rollback record/],
+      ["the build's package diff", /Packages: \d+ changed/],
+    ];
+    const missing = checks.filter(([, pattern]) => !pattern.test(body)).map(([what]) => what);
+    if (missing.length) throw new CycleCheckError(`the promotion PR body lacks ${missing.join(', ')}`, body.split('\n'));
+    const title = expectOutput(run, 'title', /\S/, 'propose-promotion');
+    const branch = expectOutput(run, 'branch', `ami-promote/${wave}`, 'propose-promotion');
+    const opened = await openPullRequest(ctx.repo, { branch, files: [target.parametersFile], commitMessage: run.outputs['commit-message'] ?? title, title, body });
+    phase.note(`"${title}" on ${branch} (${opened.commit}); body: ${opened.bodyFile}`);
+    for (const row of body.split('\n').filter((l) => l.startsWith(`| \`${ctx.environment.name}\``))) phase.note(`PR body: ${row}`);
+    return { branch, title };
+  });
+}
+
+/** deploy-environment.yml for the target: resolve → check-wave-gate → update → verify → report. */
+async function deployTarget(ctx: CycleContext, timeline: Timeline, deploy: { amiId: string; previousAmi: string }): Promise<void> {
+  const job = await timeline.phase(`gitops resolve-environment at HEAD (${ctx.environment.name})`, 'git', (phase) => resolveEnvironment(ctx, phase));
+  if (job.amiId !== deploy.amiId) throw new CycleCheckError(`HEAD names ${job.amiId} for ${job.name}, expected ${deploy.amiId}`);
+  await timeline.phase('gitops check-wave-gate', 'git', async (phase) => {
+    const run = await gitops(ctx, 'check-wave-gate', {});
+    phase.note(expectOutput(run, 'why', /ran in the earlier wave without a failback/, 'check-wave-gate'));
+  });
+  const update = await timeline.phase('update-app-stack mode=deploy', 'moto', async (phase) => {
+    const run = await updateAppStack(ctx, job, 'deploy');
+    expectOutput(run, 'previous-ami-id', deploy.previousAmi, 'update-app-stack deploy');
+    expectOutput(run, 'ami-id', deploy.amiId, 'update-app-stack deploy');
+    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, job.appStack, deploy.amiId)}`);
+    const gone = await deregisterTerminatedTargets(ctx.clients, job.appStack);
+    phase.note(`moto fix-up: deregistered the old group's terminated targets ${gone.join(', ') || '(none)'} (docs/moto.md #6)`);
+    return run;
+  });
+  await timeline.phase('verify-alb', 'moto + data plane', (phase) => verifyAlb(ctx, phase, job, deploy.amiId, { label: `promotion-${job.name}` }));
+  await deployReport(ctx, timeline, job, { failback: false, update: update.outputs, verify: 'success' });
+}
+
+/** git and AWS agree: both environments on the one AMI, and the promotion commit names where it came from. */
+async function auditTrail(ctx: CycleContext, timeline: Timeline, trail: { source: EnvironmentConfig; target: EnvironmentConfig; fromWave: string; amiId: string }): Promise<void> {
+  const { source, target, fromWave, amiId } = trail;
+  timeline.section('the audit trail: both environments on one source AMI');
+  await timeline.phase(`git log --oneline -- ${source.parametersFile} ${target.parametersFile}`, 'git', async (phase) => {
+    const git = ctx.repo.checkout;
+    const log = (await git.run(['log', '--oneline', '-4', '--', source.parametersFile, target.parametersFile])).stdout.trim();
+    phase.note(log);
+    const [change] = await readAmiHistory(git, target.parametersFile);
+    const update = change ? await updateOfChange(git, change, target.parametersFile) : undefined;
+    if (update?.['update-type'] !== 'promotion' || update['ami-id'] !== amiId || update['promoted-from'] !== fromWave) {
+      throw new CycleCheckError(`the change that put ${change?.amiId} in ${target.parametersFile} (${change?.commit.slice(0, 12)}) does not record ${amiId} promoted from wave ${fromWave}`);
+    }
+    phase.note(`promotion record: ${target.parametersFile} ${update['previous-ami-id']} → ${amiId}, update-type promotion, promoted-from ${update['promoted-from']}, image ${update['image-arn'] ?? '-'}`);
+  });
+  await timeline.phase(`${source.stacks.app} and ${target.stacks.app} run ${amiId}`, 'moto', async (phase) => {
+    for (const env of [source, target]) {
+      const { Stacks = [] } = await ctx.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: env.stacks.app }));
+      const ami = Stacks[0]?.Parameters?.find((p) => p.ParameterKey === AMI_PARAMETER)?.ParameterValue;
+      if (ami !== amiId) throw new CycleCheckError(`${env.stacks.app} runs ${ami}, not ${amiId}`);
+      phase.note(`${env.name}: ${env.stacks.app} ${Stacks[0]?.StackStatus} on ${ami}`);
+    }
+  });
+}
