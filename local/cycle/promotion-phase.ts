@@ -166,7 +166,7 @@ async function deployTarget(ctx: CycleContext, timeline: Timeline, deploy: { ami
 async function auditTrail(ctx: CycleContext, timeline: Timeline, trail: { source: EnvironmentConfig; target: EnvironmentConfig; fromWave: string; amiId: string }): Promise<void> {
   const { source, target, fromWave, amiId } = trail;
   timeline.section('the audit trail: both environments on one source AMI');
-  await timeline.phase(`git log --oneline -- ${source.parametersFile} ${target.parametersFile}`, 'git', async (phase) => {
+  await timeline.phase(`git log --oneline -4 -- ${source.parametersFile} ${target.parametersFile}`, 'git', async (phase) => {
     const git = ctx.repo.checkout;
     const log = (await git.run(['log', '--oneline', '-4', '--', source.parametersFile, target.parametersFile])).stdout.trim();
     phase.note(log);
