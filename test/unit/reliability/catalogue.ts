@@ -92,6 +92,7 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B100', name: 'Slots file: the live slot has no capacity', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the capacity line: users would reach nothing, give it capacity or name the other slot live; ${NO_CALL}` },
   { id: 'B101', name: 'Slots file: weights that do not add up to 100', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the BlueWeight line with the sum, and the values at rest; ${NO_CALL}` },
   { id: 'B102', name: 'Wiring: strategy slots with the replace template', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: `InputError at the strategy line: use templates/app-slots.yaml; ${NO_CALL}` },
+  { id: 'B130', name: 'A later wave names an AMI no earlier wave ran', input: 'parameters file', through: 'gitops bundle `check-wave-gate` (deploy-environment.yml, before the update)', producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation on parameters/prod.json: no environment of an earlier wave (dev) ran it without a failback, and how to bring it (promotion, the AMI prod ran, a direct bake); the prod stack untouched; the AMI dev ran passes' },
 ];
 
 export const FAULTS: readonly FaultCase[] = [
@@ -139,6 +140,9 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F58', name: 'A user writes a comment that starts with the preview marker', producedBy: 'mock', through: 'gitops `upsert-preview-comment`', suite: 'unit', expected: "the forged comment is left as it is; the workflow's own comment is created and holds only real previews", invariant: 'git = stack' },
   { id: 'F80', name: "A DescribeTargetHealth call of verify-alb's fleet wait never answers", producedBy: 'mock', through: '`verifyAlb` fleet wait (the second DescribeTargetHealth hangs; virtual clock)', suite: 'unit', expected: "keeps its deadline: the wait aborts the hung call and fails at timeout-minutes (targets not all healthy after n s); every fleet call carries the wait's abort signal", invariant: 'git = stack' },
   { id: 'F81', name: 'A workflow file the GitHub roles were not made for asks for their credentials', producedBy: 'workflow file + git', through: "templates/github-oidc.yaml's trust policies as CloudFormation renders them (default OidcSubjectClaims), judged on GitHub's tokens", suite: 'unit', expected: 'a workflow added to main or by a pull request, one naming the environment, and deploy-environment.yml from another branch get no role; patch-pr.yml, pr-checks.yml and deploy-environment.yml from main get theirs', invariant: 'git = stack' },
+  { id: 'F130', name: 'A rollback alarm of the wave went to ALARM during the soak', producedBy: 'moto', through: 'gitops bundle `propose-promotion` (SetAlarmState ALARM → OK on the dev 5xx alarm; alarm history from moto, patched)', suite: 'integration', expected: 'not promotable: the blocker names the alarm, when it fired and the history entry; nothing written, so no PR', invariant: 'git = stack' },
+  { id: 'F131', name: 'The wave failed back from the AMI once, and later ran it again', producedBy: 'moto', through: 'gitops bundle `propose-promotion` and `check-wave-gate` after prepare-failback → update-app-stack → sync-from-stack, then a new bump', suite: 'integration', expected: 'not promotable: the blocker names the auto-failback commit, "it failed here once"; a hand-made prod bump to it is refused by the gate; nothing written', invariant: 'git = stack' },
+  { id: 'F132', name: 'A newer patch in the wave while the promotion PR of an older one is open', producedBy: 'moto', through: 'gitops bundle `propose-promotion` with the open PR\'s branch fetched', suite: 'integration', expected: 'while the newer AMI soaks: close-stale with the old AMI, nothing written; once it has soaked: the same branch is proposed again and the body names the AMI it replaces', invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -146,6 +150,12 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53', 'F80'],
   'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
+};
+
+/** Integration rows (bad inputs and faults) implemented outside test/integration/reliability, by file in test/integration. */
+export const INTEGRATION_ROWS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
+  // In the order they run: they share one repository's history.
+  'promotion.test.ts': ['F132', 'B130', 'F131', 'F130'],
 };
 
 /** The rows of one catalogue that one suite runs. */

@@ -1,0 +1,211 @@
+/**
+ * Promotion on the real path: the bundled gitops action, run as a runner runs it, in a clone of a
+ * repository laid out like this one (a bare directory plays GitHub), against the dev stacks of the
+ * real templates in moto, whose rollback alarms and their history come from CloudWatch (moto, with
+ * the labelled patch local/moto-patches/cloudwatch_alarms.py). Each test moves dev on as the
+ * workflows would (a bump commit, update-app-stack) and asks propose-promotion or check-wave-gate.
+ *
+ * Runs the promotion rows of the reliability catalogue (PROMOTION_ROWS), in order: they share dev's
+ * history, as a real repository would.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { RegisterImageCommand } from '@aws-sdk/client-ec2';
+
+import { REPO_ROOT } from '../../local/env';
+import { runBundledAction } from '../../local/run-action';
+import { BAD_INPUTS, FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../unit/reliability/catalogue';
+import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+
+useLocalAws();
+jest.setTimeout(120_000);
+
+/** The catalogue rows this file runs, in order (test/integration/reliability/*.test.ts leave them to it). */
+const PROMOTION_ROWS = INTEGRATION_ROWS_ELSEWHERE['promotion.test.ts'];
+
+const root = mkdtempSync(join(tmpdir(), 'promotion-it-'));
+const seed = join(root, 'seed');
+const origin = join(root, 'origin.git');
+const workspace = join(root, 'workspace');
+const DEV = 'parameters/dev.json';
+const PROD = 'parameters/prod.json';
+
+const git = (...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: workspace,
+    encoding: 'utf8',
+    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
+  }).trim();
+
+/** This repository's parameters file for `env` with another AMI on its line. */
+const withAmi = (file: string, ami: string) => readFileSync(join(REPO_ROOT, file), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
+
+const step = (action: string, inputs: Record<string, string>) =>
+  runBundledAction(action, inputs, { ...localEnv(), GITHUB_WORKSPACE: workspace, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
+const propose = (inputs: Record<string, string> = {}) => step('gitops', { command: 'propose-promotion', wave: 'prod', ...inputs });
+
+async function newAmi(name: string): Promise<string> {
+  const { ImageId } = await localClients().ec2.send(new RegisterImageCommand({ Name: `${name}-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }));
+  return ImageId!;
+}
+
+/** What the patch PR's merge and the deploy job do to dev: commit the bump on main, update the stack. */
+async function patchDev(ami: string, subject: string): Promise<void> {
+  writeFileSync(join(workspace, DEV), withAmi(DEV, ami));
+  git('commit', '--quiet', '-am', subject);
+  git('push', '--quiet', 'origin', 'main');
+  const run = await step('update-app-stack', { 'stack-name': 'patch-dev-app', 'parameters-file': DEV, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
+  expect(run.exitCode).toBe(0);
+}
+
+const workingTreeChanges = () => git('status', '--porcelain');
+
+async function stackExists(name: string): Promise<boolean> {
+  try {
+    await localClients().cloudFormation.send(new DescribeStacksCommand({ StackName: name }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let base: string;
+let first: string;
+let second: string;
+
+beforeAll(async () => {
+  base = await localBaseAmi();
+  await deployAppFoundation({ ami: base });
+  mkdirSync(join(seed, 'parameters'), { recursive: true });
+  mkdirSync(join(seed, 'templates'));
+  for (const file of ['parameters/environments.json', 'parameters/environments.schema.json', 'parameters/revoked.json', 'parameters/revoked.schema.json', 'templates/app.yaml']) {
+    cpSync(join(REPO_ROOT, file), join(seed, file));
+  }
+  writeFileSync(join(seed, DEV), withAmi(DEV, base));
+  writeFileSync(join(seed, PROD), withAmi(PROD, base));
+  execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);
+  execFileSync('git', ['add', '--all'], { cwd: seed });
+  execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.com', 'commit', '--quiet', '-m', 'dev and prod on the base AMI'], { cwd: seed });
+  execFileSync('git', ['clone', '--quiet', '--bare', seed, origin]);
+  execFileSync('git', ['clone', '--quiet', origin, workspace]);
+  first = await newAmi('first-patch');
+  await patchDev(first, `Bump dev AMI from ${base} to ${first}`);
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
+  /** A newer patch in dev while the promotion PR of an older one is open. */
+  async F132() {
+    second = await newAmi('second-patch');
+    await patchDev(second, `Bump dev AMI from ${first} to ${second}`);
+    git('fetch', '--quiet', 'origin');
+
+    const soaking = await propose();
+    expect(soaking.exitCode).toBe(0);
+    expect(soaking.outputs).toMatchObject({ promotable: 'false', 'ami-id': second, 'close-stale': 'true', 'stale-ami-id': first });
+    expect(workingTreeChanges()).toBe('');
+
+    const soaked = await propose({ 'soak-minutes': '0' });
+    expect(soaked.outputs).toMatchObject({ promotable: 'true', 'ami-id': second, branch: 'ami-promote/prod' });
+    expect(soaked.outputs.body).toContain(`This replaces the earlier proposal of \`${first}\``);
+    git('checkout', '--quiet', '--', PROD);
+  },
+
+  /** prod.json hand-edited to an AMI dev never ran, merged: the deploy job's gate refuses it before the stack. */
+  async B130() {
+    const unverified = await newAmi('unverified');
+    writeFileSync(join(workspace, PROD), withAmi(PROD, unverified));
+    git('commit', '--quiet', '-am', `Put ${unverified} in prod by hand`);
+    const refused = await step('gitops', { command: 'check-wave-gate', environment: 'prod' });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.annotations).toContainEqual(
+      expect.objectContaining({ level: 'error', properties: expect.objectContaining({ file: PROD }), message: expect.stringContaining(`Deploy of prod refused for ${unverified}: no environment of an earlier wave (dev) ran ${unverified} without a failback`) }),
+    );
+    expect(await stackExists('patch-prod-app')).toBe(false);
+
+    // What the promotion PR would merge passes.
+    writeFileSync(join(workspace, PROD), withAmi(PROD, second));
+    git('commit', '--quiet', '-am', `Promote ${second} to wave prod (prod)`);
+    const allowed = await step('gitops', { command: 'check-wave-gate', environment: 'prod' });
+    expect(allowed.exitCode).toBe(0);
+    expect(allowed.outputs.why).toMatch(new RegExp(`^${second} ran in the earlier wave without a failback: dev`));
+    git('reset', '--quiet', '--hard', 'origin/main');
+  },
+
+  /** dev's verification of the second patch failed; the job failed back; the same AMI is bumped again later. */
+  async F131() {
+    const prepare = await step('gitops', { command: 'prepare-failback', environment: 'dev', 'previous-ami-id': first });
+    expect(prepare.outputs['ami-id']).toBe(first);
+    expect((await step('update-app-stack', { 'stack-name': 'patch-dev-app', 'parameters-file': DEV, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' })).exitCode).toBe(0);
+    const sync = await step('gitops', { command: 'sync-from-stack', environment: 'dev', 'requested-ami-id': second, 'failed-back': 'true' });
+    expect(sync.outputs.outcome).toBe('pushed');
+    git('pull', '--quiet', '--ff-only');
+    await patchDev(second, `Bump dev AMI from ${first} to ${second} again`);
+
+    const run = await propose({ 'soak-minutes': '0' });
+    expect(run.outputs).toMatchObject({ promotable: 'false', 'ami-id': second });
+    expect(run.outputs.blockers).toMatch(new RegExp(`dev: auto-failback away from ${second} in commit [0-9a-f]{12} .*it failed here once, so it is not promoted`));
+    expect(workingTreeChanges()).toBe('');
+
+    writeFileSync(join(workspace, PROD), withAmi(PROD, second));
+    git('commit', '--quiet', '-am', `Put ${second} in prod by hand`);
+    const gate = await step('gitops', { command: 'check-wave-gate', environment: 'prod' });
+    expect(gate.exitCode).toBe(1);
+    expect(gate.stdout).toContain(`Deploy of prod refused for ${second}`);
+    git('reset', '--quiet', '--hard', 'origin/main');
+  },
+
+  /** A third patch runs in dev; its 5xx alarm goes to ALARM and back to OK during the soak. */
+  async F130() {
+    const third = await newAmi('third-patch');
+    await patchDev(third, `Bump dev AMI from ${second} to ${third}`);
+    const { cloudWatch } = localClients();
+    await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: 'patch-dev-app-alb-5xx-rate', StateValue: 'ALARM', StateReason: 'test: 5xx rate above 5 %' }));
+    await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: 'patch-dev-app-alb-5xx-rate', StateValue: 'OK', StateReason: 'test: recovered' }));
+
+    const run = await propose({ 'soak-minutes': '0' });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ promotable: 'false', 'ami-id': third });
+    expect(run.outputs.blockers).toMatch(/dev: rollback alarm patch-dev-app-alb-5xx-rate went to ALARM at \S+, during the soak \(Alarm updated from OK to ALARM\)/);
+    expect(run.outputs.blockers).not.toContain('unhealthy-hosts');
+    expect(workingTreeChanges()).toBe('');
+  },
+};
+
+describe('promotion with the bundled gitops action (moto, a local git remote)', () => {
+  it('refuses while the wiring’s soak is not over, and writes nothing', async () => {
+    const run = await propose();
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ promotable: 'false', 'ami-id': first, 'close-stale': 'false' });
+    expect(run.outputs.blockers).toMatch(/^dev: soak not over: \d+ of 1440 minutes left/);
+    expect(workingTreeChanges()).toBe('');
+  });
+
+  it('proposes once the soak is over (shortened here): the bump, and the alarms and their history in the body', async () => {
+    const run = await propose({ 'soak-minutes': '0' });
+    expect(run.outputs).toMatchObject({ promotable: 'true', 'ami-id': first, branch: 'ami-promote/prod', paths: PROD });
+    expect(readFileSync(join(workspace, PROD), 'utf8')).toBe(withAmi(PROD, first));
+    expect(run.outputs.body).toContain('`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from');
+    expect(run.outputs.body).toMatch(/^> The soak was overridden to 0 minutes for this run/m);
+    // The open PR: create-pull-request pushes the branch.
+    git('checkout', '--quiet', '-b', 'ami-promote/prod');
+    git('commit', '--quiet', '-am', run.outputs['commit-message']);
+    git('push', '--quiet', 'origin', 'ami-promote/prod');
+    git('checkout', '--quiet', 'main');
+  });
+
+  it('implements its rows of the catalogue', () => {
+    expect(Object.keys(IMPLEMENTATIONS).sort()).toEqual([...PROMOTION_ROWS].sort());
+    expect(PROMOTION_ROWS.map((id) => [...FAULTS, ...BAD_INPUTS].find((c) => c.id === id)?.suite)).toEqual(PROMOTION_ROWS.map(() => 'integration'));
+  });
+
+  it.each(PROMOTION_ROWS.map((id) => [...FAULTS, ...BAD_INPUTS].find((c) => c.id === id)!))('$id $name', async ({ id }) => {
+    await IMPLEMENTATIONS[id]();
+  });
+});
