@@ -90,7 +90,7 @@ export function failuresOutsideGaps(generator: LoadGenerator, windows: readonly 
 
 /** The app's users: 10 requests a second, for at most the cycle's budget and a margin. */
 const USERS_PER_SECOND = 10;
-const USERS_MAX_SECONDS = 180;
+const USERS_MAX_SECONDS = 300;
 
 /**
  * Starts the users once the app stack's load balancer answers on the data plane with every target

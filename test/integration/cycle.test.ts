@@ -1,7 +1,7 @@
 /**
  * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto,
  * stand-in and data plane, the real bundles, a scratch clone), for each scenario. Slow by nature
- * (~15-35 s each).
+ * (~15-35 s each, ~60 s for patch with its promotion; several times that on a loaded machine).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../local/env';
 import { checkMermaid, mermaidBlocks } from '../support/mermaid';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /** The saved job summaries (file names in order) and their Mermaid blocks, with the PR bodies', checked by Mermaid's own parser. */
 function summariesOf(scratch: string): string[] {

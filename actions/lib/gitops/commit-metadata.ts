@@ -27,6 +27,8 @@ const updatedAmiSchema = z.object({
   'run-url': z.string().optional(),
   /** promotion: the wave whose environments ran the AMI verified for their soak. */
   'promoted-from': z.string().optional(),
+  /** A promotion into another region: the AMI this environment's copy was made from. */
+  'source-ami-id': z.string().optional(),
 });
 
 /** One AMI change, as recorded in a commit message. Field names are kebab-case, like Dependabot's. */

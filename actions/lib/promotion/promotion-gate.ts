@@ -51,7 +51,15 @@ export async function findEarlierWaveRuns(wiring: EnvironmentsConfig, environmen
  * there by this deploy (a template-only change), so it passes.
  */
 export async function judgeDeployOfAmi(
-  input: { wiring: EnvironmentsConfig; environment: string; amiId: string; change?: AmiChange; readStackAmi: () => Promise<string | undefined> },
+  input: {
+    wiring: EnvironmentsConfig;
+    environment: string;
+    amiId: string;
+    change?: AmiChange;
+    readStackAmi: () => Promise<string | undefined>;
+    /** The AMI `amiId` was copied from, by its SourceAmiId tag (an environment in another region runs a copy). */
+    readCopySource?: () => Promise<string | undefined>;
+  },
   git: GitRepository,
 ): Promise<GateVerdict> {
   const { wiring, environment, amiId } = input;
@@ -64,6 +72,14 @@ export async function judgeDeployOfAmi(
   if (runs.length > 0) {
     const where = runs.map((r) => `${r.environment} (since ${r.change.commit.slice(0, 12)}, ${r.change.date})`).join(', ');
     return { allowed: true, why: `${amiId} ran in the earlier wave without a failback: ${where}` };
+  }
+  const source = await input.readCopySource?.();
+  if (source) {
+    const sourceRuns = await findEarlierWaveRuns(wiring, environment, source, git);
+    if (sourceRuns.length > 0) {
+      const where = sourceRuns.map((r) => `${r.environment} (since ${r.change.commit.slice(0, 12)}, ${r.change.date})`).join(', ');
+      return { allowed: true, why: `${amiId} is the copy of ${source} (its SourceAmiId tag), which ran in the earlier wave without a failback: ${where}` };
+    }
   }
   if (update?.['update-type'] === 'patch' && update.environment === environment) {
     return {

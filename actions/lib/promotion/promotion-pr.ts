@@ -18,8 +18,16 @@ export function promotionBranch(wave: string): string {
 export interface PromotionTarget {
   environment: string;
   parametersFile: string;
+  region: string;
   /** What its parameters file names now. */
   currentAmiId: string;
+  /** In another region than the wave before: the copy of the proven AMI it gets instead. */
+  copy?: { amiId: string; created: boolean };
+}
+
+/** The AMI a target is bumped to: the proven AMI itself, or its copy in the target's region. */
+export function amiFor(target: PromotionTarget, amiId: string): string {
+  return target.copy?.amiId ?? amiId;
 }
 
 export interface PromotionText {
@@ -46,7 +54,7 @@ export interface PromotionTextInput {
 
 export function composePromotionText(input: PromotionTextInput): PromotionText {
   const { amiId, from, to } = input;
-  const changing = input.targets.filter((t) => t.currentAmiId !== amiId);
+  const changing = input.targets.filter((t) => t.currentAmiId !== amiFor(t, amiId));
   const title = `Promote ${amiId} to wave ${to.name} (${changing.map((t) => t.environment).join(', ')})`;
   const commitMessage = composeCommitMessage({
     subject: title,
@@ -59,10 +67,11 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
       'parameters-file': t.parametersFile,
       parameter: AMI_PARAMETER,
       'previous-ami-id': t.currentAmiId,
-      'ami-id': amiId,
+      'ami-id': amiFor(t, amiId),
       'update-type': 'promotion' as const,
       'image-arn': input.imageArn,
       'promoted-from': from.name,
+      ...(t.copy ? { 'source-ami-id': amiId } : {}),
       'run-url': input.runUrl,
     })),
   });
@@ -80,7 +89,12 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
       e.fledFrom.length ? `⚠️ ${e.fledFrom.length} failback(s)` : 'none: no failback, automatic failback or rollback record',
     ];
   });
-  const bumps = changing.map((t) => [`\`${t.environment}\``, `\`${t.parametersFile}\``, `\`${t.currentAmiId}\``, `\`${amiId}\``]);
+  const bumps = changing.map((t) => [
+    `\`${t.environment}\``,
+    `\`${t.parametersFile}\``,
+    `\`${t.currentAmiId}\``,
+    t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
+  ]);
   const body = [
     `## Promote \`${amiId}\` to wave \`${to.name}\``,
     ...(input.note ? [`> ${input.note}`] : []),

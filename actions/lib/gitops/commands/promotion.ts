@@ -6,7 +6,8 @@ import { markdownTable } from '../../markdown';
 import { getEnvironment, parseParametersFile, setParameterInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
-import { composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
+import { ensureRegionalCopy, readCopySource } from '../../promotion/image-copy';
+import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
 import { AMI_PARAMETER, readAmiHistory } from '../ami-history';
@@ -33,6 +34,15 @@ function wavePair(wiring: EnvironmentsConfig, name: string): { from: Wave; to: W
   if (index < 0) throw new InputError(`Unknown wave "${name}" for ${wiring.file}: the waves are ${wiring.waves.map((w) => w.name).join(', ')}. Use one of them.`, { file: wiring.file });
   if (index === 0) throw new InputError(`No promotion to wave "${name}" in ${wiring.file}: it is the first wave, which the patch PR bakes for. Promote to a later wave (${wiring.waves.slice(1).map((w) => w.name).join(', ') || 'there is none'}).`, { file: wiring.file });
   return { from: wiring.waves[index - 1], to: wiring.waves[index] };
+}
+
+/** Whether every target already runs `amiId`, or (in another region) a copy tagged as made from it. */
+async function everyTargetRuns(ctx: GitopsContext, targets: readonly PromotionTarget[], amiId: string, sourceRegion: string): Promise<boolean> {
+  for (const t of targets) {
+    if (t.currentAmiId === amiId) continue;
+    if (t.region === sourceRegion || (await readCopySource(t.currentAmiId, ctx.aws(t.region).ec2)) !== amiId) return false;
+  }
+  return true;
 }
 
 /** The AMI the open promotion PR proposes for the wave's first environment, read from its branch (fetched by a full checkout). */
@@ -85,11 +95,12 @@ export const proposePromotion = defineCommand({
     const targets: PromotionTarget[] = [];
     for (const name of to.environments) {
       const environment = getEnvironment(wiring, name);
-      targets.push({ environment: name, parametersFile: environment.parametersFile, currentAmiId: await readCurrentAmi(ctx, environment) });
+      targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, currentAmiId: await readCurrentAmi(ctx, environment) });
     }
+    const source = getEnvironment(wiring, from.environments[0]);
     const proposed = await proposedOnBranch(ctx, branch, targets[0]);
     const blockers = [...verdict.blockers];
-    if (verdict.promotable && targets.every((t) => t.currentAmiId === amiId)) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
+    if (verdict.promotable && amiId !== undefined && (await everyTargetRuns(ctx, targets, amiId, source.region))) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
     const promotable = blockers.length === 0 && amiId !== undefined;
     const stale = proposed !== undefined && (!promotable || proposed !== amiId) ? proposed : undefined;
     const heading = `## Promotion to wave \`${to.name}\` from wave \`${from.name}\`${override === undefined ? '' : ` (soak overridden to ${override} min for this run)`}`;
@@ -102,13 +113,17 @@ export const proposePromotion = defineCommand({
       };
     }
 
-    const source = getEnvironment(wiring, from.environments[0]);
     const sourceClients = ctx.aws(source.region);
     const previous = (await readAmiHistory(ctx.git, source.parametersFile)).find((c) => c.amiId !== amiId)?.amiId;
     const build = await readBuildEvidence(amiId, previous, { clients: { ec2: sourceClients.ec2, imageBuilder: sourceClients.imageBuilder }, logger: ctx.logger, clock: ctx.clock });
     await assertAmiNotRevoked(ctx, { amiId, imageArn: build.imageArn }, `Promotion to wave ${to.name}`);
-    for (const t of targets.filter((target) => target.currentAmiId !== amiId)) {
-      await workspaceFiles.write(ctx, t.parametersFile, setParameterInFile(await workspaceFiles.read(ctx, t.parametersFile), AMI_PARAMETER, amiId, t.parametersFile));
+    // Every copy first: a copy that fails ends the run before any file is written.
+    for (const t of targets.filter((target) => target.region !== source.region)) {
+      const request = { sourceAmiId: amiId, sourceRegion: source.region, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };
+      t.copy = await ensureRegionalCopy(request, { clients: { ec2: ctx.aws(t.region).ec2 }, logger: ctx.logger, clock: ctx.clock });
+    }
+    for (const t of targets.filter((target) => target.currentAmiId !== amiFor(target, amiId))) {
+      await workspaceFiles.write(ctx, t.parametersFile, setParameterInFile(await workspaceFiles.read(ctx, t.parametersFile), AMI_PARAMETER, amiFor(t, amiId), t.parametersFile));
     }
     const text = composePromotionText({
       amiId,
@@ -123,7 +138,7 @@ export const proposePromotion = defineCommand({
       runUrl: ctx.runUrl,
       note: override === undefined ? undefined : `The soak was overridden to ${override} minutes for this run (the wiring says ${evidence.map((e) => `${e.environment} ${getEnvironment(wiring, e.environment).soakMinutes ?? 'default'}`).join(', ')}).`,
     });
-    const paths = targets.filter((t) => t.currentAmiId !== amiId).map((t) => t.parametersFile);
+    const paths = targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => t.parametersFile);
     ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
     return {
       outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n') },
@@ -147,7 +162,14 @@ export const checkWaveGate = defineCommand({
     const amiId = await readCurrentAmi(ctx, environment);
     const change = (await readAmiHistory(ctx.git, environment.parametersFile))[0];
     const verdict = await judgeDeployOfAmi(
-      { wiring, environment: environment.name, amiId, change: change?.amiId === amiId ? change : undefined, readStackAmi: () => readStackAmi(ctx, environment.stacks.app, environment.region) },
+      {
+        wiring,
+        environment: environment.name,
+        amiId,
+        change: change?.amiId === amiId ? change : undefined,
+        readStackAmi: () => readStackAmi(ctx, environment.stacks.app, environment.region),
+        readCopySource: () => readCopySource(amiId, ctx.aws(environment.region).ec2),
+      },
       ctx.git,
     );
     assertDeployAllowed(verdict, environment.name, amiId, environment.parametersFile);

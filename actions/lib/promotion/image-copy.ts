@@ -1,0 +1,109 @@
+/**
+ * The copy of a proven AMI for an environment in another region: an AMI ID is valid in one region
+ * only, so a later wave there runs a copy of the same image, never a new bake. The copy is tagged
+ * with the AMI it was copied from, its region and the original Image Builder image ARN (under the
+ * tag key Image Builder itself uses), so the promotion's evidence and package diff, and the deploy
+ * gate, follow the copy to its source; git records the source in the promotion's metadata.
+ *
+ * Idempotent: a copy already tagged with the source is reused (a re-run, or the open PR rewritten),
+ * so no run makes two. A copy that ends `failed` is deregistered (it can never become available, and
+ * would block the next run's lookup) and reported with EC2's reason; nothing is written to git.
+ */
+import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
+
+import { isNotFoundError } from '../aws/errors';
+import type { Deps } from '../deps';
+import { AwsOperationError } from '../errors';
+import { IMAGE_BUILDER_ARN_TAG } from '../image-builder/previous-image';
+import { poll } from '../poll';
+
+export const SOURCE_AMI_TAG = 'SourceAmiId';
+export const SOURCE_REGION_TAG = 'SourceRegion';
+
+/** A cross-region CopyImage of a small AMI takes minutes; a large one can take an hour. */
+const COPY_TIMEOUT_MS = 60 * 60_000;
+
+export interface CopyRequest {
+  sourceAmiId: string;
+  sourceRegion: string;
+  targetRegion: string;
+  /** The original build's image ARN, when the source carries it. */
+  imageArn?: string;
+  /** The copy's name (unique per account and region): the source's name is not known here. */
+  name: string;
+}
+
+export interface ImageCopy {
+  amiId: string;
+  /** False when an earlier run's copy was reused. */
+  created: boolean;
+}
+
+/** The source AMI an image was copied from, by its tag; undefined for an original (or an untagged copy). */
+export function sourceOfCopy(image: Pick<Image, 'Tags'> | undefined): string | undefined {
+  return image?.Tags?.find((t) => t.Key === SOURCE_AMI_TAG)?.Value;
+}
+
+/** The source AMI of `amiId` by its tag (DescribeImages in the AMI's region), or undefined for an original or an AMI that does not exist. */
+export async function readCopySource(amiId: string, ec2: EC2Client): Promise<string | undefined> {
+  try {
+    return sourceOfCopy((await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }))).Images?.[0]);
+  } catch (error) {
+    if (isNotFoundError(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The copy of `sourceAmiId` in the target region (`deps.clients.ec2` is that region's client), made if there is none. */
+export async function ensureRegionalCopy(request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): Promise<ImageCopy> {
+  const { ec2 } = deps.clients;
+  const { Images = [] } = await ec2.send(
+    new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${SOURCE_AMI_TAG}`, Values: [request.sourceAmiId] }, { Name: `tag:${SOURCE_REGION_TAG}`, Values: [request.sourceRegion] }] }),
+  );
+  const existing = Images.find((i) => i.State !== 'failed' && i.State !== 'deregistered');
+  if (existing?.ImageId) {
+    deps.logger.info(`${request.targetRegion} already has ${existing.ImageId}, the copy of ${request.sourceAmiId} (${existing.State}).`);
+    return { amiId: await waitForCopy(existing.ImageId, request, deps), created: false };
+  }
+  const { ImageId } = await ec2.send(
+    new CopyImageCommand({
+      SourceImageId: request.sourceAmiId,
+      SourceRegion: request.sourceRegion,
+      Name: request.name,
+      Description: `Copy of ${request.sourceAmiId} (${request.sourceRegion}) for promotion`,
+      // Copies stay encrypted as their source is; a new key would be the target account's choice.
+    }),
+  );
+  if (!ImageId) throw new AwsOperationError(`CopyImage of ${request.sourceAmiId} to ${request.targetRegion} returned no image ID`, request.sourceAmiId);
+  const tags = [
+    { Key: SOURCE_AMI_TAG, Value: request.sourceAmiId },
+    { Key: SOURCE_REGION_TAG, Value: request.sourceRegion },
+    ...(request.imageArn ? [{ Key: IMAGE_BUILDER_ARN_TAG, Value: request.imageArn }] : []),
+  ];
+  await ec2.send(new CreateTagsCommand({ Resources: [ImageId], Tags: tags }));
+  deps.logger.info(`Copying ${request.sourceAmiId} from ${request.sourceRegion} to ${request.targetRegion} as ${ImageId}, tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}.`);
+  return { amiId: await waitForCopy(ImageId, request, deps), created: true };
+}
+
+async function waitForCopy(amiId: string, request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): Promise<string> {
+  const { observation: image } = await poll<Image>({
+    description: `the copy ${amiId} of ${request.sourceAmiId} in ${request.targetRegion} to become available`,
+    check: async (signal) => (await deps.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }), { abortSignal: signal })).Images?.[0] ?? {},
+    isDone: (i) => i.State === 'available' || i.State === 'failed' || i.State === 'error' || i.State === 'deregistered',
+    describe: (i) => `state ${i.State ?? 'unknown'}`,
+    clock: deps.clock,
+    timeoutMs: COPY_TIMEOUT_MS,
+    schedule: { firstDelayMs: 5_000, steadyMs: 15_000 },
+  });
+  if (image.State === 'available') return amiId;
+  const reason = image.StateReason?.Message ?? 'no reason given';
+  if (image.State !== 'deregistered') {
+    // A failed copy never becomes available; leaving it would only make the next run look at it.
+    await deps.clients.ec2.send(new DeregisterImageCommand({ ImageId: amiId }));
+  }
+  throw new AwsOperationError(
+    `The copy ${amiId} of ${request.sourceAmiId} (${request.sourceRegion}) in ${request.targetRegion} ended ${image.State}: ${reason}. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+    amiId,
+    image.State,
+  );
+}
