@@ -143,6 +143,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F130', name: 'A rollback alarm of the wave went to ALARM during the soak', producedBy: 'moto', through: 'gitops bundle `propose-promotion` (SetAlarmState ALARM → OK on the dev 5xx alarm; alarm history from moto, patched)', suite: 'integration', expected: 'not promotable: the blocker names the alarm, when it fired and the history entry; nothing written, so no PR', invariant: 'git = stack' },
   { id: 'F131', name: 'The wave failed back from the AMI once, and later ran it again', producedBy: 'moto', through: 'gitops bundle `propose-promotion` and `check-wave-gate` after prepare-failback → update-app-stack → sync-from-stack, then a new bump', suite: 'integration', expected: 'not promotable: the blocker names the auto-failback commit, "it failed here once"; a hand-made prod bump to it is refused by the gate; nothing written', invariant: 'git = stack' },
   { id: 'F132', name: 'A newer patch in the wave while the promotion PR of an older one is open', producedBy: 'moto', through: 'gitops bundle `propose-promotion` with the open PR\'s branch fetched', suite: 'integration', expected: 'while the newer AMI soaks: close-stale with the old AMI, nothing written; once it has soaked: the same branch is proposed again and the body names the AMI it replaces', invariant: 'git = stack' },
+  { id: 'F133', name: 'The copy of the proven AMI into a later wave\'s region fails', producedBy: 'mock', through: 'gitops `propose-promotion` (CopyImage answers an ID, DescribeImages then says failed)', suite: 'unit', expected: "the run fails with EC2's reason and the copy's ID; the failed copy is deregistered; no parameters file written, so no PR; the next run copies again", invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -150,6 +151,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53', 'F80'],
   'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
+  'promotion.test.ts': ['F133'],
 };
 
 /** Integration rows (bad inputs and faults) implemented outside test/integration/reliability, by file in test/integration. */

@@ -6,7 +6,7 @@
  */
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetImageCommand, ImagebuilderClient, ListImagePackagesCommand, ListImageScanFindingsCommand } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { composeCommitMessage, parseMetadataBlock, type UpdateType } from '../..
 import { RevokedAmiError } from '../../../../actions/lib/parameters';
 import { createGitFixture, isolatedGitEnv, parametersJson, wiringEntry, type GitFixture } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
 const cfn = mockClient(CloudFormationClient);
 const cw = mockClient(CloudWatchClient);
@@ -287,5 +288,72 @@ describe('compose-patch-pr for a later wave', () => {
     expect(String(result.outputs.body)).toMatch(/^> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
     const dev = await runCommand('compose-patch-pr', { environment: 'dev', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
     expect(String(dev.outputs.body)).not.toContain('skipped promotion');
+  });
+});
+
+describe('prod in another region: a copy of the proven AMI', () => {
+  const COPY = 'ami-0c0c0c0c0c0c0c0c0';
+  const WEST = JSON.stringify(
+    { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), region: 'us-west-2' } } },
+    null,
+    2,
+  );
+  const lookup = { Owners: ['self'], Filters: [{ Name: 'tag:SourceAmiId', Values: [AMI(2)] }, { Name: 'tag:SourceRegion', Values: ['us-east-1'] }] };
+  beforeEach(() => {
+    env.seedAt(T0 - 47.5 * HOUR, 'Move prod to us-west-2', { 'parameters/environments.json': WEST });
+    ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [] });
+    ec2.on(CopyImageCommand).resolves({ ImageId: COPY });
+  });
+
+  it('copies it into prod’s region, tags the copy with its source and image, and bumps prod to the copy', async () => {
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2), paths: 'parameters/prod.json' });
+    expect(ec2.commandCalls(CopyImageCommand)[0].args[0].input).toMatchObject({ SourceImageId: AMI(2), SourceRegion: 'us-east-1' });
+    expect(ec2.commandCalls(CreateTagsCommand)[0].args[0].input).toEqual({
+      Resources: [COPY],
+      Tags: [
+        { Key: 'SourceAmiId', Value: AMI(2) },
+        { Key: 'SourceRegion', Value: 'us-east-1' },
+        { Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) },
+      ],
+    });
+    expect(prodFile()).toBe(parametersJson(COPY));
+    const [update] = parseMetadataBlock(String(result.outputs['commit-message'])) ?? [];
+    expect(update).toMatchObject({ environment: 'prod', 'ami-id': COPY, 'source-ami-id': AMI(2), 'image-arn': IMAGE(2), 'update-type': 'promotion' });
+    expect(String(result.outputs.body)).toContain(`| \`prod\` | \`parameters/prod.json\` | \`${AMI(1)}\` | \`${COPY}\`: copied of \`${AMI(2)}\` into us-west-2, tagged SourceAmiId |`);
+  });
+
+  it('reuses the copy an earlier run made, and copies nothing', async () => {
+    ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(true);
+    expect(ec2.commandCalls(CopyImageCommand)).toHaveLength(0);
+    expect(prodFile()).toBe(parametersJson(COPY));
+  });
+
+  describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
+    async F133() {
+      ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-west-2 ended failed: Snapshot copy failed. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+      );
+      expect(ec2.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input)).toEqual([{ ImageId: COPY }]);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
+  });
+
+  it('lets prod deploy a copy whose SourceAmiId tag names what dev ran, and refuses one whose tag names anything else', async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(1), T0 - 200 * HOUR)] });
+    env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(COPY) });
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available', Tags: [{ Key: 'SourceAmiId', Value: AMI(2) }] }] });
+    await expect(runCommand('check-wave-gate', { environment: 'prod' }, env.ctx)).resolves.toMatchObject({
+      outputs: { allowed: true, why: expect.stringMatching(new RegExp(`^${COPY} is the copy of ${AMI(2)} \\(its SourceAmiId tag\\), which ran in the earlier wave without a failback: dev`)) },
+    });
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available', Tags: [{ Key: 'SourceAmiId', Value: AMI(9) }] }] });
+    await expect(runCommand('check-wave-gate', { environment: 'prod' }, env.ctx)).rejects.toThrow(`Deploy of prod refused for ${COPY}`);
   });
 });
