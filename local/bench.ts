@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (or `make bench`): the waiting benchmark and the cutover model of issue #7.
+ * `npm run bench` (or `make bench`): the waiting benchmark, the cutover model, and the scale model
+ * of a promotion through 40 environments (local/bench/fleet-scale.ts).
  *
  *   npm run bench                       aligned text
  *   npm run bench -- --markdown         GitHub markdown (what docs/performance.md shows)
@@ -16,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 
 import { errorMessage, InputError } from '../actions/lib/errors';
-import { DEFAULT_ASSUMPTIONS } from './bench/cutover';
+import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, modelCutover } from './bench/cutover';
+import { fleetSection } from './bench/fleet-section';
 import { cutoverSection, renderReport, runWaitingBenchmark, waitingSection } from './bench/report';
 import { readCutoverSettingsFile } from './bench/template-settings';
 
@@ -61,7 +63,9 @@ export async function runBench(argv: readonly string[]): Promise<string> {
 
   const waiting = waitingSection(await runWaitingBenchmark());
   const cutover = cutoverSection({ template, assumptions });
-  return renderReport([waiting, cutover], { markdown: values.markdown ?? false });
+  // The scale model deploys every environment with the cutover model's update time for this template.
+  const fleet = fleetSection(modelCutover(template?.settings ?? AWS_DEFAULT_SETTINGS, assumptions).complete);
+  return renderReport([waiting, cutover, fleet], { markdown: values.markdown ?? false });
 }
 
 if (require.main === module) {
