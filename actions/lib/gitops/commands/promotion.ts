@@ -45,14 +45,16 @@ async function everyTargetRuns(ctx: GitopsContext, targets: readonly PromotionTa
   return true;
 }
 
-/** The AMI the open promotion PR proposes for the wave's first environment, read from its branch (fetched by a full checkout). */
-async function proposedOnBranch(ctx: GitopsContext, branch: string, target: PromotionTarget): Promise<string | undefined> {
+/** The AMI the open promotion PR proposes for the wave's first environment (the source, for a copy), read from its branch (fetched by a full checkout). */
+async function proposedOnBranch(ctx: GitopsContext, branch: string, target: PromotionTarget, sourceRegion: string): Promise<string | undefined> {
   const ref = `refs/remotes/origin/${branch}`;
   if (!(await ctx.git.hasCommit(ref))) return undefined;
   const text = await ctx.git.readFileAt(ref, target.parametersFile);
   if (text === undefined) return undefined;
   const ami = parseParametersFile(text, target.parametersFile).parameters[AMI_PARAMETER];
-  return ami && ami !== target.currentAmiId ? ami : undefined;
+  if (!ami || ami === target.currentAmiId) return undefined;
+  // In another region the branch names a copy: what it proposes is the copy's source.
+  return target.region === sourceRegion ? ami : ((await readCopySource(ami, ctx.aws(target.region).ec2)) ?? ami);
 }
 
 function verdictTable(verdict: SoakVerdict): string {
@@ -98,7 +100,7 @@ export const proposePromotion = defineCommand({
       targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, currentAmiId: await readCurrentAmi(ctx, environment) });
     }
     const source = getEnvironment(wiring, from.environments[0]);
-    const proposed = await proposedOnBranch(ctx, branch, targets[0]);
+    const proposed = await proposedOnBranch(ctx, branch, targets[0], source.region);
     const blockers = [...verdict.blockers];
     if (verdict.promotable && amiId !== undefined && (await everyTargetRuns(ctx, targets, amiId, source.region))) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
     const promotable = blockers.length === 0 && amiId !== undefined;

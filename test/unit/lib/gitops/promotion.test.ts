@@ -334,6 +334,18 @@ describe('prod in another region: a copy of the proven AMI', () => {
     expect(prodFile()).toBe(parametersJson(COPY));
   });
 
+  it('reads an open PR that names the copy as proposing its source, so it is neither stale nor replaced', async () => {
+    env.work.git('checkout', '--quiet', '-b', 'ami-promote/prod');
+    commitAt(env.work, T0, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(COPY) });
+    env.work.git('push', '--quiet', 'origin', 'ami-promote/prod');
+    env.work.git('checkout', '--quiet', 'main');
+    ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available', Tags: [{ Key: 'SourceAmiId', Value: AMI(2) }] }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'close-stale': false });
+    expect(String(result.outputs.body)).not.toContain('This replaces the earlier proposal');
+  });
+
   describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
     async F133() {
       ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
