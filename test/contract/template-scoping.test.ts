@@ -48,3 +48,21 @@ describe('templates/app.yaml: ALB access logs as an option', () => {
     );
   });
 });
+
+describe('templates/github-oidc.yaml: publishing notifications', () => {
+  const oidc = template('templates/github-oidc.yaml');
+  const policy = oidc.Resources.DeployRoleNotifyPolicy as unknown as { Condition: string; Properties: { Roles: unknown[]; PolicyDocument: { Statement: { Effect: string; Action: unknown; Resource: unknown; Condition?: unknown }[] } } };
+
+  it('lets the deploy role publish to the one configured topic, and exists only when a topic is given', () => {
+    expect(oidc.Parameters.NotificationTopicArn).toMatchObject({ Type: 'String', Default: '' });
+    expect(oidc.Conditions.Notify).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'NotificationTopicArn' }, ''] }] });
+    expect(policy.Condition).toBe('Notify');
+    expect(policy.Properties.Roles).toEqual([{ Ref: 'DeployRole' }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Sid: 'PublishToTheNotificationTopicOnly', Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: 'NotificationTopicArn' } }]);
+  });
+
+  it('grants no other role anything of SNS', () => {
+    const others = Object.entries(oidc.Resources).filter(([name]) => name !== 'DeployRoleNotifyPolicy');
+    expect(others.filter(([, resource]) => JSON.stringify(resource).includes('sns:')).map(([name]) => name)).toEqual([]);
+  });
+});

@@ -94,6 +94,10 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
   expect('githubOidc', 'DeployEnvironment', environment.name, 'the environment');
   expect('githubOidc', 'AppStackName', names.app, 'the app stack');
   expect('githubOidc', 'ImagePipelineArn', pipelineArn, `the pipeline of ${names.imagePipeline}`);
+  // A stack from before notifications has no such parameter, which is the same as none.
+  if (environment.notify?.snsTopicArn || stacks.githubOidc?.parameters.NotificationTopicArn) {
+    expect('githubOidc', 'NotificationTopicArn', environment.notify?.snsTopicArn ?? '', "the wiring's notify.snsTopicArn");
+  }
   expect('automation', 'ImagePipelineArn', pipelineArn, `the pipeline of ${names.imagePipeline}`);
   expect('automation', 'AppStackName', names.app, 'the app stack');
   expect('githubDispatch', 'GitHubRepository', repository, 'this repository');

@@ -63,7 +63,7 @@ export interface StackParameters {
 export const WIRED_PARAMETERS: Readonly<Record<StackParameterRole, readonly string[]>> = {
   network: [],
   imagePipeline: ['NetworkStackName'],
-  githubOidc: ['GitHubRepository', 'DeployEnvironment', 'AppStackName', 'ImagePipelineArn', 'CreateOidcProvider'],
+  githubOidc: ['GitHubRepository', 'DeployEnvironment', 'AppStackName', 'ImagePipelineArn', 'CreateOidcProvider', 'NotificationTopicArn'],
   automation: ['ImagePipelineArn', 'AppStackName'],
   githubDispatch: ['GitHubRepository', 'PatchEnvironment', 'ImageRecipeName', 'GitHubTokenSecretArn', 'GitHubTokenVersion'],
 };
@@ -92,6 +92,8 @@ export function stackParameters(role: StackRole, context: WiringContext): StackP
       // bootstrap makes the account's provider with IAM (oidc-provider.ts), so a new stack never
       // owns it; a stack created by hand with 'true' keeps it, or the update would delete it.
       CreateOidcProvider: context.existingCreateOidcProvider ?? 'false',
+      // The deploy role may publish to the wiring's notification topic, and to nothing without one.
+      NotificationTopicArn: context.environment.notify?.snsTopicArn ?? '',
     }),
     automation: () => ({ ImagePipelineArn: pipelineArn(), AppStackName: names.app }),
     githubDispatch: () => ({

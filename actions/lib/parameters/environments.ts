@@ -55,7 +55,20 @@ export interface EnvironmentConfig {
   stackParameters?: Partial<Record<StackParameterRole, Record<string, string>>>;
   /** How long an AMI must run verified here before the next wave may get it; see {@link soakMinutesOf}. */
   soakMinutes?: number;
+  /** Who is told about deploy verdicts and the checks' findings; absent means nothing is sent. */
+  notify?: NotifySettings;
 }
+
+/**
+ * Where an environment's notifications go (docs/parameters.md). The webhook's URL is a secret of
+ * the GitHub environment (NOTIFY_WEBHOOK_URL), so the file only says which chat's JSON it takes.
+ */
+export interface NotifySettings {
+  snsTopicArn?: string;
+  webhook?: WebhookKind;
+}
+
+export type WebhookKind = 'slack' | 'teams';
 
 /** One wave of the promotion order: environments that deploy in parallel, gated on the wave before. */
 export interface Wave {

@@ -32,4 +32,4 @@ export { LIFECYCLE_DEFAULTS, PATCH_DEBT_DEFAULTS } from './environments';
 export { findSlotProblems, isSlotsTemplate, LIVE_SLOT_PARAMETER, liveAmiOf, otherSlot, readSlotPlan, SLOT_NAMES, slotParameters, TOTAL_WEIGHT } from './slots';
 export type { SlotName, SlotPlan, SlotState } from './slots';
 export { SLOTS_DEFAULTS } from './environments';
-export type { DeployStrategy, SlotsSettings } from './environments';
+export type { DeployStrategy, NotifySettings, SlotsSettings, WebhookKind } from './environments';

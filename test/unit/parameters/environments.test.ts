@@ -68,7 +68,7 @@ describe('loadEnvironments', () => {
     ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
     ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: neither waves nor promotionOrder is set, so no environment would ever get an AMI.']],
     ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, waves, environments, lifecycle, patchDebt. Rename it to "environments".']],
-    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, stacks, verify, stackParameters, soakMinutes. Rename it to "region".']],
+    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, stacks, verify, stackParameters, soakMinutes, notify. Rename it to "region".']],
     ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
     ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
     ['a missing stack role', edited((w) => { delete w.environments.dev.stacks.automation; }), '"stacks"', ['line {line}: environments.dev.stacks is missing "automation".']],
@@ -209,5 +209,40 @@ describe('getEnvironment', () => {
     ['__proto__', 'Unknown environment "__proto__"'],
   ])('refuses %s, naming the known environments', (name, message) => {
     expect(() => getEnvironment({ ...config, environments: { dev: {} as never, prod: {} as never } }, name)).toThrow(message);
+  });
+});
+
+describe('loadEnvironments: notify', () => {
+  const dir = scratchDir();
+  dir.write('parameters/dev.json', '{}');
+  dir.write('parameters/prod.json', '{}');
+  dir.write('templates/app.yaml', 'Resources: {}');
+  afterAll(() => dir.remove());
+  const load = (text: string) => loadEnvironments(dir.write(F, text));
+  const TOPIC = 'arn:aws:sns:us-east-1:123456789012:patch-alerts';
+
+  it('is absent unless the file names a channel (nothing is sent then)', async () => {
+    expect(getEnvironment(await load(edited(() => undefined)), 'dev').notify).toBeUndefined();
+  });
+
+  it('takes an SNS topic and a webhook kind, per environment', async () => {
+    const config = await load(edited((w) => Object.assign(w.environments.prod, { notify: { snsTopicArn: TOPIC, webhook: 'teams' } })));
+    expect(getEnvironment(config, 'prod').notify).toEqual({ snsTopicArn: TOPIC, webhook: 'teams' });
+    expect(getEnvironment(config, 'dev').notify).toBeUndefined();
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['a FIFO topic (notifications carry no message group)', { snsTopicArn: `${TOPIC}.fifo` }, '"snsTopicArn"', /environments\.prod\.notify\.snsTopicArn = ".*patch-alerts\.fifo" must match pattern .*\(An SNS topic \(standard, not FIFO\)/],
+    ['a webhook URL in the file (it is a secret)', { webhook: 'https://hooks.slack.com/services/T/B/x' }, '"webhook"', /environments\.prod\.notify\.webhook = "https:\/\/hooks\.slack\.com\/services\/T\/B\/x" must be equal to one of the allowed values .*never this file/],
+    ['an empty notify', {}, '"notify"', /environments\.prod\.notify must NOT have fewer than 1 properties/],
+    ['a misspelt key', { snsTopic: TOPIC }, '"snsTopic"', /environments\.prod\.notify has an unknown key "snsTopic"; allowed: snsTopicArn, webhook\./],
+  ])('refuses %s, naming the line', async (_name, notify, needle, message) => {
+    const text = edited((w) => Object.assign(w.environments.prod, { notify }));
+    const error = await load(text).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(message);
+    expect(error?.message).toContain(`line ${lineOf(text, needle)}:`);
   });
 });
