@@ -320,7 +320,7 @@ describe('deploy-environment.yml', () => {
     expect(checkout.with).toEqual({ ref: '${{ github.event.repository.default_branch }}', 'fetch-depth': 0, 'persist-credentials': false });
   });
 
-  it('records a requested failback, resolves HEAD, assumes the role, updates, verifies, fails back, records what runs, reports', () => {
+  it('records a requested failback, resolves HEAD, assumes the role, updates, verifies, fails back, records what runs, reports, notifies', () => {
     expect(stepsOf('deploy-environment.yml', 'deploy')).toEqual([
       'create-github-app-token',
       'checkout',
@@ -335,6 +335,7 @@ describe('deploy-environment.yml', () => {
       'verify-alb',
       'gitops:sync-from-stack',
       'gitops:deploy-report',
+      'gitops:notify',
     ]);
   });
 
@@ -350,9 +351,9 @@ describe('deploy-environment.yml', () => {
     expect(step('deploy-environment.yml', 'deploy', 'failback-verify').with?.['expected-ami-id']).toBe('${{ steps.prepare-failback.outputs.ami-id }}');
   });
 
-  it('makes git match what runs whenever something failed after the credentials, and always reports', () => {
+  it('makes git match what runs whenever something failed after the credentials, and always reports (then notifies)', () => {
     expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && steps.credentials.outcome == 'success'");
-    const report = job.steps!.at(-1)!;
+    const report = job.steps!.at(-2)!;
     expect(report.if).toBe('always()');
     expect(report.with?.command).toBe('deploy-report');
     // When AWS cannot be reached, git history is the only source for what still runs.
@@ -701,5 +702,36 @@ describe('e2e-aws.yml', () => {
     expect(teardownStep('delete-rebuild-image').env).toEqual({ IMAGE_ARN: '${{ needs.e2e.outputs.rebuild-image-arn }}' });
     for (const id of ['deregister-ami', 'deregister-rebuild-ami']) expect(teardownStep(id).run).toContain('--delete-associated-snapshots');
     for (const s of teardown.steps!) expect(JSON.stringify(s)).not.toContain('reuse-ami-id');
+  });
+});
+
+describe('notifications', () => {
+  /** The jobs whose outcome is a deploy verdict or a check's finding people are told about. */
+  const notifying = [['deploy-environment.yml', 'deploy']] as const;
+
+  it.each(notifying)('%s#%s ends with the notify step, under if: always(), unable to fail the job', (file, id) => {
+    const steps = workflows[file].jobs[id].steps ?? [];
+    const last = steps[steps.length - 1] as Step & { 'continue-on-error'?: boolean };
+    expect(label(last)).toBe('gitops:notify');
+    expect(last.if).toBe('always()');
+    expect(last['continue-on-error']).toBe(true);
+    // The URL only from the environment secret; the verdict only from the report's output.
+    expect(last.with?.['webhook-url']).toBe('${{ secrets.NOTIFY_WEBHOOK_URL }}');
+    expect(workflows[file].jobs[id].environment).toBeDefined();
+  });
+
+  it('the deploy job sends the report step\'s notification and its own status', () => {
+    const notify = (workflows['deploy-environment.yml'].jobs.deploy.steps ?? []).find((s) => s.with?.command === 'notify')!;
+    const report = (workflows['deploy-environment.yml'].jobs.deploy.steps ?? []).find((s) => s.with?.command === 'deploy-report')!;
+    expect(report.id).toBe('report');
+    expect(notify.with).toMatchObject({ notification: '${{ steps.report.outputs.notification }}', 'job-status': '${{ job.status }}', environment: '${{ inputs.environment }}' });
+  });
+
+  it('no other step reads the webhook secret, and none runs the notify command outside a GitHub environment', () => {
+    for (const { file, job, step: s } of allSteps) {
+      const readsHook = JSON.stringify(s).includes('NOTIFY_WEBHOOK_URL');
+      expect({ file, job, readsHook, notify: s.with?.command === 'notify' }).toEqual({ file, job, readsHook, notify: readsHook });
+    }
+    for (const { file, id, job } of allJobs.filter(({ job: j }) => (j.steps ?? []).some((s) => s.with?.command === 'notify'))) expect({ file, id, environment: job.environment !== undefined }).toEqual({ file, id, environment: true });
   });
 });

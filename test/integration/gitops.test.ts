@@ -132,6 +132,14 @@ describe('deploy job with the bundled actions (moto, a local git remote)', () =>
     expect(run.exitCode).toBe(1);
     expect(run.annotations).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringContaining(`${patched} failed verification in dev; failed back to ${base}`) }));
     expect(run.summary).toContain('## ❌ Deploy dev');
+    // What the notify step sends: the same verdict, the AMI that failed and the one that runs.
+    expect(JSON.parse(run.outputs.notification)).toMatchObject({
+      event: 'auto-failback',
+      ok: false,
+      environment: 'dev',
+      verdict: expect.stringContaining(`${patched} failed verification in dev; failed back to ${base}`),
+      amis: [{ label: 'To', amiId: patched }, { label: 'Runs now', amiId: base }],
+    });
   });
 });
 

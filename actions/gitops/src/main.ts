@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { createAwsClients } from '../../lib/aws/clients';
+import { createAwsClients, createSnsClient } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
 import { COMMANDS, inputNames, isCommandName, type GitopsContext } from '../../lib/gitops/commands';
@@ -21,6 +21,9 @@ export async function run(): Promise<void> {
     if (!isCommandName(name)) {
       throw new InputError(`Unknown gitops command "${name}": use one of ${Object.keys(COMMANDS).join(', ')}. Fix the step's "with: command".`);
     }
+    // A webhook URL is a credential: masked in every log line before anything can print it.
+    const webhookUrl = core.getInput('webhook-url');
+    if (webhookUrl) core.setSecret(webhookUrl);
     const command = COMMANDS[name];
     outputs.declare(command.outputs);
     const inputs = readInputs(command.inputs, inputNames(command));
@@ -59,6 +62,10 @@ function createContext(): GitopsContext {
       if (!clients.has(region)) clients.set(region, createAwsClients({ region, userAgentSuffix: 'gitops' }));
       return clients.get(region)!;
     },
+    sns(region) {
+      return createSnsClient({ region, userAgentSuffix: 'gitops' });
+    },
+    fetch: globalThis.fetch,
     github() {
       const [owner, repo] = repository.split('/');
       return createGitHubApi(getOctokit(needToken('the GitHub API')), { owner, repo });

@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 /** Every AWS client the project uses. Logic receives the ones it needs through `deps.clients`. */
 export interface AwsClients {
@@ -54,6 +55,14 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     autoScaling: new AutoScalingClient(config),
     cloudWatch: new CloudWatchClient(config),
   };
+}
+
+/**
+ * The SNS client of the notify command, apart from {@link createAwsClients} because only it
+ * publishes, in the topic's region (which may differ from the environment's).
+ */
+export function createSnsClient(options: ClientOptions): SNSClient {
+  return new SNSClient(sdkClientConfig(options));
 }
 
 /**

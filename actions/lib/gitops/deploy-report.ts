@@ -1,4 +1,6 @@
 import { keyValueTable } from '../markdown';
+import type { NotificationEvent, NotificationInput } from '../notify/notification';
+import { isAmiId } from '../parameters';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
@@ -66,6 +68,8 @@ export interface DeployReport {
   /** One sentence: what runs now, and what git says about it. Plain text (annotations show Markdown raw). */
   headline: string;
   markdown: string;
+  /** What the notify step sends: the headline, both AMIs, and the record to act on. */
+  notification: NotificationInput;
 }
 
 /** Commit references as Markdown links (the summary) or as plain text (the headline, for annotations and notifications). */
@@ -81,7 +85,40 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   const { from, to } = amiMove(inputs);
   const move = from && to && from !== to ? `: \`${from}\` → \`${to}\`` : to ? `: \`${to}\`` : '';
   const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}${move}`, `**${verdict(inputs, 'markdown')}**`, keyValueTable(facts(inputs, ok))].join('\n\n');
-  return { ok, headline, markdown };
+  return { ok, headline, markdown, notification: { event: notificationEvent(inputs), ok, environment: inputs.environment, verdict: headline, amis: notificationAmis(inputs, ok), links: recordLinks(inputs) } };
+}
+
+/** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, or a deploy. */
+function notificationEvent(inputs: DeployReportInputs): NotificationEvent {
+  if (inputs.isFailback) return 'failback';
+  if (ran(inputs.steps.failbackUpdate)) return 'auto-failback';
+  if (inputs.stackStatus?.startsWith('UPDATE_ROLLBACK_')) return 'rollback';
+  return 'deploy';
+}
+
+/** From, To and (when it is neither) what runs now; only AMIs that were read, never a guess. */
+function notificationAmis(inputs: DeployReportInputs, ok: boolean): { label: string; amiId: string }[] {
+  const { from, to } = amiMove(inputs);
+  const runsNow = inputs.liveAmiId ?? (ok ? to : undefined);
+  const amis: { label: string; amiId: string }[] = [];
+  if (from && from !== to) amis.push({ label: 'From', amiId: from });
+  if (to) amis.push({ label: 'To', amiId: to });
+  if (runsNow && runsNow !== to) amis.push({ label: 'Runs now', amiId: runsNow });
+  return amis.filter((a) => isAmiId(a.amiId));
+}
+
+/** The commit or pull request that records the outcome in git, as links. */
+function recordLinks(inputs: DeployReportInputs): { label: string; url: string }[] {
+  const links: { label: string; url: string }[] = [];
+  const commit = (label: string, sha: string | undefined) => {
+    if (sha && inputs.repositoryUrl) links.push({ label, url: `${inputs.repositoryUrl}/commit/${sha}` });
+  };
+  const failback = inputs.failback;
+  if (failback?.recordResult === 'pushed') commit('Failback record', failback.recordCommit);
+  if (failback?.recordResult === 'pull-request' && failback.recordPullRequestUrl) links.push({ label: 'Failback pull request', url: failback.recordPullRequestUrl });
+  if (inputs.syncOutcome === 'pushed') commit('Record commit', inputs.syncCommit);
+  if (inputs.syncOutcome === 'pull-request' && inputs.syncPullRequestUrl) links.push({ label: 'Record pull request', url: inputs.syncPullRequestUrl });
+  return links;
 }
 
 /** Where the environment moves from and to: the failback's request, else what the stack ran and HEAD. */

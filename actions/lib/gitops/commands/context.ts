@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
 
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { z } from 'zod';
 
 import type { AwsClients } from '../../aws/clients';
@@ -37,6 +38,10 @@ export interface GitopsContext {
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
   aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch'>;
+  /** The SNS client of the notify command, in a topic's region, built on first use. */
+  sns(region: string): SNSClient;
+  /** HTTP for webhooks: the runtime's fetch in an action, a stand-in in unit tests. */
+  fetch: typeof fetch;
   /** The GitHub API, built on first use with the action's token. */
   github(): PullRequestApi & IssueCommentApi & IssueApi;
   /** Environment for git commands that talk to the remote (token auth). */

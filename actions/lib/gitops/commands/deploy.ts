@@ -5,6 +5,7 @@ import { composeCommitMessage } from '../commit-metadata';
 import { readDeployedAmi } from '../deployed-ami';
 import { summariseDeploy, type StepOutcome } from '../deploy-report';
 import { GitError } from '../git';
+import { encodeNotification } from '../../notify/notification';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
@@ -151,7 +152,7 @@ export const deployReport = defineCommand({
     'record-pull-request-url': z.string().optional(),
     'record-replaced-ami-id': z.string().optional(),
   }),
-  outputs: ['ok', 'headline'],
+  outputs: ['ok', 'headline', 'notification'],
   async run(inputs, ctx) {
     const step = (value: StepOutcome | undefined): StepOutcome => value ?? '';
     const report = summariseDeploy({
@@ -192,6 +193,10 @@ export const deployReport = defineCommand({
         : undefined,
     });
     if (report.ok) ctx.logger.info(report.headline);
-    return { outputs: { ok: report.ok, headline: report.headline }, summary: report.markdown, failure: report.ok ? undefined : report.headline };
+    return {
+      outputs: { ok: report.ok, headline: report.headline, notification: encodeNotification(report.notification) },
+      summary: report.markdown,
+      failure: report.ok ? undefined : report.headline,
+    };
   },
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { PollTimeoutError } from '../../errors';
 import { keyValueTable } from '../../markdown';
+import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation } from '../../parameters';
 import { readDeployedAmi } from '../deployed-ami';
 import { assessPatchDebt, readRunningAmiFacts, renderPatchDebtIssue } from '../patch-debt';
@@ -29,7 +30,7 @@ export const listEnvironments = defineCommand({
 export const checkDrift = defineCommand({
   description: 'Compare the AMI the app stack runs with the one its parameters file names at HEAD.',
   inputs: z.object({ environment: environmentName, 'timeout-minutes': minutes(30, 180) }),
-  outputs: ['drifted', 'live-ami-id', 'git-ami-id'],
+  outputs: ['drifted', 'live-ami-id', 'git-ami-id', 'notification'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const gitAmi = await readCurrentAmi(ctx, environment);
@@ -54,7 +55,8 @@ export const checkDrift = defineCommand({
       const failure =
         `${environment.name} runs a revoked AMI: stack ${live.stackName} runs ${live.amiId}, which is ${describeRevocation(revokedLive, revocations)}. ` +
         `Merge the replace-revoked pull request of this run (or run the Failback workflow, or patch forward) to take it out of service.`;
-      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+      const notification = encodeNotification({ event: 'revoked', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Runs (revoked)', amiId: live.amiId }, ...(drifted ? [{ label: 'Git names', amiId: gitAmi }] : [])] });
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
     }
     if (!drifted) {
       ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
@@ -64,7 +66,8 @@ export const checkDrift = defineCommand({
       `Drift in ${environment.name}: stack ${live.stackName} runs ${live.amiId} but ${file} names ${gitAmi}, so the stack was changed outside git ` +
       `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. Keep what runs: run the Failback workflow with ` +
       `target-ami ${live.amiId}. Or put git's AMI back: re-run the last Deploy of ${environment.name}.`;
-    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+    const notification = encodeNotification({ event: 'drift', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Git names', amiId: gitAmi }, { label: 'Stack runs', amiId: live.amiId }] });
+    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
   },
 });
 
@@ -77,7 +80,7 @@ export const checkDrift = defineCommand({
 export const checkPatchDebt = defineCommand({
   description: "Open or update an issue when an environment's AMI is past the wiring's patch-debt limits.",
   inputs: z.object({ environment: environmentName }),
-  outputs: ['in-debt', 'ami-id', 'age-days', 'issue-url'],
+  outputs: ['in-debt', 'ami-id', 'age-days', 'issue-url', 'notification'],
   async run(inputs, ctx) {
     const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
     const amiId = await readCurrentAmi(ctx, environment);
@@ -96,6 +99,14 @@ export const checkPatchDebt = defineCommand({
       body: renderPatchDebtIssue(environment.name, facts, debt, wiring.patchDebt, ctx.runUrl),
     });
     ctx.logger.warning(`Patch debt in ${environment.name}: ${debt.problems.join('; ')}. ${issue.created ? 'Opened' : 'Updated'} issue #${issue.number} (${issue.url}).`);
-    return { outputs: { ...outputs, 'issue-url': issue.url }, summary: `## ⚠️ Patch debt: \`${environment.name}\`\n\n${debt.problems.map((p) => `- ${p}`).join('\n')}\n\nIssue: ${issue.url}` };
+    const notification = encodeNotification({
+      event: 'patch-debt',
+      ok: false,
+      environment: environment.name,
+      verdict: `${environment.name} runs ${amiId}, past its patch-debt limits: ${debt.problems.join('; ')}. Merge a patch PR (or run Patch PR) to replace it.`,
+      amis: [{ label: 'Runs', amiId }],
+      links: [{ label: `Issue #${issue.number}`, url: issue.url }],
+    });
+    return { outputs: { ...outputs, 'issue-url': issue.url, notification }, summary: `## ⚠️ Patch debt: \`${environment.name}\`\n\n${debt.problems.map((p) => `- ${p}`).join('\n')}\n\nIssue: ${issue.url}` };
   },
 });

@@ -6,6 +6,7 @@ import { changedEnvironments, resolveEnvironment, resolvePipeline } from './envi
 import { checkImage, recordFailback, resolveFailback } from './failback';
 import { composePatchPr, setAmi } from './patch';
 import { planAmiLifecycle, retireAmis } from './lifecycle';
+import { notify } from './notify';
 import { upsertPreview } from './preview';
 import { checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
 import { replaceRevoked } from './revoked';
@@ -37,6 +38,7 @@ export const COMMANDS = {
   'list-promotion-waves': listPromotionWaves,
   'propose-promotion': proposePromotion,
   'check-wave-gate': checkWaveGate,
+  notify,
 } satisfies Record<string, GitopsCommand>;
 
 export type CommandName = keyof typeof COMMANDS;

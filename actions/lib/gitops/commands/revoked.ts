@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { keyValueTable } from '../../markdown';
+import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
@@ -23,7 +24,7 @@ export function revokedReplacementBranch(environment: string): string {
 export const replaceRevoked = defineCommand({
   description: "Open the PR that replaces an environment's AMI when it is revoked (and fail, as the alert).",
   inputs: z.object({ environment: environmentName }),
-  outputs: ['revoked', 'ami-id', 'replacement-ami-id', 'pull-request-url'],
+  outputs: ['revoked', 'ami-id', 'replacement-ami-id', 'pull-request-url', 'notification'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const file = environment.parametersFile;
@@ -69,10 +70,22 @@ export const replaceRevoked = defineCommand({
       },
       { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
     );
+    const failure = `${environment.name} runs ${current}, which is ${why}. Pull request ${proposal.url} replaces it with ${target.amiId}: merge it to deploy, or patch forward.`;
+    const notification = encodeNotification({
+      event: 'revoked',
+      ok: false,
+      environment: environment.name,
+      verdict: failure,
+      amis: [
+        { label: 'Revoked (HEAD)', amiId: current },
+        { label: 'Replacement', amiId: target.amiId },
+      ],
+      links: [{ label: 'Replacement pull request', url: proposal.url }],
+    });
     return {
-      outputs: { revoked: true, 'ami-id': current, 'replacement-ami-id': target.amiId, 'pull-request-url': proposal.url },
+      outputs: { revoked: true, 'ami-id': current, 'replacement-ami-id': target.amiId, 'pull-request-url': proposal.url, notification },
       summary: `## ⛔ Revoked AMI in \`${environment.name}\`\n\n${table}\n\nPull request: ${proposal.url}`,
-      failure: `${environment.name} runs ${current}, which is ${why}. Pull request ${proposal.url} replaces it with ${target.amiId}: merge it to deploy, or patch forward.`,
+      failure,
     };
   },
 });

@@ -173,3 +173,37 @@ describe('summariseDeploy', () => {
     expect(failed.markdown).toContain('| Automatic failback | ✅ success → `ami-00000000000000001` |');
   });
 });
+
+describe('summariseDeploy: the notification', () => {
+  const failbackRequest = { targetAmiId: 'ami-00000000000000001', reason: 'login errors', requestedBy: 'alice', replacedAmiId: 'ami-00000000000000002' };
+
+  it.each<[string, Partial<DeployReportInputs>, { event: string; ok: boolean; amis: [string, string][]; links: string[] }]>([
+    ['a verified deploy', { stackPreviousAmiId: 'ami-00000000000000001' }, { event: 'deploy', ok: true, amis: [['From', 'ami-00000000000000001'], ['To', 'ami-00000000000000002']], links: [] }],
+    [
+      'a CloudFormation rollback, recorded',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', stackPreviousAmiId: 'ami-00000000000000001', liveAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA },
+      { event: 'rollback', ok: false, amis: [['From', 'ami-00000000000000001'], ['To', 'ami-00000000000000002'], ['Runs now', 'ami-00000000000000001']], links: [`https://github.com/acme/fleet/commit/${SHA}`] },
+    ],
+    [
+      'an automatic failback, recorded as a PR',
+      { steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'success', sync: 'success' }, stackPreviousAmiId: 'ami-00000000000000001', failbackAmiId: 'ami-00000000000000001', liveAmiId: 'ami-00000000000000001', syncOutcome: 'pull-request', syncPullRequestUrl: 'https://github.com/acme/fleet/pull/9' },
+      { event: 'auto-failback', ok: false, amis: [['From', 'ami-00000000000000001'], ['To', 'ami-00000000000000002'], ['Runs now', 'ami-00000000000000001']], links: ['https://github.com/acme/fleet/pull/9'] },
+    ],
+    [
+      'a requested failback, pushed',
+      { requestedAmiId: 'ami-00000000000000001', isFailback: true, failback: { ...failbackRequest, recordStep: 'success', recordResult: 'pushed', recordCommit: SHA } },
+      { event: 'failback', ok: true, amis: [['From', 'ami-00000000000000002'], ['To', 'ami-00000000000000001']], links: [`https://github.com/acme/fleet/commit/${SHA}`] },
+    ],
+    [
+      'a requested failback that became a PR',
+      { requestedAmiId: '', isFailback: true, steps: { prepare: 'skipped', update: 'skipped', verify: 'skipped', failbackUpdate: 'skipped', failbackVerify: 'skipped', sync: 'skipped' }, failback: { ...failbackRequest, recordStep: 'failure', recordResult: 'pull-request', recordPullRequestUrl: 'https://github.com/acme/fleet/pull/12' } },
+      { event: 'failback', ok: false, amis: [['From', 'ami-00000000000000002'], ['To', 'ami-00000000000000001']], links: ['https://github.com/acme/fleet/pull/12'] },
+    ],
+  ])('%s: the event, the verdict (the headline), both AMIs and the record', (_name, overrides, expected) => {
+    const report = summariseDeploy({ ...base, ...overrides });
+    const n = report.notification;
+    expect({ event: n.event, ok: n.ok, amis: (n.amis ?? []).map((a) => [a.label, a.amiId]), links: (n.links ?? []).map((l) => l.url) }).toEqual(expected);
+    expect(n.verdict).toBe(report.headline);
+    expect(n.environment).toBe('dev');
+  });
+});

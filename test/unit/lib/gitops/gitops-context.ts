@@ -2,6 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
 import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
@@ -27,6 +28,10 @@ export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = 
     clock: new VirtualClock(Date.UTC(2026, 5, 1)),
     environmentsFile: 'parameters/environments.json',
     aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }) }),
+    sns: (region) => new SNSClient({ region }),
+    fetch: jest.fn(async () => {
+      throw new Error('no webhook is scripted in this test');
+    }) as unknown as typeof fetch,
     github: () => fakeGitHub(github),
     gitAuth: () => ({}),
     identity: ACTIONS_BOT,

@@ -11,6 +11,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 import type { VirtualClock } from '../../../../actions/lib/clock';
 import { COMMANDS, inputNames, type CommandResult, type GitopsContext } from '../../../../actions/lib/gitops/commands';
@@ -103,6 +104,11 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
         aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }) }),
+        sns: (region) => new SNSClient({ region }),
+        // No webhook is ever posted to in the simulation: a call is a bug in the test.
+        fetch: async () => {
+          throw new Error('the reliability simulation posts no webhook');
+        },
         github: () => ({
           openPullRequest: async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true }),
           listComments: async () => [],
