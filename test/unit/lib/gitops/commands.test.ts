@@ -222,6 +222,18 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.outputs.drifted).toBe(true);
     expect(result.failure).toMatch(/^Drift in dev: stack patch-dev-app runs ami-00000000000000009 but parameters\/dev.json names ami-00000000000000003.*Failback workflow with target-ami ami-00000000000000009.*re-run the last Deploy/);
+    // The notification: the same verdict and both AMIs. No drift, no notification (above).
+    expect(JSON.parse(String(result.outputs.notification))).toEqual({
+      event: 'drift',
+      ok: false,
+      environment: 'dev',
+      verdict: result.failure,
+      amis: [
+        { label: 'Git names', amiId: AMI(3) },
+        { label: 'Stack runs', amiId: AMI(9) },
+      ],
+      links: [],
+    });
   });
 
   it('check-drift: a stack that stays busy is reported as not checked, not as drift', async () => {

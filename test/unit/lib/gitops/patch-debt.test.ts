@@ -64,7 +64,15 @@ describe('check-patch-debt', () => {
 
     const result = await run({ environment: 'dev' });
 
-    expect(result.outputs).toEqual({ 'in-debt': true, 'ami-id': AMI(3), 'age-days': 10, 'issue-url': 'https://github.com/acme/fleet/issues/12' });
+    const { notification, ...outputs } = result.outputs;
+    expect(outputs).toEqual({ 'in-debt': true, 'ami-id': AMI(3), 'age-days': 10, 'issue-url': 'https://github.com/acme/fleet/issues/12' });
+    expect(JSON.parse(String(notification))).toMatchObject({
+      event: 'patch-debt',
+      ok: false,
+      verdict: expect.stringMatching(/^dev runs ami-0+3, past its patch-debt limits: CRITICAL CVE-2023-38545 in libcurl-minimal has been open 9 days/),
+      amis: [{ label: 'Runs', amiId: AMI(3) }],
+      links: [{ label: 'Issue #12', url: 'https://github.com/acme/fleet/issues/12' }],
+    });
     expect(ib).toHaveReceivedCommandWith(ListImageScanFindingsCommand, { filters: [{ name: 'imageBuildVersionArn', values: [IMAGE_ARN] }, { name: 'severity', values: ['CRITICAL'] }] });
     expect(upsertIssue).toHaveBeenCalledWith(expect.objectContaining({ title: `Patch debt: dev runs ${AMI(3)}`, label: 'patch-debt' }));
     const body = (upsertIssue.mock.calls[0] as unknown as [{ body: string }])[0].body;

@@ -108,7 +108,20 @@ describe('an environment that runs a revoked AMI gets the drift treatment', () =
     const head = env.work.git('rev-parse', 'HEAD').trim();
     const result = await run('replace-revoked', { environment: 'dev' }, env.ctx);
 
-    expect(result.outputs).toEqual({ revoked: true, 'ami-id': AMI(3), 'replacement-ami-id': AMI(1), 'pull-request-url': 'https://github.com/acme/fleet/pull/7' });
+    const { notification, ...outputs } = result.outputs;
+    expect(outputs).toEqual({ revoked: true, 'ami-id': AMI(3), 'replacement-ami-id': AMI(1), 'pull-request-url': 'https://github.com/acme/fleet/pull/7' });
+    // What the checks' notify step sends: the verdict, the revoked AMI and its replacement, the PR.
+    expect(JSON.parse(String(notification))).toEqual({
+      event: 'revoked',
+      ok: false,
+      environment: 'dev',
+      verdict: result.failure,
+      amis: [
+        { label: 'Revoked (HEAD)', amiId: AMI(3) },
+        { label: 'Replacement', amiId: AMI(1) },
+      ],
+      links: [{ label: 'Replacement pull request', url: 'https://github.com/acme/fleet/pull/7' }],
+    });
     expect(result.failure).toMatch(new RegExp(`^dev runs ${AMI(3)}, which is revoked by @oncall .*: kernel panic under load; revoked in commit ${head.slice(0, 12)} "Revoke ami-3: kernel panic".*Pull request https://github.com/acme/fleet/pull/7 replaces it with ${AMI(1)}`));
     expect(env.github.openPullRequest).toHaveBeenCalledWith(expect.objectContaining({ head: 'gitops/replace-revoked-dev', base: 'main', title: `Replace revoked ${AMI(3)} in dev with ${AMI(1)}` }));
     // The PR branch has the one-line change on top of HEAD; the checkout itself is untouched.
