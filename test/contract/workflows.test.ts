@@ -30,7 +30,7 @@ interface Job {
   if?: string;
   needs?: string | string[];
   permissions?: Record<string, string>;
-  environment?: string | { name: string };
+  environment?: string | { name: string; deployment?: boolean };
   concurrency?: { group: string; 'cancel-in-progress'?: boolean };
   'timeout-minutes'?: number;
   strategy?: { 'max-parallel'?: number | string; 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
@@ -75,11 +75,13 @@ function actionInputs(name: string): string[] {
 
 const ROLE_ACTION = 'aws-actions/configure-aws-credentials';
 const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWith(`${ROLE_ACTION}@`));
-const callsReusableDeploy = (job: Job) => job.uses === './.github/workflows/deploy-environment.yml';
+/** The reusable workflows: the deploy of one environment, and the checks of one environment. */
+const REUSABLE = ['./.github/workflows/deploy-environment.yml', './.github/workflows/check-environment.yml'];
+const callsReusable = (job: Job) => REUSABLE.includes(job.uses ?? '');
 
 describe('workflow files', () => {
-  it('are the nine the docs describe', () => {
-    expect(files).toEqual(['ami-lifecycle.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote.yml']);
+  it('are the ten the docs describe', () => {
+    expect(files).toEqual(['ami-lifecycle.yml', 'check-environment.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -93,31 +95,31 @@ describe('workflow files', () => {
     }
   });
 
-  it('id-token: write only on jobs that assume an AWS role (directly or through the reusable deploy), and always there', () => {
+  it('id-token: write only on jobs that assume an AWS role (directly or through a reusable workflow), and always there', () => {
     for (const { file, id, job } of allJobs) {
-      const needsToken = assumesRole(job) || callsReusableDeploy(job);
+      const needsToken = assumesRole(job) || callsReusable(job);
       expect({ file, id, idToken: job.permissions?.['id-token'] === 'write' }).toEqual({ file, id, idToken: needsToken });
     }
   });
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#revoked', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote.yml#promote']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'check-environment.yml#revoked', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#check', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote.yml#promote']);
   });
 
   it('issues: write only where an alert is an issue (patch debt)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.issues === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers).toEqual(['drift.yml#patch-debt']);
+    expect(writers).toEqual(['check-environment.yml#patch-debt', 'drift.yml#check']);
   });
 
   it('never trigger on pull_request_target', () => {
     for (const file of files) expect(Object.keys(workflows[file].on)).not.toContain('pull_request_target');
   });
 
-  it('every job with steps has timeout-minutes; jobs calling the reusable deploy inherit its timeout', () => {
+  it('every job with steps has timeout-minutes; jobs calling a reusable workflow inherit its jobs\' timeouts', () => {
     for (const { file, id, job } of allJobs) {
       if (job.uses) {
-        expect({ file, id, uses: job.uses }).toEqual({ file, id, uses: './.github/workflows/deploy-environment.yml' });
+        expect({ file, id, reusable: REUSABLE.includes(job.uses) }).toEqual({ file, id, reusable: true });
         continue;
       }
       expect({ file, id, timeout: typeof job['timeout-minutes'] }).toEqual({ file, id, timeout: 'number' });
@@ -190,9 +192,9 @@ describe('workflow files', () => {
     }
   });
 
-  it('run a GitHub environment only in the deploy job, the e2e jobs and the patch PR job, where the deploy and e2e roles and the App key live', () => {
+  it('run a GitHub environment only in the deploy job, the checks\' notify job, the e2e jobs and the patch PR job, where the deploy and e2e roles, the webhook and the App key live', () => {
     const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
-    expect(withEnvironment).toEqual(['deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose']);
+    expect(withEnvironment).toEqual(['check-environment.yml#notify', 'deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose']);
   });
 
   it('read secrets only in jobs that run in a GitHub environment, and pass none between workflows', () => {
@@ -474,33 +476,64 @@ describe('drift.yml', () => {
     expect(Number(cron.split(' ')[0])).toBeGreaterThan(0);
   });
 
-  it('checks every environment with the read-only role, skipping one without it, and changes nothing', () => {
+  it('lists the environments, then checks each one in check-environment.yml, from the default branch only', () => {
     expect(stepsOf('drift.yml', 'plan')).toEqual(['checkout', 'gitops:list-environments']);
-    expect(wf.jobs.drift.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
-    expect(stepsOf('drift.yml', 'drift')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-drift']);
-    expect(step('drift.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
     expect(wf.jobs.plan.permissions).toEqual({ contents: 'read' });
-    expect(wf.jobs.drift.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
-    expect(wf.jobs.drift.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
-  });
-
-  it('opens the PR that replaces a revoked AMI, per environment, with git only (no AWS role)', () => {
-    expect(stepsOf('drift.yml', 'revoked')).toEqual(['checkout', 'gitops:replace-revoked']);
-    expect(wf.jobs.revoked.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
-    expect(wf.jobs.revoked.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
-    expect(wf.jobs.revoked.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
-    expect(wf.jobs.revoked.if).toBe(wf.jobs.drift.if);
+    expect(wf.jobs.check.strategy).toMatchObject({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(wf.jobs.check.uses).toBe('./.github/workflows/check-environment.yml');
+    expect(wf.jobs.check.with).toEqual({ environment: '${{ matrix.environment }}' });
+    expect(wf.jobs.check.if).toBe("github.event_name != 'workflow_dispatch' || github.ref_name == github.event.repository.default_branch");
+    // The caller grants the union of what the called jobs raise, and nothing they do not.
+    const raised = Object.values(workflows['check-environment.yml'].jobs).flatMap((j) => Object.entries(j.permissions ?? {}).filter(([, level]) => level === 'write').map(([scope]) => scope));
+    expect(Object.keys(wf.jobs.check.permissions ?? {}).sort()).toEqual([...new Set(raised)].sort());
   });
 });
 
-describe('drift.yml: patch debt', () => {
-  const wf = workflows['drift.yml'];
+describe('check-environment.yml', () => {
+  const wf = workflows['check-environment.yml'];
 
-  it('checks every environment with the build role, whose reads it needs, and alerts with an issue', () => {
-    expect(stepsOf('drift.yml', 'patch-debt')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-patch-debt']);
+  it('is called per environment, never run on its own', () => {
+    expect(Object.keys(wf.on)).toEqual(['workflow_call']);
+  });
+
+  it('checks drift with the read-only role, skipping an environment without it, and changes nothing', () => {
+    expect(stepsOf('check-environment.yml', 'drift')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-drift']);
+    expect(step('check-environment.yml', 'drift', 'credentials').with?.['role-to-assume']).toContain('AWS_PREVIEW_ROLE_ARN_');
+    expect(wf.jobs.drift.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+  });
+
+  it('opens the PR that replaces a revoked AMI with git only (no AWS role)', () => {
+    expect(stepsOf('check-environment.yml', 'revoked')).toEqual(['checkout', 'gitops:replace-revoked']);
+    expect(wf.jobs.revoked.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    expect(wf.jobs.revoked.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+  });
+
+  it('checks patch debt with the build role, whose reads it needs, and alerts with an issue', () => {
+    expect(stepsOf('check-environment.yml', 'patch-debt')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:check-patch-debt']);
     expect(wf.jobs['patch-debt'].permissions).toEqual({ contents: 'read', issues: 'write', 'id-token': 'write' });
-    expect(step('drift.yml', 'patch-debt', 'credentials').with?.['role-to-assume']).toContain('AWS_BUILD_ROLE_ARN_');
-    expect(wf.jobs['patch-debt'].if).toBe(wf.jobs.drift.if);
+    expect(step('check-environment.yml', 'patch-debt', 'credentials').with?.['role-to-assume']).toContain('AWS_BUILD_ROLE_ARN_');
+  });
+
+  it('hands each check\'s notification to the notify job through its own outputs', () => {
+    expect(wf.jobs.drift.outputs?.notification).toBe('${{ steps.drift.outputs.notification }}');
+    expect(wf.jobs.revoked.outputs?.notification).toBe('${{ steps.revoked.outputs.notification }}');
+    expect(wf.jobs['patch-debt'].outputs?.notification).toBe('${{ steps.debt.outputs.notification }}');
+    expect(wf.jobs.drift.outputs).toMatchObject({ notify: '${{ steps.env.outputs.notify }}', 'notify-sns': '${{ steps.env.outputs.notify-sns }}' });
+  });
+
+  it('notifies only when the wiring names a channel and a check found something or failed, in the environment without a deployment record', () => {
+    const notify = wf.jobs.notify;
+    expect(notify.needs).toEqual(['drift', 'revoked', 'patch-debt']);
+    expect(notify.if?.replace(/\s+/g, ' ')).toBe(
+      "always() && needs.drift.outputs.notify == 'true' && (contains(needs.*.result, 'failure') || needs.drift.outputs.notification != '' || needs.revoked.outputs.notification != '' || needs.patch-debt.outputs.notification != '')",
+    );
+    expect(notify.environment).toEqual({ name: '${{ inputs.environment }}', deployment: false });
+    expect(notify.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(stepsOf('check-environment.yml', 'notify')).toEqual(['checkout', 'configure-aws-credentials', 'gitops:notify']);
+    // The deploy role (it trusts jobs of the environment) only when there is a topic to publish to.
+    expect(step('check-environment.yml', 'notify', 'credentials').if).toBe("needs.drift.outputs.notify-sns == 'true'");
+    expect(step('check-environment.yml', 'notify', 'credentials').with?.['role-to-assume']).toBe('${{ vars.AWS_DEPLOY_ROLE_ARN }}');
+    expect(notify.steps?.at(-1)?.with?.needs).toBe('${{ toJSON(needs) }}');
   });
 });
 
@@ -707,7 +740,10 @@ describe('e2e-aws.yml', () => {
 
 describe('notifications', () => {
   /** The jobs whose outcome is a deploy verdict or a check's finding people are told about. */
-  const notifying = [['deploy-environment.yml', 'deploy']] as const;
+  const notifying = [
+    ['deploy-environment.yml', 'deploy'],
+    ['check-environment.yml', 'notify'],
+  ] as const;
 
   it.each(notifying)('%s#%s ends with the notify step, under if: always(), unable to fail the job', (file, id) => {
     const steps = workflows[file].jobs[id].steps ?? [];

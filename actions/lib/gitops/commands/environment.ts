@@ -43,6 +43,8 @@ export const resolveEnvironment = defineCommand({
     'head-sha',
     'patch-branch',
     'variable-suffix',
+    'notify',
+    'notify-sns',
   ],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
@@ -72,6 +74,10 @@ export const resolveEnvironment = defineCommand({
         'head-sha': headSha,
         'patch-branch': patchBranch(environment.name),
         'variable-suffix': variableSuffix(environment.name),
+        // Whether the wiring names a channel (the checks' notify job runs only then), and an SNS
+        // topic (the notify job assumes the deploy role only then).
+        notify: environment.notify !== undefined,
+        'notify-sns': environment.notify?.snsTopicArn !== undefined,
       },
     };
   },
