@@ -37,6 +37,8 @@ $(ACTION_NODE_BIN):
 	@test "$$($@ --version)" = "v$(ACTION_NODE_VERSION)" || { echo "$@ is not Node v$(ACTION_NODE_VERSION): delete $(ACTION_NODE_DIR) and run make setup again" >&2; exit 1; }
 
 $(VENV)/.installed: requirements-dev.txt
+	@echo "Installing the Python tools (moto, cfn-lint, checkov, zizmor; requirements-dev.txt) into $(VENV)."
+	@echo "pip runs quietly: a minute or two the first time (longer on a slow network), seconds after that."
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
@@ -44,6 +46,7 @@ $(VENV)/.installed: requirements-dev.txt
 
 # actionlint is a Go program; the Go module proxy is the registry that serves it.
 $(VENV)/bin/actionlint: tools/versions.env | $(VENV)/.installed
+	@echo "Building actionlint $(ACTIONLINT_VERSION) from the Go module proxy: under a minute the first time."
 	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 # php-cli serves the details page the app template ships, for its contract test (DESIGN.md §3.3).

@@ -142,7 +142,10 @@ async function main(): Promise<number> {
     write(`\nCycle "${scenario}" passed: ${timeline.phases.length} phases in ${formatSeconds(timeline.elapsedMs())} (${onMoto} on moto, ${onStandin} using the Image Builder stand-in, ${onDataPlane} on the data plane).`);
     return 0;
   } catch (error) {
-    write(`\nCycle "${scenario}" FAILED after ${formatSeconds(timeline.elapsedMs())}: ${errorMessage(error)}`);
+    // The reason is under the phase that stopped (✗): said once, there, and pointed to here.
+    const failed = timeline.failedPhase();
+    const where = failed ? ` at phase ${failed.index}, "${failed.title}" (why: the ✗ line under it)` : `: ${errorMessage(error)}`;
+    write(`\nCycle "${scenario}" FAILED after ${formatSeconds(timeline.elapsedMs())}${where}.`);
     if (servers) write(`Logs: ${[servers.moto.logFile, servers.standinLog, ...(dataPlane ? [dataPlane.logFile] : [])].map((f) => relative(process.cwd(), f)).join(', ')}; scratch clone: ${relative(process.cwd(), scratchDir)}`);
     if (ctx?.summaries.saved.length) write(`Job summaries of the ${ctx.summaries.saved.length} steps that ran: ${relative(process.cwd(), ctx.summaries.dir)}/`);
     return 1;

@@ -247,10 +247,12 @@ export async function runBadParametersScenario(ctx: CycleContext, timeline: Time
     await timeline.phase(`update-app-stack mode=${mode}: refuses the file`, 'moto', async (phase) => {
       const run = await updateAppStack(ctx, job, mode, { expectFailure: true });
       const errors = failureLines(run);
-      if (!errors.some((l) => l.includes('InstanceType') && l.includes(file))) {
-        throw new CycleCheckError(`update-app-stack failed, but not with a message naming ${file} and InstanceType`, errors);
+      if (!errors.some((l) => l.includes('InstanceType') && l.includes(`${file}:`))) {
+        throw new CycleCheckError(`update-app-stack failed, but not with a message naming ${file}:<line> and InstanceType`, errors);
       }
-      phase.note(errors[0]);
+      if (!errors.some((l) => /did you mean "t3\.micro"/i.test(l))) throw new CycleCheckError('update-app-stack refused the file, but without the "did you mean" for t3.mirco', errors);
+      // Every annotation, each once, with the file:line the runner puts it on (wrapped, not cut).
+      for (const line of new Set(errors)) phase.note(line);
     });
   }
   await timeline.phase('nothing changed', 'moto', async (phase) => {

@@ -4,6 +4,8 @@
  * printed as it completes, so the reader sees the cycle unfold and where it stopped.
  */
 
+import { wrapNote } from './wrap';
+
 /** What a phase exercised, so nobody mistakes an emulated step for AWS. */
 export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane';
 
@@ -44,11 +46,18 @@ export interface PhaseContext {
   note(line: string): void;
 }
 
+/** Notes sit under the phase title. */
+const NOTE_INDENT = ' '.repeat(8);
+
 export class Timeline {
   readonly phases: PhaseRecord[] = [];
   private readonly started = Date.now();
 
-  constructor(private readonly write: (line: string) => void) {}
+  /** `width`: the terminal's columns (notes wrap to it); 100 when the output is not a terminal. */
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly width: number = process.stdout.columns || 100,
+  ) {}
 
   /**
    * Runs one phase and prints its line when it ends. A failure is recorded and rethrown: the
@@ -77,6 +86,11 @@ export class Timeline {
     this.write(`── ${title}`);
   }
 
+  /** The phase that stopped the cycle, if one did (its reason is printed under it). */
+  failedPhase(): PhaseRecord | undefined {
+    return this.phases.find((p) => !p.ok);
+  }
+
   elapsedMs(): number {
     return Date.now() - this.started;
   }
@@ -86,7 +100,7 @@ export class Timeline {
     const index = String(record.index).padStart(2);
     const seconds = `${(record.ms / 1000).toFixed(1)} s`.padStart(7);
     this.write(`${mark} ${index}  ${record.title.padEnd(52)} ${KIND_LABEL[record.kind].padEnd(24)} ${seconds}`);
-    for (const note of record.notes) for (const line of note.split('\n')) this.write(`        ${line}`);
+    for (const note of record.notes) for (const line of note.split('\n')) for (const wrapped of wrapNote(line, NOTE_INDENT, this.width)) this.write(wrapped);
   }
 }
 

@@ -82,7 +82,8 @@ function describe(name: string, inputs: Record<string, string>): string {
 
 /** The error annotations of a run, or the end of its stderr when it printed none. */
 export function failureLines(run: ActionRun): string[] {
-  const errors = run.annotations.filter((a) => a.level === 'error').map((a) => `error: ${a.message}`);
+  // With the file and line the runner would annotate (a bad parameters file names both).
+  const errors = run.annotations.filter((a) => a.level === 'error').map((a) => `error: ${a.properties.file ? `${a.properties.file}${a.properties.line ? `:${a.properties.line}` : ''}: ` : ''}${a.message}`);
   if (errors.length) return errors;
   return run.stderr.trim().split('\n').filter((l) => !/NodeVersionSupportWarning|versions published|node >=22|upgrade to node|a\.co\/|trace-warnings|^\s*$/.test(l)).slice(-5);
 }
