@@ -18,27 +18,49 @@ const OPEN_SAMPLE_ROWS = 10;
 export function renderVerifyReport(report: VerifyAlbReport): string {
   const { fleet, http, target } = report;
   const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'} on ${report.expectedAmiId}`;
+  // IDs and ARNs in code spans: they do not wrap mid-ID, and a reader can copy them whole.
   const facts: [string, string][] = [
-    ...(target.stackName ? [['Stack', `${target.stackName}${target.stackStatus ? ` (${target.stackStatus})` : ''}`] as [string, string]] : []),
-    ['Target group', target.targetGroupArn],
-    ['Auto Scaling group', `${fleet.autoScalingGroupName} (desired ${fleet.desiredCapacity})`],
-    ['Expected AMI', report.expectedAmiId],
+    ...(target.stackName ? [['Stack', `${code(target.stackName)}${target.stackStatus ? ` (${target.stackStatus})` : ''}`] as [string, string]] : []),
+    ['Target group', code(target.targetGroupArn)],
+    ['Auto Scaling group', `${code(fleet.autoScalingGroupName)} (desired ${fleet.desiredCapacity})`],
+    ['Expected AMI', code(report.expectedAmiId)],
     ['Healthy targets', `${fleet.healthyTargets} of ${fleet.totalTargets}${fleet.drainingTargets > 0 ? ` (+${fleet.drainingTargets} draining, ignored)` : ''}`],
     ['Waited for targets', `${Math.round(report.waitedMs / 1000)} s`],
     ['HTTP watch', http.skipped ? `skipped: ${http.skipped}` : `${http.url}, ${http.summary.samples} samples over ${http.watchSeconds} s`],
   ];
   if (!http.skipped) {
     facts.push(['Error rate', `${percent(http.summary.errorRate)} (${http.summary.errors} errors; max ${percent(http.maxErrorRate)})`]);
-    facts.push(['Served AMIs', http.summary.servedAmis.map((a) => `${a.amiId} (${a.samples})`).join(', ') || 'none']);
+    facts.push(['Served AMIs', http.summary.servedAmis.map((a) => `${code(a.amiId)} (${a.samples})`).join(', ') || 'none']);
   }
 
-  const parts = [heading, keyValueTable(facts)];
+  const parts = [heading, `**${escapeText(leadSentence(report))}**`, keyValueTable(facts)];
   if (report.failures.length > 0) parts.push('### Why it is not healthy', report.failures.map((f) => `- ${escapeText(f)}`).join('\n'));
   parts.push('### Targets', targetsTable(fleet.rows));
   const timeline = renderAmiTimeline(http.samples, report.expectedAmiId);
   if (timeline) parts.push('### Which AMI served', timeline);
   if (http.samples.length > 0) parts.push('### Samples', samplesSection(http.samples, report.expectedAmiId));
   return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * The answer in one sentence, before any table: healthy or not, on which AMI, how much of the
+ * fleet, and what the sampled responses said; for an unhealthy fleet, the first reason.
+ */
+export function leadSentence(report: VerifyAlbReport): string {
+  const { fleet, http, expectedAmiId: ami } = report;
+  if (!report.healthy) {
+    const [first, ...more] = report.failures;
+    return `Not healthy on ${ami}: ${first ?? 'see the targets below'}${more.length ? ` (and ${more.length} more reason${more.length > 1 ? 's' : ''}, below)` : ''}.`;
+  }
+  const targets = `${fleet.healthyTargets} of ${fleet.totalTargets} target${fleet.totalTargets === 1 ? '' : 's'} healthy, on ${ami}`;
+  if (http.skipped) return `${targets}; no HTTP watch (${http.skipped}).`;
+  const { samples, errors, servedAmis } = http.summary;
+  const served = servedAmis.length === 1 && servedAmis[0].amiId === ami ? `every response came from ${ami}` : `responses came from ${servedAmis.map((a) => a.amiId).join(', ') || 'no AMI'}`;
+  return `${targets}; ${samples} responses in ${http.watchSeconds} s, ${errors} error${errors === 1 ? '' : 's'}, ${served}.`;
+}
+
+function code(text: string): string {
+  return `\`${text}\``;
 }
 
 /** The action's failure message: what failed, for which resource, why, and what to do. */
