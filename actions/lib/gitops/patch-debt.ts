@@ -5,7 +5,7 @@ import { isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
 import { IMAGE_BUILDER_ARN_TAG } from '../image-builder/previous-image';
-import { markdownTable } from '../markdown';
+import { keyValueTable } from '../markdown';
 
 const DAY_MS = 86_400_000;
 
@@ -82,22 +82,21 @@ export function assessPatchDebt(facts: RunningAmiFacts, limits: PatchDebtLimits,
 
 /** The issue's body: what runs, the limits passed, and how to pay the debt. */
 export function renderPatchDebtIssue(environment: string, facts: RunningAmiFacts, debt: PatchDebt, limits: PatchDebtLimits, runUrl?: string): string {
-  const table = markdownTable(
-    ['', ''],
-    [
-      ['Environment', environment],
-      ['AMI', facts.amiId],
-      ['Image', facts.imageArn ?? 'unknown'],
-      ['Created', facts.creationDate ? `${facts.creationDate} (${debt.ageDays} days ago)` : 'unknown'],
-      ['Limits', `AMI age ${limits.maxAmiAgeDays} days; CRITICAL finding open ${limits.maxCriticalOpenDays} days (parameters/environments.json, patchDebt)`],
-    ],
-  );
+  const table = keyValueTable([
+    ['Environment', `\`${environment}\``],
+    ['AMI', `\`${facts.amiId}\``],
+    ['Image', facts.imageArn ? `\`${facts.imageArn}\`` : 'unknown'],
+    ['Created', facts.creationDate ? `${facts.creationDate} (${debt.ageDays} days ago)` : 'unknown'],
+    ['Limits', `AMI age ${limits.maxAmiAgeDays} days; CRITICAL finding open ${limits.maxCriticalOpenDays} days (parameters/environments.json, patchDebt)`],
+  ]);
   return [
     `## Patch debt in \`${environment}\``,
-    table,
+    // The answer first: what runs, and which limit it is past.
+    `**\`${environment}\` runs \`${facts.amiId}\`, past its patch-debt limits:**`,
     debt.problems.map((p) => `- ${p}`).join('\n'),
-    ...(facts.findingsUnavailable ? [`Findings not checked: ${facts.findingsUnavailable}.`] : []),
     'Pay it: run the Patch PR workflow for this environment (or merge its open patch PR), or promote a newer verified AMI. This issue is updated by every check and can be closed once the environment runs a current AMI.',
+    table,
+    ...(facts.findingsUnavailable ? [`Findings not checked: ${facts.findingsUnavailable}.`] : []),
     ...(runUrl ? [`Checked by ${runUrl}.`] : []),
   ].join('\n\n');
 }

@@ -41,33 +41,36 @@ export const checkDrift = defineCommand({
     } catch (error) {
       if (!(error instanceof PollTimeoutError)) throw error;
       ctx.logger.warning(`Drift not checked for ${environment.name}: ${error.message}`);
-      return { outputs: { drifted: false, 'git-ami-id': gitAmi }, summary: `## ⏳ Drift: \`${environment.name}\` not checked\n\n${error.message}` };
+      return { outputs: { drifted: false, 'git-ami-id': gitAmi }, summary: `## ⏳ Drift: \`${environment.name}\` not checked\n\n**The stack stayed busy, so drift was not checked (this is not drift).** ${error.message}` };
     }
     const revocations = await loadWorkspaceRevocations(ctx.workspace);
     const revokedLive = findRevocation(revocations, { amiId: live.amiId });
     const drifted = live.amiId !== gitAmi;
-    const table = keyValueTable([
-      [`${file} (HEAD)`, `\`${gitAmi}\``],
-      [`Stack ${live.stackName} (${live.status})`, `\`${live.amiId}\``],
-    ]);
+    const table = keyValueTable(
+      [
+        [`Git: \`${file}\` at HEAD`, `\`${gitAmi}\``],
+        [`Stack \`${live.stackName}\` (${live.status})`, `\`${live.amiId}\``],
+      ],
+      ['Source', 'AMI'],
+    );
     if (revokedLive) {
       // Drift treatment: the run fails as the alert; replace-revoked opens the PR that replaces it.
       const failure =
         `${environment.name} runs a revoked AMI: stack ${live.stackName} runs ${live.amiId}, which is ${describeRevocation(revokedLive, revocations)}. ` +
         `Merge the replace-revoked pull request of this run (or run the Failback workflow, or patch forward) to take it out of service.`;
       const notification = encodeNotification({ event: 'revoked', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Runs (revoked)', amiId: live.amiId }, ...(drifted ? [{ label: 'Git names', amiId: gitAmi }] : [])] });
-      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n**${failure}**\n\n${table}`, failure };
     }
     if (!drifted) {
       ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
-      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n${table}` };
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n**Stack \`${live.stackName}\` runs \`${live.amiId}\`, as \`${file}\` says.**\n\n${table}` };
     }
     const failure =
       `Drift in ${environment.name}: stack ${live.stackName} runs ${live.amiId} but ${file} names ${gitAmi}, so the stack was changed outside git ` +
       `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. Keep what runs: run the Failback workflow with ` +
       `target-ami ${live.amiId}. Or put git's AMI back: re-run the last Deploy of ${environment.name}.`;
     const notification = encodeNotification({ event: 'drift', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Git names', amiId: gitAmi }, { label: 'Stack runs', amiId: live.amiId }] });
-    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n${table}\n\n${failure}`, failure };
+    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n**${failure}**\n\n${table}`, failure };
   },
 });
 
@@ -90,8 +93,9 @@ export const checkPatchDebt = defineCommand({
     const debt = assessPatchDebt(facts, wiring.patchDebt, ctx.clock.now());
     const outputs = { 'in-debt': debt.inDebt, 'ami-id': amiId, 'age-days': debt.ageDays };
     if (!debt.inDebt) {
-      ctx.logger.info(`${environment.name}: ${amiId} is within the patch-debt limits (${debt.ageDays ?? '?'} days old).`);
-      return { outputs };
+      const within = `${environment.name}: ${amiId} is within the patch-debt limits (${debt.ageDays ?? '?'} days old).`;
+      ctx.logger.info(within);
+      return { outputs, summary: `## ✅ No patch debt: \`${environment.name}\`\n\n**\`${amiId}\` is within the patch-debt limits: ${debt.ageDays ?? '?'} days old (limit ${wiring.patchDebt.maxAmiAgeDays}), no CRITICAL finding open past ${wiring.patchDebt.maxCriticalOpenDays} days.**` };
     }
     const issue = await ctx.github().upsertIssue({
       title: `Patch debt: ${environment.name} runs ${amiId}`,
@@ -107,6 +111,6 @@ export const checkPatchDebt = defineCommand({
       amis: [{ label: 'Runs', amiId }],
       links: [{ label: `Issue #${issue.number}`, url: issue.url }],
     });
-    return { outputs: { ...outputs, 'issue-url': issue.url, notification }, summary: `## ⚠️ Patch debt: \`${environment.name}\`\n\n${debt.problems.map((p) => `- ${p}`).join('\n')}\n\nIssue: ${issue.url}` };
+    return { outputs: { ...outputs, 'issue-url': issue.url, notification }, summary: `## ⚠️ Patch debt: \`${environment.name}\`\n\n**\`${environment.name}\` runs \`${amiId}\`, past its patch-debt limits; issue [#${issue.number}](${issue.url}) says so and how to pay it:**\n\n${debt.problems.map((p) => `- ${p}`).join('\n')}` };
   },
 });

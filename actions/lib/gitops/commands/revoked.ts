@@ -66,7 +66,7 @@ export const replaceRevoked = defineCommand({
         base: ctx.defaultBranch,
         files: { [file]: setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target.amiId, file) },
         message,
-        body: `## ⛔ \`${environment.name}\` runs a revoked AMI\n\n${table}\n\nMerging this PR deploys \`${target.amiId}\` to \`${environment.name}\` (Deploy on merge), or patch forward with a new build instead.`,
+        body: `## ⛔ \`${environment.name}\` runs a revoked AMI\n\n**Merging this PR deploys \`${target.amiId}\` to \`${environment.name}\` in place of the revoked \`${current}\` (Deploy on merge); or patch forward with a new build instead.**\n\n${table}`,
       },
       { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
     );
@@ -84,7 +84,7 @@ export const replaceRevoked = defineCommand({
     });
     return {
       outputs: { revoked: true, 'ami-id': current, 'replacement-ami-id': target.amiId, 'pull-request-url': proposal.url, notification },
-      summary: `## ⛔ Revoked AMI in \`${environment.name}\`\n\n${table}\n\nPull request: ${proposal.url}`,
+      summary: `## ⛔ Revoked AMI in \`${environment.name}\`\n\n**\`${environment.name}\` names \`${current}\`, which is revoked; pull request ${proposal.url} replaces it with \`${target.amiId}\`: merge it to deploy, or patch forward.**\n\n${table}`,
       failure,
     };
   },

@@ -215,6 +215,7 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.outputs).toEqual({ drifted: false, 'live-ami-id': AMI(3), 'git-ami-id': AMI(3) });
     expect(result.failure).toBeUndefined();
+    expect(result.summary?.split('\n\n')[1]).toBe(`**Stack \`patch-dev-app\` runs \`${AMI(3)}\`, as \`parameters/dev.json\` says.**`);
   });
 
   it('check-drift: a stack changed outside git fails the check and says both ways out', async () => {
@@ -222,6 +223,12 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.outputs.drifted).toBe(true);
     expect(result.failure).toMatch(/^Drift in dev: stack patch-dev-app runs ami-00000000000000009 but parameters\/dev.json names ami-00000000000000003.*Failback workflow with target-ami ami-00000000000000009.*re-run the last Deploy/);
+    // The summary leads with the verdict, then the two AMIs under a real header.
+    expect(result.summary?.split('\n\n')).toEqual([
+      '## ⚠️ Drift: `dev`',
+      `**${result.failure}**`,
+      `| Source | AMI |\n|---|---|\n| Git: \`parameters/dev.json\` at HEAD | \`${AMI(3)}\` |\n| Stack \`patch-dev-app\` (UPDATE_COMPLETE) | \`${AMI(9)}\` |`,
+    ]);
     // The notification: the same verdict and both AMIs. No drift, no notification (above).
     expect(JSON.parse(String(result.outputs.notification))).toEqual({
       event: 'drift',

@@ -77,6 +77,10 @@ describe('check-patch-debt', () => {
     expect(upsertIssue).toHaveBeenCalledWith(expect.objectContaining({ title: `Patch debt: dev runs ${AMI(3)}`, label: 'patch-debt' }));
     const body = (upsertIssue.mock.calls[0] as unknown as [{ body: string }])[0].body;
     expect(body).toContain('- CRITICAL CVE-2023-38545 in libcurl-minimal has been open 9 days, over the 7-day limit');
+    // The answer first, then the facts under a real header, IDs in code spans.
+    expect(body.split('\n\n').slice(0, 2)).toEqual(['## Patch debt in `dev`', `**\`dev\` runs \`${AMI(3)}\`, past its patch-debt limits:**`]);
+    expect(body).toContain(`| Field | Value |\n|---|---|\n| Environment | \`dev\` |\n| AMI | \`${AMI(3)}\` |\n| Image | \`${IMAGE_ARN}\` |`);
+    expect(result.summary?.split('\n\n')[1]).toBe(`**\`dev\` runs \`${AMI(3)}\`, past its patch-debt limits; issue [#12](https://github.com/acme/fleet/issues/12) says so and how to pay it:**`);
   });
 
   it('opens no issue within the limits', async () => {
