@@ -251,8 +251,10 @@ export async function runBadParametersScenario(ctx: CycleContext, timeline: Time
         throw new CycleCheckError(`update-app-stack failed, but not with a message naming ${file}:<line> and InstanceType`, errors);
       }
       if (!errors.some((l) => /did you mean "t3\.micro"/i.test(l))) throw new CycleCheckError('update-app-stack refused the file, but without the "did you mean" for t3.mirco', errors);
-      // Every annotation, each once, with the file:line the runner puts it on (wrapped, not cut).
-      for (const line of new Set(errors)) phase.note(line);
+      // Each problem once, on the file:line the runner annotates (the step's own error repeats
+      // them all in one message, for the log), wrapped, never cut.
+      const located = errors.filter((l) => l.startsWith(`error: ${file}:`));
+      for (const line of new Set(located.length ? located : errors)) phase.note(line);
     });
   }
   await timeline.phase('nothing changed', 'moto', async (phase) => {

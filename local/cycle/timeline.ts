@@ -53,10 +53,13 @@ export class Timeline {
   readonly phases: PhaseRecord[] = [];
   private readonly started = Date.now();
 
-  /** `width`: the terminal's columns (notes wrap to it); 100 when the output is not a terminal. */
+  /**
+   * `width`: the terminal's columns, which notes wrap to. Output that is not a terminal (a CI log,
+   * a pipe, a test) is not wrapped: its reader's viewer wraps, and a grep finds a whole line.
+   */
   constructor(
     private readonly write: (line: string) => void,
-    private readonly width: number = process.stdout.columns || 100,
+    private readonly width: number = process.stdout.isTTY ? process.stdout.columns || 100 : Number.POSITIVE_INFINITY,
   ) {}
 
   /**

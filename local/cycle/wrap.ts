@@ -13,6 +13,8 @@ const MIN_TEXT_WIDTH = 40;
  * than the line (an ARN, a URL) is kept whole rather than broken.
  */
 export function wrapNote(text: string, indent: string, width: number): string[] {
+  // A line that fits is printed as written: aligned columns (sample rows, tables) keep their spaces.
+  if (indent.length + [...text].length <= width) return [`${indent}${text}`];
   const marker = /^(✗ |✓ |- |· |\* )/.exec(text)?.[0] ?? '';
   const hanging = indent + ' '.repeat([...marker].length);
   const room = Math.max(MIN_TEXT_WIDTH, width - hanging.length);

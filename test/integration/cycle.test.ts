@@ -106,7 +106,8 @@ describe('local cycle (npm run cycle)', () => {
 
   it.each([
     ['failed-build', /Image build FAILED for .*component update-linux failed/],
-    ['bad-parameters', /InstanceType = "t3\.mirco" is not one of the AllowedValues/],
+    // The note keeps the file:line the runner annotates and the did-you-mean, said once.
+    ['bad-parameters', /error: parameters\/dev\.json:\d+: InstanceType = "t3\.mirco" is not one of the AllowedValues .*Did you mean "t3\.micro"\? Use one of them\.\n(?!.*Parameters file invalid)/],
   ])('scenario %s ends with the right message and nothing changed', async (scenario, message) => {
     const { code, output } = await runCycle(['--scenario', scenario, '--scratch', scratch]);
     expect(output).toMatch(message);

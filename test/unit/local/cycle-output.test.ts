@@ -47,3 +47,15 @@ describe('Timeline output', () => {
     expect(timeline.failedPhase()?.title).toBe('update-app-stack mode=preview: refuses the file');
   });
 });
+
+describe('wrapNote: what it leaves alone', () => {
+  it('keeps the spacing of a line that fits (aligned sample rows)', () => {
+    const row = '2026-12-01T15:47:39.051Z  200   12 ms  ami-0123456789abcdef0  i-0123456789abcdef0';
+    expect(wrapNote(row, '        ', 120)).toEqual([`        ${row}`]);
+  });
+
+  it('wraps nothing when the width is unbounded (output that is not a terminal)', () => {
+    const long = 'word '.repeat(100).trim();
+    expect(wrapNote(long, '  ', Number.POSITIVE_INFINITY)).toEqual([`  ${long}`]);
+  });
+});
