@@ -131,7 +131,10 @@ function checkItem(parameter: TemplateParameter, type: string, value: string, su
   if (parameter.allowedValues && !parameter.allowedValues.includes(value)) {
     const values = parameter.allowedValues;
     const listed = values.slice(0, SHOWN_ALLOWED_VALUES).join(', ') + (values.length > SHOWN_ALLOWED_VALUES ? `, … (${values.length} in all)` : '');
-    problems.push(`${subject} is not one of the AllowedValues of ${templateFile}: ${listed}${constraint(parameter)}. Use one of them.`);
+    // A typo of an allowed value (t3.mirco) gets the one it most likely meant; a value of a few
+    // characters is within two edits of anything, so it gets no guess.
+    const guess = value.length >= 4 ? closestName(value, values) : undefined;
+    problems.push(`${subject} is not one of the AllowedValues of ${templateFile}: ${listed}${constraint(parameter)}. ${guess ? `Did you mean "${guess}"? ` : ''}Use one of them.`);
   }
   // AllowedPattern applies to String values and to each item of a CommaDelimitedList, as in CloudFormation.
   if (parameter.allowedPattern !== undefined && type === 'String') {
