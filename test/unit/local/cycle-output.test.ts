@@ -40,7 +40,7 @@ describe('Timeline output', () => {
         throw new Error(reason);
       }),
     ).rejects.toThrow(reason);
-    expect(lines[0]).toMatch(/^✗  1  update-app-stack mode=preview: refuses the file/);
+    expect(lines[0].startsWith('✗  1  update-app-stack mode=preview: refuses the file')).toBe(true);
     const notes = lines.slice(1);
     for (const line of notes) expect(line.length).toBeLessThanOrEqual(70);
     expect(notes.map((l) => l.trim()).join(' ')).toBe(`✗ ${reason}`);
