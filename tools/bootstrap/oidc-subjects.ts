@@ -21,10 +21,12 @@ export type GithubRoleOutput = 'BuildAmiRoleArn' | 'PreviewRoleArn' | 'DeployRol
 
 /** Where each role is used: workflow files on the protected branch, in a pull request, in the GitHub environment. */
 export const ROLE_USERS: Readonly<Record<GithubRoleOutput, { branch?: readonly string[]; pullRequest?: readonly string[]; environment?: readonly string[] }>> = {
-  BuildAmiRoleArn: { branch: ['patch-pr.yml', 'drift.yml'] },
-  PreviewRoleArn: { pullRequest: ['pr-checks.yml'], branch: ['patch-pr.yml', 'failback.yml', 'drift.yml'] },
-  // A reusable workflow: deploy.yml and failback.yml call it, and its own path is job_workflow_ref.
-  DeployRoleArn: { environment: ['deploy-environment.yml'] },
+  // check-environment.yml is the reusable workflow drift.yml calls per environment: its own path is job_workflow_ref.
+  BuildAmiRoleArn: { branch: ['patch-pr.yml', 'check-environment.yml'] },
+  PreviewRoleArn: { pullRequest: ['pr-checks.yml'], branch: ['patch-pr.yml', 'failback.yml', 'check-environment.yml'] },
+  // Reusable workflows: deploy.yml and failback.yml call deploy-environment.yml; check-environment.yml's
+  // notify job publishes to the notification topic with this role.
+  DeployRoleArn: { environment: ['deploy-environment.yml', 'check-environment.yml'] },
   AmiLifecycleRoleArn: { branch: ['ami-lifecycle.yml'] },
   AmiPromotionRoleArn: { branch: ['promote.yml'] },
 };

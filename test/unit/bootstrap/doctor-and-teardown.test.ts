@@ -103,7 +103,7 @@ describe('doctor', () => {
     const { failed, text } = await doctor();
     expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', 'BuildAmiRole trust', 'PreviewRole trust', `AMI ${devFile.parameters.AmazonMachineImage}`]);
     expect(text).toContain(
-      `✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/deploy-environment.yml@refs/heads/main; also trusts repo:${REPOSITORY}:environment:dev.`,
+      `✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/deploy-environment.yml@refs/heads/main; does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/check-environment.yml@refs/heads/main; also trusts repo:${REPOSITORY}:environment:dev.`,
     );
   });
 
