@@ -101,13 +101,13 @@ export function headline(markdown: string): string {
 }
 
 /** build-ami's inputs as patch-pr.yml passes them (fail-on-severity: what a team sets in PATCH_FAIL_ON_SEVERITY). */
-export function buildInputs(ctx: CycleContext, previousAmi: string, region: string): Record<string, string> {
-  return { 'pipeline-arn': ctx.pipelineArn, 'previous-ami-id': previousAmi, region, 'fail-on-severity': 'CRITICAL', 'timeout-minutes': '5' };
+export function buildInputs(ctx: CycleContext, previousAmi: string, region: string, amiOwners = ''): Record<string, string> {
+  return { 'pipeline-arn': ctx.pipelineArn, 'previous-ami-id': previousAmi, region, 'fail-on-severity': 'CRITICAL', 'timeout-minutes': '5', 'ami-owners': amiOwners };
 }
 
 /** build-ami: bake a patched AMI from the pipeline, diffed against the AMI the environment runs. */
 export async function buildAmi(ctx: CycleContext, phase: PhaseContext, job: JobEnvironment): Promise<{ ami: string; imageArn: string; run: ActionRun }> {
-  const run = await runStep(ctx, 'build-ami', buildInputs(ctx, job.amiId, job.region));
+  const run = await runStep(ctx, 'build-ami', buildInputs(ctx, job.amiId, job.region, job.amiOwners));
   const ami = expectOutput(run, 'ami-id', /^ami-[0-9a-f]+$/, 'build-ami');
   const imageArn = expectOutput(run, 'image-arn', /^arn:aws:imagebuilder:/, 'build-ami');
   phase.note(`${imageArn} → ${ami}`);
@@ -130,6 +130,8 @@ export interface JobEnvironment {
   verifyPath: string;
   maxErrorRate: string;
   watchSeconds: string;
+  /** The environment's AMI owner allowlist, for update-app-stack's and build-ami's ami-owners. */
+  amiOwners: string;
 }
 
 /** gitops resolve-environment, as every workflow job starts. */
@@ -145,6 +147,7 @@ export async function resolveEnvironment(ctx: CycleContext, phase: PhaseContext)
     verifyPath: run.outputs['verify-path'] ?? '',
     maxErrorRate: run.outputs['max-error-rate'] ?? '0',
     watchSeconds: run.outputs['watch-seconds'] ?? '',
+    amiOwners: expectOutput(run, 'ami-owners', /^\S+$/, 'resolve-environment'),
   };
   phase.note(`${job.name}: ${job.appStack} in ${job.region}; ${job.parametersFile} at ${run.outputs['head-sha']?.slice(0, 12)} names ${job.amiId}`);
   return job;
@@ -160,6 +163,7 @@ export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mod
       'parameters-file': job.parametersFile,
       template: job.appTemplate,
       region: job.region,
+      'ami-owners': job.amiOwners,
       mode,
       'timeout-minutes': '5',
       // moto has no alarms to watch and ignores rollback triggers: waiting out a bake window proves nothing here.

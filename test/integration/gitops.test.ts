@@ -18,7 +18,7 @@ import { DeregisterImageCommand, RegisterImageCommand } from '@aws-sdk/client-ec
 import { parseMetadataBlock } from '../../actions/lib/gitops/commit-metadata';
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
-import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
 
 useLocalAws();
 
@@ -87,7 +87,7 @@ describe('deploy job with the bundled actions (moto, a local git remote)', () =>
   });
 
   it('deploys the patched AMI', async () => {
-    const run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': 'parameters/dev.json', template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
+    const run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': 'parameters/dev.json', template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0', 'ami-owners': DEV_AMI_OWNERS });
     expect(run.exitCode).toBe(0);
     expect(await stackAmi()).toBe(patched);
   });
@@ -97,7 +97,7 @@ describe('deploy job with the bundled actions (moto, a local git remote)', () =>
     expect(prepare.exitCode).toBe(0);
     expect(prepare.outputs['ami-id']).toBe(base);
 
-    const failback = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': 'parameters/dev.json', template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
+    const failback = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': 'parameters/dev.json', template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0', 'ami-owners': DEV_AMI_OWNERS });
     expect(failback.exitCode).toBe(0);
     expect(await stackAmi()).toBe(base);
 

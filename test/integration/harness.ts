@@ -9,6 +9,7 @@
  *     const run = await runBundledAction('verify-alb', { 'stack-name': 'patch-dev-app', … });
  *   });
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { createAwsClients, type AwsClients } from '../../actions/lib/aws/clients';
@@ -73,6 +74,15 @@ export function localClients(): AwsClients {
 
 /** The control API of this worker's Image Builder stand-in (see local/imagebuilder-standin/client.ts). */
 export const standin: StandinControl = createStandinControl(() => localEndpoints().imageBuilder);
+
+/**
+ * dev's AMI owner allowlist as the shipped wiring has it, comma-separated the way
+ * resolve-environment hands it to update-app-stack's ami-owners: steps run here as the workflows
+ * run them. It lists 137112412989, the owner of the base AMI below (docs/parameters.md).
+ */
+export const DEV_AMI_OWNERS: string = (
+  JSON.parse(readFileSync(resolve(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as { environments: { dev: { amiOwners: string[] } } }
+).environments.dev.amiOwners.join(',');
 
 /** The Amazon Linux 2023 AMI that moto knows (its copy of the public SSM parameter). */
 export async function localBaseAmi(): Promise<string> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { amiOwnersInput } from '../../lib/action/ami-owners-input';
 import { parseWholeNumber, wholeNumberInput } from '../../lib/action/number-inputs';
 import { InputError } from '../../lib/errors';
 import { IMAGE_BUILD_VERSION_ARN_PATTERN, PIPELINE_ARN_PATTERN } from '../../lib/image-builder/arns';
@@ -9,7 +10,7 @@ import { SEVERITY_THRESHOLDS } from '../../lib/image-builder/findings';
 import { resolveRegion } from '../../lib/region';
 
 /** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
-export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity'] as const;
+export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity', 'ami-owners'] as const;
 export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-markdown', 'findings-json', 'findings-delta-markdown'] as const;
 
 /**
@@ -39,6 +40,7 @@ export const buildAmiInputSchema = z
       .default('none')
       .transform((v) => v.toLowerCase())
       .pipe(z.enum(SEVERITY_THRESHOLDS, { message: `must be one of ${SEVERITY_THRESHOLDS.join(', ')}` })),
+    'ami-owners': amiOwnersInput,
   })
   .superRefine((v, ctx) => {
     if ((v['pipeline-arn'] === undefined) === (v['image-arn'] === undefined)) {
@@ -57,7 +59,7 @@ export type BuildAmiRawInputs = z.infer<typeof buildAmiInputSchema>;
  */
 export function toBuildAmiInputs(raw: BuildAmiRawInputs, env: NodeJS.ProcessEnv): Omit<BuildAmiInputs, 'onImageArn'> {
   const region = resolveRegion(raw.region, env);
-  const common = { region, timeoutMinutes: raw['timeout-minutes'], previousAmiId: raw['previous-ami-id'], failOnSeverity: raw['fail-on-severity'] };
+  const common = { region, timeoutMinutes: raw['timeout-minutes'], previousAmiId: raw['previous-ami-id'], failOnSeverity: raw['fail-on-severity'], amiOwners: raw['ami-owners'] };
   const pipelineArn = raw['pipeline-arn'];
   if (pipelineArn === undefined) return { ...common, source: { kind: 'image', imageArn: raw['image-arn'] as string } };
   return { ...common, source: { kind: 'pipeline', pipelineArn, token: clientTokenSource(raw['client-token'], env) } };

@@ -1,5 +1,6 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 
+import { findAmiPolicyProblem, type AmiPolicy } from '../ami-policy';
 import { isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { InputError } from '../errors';
@@ -9,7 +10,7 @@ import type { ParameterChange } from './change-set-parameters';
 const IMAGE_ID_TYPE = 'AWS::EC2::Image::Id';
 
 /** Why an image cannot be deployed, or undefined when it can. */
-function imageProblem(image: Image | undefined, nowMs: number): string | undefined {
+function imageProblem(image: Image | undefined, nowMs: number, policy: AmiPolicy): string | undefined {
   if (!image) return 'does not exist';
   if (image.State !== 'available') {
     const reason = image.StateReason?.Message ? ` (${image.StateReason.Message})` : '';
@@ -22,7 +23,7 @@ function imageProblem(image: Image | undefined, nowMs: number): string | undefin
       `lift the deprecation with \`aws ec2 disable-image-deprecation --image-id ${image.ImageId}\``
     );
   }
-  return undefined;
+  return findAmiPolicyProblem(image, policy);
 }
 
 /**
@@ -34,7 +35,7 @@ function imageProblem(image: Image | undefined, nowMs: number): string | undefin
  * values the stack already runs are not re-checked, so a later deprecation never blocks a re-run.
  */
 export async function checkNewImages(
-  input: { changes: readonly ParameterChange[]; template: TemplateParameters; file: ParametersFile; region: string },
+  input: { changes: readonly ParameterChange[]; template: TemplateParameters; file: ParametersFile; region: string; policy: AmiPolicy },
   deps: Deps<{ ec2: EC2Client }>,
 ): Promise<void> {
   const images = input.changes.filter((c) => input.template.parameters.get(c.key)?.type === IMAGE_ID_TYPE);
@@ -46,7 +47,7 @@ export async function checkNewImages(
     } catch (error) {
       if (!isNotFoundError(error)) throw error;
     }
-    const problem = imageProblem(image, deps.clock.now());
+    const problem = imageProblem(image, deps.clock.now(), input.policy);
     if (!problem) continue;
     const line = input.file.lineOf('Parameters', key);
     throw new InputError(

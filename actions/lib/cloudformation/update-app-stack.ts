@@ -7,6 +7,7 @@
 import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 
+import { accountOfArn, inputAmiPolicy } from '../ami-policy';
 import type { Deps } from '../deps';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
@@ -48,6 +49,8 @@ export interface UpdateAppStackInputs {
   timeoutMinutes: number;
   /** Rollback-trigger monitoring window after the update (0–180). */
   rollbackMonitoringMinutes: number;
+  /** Who may own a new AMI (ami-policy.ts): account IDs and `self` (the stack's account). Absent: the stack's own account. */
+  amiOwners?: readonly string[];
   /** Who is deploying, for the change set's name and description (GITHUB_RUN_ID, attempt, sha). */
   run: { id?: string; attempt?: string; commit?: string };
   /** The revocation list (parameters/revoked.json); a missing file revokes nothing. */
@@ -232,7 +235,8 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   report.keptFromStack = plan.keptFromStack;
   const revocations = await loadRevocations(inputs.revocationsFile ?? REVOCATIONS_FILE);
   await refuseRevokedImages({ file, template, revocations, stackName, mode: inputs.mode }, deps);
-  await checkNewImages({ changes: plan.changes, template, file, region: inputs.region }, deps);
+  const amiPolicy = inputAmiPolicy(inputs.amiOwners, accountOfArn(before.stackId));
+  await checkNewImages({ changes: plan.changes, template, file, region: inputs.region, policy: amiPolicy }, deps);
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
   // Rollback triggers matter only to an executed change set. A preview leaves them out: the preview
   // role need not read alarms, and nothing it makes is ever executed.

@@ -1,6 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
+import { inputAmiPolicy } from '../ami-policy';
 import { isExpiredCredentialsError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
@@ -8,7 +9,8 @@ import type { ClientTokenSource } from './client-token';
 import { compareFindingsWithPreviousAmi, type FindingDeltaReport } from './finding-delta';
 import { countScanFindings, type FindingsResult, type SeverityThreshold } from './findings';
 import { imageAgeMs } from './image';
-import { assertOutputAmiExists, selectAmiForRegion } from './output-ami';
+import { parseImageBuilderArn } from './arns';
+import { assertOutputAmiAllowed, assertOutputAmiExists, selectAmiForRegion } from './output-ami';
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
 import { findImageBuilderImageOfAmi } from './previous-image';
 import { startOrResumeBuild } from './start-build';
@@ -24,6 +26,8 @@ export interface BuildAmiInputs {
   timeoutMinutes: number;
   previousAmiId?: string;
   failOnSeverity: SeverityThreshold;
+  /** Who may own the output AMI (ami-policy.ts): account IDs and `self`, the build's account. Absent: `self`. */
+  amiOwners?: readonly string[];
   /** Told the image ARN as soon as it is known, so a wait that then fails still hands it on for a resume. */
   onImageArn?: (imageArn: string) => void;
 }
@@ -73,7 +77,10 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
 
   try {
     const amiId = selectAmiForRegion(image, imageArn, inputs.region);
-    await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2);
+    const ami = await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2);
+    // What the patch PR will propose: refused here, before any PR, when its owner is not trusted
+    // (a distribution configuration can hand on an AMI of another account).
+    assertOutputAmiAllowed(ami, imageArn, inputs.region, inputAmiPolicy(inputs.amiOwners, parseImageBuilderArn(imageArn).account));
     logger.info(`AMI for ${inputs.region}: ${amiId}`);
     const previousAmiId = inputs.previousAmiId;
     const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2) : undefined;

@@ -1,6 +1,7 @@
-import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, type EC2Client, type Image as Ec2Image } from '@aws-sdk/client-ec2';
 import type { Image } from '@aws-sdk/client-imagebuilder';
 
+import { findAmiPolicyProblem, type AmiPolicy } from '../ami-policy';
 import { isNotFoundError } from '../aws/errors';
 import { AwsOperationError } from '../errors';
 import { parseImageBuilderArn } from './arns';
@@ -36,19 +37,31 @@ export function selectAmiForRegion(image: Image, imageArn: string, region: strin
  * Before build-ami reports success, EC2 in the target region must know the AMI and call it
  * `available`; otherwise the patch PR would propose an AMI that fails at deploy.
  */
-export async function assertOutputAmiExists(amiId: string, imageArn: string, region: string, ec2: EC2Client): Promise<void> {
-  let state: string | undefined;
+export async function assertOutputAmiExists(amiId: string, imageArn: string, region: string, ec2: EC2Client): Promise<Ec2Image> {
+  let ami: Ec2Image | undefined;
   try {
     const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }));
-    state = answer.Images?.find((image) => image.ImageId === amiId)?.State;
+    ami = answer.Images?.find((image) => image.ImageId === amiId);
   } catch (error) {
     if (!isNotFoundError(error)) throw error;
   }
-  if (state === 'available') return;
+  const state = ami?.State;
+  if (ami && state === 'available') return ami;
   throw new AwsOperationError(
     `The AMI of ${imageArn} is not usable: Image Builder reports the image AVAILABLE with ${amiId} in ${region}, but EC2 there ` +
       `${state ? `says the AMI is ${state}` : 'has no such AMI (deregistered since, or never created)'}. Do not deploy it; start a new build with pipeline-arn.`,
     imageArn,
     'AMI_MISSING',
+  );
+}
+
+/** The AMI build-ami hands on (and the patch PR proposes) must come from an owner the environment trusts. */
+export function assertOutputAmiAllowed(ami: Ec2Image, imageArn: string, region: string, policy: AmiPolicy): void {
+  const problem = findAmiPolicyProblem(ami, policy);
+  if (!problem) return;
+  throw new AwsOperationError(
+    `The AMI of ${imageArn} is not proposed: AMI ${ami.ImageId} in ${region} ${problem}. No pull request is opened for it.`,
+    imageArn,
+    'AMI_OWNER_NOT_ALLOWED',
   );
 }

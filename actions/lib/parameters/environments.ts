@@ -57,6 +57,8 @@ export interface EnvironmentConfig {
   soakMinutes?: number;
   /** Who is told about deploy verdicts and the checks' findings; absent means nothing is sent. */
   notify?: NotifySettings;
+  /** Who may own an AMI the environment deploys (see actions/lib/ami-policy.ts); absent: the default. */
+  amiOwners?: readonly string[];
 }
 
 /**

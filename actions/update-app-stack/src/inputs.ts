@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { amiOwnersInput } from '../../lib/action/ami-owners-input';
 import { wholeNumberInput } from '../../lib/action/number-inputs';
 import { MAX_MONITORING_MINUTES } from '../../lib/cloudformation/rollback-triggers';
 import type { UpdateAppStackInputs } from '../../lib/cloudformation/update-app-stack';
@@ -23,6 +24,7 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'canary-weight',
   'canary-seconds',
   'failback',
+  'ami-owners',
 ] as const;
 export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
 
@@ -71,6 +73,7 @@ export const updateAppStackInputSchema = z
     'canary-weight': whole(SLOTS_DEFAULTS.canaryWeight, 0, 50, 'percent'),
     'canary-seconds': whole(SLOTS_DEFAULTS.canarySeconds, 0, 3600, 'seconds'),
     failback: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+    'ami-owners': amiOwnersInput,
   })
   .superRefine((v, ctx) => {
     if (v.mode === 'deploy' && v['timeout-minutes'] <= v['rollback-monitoring-minutes']) {
@@ -103,6 +106,7 @@ export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS
       settings: { canaryWeight: raw['canary-weight'], canarySeconds: raw['canary-seconds'], bakeSeconds: SLOTS_DEFAULTS.bakeSeconds },
       failback: raw.failback === 'true',
     },
+    amiOwners: raw['ami-owners'],
     run: { id: env.GITHUB_RUN_ID, attempt: env.GITHUB_RUN_ATTEMPT, commit: env.GITHUB_SHA },
   };
 }

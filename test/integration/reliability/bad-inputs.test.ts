@@ -17,7 +17,7 @@ import { runBundledAction, type ActionRun } from '../../../local/run-action';
 import { diffSnapshots, snapshotStack } from '../../../local/stacks';
 import { BAD_INPUTS, casesOf, INTEGRATION_ROWS_ELSEWHERE } from '../../unit/reliability/catalogue';
 import { createGitopsRepo, DEV_FILE, devParameters, type GitopsRepo } from '../../unit/reliability/support/repo';
-import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from '../harness';
+import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from '../harness';
 
 useLocalAws();
 
@@ -29,6 +29,15 @@ const step = (action: string, inputs: Record<string, string>) =>
   runBundledAction(action, inputs, { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
 const updateAppStack = (inputs: Record<string, string>) => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', ...inputs });
 const errorOf = (run: ActionRun) => run.annotations.find((a) => a.level === 'error');
+
+/** Canonical's account. moto ships public Ubuntu AMIs of it, as AWS does: anyone can name one. */
+const CANONICAL = '099720109477';
+async function canonicalAmi(): Promise<string> {
+  const { Images = [] } = await localClients().ec2.send(new DescribeImagesCommand({ Owners: [CANONICAL] }));
+  const id = Images.find((i) => i.OwnerId === CANONICAL)?.ImageId;
+  if (!id) throw new Error(`moto ships no AMI of ${CANONICAL} any more: pick another public AMI of an account not on the allowlist`);
+  return id;
+}
 
 beforeAll(async () => {
   base = await localBaseAmi();
@@ -131,6 +140,39 @@ describe('bad inputs (integration): the bundles against moto, exit 1, stack unch
       expect(errorOf(run)?.message).toBe(
         'Failback request rejected for dev: target-ami "ami-0123456789\\u0430bcdef0" (character 15 is U+0430 CYRILLIC SMALL LETTER A, not ASCII) is not an AMI ID ' +
           '(ami- and 8 or 17 lowercase hex digits, e.g. ami-0123456789abcdef0); leave it empty to use the AMI before the current one. Fix the inputs and run the workflow again.',
+      );
+      expect(repo.workspace.git('status', '--porcelain')).toBe('');
+      expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));
+    },
+  );
+
+  badInput(
+    'B79',
+    async () => {
+      writeFileSync(join(repo.workspace.dir, DEV_FILE), devParameters(await canonicalAmi()));
+      return updateAppStack({ 'ami-owners': DEV_AMI_OWNERS });
+    },
+    (run) => {
+      const error = errorOf(run);
+      expect(error?.message).toMatch(
+        new RegExp(
+          `^AMI check failed for parameters/dev\\.json: line 4: AmazonMachineImage = "ami-[0-9a-f]+" is owned by account ${CANONICAL}, which is not on the AMI owner allowlist \\(self \\(123456789012\\), 137112412989; the ami-owners input\\)\\. ` +
+            `Use an AMI your own pipeline built, or, if you trust every AMI account ${CANONICAL} publishes, add "${CANONICAL}" to the environment's amiOwners in parameters/environments\\.json \\(the workflows pass it as the ami-owners input\\)\\. Nothing was changed\\.$`,
+        ),
+      );
+      expect(error?.properties).toMatchObject({ file: DEV_FILE, line: '4' });
+    },
+  );
+
+  badInput(
+    'B80',
+    async () => step('gitops', { command: 'check-image', environment: 'dev', 'ami-id': await canonicalAmi() }),
+    (run) => {
+      expect(errorOf(run)?.message).toMatch(
+        new RegExp(
+          `^Failback target (ami-[0-9a-f]+) is not usable in us-east-1: AMI \\1 is owned by account ${CANONICAL}, which is not on the AMI owner allowlist \\(self \\(123456789012\\), 137112412989; environments\\.dev\\.amiOwners in parameters/environments\\.json\\)\\. ` +
+            `.*add "${CANONICAL}" to environments\\.dev\\.amiOwners in parameters/environments\\.json\\. Nothing was changed\\.$`,
+        ),
       );
       expect(repo.workspace.git('status', '--porcelain')).toBe('');
       expect(repo.origin.git('rev-parse', 'main')).toBe(repo.seed.git('rev-parse', 'HEAD'));

@@ -23,7 +23,7 @@ import { casesOf, FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../../unit/reliabil
 import { GIT_RACE_ROWS } from './record-races.test';
 import { expectGitSaysWhatRuns } from '../../unit/reliability/support/invariant';
 import { createGitopsRepo, DEV_FILE, type GitopsRepo } from '../../unit/reliability/support/repo';
-import { deployAppFoundation, localBaseAmi, localClients, localEnv, standin, useLocalAws } from '../harness';
+import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, standin, useLocalAws } from '../harness';
 
 useLocalAws();
 
@@ -242,7 +242,7 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
   });
 
   const verify = (ami: string) => step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': ami, url: web.url, path: '/details.json', 'watch-seconds': '3', 'timeout-minutes': '1' });
-  const update = () => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
+  const update = () => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0', 'ami-owners': DEV_AMI_OWNERS });
 
   describe('F21: the CloudFormation endpoint refuses connections during a deploy', () => {
     let resolved: ActionRun;
@@ -256,7 +256,7 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
       const before = await snapshotStack(localClients().cloudFormation, STACK);
       // The deploy job's steps on the bundles (deploy-environment.yml): resolve, update, report.
       resolved = await step('gitops', { command: 'resolve-environment', environment: 'dev' });
-      run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml' }, { AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}` });
+      run = await step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'ami-owners': DEV_AMI_OWNERS }, { AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}` });
       changed = diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK));
       // The record step cannot reach CloudFormation either and fails after its 30-minute wait (run
       // through the whole job, that wait included, in test/unit/reliability/faults.test.ts).

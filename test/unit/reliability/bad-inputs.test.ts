@@ -29,6 +29,8 @@ import { createGitopsRepo, DEV_FILE, devParameters, devStackParameters, NEW_AMI,
 
 const mocks = awsMocks();
 const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
+/** Canonical's account: its Ubuntu AMIs are public, so any account can name one in a parameters file. */
+const CANONICAL = '099720109477';
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
 
 /** A part of a message: a substring, a pattern, or a substring that depends on the scene (a scratch path). */
@@ -408,6 +410,52 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   B71: {
     act: verifyAlbInputs({ 'max-error-rate': '1e-1' }),
     said: { what: 'input "max-error-rate" = "1e-1": must be a number between 0 and 1', where: 'Invalid action inputs', fix: 'written with digits and a decimal point (e.g. 0.01)' },
+  },
+  B74: {
+    act: (scene) => {
+      // A public AMI of another account (Canonical's 099720109477): its ID alone says nothing about who made it.
+      scene.world.images.set(NEW_AMI, { ImageId: NEW_AMI, OwnerId: CANONICAL, State: 'available' });
+      return deploy(scene, parametersFile(scene));
+    },
+    said: {
+      what: `AmazonMachineImage = "${NEW_AMI}" is owned by account ${CANONICAL}, which is not on the AMI owner allowlist (self (123456789012); the default: no ami-owners input)`,
+      where: 'line 4',
+      fix: `add "${CANONICAL}" to the environment's amiOwners in parameters/environments.json`,
+    },
+    location: { file: fileOf, line: 4 },
+  },
+  B75: {
+    act: (scene) => {
+      scene.world.images.set(OLD_AMI, { ImageId: OLD_AMI, OwnerId: CANONICAL, State: 'available' });
+      return runGitops('check-image', { environment: 'dev', 'ami-id': OLD_AMI }, scene.repo().context(scene.clock));
+    },
+    said: {
+      what: `AMI ${OLD_AMI} is owned by account ${CANONICAL}, which is not on the AMI owner allowlist (self (123456789012), 137112412989; environments.dev.amiOwners in parameters/environments.json)`,
+      where: `Failback target ${OLD_AMI} is not usable in us-east-1`,
+      fix: `add "${CANONICAL}" to environments.dev.amiOwners in parameters/environments.json`,
+    },
+  },
+  B76: {
+    act: (scene) => {
+      scene.world.images.set(OLD_AMI, { ImageId: OLD_AMI, OwnerId: CANONICAL, State: 'available' });
+      return runGitops('prepare-failback', { environment: 'dev', 'previous-ami-id': OLD_AMI }, scene.repo().context(scene.clock));
+    },
+    said: {
+      what: `AMI ${OLD_AMI} is owned by account ${CANONICAL}, which is not on the AMI owner allowlist`,
+      where: `Failback target ${OLD_AMI} is not usable in us-east-1`,
+      fix: `add "${CANONICAL}" to environments.dev.amiOwners in parameters/environments.json`,
+    },
+  },
+  B77: {
+    act: wiringWith((w) => {
+      (w.environments.dev as Record<string, unknown>).amiOwners = ['self', 'amazon'];
+    }),
+    said: { what: 'environments.dev.amiOwners.1 = "amazon" must match pattern', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'name the account (137112412989 publishes Amazon Linux)' },
+    location: { file: wiringPath },
+  },
+  B78: {
+    act: updateAppStackInputs({ 'ami-owners': 'self,amazon' }),
+    said: { what: 'input "ami-owners" = "self,amazon": must be a comma-separated list of 12-digit AWS account IDs and self', where: 'Invalid action inputs', fix: 'owner aliases such as amazon are not accepted, name the account' },
   },
 };
 

@@ -68,7 +68,7 @@ function lastRecord() {
 const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
 
-function mockBuild(clock: VirtualClock, options: { expireAtMs?: number; amiId?: string; garbled?: (minute: number) => Error | undefined }) {
+function mockBuild(clock: VirtualClock, options: { expireAtMs?: number; amiId?: string; accountId?: string; garbled?: (minute: number) => Error | undefined }) {
   const startedMs = clock.now();
   const state = { expireAtMs: options.expireAtMs };
   mocks.imageBuilder.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'gh-42-1' });
@@ -86,7 +86,7 @@ function mockBuild(clock: VirtualClock, options: { expireAtMs?: number; amiId?: 
         dateCreated: new Date(startedMs).toISOString(),
         sourcePipelineArn: PIPELINE_ARN,
         imageScanningConfiguration: { imageScanningEnabled: false },
-        outputResources: done ? { amis: [{ region: 'us-east-1', image: options.amiId ?? NEW_AMI, accountId: '123456789012' }] } : undefined,
+        outputResources: done ? { amis: [{ region: 'us-east-1', image: options.amiId ?? NEW_AMI, accountId: options.accountId ?? '123456789012' }] } : undefined,
       },
     };
   });
@@ -474,6 +474,25 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
       `The AMI of ${IMAGE_ARN} is not usable: Image Builder reports the image AVAILABLE with ${phantom} in us-east-1, but EC2 there has no such AMI ` +
         '(deregistered since, or never created). Do not deploy it; start a new build with pipeline-arn.',
     );
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
+  },
+
+  async F59() {
+    setup(null);
+    // The distribution configuration copies the AMI to another account only: the one AMI in the
+    // region is that account's, and the patch PR would propose an AMI this account does not own.
+    const copy = 'ami-0eeeeeeeeeeeeee55';
+    scene.world.images.set(copy, { ImageId: copy, OwnerId: '210987654321', State: 'available' });
+    mockBuild(scene.clock, { amiId: copy, accountId: '210987654321' });
+    const error = await buildAmi({ ...buildInputs(), amiOwners: ['self', '137112412989'] }, buildDeps()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(error).toMatchObject({ status: 'AMI_OWNER_NOT_ALLOWED' });
+    expect(errorMessage(error)).toBe(
+      `The AMI of ${IMAGE_ARN} is not proposed: AMI ${copy} in us-east-1 is owned by account 210987654321, which is not on the AMI owner allowlist (self (123456789012), 137112412989; the ami-owners input). ` +
+        `Use an AMI your own pipeline built, or, if you trust every AMI account 210987654321 publishes, add "210987654321" to the environment's amiOwners in parameters/environments.json (the workflows pass it as the ami-owners input). No pull request is opened for it.`,
+    );
+    // The step failed, so set-ami never ran: no PR, git and the stack untouched.
     expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
   },
 };

@@ -27,7 +27,7 @@ const savedEnv = { ...process.env };
 beforeEach(() => {
   cfn.reset();
   ec2.reset();
-  ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available' }] });
+  ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '123456789012', State: 'available' }] });
   resetActionsCoreMock();
   process.env = { ...savedEnv, AWS_REGION: 'us-east-1', GITHUB_STEP_SUMMARY: '/dev/null', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '1' };
 });

@@ -6,6 +6,7 @@ import { readDeployedAmi } from '../deployed-ami';
 import { summariseDeploy, type StepOutcome } from '../deploy-report';
 import { GitError } from '../git';
 import { encodeNotification } from '../../notify/notification';
+import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
@@ -15,8 +16,10 @@ import { amiId, environmentName, flag, minutes } from './inputs';
 /**
  * Deploy, after a failed verification: point the working tree's parameters file at the AMI the
  * stack ran before this deploy (update-app-stack's `previous-ami-id`, else the one before HEAD's
- * in git history), for a second update-app-stack run. Nothing is committed here: the sync step
- * records what actually runs once the failback has settled.
+ * in git history), for a second update-app-stack run. The target gets the failback pre-flight
+ * first (available, not deprecated, an allowed owner): a refusal leaves the file and the stack as
+ * they are. Nothing is committed here: the sync step records what actually runs once the failback
+ * has settled.
  */
 export const prepareFailback = defineCommand({
   description: 'Point the working tree at the AMI to fail back to after a failed verification (no commit).',
@@ -36,6 +39,8 @@ export const prepareFailback = defineCommand({
       target = chosen.amiId;
       source = `the AMI before HEAD in git history${chosen.revoked.length ? ` (passed over revoked ${chosen.revoked.join(', ')})` : ''}`;
     }
+    const deps = { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
+    await assertImageUsable(target, environment.region, await readEnvironmentAmiPolicy(environment, deps), deps);
     await workspaceFiles.write(ctx, file, setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target, file));
     ctx.logger.warning(`Failing back ${environment.name} from ${current} to ${target} (${source}).`);
     return { outputs: { 'ami-id': target, source } };

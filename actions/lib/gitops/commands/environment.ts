@@ -1,3 +1,4 @@
+import { DEFAULT_AMI_OWNERS } from '../../ami-policy';
 import { z } from 'zod';
 
 import { describeStack } from '../../cloudformation/stack-state';
@@ -45,6 +46,7 @@ export const resolveEnvironment = defineCommand({
     'variable-suffix',
     'notify',
     'notify-sns',
+    'ami-owners',
   ],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
@@ -78,6 +80,8 @@ export const resolveEnvironment = defineCommand({
         // topic (the notify job assumes the deploy role only then).
         notify: environment.notify !== undefined,
         'notify-sns': environment.notify?.snsTopicArn !== undefined,
+        // For update-app-stack's ami-owners input: who may own an AMI this environment deploys.
+        'ami-owners': (environment.amiOwners ?? DEFAULT_AMI_OWNERS).join(','),
       },
     };
   },

@@ -5,7 +5,7 @@ import { keyValueTable } from '../../markdown';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { validateFailbackRequest, type FailbackRequest } from '../failback-request';
-import { assertImageUsable } from '../image-check';
+import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange } from '../record-change';
 import { assertAmiNotRevoked, loadWorkspaceRevocations } from '../revocation-check';
 import { findRevocation, revokedAmiIds } from '../../parameters';
@@ -91,15 +91,17 @@ export const resolveFailback = defineCommand({
 
 /**
  * Failback pre-flight: the target exists in the environment's region, is available, not deprecated
- * or disabled, and neither it nor the image build behind it (its tag) is revoked.
+ * or disabled, its owner is on the environment's allowlist, and neither it nor the image build
+ * behind it (its tag) is revoked.
  */
 export const checkImage = defineCommand({
-  description: "Check that an AMI exists in the environment's region and is available, not deprecated, not disabled and not revoked.",
+  description: "Check that an AMI exists in the environment's region and is available, not deprecated, not disabled, from an allowed owner and not revoked.",
   inputs: z.object({ environment: environmentName, 'ami-id': amiId }),
   outputs: ['image-name', 'creation-date'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
-    const image = await assertImageUsable(inputs['ami-id'], environment.region, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+    const deps = { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
+    const image = await assertImageUsable(inputs['ami-id'], environment.region, await readEnvironmentAmiPolicy(environment, deps), deps);
     await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: image.imageBuilderArn }, `Failback of ${environment.name}`);
     return { outputs: { 'image-name': image.name, 'creation-date': image.creationDate } };
   },

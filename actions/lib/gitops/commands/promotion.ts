@@ -11,6 +11,7 @@ import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } f
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
 import { AMI_PARAMETER, readAmiHistory } from '../ami-history';
+import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
 import { environmentName } from './inputs';
@@ -119,6 +120,14 @@ export const proposePromotion = defineCommand({
     const previous = (await readAmiHistory(ctx.git, source.parametersFile)).find((c) => c.amiId !== amiId)?.amiId;
     const build = await readBuildEvidence(amiId, previous, { clients: { ec2: sourceClients.ec2, imageBuilder: sourceClients.imageBuilder }, logger: ctx.logger, clock: ctx.clock });
     await assertAmiNotRevoked(ctx, { amiId, imageArn: build.imageArn }, `Promotion to wave ${to.name}`);
+    // Each receiving environment judges the AMI by its own allowlist (its account may differ from the
+    // wave before's) before any copy is made or file written; a copy to another region is judged by
+    // its source, the AMI the wave before ran.
+    for (const name of to.environments) {
+      const environment = getEnvironment(wiring, name);
+      const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+      await assertAmiAllowed(amiId, source.region, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
+    }
     // Every copy first: a copy that fails ends the run before any file is written.
     for (const t of targets.filter((target) => target.region !== source.region)) {
       const request = { sourceAmiId: amiId, sourceRegion: source.region, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };

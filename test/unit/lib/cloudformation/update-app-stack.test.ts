@@ -39,7 +39,7 @@ const ec2 = mockClient(EC2Client);
 beforeEach(() => {
   cfn.reset();
   ec2.reset();
-  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({ Images: [{ ImageId: ImageIds[0], State: 'available' }] }));
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({ Images: [{ ImageId: ImageIds[0], OwnerId: '123456789012', State: 'available' }] }));
 });
 
 /** The file bumps the AMI; it leaves DesiredCapacity out (the stack has 3, the template default is 2). */
@@ -513,16 +513,21 @@ describe('updateAppStack — the new AMI is checked before the change set', () =
   const notFound = Object.assign(new Error("The image id '[ami-0bbbbbbbbbbbbbbb2]' does not exist"), { name: 'InvalidAMIID.NotFound' });
   it.each([
     ['does not exist (or is in another region)', () => ec2.on(DescribeImagesCommand).rejects(notFound), /does not exist in us-east-1 \(or is not shared with this account\)\. Use the ami-id output of build-ami for us-east-1/],
-    ['is disabled', () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'disabled' }] }), /is disabled, so no instance can launch from it; re-enable it with `aws ec2 enable-image/],
+    ['is disabled', () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '123456789012', State: 'disabled' }] }), /is disabled, so no instance can launch from it; re-enable it with `aws ec2 enable-image/],
     [
       'is failed',
-      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'failed', StateReason: { Message: 'Snapshot copy failed' } }] }),
+      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '123456789012', State: 'failed', StateReason: { Message: 'Snapshot copy failed' } }] }),
       /is failed \(Snapshot copy failed\), so no instance can launch/,
     ],
     [
       'is deprecated',
-      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available', DeprecationTime: '2025-06-01T00:00:00.000Z' }] }),
+      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '123456789012', State: 'available', DeprecationTime: '2025-06-01T00:00:00.000Z' }] }),
       /was deprecated on 2025-06-01T00:00:00.000Z.*aws ec2 disable-image-deprecation --image-id ami-0bbbbbbbbbbbbbbb2/,
+    ],
+    [
+      "is another account's, under the default allowlist (the stack's own account)",
+      () => ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '099720109477', State: 'available' }] }),
+      /is owned by account 099720109477, which is not on the AMI owner allowlist \(self \(123456789012\); the default: no ami-owners input\)\. .*add "099720109477" to the environment's amiOwners in parameters\/environments\.json \(the workflows pass it as the ami-owners input\)\. Nothing was changed\.$/,
     ],
   ])('refuses an AMI that %s, on the file line, creating nothing', async (_title, arrange, message) => {
     const files = writeFixtures(BUMP);
@@ -536,10 +541,21 @@ describe('updateAppStack — the new AMI is checked before the change set', () =
     expect(mutatingCalls()).toEqual([]);
   });
 
+  it('refuses an AMI whose owner the ami-owners input does not list, and accepts one it does', async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '137112412989', State: 'available' }] });
+    await expect(updateAppStack(inputs(files, { mode: 'preview', amiOwners: ['self', '210987654321'] }), makeDeps())).rejects.toThrow(
+      /owned by account 137112412989, which is not on the AMI owner allowlist \(self \(123456789012\), 210987654321; the ami-owners input\)/,
+    );
+    expect(mutatingCalls()).toEqual([]);
+    await expect(updateAppStack(inputs(files, { mode: 'preview', amiOwners: ['self', '137112412989'] }), makeDeps())).resolves.toMatchObject({ outcome: 'previewed' });
+  });
+
   it('accepts an AMI whose deprecation is still in the future', async () => {
     const files = writeFixtures(BUMP);
     happyStack();
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, State: 'available', DeprecationTime: '2027-06-01T00:00:00.000Z' }] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: NEW_AMI, OwnerId: '123456789012', State: 'available', DeprecationTime: '2027-06-01T00:00:00.000Z' }] });
     await expect(updateAppStack(inputs(files, { mode: 'preview' }), makeDeps())).resolves.toMatchObject({ outcome: 'previewed' });
   });
 });

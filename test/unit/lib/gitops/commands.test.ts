@@ -39,11 +39,26 @@ const originFile = (file: string) => env.origin.git('show', `main:${file}`);
 /** The app stack, as DescribeStacks reports it, in `status` and on `ami`. */
 const stackOn = (status: string, ami: string) =>
   cfn.on(DescribeStacksCommand).resolves({
-    Stacks: [{ StackName: 'patch-dev-app', StackStatus: status as never, CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }] }],
+    Stacks: [
+      {
+        StackName: 'patch-dev-app',
+        StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/patch-dev-app/1',
+        StackStatus: status as never,
+        CreationTime: new Date(0),
+        Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: ami }],
+      },
+    ],
   });
+/** Every AMI exists, available, in the stack's account (the failback pre-flight's owner check passes). */
+const imagesOfThisAccount = () =>
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({
+    Images: [{ ImageId: ImageIds[0], OwnerId: '123456789012', State: 'available', Name: 'n', CreationDate: 'c', DeregistrationProtection: 'enabled' }],
+  }));
 beforeEach(() => {
   cfn.reset();
   ec2.reset();
+  stackOn('UPDATE_COMPLETE', AMI(3));
+  imagesOfThisAccount();
 });
 
 describe('gitops commands that only read (one shared repository, mocked AWS)', () => {
@@ -113,8 +128,17 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
   });
 
   it('check-image: the pre-flight in the environment’s region', async () => {
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(2), State: 'available', Name: 'n', CreationDate: 'c', DeregistrationProtection: 'enabled' }] });
     expect((await run('check-image', { environment: 'dev', 'ami-id': AMI(2) }, env.ctx)).outputs).toEqual({ 'image-name': 'n', 'creation-date': 'c' });
+  });
+
+  it('check-image: refuses an AMI of an account the wiring does not list, naming the owner, the allowlist and where to change it', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(2), OwnerId: '099720109477', State: 'available' }] });
+    const refused = run('check-image', { environment: 'dev', 'ami-id': AMI(2) }, env.ctx);
+    await expect(refused).rejects.toThrow(InputError);
+    await expect(refused).rejects.toThrow(
+      `Failback target ${AMI(2)} is not usable in us-east-1: AMI ${AMI(2)} is owned by account 099720109477, which is not on the AMI owner allowlist (self (123456789012); the default: environments.dev.amiOwners is not set in parameters/environments.json). ` +
+        'Use an AMI your own pipeline built, or, if you trust every AMI account 099720109477 publishes, add "099720109477" to environments.dev.amiOwners in parameters/environments.json (as ["self", "<account>"]). Nothing was changed.',
+    );
   });
 
   it('sync-from-stack: nothing to record when the stack runs what HEAD says', async () => {
@@ -178,6 +202,12 @@ describe('gitops commands that write (a fresh repository each, mocked AWS)', () 
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
     expect(message.split('\n')[0]).toBe(`Fail back dev to ${AMI(2)}: ${AMI(3)} failed verification`);
     expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'auto-failback', 'previous-ami-id': AMI(3), 'ami-id': AMI(2) });
+  });
+
+  it('prepare-failback: refuses a target of an account the wiring does not list, leaving the working tree as it is', async () => {
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(2), OwnerId: '099720109477', State: 'available' }] });
+    await expect(run('prepare-failback', { environment: 'dev', 'previous-ami-id': AMI(2) }, env.ctx)).rejects.toThrow(/is owned by account 099720109477, which is not on the AMI owner allowlist/);
+    expect(readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8')).toBe(parametersJson(AMI(3)));
   });
 
   it('prepare-failback: without update-app-stack’s previous AMI, uses git history', async () => {

@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
+import { InputError } from '../../../../actions/lib/errors';
 import { composeCommitMessage, parseMetadataBlock, type UpdateType } from '../../../../actions/lib/gitops/commit-metadata';
 import { RevokedAmiError } from '../../../../actions/lib/parameters';
 import { createGitFixture, isolatedGitEnv, parametersJson, wiringEntry, type GitFixture } from './git-fixture';
@@ -57,6 +58,7 @@ function bump(env: string, from: number, to: number, type: UpdateType, subject =
 function stack(name: string, ami: string, updatedMs: number, status = 'UPDATE_COMPLETE'): Stack {
   return {
     StackName: name,
+    StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${name}/1`,
     StackStatus: status as Stack['StackStatus'],
     CreationTime: new Date(T0 - 100 * HOUR),
     LastUpdatedTime: new Date(updatedMs),
@@ -113,7 +115,7 @@ beforeEach(() => {
   cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((AlarmName) => ({ AlarmName, StateValue: 'OK' })) }));
   cw.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
   ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
-    Images: input.ImageIds.map((id) => ({ ImageId: id, Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(Number(id.slice(4))) }] })),
+    Images: input.ImageIds.map((id) => ({ ImageId: id, OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(Number(id.slice(4))) }] })),
   }));
   ib.on(GetImageCommand).resolves({ image: { arn: IMAGE(2), state: { status: 'AVAILABLE' }, imageScanningConfiguration: { imageScanningEnabled: true } } });
   ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
@@ -222,6 +224,18 @@ describe('propose-promotion', () => {
       'parameters/revoked.json': JSON.stringify({ revocations: [{ amiId: AMI(2), reason: 'CVE-2026-1234', revokedBy: 'sec-lead', revokedAt: '2026-05-30T00:00:00Z' }] }, null, 2),
     });
     await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(RevokedAmiError);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it("refuses to propose an AMI whose owner the receiving environment's allowlist does not name, writing nothing", async () => {
+    ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
+      Images: input.ImageIds.map((id) => ({ ImageId: id, OwnerId: '210987654321', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(Number(id.slice(4))) }] })),
+    }));
+    const refused = runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    await expect(refused).rejects.toThrow(InputError);
+    await expect(refused).rejects.toThrow(
+      `Promotion to prod (wave prod) refused: AMI ${AMI(2)} is owned by account 210987654321, which is not on the AMI owner allowlist (self (123456789012); the default: environments.prod.amiOwners is not set in parameters/environments.json).`,
+    );
     expect(prodFile()).toBe(parametersJson(AMI(1)));
   });
 

@@ -9,6 +9,7 @@ import { commitDevHistory, createGitFixture, parametersJson } from './git-fixtur
 import { gitopsTestContext, runCommand } from './gitops-context';
 
 const ec2 = mockClient(EC2Client);
+const cfn = mockClient(CloudFormationClient);
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/9';
 const revokedJson = (...revocations: object[]) => `${JSON.stringify({ $schema: './revoked.schema.json', revocations }, null, 2)}\n`;
@@ -38,6 +39,10 @@ const run = runCommand;
 let env: ReturnType<typeof setup>;
 beforeEach(() => {
   ec2.reset();
+  cfn.reset();
+  // The app stack (its ARN names the account the failback pre-flight's owner check calls self) and AMIs of that account.
+  cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'patch-dev-app', StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/patch-dev-app/1', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({ Images: [{ ImageId: ImageIds[0], OwnerId: '123456789012', State: 'available', DeregistrationProtection: 'enabled' }] }));
   env = setup();
 });
 afterEach(() => env.remove());
@@ -76,7 +81,7 @@ describe('revocation on every path that puts an AMI into git', () => {
   });
 
   it('check-image: refuses an AMI whose image build is revoked (matched through its Ec2ImageBuilderArn tag)', async () => {
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(5), State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE_ARN }] }] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ImageId: AMI(5), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE_ARN }] }] });
     await expect(run('check-image', { environment: 'dev', 'ami-id': AMI(5) }, env.ctx)).rejects.toThrow(
       new RegExp(`^Failback of dev refused for ${AMI(5)}: it is revoked \\(its image ${IMAGE_ARN}\\) by @sec-lead`),
     );
@@ -138,12 +143,10 @@ describe('an environment that runs a revoked AMI gets the drift treatment', () =
   });
 
   it('check-drift: a stack running a revoked AMI fails the check, whatever git says', async () => {
-    const cfn = mockClient(CloudFormationClient);
     cfn.on(DescribeStacksCommand).resolves({
       Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'AmazonMachineImage', ParameterValue: AMI(2) }] }],
     });
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.failure).toMatch(new RegExp(`^dev runs a revoked AMI: stack patch-dev-app runs ${AMI(2)}, which is revoked by @sec-lead`));
-    cfn.restore();
   });
 });

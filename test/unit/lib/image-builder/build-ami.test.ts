@@ -47,6 +47,29 @@ describe('buildAmi', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it.each([
+    ['the default (self: the account in the image ARN)', undefined, /not on the AMI owner allowlist \(self \(123456789012\); the default: no ami-owners input\)/],
+    ['an allowlist without that account', ['self', '137112412989'], /not on the AMI owner allowlist \(self \(123456789012\), 137112412989; the ami-owners input\)/],
+  ])('refuses an output AMI of another account under %s, naming the AMI, the owner and where to change the list', async (_what, amiOwners, allowlist) => {
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'x' });
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI_ID] }).resolves({ Images: [{ ImageId: AMI_ID, OwnerId: '210987654321', State: 'available' }] });
+    const error = await buildAmi(fromPipeline({ amiOwners }), testDeps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(error).toMatchObject({ status: 'AMI_OWNER_NOT_ALLOWED' });
+    const message = (error as Error).message;
+    expect(message).toContain(`The AMI of ${IMAGE_ARN} is not proposed: AMI ${AMI_ID} in us-east-1 is owned by account 210987654321`);
+    expect(message).toMatch(allowlist);
+    expect(message).toContain(`add "210987654321" to the environment's amiOwners in parameters/environments.json (the workflows pass it as the ami-owners input). No pull request is opened for it.`);
+  });
+
+  it('hands on an output AMI of an account the allowlist names', async () => {
+    ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'x' });
+    ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI_ID] }).resolves({ Images: [{ ImageId: AMI_ID, OwnerId: '210987654321', State: 'available' }] });
+    await expect(buildAmi(fromPipeline({ amiOwners: ['self', '210987654321'] }), testDeps())).resolves.toMatchObject({ amiId: AMI_ID });
+  });
+
   it('starts with the run token, waits, and returns the AMI, duration and unscanned findings', async () => {
     const deps = testDeps();
     const seen: string[] = [];

@@ -42,5 +42,5 @@ export function testDeps() {
 
 /** EC2 knows the built AMI (build-ami checks it exists before reporting success). */
 export function givenOutputAmiExists(ec2: AwsClientStub<EC2Client>, amiId = AMI_ID): void {
-  ec2.on(DescribeImagesCommand, { ImageIds: [amiId] }).resolves({ Images: [{ ImageId: amiId, State: 'available' }] });
+  ec2.on(DescribeImagesCommand, { ImageIds: [amiId] }).resolves({ Images: [{ ImageId: amiId, OwnerId: ACCOUNT, State: 'available' }] });
 }

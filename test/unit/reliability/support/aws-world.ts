@@ -179,7 +179,7 @@ export class AwsWorld {
 
   /** Registers AMIs DescribeImages knows, available unless overridden. */
   withImages(...ids: string[]): this {
-    for (const id of ids) this.images.set(id, { ImageId: id, State: 'available', Name: `fleet-${id}`, CreationDate: '2026-01-01T00:00:00.000Z' });
+    for (const id of ids) this.images.set(id, { ImageId: id, OwnerId: '123456789012', State: 'available', Name: `fleet-${id}`, CreationDate: '2026-01-01T00:00:00.000Z' });
     return this;
   }
 
