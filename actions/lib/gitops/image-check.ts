@@ -93,9 +93,18 @@ async function describeImage(amiId: string, region: string, deps: Deps<Pick<AwsC
 /**
  * The environment's AMI owner allowlist (its wiring's amiOwners), `self` being the account its app
  * stack lives in (DescribeStacks, which every role that reaches this has on the app stack). No
- * stack: `self` is unknown and allows nothing, which the refusal says.
+ * stack: `self` is `otherwise` (a promotion names the wave before's environment, whose account the
+ * role is in; the deploy checks again against the new stack's own account) or, without one,
+ * unknown, which allows nothing and the refusal says so.
  */
-export async function readEnvironmentAmiPolicy(environment: EnvironmentConfig, deps: Deps<Pick<AwsClients, 'cloudFormation'>>): Promise<AmiPolicy> {
+export async function readEnvironmentAmiPolicy(
+  environment: EnvironmentConfig,
+  deps: Deps<Pick<AwsClients, 'cloudFormation'>>,
+  otherwise?: { environment: EnvironmentConfig; deps: Deps<Pick<AwsClients, 'cloudFormation'>> },
+): Promise<AmiPolicy> {
   const stack = await describeStack(environment.stacks.app, deps);
-  return environmentAmiPolicy(environment, accountOfArn(stack?.stackId));
+  if (stack || !otherwise) return environmentAmiPolicy(environment, accountOfArn(stack?.stackId));
+  const fallback = await describeStack(otherwise.environment.stacks.app, otherwise.deps);
+  deps.logger.info(`${environment.name} has no app stack ${environment.stacks.app} yet: its amiOwners' self is taken as ${otherwise.environment.name}'s account until it has one.`);
+  return environmentAmiPolicy(environment, accountOfArn(fallback?.stackId));
 }

@@ -125,7 +125,8 @@ export const proposePromotion = defineCommand({
     // its source, the AMI the wave before ran.
     for (const name of to.environments) {
       const environment = getEnvironment(wiring, name);
-      const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock });
+      const sourceDeps = { clients: sourceClients, logger: ctx.logger, clock: ctx.clock };
+      const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock }, { environment: source, deps: sourceDeps });
       await assertAmiAllowed(amiId, source.region, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
     }
     // Every copy first: a copy that fails ends the run before any file is written.

@@ -239,6 +239,12 @@ describe('propose-promotion', () => {
     expect(prodFile()).toBe(parametersJson(AMI(1)));
   });
 
+  it("judges a receiving environment that has no app stack yet with the wave before's account as self", async () => {
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).rejects(Object.assign(new Error('Stack with id patch-prod-app does not exist'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+  });
+
   it('refuses the first wave and an unknown wave before any AWS call', async () => {
     await expect(runCommand('propose-promotion', { wave: 'dev' }, env.ctx)).rejects.toThrow(/^No promotion to wave "dev" in \S*parameters\/environments\.json: it is the first wave, which the patch PR bakes for\. Promote to a later wave \(prod\)\.$/);
     await expect(runCommand('propose-promotion', { wave: 'prd' }, env.ctx)).rejects.toThrow('Unknown wave "prd"');
