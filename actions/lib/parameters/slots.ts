@@ -17,9 +17,14 @@ export const LIVE_SLOT_PARAMETER = 'LiveSlot';
 /** The listener's weights are percentages: at rest 100 and 0, during a canary e.g. 90 and 10. */
 export const TOTAL_WEIGHT = 100;
 
+/** The prefix of a slot's parameters, logical IDs and outputs in templates/app-slots.yaml: Blue, Green. */
+export function slotPrefix(slot: SlotName): 'Blue' | 'Green' {
+  return slot === 'blue' ? 'Blue' : 'Green';
+}
+
 /** The parameter names of one slot, e.g. BlueAmazonMachineImage. */
 export function slotParameters(slot: SlotName): { ami: string; capacity: string; weight: string } {
-  const prefix = slot === 'blue' ? 'Blue' : 'Green';
+  const prefix = slotPrefix(slot);
   return { ami: `${prefix}AmazonMachineImage`, capacity: `${prefix}Capacity`, weight: `${prefix}Weight` };
 }
 
