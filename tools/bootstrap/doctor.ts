@@ -14,7 +14,7 @@ import { classifyStackStatus, toStackSnapshot, type StackSnapshot } from '../../
 import type { SetupClients } from './clients';
 import type { Deps } from './deps';
 import { errorMessage } from '../../actions/lib/errors';
-import { environmentStackNames, type EnvironmentConfig, type EnvironmentsConfig, type ParametersFile } from '../../actions/lib/parameters';
+import { environmentStackNames, liveAmiIn, liveAmiParameter, type EnvironmentConfig, type EnvironmentsConfig, type ParametersFile } from '../../actions/lib/parameters';
 import { findGithubOidcProvider, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, KNOWN_GITHUB_THUMBPRINTS, lookUpPipelineArn, readCallerAccount } from './account';
 import { checkGithubSettings, type GhRunner } from './github-cli';
 import { githubSettings } from './github-settings';
@@ -113,11 +113,13 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
         `aws cloudformation update-stack --stack-name ${names.app} --use-previous-template --role-arn ${serviceRole} --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM (every parameter with UsePreviousValue=true)`,
       );
   }
-  const gitAmi = inputs.parametersFile.parameters.AmazonMachineImage;
+  // The AMI users are on: AmazonMachineImage, or in the slots shape the live slot's.
+  const gitAmi = liveAmiIn(inputs.parametersFile.parameters);
   if (stacks.app && gitAmi) {
-    const running = stacks.app.parameters.AmazonMachineImage;
-    if (running === gitAmi) ok(`${names.app} AmazonMachineImage`, `= ${environment.parametersFile} (${gitAmi})`);
-    else fail(`${names.app} AmazonMachineImage`, `runs ${running}, ${environment.parametersFile} says ${gitAmi}`, 'reconcile as drift.yml says: Failback with target-ami = the running AMI, or re-run the last Deploy');
+    const running = liveAmiIn(stacks.app.parameters);
+    const check = `${names.app} ${liveAmiParameter(inputs.parametersFile.parameters)}`;
+    if (running === gitAmi) ok(check, `= ${environment.parametersFile} (${gitAmi})`);
+    else fail(check, `runs ${running}, ${environment.parametersFile} says ${gitAmi}`, 'reconcile as drift.yml says: Failback with target-ami = the running AMI, or re-run the last Deploy');
   }
 
   // 3. The OIDC provider and the roles' trust.

@@ -12,6 +12,8 @@ import type { Deps } from '../deps';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
 import {
+  AMI_PARAMETER,
+  liveAmiIn,
   loadParametersFile,
   loadRevocations,
   loadValidatedParametersFile,
@@ -35,7 +37,7 @@ import { findRootCause, type StackEventRecord } from './stack-events';
 import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
 
 /** The app template's AMI parameter (a contract: templates/app.yaml and parameters/<env>.json). */
-export const AMI_PARAMETER = 'AmazonMachineImage';
+export { AMI_PARAMETER };
 
 export type UpdateMode = 'deploy' | 'preview';
 
@@ -213,11 +215,11 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   // 2. The stack: wait while it is busy, refuse when it needs a person or does not exist.
   const before = await logger.group(`Stack ${stackName}`, async () => {
     const ready = await waitForStackReady({ stackName, timeoutMs: remaining(), parametersFile, templateFile: inputs.templateFile }, deps);
-    logger.info(`Stack ${stackName} is ${ready.status}; it runs ${ready.parameters[AMI_PARAMETER] ?? `no ${AMI_PARAMETER} parameter`}.`);
+    logger.info(`Stack ${stackName} is ${ready.status}; it runs ${liveAmiIn(ready.parameters) ?? `no ${AMI_PARAMETER} parameter`}.`);
     return ready;
   });
   report.stackStatus = before.status;
-  report.previousAmiId = before.parameters[AMI_PARAMETER];
+  report.previousAmiId = liveAmiIn(before.parameters);
   report.amiId = report.previousAmiId;
 
   // Keeping the deployed template: its Parameters are what the file must match. Read-only calls only.
@@ -347,7 +349,7 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
 
   const after = execution.stack;
   report.stackStatus = after.status;
-  report.amiId = after.parameters[AMI_PARAMETER];
+  report.amiId = liveAmiIn(after.parameters);
   if (after.status === 'UPDATE_COMPLETE') {
     report.outcome = 'updated';
     deps.logger.info(`Stack ${stackName} is UPDATE_COMPLETE; it runs ${report.amiId ?? 'no AMI parameter'} (was ${report.previousAmiId ?? 'none'}).`);

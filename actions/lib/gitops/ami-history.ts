@@ -1,10 +1,10 @@
 import { InputError } from '../errors';
-import { parseParametersFile } from '../parameters';
+import { AMI_PARAMETER, liveAmiIn, parseParametersFile } from '../parameters';
 import { parseMetadataBlock, REVERTING_UPDATE_TYPES, type UpdatedAmi } from './commit-metadata';
 import type { GitRepository } from './git';
 
-/** The app template's parameter that carries the AMI (COMMON contract). */
-export const AMI_PARAMETER = 'AmazonMachineImage';
+/** The replace template's AMI parameter (the parameters module owns it and the slots shape's live AMI). */
+export { AMI_PARAMETER };
 
 /** One commit on the main line that changed the AMI of a parameters file. */
 export interface AmiChange {
@@ -76,7 +76,7 @@ export async function readAmiHistory(git: GitRepository, file: string, revision 
 function amiIn(text: string | undefined, file: string): string | undefined {
   if (text === undefined) return undefined;
   try {
-    return parseParametersFile(text, file).parameters[AMI_PARAMETER];
+    return liveAmiIn(parseParametersFile(text, file).parameters);
   } catch {
     return undefined;
   }

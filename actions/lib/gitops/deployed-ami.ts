@@ -5,19 +5,21 @@ import { classifyStackStatus, describeStack, type StackSnapshot } from '../cloud
 import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import { DEFAULT_POLL_SCHEDULE, poll } from '../poll';
-import { AMI_PARAMETER } from './ami-history';
+import { AMI_PARAMETER, liveAmiIn } from '../parameters';
 
 /** The AMI an app stack runs once it has settled, and the status it settled in. */
 export interface DeployedAmi {
   stackName: string;
   amiId: string;
   status: string;
+  /** Every parameter of the settled stack (in the slots shape: the live slot and each slot's state). */
+  parameters: Readonly<Record<string, string>>;
   /** True when the last update was rolled back (the stack runs what it ran before). */
   rolledBack: boolean;
 }
 
 /**
- * The AMI the app stack really runs: its `AmazonMachineImage` parameter once the stack is in a
+ * The AMI the app stack really runs (its `AmazonMachineImage`, or its live slot's AMI) once the stack is in a
  * settled state. A stack still busy (a rollback in progress, an update the workflow stopped
  * waiting for) is polled until it settles, because recording what it runs *now* would record a
  * value about to change. A stack that needs a person (UPDATE_ROLLBACK_FAILED) runs something
@@ -74,7 +76,7 @@ export async function readDeployedAmi(stackName: string, timeoutMs: number, deps
     throw new AwsOperationError(`Git not updated for stack ${stackName}: the stack does not exist. Check the stack name in parameters/environments.json.`, stackName);
   }
   const readiness = classifyStackStatus(snapshot.status);
-  const amiId = snapshot.parameters[AMI_PARAMETER];
+  const amiId = liveAmiIn(snapshot.parameters);
   if (readiness !== 'ready' || !amiId) {
     throw new AwsOperationError(
       `Git not updated for stack ${stackName}: it is ${snapshot.status}${snapshot.statusReason ? ` (${snapshot.statusReason})` : ''}` +
@@ -84,5 +86,5 @@ export async function readDeployedAmi(stackName: string, timeoutMs: number, deps
       snapshot.status,
     );
   }
-  return { stackName, amiId, status: snapshot.status, rolledBack: snapshot.status === 'UPDATE_ROLLBACK_COMPLETE' };
+  return { stackName, amiId, status: snapshot.status, parameters: snapshot.parameters, rolledBack: snapshot.status === 'UPDATE_ROLLBACK_COMPLETE' };
 }

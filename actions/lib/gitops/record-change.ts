@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import type { Clock } from '../clock';
 import { InputError } from '../errors';
 import type { Logger } from '../logger';
-import { checkRepositoryFile, parseParametersFile, setParameterInFile } from '../parameters';
-import { AMI_PARAMETER } from './ami-history';
+import { checkRepositoryFile, liveAmiIn, parseParametersFile, setLiveAmiInFile } from '../parameters';
 import { classifyPushRefusal, GitError, type GitRepository } from './git';
 
 /** Who the record commits are from. */
@@ -27,7 +26,14 @@ export interface PullRequestApi {
 export interface RecordAmiRequest {
   /** Repository-relative parameters file. */
   file: string;
+  /** The AMI users are on once recorded (in the slots shape: the live slot's). */
   amiId: string;
+  /**
+   * The file's new text from its text at the branch's tip (the parameters module's rewrites).
+   * Default: `amiId` made live (setLiveAmiInFile); the record of a settled stack copies the
+   * stack's state instead (setStackStateInFile).
+   */
+  rewrite?: (text: string) => string;
   /** The full commit message (subject, body, metadata block). */
   message: string;
   /** The branch git history must match: the default branch. */
@@ -128,7 +134,7 @@ export async function recordAmiChange(request: RecordAmiRequest, deps: RecordDep
       try {
         if (attempt > 1) tip = await fetchTip(git, branch, env);
         const text = (await git.readFileAt(tip, file)) ?? '';
-        const updated = text && setParameterInFile(text, AMI_PARAMETER, amiId, file);
+        const updated = text && (request.rewrite ?? ((t: string) => setLiveAmiInFile(t, amiId, file)))(text);
         if (text && updated === text) {
           logger.info(`${file} already names ${amiId} at ${tip === original ? 'HEAD' : `${branch} (${tip.slice(0, 12)})`}: nothing to record.`);
           if (tip !== original) await moveWorkspace(git, tip, file, logger);
@@ -246,7 +252,7 @@ async function superseded(request: RecordAmiRequest, base: string, tip: string, 
 function amiAt(text: string | undefined, file: string): string | undefined {
   if (text === undefined) return undefined;
   try {
-    return parseParametersFile(text, file).parameters[AMI_PARAMETER];
+    return liveAmiIn(parseParametersFile(text, file).parameters);
   } catch {
     return undefined;
   }

@@ -16,10 +16,10 @@ import { DescribeAlarmsCommand, paginateDescribeAlarmHistory, type CloudWatchCli
 import { isStackNotFoundError } from '../aws/errors';
 import { ROLLBACK_ALARM_OUTPUTS } from '../cloudformation/rollback-triggers';
 import type { Deps } from '../deps';
-import { AMI_PARAMETER, readAmiHistory, type AmiChange } from '../gitops/ami-history';
+import { readAmiHistory, type AmiChange } from '../gitops/ami-history';
 import { REVERTING_UPDATE_TYPES } from '../gitops/commit-metadata';
 import type { GitRepository } from '../gitops/git';
-import { soakMinutesOf, type EnvironmentConfig } from '../parameters';
+import { liveAmiIn, soakMinutesOf, type EnvironmentConfig } from '../parameters';
 
 /** What the app stack says, read once. */
 export interface StackFacts {
@@ -110,7 +110,7 @@ async function readStackFacts(stackName: string, cloudFormation: CloudFormationC
       stackName,
       exists: true,
       status: stack.StackStatus,
-      amiId: stack.Parameters?.find((p) => p.ParameterKey === AMI_PARAMETER)?.ParameterValue,
+      amiId: liveAmiIn(Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']))),
       updatedAt: (stack.LastUpdatedTime ?? stack.CreationTime)?.toISOString(),
       alarmNames: ROLLBACK_ALARM_OUTPUTS.map((key) => outputs.get(key)).flatMap((arn) => (arn ? [alarmNameOf(arn)] : [])),
     };

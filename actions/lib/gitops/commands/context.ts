@@ -9,6 +9,8 @@ import type { Clock } from '../../clock';
 import type { Logger } from '../../logger';
 import {
   getEnvironment,
+  liveAmiIn,
+  liveAmiParameter,
   loadEnvironments,
   PARAMETERS_FILE_INVALID,
   parseParametersFile,
@@ -17,7 +19,6 @@ import {
   type EnvironmentConfig,
   type EnvironmentsConfig,
 } from '../../parameters';
-import { AMI_PARAMETER } from '../ami-history';
 import type { GitRepository } from '../git';
 import type { IssueApi } from '../issue-api';
 import type { IssueCommentApi } from '../preview-comment';
@@ -99,8 +100,11 @@ export async function loadEnvironment(ctx: GitopsContext, name: string | undefin
 export async function readCurrentAmi(ctx: GitopsContext, environment: EnvironmentConfig): Promise<string> {
   const file = environment.parametersFile;
   const parsed = parseParametersFile(await readParametersText(workspacePath(ctx, file), ctx.workspace), file);
-  const ami = parsed.parameters[AMI_PARAMETER];
-  if (!ami) throw new InputError(`No AMI for ${file}: it has no Parameters.${AMI_PARAMETER}. Add the line "${AMI_PARAMETER}": "ami-…".`, { file });
+  const ami = liveAmiIn(parsed.parameters);
+  if (!ami) {
+    const key = liveAmiParameter(parsed.parameters);
+    throw new InputError(`No AMI for ${file}: it has no Parameters.${key}. Add the line "${key}": "ami-…".`, { file });
+  }
   return ami;
 }
 

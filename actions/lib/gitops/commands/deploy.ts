@@ -8,7 +8,7 @@ import { GitError } from '../git';
 import { encodeNotification } from '../../notify/notification';
 import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
-import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
+import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile, setStackStateInFile, warmIdleAmiIn } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
 import { amiId, environmentName, flag, minutes } from './inputs';
@@ -41,7 +41,7 @@ export const prepareFailback = defineCommand({
     }
     const deps = { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
     await assertImageUsable(target, environment.region, await readEnvironmentAmiPolicy(environment, deps), deps);
-    await workspaceFiles.write(ctx, file, setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target, file));
+    await workspaceFiles.write(ctx, file, setLiveAmiInFile(await workspaceFiles.read(ctx, file), target, file));
     ctx.logger.warning(`Failing back ${environment.name} from ${current} to ${target} (${source}).`);
     return { outputs: { 'ami-id': target, source } };
   },
@@ -69,7 +69,9 @@ export const syncFromStack = defineCommand({
       logger: ctx.logger,
       clock: ctx.clock,
     });
-    const failedBack = inputs['failed-back'];
+    // A slots deploy fails back inside update-app-stack (a weight flip): the stack then runs the old
+    // slot while the requested AMI sits staged, warm, in the idle one.
+    const failedBack = inputs['failed-back'] || (deployed.amiId !== requested && warmIdleAmiIn(deployed.parameters) === requested);
     // Three ways the stack can end up on another AMI than HEAD names: our failback, CloudFormation's
     // own rollback, or an update refused before it started (bad input, a busy stack).
     const why = failedBack
@@ -105,6 +107,8 @@ export const syncFromStack = defineCommand({
         {
           file: environment.parametersFile,
           amiId: deployed.amiId,
+          // The whole of what runs: in the slots shape, which slot is live and what each slot holds.
+          rewrite: (text) => setStackStateInFile(text, deployed.parameters, environment.parametersFile),
           message,
           branch: ctx.defaultBranch,
           pullRequestBranch: `gitops/record-${environment.name}`,

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 
-import { setParameterInFile, waveIndexOf } from '../../parameters';
-import { AMI_PARAMETER } from '../ami-history';
+import { liveAmiChanges, parseParametersFile, setLiveAmiInFile, waveIndexOf } from '../../parameters';
 import { composePatchPullRequest } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
 import { amiId, environmentName } from './inputs';
 
 /**
- * Patch PR: the one-line rewrite of the environment's AMI in the working tree (create-pull-request
- * commits it). `changed` is false when the file already names this AMI: then no PR is opened, and
+ * Patch PR: the rewrite of the environment's AMI in the working tree (create-pull-request commits
+ * it): one line in the replace shape; in the slots shape the new AMI goes to the idle slot, which
+ * becomes live (docs/parameters.md, "The slots shape"). `changed` is false when the file already names this AMI: then no PR is opened, and
  * an open one is left as it is. A revoked AMI (or one from a revoked image build) is refused
  * before the file is touched.
  */
@@ -23,11 +23,13 @@ export const setAmi = defineCommand({
     const file = environment.parametersFile;
     const previous = await readCurrentAmi(ctx, environment);
     const text = await workspaceFiles.read(ctx, file);
-    const updated = setParameterInFile(text, AMI_PARAMETER, inputs['ami-id'], file);
+    const changes = liveAmiChanges(parseParametersFile(text, file).parameters, inputs['ami-id']);
+    const updated = setLiveAmiInFile(text, inputs['ami-id'], file);
     const changed = updated !== text;
     if (changed) {
       await workspaceFiles.write(ctx, file, updated);
-      ctx.logger.info(`${file}: ${AMI_PARAMETER} ${previous} → ${inputs['ami-id']}.`);
+      // The slots shape changes several lines (the switch); say each, the AMI move first.
+      ctx.logger.info(`${file}: ${previous} → ${inputs['ami-id']} (${Object.entries(changes).map(([k, v]) => `${k} = ${v}`).join(', ')}).`);
     } else {
       ctx.logger.notice(`${file} already names ${inputs['ami-id']}: nothing changed, so no pull request.`);
     }

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { describeStack } from '../../cloudformation/stack-state';
 import { InputError } from '../../errors';
 import { markdownTable } from '../../markdown';
-import { getEnvironment, parseParametersFile, setParameterInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
+import { getEnvironment, liveAmiIn, parseParametersFile, setLiveAmiInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
 import { ensureRegionalCopy, readCopySource } from '../../promotion/image-copy';
 import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
-import { AMI_PARAMETER, readAmiHistory } from '../ami-history';
+import { readAmiHistory } from '../ami-history';
 import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
@@ -52,7 +52,7 @@ async function proposedOnBranch(ctx: GitopsContext, branch: string, target: Prom
   if (!(await ctx.git.hasCommit(ref))) return undefined;
   const text = await ctx.git.readFileAt(ref, target.parametersFile);
   if (text === undefined) return undefined;
-  const ami = parseParametersFile(text, target.parametersFile).parameters[AMI_PARAMETER];
+  const ami = liveAmiIn(parseParametersFile(text, target.parametersFile).parameters);
   if (!ami || ami === target.currentAmiId) return undefined;
   // In another region the branch names a copy: what it proposes is the copy's source.
   return target.region === sourceRegion ? ami : ((await readCopySource(ami, ctx.aws(target.region).ec2)) ?? ami);
@@ -135,7 +135,7 @@ export const proposePromotion = defineCommand({
       t.copy = await ensureRegionalCopy(request, { clients: { ec2: ctx.aws(t.region).ec2 }, logger: ctx.logger, clock: ctx.clock });
     }
     for (const t of targets.filter((target) => target.currentAmiId !== amiFor(target, amiId))) {
-      await workspaceFiles.write(ctx, t.parametersFile, setParameterInFile(await workspaceFiles.read(ctx, t.parametersFile), AMI_PARAMETER, amiFor(t, amiId), t.parametersFile));
+      await workspaceFiles.write(ctx, t.parametersFile, setLiveAmiInFile(await workspaceFiles.read(ctx, t.parametersFile), amiFor(t, amiId), t.parametersFile));
     }
     const text = composePromotionText({
       amiId,
@@ -194,5 +194,5 @@ export const checkWaveGate = defineCommand({
 /** The AMI the app stack runs, or undefined when it has no stack yet. */
 async function readStackAmi(ctx: GitopsContext, stackName: string, region: string): Promise<string | undefined> {
   const stack = await describeStack(stackName, { clients: ctx.aws(region), logger: ctx.logger, clock: ctx.clock });
-  return stack?.parameters[AMI_PARAMETER];
+  return stack ? liveAmiIn(stack.parameters) : undefined;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { keyValueTable } from '../../markdown';
 import { encodeNotification } from '../../notify/notification';
-import { describeRevocation, findRevocation, revokedAmiIds, setParameterInFile } from '../../parameters';
+import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile } from '../../parameters';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { proposePullRequest } from '../propose-pull-request';
@@ -64,7 +64,7 @@ export const replaceRevoked = defineCommand({
       {
         branch: revokedReplacementBranch(environment.name),
         base: ctx.defaultBranch,
-        files: { [file]: setParameterInFile(await workspaceFiles.read(ctx, file), AMI_PARAMETER, target.amiId, file) },
+        files: { [file]: setLiveAmiInFile(await workspaceFiles.read(ctx, file), target.amiId, file) },
         message,
         body: `## ⛔ \`${environment.name}\` runs a revoked AMI\n\n**Merging this PR deploys \`${target.amiId}\` to \`${environment.name}\` in place of the revoked \`${current}\` (Deploy on merge); or patch forward with a new build instead.**\n\n${table}`,
       },

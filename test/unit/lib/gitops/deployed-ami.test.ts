@@ -30,7 +30,19 @@ describe('readDeployedAmi', () => {
     ['UPDATE_ROLLBACK_COMPLETE', true],
   ])('reads the AMI of a stack in %s', async (status, rolledBack) => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack(status, 'ami-00000000000000001')] });
-    await expect(readDeployedAmi(STACK, 60_000, deps())).resolves.toEqual({ stackName: STACK, amiId: 'ami-00000000000000001', status, rolledBack });
+    await expect(readDeployedAmi(STACK, 60_000, deps())).resolves.toEqual({
+      stackName: STACK,
+      amiId: 'ami-00000000000000001',
+      status,
+      rolledBack,
+      parameters: { AmazonMachineImage: 'ami-00000000000000001', InstanceType: 't3.micro' },
+    });
+  });
+
+  it("reads a slots stack's live slot's AMI, and keeps every slot's state for the record", async () => {
+    const slots = { LiveSlot: 'blue', BlueAmazonMachineImage: 'ami-00000000000000001', BlueCapacity: '2', BlueWeight: '100', GreenAmazonMachineImage: 'ami-00000000000000002', GreenCapacity: '2', GreenWeight: '0' };
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ ...stack('UPDATE_COMPLETE'), Parameters: Object.entries(slots).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })) }] });
+    await expect(readDeployedAmi(STACK, 60_000, deps())).resolves.toEqual({ stackName: STACK, amiId: 'ami-00000000000000001', status: 'UPDATE_COMPLETE', rolledBack: false, parameters: slots });
   });
 
   it('waits for a rollback in progress to settle before reading', async () => {
