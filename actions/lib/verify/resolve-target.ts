@@ -5,6 +5,7 @@ import type { AwsClients } from '../aws/clients';
 import { isStackNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError } from '../errors';
+import { LIVE_SLOT_PARAMETER, SLOT_NAMES, slotPrefix, type SlotName } from '../parameters';
 import type { VerifyAlbInputs } from './inputs';
 
 /** The app stack's contract (templates/app.yaml): the outputs and logical ID verify-alb reads. */
@@ -13,6 +14,15 @@ export const APP_STACK = {
   urlOutput: 'LoadBalancerUrl',
   autoScalingGroupLogicalId: 'AppAutoScalingGroup',
 } as const;
+
+/**
+ * The slots template's (templates/app-slots.yaml) names for one slot: verify-alb in stack mode
+ * verifies the slot the stack's LiveSlot parameter names (its parameters, unlike moto's outputs,
+ * never go stale: docs/moto.md #5).
+ */
+export function slotStackNames(slot: SlotName): { targetGroupOutput: string; autoScalingGroupLogicalId: string } {
+  return { targetGroupOutput: `${slotPrefix(slot)}TargetGroupArn`, autoScalingGroupLogicalId: `${slotPrefix(slot)}AutoScalingGroup` };
+}
 
 /** What is being verified, found once from the inputs and the stack. */
 export interface VerifyTarget {
@@ -26,7 +36,9 @@ export interface VerifyTarget {
    * Where the current Auto Scaling group comes from. Read again on every observation, because on
    * AWS the stack's ASG changes mid-cutover and verification may start before it settles.
    */
-  autoScalingGroup: { kind: 'stack-resource'; stackName: string } | { kind: 'attached-to-target-group' };
+  autoScalingGroup: { kind: 'stack-resource'; stackName: string; /** Default AppAutoScalingGroup; a slots stack's live slot's group. */ logicalId?: string } | { kind: 'attached-to-target-group' };
+  /** The live slot verified (slots stacks only). */
+  slot?: SlotName;
 }
 
 type VerifyClients = Pick<AwsClients, 'cloudFormation' | 'autoScaling'>;
@@ -45,11 +57,17 @@ export async function resolveVerifyTarget(inputs: VerifyAlbInputs, deps: Deps<Ve
   const stack = await describeStack(stackName, deps);
   const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
   const present = Object.keys(outputs).join(', ') || 'none';
+  const liveSlot = stack.Parameters?.find((p) => p.ParameterKey === LIVE_SLOT_PARAMETER)?.ParameterValue;
+  if (liveSlot !== undefined && !(SLOT_NAMES as readonly string[]).includes(liveSlot)) {
+    throw new AwsOperationError(`Live slot of stack ${stackName}: its ${LIVE_SLOT_PARAMETER} parameter is "${liveSlot}", not one of ${SLOT_NAMES.join(', ')}. Deploy a valid parameters file to it.`, stackName);
+  }
+  const slot = liveSlot as SlotName | undefined;
+  const names = slot ? slotStackNames(slot) : APP_STACK;
 
-  const targetGroupArn = inputs.targetGroupArn ?? outputs[APP_STACK.targetGroupOutput];
+  const targetGroupArn = inputs.targetGroupArn ?? outputs[names.targetGroupOutput];
   if (!targetGroupArn) {
     throw new AwsOperationError(
-      `Target group for stack ${stackName}: the stack has no output ${APP_STACK.targetGroupOutput} (outputs: ${present}). Deploy templates/app.yaml to this stack or pass target-group-arn.`,
+      `Target group for stack ${stackName}: the stack has no output ${names.targetGroupOutput} (outputs: ${present}). Deploy ${slot ? 'templates/app-slots.yaml' : 'templates/app.yaml'} to this stack or pass target-group-arn.`,
       stackName,
     );
   }
@@ -60,11 +78,18 @@ export async function resolveVerifyTarget(inputs: VerifyAlbInputs, deps: Deps<Ve
       stackName,
     );
   }
-  deps.logger.info(`Stack ${stackName} is ${stack.StackStatus}; target group ${targetGroupArn}${url ? `, URL ${url}` : ''}.`);
+  deps.logger.info(`Stack ${stackName} is ${stack.StackStatus}; ${slot ? `live slot ${slot}, ` : ''}target group ${targetGroupArn}${url ? `, URL ${url}` : ''}.`);
   if (stack.StackStatus?.endsWith('_IN_PROGRESS')) {
     deps.logger.warning(`Stack ${stackName} is ${stack.StackStatus}: verifying mid-update sees the cutover itself; targets may change while this runs.`);
   }
-  return { targetGroupArn, url, stackName, stackStatus: stack.StackStatus, autoScalingGroup: { kind: 'stack-resource', stackName } };
+  return {
+    targetGroupArn,
+    url,
+    stackName,
+    stackStatus: stack.StackStatus,
+    autoScalingGroup: { kind: 'stack-resource', stackName, ...(slot ? { logicalId: names.autoScalingGroupLogicalId } : {}) },
+    ...(slot ? { slot } : {}),
+  };
 }
 
 async function describeStack(stackName: string, deps: Deps<VerifyClients>) {
@@ -98,15 +123,15 @@ export async function describeCurrentAutoScalingGroup(target: VerifyTarget, deps
   const { autoScaling } = deps.clients;
   const options = { abortSignal };
   if (target.autoScalingGroup.kind === 'stack-resource') {
-    const { stackName } = target.autoScalingGroup;
+    const { stackName, logicalId = APP_STACK.autoScalingGroupLogicalId } = target.autoScalingGroup;
     const { StackResourceDetail } = await deps.clients.cloudFormation.send(
-      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: APP_STACK.autoScalingGroupLogicalId }),
+      new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }),
       options,
     );
     const name = StackResourceDetail?.PhysicalResourceId;
     if (!name) {
       throw new AwsOperationError(
-        `Auto Scaling group for stack ${stackName}: resource ${APP_STACK.autoScalingGroupLogicalId} has no physical ID (status ${StackResourceDetail?.ResourceStatus ?? 'unknown'}). Wait for the stack to finish, then run verify-alb again.`,
+        `Auto Scaling group for stack ${stackName}: resource ${logicalId} has no physical ID (status ${StackResourceDetail?.ResourceStatus ?? 'unknown'}). Wait for the stack to finish, then run verify-alb again.`,
         stackName,
       );
     }

@@ -31,6 +31,46 @@ describe('resolveVerifyTarget', () => {
     expect(d.logger.text()).toContain(`Stack ${STACK} is UPDATE_COMPLETE; target group ${TG_ARN}, URL ${URL_BASE}.`);
   });
 
+  it.each(['blue', 'green'])("on a slots stack, verifies the live slot's target group and group (LiveSlot %s, from the stack's parameters)", async (slot) => {
+    const other = slot === 'blue' ? 'Green' : 'Blue';
+    const live = slot === 'blue' ? 'Blue' : 'Green';
+    mocks.cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: STACK,
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(0),
+          Parameters: [{ ParameterKey: 'LiveSlot', ParameterValue: slot }],
+          Outputs: [
+            { OutputKey: `${live}TargetGroupArn`, OutputValue: TG_ARN },
+            { OutputKey: `${other}TargetGroupArn`, OutputValue: OTHER_TG },
+            { OutputKey: 'LoadBalancerUrl', OutputValue: URL_BASE },
+          ],
+        },
+      ],
+    });
+    const d = deps();
+    const target = await resolveVerifyTarget(inputs({ 'stack-name': STACK }), d);
+    expect(target).toEqual({
+      targetGroupArn: TG_ARN,
+      url: URL_BASE,
+      stackName: STACK,
+      stackStatus: 'UPDATE_COMPLETE',
+      slot,
+      autoScalingGroup: { kind: 'stack-resource', stackName: STACK, logicalId: `${live}AutoScalingGroup` },
+    });
+    expect(d.logger.text()).toContain(`live slot ${slot}, target group ${TG_ARN}`);
+    mocks.cfn.on(DescribeStackResourceCommand).resolves({ StackResourceDetail: { LogicalResourceId: `${live}AutoScalingGroup`, PhysicalResourceId: GREEN_ASG, ResourceType: 'AWS::AutoScaling::AutoScalingGroup', ResourceStatus: 'UPDATE_COMPLETE', LastUpdatedTimestamp: new Date(0) } });
+    mocks.asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [{ AutoScalingGroupName: GREEN_ASG, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, DefaultCooldown: 0, AvailabilityZones: [], HealthCheckType: 'ELB', CreatedTime: new Date(0), Instances: [] }] });
+    await describeCurrentAutoScalingGroup(target, d);
+    expect(mocks.cfn).toHaveReceivedCommandWith(DescribeStackResourceCommand, { StackName: STACK, LogicalResourceId: `${live}AutoScalingGroup` });
+  });
+
+  it('refuses a slots stack whose LiveSlot names no slot', async () => {
+    mocks.cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: [{ ParameterKey: 'LiveSlot', ParameterValue: 'red' }] }] });
+    await expect(resolveVerifyTarget(inputs({ 'stack-name': STACK }), deps())).rejects.toThrow(/its LiveSlot parameter is "red", not one of blue, green/);
+  });
+
   it('lets the inputs override the outputs', async () => {
     mockStack();
     const target = await resolveVerifyTarget(inputs({ 'stack-name': STACK, 'target-group-arn': OTHER_TG, url: 'https://app.example.com' }), deps());
