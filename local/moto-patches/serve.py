@@ -7,6 +7,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import cloudformation_previous_values  # noqa: E402,F401  (applies the patch on import)
 import elbv2_forward_config  # noqa: E402,F401  (applies the patch on import)
 import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
 import cloudwatch_alarms  # noqa: E402,F401  (applies the patch on import)

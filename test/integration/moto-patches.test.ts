@@ -118,4 +118,23 @@ describe('moto patch: CloudWatch alarms in CloudFormation and DescribeAlarmHisto
     await cloudFormation.send(new DeleteStackCommand({ StackName: stack }));
     expect(await alarm()).toBeUndefined();
   });
+
+describe('moto patch: CreateChangeSet keeps UsePreviousValue values as the strings the stack was given', () => {
+  it('is still needed: unpatched moto resolves a previous Number value as an int', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'import json, boto3',
+      'from moto import mock_aws',
+      'from moto.cloudformation.models import cloudformation_backends',
+      'tpl = {"Parameters": {"N": {"Type": "Number"}, "S": {"Type": "String"}}, "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::Sub": "t-${N}-${S}"}}}}}',
+      'with mock_aws():',
+      '    cf = boto3.client("cloudformation", region_name="us-east-1")',
+      '    cf.create_stack(StackName="s", TemplateBody=json.dumps(tpl), Parameters=[{"ParameterKey": "N", "ParameterValue": "2"}, {"ParameterKey": "S", "ParameterValue": "a"}])',
+      '    cs = cf.create_change_set(StackName="s", ChangeSetName="c", TemplateBody=json.dumps(tpl), ChangeSetType="UPDATE", Parameters=[{"ParameterKey": "N", "UsePreviousValue": True}, {"ParameterKey": "S", "ParameterValue": "b"}])',
+      '    print(type(cloudformation_backends["123456789012"]["us-east-1"].change_sets[cs["Id"]].parameters["N"]).__name__)',
+    ].join('\n');
+    // When this fails, moto compares previous values as given: delete local/moto-patches/cloudformation_previous_values.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('int');
+  });
+  // That the patched server keeps both slots' groups through weight-only change sets: test/integration/slots-deploy.test.ts.
 });

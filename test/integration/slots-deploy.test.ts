@@ -4,13 +4,14 @@
  * the users: a patch goes stage → prove (through the slot header) → canary → switch with the
  * canary share visible in the users' counts; a spoiled AMI fails its own verification before any
  * user reaches it, traffic stays on the live slot, and the step fails naming the cause and what
- * the stack runs. Zero failed user requests is not claimed on moto (see the first test).
+ * the stack runs. Users see no failed request but those the shared machine's load times out.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
@@ -30,8 +31,14 @@ const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/slots/dev
 const scratch = mkdtempSync(join(tmpdir(), 'slots-deploy-'));
 console.log(`slots-deploy: step logs in ${scratch}`);
 
-/** What users meet while moto rebuilds the live slot's group (see the first test): never an instance's own answer. */
-const MOTO_REPLACEMENT_GAP = /^(HTTP 50[23] from the load balancer|timed out after \d+ ms)$/;
+/**
+ * The only failures tolerated: a user's request the load generator cut off after its timeout. On
+ * this shared two-core machine the php processes behind the data plane can stall under load; the
+ * load balancer's own 502/503 (an empty or dying target group) and an instance's own error are
+ * never tolerated. (Before the launcher's cloudformation_previous_values patch, moto rebuilt both
+ * slot groups on every weight step and users met 502/503: docs/moto.md #12.)
+ */
+const MACHINE_LOAD = /^timed out after \d+ ms$/;
 
 let dataPlane: DataPlane;
 let url: string;
@@ -47,6 +54,14 @@ async function buildAmi(options: { spoil?: boolean } = {}): Promise<string> {
   const { imageBuildVersionArn } = await imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: LOCAL_PIPELINE_ARN }));
   const image = await until('the build', async () => (await imageBuilder.send(new GetImageCommand({ imageBuildVersionArn }))).image, (i) => i?.state?.status === 'AVAILABLE');
   return image!.outputResources!.amis![0].image!;
+}
+
+/** The instances of one slot's Auto Scaling group now, found through the stack (outputs can go stale in moto). */
+async function slotInstances(slot: 'Blue' | 'Green'): Promise<string[]> {
+  const { cloudFormation, autoScaling } = localClients();
+  const { StackResourceDetail } = await cloudFormation.send(new DescribeStackResourceCommand({ StackName: STACK, LogicalResourceId: `${slot}AutoScalingGroup` }));
+  const { AutoScalingGroups = [] } = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [StackResourceDetail!.PhysicalResourceId!] }));
+  return (AutoScalingGroups[0]?.Instances ?? []).map((i) => i.InstanceId!).sort();
 }
 
 async function stackParameters(): Promise<Record<string, string>> {
@@ -105,6 +120,16 @@ async function deploy(file: string, extra: Record<string, string> = {}) {
   return { run, traffic: users.window(from, Date.now()) };
 }
 
+/** verify-alb (bundle) in stack mode, as the deploy job's verify step runs it after update-app-stack: it must find the live slot itself. */
+async function verifyLiveSlot(expectedAmi: string) {
+  return runBundledAction(
+    'verify-alb',
+    { 'stack-name': STACK, 'expected-ami-id': expectedAmi, url, path: '/details.json', 'watch-seconds': '2', 'timeout-minutes': '1' },
+    { ...localEnv(), AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: dataPlane.elbv2Endpoint },
+    { timeoutMs: 120_000 },
+  );
+}
+
 beforeAll(async () => {
   await standin.registerPipeline(LOCAL_PIPELINE_ARN);
   baseAmi = await localBaseAmi();
@@ -122,22 +147,28 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
   it('deploys a patch in steps: green proven through its header, a canary share users saw, then all traffic', async () => {
     patchAmi = await buildAmi();
     const head = { ...fixture.Parameters, BlueAmazonMachineImage: baseAmi, LiveSlot: 'green', GreenAmazonMachineImage: patchAmi, GreenCapacity: '2', GreenWeight: '100', BlueWeight: '0' };
+    const blueBefore = await slotInstances('Blue');
     const { run, traffic } = await deploy(headFile('patch', head));
 
     expect({ exit: run.exitCode, stderr: run.exitCode ? run.stdout.slice(-3000) : '' }).toEqual({ exit: 0, stderr: '' });
     expect(run.outputs).toMatchObject({ changed: 'true', 'previous-ami-id': baseAmi, 'ami-id': patchAmi });
     expect(run.outputs['changes-markdown']).toMatch(/\*\*stage\*\*.*\n.*\*\*prove\*\*.*through the slot header.*\n.*\*\*canary\*\*: green at 25 %.*\n.*\*\*switch\*\*/);
     expect(await stackParameters()).toMatchObject(head);
-    // What users saw: the new AMI answered them (the canary share, then all). Not claimed here: zero
-    // failed requests. moto's ExecuteChangeSet replaces the slot groups on the weight steps (AWS
-    // changes only the listener), deleting the live group before its replacement exists, so users
-    // meet an empty or dying target group for a moment (docs/moto.md #12): only those answers of
-    // the load balancer (and a user's request cut off by it: the generator's timeout) are
-    // tolerated, nothing an instance answered.
-    expect(Object.keys(traffic.failures).filter((kind) => !MOTO_REPLACEMENT_GAP.test(kind))).toEqual([]);
+    // Blue stayed warm: the canary and switch steps changed weights only, so its group and instances
+    // are the ones it had before the deploy (fails without the launcher's previous-values patch).
+    expect(await slotInstances('Blue')).toEqual(blueBefore);
+    // What users saw: the new AMI answered them (the canary share, then all), and no request failed
+    // but those the machine's load timed out (see MACHINE_LOAD).
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
     const served = Object.fromEntries(traffic.byAmi.map((a) => [a.amiId, a.requests]));
     expect(served[baseAmi]).toBeGreaterThan(0);
     expect(served[patchAmi]).toBeGreaterThan(0);
+
+    // The job's verify step: stack mode finds green (LiveSlot), its target group and its group.
+    const verified = await verifyLiveSlot(patchAmi);
+    expect({ exit: verified.exitCode, out: verified.exitCode ? verified.stdout.slice(-2000) : '' }).toEqual({ exit: 0, out: '' });
+    expect(verified.outputs).toMatchObject({ healthy: 'true', 'healthy-targets': '2', 'served-ami-ids': JSON.stringify([patchAmi]) });
+    expect(verified.stdout).toContain(`live slot green, target group ${outputs.GreenTargetGroupArn}`);
   }, 300_000);
 
   it('a spoiled AMI fails on its own target group: traffic stays on green, the step fails naming the cause and what runs', async () => {
@@ -152,9 +183,10 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
     expect(error).toMatch(new RegExp(`Traffic is back on green \\(${patchAmi}\\); green proven again`));
     expect(run.outputs).toMatchObject({ 'previous-ami-id': patchAmi, 'ami-id': patchAmi });
     expect(await stackParameters()).toMatchObject({ LiveSlot: 'green', GreenWeight: '100', BlueWeight: '0', BlueAmazonMachineImage: badAmi });
-    // No user ever reached the spoiled AMI: its weight never left 0. (The load balancer's own 502/503s
-    // while moto replaces the live group are moto's, as above.)
+    // No user ever reached the spoiled AMI: its weight never left 0.
     expect(traffic.byAmi.map((a) => a.amiId)).toEqual([patchAmi]);
-    expect(Object.keys(traffic.failures).filter((kind) => !MOTO_REPLACEMENT_GAP.test(kind))).toEqual([]);
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
+    // After the flip back, stack mode verifies green again, not the spoiled blue.
+    expect((await verifyLiveSlot(patchAmi)).outputs).toMatchObject({ healthy: 'true', 'served-ami-ids': JSON.stringify([patchAmi]) });
   }, 300_000);
 });
