@@ -5,7 +5,8 @@ import type { AwsClients } from '../aws/clients';
 import { isStackNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { AwsOperationError } from '../errors';
-import { LIVE_SLOT_PARAMETER, SLOT_NAMES, slotPrefix, type SlotName } from '../parameters';
+// The slots module alone: the parameters index would bundle the wiring's schema validator into verify-alb.
+import { LIVE_SLOT_PARAMETER, SLOT_NAMES, slotPrefix, type SlotName } from '../parameters/slots';
 import type { VerifyAlbInputs } from './inputs';
 
 /** The app stack's contract (templates/app.yaml): the outputs and logical ID verify-alb reads. */
