@@ -90,6 +90,12 @@ export class SlotsFlippedBackError extends AwsOperationError {
 /** The canary's slack: the new slot may be this much slower (median) than the live one before it counts as worse. */
 const LATENCY_FACTOR = 2;
 const LATENCY_SLACK_MS = 50;
+/**
+ * A median of a handful of samples is noise (one slow answer from a busy host moves it), so the
+ * latency comparison needs this many samples on each side; fewer is said in the step's detail.
+ * At one sample a second that is a canary of at least 10 s (the default is 120 s).
+ */
+export const MIN_LATENCY_SAMPLES = 10;
 
 export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRunner, logger: Logger): Promise<SlotsDeployResult> {
   const from = readSlotPlan(inputs.current);
@@ -137,7 +143,9 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
       if (worse) throw new Error(`the canary (${inputs.settings.canaryWeight} % of traffic for ${inputs.settings.canarySeconds} s) did worse than ${old}: ${worse}`);
       steps.push({
         step: 'canary',
-        detail: `${next} at ${inputs.settings.canaryWeight} % for ${inputs.settings.canarySeconds} s: ${percent(fresh.errorRate)} errors, median ${ms(fresh.medianLatencyMs)} (${old}: ${percent(live.errorRate)}, ${ms(live.medianLatencyMs)})`,
+        detail:
+          `${next} at ${inputs.settings.canaryWeight} % for ${inputs.settings.canarySeconds} s: ${percent(fresh.errorRate)} errors, median ${ms(fresh.medianLatencyMs)} (${old}: ${percent(live.errorRate)}, ${ms(live.medianLatencyMs)})` +
+          (latencyComparable(fresh, live) ? '' : `; latency not compared (fewer than ${MIN_LATENCY_SAMPLES} samples a side)`),
       });
     } else if (failback) {
       steps.push({ step: 'canary', detail: `skipped: a failback to ${newAmi}, which users ran before, is a weight change` });
@@ -182,18 +190,23 @@ export function weights(slot: SlotName, share: number): Record<string, string> {
 
 /**
  * Why the canary slot did worse than the live one, or undefined: it must pass its own verification,
- * keep its error rate within max(maxErrorRate, the live slot's), and its median latency within
- * LATENCY_FACTOR × live + LATENCY_SLACK_MS.
+ * keep its error rate within max(maxErrorRate, the live slot's), and (with MIN_LATENCY_SAMPLES on
+ * each side) its median latency within LATENCY_FACTOR × live + LATENCY_SLACK_MS.
  */
 export function compareCanary(fresh: SlotVerdict, live: SlotVerdict, maxErrorRate: number): string | undefined {
   if (fresh.errorRate > Math.max(maxErrorRate, live.errorRate)) {
     return `error rate ${percent(fresh.errorRate)} against ${percent(live.errorRate)} on the live slot (allowed: ${percent(Math.max(maxErrorRate, live.errorRate))})`;
   }
   if (!fresh.healthy) return fresh.failures.join('; ');
-  if (fresh.medianLatencyMs !== undefined && live.medianLatencyMs !== undefined && fresh.medianLatencyMs > LATENCY_FACTOR * live.medianLatencyMs + LATENCY_SLACK_MS) {
-    return `median latency ${ms(fresh.medianLatencyMs)} against ${ms(live.medianLatencyMs)} on the live slot (allowed: ${ms(LATENCY_FACTOR * live.medianLatencyMs + LATENCY_SLACK_MS)})`;
+  if (!latencyComparable(fresh, live)) return undefined;
+  if (fresh.medianLatencyMs! > LATENCY_FACTOR * live.medianLatencyMs! + LATENCY_SLACK_MS) {
+    return `median latency ${ms(fresh.medianLatencyMs)} against ${ms(live.medianLatencyMs)} on the live slot (allowed: ${ms(LATENCY_FACTOR * live.medianLatencyMs! + LATENCY_SLACK_MS)})`;
   }
   return undefined;
+}
+
+function latencyComparable(fresh: SlotVerdict, live: SlotVerdict): boolean {
+  return fresh.medianLatencyMs !== undefined && live.medianLatencyMs !== undefined && Math.min(fresh.samples, live.samples) >= MIN_LATENCY_SAMPLES;
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)} %`;

@@ -184,6 +184,7 @@ describe('compareCanary', () => {
     ['errors where live has none', { ...good, errorRate: 0.1 }, good, /error rate 10.0 % against 0.0 %/],
     ['the same errors as live (the app, not the AMI)', { ...good, errorRate: 0.1 }, { ...good, errorRate: 0.1 }, undefined],
     ['much slower than live', { ...good, medianLatencyMs: 200 }, good, /median latency 200 ms against 20 ms on the live slot \(allowed: 90 ms\)/],
+    ['much slower than live, but on too few samples to say', { ...good, samples: 4, medianLatencyMs: 200 }, good, undefined],
     ['a target unhealthy', { ...good, healthy: false, failures: ['1 of 2 targets unhealthy'] }, good, /1 of 2 targets unhealthy/],
   ])('%s', (_name, fresh, live, expected) => {
     const worse = compareCanary(fresh, live, 0);
