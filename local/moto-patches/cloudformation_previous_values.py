@@ -7,20 +7,27 @@ given ("2"). Executing the change set then compares the two, finds every Number 
 means a weight-only change set (the canary step, a failback flip) deletes and rebuilds both slots'
 Auto Scaling groups, which AWS never does: it changes only the listener.
 
-What it changes: in CreateChangeSet, a value that came back typed from the stack's resolved
-parameters (not a str, and equal to the resolved value) is replaced by the string the stack was
-given for that key, so an unchanged parameter compares equal. Everything else is moto's own code.
-What it does not: touch change sets whose values were all given explicitly, or other moto gaps
-(#15: the stack's own parameter list is not refreshed by ExecuteChangeSet).
+The same comparison has a second half (docs/moto.md #15): ExecuteChangeSet never records the
+parameters it applied as the stack's own (UpdateStack does), so the next change set is compared
+with the creation-time values, and a change set back to them (a failback to the first AMI) is
+judged "no changes" and not executed. Typed previous values used to hide that by never comparing
+equal; once they do, #15 must go too.
 
-test/integration/moto-patches.test.ts fails as soon as moto resolves previous values as strings
-itself: then delete this file and its import in serve.py.
+What it changes: (1) in CreateChangeSet, a value that came back typed from the stack's resolved
+parameters (not a str, and equal to the resolved value) is replaced by the string the stack was
+given for that key, so an unchanged parameter compares equal; (2) an executed UPDATE change set's
+parameters become the stack's own, as UpdateStack does. Everything else is moto's own code.
+What it does not: touch change sets whose values were all given explicitly, or stack creation.
+
+test/integration/moto-patches.test.ts fails as soon as moto does either itself: then delete the
+half it no longer needs (both: this file and its import in serve.py).
 """
 from typing import Any
 
-from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend
 
 _moto_create_change_set = CloudFormationBackend.create_change_set
+_moto_apply = ChangeSet.apply
 
 
 def _as_given(backend: CloudFormationBackend, stack_name: str, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -39,4 +46,11 @@ def create_change_set(self: CloudFormationBackend, stack_name: str, change_set_n
     return _moto_create_change_set(self, stack_name, change_set_name, template, _as_given(self, stack_name, parameters), *args, **kwargs)
 
 
+def apply(self: ChangeSet) -> None:
+    _moto_apply(self)
+    if self.change_set_type == "UPDATE" and self.parameters:
+        self.stack.parameters = self.parameters
+
+
 CloudFormationBackend.create_change_set = create_change_set
+ChangeSet.apply = apply

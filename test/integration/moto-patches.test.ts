@@ -136,5 +136,23 @@ describe('moto patch: CreateChangeSet keeps UsePreviousValue values as the strin
     // When this fails, moto compares previous values as given: delete local/moto-patches/cloudformation_previous_values.py and its import in serve.py.
     expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('int');
   });
-  // That the patched server keeps both slots' groups through weight-only change sets: test/integration/slots-deploy.test.ts.
+  it('is still needed: unpatched ExecuteChangeSet leaves the stack compared with its creation-time parameters (#15)', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'import json, boto3',
+      'from moto import mock_aws',
+      'from moto.cloudformation.models import cloudformation_backends',
+      'tpl = {"Parameters": {"S": {"Type": "String"}}, "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::Sub": "t-${S}"}}}}}',
+      'with mock_aws():',
+      '    cf = boto3.client("cloudformation", region_name="us-east-1")',
+      '    cf.create_stack(StackName="s", TemplateBody=json.dumps(tpl), Parameters=[{"ParameterKey": "S", "ParameterValue": "a"}])',
+      '    cs = cf.create_change_set(StackName="s", ChangeSetName="c", TemplateBody=json.dumps(tpl), ChangeSetType="UPDATE", Parameters=[{"ParameterKey": "S", "ParameterValue": "b"}])',
+      '    cf.execute_change_set(ChangeSetName=cs["Id"])',
+      '    print(list(cloudformation_backends["123456789012"]["us-east-1"].stacks.values())[0].parameters["S"])',
+    ].join('\n');
+    // When this fails, moto records executed change sets' parameters: delete ChangeSet.apply's half of local/moto-patches/cloudformation_previous_values.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('a');
+  });
+  // That the patched server keeps both slots' groups through weight-only change sets: test/integration/slots-deploy.test.ts;
+  // that a failback to the creation-time AMI still deploys: test/integration/gitops.test.ts.
 });
