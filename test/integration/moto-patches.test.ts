@@ -118,6 +118,7 @@ describe('moto patch: CloudWatch alarms in CloudFormation and DescribeAlarmHisto
     await cloudFormation.send(new DeleteStackCommand({ StackName: stack }));
     expect(await alarm()).toBeUndefined();
   });
+});
 
 describe('moto patch: CreateChangeSet keeps UsePreviousValue values as the strings the stack was given', () => {
   it('is still needed: unpatched moto resolves a previous Number value as an int', () => {
