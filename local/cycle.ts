@@ -16,6 +16,7 @@ import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
 import { runLifecyclePhase } from './cycle/lifecycle-phase';
+import { STRATEGIES, switchToSlots, type Strategy } from './cycle/strategy-switch';
 import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
 import { formatSeconds, Timeline } from './cycle/timeline';
@@ -38,15 +39,19 @@ function option(argv: string[], name: string): string | undefined {
   return index >= 0 ? argv[index + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
-function parseArgs(argv: string[]): { scenario: Scenario; scratchDir: string } {
-  const unknown = argv.filter((a, i) => a.startsWith('--') && !/^--(scenario|scratch)(=|$)/.test(a) && !/^--(scenario|scratch)$/.test(argv[i - 1] ?? ''));
-  if (unknown.length) throw new Error(`Unknown option ${unknown[0]}: the options are --scenario <${SCENARIOS.join('|')}> and --scratch <dir>.`);
+function parseArgs(argv: string[]): { scenario: Scenario; scratchDir: string; strategy?: Strategy } {
+  const unknown = argv.filter((a, i) => a.startsWith('--') && !/^--(scenario|scratch|strategy)(=|$)/.test(a) && !/^--(scenario|scratch|strategy)$/.test(argv[i - 1] ?? ''));
+  if (unknown.length) throw new Error(`Unknown option ${unknown[0]}: the options are --scenario <${SCENARIOS.join('|')}>, --strategy <${STRATEGIES.join('|')}> and --scratch <dir>.`);
   const value = option(argv, 'scenario') ?? 'patch';
   if (!(SCENARIOS as readonly string[]).includes(value)) {
     throw new Error(`Unknown scenario "${value}": use one of ${SCENARIOS.join(', ')} (npm run cycle -- --scenario failed-build).`);
   }
+  const strategy = option(argv, 'strategy');
+  if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new Error(`Unknown strategy "${strategy}": use one of ${STRATEGIES.join(', ')} (npm run cycle -- --strategy slots), or leave it out for the wiring's.`);
+  }
   // The scratch clone is deleted and recreated on every run; a test gives its own so it never meets a developer's run.
-  return { scenario: value as Scenario, scratchDir: resolve(option(argv, 'scratch') ?? join(LOCAL_DIR, 'cycle')) };
+  return { scenario: value as Scenario, scratchDir: resolve(option(argv, 'scratch') ?? join(LOCAL_DIR, 'cycle')), strategy: strategy as Strategy | undefined };
 }
 
 /**
@@ -65,7 +70,7 @@ function silenceNodeVersionWarning(): void {
 
 async function main(): Promise<number> {
   silenceNodeVersionWarning();
-  const { scenario, scratchDir } = parseArgs(process.argv.slice(2));
+  const { scenario, scratchDir, strategy } = parseArgs(process.argv.slice(2));
   const write = (line: string) => process.stdout.write(`${line}\n`);
   write(`Local patch cycle, scenario "${scenario}": moto emulates AWS, the STAND-IN plays EC2 Image Builder (no emulator exists), a scratch clone plays GitHub.`);
   write('Every action below is the bundled dist/index.js a workflow runs. What only AWS can prove: docs/local.md.\n');
@@ -107,11 +112,12 @@ async function main(): Promise<number> {
     ctx = await timeline.phase('scratch clone + stand-in pipeline', 'git', async (phase) => {
       const repo = await createScratchRepo(scratchDir);
       const wiring = await loadEnvironments(join(repo.checkout.dir, 'parameters/environments.json'), { rootDir: repo.checkout.dir });
-      const environment = getEnvironment(wiring, wiring.promotionOrder[0]);
+      let environment = getEnvironment(wiring, wiring.promotionOrder[0]);
+      if (strategy === 'slots' && environment.strategy !== 'slots') environment = await switchToSlots(repo, environment, phase);
       if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; local mode runs in ${LOCAL_REGION} only (moto's Fn::GetAZs)`);
       await standin.registerPipeline(LOCAL_PIPELINE_ARN);
       phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);
-      phase.note(`environment ${environment.name}: stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);
+      phase.note(`environment ${environment.name} (strategy ${environment.strategy}, ${environment.appTemplate}): stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);
       const context: CycleContext = {
         awsEnv,
         clients: createAwsClients({ region: LOCAL_REGION }),

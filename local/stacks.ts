@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 
 import { systemClock } from '../actions/lib/clock';
-import { getEnvironment, loadEnvironments, loadParametersFile, type EnvironmentConfig } from '../actions/lib/parameters';
+import { amiParametersOf, getEnvironment, liveAmiIn, loadEnvironments, loadParametersFile, type EnvironmentConfig } from '../actions/lib/parameters';
 import { poll } from '../actions/lib/poll';
 
 export interface DeployedStack {
@@ -80,7 +80,8 @@ export async function deployEnvironmentStacks(
   const wiring = await loadEnvironments(resolve(options.repoDir, 'parameters/environments.json'), { rootDir: options.repoDir });
   const environment = getEnvironment(wiring, options.environment ?? wiring.promotionOrder[0]);
   const file = await loadParametersFile(resolve(options.repoDir, environment.parametersFile));
-  const parameters: Record<string, string> = { ...file.parameters, ...(options.ami ? { AmazonMachineImage: options.ami } : {}) };
+  // `ami` goes into every AMI parameter: AmazonMachineImage, or both slots' in the slots shape.
+  const parameters: Record<string, string> = { ...file.parameters, ...(options.ami ? Object.fromEntries(amiParametersOf(file.parameters).map((k) => [k, options.ami!])) : {}) };
   const network = await deployStack(cloudFormation, {
     name: environment.stacks.network,
     templatePath: resolve(options.repoDir, 'templates/network.yaml'),
@@ -97,7 +98,7 @@ export async function deployEnvironmentStacks(
     environment,
     network: { name: environment.stacks.network, ...network },
     app: { name: environment.stacks.app, ...app },
-    ami: parameters.AmazonMachineImage,
+    ami: liveAmiIn(parameters) ?? '',
     parameters,
   };
 }

@@ -7,6 +7,7 @@
 import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
 import { CycleCheckError, type Timeline } from './timeline';
 import { reportDeployTraffic } from './traffic';
+import { runSlotsDeployJob } from './slots-deploy-job';
 import { expectOutput, failureLines, gitops, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext, type JobEnvironment } from './workflow-steps';
 
 export interface DeployRequest {
@@ -16,8 +17,10 @@ export interface DeployRequest {
   previousAmi: string;
   /** failback.yml: record this failback in git before the deploy. */
   failback?: { target: string; reason: string };
-  /** The AMI is known bad: verify-alb must fail on HTTP and the job must fail back by itself. */
+  /** The AMI is known bad: verify-alb (slots: the idle slot's proof) must fail on HTTP and the job must fail back by itself. */
   expectVerifyFailure?: boolean;
+  /** When the failback was dispatched (failback.yml's first step), to time it. */
+  dispatchedAt?: number;
 }
 
 export async function runDeployJob(ctx: CycleContext, timeline: Timeline, deploy: DeployRequest): Promise<void> {
@@ -40,6 +43,7 @@ export async function runDeployJob(ctx: CycleContext, timeline: Timeline, deploy
       };
     });
   }
+  if (ctx.environment.strategy === 'slots') return runSlotsDeployJob(ctx, timeline, deploy, record);
   const job = await timeline.phase('gitops resolve-environment at HEAD', 'git', (phase) => resolveEnvironment(ctx, phase));
   if (job.amiId !== deploy.expectedAmi) throw new CycleCheckError(`HEAD names ${job.amiId}, expected ${deploy.expectedAmi}`);
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { GetImageCommand, StartImagePipelineExecutionCommand, type Image } from '@aws-sdk/client-imagebuilder';
 
 import { systemClock } from '../../actions/lib/clock';
-import { setParameterInFile } from '../../actions/lib/parameters';
+import { amiParametersOf, parseParametersFile, setParameterInFile } from '../../actions/lib/parameters';
 import { poll } from '../../actions/lib/poll';
 import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
 import { runDeployJob } from './deploy-job';
 import { runPromotionPhases } from './promotion-phase';
-import { expectFleetOn } from './fleet';
+import { expectFleetOn, liveTargetGroupArn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
 import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
 import { startUsers } from './traffic';
@@ -23,8 +23,6 @@ import { buildAmi, buildInputs, expectOutput, failureLines, gitops, headline, re
 
 export const SCENARIOS = ['patch', 'bad-ami', 'failed-build', 'bad-parameters'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-
-const AMI_PARAMETER = 'AmazonMachineImage';
 
 /**
  * Setup shared by every scenario: a baseline AMI from the stand-in ("last week's patch", so the
@@ -52,7 +50,9 @@ export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline):
   await timeline.phase(`record it in ${ctx.environment.parametersFile} on main`, 'git', async (phase) => {
     const file = ctx.environment.parametersFile;
     const path = join(ctx.repo.checkout.dir, file);
-    writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), AMI_PARAMETER, baselineAmi, file));
+    // Every AMI line: AmazonMachineImage, or in the slots shape both slots' (the idle one at capacity 0).
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, amiParametersOf(parseParametersFile(text, file).parameters).reduce((t, key) => setParameterInFile(t, key, baselineAmi, file), text));
     const commit = await commitAndPush(ctx.repo, [file], `Patch ${ctx.environment.name}: ${baselineAmi} (local cycle setup: the previous patch)`, OPERATOR);
     phase.note(`${commit} on main`);
   });
@@ -63,7 +63,7 @@ export async function prepareEnvironment(ctx: CycleContext, timeline: Timeline):
     phase.note(await expectFleetOn(ctx.clients, ctx.environment.stacks.app, baselineAmi));
     return stacks;
   });
-  await startUsers(ctx, timeline, { loadBalancerDnsName: deployed.app.outputs.LoadBalancerDnsName, targetGroupArn: deployed.app.outputs.TargetGroupArn });
+  await startUsers(ctx, timeline, { loadBalancerDnsName: deployed.app.outputs.LoadBalancerDnsName, targetGroupArn: await liveTargetGroupArn(ctx.clients, ctx.environment.stacks.app) });
   return { baselineAmi };
 }
 
@@ -76,8 +76,9 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
   // promote.yml → the promotion PR → merge → prod deploys the same AMI (local/cycle/promotion-phase.ts).
   await runPromotionPhases(ctx, timeline, { provenAmi: newAmi, baselineAmi });
 
-  timeline.section('failback.yml: back to the previous AMI from git history');
+  timeline.section(`failback.yml: back to the previous AMI from git history${ctx.environment.strategy === 'slots' ? ', inside the bake window' : ''}`);
   const reason = 'local cycle: rehearse the failback';
+  const dispatchedAt = Date.now();
   const target = await timeline.phase('gitops resolve-failback', 'git', async (phase) => {
     const run = await gitops(ctx, 'resolve-failback', { reason, 'requested-by': 'local-operator' });
     const targetAmi = expectOutput(run, 'target-ami-id', baselineAmi, 'resolve-failback');
@@ -91,7 +92,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
   });
 
   timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
-  await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason } });
+  await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason }, dispatchedAt });
   await auditTrail(ctx, timeline);
 }
 

@@ -132,6 +132,10 @@ export interface JobEnvironment {
   watchSeconds: string;
   /** The environment's AMI owner allowlist, for update-app-stack's and build-ami's ami-owners. */
   amiOwners: string;
+  /** The wiring's strategy (replace or slots) and, for slots, its canary settings. */
+  strategy: string;
+  canaryWeight: string;
+  canarySeconds: string;
 }
 
 /** gitops resolve-environment, as every workflow job starts. */
@@ -148,13 +152,38 @@ export async function resolveEnvironment(ctx: CycleContext, phase: PhaseContext)
     maxErrorRate: run.outputs['max-error-rate'] ?? '0',
     watchSeconds: run.outputs['watch-seconds'] ?? '',
     amiOwners: expectOutput(run, 'ami-owners', /^\S+$/, 'resolve-environment'),
+    strategy: run.outputs.strategy ?? 'replace',
+    canaryWeight: run.outputs['canary-weight'] ?? '',
+    canarySeconds: run.outputs['canary-seconds'] ?? '',
   };
-  phase.note(`${job.name}: ${job.appStack} in ${job.region}; ${job.parametersFile} at ${run.outputs['head-sha']?.slice(0, 12)} names ${job.amiId}`);
+  phase.note(`${job.name}: ${job.appStack} in ${job.region} (strategy ${job.strategy}); ${job.parametersFile} at ${run.outputs['head-sha']?.slice(0, 12)} names ${job.amiId}`);
   return job;
 }
 
-/** update-app-stack in preview or deploy mode, with the job's parameters file and template. */
-export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean } = {}): Promise<ActionRun> {
+/**
+ * The slots deploy's canary, locally: the wiring's weight, for a few seconds instead of its
+ * canarySeconds (120 s for dev), so the cycle stays short. The users' counts show the share either way.
+ */
+export const LOCAL_CANARY_SECONDS = 6;
+
+/**
+ * update-app-stack in preview or deploy mode, with the job's parameters file and template; for
+ * strategy slots also the inputs deploy-environment.yml passes (the verify URL on the data plane,
+ * the shortened watch and canary, and `failback` for a requested failback).
+ */
+export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean; failback?: boolean } = {}): Promise<ActionRun> {
+  const slots: Record<string, string> =
+    job.strategy === 'slots' && mode === 'deploy'
+      ? {
+          'verify-url': ctx.traffic.listenerUrl ?? '',
+          'verify-path': job.verifyPath,
+          'verify-seconds': String(LOCAL_WATCH_SECONDS),
+          'max-error-rate': job.maxErrorRate,
+          'canary-weight': job.canaryWeight,
+          'canary-seconds': String(LOCAL_CANARY_SECONDS),
+          failback: String(Boolean(options.failback)),
+        }
+      : {};
   return runStep(
     ctx,
     'update-app-stack',
@@ -168,6 +197,7 @@ export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mod
       'timeout-minutes': '5',
       // moto has no alarms to watch and ignores rollback triggers: waiting out a bake window proves nothing here.
       'rollback-monitoring-minutes': '0',
+      ...slots,
     },
     options,
   );

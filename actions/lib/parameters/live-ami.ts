@@ -41,6 +41,14 @@ export function liveAmiParameter(parameters: Readonly<Record<string, string>>): 
   return live ? slotParameters(live).ami : LIVE_SLOT_PARAMETER;
 }
 
+/**
+ * Every parameter that names an AMI: `AmazonMachineImage`, or both slots' (a fresh environment,
+ * or local mode's setup, puts one AMI in all of them).
+ */
+export function amiParametersOf(parameters: Readonly<Record<string, string>>): string[] {
+  return isSlotsParameters(parameters) ? SLOT_NAMES.map((s) => slotParameters(s).ami) : [AMI_PARAMETER];
+}
+
 /** The AMI users are on (undefined when the parameters name none, or no valid live slot). */
 export function liveAmiIn(parameters: Readonly<Record<string, string>>): string | undefined {
   if (!isSlotsParameters(parameters)) return parameters[AMI_PARAMETER] || undefined;

@@ -1,0 +1,158 @@
+/**
+ * deploy-environment.yml for an environment on strategy `slots`, run by the cycle: (record a
+ * requested failback) → resolve-environment at HEAD → update-app-stack deploy, which runs the
+ * slots steps itself (stage the idle slot at weight 0 → prove it through the slot header → canary
+ * → switch; any failure flips traffic back) → verify-alb on the live slot → sync-from-stack when
+ * the update failed → deploy-report; plus the cycle's own checks on moto and, from the load
+ * generator, what users saw: the canary share, the old slot kept warm, and (for a failback) how
+ * long users took to be all on the old slot again.
+ */
+import { readFleet, expectFleetOn } from './fleet';
+import type { DeployRequest } from './deploy-job';
+import { CycleCheckError, type Timeline } from './timeline';
+import { reportDeployTraffic } from './traffic';
+import { expectOutput, failureLines, gitops, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext, type JobEnvironment } from './workflow-steps';
+import { otherSlot, type SlotName } from '../../actions/lib/parameters';
+
+export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, deploy: DeployRequest, record: Record<string, string>): Promise<void> {
+  const job = await timeline.phase('gitops resolve-environment at HEAD', 'git', (phase) => resolveEnvironment(ctx, phase));
+  if (job.amiId !== deploy.expectedAmi) throw new CycleCheckError(`HEAD names ${job.amiId}, expected ${deploy.expectedAmi}`);
+  const oldSlot = (await liveSlotOf(ctx, job)) ?? 'blue';
+  const warmBefore = await readFleet(ctx.clients, job.appStack, oldSlot);
+
+  const from = Date.now();
+  const failed = Boolean(deploy.expectVerifyFailure);
+  const update = await timeline.phase(`update-app-stack mode=deploy, slots${deploy.failback ? ' (failback)' : ''}${failed ? ': the idle slot fails its proof' : ''}`, 'moto + data plane', async (phase) => {
+    const run = await updateAppStack(ctx, job, 'deploy', { expectFailure: failed, failback: Boolean(deploy.failback) });
+    for (const line of (run.outputs['changes-markdown'] ?? '').split('\n').filter(Boolean)) phase.note(line.replace(/\*\*/g, ''));
+    if (failed) {
+      const errors = failureLines(run);
+      if (!errors.some((l) => /did not pass on its own target group/.test(l) && /Traffic is back on/.test(l))) throw new CycleCheckError('update-app-stack failed, but not on the idle slot\'s own proof with traffic back on the old slot', errors);
+      phase.note(errors[errors.length - 1]);
+      return run;
+    }
+    expectOutput(run, 'changed', 'true', 'update-app-stack deploy');
+    expectOutput(run, 'previous-ami-id', deploy.previousAmi, 'update-app-stack deploy');
+    expectOutput(run, 'ami-id', deploy.expectedAmi, 'update-app-stack deploy');
+    phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, job.appStack, deploy.expectedAmi)}`);
+    return run;
+  });
+  const to = Date.now();
+
+  if (failed) {
+    await failedSlotsDeploy(ctx, timeline, job, deploy, { from, to, update: update.outputs, oldSlot });
+    return;
+  }
+
+  await timeline.phase(`${oldSlot} stays warm, one weight flip away`, 'moto', async (phase) => {
+    const warm = await readFleet(ctx.clients, job.appStack, oldSlot);
+    const same = warm.instanceIds.join() === warmBefore.instanceIds.join();
+    if (!same || warm.instanceAmis.some((a) => a !== deploy.previousAmi) || warm.instanceIds.length === 0) {
+      throw new CycleCheckError(`${oldSlot} did not stay warm: its group ${warm.autoScalingGroup} has ${warm.instanceIds.join(', ') || 'no instances'} on ${[...new Set(warm.instanceAmis)].join(', ') || 'nothing'} (before: ${warmBefore.instanceIds.join(', ')})`);
+    }
+    phase.note(`${warm.autoScalingGroup}: the same ${warm.instanceIds.length} instances as before the deploy (${warm.instanceIds.join(', ')}), on ${deploy.previousAmi}, at weight 0 through the bake window`);
+  });
+
+  await timeline.phase('verify-alb (stack mode: the live slot)', 'moto + data plane', (phase) => verifyAlb(ctx, phase, job, job.amiId, { label: deploy.label }));
+  await slotsDeployReport(ctx, timeline, job, { failback: Boolean(deploy.failback), record, update: update.outputs, verify: 'success' });
+  const traffic = await reportDeployTraffic(ctx, timeline, { label: `the ${deploy.label} deploy`, from, to: Date.now(), newAmi: job.amiId, oldAmi: deploy.previousAmi, promise: true });
+
+  await timeline.phase(deploy.failback ? 'the failback, as users saw it' : 'the canary, as users saw it', 'data plane', async (phase) => {
+    const users = ctx.traffic.users!;
+    if (traffic.firstNewMs === undefined) throw new CycleCheckError(`no user request was answered by ${job.amiId}`);
+    const firstNew = from + traffic.firstNewMs;
+    const lastOld = traffic.lastOldMs === undefined ? firstNew : from + traffic.lastOldMs;
+    const overlap = users.window(firstNew, lastOld + 1);
+    const share = (ami: string) => overlap.byAmi.find((a) => a.amiId === ami)?.requests ?? 0;
+    const before = users.window(from, firstNew);
+    phase.note(`before ${job.amiId} first answered (+${(traffic.firstNewMs / 1000).toFixed(2)} s: stage and prove, the new slot at weight 0): ${before.requests} requests, ${before.byAmi.map((a) => `${a.requests} from ${a.amiId}`).join(', ') || 'none answered'}`);
+    if (deploy.failback) {
+      if (deploy.dispatchedAt === undefined) throw new CycleCheckError('the failback has no dispatch time');
+      const allBack = lastOld + 1;
+      const seconds = (allBack - deploy.dispatchedAt) / 1000;
+      phase.note(`users all on ${job.amiId} ${seconds.toFixed(2)} s after the dispatch's first step (resolve-failback): the goal inside the bake window is 60 s`);
+      phase.note(`while both answered: ${share(job.amiId)} from ${job.amiId}, ${share(deploy.previousAmi)} from ${deploy.previousAmi} (the flip: no canary for an AMI users ran)`);
+      return;
+    }
+    const total = share(job.amiId) + share(deploy.previousAmi);
+    phase.note(
+      `the canary, from ${job.amiId}'s first answer to ${deploy.previousAmi}'s last: ${share(job.amiId)} of ${total} requests from ${job.amiId} (${total ? Math.round((100 * share(job.amiId)) / total) : 0} %; the wiring's canary weight ${job.canaryWeight} %, locally for ${job.canarySeconds} s)`,
+    );
+    if (share(job.amiId) === 0 || share(deploy.previousAmi) === 0) throw new CycleCheckError('the load generator saw no canary: no stretch where both slots answered users');
+  });
+}
+
+async function liveSlotOf(ctx: CycleContext, job: JobEnvironment): Promise<SlotName | undefined> {
+  const fleet = await readFleet(ctx.clients, job.appStack);
+  return (/^(Blue|Green)/.exec(fleet.amiParameter)?.[1]?.toLowerCase() as SlotName | undefined) ?? undefined;
+}
+
+/** After update-app-stack flipped back: git records what the stack runs, the report fails the job, and users never met the bad AMI. */
+async function failedSlotsDeploy(
+  ctx: CycleContext,
+  timeline: Timeline,
+  job: JobEnvironment,
+  deploy: DeployRequest,
+  run: { from: number; to: number; update: Record<string, string>; oldSlot: SlotName },
+): Promise<void> {
+  timeline.section('deploy-environment.yml, the update failed: "Record what runs"');
+  await timeline.phase(`${run.oldSlot} still serves ${deploy.previousAmi}`, 'moto', async (phase) => {
+    phase.note(await expectFleetOn(ctx.clients, job.appStack, deploy.previousAmi));
+    const staged = await readFleet(ctx.clients, job.appStack, otherSlot(run.oldSlot));
+    phase.note(`${otherSlot(run.oldSlot)} keeps the staged ${job.amiId} at weight 0 for a look: ${staged.instanceIds.length} instance(s) in ${staged.autoScalingGroup}`);
+  });
+  const sync = await timeline.phase('gitops sync-from-stack (git records what runs)', 'git', async (phase) => {
+    const syncRun = await gitops(ctx, 'sync-from-stack', { 'requested-ami-id': job.amiId, 'failed-back': 'false' });
+    expectOutput(syncRun, 'outcome', 'pushed', 'sync-from-stack');
+    expectOutput(syncRun, 'live-ami-id', deploy.previousAmi, 'sync-from-stack');
+    const subject = (await ctx.repo.checkout.run(['log', '-1', '--format=%s', 'origin/main'])).stdout.trim();
+    phase.note(`${syncRun.outputs.commit?.slice(0, 12)} on main: "${subject}"`);
+    const diff = (await ctx.repo.checkout.run(['diff', '--unified=0', `${syncRun.outputs.commit}~1`, syncRun.outputs.commit ?? '', '--', job.parametersFile])).stdout;
+    phase.note(diff.split('\n').filter((l) => /^[-+]\s/.test(l)).join('\n'));
+    return syncRun;
+  });
+  await slotsDeployReport(ctx, timeline, job, { failback: false, update: run.update, verify: 'skipped', sync: sync.outputs, updateFailed: true });
+  await timeline.phase('users never met the bad AMI', 'data plane', async (phase) => {
+    const users = ctx.traffic.users!;
+    const during = users.window(run.from, Date.now());
+    const bad = during.byAmi.find((a) => a.amiId === job.amiId)?.requests ?? 0;
+    if (bad > 0) throw new CycleCheckError(`${bad} user request(s) were answered by the bad AMI ${job.amiId}`);
+    if (during.failed > 0) throw new CycleCheckError(`${during.failed} user request(s) failed during the failed deploy`, Object.keys(during.failures));
+    phase.note(`${during.requests} requests during the deploy and the record, all answered by ${deploy.previousAmi}: the bad AMI failed on its own target group at weight 0`);
+  });
+}
+
+async function slotsDeployReport(
+  ctx: CycleContext,
+  timeline: Timeline,
+  job: JobEnvironment,
+  outcome: { failback: boolean; record?: Record<string, string>; update: Record<string, string>; verify: 'success' | 'skipped'; sync?: Record<string, string>; updateFailed?: boolean },
+): Promise<void> {
+  const failed = Boolean(outcome.updateFailed);
+  await timeline.phase(`gitops deploy-report${failed ? ': the deploy failed, flipped back' : ''}`, 'local', async (phase) => {
+    const run = await runStep(
+      ctx,
+      'gitops',
+      {
+        command: 'deploy-report',
+        environment: ctx.environment.name,
+        'requested-ami-id': job.amiId,
+        'is-failback': String(outcome.failback),
+        'prepare-outcome': 'success',
+        'update-outcome': failed ? 'failure' : 'success',
+        'verify-outcome': outcome.verify,
+        'failback-update-outcome': 'skipped',
+        'failback-verify-outcome': 'skipped',
+        'sync-outcome': failed ? 'success' : 'skipped',
+        changed: outcome.update.changed ?? '',
+        'stack-status': outcome.update['stack-status'] ?? '',
+        'stack-previous-ami-id': outcome.update['previous-ami-id'] ?? '',
+        ...outcome.record,
+        ...(failed ? { 'sync-result': outcome.sync?.outcome ?? '', 'sync-commit': outcome.sync?.commit ?? '', 'live-ami-id': outcome.sync?.['live-ami-id'] ?? '' } : {}),
+      },
+      { expectFailure: failed },
+    );
+    expectOutput(run, 'ok', failed ? 'false' : 'true', 'deploy-report');
+    phase.note(run.outputs.headline ?? '');
+  });
+}
