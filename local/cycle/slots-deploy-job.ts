@@ -11,7 +11,7 @@ import { readFleet, expectFleetOn } from './fleet';
 import type { DeployRequest } from './deploy-job';
 import { CycleCheckError, type Timeline } from './timeline';
 import { reportDeployTraffic } from './traffic';
-import { expectOutput, failureLines, gitops, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext, type JobEnvironment } from './workflow-steps';
+import { expectOutput, failureLines, gitops, LOCAL_CANARY_SECONDS, resolveEnvironment, runStep, updateAppStack, verifyAlb, type CycleContext, type JobEnvironment } from './workflow-steps';
 import { otherSlot, type SlotName } from '../../actions/lib/parameters';
 
 export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, deploy: DeployRequest, record: Record<string, string>): Promise<void> {
@@ -76,7 +76,7 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
     }
     const total = share(job.amiId) + share(deploy.previousAmi);
     phase.note(
-      `the canary, from ${job.amiId}'s first answer to ${deploy.previousAmi}'s last: ${share(job.amiId)} of ${total} requests from ${job.amiId} (${total ? Math.round((100 * share(job.amiId)) / total) : 0} %; the wiring's canary weight ${job.canaryWeight} %, locally for ${job.canarySeconds} s)`,
+      `the canary, from ${job.amiId}'s first answer to ${deploy.previousAmi}'s last: ${share(job.amiId)} of ${total} requests from ${job.amiId} (${total ? Math.round((100 * share(job.amiId)) / total) : 0} %; the wiring's canary weight ${job.canaryWeight} %, locally for ${LOCAL_CANARY_SECONDS} s instead of its ${job.canarySeconds} s)`,
     );
     if (share(job.amiId) === 0 || share(deploy.previousAmi) === 0) throw new CycleCheckError('the load generator saw no canary: no stretch where both slots answered users');
   });

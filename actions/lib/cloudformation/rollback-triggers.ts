@@ -7,6 +7,16 @@ import type { RollbackConfiguration } from '@aws-sdk/client-cloudformation';
  */
 export const ROLLBACK_ALARM_OUTPUTS = ['Http5xxAlarmArn', 'UnhealthyHostsAlarmArn'] as const;
 
+/**
+ * The alarm outputs a stack has: the replace template's two, or on a slots stack
+ * (templates/app-slots.yaml) each slot's, `Blue…` and `Green…`. The soak evidence reads them all:
+ * a quiet soak is quiet in both slots.
+ */
+export function alarmOutputsOf(outputs: ReadonlyMap<string | undefined, string | undefined>): string[] {
+  const slotted = ['Blue', 'Green'].flatMap((slot) => ROLLBACK_ALARM_OUTPUTS.map((key) => `${slot}${key}`));
+  return slotted.some((key) => outputs.has(key)) ? slotted : [...ROLLBACK_ALARM_OUTPUTS];
+}
+
 /** CloudFormation accepts a monitoring window of 0 to 180 minutes. */
 export const MAX_MONITORING_MINUTES = 180;
 

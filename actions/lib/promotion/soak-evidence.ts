@@ -14,7 +14,7 @@ import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/clien
 import { DescribeAlarmsCommand, paginateDescribeAlarmHistory, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 
 import { isStackNotFoundError } from '../aws/errors';
-import { ROLLBACK_ALARM_OUTPUTS } from '../cloudformation/rollback-triggers';
+import { alarmOutputsOf } from '../cloudformation/rollback-triggers';
 import type { Deps } from '../deps';
 import { readAmiHistory, type AmiChange } from '../gitops/ami-history';
 import { REVERTING_UPDATE_TYPES } from '../gitops/commit-metadata';
@@ -112,7 +112,7 @@ async function readStackFacts(stackName: string, cloudFormation: CloudFormationC
       status: stack.StackStatus,
       amiId: liveAmiIn(Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']))),
       updatedAt: (stack.LastUpdatedTime ?? stack.CreationTime)?.toISOString(),
-      alarmNames: ROLLBACK_ALARM_OUTPUTS.map((key) => outputs.get(key)).flatMap((arn) => (arn ? [alarmNameOf(arn)] : [])),
+      alarmNames: alarmOutputsOf(outputs).map((key) => outputs.get(key)).flatMap((arn) => (arn ? [alarmNameOf(arn)] : [])),
     };
   } catch (error) {
     if (isStackNotFoundError(error)) return { stackName, exists: false, alarmNames: [] };
