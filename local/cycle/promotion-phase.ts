@@ -117,7 +117,8 @@ async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion
       ['the shortened soak', new RegExp(`^> The soak was overridden to ${LOCAL_SOAK_MINUTES} minutes`, 'm')],
       [`where it ran (${ctx.environment.name})`, new RegExp(`^\\| \`${ctx.environment.name}\` \\(${ctx.environment.region}\\) \\|`, 'm')],
       ['the stack on the AMI', new RegExp(`\`${ctx.environment.stacks.app}\` UPDATE_COMPLETE on \`${amiId}\``)],
-      ["both rollback alarms' states and history", /`[^`]+-alb-5xx-rate` OK, `[^`]+-unhealthy-hosts` OK; no transition to ALARM from /],
+      // The replace template's two alarms, or each slot's (templates/app-slots.yaml names them <stack>-<slot>-…).
+      ["the rollback alarms' states and history", /`[^`]+-(alb|blue)-5xx-rate` OK, `[^`]+-unhealthy-hosts` OK(, `[^`]+-green-5xx-rate` OK, `[^`]+-green-unhealthy-hosts` OK)?; no transition to ALARM from /],
       ['no failback', /none: no failback, automatic failback or rollback record/],
       ["the build's package diff", /Packages: \d+ changed/],
     ];
