@@ -21,7 +21,7 @@ import { systemClock } from '../../actions/lib/clock';
 
 import { AMI_PARAMETER, readAmiHistory } from '../../actions/lib/gitops/ami-history';
 import { poll } from '../../actions/lib/poll';
-import { getEnvironment, loadEnvironments, setParameterInFile, soakMinutesOf, type EnvironmentConfig } from '../../actions/lib/parameters';
+import { getEnvironment, liveAmiIn, loadEnvironments, setParameterInFile, soakMinutesOf, type EnvironmentConfig } from '../../actions/lib/parameters';
 import { updateOfChange } from '../../actions/lib/promotion/promotion-gate';
 import { deployEnvironmentStacks } from '../stacks';
 import { deployReport } from './deploy-job';
@@ -172,7 +172,8 @@ async function auditTrail(ctx: CycleContext, timeline: Timeline, trail: { source
   await timeline.phase(`${source.stacks.app} and ${target.stacks.app} run ${amiId}`, 'moto', async (phase) => {
     for (const env of [source, target]) {
       const { Stacks = [] } = await ctx.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: env.stacks.app }));
-      const ami = Stacks[0]?.Parameters?.find((p) => p.ParameterKey === AMI_PARAMETER)?.ParameterValue;
+      // The AMI users are on: AmazonMachineImage, or a slots stack's live slot's.
+      const ami = liveAmiIn(Object.fromEntries((Stacks[0]?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])));
       if (ami !== amiId) throw new CycleCheckError(`${env.stacks.app} runs ${ami}, not ${amiId}`);
       phase.note(`${env.name}: ${env.stacks.app} ${Stacks[0]?.StackStatus} on ${ami}`);
     }
