@@ -65,13 +65,14 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
     const overlap = users.window(firstNew, lastOld + 1);
     const share = (ami: string) => overlap.byAmi.find((a) => a.amiId === ami)?.requests ?? 0;
     const before = users.window(from, firstNew);
-    phase.note(`before ${job.amiId} first answered (+${(traffic.firstNewMs / 1000).toFixed(2)} s: stage and prove, the new slot at weight 0): ${before.requests} requests, ${before.byAmi.map((a) => `${a.requests} from ${a.amiId}`).join(', ') || 'none answered'}`);
+    const steps = deploy.failback ? 'the warm slot proven through its header at weight 0' : 'stage and prove, the new slot at weight 0';
+    phase.note(`before ${job.amiId} first answered (+${(traffic.firstNewMs / 1000).toFixed(2)} s: ${steps}): ${before.requests} requests, ${before.byAmi.map((a) => `${a.requests} from ${a.amiId}`).join(', ') || 'none answered'}`);
     if (deploy.failback) {
       if (deploy.dispatchedAt === undefined) throw new CycleCheckError('the failback has no dispatch time');
       const allBack = lastOld + 1;
       const seconds = (allBack - deploy.dispatchedAt) / 1000;
       phase.note(`users all on ${job.amiId} ${seconds.toFixed(2)} s after the dispatch's first step (resolve-failback): the goal inside the bake window is 60 s`);
-      phase.note(`while both answered: ${share(job.amiId)} from ${job.amiId}, ${share(deploy.previousAmi)} from ${deploy.previousAmi} (the flip: no canary for an AMI users ran)`);
+      phase.note(`one weight flip, no canary (users ran ${job.amiId} before): last answer from ${deploy.previousAmi} at +${((lastOld - from) / 1000).toFixed(2)} s, first from ${job.amiId} at +${(traffic.firstNewMs / 1000).toFixed(2)} s`);
       return;
     }
     const total = share(job.amiId) + share(deploy.previousAmi);
