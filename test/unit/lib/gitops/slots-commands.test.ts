@@ -4,6 +4,7 @@
  * one commit "live: the other slot", and after a flipped-back deploy git records the stack's slots.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { createGitFixture, WIRING_JSON } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
 
 const cfn = mockClient(CloudFormationClient);
+const ec2 = mockClient(EC2Client);
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
 const FILE = 'parameters/dev.json';
 
@@ -42,12 +44,18 @@ function diff(from: string, to: string): string[] {
 }
 const stackWith = (parameters: Record<string, string>) =>
   cfn.on(DescribeStacksCommand).resolves({
-    Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })) }],
+    Stacks: [{ StackName: 'patch-dev-app', StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/patch-dev-app/1', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })) }],
   });
 const parametersOf = (text: string) => (JSON.parse(text) as { Parameters: Record<string, string> }).Parameters;
 
 beforeEach(() => {
   cfn.reset();
+  ec2.reset();
+  // The failback pre-flight: the stack's account, and every AMI available in it.
+  stackWith(parametersOf(slotsJson({})));
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({
+    Images: [{ ImageId: ImageIds[0], OwnerId: '123456789012', State: 'available', Name: 'n', CreationDate: 'c', DeregistrationProtection: 'enabled' }],
+  }));
   env = setup();
 });
 afterEach(() => env.remove());
