@@ -137,9 +137,10 @@ export function modelFleet(updateSeconds: number, shape: FleetShape = FLEET, a: 
     add(totalCalls, deployJobCalls(updateSeconds, a), wave.environments);
     rows.push({ wave, jobs: wave.environments + 1, concurrent: Math.min(wave.environments, wave.maxParallel), rounds, deploySeconds, reachedAtSeconds: at });
   }
-  // promote.yml: every hour for the whole rollout, a plan job and one job per receiving wave, each reading the soak of the wave before it.
+  // promote.yml: every hour for the whole rollout, a plan job and one decide job per receiving wave, each reading the soak of the
+  // wave before it; and once per receiving wave, the propose job that opens its PR with the App's token.
   const promoteRuns = Math.ceil(at / (a.scheduleMinutes * 60));
-  const promoteJobs = promoteRuns * shape.waves.length;
+  const promoteJobs = promoteRuns * shape.waves.length + (shape.waves.length - 1);
   for (const before of shape.waves.slice(0, -1)) add(totalCalls, soakCheckCalls(before.environments), promoteRuns);
   const biggest = rows.reduce((m, r) => (r.concurrent > m.concurrent ? r : m), rows[0]);
   const perJobPerMinute = Object.fromEntries(Object.entries(deployJobCalls(updateSeconds, a)).map(([k, v]) => [k, v / (jobSeconds / 60)]));

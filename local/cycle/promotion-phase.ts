@@ -93,7 +93,7 @@ async function prepareTarget(ctx: CycleContext, timeline: Timeline, baselineAmi:
   });
 }
 
-/** promote.yml: plan the waves, then propose-promotion with the wiring's soak (refused) and the shortened one (a PR). */
+/** promote.yml → promote-wave.yml: propose-promotion (decide job) with the wiring's soak (refused) and the shortened one; apply-promotion (propose job) and the PR. */
 async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion: { wave: string; from: string; amiId: string; target: EnvironmentConfig }): Promise<{ branch: string; title: string }> {
   const { wave, amiId, target } = promotion;
   timeline.section(`promote.yml (wave ${wave}): has wave ${promotion.from} proven ${amiId}?`);
@@ -126,7 +126,14 @@ async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion
     if (missing.length) throw new CycleCheckError(`the promotion PR body lacks ${missing.join(', ')}`, body.split('\n'));
     const title = expectOutput(run, 'title', /\S/, 'propose-promotion');
     const branch = expectOutput(run, 'branch', `ami-promote/${wave}`, 'propose-promotion');
-    const opened = await openPullRequest(ctx.repo, { branch, files: [target.parametersFile], commitMessage: run.outputs['commit-message'] ?? title, title, body });
+    // promote-wave.yml's propose job (the App's token, no AWS role) starts from a fresh checkout and
+    // writes the decide job's bumps again: the same here, from a clean working tree.
+    const bumps = expectOutput(run, 'bumps', /^\{.+\}$/, 'propose-promotion');
+    await ctx.repo.checkout.run(['checkout', '--quiet', '--', target.parametersFile]);
+    const applied = await gitops(ctx, 'apply-promotion', { wave, bumps });
+    const paths = expectOutput(applied, 'paths', target.parametersFile, 'apply-promotion');
+    phase.note(`decide job → propose job: bumps ${bumps}, written again by apply-promotion (${paths})`);
+    const opened = await openPullRequest(ctx.repo, { branch, files: paths.split('\n'), commitMessage: run.outputs['commit-message'] ?? title, title, body });
     phase.note(`"${title}" on ${branch} (${opened.commit}); body: ${opened.bodyFile}`);
     for (const row of body.split('\n').filter((l) => l.startsWith(`| \`${ctx.environment.name}\``))) phase.note(`PR body: ${row}`);
     return { branch, title };

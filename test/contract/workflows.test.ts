@@ -75,13 +75,13 @@ function actionInputs(name: string): string[] {
 
 const ROLE_ACTION = 'aws-actions/configure-aws-credentials';
 const assumesRole = (job: Job) => (job.steps ?? []).some((s) => s.uses?.startsWith(`${ROLE_ACTION}@`));
-/** The reusable workflows: the deploy of one environment, and the checks of one environment. */
-const REUSABLE = ['./.github/workflows/deploy-environment.yml', './.github/workflows/check-environment.yml'];
+/** The reusable workflows: the deploy of one environment, the checks of one environment, the promotion of one wave. */
+const REUSABLE = ['./.github/workflows/deploy-environment.yml', './.github/workflows/check-environment.yml', './.github/workflows/promote-wave.yml'];
 const callsReusable = (job: Job) => REUSABLE.includes(job.uses ?? '');
 
 describe('workflow files', () => {
-  it('are the ten the docs describe', () => {
-    expect(files).toEqual(['ami-lifecycle.yml', 'check-environment.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote.yml']);
+  it('are the eleven the docs describe', () => {
+    expect(files).toEqual(['ami-lifecycle.yml', 'check-environment.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote-wave.yml', 'promote.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -104,7 +104,7 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'check-environment.yml#revoked', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#check', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote.yml#promote']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'check-environment.yml#revoked', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#check', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote-wave.yml#propose', 'promote.yml#promote']);
   });
 
   it('issues: write only where an alert is an issue (patch debt)', () => {
@@ -192,9 +192,9 @@ describe('workflow files', () => {
     }
   });
 
-  it('run a GitHub environment only in the deploy job, the checks\' notify job, the e2e jobs and the patch PR job, where the deploy and e2e roles, the webhook and the App key live', () => {
+  it('run a GitHub environment only in the deploy job, the checks\' notify job, the e2e jobs and the patch and promotion PR jobs, where the deploy and e2e roles, the webhook and the App key live', () => {
     const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
-    expect(withEnvironment).toEqual(['check-environment.yml#notify', 'deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose']);
+    expect(withEnvironment).toEqual(['check-environment.yml#notify', 'deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose', 'promote-wave.yml#propose']);
   });
 
   it('read secrets only in jobs that run in a GitHub environment, and pass none between workflows', () => {
@@ -548,19 +548,68 @@ describe('promote.yml', () => {
     expect(wf.concurrency).toEqual({ group: 'promote', 'cancel-in-progress': false });
   });
 
-  it('lists the waves without a role, then decides each wave with the read-only promotion role and proposes or closes the PR', () => {
+  it('lists the waves without a role, then calls promote-wave.yml once per wave, in order', () => {
     expect(stepsOf('promote.yml', 'plan')).toEqual(['checkout', 'gitops:list-promotion-waves']);
     expect(wf.jobs.plan.permissions).toEqual({ contents: 'read' });
-    expect(stepsOf('promote.yml', 'promote')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:propose-promotion', 'create-pull-request', 'run:gh pr close "$BRANCH" --delete-branch --comment "Superseded: the wave before now runs $NEWER_AMI, a newer patch than $STALE_AMI. Its promotion PR opens here once it has soaked."']);
+    expect(wf.jobs.promote).toMatchObject({ needs: 'plan', uses: './.github/workflows/promote-wave.yml', with: { wave: '${{ matrix.wave }}' } });
     expect(wf.jobs.promote.strategy).toEqual({ 'max-parallel': 1, 'fail-fast': false, matrix: { wave: '${{ fromJSON(needs.plan.outputs.waves) }}' } });
-    expect(wf.jobs.promote.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
-    const role = (wf.jobs.promote.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    // The caller's permissions are the ceiling of the called jobs': the union of decide's and propose's.
+    const called = workflows['promote-wave.yml'].jobs;
+    expect(wf.jobs.promote.permissions).toEqual({ ...called.decide.permissions, ...called.propose.permissions });
+  });
+});
+
+describe('promote-wave.yml', () => {
+  const wf = workflows['promote-wave.yml'];
+  const decide = wf.jobs.decide;
+  const propose = wf.jobs.propose;
+
+  it('is called with one wave only', () => {
+    expect(wf.on).toEqual({ workflow_call: { inputs: { wave: expect.objectContaining({ type: 'string', required: true }) } } });
+  });
+
+  it('decides with the read-only promotion role in no GitHub environment, so the role keeps its branch subject', () => {
+    expect(stepsOf('promote-wave.yml', 'decide')).toEqual(['checkout', 'gitops:resolve-environment', 'configure-aws-credentials', 'gitops:propose-promotion']);
+    expect(decide.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(decide.environment).toBeUndefined();
+    expect(decide.steps?.[0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const role = (decide.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(role?.with?.['role-to-assume']).toBe('${{ vars.AWS_PROMOTION_ROLE_ARN }}');
-    const pr = (wf.jobs.promote.steps ?? []).find((s) => s.uses?.startsWith('peter-evans/create-pull-request@'));
-    expect(pr?.if).toBe("steps.promote.outputs.promotable == 'true'");
-    expect(pr?.with).toMatchObject({ branch: '${{ steps.promote.outputs.branch }}', 'add-paths': '${{ steps.promote.outputs.paths }}', body: '${{ steps.promote.outputs.body }}' });
-    const close = (wf.jobs.promote.steps ?? []).at(-1)!;
-    expect(close.if).toBe("steps.promote.outputs.close-stale == 'true'");
+    expect(step('promote-wave.yml', 'decide', 'promote').with).toEqual({ command: 'propose-promotion', wave: '${{ inputs.wave }}' });
+    for (const output of ['promotable', 'close-stale', 'ami-id', 'stale-ami-id', 'bumps', 'branch', 'title', 'body', 'commit-message']) {
+      expect(decide.outputs?.[output]).toBe(`\${{ steps.promote.outputs.${output} }}`);
+    }
+  });
+
+  it('opens, updates or closes the PR in the patch-pr environment with the App token (else GITHUB_TOKEN), holding no AWS role', () => {
+    expect(stepsOf('promote-wave.yml', 'propose')).toEqual([
+      'checkout',
+      'gitops:apply-promotion',
+      'create-github-app-token',
+      'create-pull-request',
+      'run:gh pr close "$BRANCH" --delete-branch --comment "Superseded: the wave before now runs $NEWER_AMI, a newer patch than $STALE_AMI. Its promotion PR opens here once it has soaked."',
+    ]);
+    expect(propose).toMatchObject({ needs: 'decide', environment: 'patch-pr', if: "needs.decide.outputs.promotable == 'true' || needs.decide.outputs.close-stale == 'true'" });
+    expect(propose.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    expect(assumesRole(propose)).toBe(false);
+    expect(step('promote-wave.yml', 'propose', 'bumps')).toMatchObject({
+      if: "needs.decide.outputs.promotable == 'true'",
+      with: { command: 'apply-promotion', wave: '${{ inputs.wave }}', bumps: '${{ needs.decide.outputs.bumps }}' },
+    });
+    expect(step('promote-wave.yml', 'propose', 'app-token').if).toBe("vars.PATCH_APP_ID != ''");
+    expect(step('promote-wave.yml', 'propose', 'app-token').with).toMatchObject({ 'permission-contents': 'write', 'permission-pull-requests': 'write', 'private-key': '${{ secrets.PATCH_APP_PRIVATE_KEY }}' });
+    const cpr = step('promote-wave.yml', 'propose', 'cpr');
+    expect(cpr.if).toBe("needs.decide.outputs.promotable == 'true'");
+    expect(cpr.with).toMatchObject({
+      token: '${{ steps.app-token.outputs.token || github.token }}',
+      branch: '${{ needs.decide.outputs.branch }}',
+      body: '${{ needs.decide.outputs.body }}',
+      'add-paths': '${{ steps.bumps.outputs.paths }}',
+      labels: 'ami-promotion',
+    });
+    const close = (propose.steps ?? []).at(-1)!;
+    expect(close.if).toBe("needs.decide.outputs.close-stale == 'true'");
+    expect(close.env?.GH_TOKEN).toBe('${{ steps.app-token.outputs.token || github.token }}');
   });
 });
 

@@ -43,7 +43,11 @@ const CASES: { who: string; job: Parameters<typeof token>[1]; pinned: GithubRole
   { who: 'pr-checks.yml in a pull request', job: { ...PULL_REQUEST, workflow: 'pr-checks.yml' }, pinned: ['PreviewRoleArn'], default: ['PreviewRoleArn'] },
   { who: 'deploy-environment.yml in environment dev, from main', job: { ...DEV, workflow: 'deploy-environment.yml' }, pinned: ['DeployRoleArn'], default: ['DeployRoleArn'] },
   { who: 'ami-lifecycle.yml on main', job: { ...MAIN, workflow: 'ami-lifecycle.yml' }, pinned: ['AmiLifecycleRoleArn'], default: ['BuildAmiRoleArn', 'PreviewRoleArn', 'AmiLifecycleRoleArn', 'AmiPromotionRoleArn'] },
-  { who: 'promote.yml on main', job: { ...MAIN, workflow: 'promote.yml' }, pinned: ['AmiPromotionRoleArn'], default: ['BuildAmiRoleArn', 'PreviewRoleArn', 'AmiLifecycleRoleArn', 'AmiPromotionRoleArn'] },
+  { who: "promote-wave.yml's decide job on main (promote.yml calls it)", job: { ...MAIN, workflow: 'promote-wave.yml' }, pinned: ['AmiPromotionRoleArn'], default: ['BuildAmiRoleArn', 'PreviewRoleArn', 'AmiLifecycleRoleArn', 'AmiPromotionRoleArn'] },
+  // The caller's own file is not the subject of the called job: the role does not trust it.
+  { who: 'promote.yml on main', job: { ...MAIN, workflow: 'promote.yml' }, pinned: [], default: ['BuildAmiRoleArn', 'PreviewRoleArn', 'AmiLifecycleRoleArn', 'AmiPromotionRoleArn'] },
+  // promote-wave.yml's propose job runs in the patch-pr environment: no role trusts that subject.
+  { who: "promote-wave.yml's propose job in environment patch-pr", job: { context: 'environment:patch-pr', ref: 'refs/heads/main', workflow: 'promote-wave.yml' }, pinned: [], default: [] },
   // What the pinned subject is for: a workflow file the roles were not made for.
   { who: 'a new workflow file merged to main', job: { ...MAIN, workflow: 'new.yml' }, pinned: [], default: ['BuildAmiRoleArn', 'PreviewRoleArn', 'AmiLifecycleRoleArn', 'AmiPromotionRoleArn'] },
   { who: 'a workflow file a pull request adds', job: { ...PULL_REQUEST, workflow: 'new.yml' }, pinned: [], default: ['PreviewRoleArn'] },

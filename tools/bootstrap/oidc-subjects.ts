@@ -28,7 +28,8 @@ export const ROLE_USERS: Readonly<Record<GithubRoleOutput, { branch?: readonly s
   // notify job publishes to the notification topic with this role.
   DeployRoleArn: { environment: ['deploy-environment.yml', 'check-environment.yml'] },
   AmiLifecycleRoleArn: { branch: ['ami-lifecycle.yml'] },
-  AmiPromotionRoleArn: { branch: ['promote.yml'] },
+  // promote.yml calls promote-wave.yml per wave; its decide job assumes the role (job_workflow_ref is the called file).
+  AmiPromotionRoleArn: { branch: ['promote-wave.yml'] },
 };
 
 export interface TrustScope {

@@ -8,7 +8,7 @@ import { composePatchPr, setAmi } from './patch';
 import { planAmiLifecycle, retireAmis } from './lifecycle';
 import { notify } from './notify';
 import { upsertPreview } from './preview';
-import { checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
+import { applyPromotion, checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
 import { replaceRevoked } from './revoked';
 
 /**
@@ -37,6 +37,7 @@ export const COMMANDS = {
   'write-parameters': writeParameters,
   'list-promotion-waves': listPromotionWaves,
   'propose-promotion': proposePromotion,
+  'apply-promotion': applyPromotion,
   'check-wave-gate': checkWaveGate,
   notify,
 } satisfies Record<string, GitopsCommand>;

@@ -14,7 +14,7 @@ import { readAmiHistory } from '../ami-history';
 import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
-import { environmentName } from './inputs';
+import { amiId as amiIdInput, environmentName } from './inputs';
 
 /** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
 export const listPromotionWaves = defineCommand({
@@ -80,7 +80,7 @@ export const proposePromotion = defineCommand({
     // Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
     'soak-minutes': z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number).optional(),
   }),
-  outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths'],
+  outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths', 'bumps'],
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
     const { from, to } = wavePair(wiring, inputs.wave);
@@ -150,12 +150,56 @@ export const proposePromotion = defineCommand({
       runUrl: ctx.runUrl,
       note: override === undefined ? undefined : `The soak was overridden to ${override} minutes for this run (the wiring says ${evidence.map((e) => `${e.environment} ${getEnvironment(wiring, e.environment).soakMinutes ?? 'default'}`).join(', ')}).`,
     });
-    const paths = targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => t.parametersFile);
+    const bumps = Object.fromEntries(targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => [t.parametersFile, amiFor(t, amiId)]));
+    const paths = Object.keys(bumps);
     ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
     return {
-      outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n') },
+      outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n'), bumps: JSON.stringify(bumps) },
       summary: `${heading}\n\n✅ \`${amiId}\` is proven; pull request on \`${branch}\`.\n\n${verdictTable(verdict)}`,
     };
+  },
+});
+
+/** `{ "<parameters file>": "<AMI>" }`, as propose-promotion's `bumps` output writes it. */
+const bumpsJson = z
+  .string()
+  .max(65_536)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON: propose-promotion\'s bumps output, {"<parameters file>": "<AMI>"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), amiIdInput).refine((b) => Object.keys(b).length > 0, 'must name at least one parameters file'));
+
+/**
+ * Promote workflow, the job that opens the PR (it holds the GitHub App's token, not the promotion
+ * role): writes again the bumps propose-promotion wrote in the decide job's checkout. Only the
+ * parameters files of the wave's own environments may be named, so a promotion PR never touches
+ * another environment's file whatever the output says.
+ */
+export const applyPromotion = defineCommand({
+  description: "Write propose-promotion's bumps (parameters file → AMI) into the working tree, for the wave's environments only.",
+  inputs: z.object({ wave: environmentName, bumps: bumpsJson }),
+  outputs: ['paths'],
+  async run(inputs, ctx) {
+    const wiring = await loadWiring(ctx);
+    const { to } = wavePair(wiring, inputs.wave);
+    const files = new Map(to.environments.map((name) => [getEnvironment(wiring, name).parametersFile, name]));
+    const foreign = Object.keys(inputs.bumps).filter((file) => !files.has(file));
+    if (foreign.length > 0) {
+      throw new InputError(
+        `apply-promotion for wave ${to.name} was given ${foreign.join(', ')}, not a parameters file of the wave's environments (${[...files.keys()].join(', ')}). Pass propose-promotion's bumps output for the same wave.`,
+        { file: wiring.file },
+      );
+    }
+    for (const [file, ami] of Object.entries(inputs.bumps)) {
+      await workspaceFiles.write(ctx, file, setLiveAmiInFile(await workspaceFiles.read(ctx, file), ami, file));
+      ctx.logger.info(`${file} (${files.get(file)}): the live AMI → ${ami}.`);
+    }
+    return { outputs: { paths: Object.keys(inputs.bumps).join('\n') } };
   },
 });
 

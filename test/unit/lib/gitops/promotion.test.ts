@@ -134,6 +134,7 @@ describe('propose-promotion', () => {
 
     expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2), branch: 'ami-promote/prod', paths: 'parameters/prod.json', 'close-stale': false });
     expect(prodFile()).toBe(parametersJson(AMI(2)));
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': AMI(2) });
     const body = String(result.outputs.body);
     expect(body).toContain('| `dev` (us-east-1) |');
     expect(body).toContain('`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from');
@@ -259,6 +260,35 @@ describe('propose-promotion', () => {
   });
 });
 
+describe('apply-promotion (the job that opens the PR, without the promotion role)', () => {
+  it('writes the bumps the decide job wrote into a fresh checkout, byte for byte', async () => {
+    const decided = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    const written = prodFile();
+    env.work.git('checkout', '--quiet', '--', 'parameters/prod.json');
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+
+    const awsCalls = () => [cfn, cw, ec2, ib].reduce((n, m) => n + m.calls().length, 0);
+    const before = awsCalls();
+    const applied = await runCommand('apply-promotion', { wave: 'prod', bumps: String(decided.outputs.bumps) }, env.ctx);
+    expect(applied.outputs).toEqual({ paths: decided.outputs.paths });
+    expect(prodFile()).toBe(written);
+    expect(awsCalls()).toBe(before);
+  });
+
+  it("refuses a file that is not a parameters file of the wave's environments, and bad JSON, writing nothing", async () => {
+    const devFile = () => readFileSync(join(env.work.dir, 'parameters/dev.json'), 'utf8');
+    const before = devFile();
+    await expect(runCommand('apply-promotion', { wave: 'prod', bumps: JSON.stringify({ 'parameters/prod.json': AMI(3), 'parameters/dev.json': AMI(3) }) }, env.ctx)).rejects.toThrow(
+      /^apply-promotion for wave prod was given parameters\/dev\.json, not a parameters file of the wave's environments \(parameters\/prod\.json\)\. Pass propose-promotion's bumps output for the same wave\.$/,
+    );
+    await expect(runCommand('apply-promotion', { wave: 'prod', bumps: '{"parameters/prod.json": "ami-1"}' }, env.ctx)).rejects.toThrow(/must be an AMI ID/);
+    await expect(runCommand('apply-promotion', { wave: 'prod', bumps: 'parameters/prod.json' }, env.ctx)).rejects.toThrow(/must be JSON/);
+    await expect(runCommand('apply-promotion', { wave: 'dev', bumps: JSON.stringify({ 'parameters/dev.json': AMI(3) }) }, env.ctx)).rejects.toThrow('No promotion to wave "dev"');
+    expect(devFile()).toBe(before);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+});
+
 describe('check-wave-gate (deploy)', () => {
   const gate = () => runCommand('check-wave-gate', { environment: 'prod' }, env.ctx);
 
@@ -340,6 +370,7 @@ describe('prod in another region: a copy of the proven AMI', () => {
       ],
     });
     expect(prodFile()).toBe(parametersJson(COPY));
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': COPY });
     const [update] = parseMetadataBlock(String(result.outputs['commit-message'])) ?? [];
     expect(update).toMatchObject({ environment: 'prod', 'ami-id': COPY, 'source-ami-id': AMI(2), 'image-arn': IMAGE(2), 'update-type': 'promotion' });
     expect(String(result.outputs.body)).toContain(`| \`prod\` | \`parameters/prod.json\` | \`${AMI(1)}\` | \`${COPY}\`: copied of \`${AMI(2)}\` into us-west-2, tagged SourceAmiId |`);
