@@ -6,6 +6,9 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { SNSClient } from '@aws-sdk/client-sns';
 
+import { systemClock } from '../clock';
+import { AWS_CLOCK_MIDDLEWARE, AwsClock, type AwsTime } from './aws-clock';
+
 /** Every AWS client the project uses. Logic receives the ones it needs through `deps.clients`. */
 export interface AwsClients {
   cloudFormation: CloudFormationClient;
@@ -15,6 +18,8 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   /** The rollback alarms' history, read by the promotion check. */
   cloudWatch: CloudWatchClient;
+  /** AWS's time, from the Date header of these clients' answers: what time-based rules are judged on (aws-clock.ts). */
+  awsClock: AwsTime;
 }
 
 export interface ClientOptions {
@@ -47,7 +52,8 @@ export const SOCKET_TIMEOUT_MS = 60_000;
  */
 export function createAwsClients(options: ClientOptions): AwsClients {
   const config = sdkClientConfig(options);
-  return {
+  const awsClock = new AwsClock(systemClock);
+  const clients = {
     cloudFormation: new CloudFormationClient(config),
     imageBuilder: new ImagebuilderClient(config),
     ec2: new EC2Client(config),
@@ -55,6 +61,14 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     autoScaling: new AutoScalingClient(config),
     cloudWatch: new CloudWatchClient(config),
   };
+  // Every answer of every client tells the one clock what time AWS says it is.
+  clients.cloudFormation.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  clients.imageBuilder.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  clients.ec2.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  clients.elbv2.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  clients.autoScaling.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  clients.cloudWatch.middlewareStack.add(awsClock.middleware, AWS_CLOCK_MIDDLEWARE);
+  return { ...clients, awsClock };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DescribeImagesCommand, type EC2Client, type Image } from '@aws-sdk/client-ec2';
 
 import { findAmiPolicyProblem, type AmiPolicy } from '../ami-policy';
+import type { AwsTime } from '../aws/aws-clock';
 import { isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { InputError } from '../errors';
@@ -10,14 +11,15 @@ import type { ParameterChange } from './change-set-parameters';
 const IMAGE_ID_TYPE = 'AWS::EC2::Image::Id';
 
 /** Why an image cannot be deployed, or undefined when it can. */
-function imageProblem(image: Image | undefined, nowMs: number, policy: AmiPolicy): string | undefined {
+function imageProblem(image: Image | undefined, awsTime: AwsTime, policy: AmiPolicy): string | undefined {
   if (!image) return 'does not exist';
   if (image.State !== 'available') {
     const reason = image.StateReason?.Message ? ` (${image.StateReason.Message})` : '';
     const fix = image.State === 'disabled' ? `; re-enable it with \`aws ec2 enable-image --image-id ${image.ImageId}\` if it is meant to run` : '';
     return `is ${image.State ?? 'in an unknown state'}${reason}, so no instance can launch from it${fix}`;
   }
-  if (image.DeprecationTime && Date.parse(image.DeprecationTime) <= nowMs) {
+  // AWS's time, not the runner's: a runner two days slow would take yesterday's deprecation for tomorrow's.
+  if (image.DeprecationTime && Date.parse(image.DeprecationTime) <= awsTime.now(`the deprecation time of ${image.ImageId}`)) {
     return (
       `was deprecated on ${image.DeprecationTime}: its owner retired it. Deploy a current AMI, or, if this one is meant to run, ` +
       `lift the deprecation with \`aws ec2 disable-image-deprecation --image-id ${image.ImageId}\``
@@ -36,7 +38,7 @@ function imageProblem(image: Image | undefined, nowMs: number, policy: AmiPolicy
  */
 export async function checkNewImages(
   input: { changes: readonly ParameterChange[]; template: TemplateParameters; file: ParametersFile; region: string; policy: AmiPolicy },
-  deps: Deps<{ ec2: EC2Client }>,
+  deps: Deps<{ ec2: EC2Client; awsClock: AwsTime }>,
 ): Promise<void> {
   const images = input.changes.filter((c) => input.template.parameters.get(c.key)?.type === IMAGE_ID_TYPE);
   for (const { key, next } of images) {
@@ -47,7 +49,7 @@ export async function checkNewImages(
     } catch (error) {
       if (!isNotFoundError(error)) throw error;
     }
-    const problem = imageProblem(image, deps.clock.now(), input.policy);
+    const problem = imageProblem(image, deps.clients.awsClock, input.policy);
     if (!problem) continue;
     const line = input.file.lineOf('Parameters', key);
     throw new InputError(

@@ -8,6 +8,7 @@ import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 
 import { accountOfArn, inputAmiPolicy } from '../ami-policy';
+import type { AwsTime } from '../aws/aws-clock';
 import type { Deps } from '../deps';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
@@ -118,7 +119,7 @@ export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: numb
   };
 }
 
-type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client }>;
+type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client; awsClock: AwsTime }>;
 
 /** Reads a local template for TemplateBody, refusing what CloudFormation would refuse later. */
 async function readTemplateFile(file: string): Promise<string> {

@@ -29,7 +29,7 @@ export interface UsableImage {
  * Everything that makes the AMI unusable is an InputError (the request names a bad target; nothing
  * was changed). A failed DescribeImages call is an AwsOperationError.
  */
-export async function assertImageUsable(amiId: string, region: string, policy: AmiPolicy, deps: Deps<Pick<AwsClients, 'ec2'>>): Promise<UsableImage> {
+export async function assertImageUsable(amiId: string, region: string, policy: AmiPolicy, deps: Deps<Pick<AwsClients, 'ec2' | 'awsClock'>>): Promise<UsableImage> {
   const unusable = (why: string, fix: string): never => {
     throw new InputError(`Failback target ${amiId} is not usable in ${region}: ${why}. ${fix}.`);
   };
@@ -43,7 +43,8 @@ export async function assertImageUsable(amiId: string, region: string, policy: A
   if (found.State !== 'available') {
     unusable(`its state is ${found.State ?? 'unknown'}${found.StateReason?.Message ? ` (${found.StateReason.Message})` : ''}, not available`, 'Pick another target-ami');
   }
-  if (found.DeprecationTime && Date.parse(found.DeprecationTime) <= deps.clock.now()) {
+  // Judged on AWS's time (its answers' Date header), not the runner's clock.
+  if (found.DeprecationTime && Date.parse(found.DeprecationTime) <= deps.clients.awsClock.now(`the deprecation time of ${amiId}`)) {
     unusable(
       `it was deprecated at ${found.DeprecationTime}`,
       `Cancel the deprecation if it is still trusted (aws ec2 disable-image-deprecation --image-id ${amiId} --region ${region}), or pick another target-ami`,

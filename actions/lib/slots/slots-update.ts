@@ -41,7 +41,7 @@ export interface SlotsUpdateInputs {
   updateFrom(parametersFile: string): Promise<void>;
 }
 
-export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2'>> & { fetch: FetchLike };
+export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2' | 'awsClock'>> & { fetch: FetchLike };
 
 export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpdateDeps): Promise<SlotsDeployResult> {
   const file = await loadValidatedParametersFile(inputs.parametersFile, inputs.templateFile);
@@ -122,7 +122,7 @@ export async function updateSlotsStack(
   deps: SlotsUpdateDeps,
   report: UpdateReport,
 ): Promise<UpdateReport> {
-  const stepDeps = { clients: { cloudFormation: deps.clients.cloudFormation, ec2: deps.clients.ec2 }, logger: deps.logger, clock: deps.clock };
+  const stepDeps = { clients: { cloudFormation: deps.clients.cloudFormation, ec2: deps.clients.ec2, awsClock: deps.clients.awsClock }, logger: deps.logger, clock: deps.clock };
   const liveAmi = async () => {
     const stack = (await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: inputs.stackName }))).Stacks?.[0];
     const parameters = Object.fromEntries((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));

@@ -26,6 +26,7 @@ import { BAD_INPUTS, casesOf } from './catalogue';
 import { AwsWorld, REPO_ROOT, STACK } from './support/aws-world';
 import { awsMocks, expectNoMutatingCalls, receivedCommands, resetAwsMocks } from './support/no-mutation';
 import { createGitopsRepo, DEV_FILE, devParameters, devStackParameters, NEW_AMI, OLD_AMI, runGitops, type GitopsRepo } from './support/repo';
+import { awsClockOn } from '../support/aws-time';
 
 const mocks = awsMocks();
 const PIPELINE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app';
@@ -86,7 +87,7 @@ function deploy(scene: Scene, file: string, templateFile = TEMPLATE) {
   };
   // Real SDK clients, built the way main.ts builds them; the mocks intercept every send.
   const { cloudFormation, ec2 } = createAwsClients({ region: 'us-east-1' });
-  return updateAppStack(inputs, { clients: { cloudFormation, ec2 }, logger: new RecordingLogger(), clock: scene.clock }, createUpdateReport(inputs, 0));
+  return updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock: awsClockOn(scene.clock) }, logger: new RecordingLogger(), clock: scene.clock }, createUpdateReport(inputs, 0));
 }
 
 const withParameters = (edit: (text: string) => string): Act => (scene) => deploy(scene, parametersFile(scene, edit));

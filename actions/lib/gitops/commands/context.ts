@@ -38,7 +38,7 @@ export interface GitopsContext {
   /** Repository-relative path of the wiring file. */
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
-  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch'>;
+  aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch' | 'awsClock'>;
   /** The SNS client of the notify command, in a topic's region, built on first use. */
   sns(region: string): SNSClient;
   /** HTTP for webhooks: the runtime's fetch in an action, a stand-in in unit tests. */

@@ -8,6 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 
 import { VirtualClock } from '../../../../actions/lib/clock';
 import { RecordingLogger } from '../../../../actions/lib/logger';
+import { awsClockOn } from '../../support/aws-time';
 
 export const STACK = 'patch-dev-app';
 export const STACK_ID = `arn:aws:cloudformation:us-east-1:123456789012:stack/${STACK}/0d7c5a40-0000-11f0-8000-0a1b2c3d4e5f`;
@@ -93,7 +94,7 @@ export const newestFirst = (events: StackEvent[]) => ({ StackEvents: [...events]
 export function makeDeps() {
   const clock = new VirtualClock();
   const logger = new RecordingLogger();
-  return { clients: { cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }) }, logger, clock };
+  return { clients: { cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), awsClock: awsClockOn(clock) }, logger, clock };
 }
 
 export const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });

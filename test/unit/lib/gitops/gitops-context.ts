@@ -10,6 +10,7 @@ import { GitRepository } from '../../../../actions/lib/gitops/git';
 import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { isolatedGitEnv } from './git-fixture';
+import { awsClockOn } from '../../support/aws-time';
 
 /** A context the way the action's main.ts builds one, over a checkout in `workDir`, a virtual clock (1 June 2026) and the given GitHub API. */
 type GitHubApi = ReturnType<GitopsContext['github']>;
@@ -21,13 +22,14 @@ export function fakeGitHub(overrides: Partial<GitHubApi> = {}): GitHubApi {
 
 export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = {}): { ctx: GitopsContext; logger: RecordingLogger } {
   const logger = new RecordingLogger();
+  const clock = new VirtualClock(Date.UTC(2026, 5, 1));
   const ctx: GitopsContext = {
     workspace: workDir,
     git: new GitRepository(workDir, isolatedGitEnv()),
     logger,
-    clock: new VirtualClock(Date.UTC(2026, 5, 1)),
+    clock,
     environmentsFile: 'parameters/environments.json',
-    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }) }),
+    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }), awsClock: awsClockOn(clock) }),
     sns: (region) => new SNSClient({ region }),
     fetch: jest.fn(async () => {
       throw new Error('no webhook is scripted in this test');

@@ -7,6 +7,7 @@ import { VirtualClock } from '../../../../actions/lib/clock';
 import { AwsOperationError, InputError } from '../../../../actions/lib/errors';
 import { assertImageUsable } from '../../../../actions/lib/gitops/image-check';
 import { RecordingLogger } from '../../../../actions/lib/logger';
+import { awsClockOn } from '../../support/aws-time';
 
 const ec2 = mockClient(EC2Client);
 const AMI = 'ami-0123456789abcdef0';
@@ -15,8 +16,9 @@ const ACCOUNT = '123456789012';
 /** dev's allowlist as the wiring's default gives it: its own account only. */
 const POLICY = environmentAmiPolicy({ name: 'dev' }, ACCOUNT);
 
-function deps() {
-  return { clients: { ec2: new EC2Client({ region: 'us-east-1' }) }, logger: new RecordingLogger(), clock: new VirtualClock(NOW) };
+function deps(awsAheadMs = 0) {
+  const clock = new VirtualClock(NOW);
+  return { clients: { ec2: new EC2Client({ region: 'us-east-1' }), awsClock: awsClockOn(clock, awsAheadMs) }, logger: new RecordingLogger(), clock };
 }
 
 const image = (overrides: Partial<Image> = {}): Image => ({

@@ -20,6 +20,7 @@ import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { createGitFixture, isolatedGitEnv, type GitFixture } from '../../lib/gitops/git-fixture';
 import { REPO_ROOT } from './aws-world';
+import { awsClockOn } from '../../support/aws-time';
 
 /** Two AMIs that look real: what the stack runs before the merge, and what the merged PR asks for. */
 export const OLD_AMI = 'ami-0aaaaaaaaaaaaaaa1';
@@ -103,7 +104,7 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         clock,
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
-        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }) }),
+        aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }), awsClock: awsClockOn(clock) }),
         sns: (region) => new SNSClient({ region }),
         // No webhook is ever posted to in the simulation: a call is a bug in the test.
         fetch: async () => {
