@@ -155,7 +155,8 @@ describe('faults (integration): record commits on the gitops bundle against a sl
     expect(errorOf(run)).toBe(
       `Failback of dev to ${OLD_AMI} NOT recorded or deployed: main changed ${DEV_FILE} after ${base.slice(0, 12)}, the commit this run is based on: ` +
         `${merged.slice(0, 12)} ("Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}") names ${NEWER_AMI}, and recording ${OLD_AMI} over it would undo that newer decision. ` +
-        `Nothing was changed. If ${OLD_AMI} is still wanted over ${NEWER_AMI}, run the Failback workflow again: it starts from the current file.`,
+        `Nothing was changed: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and that is what dev runs (git records what runs). ` +
+        `If ${OLD_AMI} is still wanted over ${NEWER_AMI}, this one command reconciles them: gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='race test: dev back to ${OLD_AMI}'`,
     );
     expect(repo.origin.git('rev-parse', 'main').trim()).toBe(merged);
     expect(repo.workspace.git('status', '--porcelain').trim()).toBe('');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import { InputError } from '../../../../actions/lib/errors';
 import { COMMANDS, inputNames, type GitopsContext } from '../../../../actions/lib/gitops/commands';
+import { failbackCommand } from '../../../../actions/lib/gitops/commands/failback';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { gitopsTestContext } from './gitops-context';
@@ -279,5 +280,13 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
     expect(result.outputs.drifted).toBe(false);
     expect(result.failure).toBeUndefined();
     expect(result.summary).toMatch(/not checked/);
+  });
+});
+
+describe('failbackCommand', () => {
+  it("quotes the reason as one shell word, a ' included", () => {
+    expect(failbackCommand('dev', 'ami-00000000000000002', "p99 doubled; it's $HOME `x`", 'main')).toBe(
+      `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=ami-00000000000000002 -f reason='p99 doubled; it'\\''s $HOME \`x\`'`,
+    );
   });
 });
