@@ -93,7 +93,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
         .filter(([, job]) => JSON.stringify(job).includes('secrets.PATCH_APP_PRIVATE_KEY'))
         .map(([id, job]) => `${file}#${id} in ${job.environment}`),
     );
-    expect(keyReaders.sort()).toEqual(['deploy-environment.yml#deploy in ${{ inputs.environment }}', 'patch-pr.yml#propose in patch-pr']);
+    expect(keyReaders.sort()).toEqual(['deploy-environment.yml#deploy in ${{ inputs.environment }}', 'patch-pr.yml#propose in patch-pr', 'promote-wave.yml#propose in patch-pr']);
     const zizmor = spawnSync(join(REPO_ROOT, '.venv/bin/zizmor'), ['--offline', '--persona', 'auditor', '--format', 'json', '.github/workflows'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect((JSON.parse(zizmor.stdout) as { ident: string }[]).filter((f) => f.ident === 'secrets-outside-env')).toEqual([]);
     untouched();
