@@ -373,6 +373,9 @@ describe('deploy-environment.yml', () => {
       'record-commit': '${{ steps.record.outputs.commit }}',
       'record-pull-request-url': '${{ steps.record.outputs.pull-request-url }}',
       'record-replaced-ami-id': '${{ steps.record.outputs.replaced-ami-id }}',
+      'record-superseded-by': '${{ steps.record.outputs.superseded-by }}',
+      'record-superseded-by-ami-id': '${{ steps.record.outputs.superseded-by-ami-id }}',
+      'default-branch': '${{ github.event.repository.default_branch }}',
     });
   });
 

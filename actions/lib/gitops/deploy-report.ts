@@ -1,6 +1,7 @@
 import { keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
+import { describeSupersededFailback } from './failback-request';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
@@ -44,6 +45,8 @@ export interface DeployReportInputs {
   previousAmiId?: string;
   /** e.g. https://github.com/acme/fleet, for commit links. */
   repositoryUrl?: string;
+  /** The branch git records on (for the command a superseded failback ends with). */
+  defaultBranch: string;
   /** A failback asked for through the Failback workflow: what was asked, and how git took the record. */
   failback?: FailbackRequestReport;
 }
@@ -61,6 +64,9 @@ export interface FailbackRequestReport {
   recordPullRequestUrl?: string;
   /** The AMI the parameters file named before the record: what the failback moves away from. */
   replacedAmiId?: string;
+  /** When superseded: the newer commit that changed the environment's file, and the AMI it names. */
+  supersededBy?: string;
+  supersededByAmiId?: string;
 }
 
 export interface DeployReport {
@@ -159,6 +165,8 @@ function runsNowCell(inputs: DeployReportInputs, ok: boolean): string {
   if (ok) return `\`${inputs.requestedAmiId}\``;
   const unconfirmedAmi = unconfirmed(inputs);
   if (unconfirmedAmi) return unconfirmedAmi;
+  // Superseded: the newer commit's own deploy decides what runs, and this run cannot know how far it got.
+  if (inputs.failback?.recordResult === 'superseded') return 'not read: this run stopped before AWS and changed nothing there';
   // Nothing reached AWS: the stack still runs what it ran, which the failback record named.
   if (inputs.steps.prepare !== 'success' && inputs.failback?.replacedAmiId) return `\`${inputs.failback.replacedAmiId}\` (nothing changed in AWS)`;
   if (inputs.steps.prepare !== 'success') return 'unchanged: nothing changed in AWS';
@@ -166,7 +174,12 @@ function runsNowCell(inputs: DeployReportInputs, ok: boolean): string {
 }
 
 function gitCell(inputs: DeployReportInputs): string {
-  if (inputs.steps.prepare !== 'success') return inputs.failback?.recordResult === 'pull-request' ? 'the failback waits in its pull request (above)' : 'unchanged';
+  if (inputs.steps.prepare !== 'success') {
+    const failback = inputs.failback;
+    if (failback?.recordResult === 'pull-request') return 'the failback waits in its pull request (above)';
+    if (failback?.recordResult === 'superseded' && failback.supersededByAmiId) return `unchanged: the default branch names \`${failback.supersededByAmiId}\``;
+    return 'unchanged';
+  }
   return inputs.steps.sync === 'skipped' || inputs.steps.sync === '' ? 'not recorded: the "Record what runs" step did not run' : 'not recorded (see the "Record what runs" step)';
 }
 
@@ -181,8 +194,11 @@ function describeFailbackRecord(inputs: DeployReportInputs, style: Style): strin
       return 'the default branch already named the target';
     case 'pull-request':
       return `${failback.recordPullRequestUrl ?? 'a pull request'} (the default branch only accepts pull requests): not deployed until it is merged`;
-    case 'superseded':
-      return 'not written: a newer commit changed the file since the request';
+    case 'superseded': {
+      const by = failback.supersededBy ? ` ${commitRef(inputs, failback.supersededBy, style)}` : '';
+      const names = failback.supersededByAmiId ? `, which names \`${failback.supersededByAmiId}\`,` : '';
+      return `not written: a newer commit${by}${names} changed the file since the request`;
+    }
     default:
       return failback.recordStep === 'failure' ? '❌ failed (see the "Record the requested failback" step)' : 'not written';
   }
@@ -201,9 +217,7 @@ function verdict(inputs: DeployReportInputs, style: Style): string {
         `Merge it and Deploy on merge deploys it. Nothing changed in AWS: ${stillRuns}.`
       );
     }
-    if (failback?.recordResult === 'superseded') {
-      return `Failback of ${env} to ${failback.targetAmiId ?? 'the target AMI'} NOT recorded or deployed: a newer commit changed the environment's file since the request (see the record step). Nothing changed in AWS or git.`;
-    }
+    if (failback?.recordResult === 'superseded') return supersededHeadline(inputs, failback);
     return `The ${failback ? 'failback' : 'deploy'} of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
   }
   if (steps.update === 'success' && steps.verify === 'success') {
@@ -226,6 +240,29 @@ function verdict(inputs: DeployReportInputs, style: Style): string {
   if (steps.failbackUpdate === 'success') return `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
   if (steps.failbackUpdate === 'failure') return `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where)}`;
   return `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where)}`;
+}
+
+/**
+ * A failback whose record lost to a newer commit: both AMIs, and the one command (the record
+ * step's own words). Without the newer commit (a workflow that does not pass it) only what is
+ * certain: nothing changed.
+ */
+function supersededHeadline(inputs: DeployReportInputs, failback: FailbackRequestReport): string {
+  const { environment: env } = inputs;
+  const target = failback.targetAmiId ?? 'the target AMI';
+  const head = `Failback of ${env} to ${target} NOT recorded or deployed`;
+  if (!failback.supersededBy || !failback.targetAmiId) {
+    return `${head}: a newer commit changed the environment's file since the request (see the record step). Nothing changed in AWS or git.`;
+  }
+  const superseded = {
+    environment: env,
+    targetAmiId: failback.targetAmiId,
+    reason: failback.reason ?? '',
+    branch: inputs.defaultBranch,
+    newerCommit: failback.supersededBy,
+    newerAmiId: failback.supersededByAmiId,
+  };
+  return `${head}: a newer commit changed ${env}'s parameters file since the request, and recording ${failback.targetAmiId} over it would undo that newer decision. ${describeSupersededFailback(superseded)}`;
 }
 
 /**

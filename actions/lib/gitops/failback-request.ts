@@ -68,3 +68,45 @@ export function validateFailbackRequest(raw: RawFailbackRequest, wiring: Environ
   }
   return { environment: environment!, targetAmiId: target, reason, requestedBy };
 }
+
+/** A requested failback whose record lost to a newer commit of the environment's parameters file. */
+export interface SupersededFailback {
+  environment: string;
+  /** What the request asked for. */
+  targetAmiId: string;
+  reason: string;
+  /** The default branch, where the newer commit is. */
+  branch: string;
+  /** The newer commit, and the AMI its file names (absent when the file names none). */
+  newerCommit: string;
+  newerAmiId?: string;
+}
+
+/**
+ * What a person acts on after a superseded failback: both AMIs, what changed (nothing), and the one
+ * command that records the request over the newer decision. It claims nothing about what the
+ * environment runs beyond what is certain: this run stopped before AWS, and what the newer commit
+ * names is put there by that commit's own deploy (Deploy on merge, or the Failback run that
+ * recorded it), which may still be waiting for this environment's turn.
+ */
+export function describeSupersededFailback(s: SupersededFailback): string {
+  const short = s.newerCommit.slice(0, 12);
+  const newer = s.newerAmiId ?? `what ${short} names`;
+  return (
+    `Nothing was changed by this run, in AWS or git: you asked for ${s.targetAmiId}; ${s.branch} names ${newer} since ${short}, ` +
+    `and the deploy of ${short} (not this run) is what puts ${newer} on ${s.environment}. ` +
+    `If ${s.targetAmiId} is still wanted over ${newer}, this one command reconciles them: ${failbackCommand(s.environment, s.targetAmiId, s.reason, s.branch)}`
+  );
+}
+
+/**
+ * The Failback workflow dispatched again from the default branch as it is now, with the same
+ * target and reason. Single quotes with each ' written as '\'' make the reason one shell word; a
+ * reason that is not one line of visible text (validateFailbackRequest would refuse it) is not
+ * echoed into a command at all, only a placeholder.
+ */
+export function failbackCommand(environment: string, target: string, reason: string, branch: string): string {
+  const oneLine = reason.trim() !== '' && !findUnsafeTextCharacter(reason) && reason.length <= MAX_REASON_CHARS;
+  const quoted = oneLine ? `'${reason.replace(/'/g, `'\\''`)}'` : `'<why, one line>'`;
+  return `gh workflow run failback.yml --ref ${branch} -f environment=${environment} -f target-ami=${target} -f reason=${quoted}`;
+}

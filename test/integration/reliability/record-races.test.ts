@@ -16,10 +16,11 @@ import { createGitFixture, type GitFixture } from '../../unit/lib/gitops/git-fix
 import { casesOf, FAULTS } from '../../unit/reliability/catalogue';
 import { REPO_ROOT } from '../../unit/reliability/support/aws-world';
 import { expectGitSaysWhatRuns } from '../../unit/reliability/support/invariant';
+import { workflowStepInputs } from '../../unit/reliability/support/workflow-step-inputs';
 import { createGitopsRepo, DEV_FILE, NEWER_AMI, NEW_AMI, OLD_AMI, type GitopsRepo } from '../../unit/reliability/support/repo';
 
 /** The rows this file implements (faults.test.ts runs the other integration rows). */
-export const GIT_RACE_ROWS = ['F27', 'F28'];
+export const GIT_RACE_ROWS = ['F27', 'F28', 'F63'];
 
 jest.setTimeout(180_000);
 
@@ -70,9 +71,13 @@ function recordFailback(workspace: GitFixture, environment: string, target: stri
   return runBundledAction(
     'gitops',
     { command: 'record-failback', environment, 'target-ami': target, reason: `race test: ${environment} back to ${target}`, 'requested-by': 'oncall', 'base-commit': baseCommit },
-    { GITHUB_WORKSPACE: workspace.dir, GITHUB_TOKEN: 'local-token', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' },
+    gitEnv(workspace),
     { timeoutMs: 150_000 },
   );
+}
+
+function gitEnv(workspace: GitFixture): Record<string, string> {
+  return { GITHUB_WORKSPACE: workspace.dir, GITHUB_TOKEN: 'local-token', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
 }
 
 const IMPLEMENTED = new Set<string>();
@@ -155,13 +160,47 @@ describe('faults (integration): record commits on the gitops bundle against a sl
     expect(errorOf(run)).toBe(
       `Failback of dev to ${OLD_AMI} NOT recorded or deployed: main changed ${DEV_FILE} after ${base.slice(0, 12)}, the commit this run is based on: ` +
         `${merged.slice(0, 12)} ("Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}") names ${NEWER_AMI}, and recording ${OLD_AMI} over it would undo that newer decision. ` +
-        `Nothing was changed: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and that is what dev runs (git records what runs). ` +
+        `Nothing was changed by this run, in AWS or git: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and the deploy of ${merged.slice(0, 12)} (not this run) is what puts ${NEWER_AMI} on dev. ` +
         `If ${OLD_AMI} is still wanted over ${NEWER_AMI}, this one command reconciles them: gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='race test: dev back to ${OLD_AMI}'`,
     );
     expect(repo.origin.git('rev-parse', 'main').trim()).toBe(merged);
     expect(repo.workspace.git('status', '--porcelain').trim()).toBe('');
     // Nothing was deployed by this run: the stack keeps running what the newer merge's deploy puts there, which git names.
     expectGitSaysWhatRuns({ gitAmi: repo.gitAmi(), runningAmi: NEWER_AMI, failed: true, said: [errorOf(run)] }, 'git says what runs');
+  });
+
+  fault('F63', async () => {
+    repo = createGitopsRepo(NEW_AMI, OLD_AMI);
+    const base = repo.origin.git('rev-parse', 'main').trim();
+    const merged = repo.merge(`Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}`, NEWER_AMI);
+    repo.checkout();
+    const reason = "p99 doubled; it's the patch";
+    // The deploy job of a Failback run re-run after the merge: its record step, then (every later
+    // step skipped) its report, with the inputs deploy-environment.yml gives it.
+    const inputs = { environment: 'dev', 'failback-ami': OLD_AMI, 'failback-reason': reason, 'requested-by': 'oncall' };
+    const record = await runBundledAction(
+      'gitops',
+      workflowStepInputs('deploy-environment.yml', 'deploy', 'record', { inputs, steps: {}, defaultBranch: 'main', sha: base, token: 'local-token' }),
+      gitEnv(repo.workspace),
+    );
+    expect({ exit: record.exitCode, outcome: record.outputs.outcome }).toEqual({ exit: 1, outcome: 'superseded' });
+    const reportInputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs, steps: { record: { outcome: 'failure', outputs: record.outputs } }, defaultBranch: 'main' });
+    const report = await runBundledAction('gitops', reportInputs, gitEnv(repo.workspace));
+
+    const command = `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='p99 doubled; it'\\''s the patch'`;
+    expect({ exit: report.exitCode, ok: report.outputs.ok }).toEqual({ exit: 1, ok: 'false' });
+    expect(report.outputs.headline).toBe(
+      `Failback of dev to ${OLD_AMI} NOT recorded or deployed: a newer commit changed dev's parameters file since the request, and recording ${OLD_AMI} over it would undo that newer decision. ` +
+        `Nothing was changed by this run, in AWS or git: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and the deploy of ${merged.slice(0, 12)} (not this run) is what puts ${NEWER_AMI} on dev. ` +
+        `If ${OLD_AMI} is still wanted over ${NEWER_AMI}, this one command reconciles them: ${command}`,
+    );
+    // The summary says the same, and claims nothing about what dev runs: this run never read AWS.
+    expect(report.summary).toContain(`names \`${NEWER_AMI}\`, changed the file since the request |`);
+    expect(report.summary).toContain('| Runs now | not read: this run stopped before AWS and changed nothing there |');
+    expect(report.summary).not.toMatch(/\| Runs now \| `ami-/);
+    expect(repo.origin.git('rev-parse', 'main').trim()).toBe(merged);
+    expect(repo.workspace.git('status', '--porcelain').trim()).toBe('');
+    expectGitSaysWhatRuns({ gitAmi: repo.gitAmi(), runningAmi: NEWER_AMI, failed: true, said: [report.outputs.headline] }, 'git says what runs');
   });
 
   it('implements its rows of the catalogue', () => {

@@ -350,10 +350,13 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(rerun.failures.record).toBe(
       `Failback of dev to ${OLD_AMI} NOT recorded or deployed: main changed ${DEV_FILE} after ${base.slice(0, 12)}, the commit this run is based on: ` +
         `${merged.slice(0, 12)} ("Bump dev AMI from ${OLD_AMI} to ${NEWER_AMI}") names ${NEWER_AMI}, and recording ${OLD_AMI} over it would undo that newer decision. ` +
-        `Nothing was changed: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and that is what dev runs (git records what runs). ` +
+        `Nothing was changed by this run, in AWS or git: you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}, and the deploy of ${merged.slice(0, 12)} (not this run) is what puts ${NEWER_AMI} on dev. ` +
         `If ${OLD_AMI} is still wanted over ${NEWER_AMI}, this one command reconciles them: gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='checkout errors on NEW'`,
     );
     expect(rerun.outputs.record).toMatchObject({ outcome: 'superseded', 'superseded-by': merged, 'superseded-by-ami-id': NEWER_AMI });
+    // The report says it too: both AMIs and the command, not only "see the record step".
+    expect(rerun.headline).toContain(`you asked for ${OLD_AMI}; main names ${NEWER_AMI} since ${merged.slice(0, 12)}`);
+    expect(rerun.headline).toMatch(/this one command reconciles them: gh workflow run failback\.yml --ref main -f environment=dev -f target-ami=\S+ -f reason='checkout errors on NEW'$/);
     expect(scene.repo.origin.git('rev-parse', 'main').trim()).toBe(before);
     expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI, NEWER_AMI]);
     expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');

@@ -160,6 +160,8 @@ export const deployReport = defineCommand({
     'record-commit': z.string().optional(),
     'record-pull-request-url': z.string().optional(),
     'record-replaced-ami-id': z.string().optional(),
+    'record-superseded-by': z.string().optional(),
+    'record-superseded-by-ami-id': z.string().optional(),
   }),
   outputs: ['ok', 'headline', 'notification'],
   async run(inputs, ctx) {
@@ -188,6 +190,7 @@ export const deployReport = defineCommand({
       liveAmiId: inputs['live-ami-id'],
       previousAmiId: inputs['previous-ami-id'],
       repositoryUrl: ctx.repositoryUrl,
+      defaultBranch: ctx.defaultBranch,
       failback: inputs['is-failback']
         ? {
             targetAmiId: inputs['failback-target-ami-id'],
@@ -198,6 +201,8 @@ export const deployReport = defineCommand({
             recordCommit: inputs['record-commit'],
             recordPullRequestUrl: inputs['record-pull-request-url'],
             replacedAmiId: inputs['record-replaced-ami-id'],
+            supersededBy: inputs['record-superseded-by'],
+            supersededByAmiId: inputs['record-superseded-by-ami-id'],
           }
         : undefined,
     });

@@ -4,7 +4,7 @@ import { InputError } from '../../errors';
 import { keyValueTable } from '../../markdown';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
-import { validateFailbackRequest, type FailbackRequest } from '../failback-request';
+import { describeSupersededFailback, validateFailbackRequest, type FailbackRequest } from '../failback-request';
 import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange } from '../record-change';
 import { assertAmiNotRevoked, loadWorkspaceRevocations } from '../revocation-check';
@@ -168,25 +168,9 @@ export const recordFailback = defineCommand({
       };
     }
     if (result.outcome === 'superseded') {
-      const newer = result.by.amiId ?? `what ${result.by.commit.slice(0, 12)} names`;
-      return {
-        outputs,
-        failure:
-          `Failback of ${environment.name} to ${target} NOT recorded or deployed: ${result.reason}. Nothing was changed: ` +
-          `you asked for ${target}; ${ctx.defaultBranch} names ${newer} since ${result.by.commit.slice(0, 12)}, and that is what ${environment.name} runs (git records what runs). ` +
-          `If ${target} is still wanted over ${newer}, this one command reconciles them: ${failbackCommand(environment.name, target, request.reason, ctx.defaultBranch)}`,
-      };
+      const superseded = { environment: environment.name, targetAmiId: target, reason: request.reason, branch: ctx.defaultBranch, newerCommit: result.by.commit, newerAmiId: result.by.amiId };
+      return { outputs, failure: `Failback of ${environment.name} to ${target} NOT recorded or deployed: ${result.reason}. ${describeSupersededFailback(superseded)}` };
     }
     return { outputs };
   },
 });
-
-/**
- * The Failback workflow dispatched again from the default branch as it is now, with the same
- * target and reason: the one command after a superseded record. The reason was validated (one
- * line of visible text), so single quotes with each ' written as '\'' make it one shell word.
- */
-export function failbackCommand(environment: string, target: string, reason: string, branch: string): string {
-  const quoted = `'${reason.replace(/'/g, `'\\''`)}'`;
-  return `gh workflow run failback.yml --ref ${branch} -f environment=${environment} -f target-ami=${target} -f reason=${quoted}`;
-}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { InputError } from '../../../../actions/lib/errors';
 import { COMMANDS, inputNames, type GitopsContext } from '../../../../actions/lib/gitops/commands';
-import { failbackCommand } from '../../../../actions/lib/gitops/commands/failback';
+import { failbackCommand } from '../../../../actions/lib/gitops/failback-request';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { gitopsTestContext } from './gitops-context';

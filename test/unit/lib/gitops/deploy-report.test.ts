@@ -7,6 +7,7 @@ const base: DeployReportInputs = {
   isFailback: false,
   steps: { ...ok },
   repositoryUrl: 'https://github.com/acme/fleet',
+  defaultBranch: 'main',
 };
 const SHA = 'a'.repeat(40);
 
@@ -158,6 +159,50 @@ describe('summariseDeploy', () => {
     expect(report.markdown).toContain('| Failback record | https://github.com/acme/fleet/pull/12 (the default branch only accepts pull requests): not deployed until it is merged |');
     expect(report.markdown).toContain('| Runs now | `ami-00000000000000002` (nothing changed in AWS) |');
     expect(report.markdown).not.toMatch(/unknown|see above/);
+  });
+
+  it('names a superseded failback: both AMIs, that nothing changed, and the one command; never what runs, which this run did not read', () => {
+    const superseded = {
+      ...base,
+      requestedAmiId: '',
+      isFailback: true,
+      steps: { prepare: '', update: '', verify: '', failbackUpdate: '', failbackVerify: '', sync: '' },
+      failback: {
+        ...failback,
+        reason: "p99 doubled; it's back",
+        recordStep: 'failure',
+        recordResult: 'superseded',
+        replacedAmiId: 'ami-00000000000000003',
+        supersededBy: SHA,
+        supersededByAmiId: 'ami-00000000000000003',
+      },
+    } as const;
+    const report = summariseDeploy(superseded);
+    expect(report.ok).toBe(false);
+    expect(report.headline).toBe(
+      "Failback of dev to ami-00000000000000001 NOT recorded or deployed: a newer commit changed dev's parameters file since the request, and recording ami-00000000000000001 over it would undo that newer decision. " +
+        'Nothing was changed by this run, in AWS or git: you asked for ami-00000000000000001; main names ami-00000000000000003 since aaaaaaaaaaaa, and the deploy of aaaaaaaaaaaa (not this run) is what puts ami-00000000000000003 on dev. ' +
+        "If ami-00000000000000001 is still wanted over ami-00000000000000003, this one command reconciles them: gh workflow run failback.yml --ref main -f environment=dev -f target-ami=ami-00000000000000001 -f reason='p99 doubled; it'\\''s back'",
+    );
+    expect(report.markdown).toContain(`| Failback record | not written: a newer commit [aaaaaaaaaaaa](https://github.com/acme/fleet/commit/${SHA}), which names \`ami-00000000000000003\`, changed the file since the request |`);
+    expect(report.markdown).toContain('| Runs now | not read: this run stopped before AWS and changed nothing there |');
+    expect(report.markdown).toContain('| Git | unchanged: the default branch names `ami-00000000000000003` |');
+    // The notification names only AMIs that were read: the request, never a guess at what runs.
+    expect(report.notification.amis).toEqual([{ label: 'From', amiId: 'ami-00000000000000003' }, { label: 'To', amiId: 'ami-00000000000000001' }]);
+    // A workflow that does not pass the newer commit gets only what is certain.
+    const bare = summariseDeploy({ ...superseded, failback: { ...superseded.failback, supersededBy: undefined, supersededByAmiId: undefined } });
+    expect(bare.headline).toMatch(/NOT recorded or deployed: a newer commit changed the environment's file since the request \(see the record step\)\. Nothing changed in AWS or git\.$/);
+  });
+
+  it('never echoes a reason that is not one line of visible text into the command', () => {
+    const report = summariseDeploy({
+      ...base,
+      requestedAmiId: '',
+      isFailback: true,
+      steps: { prepare: '', update: '', verify: '', failbackUpdate: '', failbackVerify: '', sync: '' },
+      failback: { ...failback, reason: 'x\nCo-authored-by: evil', recordStep: 'failure', recordResult: 'superseded', supersededBy: SHA, supersededByAmiId: 'ami-00000000000000003' },
+    });
+    expect(report.headline).toMatch(/-f reason='<why, one line>'$/);
   });
 
   it('shows the AMI git history names as unconfirmed only when AWS could not be asked', () => {

@@ -184,6 +184,8 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'record-commit': text(outputs.record?.commit),
     'record-pull-request-url': text(outputs.record?.['pull-request-url']),
     'record-replaced-ami-id': text(outputs.record?.['replaced-ami-id']),
+    'record-superseded-by': text(outputs.record?.['superseded-by']),
+    'record-superseded-by-ami-id': text(outputs.record?.['superseded-by-ami-id']),
   };
   // The runner passes an unset output as an empty string; the action reads "" as absent.
   const report = await runGitops('deploy-report', Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')), ctx);
