@@ -150,6 +150,8 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F60', name: 'A runner two days slow deploys an AMI AWS deprecated yesterday', producedBy: 'mock', through: `${UAS} (AWS's Date header 2 days ahead)`, suite: 'unit', expected: "fails closed before the change set: both times and the skew (2 days 0 h 0 min behind AWS, 5 minutes tolerated), fix the runner's clock; no mutating AWS call", invariant: 'git = stack' },
   { id: 'F61', name: 'A runner three minutes slow, an AMI AWS deprecated a minute ago', producedBy: 'mock', through: `${UAS} (AWS's Date header 3 min ahead)`, suite: 'unit', expected: 'judged on AWS\'s time: InputError "was deprecated on <date>", though the runner\'s clock has not reached it; no mutating AWS call', invariant: 'git = stack' },
   { id: 'F62', name: 'The failback pre-flight on a runner two days slow', producedBy: 'mock + git', through: 'gitops `check-image`', suite: 'unit', expected: 'fails closed with both times and the skew; nothing recorded, working tree clean', invariant: 'git = stack' },
+  { id: 'F64', name: 'A runner two days slow, on the bundle', producedBy: 'loopback socket', through: "update-app-stack bundle against moto through a proxy that dates AWS's answers 2 days ahead (and, a stand-in, gives the AMI the deprecation time moto cannot)", suite: 'integration', expected: "exit 1 before the change set: both clocks and the skew (2 days 0 h 0 min behind AWS), fix the runner's clock; stack unchanged", invariant: 'git = stack' },
+  { id: 'F65', name: 'A runner three minutes slow, an AMI AWS deprecated a minute ago, on the bundle', producedBy: 'loopback socket', through: "update-app-stack bundle against moto through a proxy that dates AWS's answers 3 min ahead (deprecation time as in F64)", suite: 'integration', expected: 'exit 1: judged on AWS\'s time, "was deprecated on <date>"; stack unchanged', invariant: 'git = stack' },
   { id: 'F80', name: "A DescribeTargetHealth call of verify-alb's fleet wait never answers", producedBy: 'mock', through: '`verifyAlb` fleet wait (the second DescribeTargetHealth hangs; virtual clock)', suite: 'unit', expected: "keeps its deadline: the wait aborts the hung call and fails at timeout-minutes (targets not all healthy after n s); every fleet call carries the wait's abort signal", invariant: 'git = stack' },
   { id: 'F81', name: 'A workflow file the GitHub roles were not made for asks for their credentials', producedBy: 'workflow file + git', through: "templates/github-oidc.yaml's trust policies as CloudFormation renders them (default OidcSubjectClaims), judged on GitHub's tokens", suite: 'unit', expected: 'a workflow added to main or by a pull request, one naming the environment, and deploy-environment.yml from another branch get no role; patch-pr.yml, pr-checks.yml and deploy-environment.yml from main get theirs', invariant: 'git = stack' },
   { id: 'F130', name: 'A rollback alarm of the wave went to ALARM during the soak', producedBy: 'moto', through: 'gitops bundle `propose-promotion` (SetAlarmState ALARM → OK on the dev 5xx alarm; alarm history from moto, patched)', suite: 'integration', expected: 'not promotable: the blocker names the alarm, when it fired and the history entry; nothing written, so no PR', invariant: 'git = stack' },
@@ -167,10 +169,12 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'clock-faults.test.ts': ['F60', 'F61', 'F62'],
 };
 
-/** Integration rows (bad inputs and faults) implemented outside test/integration/reliability, by file in test/integration. */
+/** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */
 export const INTEGRATION_ROWS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
   // In the order they run: they share one repository's history.
   'promotion.test.ts': ['F132', 'B130', 'F131', 'F130'],
+  // Whose clock, on the bundle: a loopback proxy in front of moto moves the Date header.
+  'reliability/clock-skew.test.ts': ['F64', 'F65'],
 };
 
 /** The rows of one catalogue that one suite runs. */
