@@ -148,12 +148,19 @@ async function slotsDeployReport(
         changed: outcome.update.changed ?? '',
         'stack-status': outcome.update['stack-status'] ?? '',
         'stack-previous-ami-id': outcome.update['previous-ami-id'] ?? '',
+        'failed-step': outcome.update['failed-step'] ?? '',
+        'flipped-back-to': outcome.update['flipped-back-to'] ?? '',
         ...outcome.record,
         ...(failed ? { 'sync-result': outcome.sync?.outcome ?? '', 'sync-commit': outcome.sync?.commit ?? '', 'live-ami-id': outcome.sync?.['live-ami-id'] ?? '' } : {}),
       },
       { expectFailure: failed },
     );
     expectOutput(run, 'ok', failed ? 'false' : 'true', 'deploy-report');
-    phase.note(run.outputs.headline ?? '');
+    const headline = run.outputs.headline ?? '';
+    // A flipped-back deploy is reported as one: where the new slot failed and who serves users now, never "did not start".
+    if (failed && !/ failed in \S+: (blue|green) .*Traffic is back on (blue|green) \(ami-/.test(headline)) {
+      throw new Error(`deploy-report did not report the flip back (update-app-stack failed-step "${outcome.update['failed-step'] ?? ''}", flipped-back-to "${outcome.update['flipped-back-to'] ?? ''}"): ${headline}`);
+    }
+    phase.note(headline);
   });
 }

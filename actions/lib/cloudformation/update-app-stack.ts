@@ -99,6 +99,8 @@ export interface UpdateReport {
   keptFromStack: string[];
   rollbackAlarms: string[];
   changesMarkdown?: string;
+  /** A slots deploy that failed and flipped traffic back: where the new slot failed, and the slot live again. */
+  flippedBack?: { failedStep: string; liveSlot: string };
   events: StackEventRecord[];
   startedAt: number;
   finishedAt?: number;

@@ -3,7 +3,7 @@ import { collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
 import { AMI_PARAMETER, type UpdateReport } from './update-app-stack';
 
-/** The six outputs of update-app-stack, by their public (kebab-case) names. Set on every path. */
+/** The outputs of update-app-stack, by their public (kebab-case) names. Set on every path. */
 export function updateAppStackOutputs(report: UpdateReport): Record<string, string | undefined> {
   return {
     changed: report.changed === undefined ? undefined : String(report.changed),
@@ -12,6 +12,8 @@ export function updateAppStackOutputs(report: UpdateReport): Record<string, stri
     'previous-ami-id': report.previousAmiId,
     'ami-id': report.amiId,
     'changes-markdown': report.changesMarkdown,
+    'failed-step': report.flippedBack?.failedStep ?? '',
+    'flipped-back-to': report.flippedBack?.liveSlot ?? '',
   };
 }
 

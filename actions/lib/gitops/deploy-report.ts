@@ -43,12 +43,24 @@ export interface DeployReportInputs {
    * asked, and said so.
    */
   previousAmiId?: string;
+  /**
+   * Strategy slots: the deploy failed and update-app-stack flipped traffic back (its failed-step
+   * and flipped-back-to outputs). The stack never left a *_COMPLETE status, so without this the
+   * report would read as an update that did not start.
+   */
+  flipBack?: SlotsFlipBack;
   /** e.g. https://github.com/acme/fleet, for commit links. */
   repositoryUrl?: string;
   /** The branch git records on (for the command a superseded failback ends with). */
   defaultBranch: string;
   /** A failback asked for through the Failback workflow: what was asked, and how git took the record. */
   failback?: FailbackRequestReport;
+}
+
+/** Where the new slot failed (prove, canary or switch) and the slot users are on again. */
+export interface SlotsFlipBack {
+  failedStep: string;
+  liveSlot: string;
 }
 
 /** The requested failback, as the Failback workflow passed it and its record step wrote it. */
@@ -97,7 +109,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
 /** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, or a deploy. */
 function notificationEvent(inputs: DeployReportInputs): NotificationEvent {
   if (inputs.isFailback) return 'failback';
-  if (ran(inputs.steps.failbackUpdate)) return 'auto-failback';
+  if (ran(inputs.steps.failbackUpdate) || inputs.flipBack) return 'auto-failback';
   if (inputs.stackStatus?.startsWith('UPDATE_ROLLBACK_')) return 'rollback';
   return 'deploy';
 }
@@ -152,7 +164,9 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
     rows.push(['AMI requested (HEAD)', inputs.requestedAmiId ? `\`${inputs.requestedAmiId}\`` : 'not read: the job stopped before it read HEAD']);
     if (from && from !== inputs.requestedAmiId) rows.push(['Ran before', `\`${from}\``]);
   }
-  rows.push(['Stack update', describe(steps.update, inputs.stackStatus)], ['Verification', describe(steps.verify)]);
+  rows.push(['Stack update', describe(steps.update, inputs.stackStatus)]);
+  if (inputs.flipBack) rows.push(['Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
+  rows.push(['Verification', describe(steps.verify)]);
   if (ran(steps.failbackUpdate)) {
     rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
   }
@@ -228,6 +242,7 @@ function verdict(inputs: DeployReportInputs, style: Style): string {
     }
     return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
   }
+  if (steps.update !== 'success' && inputs.flipBack) return flippedBackHeadline(inputs, inputs.flipBack, where);
   if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs);
   if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs);
   if (steps.update !== 'success') return `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
@@ -279,6 +294,36 @@ function describeUpdateFailure({ environment: env, requestedAmiId: ami, stackSta
   if (status?.endsWith('_IN_PROGRESS')) return `The update of ${env} to ${ami} did not start: the stack stayed busy (${status})`;
   if (status?.endsWith('_COMPLETE')) return `The update of ${env} to ${ami} did not start: the stack is still ${status} (the update step says why)`;
   return `The update of ${env} to ${ami} failed (${status || `update step: ${steps.update || 'not run'}`})`;
+}
+
+/** The slot that was being deployed: the other one of the two. */
+function newSlotOf(flipBack: SlotsFlipBack): string {
+  return flipBack.liveSlot === 'blue' ? 'green' : flipBack.liveSlot === 'green' ? 'blue' : 'the new slot';
+}
+
+/** Where the new slot failed, as a person reads it: what users saw of it follows from the step. */
+function failedAt(step: string): string {
+  switch (step) {
+    case 'prove':
+      return 'failed verification on its own target group, before it took any user traffic';
+    case 'canary':
+      return 'did worse than the live slot during the canary, so users met it only at the canary share';
+    case 'switch':
+      return 'was proven and passed the canary, but the switch of all traffic to it failed';
+    default:
+      return `failed at the ${step} step`;
+  }
+}
+
+/**
+ * A slots deploy that failed and flipped traffic back inside the update step: name where the new
+ * slot failed, the slot (and AMI) users are on again, the AMI that failed, and the record.
+ */
+function flippedBackHeadline(inputs: DeployReportInputs, flipBack: SlotsFlipBack, where: string): string {
+  const { environment: env, requestedAmiId: ami, liveAmiId: live } = inputs;
+  const back = live ? `${flipBack.liveSlot} (${live})` : flipBack.liveSlot;
+  const record = where || (inputs.steps.sync === 'success' ? '' : 'Git does not record it yet (see the "Record what runs" step).');
+  return `${ami} failed in ${env}: ${newSlotOf(flipBack)} ${failedAt(flipBack.failedStep)}. Traffic is back on ${back}, the AMI it ran before. ${record}`.trim();
 }
 
 /**

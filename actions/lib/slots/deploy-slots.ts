@@ -82,9 +82,17 @@ export class SlotsFlippedBackError extends AwsOperationError {
     /** The parameters the stack has now, which git must record. */
     readonly stackParameters: Readonly<Record<string, string>>,
     readonly steps: SlotsDeployResult['steps'],
+    /** Where the new slot failed, and which slot users are on again: the deploy report says both. */
+    readonly flipBack: FlipBack,
   ) {
     super(message, stackName, 'FLIPPED_BACK');
   }
+}
+
+/** A slots deploy that failed and flipped back: the step the new slot failed at, and the slot that is live again. */
+export interface FlipBack {
+  failedStep: 'prove' | 'canary' | 'switch';
+  liveSlot: SlotName;
 }
 
 /** The canary's slack: the new slot may be this much slower (median) than the live one before it counts as worse. */
@@ -125,6 +133,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
     steps.push({ step: 'stage', detail: `${next}: ${newAmi} × ${staged[nextKeys.capacity]} at weight 0; users stay on ${old}` });
   }
   let stackNow: Record<string, string> = staged;
+  let at: FlipBack['failedStep'] = 'prove';
 
   try {
     const proven = await runner.verify({ step: 'prove', slot: next, amiId: newAmi, seconds: inputs.proveSeconds });
@@ -132,6 +141,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
     steps.push({ step: 'prove', detail: `${next} proven through the slot header: ${proven.samples} samples, ${percent(proven.errorRate)} errors` });
 
     if (!failback && inputs.settings.canaryWeight > 0) {
+      at = 'canary';
       const canary = { ...staged, ...weights(next, inputs.settings.canaryWeight) };
       await runner.update('canary', canary);
       stackNow = canary;
@@ -151,6 +161,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
       steps.push({ step: 'canary', detail: `skipped: a failback to ${newAmi}, which users ran before, is a weight change` });
     }
 
+    at = 'switch';
     await runner.update('switch', inputs.target);
     stackNow = { ...inputs.target };
     steps.push({ step: 'switch', detail: `all traffic to ${next} (${newAmi}); ${old} at capacity ${inputs.target[slotParameters(old).capacity]}, weight 0` });
@@ -179,6 +190,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
       inputs.stackName,
       back,
       steps,
+      { failedStep: at, liveSlot: old },
     );
   }
 }

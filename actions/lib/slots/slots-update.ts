@@ -154,7 +154,10 @@ export async function updateSlotsStack(
   } catch (error) {
     report.outcome = 'failed';
     report.changed = true;
-    if (error instanceof SlotsFlippedBackError) report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n');
+    if (error instanceof SlotsFlippedBackError) {
+      report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n');
+      report.flippedBack = error.flipBack;
+    }
     throw error;
   } finally {
     report.amiId = await liveAmi().catch(() => undefined);

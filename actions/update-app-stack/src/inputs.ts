@@ -26,7 +26,7 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'failback',
   'ami-owners',
 ] as const;
-export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown'] as const;
+export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown', 'failed-step', 'flipped-back-to'] as const;
 
 /**
  * 60 minutes: a replacing update takes 4–12 min (green launch, signals, old group drained) plus the rollback-monitoring window, and a busy stack may need

@@ -52,7 +52,7 @@ function quickUpdate() {
 }
 
 describe('update-app-stack main', () => {
-  it('deploys and sets all six outputs and one summary', async () => {
+  it('deploys and sets all its outputs and one summary', async () => {
     const files = writeFixtures({ NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI });
     quickUpdate();
     givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
@@ -66,6 +66,8 @@ describe('update-app-stack main', () => {
       'previous-ami-id': OLD_AMI,
       'ami-id': NEW_AMI,
       'changes-markdown': expect.stringContaining(`AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`),
+      'failed-step': '',
+      'flipped-back-to': '',
     });
     expect(summaryWrites).toHaveLength(1);
     expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
@@ -107,7 +109,7 @@ describe('update-app-stack main', () => {
     givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
     await run();
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('it is ROLLBACK_COMPLETE'));
-    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '', changed: '', 'previous-ami-id': '', 'ami-id': '', 'changes-markdown': '' });
+    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '', changed: '', 'previous-ami-id': '', 'ami-id': '', 'changes-markdown': '', 'failed-step': '', 'flipped-back-to': '' });
     expect(summaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
   });
 });

@@ -151,6 +151,9 @@ export const deployReport = defineCommand({
     'stack-previous-ami-id': z.string().optional(),
     'live-ami-id': z.string().optional(),
     'previous-ami-id': z.string().optional(),
+    // Strategy slots: update-app-stack's outputs when the deploy failed and flipped traffic back.
+    'failed-step': z.string().optional(),
+    'flipped-back-to': z.string().optional(),
     // A requested failback (failback.yml): what was asked and how its record step went.
     'failback-target-ami-id': z.string().optional(),
     'failback-reason': z.string().optional(),
@@ -189,6 +192,7 @@ export const deployReport = defineCommand({
       stackPreviousAmiId: inputs['stack-previous-ami-id'],
       liveAmiId: inputs['live-ami-id'],
       previousAmiId: inputs['previous-ami-id'],
+      flipBack: inputs['flipped-back-to'] ? { failedStep: inputs['failed-step'] ?? '', liveSlot: inputs['flipped-back-to'] } : undefined,
       repositoryUrl: ctx.repositoryUrl,
       defaultBranch: ctx.defaultBranch,
       failback: inputs['is-failback']

@@ -27,7 +27,13 @@ describe('updateAppStackOutputs', () => {
       'previous-ami-id': OLD_AMI,
       'ami-id': OLD_AMI,
       'changes-markdown': 'No changes',
+      'failed-step': '',
+      'flipped-back-to': '',
     });
+  });
+
+  it('names where a slots deploy failed and the slot users are back on', () => {
+    expect(updateAppStackOutputs(report({ outcome: 'failed', flippedBack: { failedStep: 'canary', liveSlot: 'blue' } }))).toMatchObject({ 'failed-step': 'canary', 'flipped-back-to': 'blue' });
   });
 });
 

@@ -211,6 +211,48 @@ describe('summariseDeploy', () => {
     expect(summariseDeploy({ ...unreached, liveAmiId: 'ami-00000000000000001' }).markdown).toContain('| Runs now | `ami-00000000000000001` |');
   });
 
+  describe('a slots deploy that flipped back (update-app-stack failed-step and flipped-back-to)', () => {
+    // What the deploy job hands over: the stack never left UPDATE_COMPLETE, the record step pushed LiveSlot back.
+    const flipped = (failedStep: string) =>
+      summariseDeploy({
+        ...base,
+        steps: { ...ok, update: 'failure', verify: 'skipped', sync: 'success' },
+        stackStatus: 'UPDATE_COMPLETE',
+        stackPreviousAmiId: 'ami-00000000000000001',
+        liveAmiId: 'ami-00000000000000001',
+        syncOutcome: 'pushed',
+        syncCommit: SHA,
+        flipBack: { failedStep, liveSlot: 'blue' },
+      });
+
+    it.each([
+      ['prove', /green failed verification on its own target group, before it took any user traffic/],
+      ['canary', /green did worse than the live slot during the canary, so users met it only at the canary share/],
+      ['switch', /green was proven and passed the canary, but the switch of all traffic to it failed/],
+    ])('failed at %s: where green failed, users back on blue with its AMI, the record commit', (step, where) => {
+      const report = flipped(step);
+      expect(report.headline).toMatch(/^ami-00000000000000002 failed in dev: green /);
+      expect(report.headline).toMatch(where);
+      expect(report.headline).toContain('Traffic is back on blue (ami-00000000000000001), the AMI it ran before. Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/');
+      expect(report.headline).not.toMatch(/did not start/);
+      expect(report.markdown).toContain('## ❌ Deploy dev: `ami-00000000000000001` → `ami-00000000000000002`');
+      expect(report.markdown).toMatch(/\| Slots deploy \| ❌ green [^|]+; traffic flipped back to blue \|/);
+      expect(report.markdown).toContain('| Runs now | `ami-00000000000000001` |');
+      expect(report.notification).toMatchObject({ event: 'auto-failback', ok: false });
+    });
+
+    it('says git does not record it yet when the record step failed', () => {
+      const report = summariseDeploy({ ...base, steps: { ...ok, update: 'failure', verify: 'skipped', sync: 'failure' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000001', flipBack: { failedStep: 'prove', liveSlot: 'blue' } });
+      expect(report.headline).toMatch(/Traffic is back on blue \(ami-00000000000000001\)[^.]*\. Git could NOT record it .*target-ami ami-00000000000000001/);
+    });
+
+    it('a failed update without a flip back keeps its wording', () => {
+      const report = summariseDeploy({ ...base, steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000002', syncOutcome: 'unchanged' });
+      expect(report.headline).toMatch(/did not start/);
+      expect(report.markdown).not.toContain('Slots deploy');
+    });
+  });
+
   it('shows the failback rows only when a failback ran', () => {
     expect(summariseDeploy(base).markdown).not.toContain('Automatic failback');
     expect(summariseDeploy({ ...base, steps: { ...ok, failbackUpdate: 'skipped', failbackVerify: 'skipped', sync: 'skipped' } }).markdown).not.toContain('Automatic failback');

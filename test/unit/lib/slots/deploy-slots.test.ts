@@ -97,6 +97,7 @@ describe('deploySlots', () => {
     expect(error).toBeInstanceOf(SlotsFlippedBackError);
     expect((error as Error).message).toMatch(/green did not pass on its own target group: HTTP error rate 100.0 %.*Traffic is back on blue \(ami-0aaaaaaaaaaaaaaa1\); blue proven again/);
     expect(stack.updates).toEqual(['stage', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'prove', liveSlot: 'blue' });
     expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0', GreenAmazonMachineImage: NEW });
   });
 
@@ -106,6 +107,7 @@ describe('deploySlots', () => {
     const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
     expect((error as Error).message).toMatch(/the canary \(10 % of traffic for 120 s\) did worse than blue: error rate 20.0 % against 0.0 % on the live slot/);
     expect(stack.updates).toEqual(['stage', 'canary', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'canary', liveSlot: 'blue' });
     expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
   });
 
@@ -115,6 +117,7 @@ describe('deploySlots', () => {
     const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
     expect(error).toBeInstanceOf(SlotsFlippedBackError);
     expect(stack.updates).toEqual(['stage', 'canary', 'switch', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'switch', liveSlot: 'blue' });
     expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
   });
 
