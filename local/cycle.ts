@@ -16,7 +16,7 @@ import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
 import { runLifecyclePhase } from './cycle/lifecycle-phase';
-import { STRATEGIES, switchToSlots, type Strategy } from './cycle/strategy-switch';
+import { STRATEGIES, switchStrategy, type Strategy } from './cycle/strategy-switch';
 import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
 import { formatSeconds, Timeline } from './cycle/timeline';
@@ -48,7 +48,7 @@ function parseArgs(argv: string[]): { scenario: Scenario; scratchDir: string; st
   }
   const strategy = option(argv, 'strategy');
   if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new Error(`Unknown strategy "${strategy}": use one of ${STRATEGIES.join(', ')} (npm run cycle -- --strategy slots), or leave it out for the wiring's.`);
+    throw new Error(`Unknown strategy "${strategy}": use one of ${STRATEGIES.join(', ')} (npm run cycle -- --strategy replace), or leave it out for the wiring's.`);
   }
   // The scratch clone is deleted and recreated on every run; a test gives its own so it never meets a developer's run.
   return { scenario: value as Scenario, scratchDir: resolve(option(argv, 'scratch') ?? join(LOCAL_DIR, 'cycle')), strategy: strategy as Strategy | undefined };
@@ -113,7 +113,7 @@ async function main(): Promise<number> {
       const repo = await createScratchRepo(scratchDir);
       const wiring = await loadEnvironments(join(repo.checkout.dir, 'parameters/environments.json'), { rootDir: repo.checkout.dir });
       let environment = getEnvironment(wiring, wiring.promotionOrder[0]);
-      if (strategy === 'slots' && environment.strategy !== 'slots') environment = await switchToSlots(repo, environment, phase);
+      if (strategy && environment.strategy !== strategy) environment = await switchStrategy(repo, environment, strategy, phase);
       if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; local mode runs in ${LOCAL_REGION} only (moto's Fn::GetAZs)`);
       await standin.registerPipeline(LOCAL_PIPELINE_ARN);
       phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);

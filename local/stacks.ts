@@ -72,13 +72,16 @@ export interface EnvironmentStacks {
  * Deploys an environment as its wiring says (parameters/environments.json in `repoDir`): the
  * network stack from templates/network.yaml with its defaults, then the app stack from the
  * environment's app template with its parameters file, the AMI overridden when `ami` is given.
+ * `as` deploys it with another app template and parameters file (paths in `repoDir`) than the
+ * wiring names: the tests of strategy replace deploy dev that way while the shipped dev runs slots.
  */
 export async function deployEnvironmentStacks(
   cloudFormation: CloudFormationClient,
-  options: { repoDir: string; environment?: string; ami?: string },
+  options: { repoDir: string; environment?: string; ami?: string; as?: Pick<EnvironmentConfig, 'appTemplate' | 'parametersFile' | 'strategy'> },
 ): Promise<EnvironmentStacks> {
   const wiring = await loadEnvironments(resolve(options.repoDir, 'parameters/environments.json'), { rootDir: options.repoDir });
-  const environment = getEnvironment(wiring, options.environment ?? wiring.promotionOrder[0]);
+  const wired = getEnvironment(wiring, options.environment ?? wiring.promotionOrder[0]);
+  const environment: EnvironmentConfig = options.as ? { ...wired, ...options.as } : wired;
   const file = await loadParametersFile(resolve(options.repoDir, environment.parametersFile));
   // `ami` goes into every AMI parameter: AmazonMachineImage, or both slots' in the slots shape.
   const parameters: Record<string, string> = { ...file.parameters, ...(options.ami ? Object.fromEntries(amiParametersOf(file.parameters).map((k) => [k, options.ami!])) : {}) };

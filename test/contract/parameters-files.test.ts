@@ -9,6 +9,8 @@ import path from 'node:path';
 import {
   ENVIRONMENTS_FILE,
   isAmiId,
+  liveAmiIn,
+  liveAmiParameter,
   loadValidatedParametersFile,
   parseEnvironments,
   parseRevocations,
@@ -70,16 +72,18 @@ describe('parameters files against their templates', () => {
     it(`points at its own network stack (${environment.stacks.network}) and carries its tags`, async () => {
       const { parameters, tags } = await loadValidatedParametersFile(at(file), at(template));
       expect(parameters.NetworkStackName).toBe(environment.stacks.network);
-      expect(isAmiId(parameters.AmazonMachineImage)).toBe(true);
+      expect(isAmiId(liveAmiIn(parameters) ?? '')).toBe(true);
       expect(tags).toMatchObject({ Environment: environment.name });
     });
 
-    it('is in canonical one-key-per-line shape, so an AMI bump is a one-line diff', async () => {
+    it('is in canonical one-key-per-line shape, so an AMI change is a one-line diff per AMI key', async () => {
       const text = readFileSync(at(file), 'utf8');
       const { parameters, tags } = await loadValidatedParametersFile(at(file), at(template));
       expect(text).toBe(`${JSON.stringify({ Parameters: parameters, Tags: tags }, null, 2)}\n`);
-      const bumped = setParameterInFile(text, 'AmazonMachineImage', 'ami-0123456789abcdef0', file).split('\n');
-      expect(bumped.filter((line, i) => line !== text.split('\n')[i])).toEqual(['    "AmazonMachineImage": "ami-0123456789abcdef0",']);
+      // replace: the one AMI line; slots: the live slot's AMI line (a patch also moves LiveSlot and the weights).
+      const key = liveAmiParameter(parameters);
+      const bumped = setParameterInFile(text, key, 'ami-0123456789abcdef0', file).split('\n');
+      expect(bumped.filter((line, i) => line !== text.split('\n')[i])).toEqual([`    "${key}": "ami-0123456789abcdef0",`]);
     });
   });
 });

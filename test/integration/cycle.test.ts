@@ -1,7 +1,9 @@
 /**
  * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto,
- * stand-in and data plane, the real bundles, a scratch clone), for each scenario. Slow by nature
- * (~15-35 s each, ~60 s for patch with its promotion; several times that on a loaded machine).
+ * stand-in and data plane, the real bundles, a scratch clone), for each scenario, on the shipped
+ * dev (strategy slots); strategy replace through `--strategy replace` with the bad AMI (its
+ * automatic failback). Slow by nature (~15-35 s each, ~100 s for patch with its promotion and
+ * failback; several times that on a loaded machine).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,34 +44,57 @@ describe('local cycle (npm run cycle)', () => {
   });
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('runs build → PR → preview → merge → deploy → verify → promotion PR → merge → prod deploy → failback → deploy → verify, and git records it', async () => {
+  it('runs the shipped dev on slots: build → PR → merge → stage → prove → canary → switch → promotion → failback as one weight flip, and git records it', async () => {
     const { code, output } = await runCycle(['--scratch', scratch]);
     expect(output).toMatch(/Cycle "patch" passed: \d+ phases/);
     expect(code).toBe(0);
     expect(output).not.toMatch(/^✗/m);
     for (const kind of ['moto (emulated AWS)', 'STAND-IN + moto', 'git (scratch clone)', 'data plane (LB STAND-IN)']) expect(output).toContain(kind);
+    // The shipped wiring, not a switch the cycle made.
+    expect(output).toContain('environment dev (strategy slots, templates/app-slots.yaml)');
+    expect(output).not.toMatch(/on main: environments\.dev → /);
+
+    const patched = /Bump dev AMI from (ami-[0-9a-f]+) to (ami-[0-9a-f]+)/.exec(output);
+    const [baseline, fresh] = [patched?.[1] ?? 'none', patched?.[2] ?? 'none'];
+    // The deploy's steps: green staged at weight 0 and proven on its own target group, then the canary, then all traffic.
+    const deploy = output.split('update-app-stack mode=deploy, slots')[1] ?? '';
+    expect(deploy).toMatch(new RegExp(`^.*\\n +- stage: green: ${fresh} × 2 at weight 0; users stay on blue\\n +- prove: green proven through the slot header: \\d+ samples, 0\\.0 % errors\\n +- canary: green at 10 % for 6 s: 0\\.0 % errors[^\\n]*\\n +- switch: all traffic to green \\(${fresh}\\); blue at capacity 2, weight 0\\n`));
+    // What users saw: nobody on green before the canary, about the canary share while both served, nothing failed.
+    expect(output).toMatch(new RegExp(`before ${fresh} first answered \\([^)]*the new slot at weight 0\\): (\\d+) requests, \\1 from ${baseline}`));
+    const canary = /the canary, from \S+ first answer to \S+ last: (\d+) of (\d+) requests from ami-[0-9a-f]+ \((\d+) %; the wiring's canary weight 10 %/.exec(output);
+    expect(Number(canary?.[1])).toBeGreaterThan(0);
+    expect(Number(canary?.[3])).toBeLessThan(50);
+    // Blue warm: the same instances as before the deploy, at weight 0.
+    expect(output).toMatch(new RegExp(`✓ +\\d+ +blue stays warm, one weight flip away[^\\n]*\\n +\\S+: the same 2 instances as before the deploy \\([^)]+\\), on ${baseline}, at weight 0`));
+    for (const deployed of ['patch', 'failback']) {
+      const traffic = output.split(`traffic during the ${deployed} deploy`)[1] ?? '';
+      expect(traffic).toMatch(/^.*\n +requests \d+, failed 0; answered by ami-\S+ \(old\) \d+, ami-\S+ \(new\) \d+\n/);
+    }
+    // The failback inside the bake window: prove blue, no canary, one flip; timed from the dispatch's first step.
+    const failback = output.split('update-app-stack mode=deploy, slots (failback)')[1] ?? '';
+    expect(failback).toMatch(new RegExp(`^.*\\n +- prove: blue proven through the slot header[^\\n]*\\n +- canary: skipped: a failback to ${baseline}, which users ran before, is a weight change\\n +- switch: all traffic to blue \\(${baseline}\\)`));
+    expect(output).toMatch(new RegExp(`users all on ${baseline} [\\d.]+ s after the dispatch's first step \\(resolve-failback\\): the goal inside the bake window is 60 s`));
+    expect(output).toMatch(/✓ +\d+ +green stays warm, one weight flip away/);
+    expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);
 
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n').slice(1, 4).map((l) => l.trim());
-    expect(log[0]).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+$/);
-    expect(log[1]).toMatch(/^[0-9a-f]{7,} Bump dev AMI from ami-[0-9a-f]+ to ami-[0-9a-f]+$/);
+    expect(log[0]).toMatch(new RegExp(`^[0-9a-f]{7,} Fail back dev to ${baseline}$`));
+    expect(log[1]).toMatch(new RegExp(`^[0-9a-f]{7,} Bump dev AMI from ${baseline} to ${fresh}$`));
     expect(log[2]).toMatch(/local cycle setup/);
 
-    // The promotion: the wiring's soak refuses, the shortened soak (said so) proposes, prod gets dev's AMI.
-    const patched = /Bump dev AMI from ami-[0-9a-f]+ to (ami-[0-9a-f]+)/.exec(output)?.[1];
+    // The promotion from slots dev to replace prod: the soak evidence reads both slots' alarms.
     expect(output).toMatch(/propose-promotion wave=prod: the wiring's soak is not over[^\n]*\n +dev: soak not over: 1440 of 1440 minutes left/);
     expect(output).toMatch(/SOAK SHORTENED for this local run: 0 min instead of the wiring's 1440 for dev/);
     const promotion = readFileSync(join(scratch, 'pull-request-ami-promote-prod.md'), 'utf8');
-    expect(promotion).toMatch(new RegExp(`^# Promote ${patched} to wave prod \\(prod\\)`));
+    expect(promotion).toMatch(new RegExp(`^# Promote ${fresh} to wave prod \\(prod\\)`));
     expect(promotion).toMatch(/^> The soak was overridden to 0 minutes for this run/m);
-    expect(promotion).toMatch(/`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from /);
-    expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${patched} ran in the earlier wave without a failback: dev`));
-    expect(output).toMatch(new RegExp(`promotion record: parameters/prod.json ami-[0-9a-f]+ → ${patched}, update-type promotion, promoted-from dev`));
-    expect(output).toMatch(new RegExp(`dev: patch-dev-app UPDATE_COMPLETE on ${patched}\\n +prod: patch-prod-app UPDATE_COMPLETE on ${patched}`));
+    expect(promotion).toMatch(/`patch-dev-app-blue-5xx-rate` OK, `patch-dev-app-blue-unhealthy-hosts` OK, `patch-dev-app-green-5xx-rate` OK, `patch-dev-app-green-unhealthy-hosts` OK; no transition to ALARM from /);
+    expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${fresh} ran in the earlier wave without a failback: dev`));
+    expect(output).toMatch(new RegExp(`dev: patch-dev-app UPDATE_COMPLETE on ${fresh}\\n +prod: patch-prod-app UPDATE_COMPLETE on ${fresh}`));
 
     const body = readdirSync(scratch).find((f) => f.startsWith('pull-request-ami-patch'));
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);
 
-    // Both deploys watched through the data plane: verify-alb's HTTP timeline and the users' counts.
     // Every step's job summary is kept, and each draws in Mermaid 11 and 10.
     const summaries = summariesOf(scratch);
     expect(output).toMatch(new RegExp(`Job summaries of all ${summaries.length} steps [^\n]*: \\S+/summaries/`));
@@ -84,18 +109,31 @@ describe('local cycle (npm run cycle)', () => {
       expect(summary).toContain('```mermaid\ngantt');
     }
     expect(output.match(/^ +\d{4}-\d\d-\d\dT\S+Z {2}200 +\d+ ms {2}ami-[0-9a-f]+ {2}i-[0-9a-f]+$/gm)?.length).toBeGreaterThanOrEqual(8);
-    for (const deploy of ['patch', 'failback']) {
-      const traffic = output.split(`traffic during the ${deploy} deploy`)[1] ?? '';
-      expect(traffic).toMatch(/^.*\n +requests \d+, failed \d+.*; answered by ami-\S+ \(old\) \d+, ami-\S+ \(new\) \d+\n +first answer from the new AMI \+[\d.]+ s, last from the old one \+[\d.]+ s/);
-      expect(traffic).toMatch(/other failures: 0\n/);
-    }
-    expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s[\s\S]*no request failed outside them/);
   });
 
-  it('scenario bad-ami: verification fails on HTTP, the job fails back by itself, and users get the old AMI back', async () => {
+  it('scenario bad-ami on slots: green fails its own proof at weight 0, traffic stays on blue, git and the report say so', async () => {
     const { code, output } = await runCycle(['--scenario', 'bad-ami', '--scratch', scratch]);
     expect(output).toContain('Cycle "bad-ami" passed');
     expect(code).toBe(0);
+    const [bad, good] = [/Bump dev AMI from (ami-[0-9a-f]+) to (ami-[0-9a-f]+)/.exec(output)?.[2] ?? 'none', /Bump dev AMI from (ami-[0-9a-f]+)/.exec(output)?.[1] ?? 'none'];
+    expect(output).toMatch(new RegExp(`update-app-stack mode=deploy, slots: the idle slot fails its proof[^\\n]*\\n +- stage: green: ${bad} × 2 at weight 0; users stay on blue\\n +- flip-back: all traffic to blue again[^\\n]*\\n +- prove-flip-back: blue proven again`));
+    expect(output).toMatch(/error: Slots deploy of patch-dev-app failed: green did not pass on its own target group: [^\n]*HTTP error rate 100 %/);
+    // The report: where green failed, users back on blue with its AMI, the record commit; never "did not start".
+    expect(output).toMatch(new RegExp(`deploy-report: the deploy failed, flipped back[^\\n]*\\n +${bad} failed in dev: green failed verification on its own target group, before it took any user traffic\\. Traffic is back on blue \\(${good}\\), the AMI it ran before\\. Git records it: [0-9a-f]{12} `));
+    expect(output).not.toMatch(/did not start/);
+    expect(output).toMatch(new RegExp(`users never met the bad AMI[^\\n]*\\n +\\d+ requests during the deploy and the record, all answered by ${good}`));
+    const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
+    expect(log).toMatch(new RegExp(`^[0-9a-f]{7,} Fail back dev to ${good}: ${bad} failed verification$`));
+    expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);
+    summariesOf(scratch);
+  });
+
+  it('strategy replace (--strategy replace), scenario bad-ami: verification fails on HTTP, the job fails back by itself, and users get the old AMI back', async () => {
+    const { code, output } = await runCycle(['--strategy', 'replace', '--scenario', 'bad-ami', '--scratch', scratch]);
+    expect(output).toContain('Cycle "bad-ami" passed');
+    expect(code).toBe(0);
+    expect(output).toMatch(/on main: environments\.dev → templates\/app\.yaml, "strategy": "replace"; parameters\/dev\.json in the replace shape/);
+    expect(output).toContain('environment dev (strategy replace, templates/app.yaml)');
     expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: [^\n]*HTTP error rate 100 %/);
     expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
     expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);

@@ -8,7 +8,7 @@
  * say what runs. Then the failback workflow's steps: the default target, the AMI pre-flight.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,7 @@ import { DeregisterImageCommand, RegisterImageCommand } from '@aws-sdk/client-ec
 import { parseMetadataBlock } from '../../actions/lib/gitops/commit-metadata';
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
+import { replaceDevParameters, replaceWiring } from '../support/replace-environment';
 import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
 
 useLocalAws();
@@ -37,8 +38,8 @@ const git = (cwd: string, ...args: string[]) =>
     env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
   }).trim();
 
-/** parameters/dev.json of this repository with another AMI on its line. */
-const devParameters = (ami: string) => readFileSync(join(REPO_ROOT, 'parameters/dev.json'), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
+/** dev's parameters file as a replace environment (the shipped dev runs slots) with another AMI on its line. */
+const devParameters = (ami: string) => replaceDevParameters(ami);
 
 /** A step of the workflow: the bundled action, cwd = the workspace, as on a runner. */
 const step = (action: string, inputs: Record<string, string>) =>
@@ -61,9 +62,10 @@ beforeAll(async () => {
   // merged patch PR. "origin" is a bare clone, the workspace a clone of it (actions/checkout).
   mkdirSync(join(seed, 'parameters'), { recursive: true });
   mkdirSync(join(seed, 'templates'));
-  for (const file of ['parameters/environments.json', 'parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml']) {
+  for (const file of ['parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml']) {
     cpSync(join(REPO_ROOT, file), join(seed, file));
   }
+  writeFileSync(join(seed, 'parameters/environments.json'), replaceWiring());
   writeFileSync(join(seed, 'parameters/dev.json'), devParameters(base));
   git(root, 'init', '--quiet', '--initial-branch=main', seed);
   git(seed, 'add', '--all');

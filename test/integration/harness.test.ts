@@ -53,12 +53,22 @@ describe('integration harness', () => {
 });
 
 describe('deployAppFoundation', () => {
-  it('deploys the dev network and app stacks from the real templates and parameters/dev.json', async () => {
-    const { network, app, ami, parameters } = await deployAppFoundation();
+  it('deploys the shipped dev (strategy slots) from the real templates and parameters/dev.json', async () => {
+    const { network, app, ami, parameters, environment } = await deployAppFoundation({ shipped: true });
+    expect(environment).toMatchObject({ strategy: 'slots', appTemplate: 'templates/app-slots.yaml', parametersFile: 'parameters/dev.json' });
     expect(network.name).toBe('patch-dev-network');
     expect(app.name).toBe('patch-dev-app');
-    expect(ami).toBe(parameters.AmazonMachineImage);
+    expect(parameters.LiveSlot).toBe('blue');
+    expect(ami).toBe(parameters.BlueAmazonMachineImage);
     expect(app.outputs.LoadBalancerUrl).toMatch(/^https?:\/\//);
+    expect(app.outputs.LiveSlot).toBe('blue');
+  });
+
+  it('deploys dev as a replace environment by default (templates/app.yaml, the replace example)', async () => {
+    await resetLocalAws();
+    const { app, ami, parameters, environment } = await deployAppFoundation();
+    expect(environment).toMatchObject({ strategy: 'replace', appTemplate: 'templates/app.yaml', parametersFile: 'test/fixtures/replace/dev.json' });
+    expect(ami).toBe(parameters.AmazonMachineImage);
     expect(app.outputs.AmiId).toBe(ami);
   });
 

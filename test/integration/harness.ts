@@ -17,6 +17,7 @@ import { applyEnv, createMotoClients, LOCAL_REGION, localAwsEnv, REPO_ROOT, reso
 import { createStandinControl, type StandinControl } from '../../local/imagebuilder-standin/client';
 import { resetMoto } from '../../local/moto';
 import { deployEnvironmentStacks, deployStack as deployStackWith, type DeployedStack, type EnvironmentStacks } from '../../local/stacks';
+import { REPLACE_DEV_EXAMPLE, REPLACE_TEMPLATE } from '../support/replace-environment';
 
 export type { DeployedStack } from '../../local/stacks';
 
@@ -102,10 +103,19 @@ export async function deployStack(name: string, templatePath: string, parameters
 export type AppFoundation = EnvironmentStacks;
 
 /**
- * Deploys the dev environment as its wiring says (parameters/environments.json): the network stack
- * from templates/network.yaml with its defaults, then the app stack from the environment's app
- * template with parameters/dev.json, the AMI overridden when `ami` is given.
+ * Deploys an environment of the shipped wiring (parameters/environments.json): the network stack
+ * from templates/network.yaml with its defaults, then the app stack, the AMI overridden when `ami`
+ * is given. dev, by default, as a replace environment (templates/app.yaml with the replace example
+ * test/fixtures/replace/dev.json): the suites that use this test strategy replace, while the
+ * shipped dev runs slots. `shipped: true` deploys it exactly as wired (templates/app-slots.yaml with
+ * parameters/dev.json).
  */
-export async function deployAppFoundation(options: { ami?: string; environment?: string } = {}): Promise<AppFoundation> {
-  return deployEnvironmentStacks(localClients().cloudFormation, { repoDir: REPO_ROOT, ...options });
+export async function deployAppFoundation(options: { ami?: string; environment?: string; shipped?: boolean } = {}): Promise<AppFoundation> {
+  const { shipped, ...rest } = options;
+  const asReplace = !shipped && (options.environment ?? 'dev') === 'dev';
+  return deployEnvironmentStacks(localClients().cloudFormation, {
+    repoDir: REPO_ROOT,
+    ...rest,
+    ...(asReplace ? { as: { appTemplate: REPLACE_TEMPLATE, parametersFile: REPLACE_DEV_EXAMPLE, strategy: 'replace' as const } } : {}),
+  });
 }

@@ -67,7 +67,7 @@ const shippedWiring = () => JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/
 function checkout(notify: Record<string, string>) {
   mkdirSync(join(workspace, 'parameters'), { recursive: true });
   mkdirSync(join(workspace, 'templates'), { recursive: true });
-  for (const file of ['parameters/environments.schema.json', 'parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml']) cpSync(join(REPO_ROOT, file), join(workspace, file));
+  for (const file of ['parameters/environments.schema.json', 'parameters/dev.json', 'parameters/prod.json', 'templates/app.yaml', 'templates/app-slots.yaml']) cpSync(join(REPO_ROOT, file), join(workspace, file));
   const wiring = shippedWiring();
   wiring.environments.dev.notify = notify;
   writeFileSync(join(workspace, 'parameters/environments.json'), JSON.stringify(wiring, null, 2));

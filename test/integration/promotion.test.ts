@@ -19,6 +19,7 @@ import { RegisterImageCommand } from '@aws-sdk/client-ec2';
 
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
+import { replaceDevParameters, replaceWiring } from '../support/replace-environment';
 import { BAD_INPUTS, FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../unit/reliability/catalogue';
 import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
 
@@ -42,8 +43,9 @@ const git = (...args: string[]) =>
     env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
   }).trim();
 
-/** This repository's parameters file for `env` with another AMI on its line. */
-const withAmi = (file: string, ami: string) => readFileSync(join(REPO_ROOT, file), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
+/** This repository's parameters file for `env` with another AMI on its line; dev as a replace environment (the shipped dev runs slots). */
+const withAmi = (file: string, ami: string) =>
+  file === DEV ? replaceDevParameters(ami) : readFileSync(join(REPO_ROOT, file), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
 
 const step = (action: string, inputs: Record<string, string>) =>
   runBundledAction(action, inputs, { ...localEnv(), GITHUB_WORKSPACE: workspace, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
@@ -83,9 +85,10 @@ beforeAll(async () => {
   await deployAppFoundation({ ami: base });
   mkdirSync(join(seed, 'parameters'), { recursive: true });
   mkdirSync(join(seed, 'templates'));
-  for (const file of ['parameters/environments.json', 'parameters/environments.schema.json', 'parameters/revoked.json', 'parameters/revoked.schema.json', 'templates/app.yaml']) {
+  for (const file of ['parameters/environments.schema.json', 'parameters/revoked.json', 'parameters/revoked.schema.json', 'templates/app.yaml']) {
     cpSync(join(REPO_ROOT, file), join(seed, file));
   }
+  writeFileSync(join(seed, 'parameters/environments.json'), replaceWiring());
   writeFileSync(join(seed, DEV), withAmi(DEV, base));
   writeFileSync(join(seed, PROD), withAmi(PROD, base));
   execFileSync('git', ['init', '--quiet', '--initial-branch=main', seed]);

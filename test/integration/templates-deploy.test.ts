@@ -1,8 +1,11 @@
 /**
  * The five real templates deploy into moto in the order docs/templates.md gives for AWS, and wire
  * together: the network's exports are imported by the app, the image pipeline and (through the
- * pipeline ARN and app stack name) the automation runbook and the GitHub roles. The app stack gets
- * parameters/dev.json as it is in git, and its launch template and instances carry that AMI.
+ * pipeline ARN and app stack name) the automation runbook and the GitHub roles. The app stack is
+ * templates/app.yaml (strategy replace) with the replace example test/fixtures/replace/dev.json as
+ * it is in git, and its launch template and instances carry that AMI. (The shipped dev runs
+ * templates/app-slots.yaml: harness.test.ts deploys it with parameters/dev.json, app-slots.test.ts
+ * checks its resources.)
  *
  * What moto cannot check here (docs/moto.md), and so this test does not claim:
  */
@@ -22,6 +25,7 @@ import { CreateOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyComman
 import { DescribeDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 import { loadParametersFile } from '../../actions/lib/parameters';
+import { REPLACE_DEV_EXAMPLE } from '../support/replace-environment';
 import { deployAppFoundation, deployStack, localClients, useLocalAws, type AppFoundation } from './harness';
 
 useLocalAws();
@@ -60,8 +64,8 @@ describe('the five templates, deployed in order into moto', () => {
 
   beforeAll(async () => {
     console.log(`Not checkable in moto (see docs/local.md):\n- ${NOT_CHECKABLE_IN_MOTO.join('\n- ')}`);
-    devAmi = (await loadParametersFile('parameters/dev.json')).parameters.AmazonMachineImage;
-    // 1-2. network, then the app stack with parameters/dev.json exactly as it is in git.
+    devAmi = (await loadParametersFile(REPLACE_DEV_EXAMPLE)).parameters.AmazonMachineImage;
+    // 1-2. network, then the app stack with the replace example exactly as it is in git.
     foundation = await deployAppFoundation();
   });
 
@@ -83,7 +87,7 @@ describe('the five templates, deployed in order into moto', () => {
     expect(Subnets.every((s) => s.MapPublicIpOnLaunch === false)).toBe(true);
   });
 
-  it('puts the AMI from parameters/dev.json into the launch template (IMDSv2, encrypted gp3) and onto every instance', async () => {
+  it('puts the AMI from the parameters file into the launch template (IMDSv2, encrypted gp3) and onto every instance', async () => {
     expect(foundation.ami).toBe(devAmi);
     const templateId = await physicalId(foundation.app.name, 'AppLaunchTemplate');
     const { LaunchTemplateVersions = [] } = await localClients().ec2.send(

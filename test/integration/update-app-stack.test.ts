@@ -5,14 +5,14 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackResourceCommand, DescribeStacksCommand, ListChangeSetsCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeInstancesCommand, DescribeLaunchTemplateVersionsCommand, RegisterImageCommand } from '@aws-sdk/client-ec2';
 
-import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
+import { replaceDevParameters } from '../support/replace-environment';
 import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws, type AppFoundation } from './harness';
 
 useLocalAws();
@@ -22,9 +22,9 @@ let foundation: AppFoundation;
 let newAmi: string;
 const scratch = mkdtempSync(join(tmpdir(), 'update-app-stack-it-'));
 
-/** parameters/dev.json with the AMI line changed: the one-line diff a patch PR makes. */
+/** dev's replace-shaped parameters file with the AMI line changed: the one-line diff a patch PR makes. */
 function parametersWithAmi(ami: string, name = `dev-${ami}.json`): string {
-  const text = readFileSync(resolve(REPO_ROOT, 'parameters/dev.json'), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
+  const text = replaceDevParameters(ami);
   const file = join(scratch, name);
   writeFileSync(file, text);
   return file;

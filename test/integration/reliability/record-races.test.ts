@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { replaceDevParameters, replaceWiringObject } from '../../support/replace-environment';
 import { runBundledAction, type ActionRun } from '../../../local/run-action';
 import { createGitFixture, type GitFixture } from '../../unit/lib/gitops/git-fixture';
 import { casesOf, FAULTS } from '../../unit/reliability/catalogue';
@@ -27,15 +28,18 @@ jest.setTimeout(180_000);
 const ENVIRONMENTS = ['dev', 'prod', 'qa', 'staging', 'perf'];
 const amiFor = (n: number) => `ami-0${n.toString(16).padStart(16, '0')}`;
 
-/** The repository's wiring with five environments (dev's entry copied under each name), one parameters file each on `base`. */
+/**
+ * The repository's wiring with five environments (dev's entry as a replace environment copied
+ * under each name), one parameters file each on `base`.
+ */
 function seedFiveEnvironments(seed: GitFixture, base: string): void {
-  const wiring = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as {
+  const wiring = replaceWiringObject() as unknown as {
     promotionOrder: string[];
     waves?: unknown;
     environments: Record<string, { parametersFile: string; stacks: Record<string, string> }>;
   };
   const template = wiring.environments.dev;
-  const dev = readFileSync(join(REPO_ROOT, DEV_FILE), 'utf8');
+  const dev = replaceDevParameters();
   const files: Record<string, string> = {
     'parameters/environments.schema.json': readFileSync(join(REPO_ROOT, 'parameters/environments.schema.json'), 'utf8'),
     'templates/app.yaml': readFileSync(join(REPO_ROOT, 'templates/app.yaml'), 'utf8'),

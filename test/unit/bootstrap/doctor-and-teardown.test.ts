@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 
 import { InputError } from '../../../actions/lib/errors';
-import { getEnvironment, loadEnvironments, loadParametersFile, type EnvironmentsConfig, type ParametersFile } from '../../../actions/lib/parameters';
+import { getEnvironment, liveAmiIn, loadEnvironments, loadParametersFile, type EnvironmentsConfig, type ParametersFile } from '../../../actions/lib/parameters';
 import { REPO_ROOT } from '../../../local/env';
 import { renderChecks, runDoctor } from '../../../tools/bootstrap/doctor';
 import { teardownEnvironment } from '../../../tools/bootstrap/teardown';
@@ -93,7 +93,7 @@ describe('doctor', () => {
   it('fails a deploy role that trusts another repository or environment, and says which subjects are wrong', async () => {
     givenDev({ appRole: `arn:aws:iam::${ACCOUNT}:role/patch-dev-github-oidc-CloudFormationRole`, deployTrust: ['repo:someone/else:environment:dev'] });
     const { failed, text } = await doctor();
-    expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', `AMI ${devFile.parameters.AmazonMachineImage}`]);
+    expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', `AMI ${liveAmiIn(devFile.parameters) ?? ''}`]);
     expect(text).toContain(`✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev; also trusts repo:someone/else:environment:dev. Fix: redeploy the github-oidc stack with bootstrap`);
     expect(text).toContain('✔ BuildAmiRole trust');
   });
@@ -101,7 +101,7 @@ describe('doctor', () => {
   it('judges the trust by the subject template the stack was deployed for: a pinned stack whose roles trust the default subject fails', async () => {
     givenDev({ appRole: `arn:aws:iam::${ACCOUNT}:role/patch-dev-github-oidc-CloudFormationRole`, oidcSubjectClaims: 'repo,context,job_workflow_ref' });
     const { failed, text } = await doctor();
-    expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', 'BuildAmiRole trust', 'PreviewRole trust', `AMI ${devFile.parameters.AmazonMachineImage}`]);
+    expect(failed.map((c) => c.name)).toEqual(['DeployRole trust', 'BuildAmiRole trust', 'PreviewRole trust', `AMI ${liveAmiIn(devFile.parameters) ?? ''}`]);
     expect(text).toContain(
       `✘ DeployRole trust: does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/deploy-environment.yml@refs/heads/main; does not trust repo:${REPOSITORY}:environment:dev:job_workflow_ref:${REPOSITORY}/.github/workflows/check-environment.yml@refs/heads/main; also trusts repo:${REPOSITORY}:environment:dev.`,
     );

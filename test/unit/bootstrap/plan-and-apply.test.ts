@@ -134,13 +134,14 @@ describe('applyPlan', () => {
   });
 
   it('resumes after a failure: the error names stack, resource and fix; the re-run keeps the finished stacks and recreates the failed one', async () => {
-    account.failCreate = { stackName: 'patch-dev-app', logicalId: 'AppAutoScalingGroup', reason: 'You have requested more instances (2) than your current instance limit of 0 allows' };
+    // The shipped dev runs strategy slots: its app stack is templates/app-slots.yaml, blue's group the first to fail on a quota.
+    account.failCreate = { stackName: 'patch-dev-app', logicalId: 'BlueAutoScalingGroup', reason: 'You have requested more instances (2) than your current instance limit of 0 allows' };
     const first = account.deps();
     const error = await applyPlan(await planBootstrap(request(), first), first).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsOperationError);
     expect((error as Error).message).toBe(
-      'Stack patch-dev-app (templates/app.yaml) ended ROLLBACK_COMPLETE: AppAutoScalingGroup (AWS::AutoScaling::AutoScalingGroup) CREATE_FAILED: ' +
-        'You have requested more instances (2) than your current instance limit of 0 allows. Fix the cause of AppAutoScalingGroup (the template, its parameters, a quota or a permission), ' +
+      'Stack patch-dev-app (templates/app-slots.yaml) ended ROLLBACK_COMPLETE: BlueAutoScalingGroup (AWS::AutoScaling::AutoScalingGroup) CREATE_FAILED: ' +
+        'You have requested more instances (2) than your current instance limit of 0 allows. Fix the cause of BlueAutoScalingGroup (the template, its parameters, a quota or a permission), ' +
         'then npm run bootstrap -- --env dev: stacks already complete are kept and the run continues from this one.',
     );
     expect(account.created()).toEqual(['patch-dev-network', 'patch-dev-image-pipeline', 'patch-dev-github-oidc', 'patch-dev-app']);

@@ -323,7 +323,7 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     location: { file: fileOf, line: 7 },
   },
   B102: {
-    act: wiringWith((w) => Object.assign(w.environments.dev, { strategy: 'slots' })),
+    act: wiringWith((w) => Object.assign(w.environments.dev, { strategy: 'slots', appTemplate: 'templates/app.yaml' })),
     said: { what: 'environments.dev.strategy is "slots", but "templates/app.yaml" is not a slots template', where: /line \d+:/, fix: 'Use templates/app-slots.yaml' },
     location: { file: wiringPath },
   },

@@ -1,6 +1,8 @@
 /**
  * A throw-away copy of this repository's GitOps side: the real wiring file and schema, the real
- * parameters files and app template, in a real git repository with a bare "origin" (GitHub) and a
+ * parameters files and app template, in a real git repository (dev as a replace environment: the
+ * shipped wiring with dev on templates/app.yaml and the replace example for its file, see
+ * test/support/replace-environment.ts; the slots deploy's faults are in test/unit/lib/slots) with a bare "origin" (GitHub) and a
  * clone (the runner's workspace). Commits are made the way a merged patch PR makes them, so the
  * invariant reads "what git says" exactly as a person would: the parameters file on origin/main.
  */
@@ -19,6 +21,7 @@ import { GitRepository } from '../../../../actions/lib/gitops/git';
 import { ACTIONS_BOT } from '../../../../actions/lib/gitops/record-change';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { createGitFixture, isolatedGitEnv, type GitFixture } from '../../lib/gitops/git-fixture';
+import { replaceDevParameters, replaceWiring } from '../../../support/replace-environment';
 import { REPO_ROOT } from './aws-world';
 import { awsClockOn } from '../../support/aws-time';
 
@@ -28,12 +31,11 @@ export const NEW_AMI = 'ami-0bbbbbbbbbbbbbbb2';
 export const NEWER_AMI = 'ami-0ccccccccccccccc3';
 
 export const DEV_FILE = 'parameters/dev.json';
-const COPIED = ['parameters/environments.json', 'parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml'];
+const COPIED = ['parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml'];
 
-/** The real parameters/dev.json with another AMI on its line (the one-line diff of a patch PR). */
+/** dev's replace-shaped parameters file with another AMI on its line (the one-line diff of a patch PR). */
 export function devParameters(ami: string): string {
-  const text = readFileSync(join(REPO_ROOT, DEV_FILE), 'utf8');
-  return text.replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`);
+  return replaceDevParameters(ami);
 }
 
 /** The parameter values of devParameters(ami), as the stack holds them. */
@@ -72,7 +74,7 @@ export interface GitopsRepo {
 export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: string = OLD_AMI): GitopsRepo {
   const seed = createGitFixture();
   const files = Object.fromEntries(COPIED.map((f) => [f, readFileSync(join(REPO_ROOT, f), 'utf8')]));
-  seed.commit('Initial layout', { ...files, [DEV_FILE]: devParameters(baseAmi) });
+  seed.commit('Initial layout', { ...files, 'parameters/environments.json': replaceWiring(), [DEV_FILE]: devParameters(baseAmi) });
   if (mergedAmi) seed.commit(`Bump dev AMI from ${baseAmi} to ${mergedAmi}`, { [DEV_FILE]: devParameters(mergedAmi) });
   const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
   const workspace = createGitFixture({ cloneFrom: origin.dir });
