@@ -34,6 +34,8 @@ export interface FaultCase {
 
 const UAS = '`updateAppStack` (deploy)';
 const NO_CALL = 'no mutating AWS call';
+/** The slots deploy's steps on a fake stack: updates that fail the way CloudFormation rolls them back, a verdict per slot and step. */
+const SLOTS_FAKE = '`deploySlots` (a fake stack behind its step runner: failed updates rolled back, a verdict per slot and step)';
 const VERIFY_LOOPBACK = '`verifyAlb` (real fetch to a server on 127.0.0.1, mocked fleet)';
 
 export const BAD_INPUTS: readonly BadInputCase[] = [
@@ -158,6 +160,12 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F131', name: 'The wave failed back from the AMI once, and later ran it again', producedBy: 'moto', through: 'gitops bundle `propose-promotion` and `check-wave-gate` after prepare-failback → update-app-stack → sync-from-stack, then a new bump', suite: 'integration', expected: 'not promotable: the blocker names the auto-failback commit, "it failed here once"; a hand-made prod bump to it is refused by the gate; nothing written', invariant: 'git = stack' },
   { id: 'F132', name: 'A newer patch in the wave while the promotion PR of an older one is open', producedBy: 'moto', through: 'gitops bundle `propose-promotion` with the open PR\'s branch fetched', suite: 'integration', expected: 'while the newer AMI soaks: close-stale with the old AMI, nothing written; once it has soaked: the same branch is proposed again and the body names the AMI it replaces', invariant: 'git = stack' },
   { id: 'F133', name: 'The copy of the proven AMI into a later wave\'s region fails', producedBy: 'mock', through: 'gitops `propose-promotion` (CopyImage answers an ID, DescribeImages then says failed)', suite: 'unit', expected: "the run fails with EC2's reason and the copy's ID; the failed copy is deregistered; no parameters file written, so no PR; the next run copies again", invariant: 'git = stack' },
+  { id: 'F100', name: 'Slots: the idle slot never signals (signal timeout staging green)', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'CloudFormation rolled the stage back: no flip, users never left blue, the error names the signal count; git keeps what the stack runs; a re-run stages again and completes', invariant: 'git = stack' },
+  { id: 'F101', name: 'Slots: the idle slot fails its own verification at weight 0', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'flipped back before any user traffic (failed-step prove): blue proven again, the error names what green failed on; the stack state to record equals the stack; a re-run once green is good canaries and switches', invariant: 'git = stack' },
+  { id: 'F102', name: 'Slots: the canary does worse than the live slot', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'flipped back from the canary weights (failed-step canary): the error names the comparison; the stack state to record equals the stack; a re-run canaries again (never skipped) and switches', invariant: 'git = stack' },
+  { id: 'F103', name: 'Slots: the switch to all traffic fails', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'flipped back (failed-step switch) from where CloudFormation rolled the switch back; the stack state to record equals the stack; a re-run completes', invariant: 'git = stack' },
+  { id: 'F104', name: 'Slots: credentials expire mid-deploy (the switch and the flip back both refused)', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'FLIP_BACK_FAILED: the error says users may be on green at the canary share and to run the Failback workflow; the stack stays where the canary left it; a re-run with fresh credentials starts from it and completes', invariant: 'loud: FLIP_BACK_FAILED names the weights to check and the Failback workflow (the record step then writes what the stack runs)' },
+  { id: 'F105', name: 'Slots: green fails during the bake window (users on green, blue warm)', producedBy: 'mock', through: `${SLOTS_FAKE}, failback: true`, suite: 'unit', expected: 'the failback is one stack update: blue proven on its own target group first, no canary, then all traffic to blue; green stays warm; a re-run changes nothing', invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -167,6 +175,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
   'promotion.test.ts': ['F133'],
   'clock-faults.test.ts': ['F60', 'F61', 'F62'],
+  'deploy-slots.test.ts': ['F100', 'F101', 'F102', 'F103', 'F104', 'F105'],
 };
 
 /** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */

@@ -7,6 +7,7 @@
 import { AwsOperationError } from '../../../../actions/lib/errors';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { SLOTS_DEFAULTS } from '../../../../actions/lib/parameters';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { compareCanary, deploySlots, SlotsFlippedBackError, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
 
 const OLD = 'ami-0aaaaaaaaaaaaaaa1';
@@ -63,6 +64,90 @@ async function expectGitEqualsStack(stack: FakeSlotsStack, promise: Promise<unkn
   return outcome;
 }
 
+/** A re-run of the same deploy once the cause is gone: it starts from what the stack runs and ends on HEAD. */
+async function expectReRunCompletes(stack: FakeSlotsStack) {
+  stack.failUpdate = undefined;
+  stack.verdict = () => good;
+  const result = await run(stack);
+  expect(result.outcome).toBe('switched');
+  expect(stack.parameters).toEqual(HEAD);
+}
+
+/** The slots rows of the fault catalogue (test/unit/reliability/catalogue.ts, docs/reliability.md). */
+const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
+  async F100() {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = 'stage';
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).not.toBeInstanceOf(SlotsFlippedBackError);
+    expect((error as Error).message).toMatch(/Received 0 SUCCESS signal/);
+    expect(stack.updates).toEqual(['stage']);
+    expect(stack.parameters).toEqual(REST);
+    await expectReRunCompletes(stack);
+  },
+  async F101() {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).toBeInstanceOf(SlotsFlippedBackError);
+    expect((error as Error).message).toMatch(/green did not pass on its own target group: HTTP error rate 100.0 %.*Traffic is back on blue \(ami-0aaaaaaaaaaaaaaa1\); blue proven again/);
+    expect(stack.updates).toEqual(['stage', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'prove', liveSlot: 'blue' });
+    // No user saw green: it was never given a weight.
+    expect(stack.verifications.filter((v) => v.step === 'canary')).toEqual([]);
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0', GreenAmazonMachineImage: NEW });
+    await expectReRunCompletes(stack);
+    // Green already holds NEW at capacity: no stage step this time, but the canary again (never skipped on a re-run).
+    expect(stack.updates).toEqual(['stage', 'flip-back', 'canary', 'switch']);
+  },
+  async F102() {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.step === 'canary' && request.slot === 'green' ? { ...good, errorRate: 0.2, failures: ['HTTP error rate 20.0 %'], healthy: false } : good);
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect((error as Error).message).toMatch(/the canary \(10 % of traffic for 120 s\) did worse than blue: error rate 20.0 % against 0.0 % on the live slot/);
+    expect(stack.updates).toEqual(['stage', 'canary', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'canary', liveSlot: 'blue' });
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
+    await expectReRunCompletes(stack);
+    expect(stack.updates.slice(3)).toEqual(['canary', 'switch']);
+  },
+  async F103() {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = 'switch';
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).toBeInstanceOf(SlotsFlippedBackError);
+    expect(stack.updates).toEqual(['stage', 'canary', 'switch', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'switch', liveSlot: 'blue' });
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
+    await expectReRunCompletes(stack);
+  },
+  async F104() {
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = (step) => step === 'switch' || step === 'flip-back';
+    stack.updateError = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
+    const error = await run(stack).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect((error as AwsOperationError).status).toBe('FLIP_BACK_FAILED');
+    expect((error as Error).message).toMatch(/the flip back to blue failed too \(The security token included in the request is expired\)\. Users may be on green: check the stack's listener weights and run the Failback workflow for blue/);
+    // The stack is where the canary left it: a loud failure, not a silent one (a person must look).
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '90', GreenWeight: '10' });
+    await expectReRunCompletes(stack);
+  },
+  async F105() {
+    const stack = new FakeSlotsStack(HEAD);
+    const back = { ...HEAD, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' };
+    const result = await expectGitEqualsStack(stack, run(stack, back, true), back, HEAD);
+    expect(result.error).toBeUndefined();
+    expect(stack.updates).toEqual(['switch']);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove blue ${OLD}`]);
+    // Green stays warm: its AMI and capacity untouched, one flip away again.
+    expect(stack.parameters).toMatchObject({ GreenAmazonMachineImage: NEW, GreenCapacity: '2' });
+    expect((await run(stack, back, true)).outcome).toBe('no-changes');
+  },
+};
+
+describeCatalogueRows('the slots deploy rows of the fault catalogue (unit, a fake stack)', 'deploy-slots.test.ts', IMPLEMENTATIONS);
+
 describe('deploySlots', () => {
   it('stages green at weight 0, proves it through its header, canaries it against blue, then switches to HEAD', async () => {
     const stack = new FakeSlotsStack(REST);
@@ -78,83 +163,6 @@ describe('deploySlots', () => {
     expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove green ${NEW}`, `canary green ${NEW}`, `canary blue ${OLD}`]);
     expect(canaryWeights).toEqual(['90/10', '90/10']);
     expect(stack.parameters).toEqual(HEAD);
-  });
-
-  it('a signal timeout in the stage step: CloudFormation rolled it back, users never left blue, nothing to flip', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.failUpdate = 'stage';
-    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
-    expect(error).not.toBeInstanceOf(SlotsFlippedBackError);
-    expect((error as Error).message).toMatch(/Received 0 SUCCESS signal/);
-    expect(stack.updates).toEqual(['stage']);
-    expect(stack.parameters.BlueWeight).toBe('100');
-  });
-
-  it('green fails its own verification: no user saw it, traffic stays on blue (flipped back), blue proven', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
-    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
-    expect(error).toBeInstanceOf(SlotsFlippedBackError);
-    expect((error as Error).message).toMatch(/green did not pass on its own target group: HTTP error rate 100.0 %.*Traffic is back on blue \(ami-0aaaaaaaaaaaaaaa1\); blue proven again/);
-    expect(stack.updates).toEqual(['stage', 'flip-back']);
-    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'prove', liveSlot: 'blue' });
-    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0', GreenAmazonMachineImage: NEW });
-  });
-
-  it('the canary does worse than blue: flipped back from the canary weights', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.verdict = (request) => (request.step === 'canary' && request.slot === 'green' ? { ...good, errorRate: 0.2, failures: ['HTTP error rate 20.0 %'], healthy: false } : good);
-    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
-    expect((error as Error).message).toMatch(/the canary \(10 % of traffic for 120 s\) did worse than blue: error rate 20.0 % against 0.0 % on the live slot/);
-    expect(stack.updates).toEqual(['stage', 'canary', 'flip-back']);
-    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'canary', liveSlot: 'blue' });
-    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
-  });
-
-  it('the switch update fails (rolled back to the canary weights): flipped back to blue', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.failUpdate = 'switch';
-    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
-    expect(error).toBeInstanceOf(SlotsFlippedBackError);
-    expect(stack.updates).toEqual(['stage', 'canary', 'switch', 'flip-back']);
-    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'switch', liveSlot: 'blue' });
-    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
-  });
-
-  it('credentials expire mid-deploy: the flip back cannot be sent either, and the error says users may be on green', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.failUpdate = (step) => step === 'switch' || step === 'flip-back';
-    stack.updateError = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
-    const error = await run(stack).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AwsOperationError);
-    expect((error as AwsOperationError).status).toBe('FLIP_BACK_FAILED');
-    expect((error as Error).message).toMatch(/the flip back to blue failed too \(The security token included in the request is expired\)\. Users may be on green/);
-    // The stack is where the canary left it: a loud failure, not a silent one (a person must look).
-    expect(stack.parameters).toMatchObject({ BlueWeight: '90', GreenWeight: '10' });
-  });
-
-  it('a re-run after a flip back starts from what the stack runs and completes once green is good', async () => {
-    const stack = new FakeSlotsStack(REST);
-    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
-    await run(stack).catch(() => undefined);
-    stack.verdict = () => good;
-    const result = await run(stack);
-    expect(result.outcome).toBe('switched');
-    // Green already holds NEW at capacity: no stage step this time, but the canary again (never skipped on a re-run).
-    expect(stack.updates).toEqual(['stage', 'flip-back', 'canary', 'switch']);
-    expect(result.steps.map((s) => s.step)).toEqual(['prove', 'canary', 'switch']);
-    expect(stack.parameters).toEqual(HEAD);
-  });
-
-  it('a failback inside the bake window (blue warm) is one update: prove blue, skip the canary, switch', async () => {
-    const stack = new FakeSlotsStack(HEAD);
-    const back = { ...HEAD, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' };
-    const result = await run(stack, back, true);
-    expect(stack.updates).toEqual(['switch']);
-    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove blue ${OLD}`]);
-    expect(result.steps.map((s) => s.step)).toEqual(['prove', 'canary', 'switch']);
-    expect(result.steps[1].detail).toMatch(/skipped/);
-    expect(stack.parameters).toEqual(back);
   });
 
   it('a failback after the bake window (blue retired) scales blue up first, proves it, then switches', async () => {
