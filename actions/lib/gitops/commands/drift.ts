@@ -90,7 +90,8 @@ export const checkPatchDebt = defineCommand({
     const { ec2, imageBuilder } = ctx.aws(environment.region);
     const facts = await readRunningAmiFacts(amiId, { clients: { ec2, imageBuilder }, logger: ctx.logger, clock: ctx.clock });
     if (facts.findingsUnavailable) ctx.logger.warning(`Patch debt of ${environment.name}: CRITICAL findings not checked: ${facts.findingsUnavailable}.`);
-    const debt = assessPatchDebt(facts, wiring.patchDebt, ctx.clock.now());
+    // AWS's time (aws-clock.ts): a runner days off would make an AMI look younger or older than it is.
+    const debt = assessPatchDebt(facts, wiring.patchDebt, ctx.aws(environment.region).awsClock.now(`the age of ${amiId} (patch debt of ${environment.name})`));
     const outputs = { 'in-debt': debt.inDebt, 'ami-id': amiId, 'age-days': debt.ageDays };
     if (!debt.inDebt) {
       const within = `${environment.name}: ${amiId} is within the patch-debt limits (${debt.ageDays ?? '?'} days old).`;

@@ -33,7 +33,9 @@ async function planAllRegions(ctx: GitopsContext, retireAfterDays?: number) {
     const { ec2 } = ctx.aws(region);
     const images = await readPipelineImages(ec2);
     const runningAmis = await readInstanceAmis(ec2);
-    plans.push({ plan: planRetirement({ region, environments, limits, revocations, images, runningAmis, nowMs: ctx.clock.now() }), images });
+    // AWS's time (aws-clock.ts): a runner ahead by days would retire AMIs before their age.
+    const nowMs = ctx.aws(region).awsClock.now(`the ages of the pipeline AMIs in ${region}`);
+    plans.push({ plan: planRetirement({ region, environments, limits, revocations, images, runningAmis, nowMs }), images });
   }
   return { limits, environments, plans };
 }

@@ -93,7 +93,9 @@ export const proposePromotion = defineCommand({
       const deps = { git: ctx.git, clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
       evidence.push(await readSoakEvidence({ ...environment, soakMinutes }, deps));
     }
-    const verdict = judgeSoak(evidence, ctx.clock.now());
+    // AWS's time (aws-clock.ts), from the wave's own region: a runner ahead by hours would end a soak early.
+    const soakRegion = getEnvironment(wiring, from.environments[from.environments.length - 1]).region;
+    const verdict = judgeSoak(evidence, ctx.aws(soakRegion).awsClock.now(`the soak of wave ${from.name}`));
     const amiId = verdict.candidateAmiId;
     const targets: PromotionTarget[] = [];
     for (const name of to.environments) {

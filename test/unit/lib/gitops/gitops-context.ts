@@ -29,7 +29,7 @@ export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = 
     logger,
     clock,
     environmentsFile: 'parameters/environments.json',
-    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }), awsClock: awsClockOn(clock) }),
+    aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }), awsClock: awsClockOn(ctx.clock) }),
     sns: (region) => new SNSClient({ region }),
     fetch: jest.fn(async () => {
       throw new Error('no webhook is scripted in this test');

@@ -9,10 +9,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
+import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
 
 const ec2 = mockClient(EC2Client);
@@ -61,6 +62,14 @@ describe('plan-ami-lifecycle', () => {
     expect(proposal.retire.map((e: { amiId: string }) => e.amiId)).toEqual([AMI(8), AMI(9)]);
     expect(result.outputs.report).toContain(`| ${AMI(7)} | patch-7 |`);
     expect(result.outputs.report).toContain('instance i-0123456789abcdef0 runs it');
+  });
+
+  it("fails closed on a runner days ahead of AWS's clock: no age is judged, nothing protected or written", async () => {
+    const aws = env.ctx.aws;
+    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -3 * 86_400_000) });
+    await expect(run('plan-ami-lifecycle', {}, env.ctx)).rejects.toThrow(/^Time check failed for the ages of the pipeline AMIs in us-east-1: .*the runner is 3 days 0 h 0 min ahead of AWS/);
+    expect(mutations()).toEqual([]);
+    expect(existsSync(join(env.work.dir, 'parameters/ami-retirement.json'))).toBe(false);
   });
 
   it('says unchanged when the proposal already lists the same AMIs', async () => {

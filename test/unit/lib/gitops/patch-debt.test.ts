@@ -6,6 +6,7 @@ import 'aws-sdk-client-mock-jest';
 import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
 import { assessPatchDebt } from '../../../../actions/lib/gitops/patch-debt';
 import { commitDevHistory, createGitFixture } from './git-fixture';
+import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext } from './gitops-context';
 
 const ec2 = mockClient(EC2Client);
@@ -87,6 +88,15 @@ describe('check-patch-debt', () => {
     ami(5);
     ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
     expect((await run({ environment: 'dev' })).outputs).toEqual({ 'in-debt': false, 'ami-id': AMI(3), 'age-days': 5 });
+    expect(upsertIssue).not.toHaveBeenCalled();
+  });
+
+  it("fails closed on a runner two days off AWS's clock: an AMI's age is not judged on it, no issue", async () => {
+    ami(5);
+    ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
+    const aws = ctx.aws;
+    ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(ctx.clock, 2 * 86_400_000) });
+    await expect(run({ environment: 'dev' })).rejects.toThrow(new RegExp(`^Time check failed for the age of ${AMI(3)} \\(patch debt of dev\\): .*the runner is 2 days 0 h 0 min behind AWS`));
     expect(upsertIssue).not.toHaveBeenCalled();
   });
 

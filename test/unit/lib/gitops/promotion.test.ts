@@ -18,6 +18,7 @@ import { InputError } from '../../../../actions/lib/errors';
 import { composeCommitMessage, parseMetadataBlock, type UpdateType } from '../../../../actions/lib/gitops/commit-metadata';
 import { RevokedAmiError } from '../../../../actions/lib/parameters';
 import { createGitFixture, isolatedGitEnv, parametersJson, wiringEntry, type GitFixture } from './git-fixture';
+import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
@@ -155,6 +156,27 @@ describe('propose-promotion', () => {
     expect(result.outputs.blockers).toBe(`dev: soak not over: 1380 of 1440 minutes left (it ends at ${iso(T0 - 47 * HOUR + 1440 * 60_000)})`);
     expect(prodFile()).toBe(parametersJson(AMI(1)));
     expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("judges the soak on AWS's clock: a runner 3 minutes slow sees it end when AWS says it has", async () => {
+    const soakEnd = T0 - 47 * HOUR + 1440 * 60_000;
+    // By the runner's clock 2 minutes are left; by AWS's (3 minutes ahead) the soak ended a minute ago.
+    env.ctx.clock = new VirtualClock(soakEnd - 2 * 60_000);
+    const aws = env.ctx.aws;
+    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, 3 * 60_000) });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+  });
+
+  it('fails closed on a runner two hours ahead of AWS: the soak is not judged and nothing is written', async () => {
+    // The runner says the soak is over; AWS, two hours behind it, says it is not.
+    env.ctx.clock = new VirtualClock(T0 - 23 * HOUR + HOUR);
+    const aws = env.ctx.aws;
+    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -2 * HOUR) });
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+      /^Time check failed for the soak of wave dev: the runner's clock said .* the runner is 2 h 0 min ahead of AWS, more than the 5 minutes tolerated\..*Fix the runner's clock \(NTP\)/,
+    );
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
   });
 
   it('refuses an AMI whose rollback alarm fired during the soak, even though it is quiet now', async () => {
