@@ -17,15 +17,13 @@ import { poll } from '../poll';
 
 type CfnDeps = Deps<{ cloudFormation: CloudFormationClient }>;
 
-/** CloudFormation's limit for an inline TemplateBody; larger templates must go through S3. */
-export const MAX_TEMPLATE_BODY_BYTES = 51_200;
-
 export interface ChangeSetRequest {
   stackName: string;
   changeSetName: string;
   description: string;
-  /** The template to deploy; undefined keeps the deployed one (UsePreviousTemplate). */
+  /** The template to deploy, inline or uploaded (template-source.ts); neither keeps the deployed one (UsePreviousTemplate). */
   templateBody?: string;
+  templateUrl?: string;
   parameters: Parameter[];
   /** Undefined leaves the stack's tags as they are. */
   tags?: Tag[];
@@ -41,6 +39,13 @@ export function changeSetName(runId: string | undefined, runAttempt: string | un
   const stamp = new Date(nowMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const safe = (s: string) => s.replace(/[^A-Za-z0-9-]/g, '-');
   return ['patch', safe(runId ?? 'local'), safe(runAttempt ?? '1'), stamp].join('-').slice(0, 128);
+}
+
+/** TemplateURL for an uploaded template, TemplateBody for an inline one, else the deployed one. */
+function templateOf(request: ChangeSetRequest): { TemplateURL: string } | { TemplateBody: string } | { UsePreviousTemplate: true } {
+  if (request.templateUrl !== undefined) return { TemplateURL: request.templateUrl };
+  if (request.templateBody !== undefined) return { TemplateBody: request.templateBody };
+  return { UsePreviousTemplate: true };
 }
 
 export type CreateChangeSetResult = { kind: 'created'; changeSetId: string } | { kind: 'no-changes'; reason: string };
@@ -59,7 +64,7 @@ export async function createChangeSet(request: ChangeSetRequest, deps: CfnDeps):
         ChangeSetName: request.changeSetName,
         ChangeSetType: 'UPDATE',
         Description: request.description.slice(0, 1024),
-        ...(request.templateBody === undefined ? { UsePreviousTemplate: true } : { TemplateBody: request.templateBody }),
+        ...templateOf(request),
         Parameters: request.parameters,
         Tags: request.tags,
         // The app template creates IAM roles with fixed names, which needs NAMED_IAM; nothing else.

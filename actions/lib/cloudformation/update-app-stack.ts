@@ -6,12 +6,13 @@
  */
 import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 import { accountOfArn, inputAmiPolicy } from '../ami-policy';
 import type { AwsTime } from '../aws/aws-clock';
 import type { Deps } from '../deps';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
-import { AwsOperationError, errorMessage, InputError, PollTimeoutError } from '../errors';
+import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import {
   AMI_PARAMETER,
   liveAmiIn,
@@ -26,7 +27,7 @@ import {
   type TemplateParameters,
   validateParameters,
 } from '../parameters';
-import { changeSetName, createChangeSet, deleteChangeSet, MAX_TEMPLATE_BODY_BYTES, waitForChangeSet } from './change-set';
+import { changeSetName, createChangeSet, deleteChangeSet, waitForChangeSet } from './change-set';
 import { renderChangesMarkdown } from './change-set-markdown';
 import { planChangeSetParameters, type ParameterChange } from './change-set-parameters';
 import { readDeployedTemplate } from './deployed-template';
@@ -36,6 +37,7 @@ import { refuseRevokedImages } from './revoked-images';
 import { planRollbackTriggers } from './rollback-triggers';
 import { findRootCause, type StackEventRecord } from './stack-events';
 import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
+import { planTemplateSource, resolveTemplateSource, type TemplatePlan } from './template-source';
 
 /** The app template's AMI parameter (a contract: templates/app.yaml and parameters/<env>.json). */
 export { AMI_PARAMETER };
@@ -48,6 +50,8 @@ export interface UpdateAppStackInputs {
   parametersFile: string;
   /** Local template file; undefined keeps the deployed template. */
   templateFile?: string;
+  /** S3 bucket for a template over the inline limit (template-source.ts); absent: none. */
+  templateBucket?: string;
   mode: UpdateMode;
   timeoutMinutes: number;
   /** Rollback-trigger monitoring window after the update (0–180). */
@@ -121,19 +125,13 @@ export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: numb
   };
 }
 
-type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client; awsClock: AwsTime }>;
+/** `s3` is needed only for a template over the inline limit (template-source.ts). */
+type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client; awsClock: AwsTime; s3?: S3Client }>;
 
-/** Reads a local template for TemplateBody, refusing what CloudFormation would refuse later. */
-async function readTemplateFile(file: string): Promise<string> {
-  const text = await readTemplateText(file);
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_TEMPLATE_BODY_BYTES) {
-    throw new InputError(
-      `CloudFormation template too large for ${file}: ${bytes} bytes, and an inline TemplateBody is limited to ${MAX_TEMPLATE_BODY_BYTES}. Shrink the template (move UserData scripts into the AMI) or split it into stacks.`,
-      { file },
-    );
-  }
-  return text;
+/** Reads a local template and decides how it is sent, refusing what cannot be sent before any AWS call. */
+async function readTemplateFile(file: string, inputs: UpdateAppStackInputs): Promise<TemplatePlan> {
+  const body = await readTemplateText(file);
+  return planTemplateSource({ file, body, stackName: inputs.stackName, purpose: inputs.mode, bucket: inputs.templateBucket, bucketSetting: 'the template-bucket input (templateBucket in parameters/environments.json)' });
 }
 
 /** The file's Tags for CreateChangeSet; none leaves the stack's tags as they are (CloudFormation
@@ -205,7 +203,8 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
 
   // 1. The parameters file, checked against the template before anything in AWS is touched. With a
   //    template input, structural and template problems are reported together in one error.
-  const templateBody = inputs.templateFile === undefined ? undefined : await readTemplateFile(inputs.templateFile);
+  const templatePlan = inputs.templateFile === undefined ? undefined : await readTemplateFile(inputs.templateFile, inputs);
+  const templateBody = templatePlan?.body;
   let template: TemplateParameters | undefined;
   let file: ParametersFile;
   if (templateBody !== undefined && inputs.templateFile !== undefined) {
@@ -256,6 +255,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
 
   const name = changeSetName(inputs.run.id, inputs.run.attempt, clock.now());
   report.changeSetName = name;
+  const templateSource = templatePlan && (await resolveTemplateSource({ plan: templatePlan, region: inputs.region, expectedBucketOwner: accountOfArn(before.stackId) }, deps));
   report.progress = 'change-set';
   const created = await logger.group('Change set', async () => {
     const result = await createChangeSet(
@@ -263,7 +263,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
         stackName,
         changeSetName: name,
         description: `update-app-stack from ${parametersFile}${inputs.run.commit ? ` at ${inputs.run.commit.slice(0, 12)}` : ''}${inputs.run.id ? ` (run ${inputs.run.id}, attempt ${inputs.run.attempt ?? '1'})` : ''}`,
-        templateBody,
+        ...templateSource,
         parameters: plan.parameters,
         tags: toTags(file),
         rollbackConfiguration: rollback?.configuration,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 import type { AwsClients } from '../aws/clients';
 import { updateAppStack, type SlotsStepSettings, type UpdateAppStackInputs, type UpdateReport } from '../cloudformation/update-app-stack';
@@ -41,7 +42,8 @@ export interface SlotsUpdateInputs {
   updateFrom(parametersFile: string): Promise<void>;
 }
 
-export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2' | 'awsClock'>> & { fetch: FetchLike };
+/** `s3` uploads a template over CloudFormation's inline limit (cloudformation/template-source.ts). */
+export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2' | 'awsClock'> & { s3?: S3Client }> & { fetch: FetchLike };
 
 export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpdateDeps): Promise<SlotsDeployResult> {
   const file = await loadValidatedParametersFile(inputs.parametersFile, inputs.templateFile);
@@ -122,7 +124,7 @@ export async function updateSlotsStack(
   deps: SlotsUpdateDeps,
   report: UpdateReport,
 ): Promise<UpdateReport> {
-  const stepDeps = { clients: { cloudFormation: deps.clients.cloudFormation, ec2: deps.clients.ec2, awsClock: deps.clients.awsClock }, logger: deps.logger, clock: deps.clock };
+  const stepDeps = { clients: { cloudFormation: deps.clients.cloudFormation, ec2: deps.clients.ec2, awsClock: deps.clients.awsClock, s3: deps.clients.s3 }, logger: deps.logger, clock: deps.clock };
   const liveAmi = async () => {
     const stack = (await deps.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: inputs.stackName }))).Stacks?.[0];
     const parameters = Object.fromEntries((stack?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));

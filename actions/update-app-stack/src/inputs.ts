@@ -12,6 +12,7 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'stack-name',
   'parameters-file',
   'template',
+  'template-bucket',
   'region',
   'mode',
   'timeout-minutes',
@@ -56,6 +57,11 @@ export const updateAppStackInputSchema = z
     'stack-name': z.string({ message: 'is required' }).regex(STACK_NAME, 'must be a CloudFormation stack name (a letter, then letters, digits and hyphens; at most 128)'),
     'parameters-file': z.string({ message: 'is required (e.g. parameters/dev.json)' }),
     template: z.string().optional(),
+    // S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit.
+    'template-bucket': z
+      .string()
+      .regex(/^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (lowercase letters, digits, dots and hyphens), or empty for none')
+      .optional(),
     region: z.string().optional(),
     mode: z.enum(['deploy', 'preview'], { message: 'must be deploy (create and execute a change set) or preview (create, show, delete)' }).default('deploy'),
     'timeout-minutes': minutes(DEFAULT_TIMEOUT_MINUTES, 1, MAX_TIMEOUT_MINUTES, "GitHub's job limit"),
@@ -94,6 +100,7 @@ export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS
     stackName: raw['stack-name'],
     parametersFile: raw['parameters-file'],
     templateFile: raw.template,
+    templateBucket: raw['template-bucket'] || undefined,
     mode: raw.mode,
     timeoutMinutes: raw['timeout-minutes'],
     rollbackMonitoringMinutes: raw['rollback-monitoring-minutes'],

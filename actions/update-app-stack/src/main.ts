@@ -1,5 +1,5 @@
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { createAwsClients } from '../../lib/aws/clients';
+import { createAwsClients, createS3Client } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
@@ -17,14 +17,15 @@ export async function run(): Promise<void> {
   await runAction(async (outputs) => {
     const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
     const { cloudFormation, ec2, elbv2, autoScaling, awsClock } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
+    const s3 = createS3Client({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
     const report: UpdateReport = createUpdateReport(inputs, systemClock.now());
     const { templateFile, slots } = inputs;
     try {
       if (inputs.mode === 'deploy' && templateFile !== undefined && slots !== undefined && (await isSlotsTemplateFile(templateFile))) {
-        const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling, awsClock }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
+        const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
         await updateSlotsStack({ ...inputs, templateFile, slots }, deps, report);
       } else {
-        await updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock }, logger: createCoreLogger(), clock: systemClock }, report);
+        await updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock }, report);
       }
     } catch (error) {
       outputs.set(updateAppStackOutputs(report));
