@@ -6,6 +6,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 
 import { describeStack } from '../../actions/lib/cloudformation/stack-state';
+import { resolveTemplateSource } from '../../actions/lib/cloudformation/template-source';
 import type { Deps } from './deps';
 import { AwsOperationError } from '../../actions/lib/errors';
 import { environmentStackNames } from '../../actions/lib/parameters';
@@ -67,7 +68,14 @@ async function applyStep(step: PlannedStack, parameters: Record<string, string>,
   const { request } = plan;
   const create = async () => {
     await createStackAndWait(
-      { stackName: spec.name, template: spec.template, templateBody: request.files.templates[spec.role], parameters, tags: plan.tags, roleArn },
+      {
+        stackName: spec.name,
+        template: spec.template,
+        source: await resolveTemplateSource({ plan: request.files.templates[spec.role], region: plan.region, expectedBucketOwner: plan.account.account }, deps),
+        parameters,
+        tags: plan.tags,
+        roleArn,
+      },
       request.rerun,
       deps,
     );

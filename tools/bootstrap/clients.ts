@@ -8,6 +8,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 
@@ -21,6 +22,8 @@ export interface SetupClients {
   ec2: EC2Client;
   eventBridge: EventBridgeClient;
   secretsManager: SecretsManagerClient;
+  /** Only for an app template over CloudFormation's inline limit (the wiring's templateBucket). */
+  s3: S3Client;
 }
 
 export function createSetupClients(region: string): SetupClients {
@@ -33,6 +36,7 @@ export function createSetupClients(region: string): SetupClients {
     ec2: new EC2Client(config),
     eventBridge: new EventBridgeClient(config),
     secretsManager: new SecretsManagerClient(config),
+    s3: new S3Client(config),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   type ParametersFile,
   type StackParameterRole,
 } from '../../actions/lib/parameters';
-import { MAX_TEMPLATE_BODY_BYTES } from '../../actions/lib/cloudformation/change-set';
+import { planTemplateSource, type TemplatePlan } from '../../actions/lib/cloudformation/template-source';
 import { environmentStackSpecs, WIRED_PARAMETERS, type StackRole } from './stack-specs';
 
 /** The repository name as GitHub and the github-oidc template accept it. */
@@ -26,7 +26,8 @@ export const REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-
 
 export interface RepositoryFiles {
   parametersFile: ParametersFile;
-  templates: Record<StackRole, string>;
+  /** Each template and how it is sent: inline, or (the app template over the limit) through the wiring's templateBucket. */
+  templates: Record<StackRole, TemplatePlan>;
 }
 
 /** Reads and checks what bootstrap deploys for one environment. */
@@ -47,14 +48,19 @@ export async function readRepositoryFiles(repoDir: string, environment: Environm
     );
   }
 
-  const templates = {} as Record<StackRole, string>;
+  const templates = {} as Record<StackRole, TemplatePlan>;
   for (const spec of environmentStackSpecs(environment)) {
     const path = resolve(repoDir, spec.template);
     const text = await readTemplateText(path);
-    if (Buffer.byteLength(text) > MAX_TEMPLATE_BODY_BYTES) {
-      throw new InputError(`Template too large for ${spec.name}: ${spec.template} is over ${MAX_TEMPLATE_BODY_BYTES} bytes, CloudFormation's limit for an inline template. Shrink it or split it.`, { file: spec.template });
-    }
-    templates[spec.role] = text;
+    // Only the app template may go through S3: the bucket is the app stack's (github-oidc.yaml scopes the roles to it).
+    templates[spec.role] = planTemplateSource({
+      file: spec.template,
+      body: text,
+      stackName: spec.name,
+      purpose: 'deploy',
+      bucket: spec.role === 'app' ? environment.templateBucket : undefined,
+      bucketSetting: `environments.${environment.name}.templateBucket in ${wiringFile}`,
+    });
     if (spec.role !== 'app') await checkStackParameters(environment, spec.role, path, spec.template, wiringFile);
   }
   return { parametersFile, templates };

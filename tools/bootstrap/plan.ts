@@ -8,10 +8,12 @@
 import type { Change, CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 
 import { changeSetName, createChangeSet, deleteChangeSet, waitForChangeSet } from '../../actions/lib/cloudformation/change-set';
+import { resolveTemplateSource } from '../../actions/lib/cloudformation/template-source';
 import { classifyStackStatus, continueRollbackAdvice, describeStack, listFailedResources, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
 import type { Deps } from './deps';
 import { AwsOperationError, InputError } from '../../actions/lib/errors';
@@ -29,6 +31,8 @@ export type PlanClients = {
   sts: STSClient;
   imageBuilder: ImagebuilderClient;
   secretsManager: SecretsManagerClient;
+  /** Uploads an app template over CloudFormation's inline limit (template-source.ts). */
+  s3?: S3Client;
 };
 export type PlanDeps = Deps<PlanClients>;
 
@@ -195,7 +199,7 @@ export async function planChangeSet(spec: StackSpec, parameters: Record<string, 
       stackName: spec.name,
       changeSetName: changeSetName(`bootstrap-${request.runId}`, undefined, deps.clock.now()),
       description: `bootstrap ${request.environment.name}: ${spec.template} with the wiring of parameters/environments.json`,
-      templateBody: request.files.templates[spec.role],
+      ...(await resolveTemplateSource({ plan: request.files.templates[spec.role], region: request.environment.region }, deps)),
       parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
       tags,
     },

@@ -10,6 +10,7 @@ import { isValidationError } from '../../actions/lib/aws/errors';
 import { executeChangeSetAndWait, isStackOperationRunning } from '../../actions/lib/cloudformation/execute-change-set';
 import { findRootCause, formatStackEvent, readNewestStackEventId, readStackEventsSince, type StackEventRecord } from '../../actions/lib/cloudformation/stack-events';
 import { describeStack, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
+import type { TemplateSource } from '../../actions/lib/cloudformation/template-source';
 import type { Deps } from './deps';
 import { AwsOperationError, errorMessage } from '../../actions/lib/errors';
 import { poll } from '../../actions/lib/poll';
@@ -70,7 +71,8 @@ export function stackFailure(input: { stackName: string; template: string; statu
 export interface CreateStackRequest {
   stackName: string;
   template: string;
-  templateBody: string;
+  /** Inline, or uploaded to S3 (template-source.ts). */
+  source: TemplateSource;
   parameters: Record<string, string>;
   tags: Tag[];
   /** The service role CloudFormation uses for this stack from now on (the app stack). */
@@ -88,7 +90,7 @@ export async function createStackAndWait(request: CreateStackRequest, rerun: Rer
     await deps.clients.cloudFormation.send(
       new CreateStackCommand({
         StackName: request.stackName,
-        TemplateBody: request.templateBody,
+        ...(request.source.templateUrl !== undefined ? { TemplateURL: request.source.templateUrl } : { TemplateBody: request.source.templateBody }),
         Parameters: Object.entries(request.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
         Tags: request.tags,
         Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],

@@ -63,7 +63,7 @@ export interface StackParameters {
 export const WIRED_PARAMETERS: Readonly<Record<StackParameterRole, readonly string[]>> = {
   network: [],
   imagePipeline: ['NetworkStackName'],
-  githubOidc: ['GitHubRepository', 'DeployEnvironment', 'AppStackName', 'ImagePipelineArn', 'CreateOidcProvider', 'NotificationTopicArn'],
+  githubOidc: ['GitHubRepository', 'DeployEnvironment', 'AppStackName', 'ImagePipelineArn', 'CreateOidcProvider', 'NotificationTopicArn', 'TemplateBucketName'],
   automation: ['ImagePipelineArn', 'AppStackName'],
   githubDispatch: ['GitHubRepository', 'PatchEnvironment', 'ImageRecipeName', 'GitHubTokenSecretArn', 'GitHubTokenVersion'],
 };
@@ -94,6 +94,7 @@ export function stackParameters(role: StackRole, context: WiringContext): StackP
       CreateOidcProvider: context.existingCreateOidcProvider ?? 'false',
       // The deploy role may publish to the wiring's notification topic, and to nothing without one.
       NotificationTopicArn: context.environment.notify?.snsTopicArn ?? '',
+      TemplateBucketName: context.environment.templateBucket ?? '',
     }),
     automation: () => ({ ImagePipelineArn: pipelineArn(), AppStackName: names.app }),
     githubDispatch: () => ({

@@ -59,6 +59,8 @@ export interface EnvironmentConfig {
   notify?: NotifySettings;
   /** Who may own an AMI the environment deploys (see actions/lib/ami-policy.ts); absent: the default. */
   amiOwners?: readonly string[];
+  /** S3 bucket for an app template over the inline limit (cloudformation/template-source.ts); absent: none. */
+  templateBucket?: string;
 }
 
 /**
