@@ -327,6 +327,24 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     said: { what: 'environments.dev.strategy is "slots", but "templates/app.yaml" is not a slots template', where: /line \d+:/, fix: 'Use templates/app-slots.yaml' },
     location: { file: wiringPath },
   },
+  B116: {
+    act: (scene) => {
+      // templates/app-slots.yaml as it would be after growing past the inline limit (a comment pads it).
+      const grown = join(scene.scratch, 'templates/app-slots.yaml');
+      mkdirSync(dirname(grown), { recursive: true });
+      writeFileSync(grown, `${readFileSync(SLOTS_TEMPLATE, 'utf8')}${'# grown\n'.repeat(200)}`);
+      const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/slots/dev.json'), 'utf8')) as { Parameters: Record<string, string> };
+      const file = parametersFile(scene, () => `${JSON.stringify({ Parameters: { ...fixture.Parameters, BlueAmazonMachineImage: OLD_AMI, GreenAmazonMachineImage: NEW_AMI } }, null, 2)}\n`);
+      return deploy(scene, file, grown);
+    },
+    said: { what: /templates\/app-slots\.yaml is \d+ bytes, over the 51200-byte limit of an inline TemplateBody/, where: 'no S3 bucket is configured', fix: 'Set the template-bucket input (templateBucket in parameters/environments.json)' },
+    location: { file: (scene) => join(scene.scratch, 'templates/app-slots.yaml') },
+  },
+  B117: {
+    act: wiringWith((w) => Object.assign(w.environments.dev, { templateBucket: 'My_Templates' })),
+    said: { what: 'environments.dev.templateBucket', where: /line \d+:/, fix: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' },
+    location: { file: wiringPath },
+  },
   B30: {
     act: failback({ environment: 'dev', 'target-ami': NEW_AMI, reason: 'p99 doubled' }),
     said: { what: `parameters/dev.json already names ${NEW_AMI}`, where: 'Failback refused for dev', fix: 'To redeploy it, re-run the last Deploy run; to go elsewhere, give another target-ami' },

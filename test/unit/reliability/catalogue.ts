@@ -13,7 +13,7 @@ export interface BadInputCase {
   id: string;
   name: string;
   /** Which of issue 6's four kinds of input. */
-  input: 'parameters file' | 'environment wiring' | 'action input' | 'workflow_dispatch input';
+  input: 'parameters file' | 'environment wiring' | 'action input' | 'workflow_dispatch input' | 'app template';
   /** The product entry point the case goes through. */
   through: string;
   producedBy: 'mock' | 'moto';
@@ -101,6 +101,8 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B100', name: 'Slots file: the live slot has no capacity', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the capacity line: users would reach nothing, give it capacity or name the other slot live; ${NO_CALL}` },
   { id: 'B101', name: 'Slots file: weights that do not add up to 100', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the BlueWeight line with the sum, and the values at rest; ${NO_CALL}` },
   { id: 'B102', name: 'Wiring: strategy slots with the replace template', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: `InputError at the strategy line: use templates/app-slots.yaml; ${NO_CALL}` },
+  { id: 'B116', name: 'App template over the 51,200-byte inline limit, no template bucket', input: 'app template', through: `${UAS}, templates/app-slots.yaml grown past the limit`, producedBy: 'mock', suite: 'unit', expected: `InputError on the template file: its size, the limit, set template-bucket (the wiring's templateBucket) or shrink it; ${NO_CALL}` },
+  { id: 'B117', name: 'Wiring: a templateBucket that is not an S3 bucket name', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: `InputError at the templateBucket line with the pattern it must match; ${NO_CALL}` },
   { id: 'B130', name: 'A later wave names an AMI no earlier wave ran', input: 'parameters file', through: 'gitops bundle `check-wave-gate` (deploy-environment.yml, before the update)', producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation on parameters/prod.json: no environment of an earlier wave (dev) ran it without a failback, and how to bring it (promotion, the AMI prod ran, a direct bake); the prod stack untouched; the AMI dev ran passes' },
 ];
 
@@ -156,6 +158,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F65', name: 'A runner three minutes slow, an AMI AWS deprecated a minute ago, on the bundle', producedBy: 'loopback socket', through: "update-app-stack bundle against moto through a proxy that dates AWS's answers 3 min ahead (deprecation time as in F64)", suite: 'integration', expected: 'exit 1: judged on AWS\'s time, "was deprecated on <date>"; stack unchanged', invariant: 'git = stack' },
   { id: 'F80', name: "A DescribeTargetHealth call of verify-alb's fleet wait never answers", producedBy: 'mock', through: '`verifyAlb` fleet wait (the second DescribeTargetHealth hangs; virtual clock)', suite: 'unit', expected: "keeps its deadline: the wait aborts the hung call and fails at timeout-minutes (targets not all healthy after n s); every fleet call carries the wait's abort signal", invariant: 'git = stack' },
   { id: 'F81', name: 'A workflow file the GitHub roles were not made for asks for their credentials', producedBy: 'workflow file + git', through: "templates/github-oidc.yaml's trust policies as CloudFormation renders them (default OidcSubjectClaims), judged on GitHub's tokens", suite: 'unit', expected: 'a workflow added to main or by a pull request, one naming the environment, and deploy-environment.yml from another branch get no role; patch-pr.yml, pr-checks.yml and deploy-environment.yml from main get theirs', invariant: 'git = stack' },
+  { id: 'F116', name: 'S3 refuses the upload of a template over the inline limit', producedBy: 'mock', through: '`updateAppStack` with template-bucket (PutObject answers AccessDenied: a bucket of another account, or a role without TemplateBucketName)', suite: 'unit', expected: 'fails naming the bucket, the key, the error and what to check (region, owner, the role\'s prefix); no change set created, the stack untouched', invariant: 'git = stack' },
   { id: 'F130', name: 'A rollback alarm of the wave went to ALARM during the soak', producedBy: 'moto', through: 'gitops bundle `propose-promotion` (SetAlarmState ALARM → OK on the dev 5xx alarm; alarm history from moto, patched)', suite: 'integration', expected: 'not promotable: the blocker names the alarm, when it fired and the history entry; nothing written, so no PR', invariant: 'git = stack' },
   { id: 'F131', name: 'The wave failed back from the AMI once, and later ran it again', producedBy: 'moto', through: 'gitops bundle `propose-promotion` and `check-wave-gate` after prepare-failback → update-app-stack → sync-from-stack, then a new bump', suite: 'integration', expected: 'not promotable: the blocker names the auto-failback commit, "it failed here once"; a hand-made prod bump to it is refused by the gate; nothing written', invariant: 'git = stack' },
   { id: 'F132', name: 'A newer patch in the wave while the promotion PR of an older one is open', producedBy: 'moto', through: 'gitops bundle `propose-promotion` with the open PR\'s branch fetched', suite: 'integration', expected: 'while the newer AMI soaks: close-stale with the old AMI, nothing written; once it has soaked: the same branch is proposed again and the body names the AMI it replaces', invariant: 'git = stack' },
@@ -176,6 +179,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'promotion.test.ts': ['F133'],
   'clock-faults.test.ts': ['F60', 'F61', 'F62'],
   'deploy-slots.test.ts': ['F100', 'F101', 'F102', 'F103', 'F104', 'F105'],
+  'template-source.test.ts': ['F116'],
 };
 
 /** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */
