@@ -8,6 +8,10 @@
  *   npm run bench -- --monitoring-minutes 0   another rollback-trigger window (default: the
  *                                       update-app-stack action's `rollback-monitoring-minutes`)
  *   npm run bench -- --template FILE    model another template (default templates/app.yaml)
+ *   npm run bench -- --slots-template FILE   the slots template (default templates/app-slots.yaml)
+ *   npm run bench -- --environment NAME the wiring environment whose verify and slots settings the
+ *                                       strategy table uses (default: the first on slots, else the
+ *                                       first in promotion order)
  *
  * Deterministic: virtual clock, fixed trials, seeded jitter. A run takes about a second.
  */
@@ -17,10 +21,13 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 
 import { errorMessage, InputError } from '../actions/lib/errors';
-import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, modelCutover } from './bench/cutover';
+import { ENVIRONMENTS_FILE, getEnvironment, loadEnvironments } from '../actions/lib/parameters';
+import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, modelCutover, type CutoverAssumptions, type CutoverSettings } from './bench/cutover';
 import { fleetSection } from './bench/fleet-section';
 import { cutoverSection, renderReport, runWaitingBenchmark, waitingSection } from './bench/report';
-import { readCutoverSettingsFile } from './bench/template-settings';
+import { DEFAULT_WORKFLOW_ASSUMPTIONS } from './bench/strategies';
+import { strategySection } from './bench/strategy-section';
+import { readCutoverSettingsFile, slotFleet } from './bench/template-settings';
 
 const ACTION_YML = 'actions/update-app-stack/action.yml';
 
@@ -51,6 +58,8 @@ export async function runBench(argv: readonly string[]): Promise<string> {
       'boot-seconds': { type: 'string' },
       'monitoring-minutes': { type: 'string' },
       template: { type: 'string', default: 'templates/app.yaml' },
+      'slots-template': { type: 'string', default: 'templates/app-slots.yaml' },
+      environment: { type: 'string' },
     },
   });
   const assumptions = {
@@ -63,9 +72,27 @@ export async function runBench(argv: readonly string[]): Promise<string> {
 
   const waiting = waitingSection(await runWaitingBenchmark());
   const cutover = cutoverSection({ template, assumptions });
+  const strategies = template ? await strategiesOf(template, values['slots-template'] ?? 'templates/app-slots.yaml', values.environment, assumptions) : undefined;
   // The scale model deploys every environment with the cutover model's update time for this template.
   const fleet = fleetSection(modelCutover(template?.settings ?? AWS_DEFAULT_SETTINGS, assumptions).complete);
-  return renderReport([waiting, cutover, fleet], { markdown: values.markdown ?? false });
+  return renderReport([waiting, cutover, ...(strategies ? [strategies] : []), fleet], { markdown: values.markdown ?? false });
+}
+
+/** The strategy table, from both templates and one environment's wiring (absent without the slots template). */
+async function strategiesOf(replace: { file: string; settings: CutoverSettings }, slotsFile: string, name: string | undefined, assumptions: CutoverAssumptions) {
+  if (!existsSync(slotsFile)) return undefined;
+  const wiring = await loadEnvironments(ENVIRONMENTS_FILE);
+  const environment = getEnvironment(wiring, name ?? Object.values(wiring.environments).find((e) => e.strategy === 'slots')?.name ?? wiring.promotionOrder[0]);
+  return strategySection({
+    replace,
+    slots: { file: slotsFile, settings: readCutoverSettingsFile(slotsFile, slotFleet('Blue')).settings },
+    wiring: {
+      file: ENVIRONMENTS_FILE,
+      environment: environment.name,
+      settings: { ...environment.slots, watchSeconds: environment.verify.watchSeconds },
+    },
+    assumptions: { ...assumptions, ...DEFAULT_WORKFLOW_ASSUMPTIONS },
+  });
 }
 
 if (require.main === module) {

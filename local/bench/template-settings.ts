@@ -1,5 +1,6 @@
 /**
- * Reads the cutover settings out of the app template (templates/app.yaml): the target group's
+ * Reads the cutover settings out of an app template (templates/app.yaml, or one slot of
+ * templates/app-slots.yaml: {@link slotFleet}): the target group's
  * health check and deregistration delay, the ASG's health-check type and grace period, and the
  * CreationPolicy signal timeout, and the bootstrap's wait before cfn-signal. A value may be a
  * literal, a `!FindInMap` with literal keys, or a `!Ref Parameter`, read from that parameter's
@@ -75,10 +76,24 @@ function findKey(node: unknown, key: string): unknown {
   return undefined;
 }
 
-export function readCutoverSettings(templateText: string, file: string): TemplateCutoverSettings {
+/** The logical IDs of the fleet whose settings bound the cutover: app.yaml's, or one slot's of app-slots.yaml. */
+export interface FleetResources {
+  targetGroup: string;
+  autoScalingGroup: string;
+  launchTemplate: string;
+}
+
+export const REPLACE_FLEET: FleetResources = { targetGroup: 'AppTargetGroup', autoScalingGroup: 'AppAutoScalingGroup', launchTemplate: 'AppLaunchTemplate' };
+export const slotFleet = (slot: 'Blue' | 'Green'): FleetResources => ({
+  targetGroup: `${slot}TargetGroup`,
+  autoScalingGroup: `${slot}AutoScalingGroup`,
+  launchTemplate: `${slot}LaunchTemplate`,
+});
+
+export function readCutoverSettings(templateText: string, file: string, fleet: FleetResources = REPLACE_FLEET): TemplateCutoverSettings {
   const template = parseCfnTemplate(templateText, file) as Template;
-  const targetGroup = findResource(template, 'AppTargetGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup', file);
-  const group = findResource(template, 'AppAutoScalingGroup', 'AWS::AutoScaling::AutoScalingGroup', file);
+  const targetGroup = findResource(template, fleet.targetGroup, 'AWS::ElasticLoadBalancingV2::TargetGroup', file);
+  const group = findResource(template, fleet.autoScalingGroup, 'AWS::AutoScaling::AutoScalingGroup', file);
   const tg = targetGroup.Properties ?? {};
   const asg = group.Properties ?? {};
   const attributes = Array.isArray(tg.TargetGroupAttributes) ? (tg.TargetGroupAttributes as Array<{ Key?: unknown; Value?: unknown }>) : [];
@@ -131,7 +146,7 @@ export function readCutoverSettings(templateText: string, file: string): Templat
   setNumber('deregistrationDelaySeconds', deregistration);
   setNumber('healthCheckGracePeriodSeconds', asg.HealthCheckGracePeriod);
   setNumber('signalTimeoutSeconds', group.CreationPolicy?.ResourceSignal?.Timeout, parseIsoDurationSeconds);
-  setNumber('signalDelaySeconds', findKey(findResource(template, 'AppLaunchTemplate', 'AWS::EC2::LaunchTemplate', file), SIGNAL_DELAY_KEY));
+  setNumber('signalDelaySeconds', findKey(findResource(template, fleet.launchTemplate, 'AWS::EC2::LaunchTemplate', file), SIGNAL_DELAY_KEY));
   if (sources.signalDelaySeconds === 'AWS default') sources.signalDelaySeconds = 'not in the template';
   const type = resolve(asg.HealthCheckType);
   if (type) {
@@ -142,6 +157,6 @@ export function readCutoverSettings(templateText: string, file: string): Templat
 }
 
 /** Reads and models the template file; see `readCutoverSettings`. */
-export function readCutoverSettingsFile(path: string): TemplateCutoverSettings {
-  return readCutoverSettings(readFileSync(path, 'utf8'), path);
+export function readCutoverSettingsFile(path: string, fleet: FleetResources = REPLACE_FLEET): TemplateCutoverSettings {
+  return readCutoverSettings(readFileSync(path, 'utf8'), path, fleet);
 }

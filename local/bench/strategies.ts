@@ -1,0 +1,147 @@
+/**
+ * Both deploy strategies, both directions, on one clock: when the new AMI serves all traffic after
+ * a merge, how long a failback takes inside the bake window and after it, how long an automatic
+ * failback takes once verification failed, and how much of the users' traffic a bad AMI served
+ * (share × seconds) before it was gone. Built on the cutover model (cutover.ts) for the parts that
+ * are one CloudFormation update of a fleet (signals, health checks, drain), plus what the slots
+ * steps add (actions/lib/slots/deploy-slots.ts): weight updates, the prove and canary watches.
+ *
+ * All times in seconds. Each strategy's timeline starts when update-app-stack starts; the
+ * workflow's own steps before it (job starts, the failback commit, credentials) are stated
+ * assumptions added on top, so the totals answer "from the merge" and "from the dispatch".
+ *
+ *   replace (templates/app.yaml, AutoScalingReplacingUpdate), from modelCutover:
+ *     new AMI at 100 %      = blueLeaves (green shares the one target group from greenHealthy)
+ *     failback              = a second replacement: the old AMI at 100 % at its blueLeaves
+ *     automatic failback    = verify-alb fails at noticedByPoll + watch; the failback update
+ *                             starts verdictToFailback later and ends blue at its blueLeaves
+ *     bad AMI's exposure    = 50 % × (blueLeaves − greenHealthy) + 100 % × (until the failback's
+ *                             old AMI is healthy) + 50 % × (the failback's overlap)
+ *   slots (templates/app-slots.yaml), each step one stack update:
+ *     stage   = signalled + cleanup (the idle slot's empty group goes) + poll lag
+ *     prove   = targets healthy (poll lag when they turn healthy during the wait) + watch
+ *     weights = changeSet + listener (users move) + cleanup + poll lag (the job moves on)
+ *     canary  = weights + canarySeconds; switch = weights (users all on the new slot)
+ *     failback inside the window = prove (the old slot is warm) + switch
+ *     failback after it         = scale the old slot up in place (no signals: CreationPolicy only
+ *                                 counts at creation) + prove (waits for its targets) + switch
+ *     bad AMI's exposure        = canary share × (canary weights applied → flip-back applied);
+ *                                 0 when the prove step fails (no user was sent there)
+ */
+import { modelCutover, type CutoverAssumptions, type CutoverSettings } from './cutover';
+
+/** The slots deploy's own settings: the wiring's canary (environments.json `slots`) and verify watch. */
+export interface SlotsStrategySettings {
+  canaryWeight: number;
+  canarySeconds: number;
+  bakeSeconds: number;
+  /** verify.watchSeconds: the prove step's HTTP watch, and verify-alb's after a replace. */
+  watchSeconds: number;
+}
+
+/** The workflows' steps around update-app-stack, and the one AWS duration the slots steps add. */
+export interface WorkflowAssumptions {
+  /** Merge → update-app-stack starts: deploy.yml's plan job and the deploy job on hosted runners (checkout, Node, credentials). */
+  mergeToDeploySeconds: number;
+  /** failback.yml's first step (resolve-failback) → update-app-stack starts: the check job's AMI check, the deploy job's start, the failback commit, credentials. */
+  dispatchToDeploySeconds: number;
+  /** verify-alb's failed verdict → the failback update-app-stack starts (prepare-failback; same job, credentials held). */
+  verdictToFailbackSeconds: number;
+  /** ExecuteChangeSet of a weight change → the listener forwards with the new weights (CloudFormation's ModifyListener). */
+  listenerSeconds: number;
+}
+
+export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Object.freeze({
+  mergeToDeploySeconds: 60,
+  dispatchToDeploySeconds: 45,
+  verdictToFailbackSeconds: 10,
+  listenerSeconds: 10,
+});
+
+export type StrategyAssumptions = CutoverAssumptions & WorkflowAssumptions;
+
+/** What both columns of the strategy table report. */
+export interface StrategyTimeline {
+  /** update-app-stack's start → the new AMI serves all user traffic. */
+  newAmiAllTraffic: number;
+  /** update-app-stack's start → the deploy job knows it is done (its last poll). */
+  deployJobDone: number;
+  /** Failback.yml inside the bake window: update-app-stack's start → the old AMI serves all traffic. */
+  failbackInWindow: number;
+  /** The same after the bake window (the old fleet is gone or retired). */
+  failbackAfterWindow: number;
+  /** Verification failed (verify-alb's verdict, or the slots canary's) → the old AMI serves all traffic. */
+  automaticFailback: number;
+  /** How much traffic the bad AMI served when verification failed: share × seconds, in seconds of all traffic. */
+  badAmiTrafficSeconds: number;
+  /** …and for how long it served any traffic. */
+  badAmiServedSeconds: number;
+  /** Whether a failback inside the bake window needs no new instances (a weight flip). */
+  warmFailback: boolean;
+}
+
+/** A weight-only stack update started at `at`: when users move, and when the job has noticed the stack done. */
+export function weightUpdate(at: number, a: StrategyAssumptions): { applied: number; noticed: number } {
+  const applied = at + a.changeSetSeconds + a.listenerSeconds;
+  return { applied, noticed: applied + a.cfnCleanupSeconds + a.pollLagSeconds };
+}
+
+/** verify-alb's fleet wait started at `start` for targets healthy at `healthyAt`, then its watch. */
+function proveEnds(start: number, healthyAt: number, watchSeconds: number, a: StrategyAssumptions): number {
+  const fleetOk = healthyAt <= start ? start : healthyAt + a.pollLagSeconds;
+  return fleetOk + watchSeconds;
+}
+
+export function modelReplace(settings: CutoverSettings, watchSeconds: number, a: StrategyAssumptions): StrategyTimeline {
+  const deploy = modelCutover(settings, a);
+  const verdict = deploy.noticedByPoll + watchSeconds;
+  const failbackStart = verdict + a.verdictToFailbackSeconds;
+  const back = modelCutover(settings, a);
+  // Green shares the one target group with blue from greenHealthy (equal capacity: half the
+  // requests), has it alone from blueLeaves, and shares it again once the failback's fleet is healthy.
+  const shared = Math.max(0, deploy.blueLeaves - deploy.greenHealthy);
+  const alone = Math.max(0, failbackStart + back.greenHealthy - deploy.blueLeaves);
+  const sharedAgain = Math.max(0, back.blueLeaves - back.greenHealthy);
+  return {
+    newAmiAllTraffic: deploy.blueLeaves,
+    deployJobDone: deploy.noticedByPoll,
+    failbackInWindow: back.blueLeaves,
+    failbackAfterWindow: back.blueLeaves,
+    automaticFailback: a.verdictToFailbackSeconds + back.blueLeaves,
+    badAmiTrafficSeconds: 0.5 * shared + alone + 0.5 * sharedAgain,
+    badAmiServedSeconds: failbackStart + back.blueLeaves - deploy.greenHealthy,
+    warmFailback: false,
+  };
+}
+
+export function modelSlots(settings: CutoverSettings, slots: SlotsStrategySettings, a: StrategyAssumptions): StrategyTimeline {
+  const fleet = modelCutover(settings, { ...a, monitoringMinutes: 0 });
+  // stage: the idle slot's group is replaced; CloudFormation keeps it once its instances signalled.
+  // The slot it replaces was retired (capacity 0): no instances to drain.
+  const staged = fleet.signalled + a.cfnCleanupSeconds + a.pollLagSeconds;
+  const proven = proveEnds(staged, fleet.greenHealthy, slots.watchSeconds, a);
+  const canary = slots.canaryWeight > 0 ? weightUpdate(proven, a) : undefined;
+  const canaryEnds = canary ? canary.noticed + slots.canarySeconds : proven;
+  const switched = weightUpdate(canaryEnds, a);
+
+  // Inside the window the old slot is warm and healthy: prove it (a watch), then one weight change.
+  const inWindow = weightUpdate(proveEnds(0, 0, slots.watchSeconds, a), a).applied;
+  // After it the old slot is at capacity 0: the capacity update completes without signals, then the
+  // prove step waits for its new instances to turn healthy.
+  const scaled = a.changeSetSeconds + a.cfnCleanupSeconds + a.pollLagSeconds;
+  const afterWindow = weightUpdate(proveEnds(scaled, fleet.greenHealthy, slots.watchSeconds, a), a).applied;
+
+  // A canary that does worse flips back at the end of its watch.
+  const flippedBack = weightUpdate(canaryEnds, a).applied;
+  const served = canary ? flippedBack - canary.applied : 0;
+  return {
+    newAmiAllTraffic: switched.applied,
+    deployJobDone: switched.noticed,
+    failbackInWindow: inWindow,
+    failbackAfterWindow: afterWindow,
+    automaticFailback: flippedBack - canaryEnds,
+    badAmiTrafficSeconds: (slots.canaryWeight / 100) * served,
+    badAmiServedSeconds: served,
+    warmFailback: true,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The bench's strategy table: replace and slots side by side, both directions, each number next
+ * to its goal, a missed goal said as such, and what the slots total is made of.
+ */
+import { modelCutover, type CutoverSettings } from './cutover';
+import { formatClock, type Section } from './report';
+import { modelReplace, modelSlots, weightUpdate, type SlotsStrategySettings, type StrategyAssumptions, type StrategyTimeline } from './strategies';
+
+/** The goals the two strategies are held to, in seconds. */
+export const GOALS = Object.freeze({
+  /** slots: merge → the new AMI serves all traffic, with the canary step at its shipped default. */
+  mergeToAllTraffic: 240,
+  /** slots: failback.yml inside the bake window, its first step → the old AMI serves all traffic. */
+  failbackInWindow: 60,
+  /** replace: verification failed → the old AMI serves all traffic again. */
+  automaticFailback: 180,
+});
+
+export interface StrategyInput {
+  replace: { file: string; settings: CutoverSettings };
+  slots: { file: string; settings: CutoverSettings };
+  /** Where the slots and verify settings came from (an environment of the wiring file). */
+  wiring: { file: string; environment: string; settings: SlotsStrategySettings };
+  assumptions: StrategyAssumptions;
+}
+
+/** "2:15 (goal ≤ 1:00: MISSED by 1:15)" or "0:50 (goal ≤ 1:00: met)". */
+export function againstGoal(seconds: number, goal: number): string {
+  const verdict = seconds <= goal ? 'met' : `MISSED by ${formatClock(seconds - goal)}`;
+  return `${formatClock(seconds)} (goal ≤ ${formatClock(goal)}: ${verdict})`;
+}
+
+const exposure = (t: StrategyTimeline, share?: number) =>
+  t.badAmiServedSeconds === 0
+    ? 'none'
+    : `${t.badAmiTrafficSeconds.toFixed(1)} s of all traffic (${share === undefined ? '50–100 %' : `${share} %`} for ${formatClock(t.badAmiServedSeconds)})`;
+
+export function strategySection(input: StrategyInput): Section {
+  const a = input.assumptions;
+  const w = input.wiring.settings;
+  const replace = modelReplace(input.replace.settings, w.watchSeconds, a);
+  const slots = modelSlots(input.slots.settings, w, a);
+  const totals = {
+    merge: [a.mergeToDeploySeconds + replace.newAmiAllTraffic, a.mergeToDeploySeconds + slots.newAmiAllTraffic],
+    done: [a.mergeToDeploySeconds + replace.deployJobDone, a.mergeToDeploySeconds + slots.deployJobDone],
+    inWindow: [a.dispatchToDeploySeconds + replace.failbackInWindow, a.dispatchToDeploySeconds + slots.failbackInWindow],
+    afterWindow: [a.dispatchToDeploySeconds + replace.failbackAfterWindow, a.dispatchToDeploySeconds + slots.failbackAfterWindow],
+  };
+
+  // What the slots merge total is made of, and what a failback inside the window costs without its watch.
+  const fleet = modelCutover(input.slots.settings, { ...a, monitoringMinutes: 0 });
+  const staged = fleet.signalled + a.cfnCleanupSeconds + a.pollLagSeconds;
+  const weights = weightUpdate(0, a);
+  const inWindowWithoutWatch = a.dispatchToDeploySeconds + weights.applied;
+  const window = formatClock(a.monitoringMinutes * 60);
+
+  return {
+    title: 'Strategies: merge to all traffic, failback, and what a bad AMI costs users',
+    intro: [
+      `Modeled from ${input.replace.file} (replace) and ${input.slots.file} (slots, one slot's settings), the rollback-trigger window of update-app-stack (${window}), and ${input.wiring.environment}'s wiring in ${input.wiring.file}: verify watch ${w.watchSeconds} s, canary ${w.canaryWeight} % for ${w.canarySeconds} s, bake window ${formatClock(w.bakeSeconds)}. Times are m:ss.`,
+    ],
+    table: {
+      headers: ['Measure', `replace (${input.replace.file})`, `slots (${input.slots.file})`],
+      align: ['left', 'left', 'left'],
+      rows: [
+        ['Merge → the new AMI serves all traffic', formatClock(totals.merge[0]), againstGoal(totals.merge[1], GOALS.mergeToAllTraffic)],
+        ['Merge → the deploy job is done', formatClock(totals.done[0]), formatClock(totals.done[1])],
+        ['Failback inside the bake window: dispatch → old AMI serves all traffic', `${formatClock(totals.inWindow[0])} (no warm fleet: a second replacement)`, againstGoal(totals.inWindow[1], GOALS.failbackInWindow)],
+        ['Failback after the bake window', formatClock(totals.afterWindow[0]), `${formatClock(totals.afterWindow[1])} (the old slot scaled up, proven, then switched)`],
+        ['Verification failed → old AMI serves all traffic (automatic failback)', againstGoal(replace.automaticFailback, GOALS.automaticFailback), `${formatClock(slots.automaticFailback)} (flip back after the canary)`],
+        ['A bad AMI that verification catches: traffic it served', exposure(replace), `${exposure(slots, w.canaryWeight)}; none if the prove step catches it`],
+      ],
+    },
+    notes: [
+      `Workflow assumptions (not in the templates): merge → update-app-stack ${a.mergeToDeploySeconds} s (deploy.yml's plan and deploy jobs on hosted runners); failback dispatch → update-app-stack ${a.dispatchToDeploySeconds} s (the check job, the deploy job's start, the failback commit, credentials; no reviewer wait counted); verify-alb's verdict → the failback update ${a.verdictToFailbackSeconds} s; a weight change's ExecuteChangeSet → the listener forwarding with the new weights ${a.listenerSeconds} s. The cutover model's assumptions (the table above) hold for both; the slots steps run without a rollback-trigger window.`,
+      `slots, merge → all traffic: ${formatClock(a.mergeToDeploySeconds)} workflow + ${formatClock(staged)} stage (the idle slot's group replaced and signalled) + ${formatClock(w.watchSeconds)} prove watch + ${formatClock(weights.noticed - 0)} canary weights + ${formatClock(w.canarySeconds)} canary + ${formatClock(weights.applied)} switch. The stage step alone (launch, boot, signals) is ${formatClock(staged)}.`,
+      `slots, failback inside the window: ${formatClock(a.dispatchToDeploySeconds)} workflow + ${formatClock(w.watchSeconds)} prove watch of the warm slot + ${formatClock(weights.applied)} weight change. Without the prove watch it would be ${againstGoal(inWindowWithoutWatch, GOALS.failbackInWindow)}.`,
+      `replace, automatic failback: verify-alb fails ${formatClock(w.watchSeconds)} after UPDATE_COMPLETE, when blue is already gone, so the way back is a second replacement (${formatClock(replace.automaticFailback - a.verdictToFailbackSeconds)} to the old AMI at all traffic, ${window} of it the rollback-trigger window). The bad AMI shares the target group with blue until blue leaves (counted at 50 %), then serves alone until the failback's fleet is healthy.`,
+      `Not counted: a GitHub environment's reviewers (a failback waits for them), runner queueing beyond the assumptions, and a bad AMI that never signals (CloudFormation rolls it back; no user is sent to it in either strategy).`,
+    ],
+  };
+}

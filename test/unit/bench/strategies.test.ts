@@ -1,0 +1,137 @@
+/**
+ * The strategy model of `npm run bench`: settings read from both templates and the wiring turn
+ * into the table's numbers by the stated arithmetic, and each number is judged against its goal.
+ */
+import { readFileSync } from 'node:fs';
+
+import { loadEnvironments } from '../../../actions/lib/parameters';
+import { runBench } from '../../../local/bench';
+import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, type CutoverSettings } from '../../../local/bench/cutover';
+import { DEFAULT_WORKFLOW_ASSUMPTIONS, modelReplace, modelSlots, weightUpdate, type StrategyAssumptions } from '../../../local/bench/strategies';
+import { againstGoal, GOALS, strategySection } from '../../../local/bench/strategy-section';
+import { readCutoverSettingsFile, slotFleet } from '../../../local/bench/template-settings';
+
+/** app.yaml's cutover settings, written out so the arithmetic below is checkable by hand. */
+const TUNED: CutoverSettings = {
+  ...AWS_DEFAULT_SETTINGS,
+  healthCheckIntervalSeconds: 10,
+  healthyThresholdCount: 2,
+  unhealthyThresholdCount: 2,
+  deregistrationDelaySeconds: 30,
+  healthCheckType: 'ELB',
+  healthCheckGracePeriodSeconds: 300,
+  signalTimeoutSeconds: 600,
+  signalDelaySeconds: 25,
+};
+// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; listener 10.
+const A: StrategyAssumptions = { ...DEFAULT_ASSUMPTIONS, ...DEFAULT_WORKFLOW_ASSUMPTIONS, monitoringMinutes: 5 };
+const SLOTS = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300, watchSeconds: 60 };
+
+describe('modelSlots', () => {
+  // registered 65, app ready 155, signalled 180; green healthy 165 (checks every 10 s from 65).
+  const t = modelSlots(TUNED, SLOTS, A);
+
+  it('adds the steps: stage 195, prove to 255, canary weights to 300 and its watch to 420, switch applied at 450', () => {
+    // stage = 180 + cleanup 10 + poll 5 = 195; healthy (165) before it, so prove = 195 + 60 = 255.
+    // canary: 255 + 20 + 10 = 285 applied, noticed 285 + 10 + 5 = 300; + 120 = 420; switch applied 420 + 30.
+    expect(t.newAmiAllTraffic).toBe(450);
+    expect(t.deployJobDone).toBe(465);
+  });
+
+  it('fails back inside the window with a prove watch and one weight change, after it by scaling the old slot up first', () => {
+    expect(t.failbackInWindow).toBe(60 + 30);
+    expect(t.warmFailback).toBe(true);
+    // scaled in place: 20 + 10 + 5 = 35; its new targets healthy at 165 (+5 poll) → 170 + 60 watch = 230 → + 30.
+    expect(t.failbackAfterWindow).toBe(260);
+  });
+
+  it('lets a bad AMI serve only the canary share, from the canary weights to the flip back', () => {
+    // canary applied 285 → canary fails at 420 → flip back applied 450: 165 s at 10 %.
+    expect(t.badAmiServedSeconds).toBe(165);
+    expect(t.badAmiTrafficSeconds).toBeCloseTo(16.5);
+    expect(t.automaticFailback).toBe(30);
+  });
+
+  it('without a canary, the bad AMI serves nobody and the switch follows the prove step', () => {
+    const none = modelSlots(TUNED, { ...SLOTS, canaryWeight: 0 }, A);
+    expect(none.badAmiTrafficSeconds).toBe(0);
+    expect(none.newAmiAllTraffic).toBe(255 + 30);
+  });
+
+  it.each([
+    ['the prove watch', { watchSeconds: 90 }, 'failbackInWindow', 30],
+    ['the canary length', { canarySeconds: 300 }, 'newAmiAllTraffic', 180],
+  ] as const)('moves the timeline by exactly the change in %s', (_what, change, field, delta) => {
+    expect(modelSlots(TUNED, { ...SLOTS, ...change }, A)[field] - t[field]).toBe(delta);
+  });
+
+  it('a weight change moves users after change set + listener, and the job on after cleanup + poll', () => {
+    expect(weightUpdate(100, A)).toEqual({ applied: 130, noticed: 145 });
+  });
+});
+
+describe('modelReplace', () => {
+  // With the 5 min window: blue leaves 180 + 300 + 10 = 490, UPDATE_COMPLETE 490 + 30 + 60 = 580, noticed 585.
+  const t = modelReplace(TUNED, 60, A);
+
+  it('puts the new AMI on all traffic when blue leaves, and fails back only by a second replacement', () => {
+    expect(t.newAmiAllTraffic).toBe(490);
+    expect(t.deployJobDone).toBe(585);
+    expect(t.failbackInWindow).toBe(490);
+    expect(t.warmFailback).toBe(false);
+    expect(t.automaticFailback).toBe(10 + 490);
+  });
+
+  it('counts the bad AMI at half the traffic while it shares the group with blue, all of it alone', () => {
+    // shared 165 → 490 (325 s at 50 %); verdict 585 + 60 = 645, failback starts 655, its old AMI healthy at 655 + 165 = 820:
+    // alone 490 → 820 (330 s); shared again 820 → 655 + 490 = 1145 (325 s at 50 %).
+    expect(t.badAmiTrafficSeconds).toBe(162.5 + 330 + 162.5);
+    expect(t.badAmiServedSeconds).toBe(1145 - 165);
+  });
+});
+
+describe('the strategy table', () => {
+  it('says met or MISSED against each goal', () => {
+    expect(againstGoal(45, 60)).toBe('0:45 (goal ≤ 1:00: met)');
+    expect(againstGoal(60, 60)).toBe('1:00 (goal ≤ 1:00: met)');
+    expect(againstGoal(135, 60)).toBe('2:15 (goal ≤ 1:00: MISSED by 1:15)');
+  });
+
+  it('holds each strategy to its own goals, from the workflow start', () => {
+    const section = strategySection({
+      replace: { file: 'app.yaml', settings: TUNED },
+      slots: { file: 'app-slots.yaml', settings: TUNED },
+      wiring: { file: 'environments.json', environment: 'dev', settings: SLOTS },
+      assumptions: A,
+    });
+    const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
+    expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 450, GOALS.mergeToAllTraffic)]);
+    expect(row(/inside the bake window/)[2]).toBe(againstGoal(45 + 90, GOALS.failbackInWindow));
+    expect(row(/automatic failback/)[1]).toBe(againstGoal(500, GOALS.automaticFailback));
+    expect(row(/traffic it served/)[2]).toMatch(/^16\.5 s of all traffic \(10 % for 2:45\)/);
+    expect(section.intro.join(' ')).toContain('verify watch 60 s, canary 10 % for 120 s');
+  });
+});
+
+describe('the shipped templates and wiring, as modeled', () => {
+  it('reads both slots of templates/app-slots.yaml alike, every setting from the template, as app.yaml has them', () => {
+    const blue = readCutoverSettingsFile('templates/app-slots.yaml', slotFleet('Blue'));
+    const green = readCutoverSettingsFile('templates/app-slots.yaml', slotFleet('Green'));
+    expect(green.settings).toEqual(blue.settings);
+    expect(Object.values(blue.sources).filter((s) => s === 'AWS default' || s === 'not in the template')).toEqual([]);
+    expect(blue.settings).toEqual(readCutoverSettingsFile('templates/app.yaml').settings);
+  });
+
+  it('prints the table the README and docs/performance.md show, with the wiring’s canary default', async () => {
+    const wiring = await loadEnvironments('parameters/environments.json');
+    const report = await runBench(['--markdown']);
+    const env = Object.values(wiring.environments).find((e) => e.strategy === 'slots') ?? wiring.environments[wiring.promotionOrder[0]];
+    expect(report).toContain(`canary ${env.slots.canaryWeight} % for ${env.slots.canarySeconds} s`);
+    const lines = report.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('| Measure |'));
+    const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
+    const table = lines.slice(start, end).join('\n');
+    expect(lines.slice(start, end)).toHaveLength(8);
+    for (const doc of ['README.md', 'docs/performance.md']) expect({ doc, current: readFileSync(doc, 'utf8').includes(table) }).toEqual({ doc, current: true });
+  });
+});
