@@ -36,6 +36,7 @@ interface Job {
   strategy?: { 'max-parallel'?: number | string; 'fail-fast'?: boolean; matrix?: Record<string, unknown> };
   uses?: string;
   with?: Record<string, string>;
+  env?: Record<string, string>;
   secrets?: Record<string, string> | 'inherit';
   outputs?: Record<string, string>;
   steps?: Step[];
@@ -194,7 +195,7 @@ describe('workflow files', () => {
 
   it('run a GitHub environment only in the deploy job, the checks\' notify job, the e2e jobs and the patch and promotion PR jobs, where the deploy and e2e roles, the webhook and the App key live', () => {
     const withEnvironment = allJobs.filter(({ job }) => job.environment !== undefined).map(({ file, id }) => `${file}#${id}`);
-    expect(withEnvironment).toEqual(['check-environment.yml#notify', 'deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose', 'promote-wave.yml#propose']);
+    expect(withEnvironment).toEqual(['check-environment.yml#notify', 'deploy-environment.yml#deploy', 'e2e-aws.yml#e2e', 'e2e-aws.yml#slots', 'e2e-aws.yml#teardown', 'patch-pr.yml#propose', 'promote-wave.yml#propose']);
   });
 
   it('read secrets only in jobs that run in a GitHub environment, and pass none between workflows', () => {
@@ -653,6 +654,7 @@ describe('ami-lifecycle.yml', () => {
 describe('e2e-aws.yml', () => {
   const wf = workflows['e2e-aws.yml'];
   const e2e = wf.jobs.e2e;
+  const slots = wf.jobs.slots;
   const teardown = wf.jobs.teardown;
   /** A shell step as the AWS CLI calls it makes (`run:aws cloudformation deploy + …`); other steps as `label`. */
   const cliLabel = (s: Step) => {
@@ -662,6 +664,7 @@ describe('e2e-aws.yml', () => {
   };
   const e2eStep = (id: string) => step('e2e-aws.yml', 'e2e', id);
   const teardownStep = (id: string) => step('e2e-aws.yml', 'teardown', id);
+  const slotsStep = (id: string) => step('e2e-aws.yml', 'slots', id);
 
   it('is started by hand only (never by CI, a push or a pull request), with a region, keep-stacks and an AMI to reuse', () => {
     expect(Object.keys(wf.on)).toEqual(['workflow_dispatch']);
@@ -682,16 +685,19 @@ describe('e2e-aws.yml', () => {
       NETWORK_STACK: 'e2e-${{ github.run_id }}-network',
       PIPELINE_STACK: 'e2e-${{ github.run_id }}-image-pipeline',
       APP_STACK: 'e2e-${{ github.run_id }}-app',
+      SLOTS_STACK: 'e2e-${{ github.run_id }}-slots',
     });
   });
 
-  it('runs both jobs in the e2e environment with the e2e role, id-token only, the build job long enough for two builds', () => {
-    for (const job of [e2e, teardown]) {
+  it('runs every job in the e2e environment with the e2e role, id-token only, the build job long enough for two builds', () => {
+    for (const job of [e2e, slots, teardown]) {
       expect(job.environment).toBe('e2e');
       const credentials = job.steps!.find((s) => s.uses?.startsWith(`${ROLE_ACTION}@`))!;
       expect(credentials.with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_E2E_ROLE_ARN }}', 'aws-region': '${{ inputs.region }}' });
     }
     expect(e2e.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(slots.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    expect(Number(slotsStep('credentials').with?.['role-duration-seconds'])).toBeGreaterThanOrEqual(slots['timeout-minutes']! * 60);
     expect(teardown.permissions).toEqual({ 'id-token': 'write' });
     // Two builds of up to 120 min each, under GitHub's 360-minute cap; the session outlives the job.
     expect(e2e['timeout-minutes']).toBeGreaterThanOrEqual(300);
@@ -753,11 +759,51 @@ describe('e2e-aws.yml', () => {
     for (const id of ['verify-stock', 'verify', 'failback-verify']) expect(e2eStep(id).with).toMatchObject({ 'stack-name': '${{ env.APP_STACK }}', path: '/details.json' });
   });
 
+  it('deploys the slots strategy after the replace run: blue on the stock AMI, the baked AMI through stage → prove → canary → switch, then a failback inside the window', () => {
+    expect(slots.needs).toBe('e2e');
+    expect(slots.steps!.map(cliLabel)).toEqual([
+      'checkout',
+      'configure-aws-credentials',
+      'run:shell',
+      'run:aws cloudformation deploy',
+      'run:aws cloudformation describe-stacks + aws autoscaling describe-auto-scaling-groups',
+      'verify-alb',
+      'update-app-stack',
+      'verify-alb',
+      'run:shell',
+      'update-app-stack',
+      'verify-alb',
+      'run:aws autoscaling describe-auto-scaling-groups',
+    ]);
+    expect(slots.env).toEqual({ STOCK_AMI: '${{ needs.e2e.outputs.stock-ami-id }}', BAKED_AMI: '${{ needs.e2e.outputs.ami-id || inputs.reuse-ami-id }}' });
+    expect(slotsStep('slots-stack').run).toContain('--template-file templates/app-slots.yaml');
+    // The three states: blue live on the stock AMI; green live on the baked one with blue warm; blue live again, green kept.
+    const writes = [...slotsStep('slots-parameters').run!.matchAll(/^ *write (.+)$/gm)].map((m) => m[1]);
+    expect(writes).toEqual(['blue "$STOCK_AMI" 2 100 "$STOCK_AMI" 0 0 stock', 'green "$STOCK_AMI" 2 0 "$BAKED_AMI" 2 100 baked', 'blue "$STOCK_AMI" 2 100 "$BAKED_AMI" 2 0 failback']);
+    expect(slotsStep('slots-deploy').with).toMatchObject({
+      mode: 'deploy',
+      'stack-name': '${{ env.SLOTS_STACK }}',
+      template: 'templates/app-slots.yaml',
+      'parameters-file': '${{ steps.slots-parameters.outputs.baked }}',
+      'canary-weight': '10',
+      'canary-seconds': '120',
+    });
+    expect(slotsStep('slots-failback').with).toMatchObject({ template: 'templates/app-slots.yaml', 'parameters-file': '${{ steps.slots-parameters.outputs.failback }}', failback: 'true' });
+    // Each slot verified on its own target group, on its own AMI.
+    expect(slotsStep('slots-verify-stock').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.blue-target-group }}', 'expected-ami-id': '${{ env.STOCK_AMI }}' });
+    expect(slotsStep('slots-verify').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.green-target-group }}', 'expected-ami-id': '${{ env.BAKED_AMI }}' });
+    expect(slotsStep('slots-failback-verify').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.blue-target-group }}', 'expected-ami-id': '${{ env.STOCK_AMI }}' });
+    // Blue kept warm: the same instances before the deploy and after the failback, or the job fails.
+    expect(slotsStep('slots-warm').run).toMatch(/diff -u "\$RUNNER_TEMP\/blue-instances-before\.txt" "\$RUNNER_TEMP\/blue-instances-after\.txt"/);
+    expect(slotsStep('slots-warm').run).toContain('exit 1');
+  });
+
   it('tears down in its own job whatever happened, unless asked to keep the stacks, every step even after a failed one', () => {
-    expect(teardown.needs).toBe('e2e');
+    expect(teardown.needs).toEqual(['e2e', 'slots']);
     expect(teardown.if).toBe('always() && !inputs.keep-stacks');
     expect(teardown.steps!.map(cliLabel)).toEqual([
       'configure-aws-credentials',
+      'run:aws cloudformation delete-stack + aws cloudformation wait',
       'run:aws cloudformation delete-stack + aws cloudformation wait',
       'run:aws ec2 deregister-image',
       'run:aws ec2 deregister-image',
@@ -767,7 +813,8 @@ describe('e2e-aws.yml', () => {
       'run:aws cloudformation delete-stack + aws cloudformation wait',
     ]);
     for (const s of teardown.steps!.slice(1)) expect(s.if).toMatch(/^always\(\) && steps\.credentials\.outcome == 'success'/);
-    expect([teardownStep('delete-app').run, teardownStep('delete-image-pipeline').run, teardownStep('delete-network').run].map((r) => r!.match(/\$(\w+_STACK)/)![1])).toEqual([
+    expect([teardownStep('delete-slots').run, teardownStep('delete-app').run, teardownStep('delete-image-pipeline').run, teardownStep('delete-network').run].map((r) => r!.match(/\$(\w+_STACK)/)![1])).toEqual([
+      'SLOTS_STACK',
       'APP_STACK',
       'PIPELINE_STACK',
       'NETWORK_STACK',
@@ -776,6 +823,7 @@ describe('e2e-aws.yml', () => {
 
   it('deletes only the AMIs and images this run built (never a reused AMI), with their snapshots', () => {
     expect(e2e.outputs).toEqual({
+      'stock-ami-id': '${{ steps.stock.outputs.ami-id }}',
       'ami-id': '${{ steps.build.outputs.ami-id }}',
       'image-arn': '${{ steps.build.outputs.image-arn }}',
       'rebuild-ami-id': '${{ steps.rebuild.outputs.ami-id }}',
