@@ -4,7 +4,6 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 import { systemClock } from '../clock';
@@ -78,14 +77,6 @@ export function createAwsClients(options: ClientOptions): AwsClients {
  */
 export function createSnsClient(options: ClientOptions): SNSClient {
   return new SNSClient(sdkClientConfig(options));
-}
-
-/**
- * The S3 client of update-app-stack, apart from {@link createAwsClients} because only it writes to
- * S3: a template over CloudFormation's inline limit goes up as an object (cloudformation/template-source.ts).
- */
-export function createS3Client(options: ClientOptions): S3Client {
-  return new S3Client(sdkClientConfig(options));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { createAwsClients, createS3Client } from '../../lib/aws/clients';
+import { createAwsClients } from '../../lib/aws/clients';
+import { createS3Client } from '../../lib/aws/s3-client';
 import { systemClock } from '../../lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
