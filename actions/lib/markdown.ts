@@ -24,6 +24,24 @@ export function collapsed(summary: string, body: string): string {
   return `<details><summary>${escapeHtml(summary)}</summary>\n\n${body}\n\n</details>`;
 }
 
+/**
+ * Text from outside (a failback's reason) inside a sentence: shown as typed, never as Markdown or
+ * HTML, so it cannot bold, link or hide text, nor end the bold lead it sits in.
+ */
+export function inlineText(value: string): string {
+  return escapeHtml(value.replace(/\r?\n/g, ' ')).replace(/[\\`*_[\]#|~]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A message's first sentence, for a summary's lead (the whole message stands below it). A long one
+ * is cut and says so.
+ */
+export function firstSentence(text: string, maxChars = 200): string {
+  const end = text.search(/\.(\s|$)/);
+  const sentence = end > 0 ? text.slice(0, end + 1) : text;
+  return sentence.length <= maxChars ? sentence : `${sentence.slice(0, maxChars - 1)}… (all of it below).`;
+}
+
 function escapeCell(value: string): string {
   return escapeHtml(value).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }

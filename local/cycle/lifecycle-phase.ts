@@ -35,9 +35,9 @@ export async function runLifecyclePhase(ctx: CycleContext, timeline: Timeline): 
     const run = await gitops(ctx, 'plan-ami-lifecycle', { 'retire-after-days': '0' });
     const report = run.outputs.report ?? '';
     for (const ami of failbackTargets) {
-      if (!new RegExp(`^\\| ${ami} \\|.*\\| (on|turned on now) \\|$`, 'm').test(report)) throw new CycleCheckError(`the lifecycle report does not list failback target ${ami} as kept and protected`, report.split('\n'));
+      if (!new RegExp(`^\\| \`${ami}\` \\|.*\\| (on|turned on now) \\|$`, 'm').test(report)) throw new CycleCheckError(`the lifecycle report does not list failback target ${ami} as kept and protected`, report.split('\n'));
     }
-    if (!new RegExp(`^\\| ${abandoned} \\|`, 'm').test(report.slice(report.indexOf('Retirable AMI')))) throw new CycleCheckError(`the lifecycle report does not list ${abandoned} as retirable`, report.split('\n'));
+    if (!new RegExp(`^\\| \`${abandoned}\` \\|`, 'm').test(report.slice(report.indexOf('Retirable AMI')))) throw new CycleCheckError(`the lifecycle report does not list ${abandoned} as retirable`, report.split('\n'));
     const { Images = [] } = await ctx.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [...failbackTargets] }));
     const unprotected = Images.filter((i) => i.DeregistrationProtection !== 'enabled').map((i) => i.ImageId);
     if (unprotected.length) throw new CycleCheckError(`failback targets without deregistration protection in moto: ${unprotected.join(', ')}`);

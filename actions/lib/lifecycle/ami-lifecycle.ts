@@ -72,27 +72,64 @@ export async function retireImages(region: string, amis: readonly RetirableAmi[]
   return retired;
 }
 
-/** The report: per region, what stays and why, what may go, and what got protection now. */
-export function renderLifecycleReport(plans: readonly RetirementPlan[], protectedNow: ReadonlySet<string>, heading: string): string {
-  const parts = [heading];
+/**
+ * The report (the job summary and the retirement PR's body): the answer first (what may go, that
+ * nothing was deleted, what stays protected), the rule it followed, then per region what stays and
+ * why and what may go.
+ */
+export function renderLifecycleReport(plans: readonly RetirementPlan[], protectedNow: ReadonlySet<string>, text: { heading: string; rule: string }): string {
+  const retirable = plans.flatMap((p) => p.retirable.map((r) => r.amiId));
+  const kept = plans.reduce((n, p) => n + p.kept.length, 0);
+  const targets = plans.reduce((n, p) => n + p.kept.filter((k) => k.failbackTarget).length, 0);
+  const protection = `${targets} failback target(s) under deregistration protection${protectedNow.size ? ` (${protectedNow.size} turned on now)` : ''}`;
+  const lead = retirable.length
+    ? `**${retirable.length} pipeline AMI(s) nothing needs may be retired: ${codeList(retirable)}. Nothing was deleted: merging this proposal lets the next run retire them.** ${kept} kept, ${protection}.`
+    : `**Nothing to retire: every pipeline AMI is still needed (${kept} kept). Nothing was deleted.** ${protection[0].toUpperCase()}${protection.slice(1)}.`;
+  const parts = [text.heading, lead, text.rule];
   for (const plan of plans) {
     parts.push(`### ${plan.region}: ${plan.kept.length} kept, ${plan.retirable.length} retirable`);
     parts.push(
       plan.kept.length
         ? markdownTable(
             ['Kept AMI', 'Name', 'Created', 'Why', 'Deregistration protection'],
-            plan.kept.map((k) => [k.amiId, k.name ?? '', k.creationDate ?? '', k.reasons.join('; '), k.failbackTarget ? (protectedNow.has(k.amiId) ? 'turned on now' : 'on') : '—']),
+            plan.kept.map((k) => [`\`${k.amiId}\``, k.name ?? '', k.creationDate ?? '', k.reasons.join('; '), k.failbackTarget ? (protectedNow.has(k.amiId) ? 'turned on now' : 'on') : '—']),
           )
         : '_No pipeline image is kept._',
     );
     parts.push(
       plan.retirable.length
-        ? markdownTable(['Retirable AMI', 'Name', 'Created', 'Age (days)'], plan.retirable.map((r) => [r.amiId, r.name ?? '', r.creationDate ?? '', r.ageDays]))
+        ? markdownTable(['Retirable AMI', 'Name', 'Created', 'Age (days)'], plan.retirable.map((r) => [`\`${r.amiId}\``, r.name ?? '', r.creationDate ?? '', r.ageDays]))
         : '_Nothing to retire._',
     );
     if (plan.missingFailbackTargets.length) {
-      parts.push(`⚠️ Failback targets git names that are not pipeline images in ${plan.region} (deregistered, or not built by the pipeline): ${plan.missingFailbackTargets.join(', ')}.`);
+      parts.push(`⚠️ Failback targets git names that are not pipeline images in ${plan.region} (deregistered, or not built by the pipeline): ${codeList(plan.missingFailbackTargets)}.`);
     }
   }
   return parts.join('\n\n');
+}
+
+/** One approved AMI in retire-amis' summary. */
+export interface RetirementRow {
+  region: string;
+  amiId: string;
+  outcome: 'retired' | 'would retire' | 'skipped';
+  why: string;
+}
+
+/** retire-amis' job summary: what it retired (or, in a dry run, would), what it skipped and why. */
+export function renderRetirementSummary(rows: readonly RetirementRow[], deleting: boolean): string {
+  const heading = deleting ? '## AMI retirement' : '## AMI retirement (dry run: nothing changed)';
+  const of = (outcome: RetirementRow['outcome']) => rows.filter((r) => r.outcome === outcome).map((r) => r.amiId);
+  const skipped = of('skipped');
+  const skippedText = skipped.length ? ` Skipped ${skipped.length}, still needed now: ${codeList(skipped)}.` : '';
+  let lead: string;
+  if (rows.length === 0) lead = '**Nothing to retire: the merged proposal lists no AMI.**';
+  else if (deleting) lead = `**Retired ${of('retired').length} AMI(s) the merged proposal listed${of('retired').length ? `: ${codeList(of('retired'))}, each deprecated, then deregistered with its snapshots` : ''}.**${skippedText}`;
+  else lead = `**Dry run: nothing was deleted. ${of('would retire').length} AMI(s) would be retired${of('would retire').length ? ` (${codeList(of('would retire'))})` : ''}; deleting takes \`delete: true\`.**${skippedText}`;
+  const table = rows.length ? markdownTable(['Region', 'AMI', 'Outcome', 'Why'], rows.map((r) => [r.region, `\`${r.amiId}\``, r.outcome, r.why])) : '';
+  return [heading, lead, table].filter(Boolean).join('\n\n');
+}
+
+function codeList(ids: readonly string[]): string {
+  return ids.map((id) => `\`${id}\``).join(', ');
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
-import { keyValueTable } from '../../markdown';
+import { inlineText, keyValueTable } from '../../markdown';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { describeSupersededFailback, validateFailbackRequest, type FailbackRequest } from '../failback-request';
@@ -68,13 +68,7 @@ export const resolveFailback = defineCommand({
       );
     }
     ctx.logger.info(`Failback ${environment.name}: ${current} → ${target} (from ${source}). Reason: ${request.reason}`);
-    const summary = `## Failback requested: \`${environment.name}\`\n\n${keyValueTable([
-      ['Current AMI', `\`${current}\``],
-      ['Target AMI', `\`${target}\``],
-      ['Chosen from', source],
-      ['Reason', request.reason],
-      ['Requested by', request.requestedBy ? `@${request.requestedBy}` : 'unknown'],
-    ])}`;
+    const summary = renderFailbackRequest({ environment: environment.name, current, target, source, reason: request.reason, requestedBy: request.requestedBy });
     return {
       outputs: {
         environment: environment.name,
@@ -88,6 +82,28 @@ export const resolveFailback = defineCommand({
     };
   },
 });
+
+/**
+ * The request's job summary: the answer first (which environment goes from which AMI to which,
+ * who asked and why, and that nothing is deployed yet), the facts below.
+ */
+export function renderFailbackRequest(request: { environment: string; current: string; target: string; source: string; reason: string; requestedBy?: string }): string {
+  const { environment, current, target } = request;
+  const requester = request.requestedBy ? `@${request.requestedBy}` : 'an unknown actor';
+  return [
+    `## ⏪ Failback requested: \`${environment}\`: \`${current}\` → \`${target}\``,
+    `**${requester} asked to fail \`${environment}\` back from \`${current}\` to \`${target}\` (reason: ${inlineText(request.reason)}). Nothing is deployed yet:** ` +
+      `the target image is checked next, then the Fail back job waits for \`${environment}\`'s approval, records the failback in git and deploys it.`,
+    keyValueTable([
+      ['Environment', `\`${environment}\``],
+      ['Current AMI', `\`${current}\``],
+      ['Target AMI', `\`${target}\``],
+      ['Chosen from', request.source],
+      ['Reason', request.reason],
+      ['Requested by', request.requestedBy ? `@${request.requestedBy}` : 'unknown'],
+    ]),
+  ].join('\n\n');
+}
 
 /**
  * Failback pre-flight: the target exists in the environment's region, is available, not deprecated

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { failbackTargets, planRetirement, type EnvironmentHistory } from '../../lifecycle/retirement-plan';
-import { protectFailbackTargets, readInstanceAmis, readPipelineImages, renderLifecycleReport, retireImages } from '../../lifecycle/ami-lifecycle';
+import { protectFailbackTargets, readInstanceAmis, readPipelineImages, renderLifecycleReport, renderRetirementSummary, retireImages, type RetirementRow } from '../../lifecycle/ami-lifecycle';
 import { loadRetirementFile, renderRetirementFile, RETIREMENT_FILE, type EnvironmentsConfig } from '../../parameters';
 import { readAmiHistory } from '../ami-history';
 import { loadWorkspaceRevocations } from '../revocation-check';
@@ -61,11 +61,14 @@ export const planAmiLifecycle = defineCommand({
     const before = await loadRetirementFile(ctx.workspace);
     const changed = JSON.stringify(before.retire) !== JSON.stringify(retire);
     if (changed) await workspaceFiles.write(ctx, RETIREMENT_FILE, renderRetirementFile({ proposedAt: new Date(ctx.clock.now()).toISOString(), retire }));
-    const targets = environments.map((e) => `${e.name}: ${failbackTargets(e.history, limits.keepFailbackAmis).join(', ')}`).join('; ');
+    const targets = environments.map((e) => `${e.name}: ${failbackTargets(e.history, limits.keepFailbackAmis).map((ami) => `\`${ami}\``).join(', ')}`).join('; ');
     const report = renderLifecycleReport(
       plans.map((p) => p.plan),
       protectedNow,
-      `## AMI lifecycle (dry run: nothing deleted)\n\nKeeps HEAD plus ${limits.keepFailbackAmis} earlier AMIs per environment (${targets}); retires pipeline images older than ${limits.retireAfterDays} days that nothing needs, once a person merges the proposal.`,
+      {
+        heading: '## AMI lifecycle (dry run: nothing deleted)',
+        rule: `The rule: keep HEAD plus ${limits.keepFailbackAmis} earlier AMIs per environment (${targets}), and every image that is revoked, runs an instance or is younger than ${limits.retireAfterDays} days; a person merging the proposal retires the rest.`,
+      },
     );
     const kept = plans.reduce((n, p) => n + p.plan.kept.length, 0);
     ctx.logger.info(`AMI lifecycle: ${kept} kept, ${retire.length} retirable, ${protectedNow.size} protected now; ${changed ? `${RETIREMENT_FILE} updated` : `${RETIREMENT_FILE} unchanged`}.`);
@@ -98,7 +101,7 @@ export const retireAmis = defineCommand({
     const { plans } = await planAllRegions(ctx, inputs['retire-after-days']);
     const retired: string[] = [];
     const skipped: string[] = [];
-    const lines: string[] = [];
+    const rows: RetirementRow[] = [];
     for (const { plan } of plans) {
       const wanted = approved.retire.filter((e) => e.region === plan.region);
       const now = new Map(plan.retirable.map((r) => [r.amiId, r]));
@@ -108,16 +111,15 @@ export const retireAmis = defineCommand({
         const why = kept ? kept.reasons.join('; ') : 'no longer a pipeline image in this region';
         ctx.logger.warning(`${plan.region}: not retiring ${e.amiId}: ${why}.`);
         skipped.push(e.amiId);
-        lines.push(`- skipped ${e.amiId}: ${why}`);
+        rows.push({ region: plan.region, amiId: e.amiId, outcome: 'skipped', why });
       }
       if (!inputs.delete) {
-        for (const ami of go) lines.push(`- would retire ${ami.amiId} (${ami.ageDays} days old)`);
+        rows.push(...go.map((ami) => ({ region: plan.region, amiId: ami.amiId, outcome: 'would retire' as const, why: `${ami.ageDays} days old; nothing needs it` })));
         continue;
       }
       retired.push(...(await retireImages(plan.region, go, { clients: { ec2: ctx.aws(plan.region).ec2 }, logger: ctx.logger, clock: ctx.clock })));
-      lines.push(...go.map((ami) => `- retired ${ami.amiId}: deprecated, then deregistered with its snapshots`));
+      rows.push(...go.map((ami) => ({ region: plan.region, amiId: ami.amiId, outcome: 'retired' as const, why: 'deprecated, then deregistered with its snapshots' })));
     }
-    const heading = inputs.delete ? '## AMI retirement' : '## AMI retirement (dry run: delete is not true, nothing changed)';
-    return { outputs: { retired: retired.length, skipped: skipped.length }, summary: `${heading}\n\n${lines.join('\n') || '_Nothing approved to retire._'}` };
+    return { outputs: { retired: retired.length, skipped: skipped.length }, summary: renderRetirementSummary(rows, inputs.delete) };
   },
 });

@@ -11,6 +11,7 @@ import { failbackCommand } from '../../../../actions/lib/gitops/failback-request
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { gitopsTestContext } from './gitops-context';
+import { leadOf } from '../../../support/summary-lead';
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
@@ -116,12 +117,22 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
   it('resolve-failback: the AMI before the current one from git history, with a summary', async () => {
     const result = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
     expect(result.outputs).toMatchObject({ environment: 'dev', 'current-ami-id': AMI(3), 'target-ami-id': AMI(2), 'target-source': expect.stringMatching(/^git history: [0-9a-f]{12} "Bump dev to 2"/) });
+    expect(leadOf(result.summary!)).toEqual({
+      heading: `⏪ Failback requested: \`dev\`: \`${AMI(3)}\` → \`${AMI(2)}\``,
+      lead:
+        `**@octocat asked to fail \`dev\` back from \`${AMI(3)}\` to \`${AMI(2)}\` (reason: p99 doubled). Nothing is deployed yet:** ` +
+        "the target image is checked next, then the Fail back job waits for `dev`'s approval, records the failback in git and deploys it.",
+    });
     expect(result.summary).toContain('| Reason | p99 doubled |');
   });
 
   it('resolve-failback: a reason cannot break the summary table or inject HTML', async () => {
     const result = await run('resolve-failback', { environment: 'dev', reason: '<img src=x> | 5xx' }, env.ctx);
     expect(result.summary).toContain('| Reason | &lt;img src=x&gt; \\| 5xx |');
+    // In the lead sentence too: shown as typed, neither HTML nor Markdown that could end the bold.
+    expect(leadOf(result.summary!).lead).toContain('(reason: &lt;img src=x&gt; \\| 5xx)');
+    const bold = await run('resolve-failback', { environment: 'dev', reason: '**x** [a](b)' }, env.ctx);
+    expect(leadOf(bold.summary!).lead).toContain('(reason: \\*\\*x\\*\\* \\[a\\](b))');
   });
 
   it('resolve-failback: refuses the AMI that already runs', async () => {

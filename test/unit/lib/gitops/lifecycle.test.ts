@@ -9,9 +9,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { leadOf, leadProblem } from '../../../support/summary-lead';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
@@ -60,7 +61,11 @@ describe('plan-ami-lifecycle', () => {
     expect(mutations().sort()).toEqual(['EnableImageDeregistrationProtectionCommand', 'EnableImageDeregistrationProtectionCommand']);
     const proposal = JSON.parse(readFileSync(join(env.work.dir, 'parameters/ami-retirement.json'), 'utf8'));
     expect(proposal.retire.map((e: { amiId: string }) => e.amiId)).toEqual([AMI(8), AMI(9)]);
-    expect(result.outputs.report).toContain(`| ${AMI(7)} | patch-7 |`);
+    expect(leadOf(String(result.outputs.report)).lead).toBe(
+      `**2 pipeline AMI(s) nothing needs may be retired: \`${AMI(8)}\`, \`${AMI(9)}\`. Nothing was deleted: merging this proposal lets the next run retire them.** 4 kept, 3 failback target(s) under deregistration protection (2 turned on now).`,
+    );
+    expect(result.summary).toBe(result.outputs.report);
+    expect(result.outputs.report).toContain(`| \`${AMI(7)}\` | patch-7 |`);
     expect(result.outputs.report).toContain('instance i-0123456789abcdef0 runs it');
   });
 
@@ -87,7 +92,11 @@ describe('retire-amis', () => {
   it('without delete: reports what it would retire and calls nothing that changes AWS', async () => {
     const result = await run('retire-amis', {}, env.ctx);
     expect(result.outputs).toEqual({ retired: 0, skipped: 0 });
-    expect(result.summary).toContain(`would retire ${AMI(8)}`);
+    expect(leadOf(result.summary!)).toEqual({
+      heading: 'AMI retirement (dry run: nothing changed)',
+      lead: `**Dry run: nothing was deleted. 2 AMI(s) would be retired (\`${AMI(8)}\`, \`${AMI(9)}\`); deleting takes \`delete: true\`.**`,
+    });
+    expect(result.summary).toContain(`| us-east-1 | \`${AMI(8)}\` | would retire |`);
     expect(mutations()).toEqual([]);
   });
 
@@ -104,5 +113,17 @@ describe('retire-amis', () => {
     expect(ec2).not.toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: AMI(9) });
     expect(mutations()).toEqual(['EnableImageDeprecationCommand', 'DeregisterImageCommand']);
     expect(env.logger.entries).toContainEqual(expect.objectContaining({ level: 'warning', message: `us-east-1: not retiring ${AMI(9)}: dev runs it (HEAD).` }));
+    expect(leadOf(result.summary!).lead).toBe(
+      `**Retired 1 AMI(s) the merged proposal listed: \`${AMI(8)}\`, each deprecated, then deregistered with its snapshots.** Skipped 1, still needed now: \`${AMI(9)}\`.`,
+    );
+    expect(result.summary).toContain(`| us-east-1 | \`${AMI(9)}\` | skipped | dev runs it (HEAD) |`);
+  });
+
+  it('with nothing approved: says so first', async () => {
+    rmSync(join(env.work.dir, 'parameters/ami-retirement.json'));
+    const result = await run('retire-amis', { delete: 'true' }, env.ctx);
+    expect(result.outputs).toEqual({ retired: 0, skipped: 0 });
+    expect(leadOf(result.summary!).lead).toBe('**Nothing to retire: the merged proposal lists no AMI.**');
+    expect(leadProblem(result.summary!)).toBeUndefined();
   });
 });
