@@ -21,6 +21,8 @@ export interface PatchPullRequestInputs {
   /** update-app-stack's `changes-markdown` from the preview. */
   changesMarkdown?: string;
   runUrl?: string;
+  /** A warning right under the lead sentence, as a GitHub alert (a bake that skipped promotion). */
+  warning?: string;
 }
 
 export interface PatchPullRequest {
@@ -81,11 +83,13 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
     ['Findings', findings.summary],
     ['Built by', inputs.runUrl ? `[workflow run](${inputs.runUrl})` : 'not reported'],
   ];
+  // The answer first: what merging does, and whether the build says it is safe; the facts below.
   const head = [
     `## Patch \`${environment}\`: \`${previousAmiId}\` → \`${amiId}\``,
+    `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
+      'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
+    ...(inputs.warning ? [`> [!WARNING]\n> ${inputs.warning}`] : []),
     keyValueTable(facts),
-    `Merging this PR deploys \`${amiId}\` to \`${environment}\`: a new Auto Scaling group comes up beside the old one, ` +
-      'the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
   ];
   const sections = [
     { heading: '### CVE delta against the running AMI', text: inputs.findingsDeltaMarkdown?.trim() || '_build-ami reported no CVE delta._' },

@@ -95,10 +95,13 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     `\`${t.currentAmiId}\``,
     t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
   ]);
+  const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\``).join(', ');
   const body = [
     `## Promote \`${amiId}\` to wave \`${to.name}\``,
+    // The answer first: what merging changes, and why it is safe; the note (a shortened soak) and the evidence below.
+    `**Merging this PR deploys \`${amiId}\` to wave \`${to.name}\` (${moves}): every environment of wave \`${from.name}\` ran it verified for its soak, with no failback since and its rollback alarms quiet.**`,
     ...(input.note ? [`> ${input.note}`] : []),
-    `Every environment of wave \`${from.name}\` ran this AMI verified for its soak: the deploy job verified it through the load balancer (a failed verification would have left an automatic-failback record in git), nothing failed it back since, its app stack still runs it settled, and its rollback alarms stayed quiet for the whole soak (CloudWatch alarm history).`,
+    `How that is known, for each of them: the deploy job verified it through the load balancer (a failed verification would have left an automatic-failback record in git), nothing failed it back since, its app stack still runs it settled, and its rollback alarms stayed quiet for the whole soak (CloudWatch alarm history).`,
     ...(input.supersedes ? [`This replaces the earlier proposal of \`${input.supersedes}\`: wave \`${from.name}\` has moved on to a newer patch.`] : []),
     '### Where it ran',
     markdownTable(['Environment', 'Runs it since', 'Soak', 'App stack (AWS)', 'Rollback alarms over the soak', 'Failbacks (git)'], soakRows),

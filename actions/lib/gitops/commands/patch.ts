@@ -66,12 +66,13 @@ export const composePatchPr = defineCommand({
       findingsDeltaMarkdown: inputs['findings-delta-markdown'],
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
+      // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: the PR says so under its lead.
+      warning:
+        wave > 0
+          ? `This image was baked for \`${environment.name}\` directly and **skipped promotion**: no environment of an earlier wave (${wiring.waves.slice(0, wave).flatMap((w) => w.environments).join(', ')}) ran it. The usual path is the promotion PR (docs/workflows.md, "Promotion").`
+          : undefined,
     });
-    // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: say so first.
-    const body =
-      wave > 0
-        ? `> [!WARNING]\n> This image was baked for \`${environment.name}\` directly and **skipped promotion**: no environment of an earlier wave (${wiring.waves.slice(0, wave).flatMap((w) => w.environments).join(', ')}) ran it. The usual path is the promotion PR (docs/workflows.md, "Promotion").\n\n${pr.body}`
-        : pr.body;
+    const { body } = pr;
     if (wave > 0) ctx.logger.warning(`${environment.name} is in wave ${wiring.waves[wave].name}: this bake skips promotion, and the PR says so.`);
     ctx.logger.info(`Pull request: "${pr.title}" on branch ${pr.branch} (${body.length} characters of body).`);
     return { outputs: { branch: pr.branch, title: pr.title, body, 'commit-message': pr.commitMessage } };

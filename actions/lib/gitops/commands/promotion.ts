@@ -114,7 +114,7 @@ export const proposePromotion = defineCommand({
       ctx.logger.notice(`No promotion to wave ${to.name}: ${blockers.join(' | ')}${stale ? `; the open PR's ${stale} is superseded and will be closed` : ''}.`);
       return {
         outputs: { promotable: false, 'ami-id': amiId, blockers: blockers.join('\n'), 'close-stale': stale !== undefined, 'stale-ami-id': stale, branch },
-        summary: `${heading}\n\nNot promotable yet${amiId ? ` (\`${amiId}\`)` : ''}:\n\n${blockers.map((b) => `- ${b}`).join('\n')}\n\n${verdictTable(verdict)}`,
+        summary: `${heading}\n\n**${amiId ? `\`${amiId}\`` : 'No AMI'} is not promoted to wave \`${to.name}\`: ${blockers[0]}${blockers.length > 1 ? ` (and ${blockers.length - 1} more, below)` : ''}. No file was changed.**\n\n${blockers.map((b) => `- ${b}`).join('\n')}\n\n${verdictTable(verdict)}`,
       };
     }
 
@@ -157,7 +157,7 @@ export const proposePromotion = defineCommand({
     ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
     return {
       outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n'), bumps: JSON.stringify(bumps) },
-      summary: `${heading}\n\n✅ \`${amiId}\` is proven; pull request on \`${branch}\`.\n\n${verdictTable(verdict)}`,
+      summary: `${heading}\n\n**✅ \`${amiId}\` is proven in wave \`${from.name}\`: the pull request on \`${branch}\` moves ${targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => `\`${t.environment}\` from \`${t.currentAmiId}\` to \`${amiFor(t, amiId)}\``).join(', ')}; merging it deploys them.**\n\n${verdictTable(verdict)}`,
     };
   },
 });

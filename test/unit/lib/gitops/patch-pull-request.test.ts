@@ -1,5 +1,6 @@
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { composePatchPullRequest, MAX_BODY_CHARS, type PatchPullRequestInputs } from '../../../../actions/lib/gitops/patch-pull-request';
+import { leadOf } from '../../../support/summary-lead';
 
 const base: PatchPullRequestInputs = {
   environment: 'dev',
@@ -109,6 +110,13 @@ describe('the CVE delta and the gate verdict', () => {
   it("puts the gate verdict and the delta in the facts table, the PR's first screenful", () => {
     const { body } = composePatchPullRequest(withDelta);
     const firstScreen = body.slice(0, body.indexOf('### '));
+    expect(leadOf(body)).toEqual({
+      heading: 'Patch `dev`: `ami-0123456789abcdef0` → `ami-0fedcba9876543210`',
+      lead:
+        '**Merging this PR deploys `ami-0fedcba9876543210` to `dev` in place of `ami-0123456789abcdef0`. Severity gate: ✅ no finding at or above CRITICAL: gate passed; ' +
+        'CVE delta: fixes 4, ⚠️ introduces 1, 7 still open (against `ami-0123456789abcdef0`).** A new Auto Scaling group comes up beside the old one, the fleet is verified ' +
+        'through the load balancer, and a failed verification fails back to the current AMI on its own.',
+    });
     expect(firstScreen).toContain('| Severity gate | ✅ no finding at or above CRITICAL: gate passed |');
     expect(firstScreen).toContain('| CVE delta | fixes 4, ⚠️ introduces 1, 7 still open (against `ami-0123456789abcdef0`) |');
     // The delta's detail comes first among the sections, before the counts by severity.

@@ -20,6 +20,7 @@ import { RevokedAmiError } from '../../../../actions/lib/parameters';
 import { createGitFixture, isolatedGitEnv, parametersJson, wiringEntry, type GitFixture } from './git-fixture';
 import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
+import { leadOf } from '../../../support/summary-lead';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
 const cfn = mockClient(CloudFormationClient);
@@ -137,6 +138,11 @@ describe('propose-promotion', () => {
     expect(prodFile()).toBe(parametersJson(AMI(2)));
     expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': AMI(2) });
     const body = String(result.outputs.body);
+    expect(leadOf(body)).toEqual({
+      heading: `Promote \`${AMI(2)}\` to wave \`prod\``,
+      lead: `**Merging this PR deploys \`${AMI(2)}\` to wave \`prod\` (\`prod\`: \`${AMI(1)}\` → \`${AMI(2)}\`): every environment of wave \`dev\` ran it verified for its soak, with no failback since and its rollback alarms quiet.**`,
+    });
+    expect(leadOf(result.summary!).lead).toBe(`**✅ \`${AMI(2)}\` is proven in wave \`dev\`: the pull request on \`ami-promote/prod\` moves \`prod\` from \`${AMI(1)}\` to \`${AMI(2)}\`; merging it deploys them.**`);
     expect(body).toContain('| `dev` (us-east-1) |');
     expect(body).toContain('`patch-dev-app-alb-5xx-rate` OK, `patch-dev-app-unhealthy-hosts` OK; no transition to ALARM from');
     expect(body).toContain('none: no failback, automatic failback or rollback record');
@@ -156,6 +162,7 @@ describe('propose-promotion', () => {
     expect(result.outputs.blockers).toBe(`dev: soak not over: 1380 of 1440 minutes left (it ends at ${iso(T0 - 47 * HOUR + 1440 * 60_000)})`);
     expect(prodFile()).toBe(parametersJson(AMI(1)));
     expect(ec2.calls()).toHaveLength(0);
+    expect(leadOf(result.summary!).lead).toBe(`**\`${AMI(2)}\` is not promoted to wave \`prod\`: ${result.outputs.blockers}. No file was changed.**`);
   });
 
   it("judges the soak on AWS's clock: a runner 3 minutes slow sees it end when AWS says it has", async () => {
@@ -357,7 +364,8 @@ describe('compose-patch-pr for a later wave', () => {
   it('warns in the PR that the image skipped promotion', async () => {
     writeFileSync(join(env.work.dir, 'x'), '');
     const result = await runCommand('compose-patch-pr', { environment: 'prod', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
-    expect(String(result.outputs.body)).toMatch(/^> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
+    // Under the lead sentence, which still says what merging does.
+    expect(String(result.outputs.body)).toMatch(/^## Patch `prod`: [^\n]+\n\n\*\*Merging this PR deploys [^\n]+\n\n> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
     const dev = await runCommand('compose-patch-pr', { environment: 'dev', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
     expect(String(dev.outputs.body)).not.toContain('skipped promotion');
   });
