@@ -45,7 +45,7 @@ describe('build-ami (bundled) against the Image Builder stand-in and moto', () =
     const findings = JSON.parse(first.outputs['findings-json']);
     expect(findings).toMatchObject({ scanned: true });
     expect(findings.total).toBe(Object.values(findings.counts as Record<string, number>).reduce((a, b) => a + b, 0));
-    expect(first.summary).toMatch(new RegExp(`^## build-ami: ${ami} is AVAILABLE`));
+    expect(first.summary).toMatch(new RegExp(`^## build-ami: \`${ami}\` is AVAILABLE`));
     // Transitions only: the wait logs each state once.
     expect(first.stdout.match(/Image build .*BUILDING/g)?.length ?? 0).toBeLessThanOrEqual(2);
 

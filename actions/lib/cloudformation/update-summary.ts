@@ -1,5 +1,5 @@
 import { ganttAxisLines } from '../gantt-axis';
-import { collapsed, keyValueTable, markdownTable } from '../markdown';
+import { collapsed, firstSentence, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
 import { AMI_PARAMETER, type UpdateReport } from './update-app-stack';
 
@@ -77,7 +77,7 @@ function requestedAmi(report: UpdateReport): string | undefined {
 }
 
 /** The first line under the heading: the answer, in words. */
-function leadSentence(report: UpdateReport, outcome: string, requested: string | undefined): string {
+function leadSentence(report: UpdateReport, outcome: string, requested: string | undefined, failure?: string): string {
   const { stackName: stack, previousAmiId: before, amiId: now } = report;
   const move = before && requested && before !== requested ? `from \`${before}\` to \`${requested}\`` : requested ? `on \`${requested}\`` : '';
   switch (outcome) {
@@ -89,8 +89,15 @@ function leadSentence(report: UpdateReport, outcome: string, requested: string |
       return `\`${stack}\` already matches the parameters file${now ? ` and runs \`${now}\`` : ''}: nothing to do.`;
     case 'updated':
       return `\`${stack}\` updated ${move}; the stack is ${report.stackStatus ?? 'updated'}.`;
-    default:
-      return `The update of \`${stack}\`${requested ? ` to \`${requested}\`` : ''} failed; the stack is ${report.stackStatus ?? 'in an unknown state'} and runs \`${now ?? 'an unknown AMI'}\`.`;
+    default: {
+      const why = failure ? ` ${firstSentence(failure)}` : '';
+      // Before the change set is executed, CloudFormation has changed nothing: say so first, it is what a reviewer needs most.
+      if (report.progress !== 'executing' || report.mode === 'preview') {
+        const runs = before ? ` and still runs \`${before}\`` : '';
+        return `${report.mode === 'preview' ? 'Preview' : 'Update'} of \`${stack}\` stopped before any change: the stack was not touched${runs}.${why}`;
+      }
+      return `The update of \`${stack}\`${requested ? ` to \`${requested}\`` : ''} failed; the stack is ${report.stackStatus ?? 'in an unknown state'} and runs ${now ? `\`${now}\`` : 'an AMI not known'}.${why}`;
+    }
   }
 }
 
@@ -102,7 +109,7 @@ export function renderUpdateSummary(report: UpdateReport, failure?: string): str
   const preview = report.mode === 'preview';
   const sections = [
     `## update-app-stack: ${report.stackName} ${HEADLINE[outcome] ?? outcome}${ami}`,
-    leadSentence(report, outcome, requested),
+    leadSentence(report, outcome, requested, failure),
     keyValueTable([
       ['Stack status', report.stackStatus],
       // A preview changes nothing: the stack runs the previous AMI, the file asks for the new one.

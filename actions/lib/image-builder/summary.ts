@@ -2,7 +2,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import type { BuildAmiResult } from './build-ami';
 import { deltaCounts } from './finding-delta';
 import { renderFindings, severityGateVerdict } from './findings';
-import { collapsed, keyValueTable } from '../markdown';
+import { collapsed, firstSentence, keyValueTable } from '../markdown';
 
 type BuildAmiOutputName = 'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json' | 'findings-delta-markdown';
 
@@ -60,7 +60,7 @@ export function renderBuildSummary(result: BuildAmiResult): string {
     ['Waited', formatDuration(result.waitedMs)],
     ['Client token', code(result.clientToken)],
   ]);
-  const sections = [`## build-ami: ${result.amiId} is ${result.status}`, lead, table];
+  const sections = [`## build-ami: \`${result.amiId}\` is ${result.status}`, lead, table];
   if (result.packageDiff) sections.push('### Package changes', result.packageDiff.markdown);
   sections.push('### Scan findings', renderFindings(result.findings, result.failOnSeverity));
   if (result.findingDelta) sections.push('### CVE delta', result.findingDelta.markdown);
@@ -74,7 +74,7 @@ export interface FailureContext {
   region?: string;
 }
 
-/** The job summary of a failed run: what we knew, the state it ended in, and the message (which says what to do, e.g. how to resume). */
+/** The job summary of a failed run: the answer (no AMI, and why), what we knew, the state it ended in, and the message (which says what to do, e.g. how to resume). */
 export function renderFailureSummary(context: FailureContext, error: unknown): string {
   const state =
     error instanceof AwsOperationError
@@ -88,5 +88,8 @@ export function renderFailureSummary(context: FailureContext, error: unknown): s
     ['Pipeline', code(context.pipelineArn)],
     ['Region', context.region],
   ]);
-  return `## build-ami failed\n\n${table}\n\n> ${errorMessage(error).replace(/\n/g, '\n> ')}\n`;
+  const message = errorMessage(error);
+  const ended = !state ? 'build-ami failed' : state.startsWith('timed out') ? `build-ami ${state} waiting for the build` : `the image build ended ${state}`;
+  const lead = `**No AMI: ${ended}, so there is nothing to deploy.** ${firstSentence(message)}`;
+  return `## build-ami failed: no AMI\n\n${lead}\n\n${table}\n\n> ${message.replace(/\n/g, '\n> ')}\n`;
 }

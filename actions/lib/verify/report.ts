@@ -17,7 +17,7 @@ const OPEN_SAMPLE_ROWS = 10;
 /** The job summary (and the report-markdown output): heading, key/value table, targets, timeline, samples. */
 export function renderVerifyReport(report: VerifyAlbReport): string {
   const { fleet, http, target } = report;
-  const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'} on ${report.expectedAmiId}`;
+  const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'} on ${code(report.expectedAmiId)}`;
   // IDs and ARNs in code spans: they do not wrap mid-ID, and a reader can copy them whole.
   const facts: [string, string][] = [
     ...(target.stackName ? [['Stack', `${code(target.stackName)}${target.stackStatus ? ` (${target.stackStatus})` : ''}`] as [string, string]] : []),
@@ -33,7 +33,7 @@ export function renderVerifyReport(report: VerifyAlbReport): string {
     facts.push(['Served AMIs', http.summary.servedAmis.map((a) => `${code(a.amiId)} (${a.samples})`).join(', ') || 'none']);
   }
 
-  const parts = [heading, `**${escapeText(leadSentence(report))}**`, keyValueTable(facts)];
+  const parts = [heading, `**${codeAmiIds(escapeText(leadSentence(report)))}**`, keyValueTable(facts)];
   if (report.failures.length > 0) parts.push('### Why it is not healthy', report.failures.map((f) => `- ${escapeText(f)}`).join('\n'));
   parts.push('### Targets', targetsTable(fleet.rows));
   const timeline = renderAmiTimeline(http.samples, report.expectedAmiId);
@@ -61,6 +61,11 @@ export function leadSentence(report: VerifyAlbReport): string {
 
 function code(text: string): string {
   return `\`${text}\``;
+}
+
+/** AMI IDs in the lead as code spans, like everywhere else in the summary (they never wrap mid-ID). */
+function codeAmiIds(text: string): string {
+  return text.replace(/\bami-[0-9a-f]{8,17}\b/g, (id) => code(id));
 }
 
 /** The action's failure message: what failed, for which resource, why, and what to do. */

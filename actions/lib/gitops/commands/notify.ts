@@ -40,8 +40,7 @@ export const notify = defineCommand({
         return { outputs: { sent: 0, failed: 0 } };
       }
       const failed = outcome.deliveries.filter((d) => !d.delivery.sent).length;
-      const rows = outcome.deliveries.map((d) => [d.title, d.channel, d.delivery.sent ? `✅ sent (${d.delivery.detail})` : `⚠️ not sent: ${d.delivery.why}`]);
-      const summary = rows.length ? `### Notifications\n\n${markdownTable(['Notification', 'Channel', 'Result'], rows)}` : undefined;
+      const summary = outcome.deliveries.length ? renderNotifySummary(outcome.deliveries) : undefined;
       return { outputs: { sent: outcome.deliveries.length - failed, failed }, summary };
     } catch (error) {
       // Even a bad input or wiring must not turn a deploy's verdict: say so, and stop here.
@@ -51,6 +50,19 @@ export const notify = defineCommand({
     }
   },
 });
+
+/** The step's summary: how many went out where first (a failed channel never changes the verdict), then one row per delivery. */
+function renderNotifySummary(deliveries: ReadonlyArray<{ channel: string; title: string; delivery: { sent: boolean; detail?: string; why?: string } }>): string {
+  const channel = (name: string) => name.replace(/^SNS (arn:\S+)$/, 'SNS `$1`');
+  const sent = deliveries.filter((d) => d.delivery.sent);
+  const titles = [...new Set(deliveries.map((d) => `"${d.title}"`))].join(', ');
+  const lead =
+    sent.length === deliveries.length
+      ? `**Sent ${titles} to ${[...new Set(deliveries.map((d) => channel(d.channel)))].join(' and ')}.**`
+      : `**⚠️ ${deliveries.length - sent.length} of ${deliveries.length} notification(s) NOT sent (${[...new Set(deliveries.filter((d) => !d.delivery.sent).map((d) => channel(d.channel)))].join(', ')}); the run's verdict stands.**`;
+  const rows = deliveries.map((d) => [d.title, channel(d.channel), d.delivery.sent ? `✅ sent (${d.delivery.detail})` : `⚠️ not sent: ${d.delivery.why}`]);
+  return `### Notifications\n\n${lead}\n\n${markdownTable(['Notification', 'Channel', 'Result'], rows)}`;
+}
 
 /**
  * The notifications of this run: the `notification` input's lines, plus each needed job's

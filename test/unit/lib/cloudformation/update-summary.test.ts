@@ -1,6 +1,7 @@
 import { createUpdateReport, type UpdateReport } from '../../../../actions/lib/cloudformation/update-app-stack';
 import { renderEventGantt, renderUpdateSummary, updateAppStackOutputs } from '../../../../actions/lib/cloudformation/update-summary';
 import { NEW_AMI, OLD_AMI, STACK } from './fixtures';
+import { leadOf } from '../../../support/summary-lead';
 
 function report(overrides: Partial<UpdateReport>): UpdateReport {
   const base = createUpdateReport(
@@ -82,6 +83,27 @@ describe('renderUpdateSummary', () => {
     expect(markdown).toContain('```mermaid\ngantt');
     expect(markdown).toContain('    AppAutoScalingGroup UPDATE_FAILED :crit, t1, ');
     expect(markdown).toContain('| 10:03:20 | AppAutoScalingGroup | AWS::AutoScaling::AutoScalingGroup | UPDATE_FAILED | Received 0 SUCCESS signal(s) \\| timeout |');
+  });
+
+  it('leads a rolled-back update with the stack status, the AMI it runs and the first sentence of the failure', () => {
+    const markdown = renderUpdateSummary(
+      report({ outcome: 'failed', progress: 'executing', stackStatus: 'UPDATE_ROLLBACK_COMPLETE', previousAmiId: OLD_AMI, amiId: OLD_AMI, parameterChanges: [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }], events }),
+      'Update of stack patch-dev-app failed: AppAutoScalingGroup timed out. More detail.',
+    );
+    expect(leadOf(markdown).lead).toBe(`The update of \`${STACK}\` to \`${NEW_AMI}\` failed; the stack is UPDATE_ROLLBACK_COMPLETE and runs \`${OLD_AMI}\`. Update of stack patch-dev-app failed: AppAutoScalingGroup timed out.`);
+  });
+
+  it('leads a refusal before any change with "not touched", never with an unknown state', () => {
+    const refused = 'Parameters file invalid for parameters/dev.json: line 5: InstanceType = "t3.mirco" is not one of the AllowedValues. Did you mean "t3.micro"?';
+    const markdown = renderUpdateSummary(report({}), refused);
+    expect(leadOf(markdown)).toEqual({
+      heading: `update-app-stack: ${STACK} FAILED`,
+      lead: `Update of \`${STACK}\` stopped before any change: the stack was not touched. Parameters file invalid for parameters/dev.json: line 5: InstanceType = "t3.mirco" is not one of the AllowedValues.`,
+    });
+    const executed = renderUpdateSummary(report({ progress: 'change-set', previousAmiId: OLD_AMI }), `${'x'.repeat(300)}.`);
+    expect(leadOf(executed).lead).toBe(`Update of \`${STACK}\` stopped before any change: the stack was not touched and still runs \`${OLD_AMI}\`. ${'x'.repeat(199)}… (all of it below).`);
+    const preview = renderUpdateSummary(report({ mode: 'preview', progress: 'change-set' }), 'No.');
+    expect(leadOf(preview).lead).toBe(`Preview of \`${STACK}\` stopped before any change: the stack was not touched. No.`);
   });
 
   it('reports failure even without an outcome (a bug thrown before one was set)', () => {

@@ -6,6 +6,7 @@ import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/com
 import { encodeNotification } from '../../../../actions/lib/notify/notification';
 import { commitDevHistory, createGitFixture, wiringEntry, type GitFixture } from './git-fixture';
 import { gitopsTestContext } from './gitops-context';
+import { leadOf } from '../../../support/summary-lead';
 
 const sns = mockClient(SNSClient);
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:patch-alerts';
@@ -68,6 +69,7 @@ describe('gitops notify', () => {
     expect(posts).toHaveLength(1);
     expect(posts[0].url).toBe(HOOK);
     expect((posts[0].body as { blocks: unknown[] }).blocks).toHaveLength(4);
+    expect(leadOf(result.summary!)).toEqual({ heading: 'Notifications', lead: `**Sent "✅ Deployed to dev" to SNS \`${TOPIC}\` and Slack webhook.**` });
     expect(result.summary).toMatch(/### Notifications[\s\S]*\| ✅ Deployed to dev \| Slack webhook \| ✅ sent \(HTTP 200\) \|/);
   });
 
@@ -88,6 +90,7 @@ describe('gitops notify', () => {
     expect(logText()).toMatch(/warning: Notification "✅ Deployed to dev" NOT sent to SNS .*AuthorizationError: User is not authorized.*The run's verdict stands/);
     expect(logText()).toMatch(/warning: Notification "✅ Deployed to dev" NOT sent to Slack webhook: the webhook answered HTTP 403 \(invalid_token\)/);
     expect(`${logText()}\n${result.summary}`).not.toMatch(/SECRETPART|hooks\.slack\.example/);
+    expect(leadOf(result.summary!).lead).toBe(`**⚠️ 2 of 2 notification(s) NOT sent (SNS \`${TOPIC}\`, Slack webhook); the run's verdict stands.**`);
   });
 
   it('still publishes to the topic when the webhook secret is missing, and names the secret to add', async () => {

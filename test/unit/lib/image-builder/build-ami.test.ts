@@ -14,6 +14,7 @@ import { AwsOperationError, PollTimeoutError } from '../../../../actions/lib/err
 import { buildAmi, type BuildAmiInputs } from '../../../../actions/lib/image-builder/build-ami';
 import { deriveClientToken } from '../../../../actions/lib/image-builder/client-token';
 import { buildAmiOutputs, renderBuildSummary, renderFailureSummary } from '../../../../actions/lib/image-builder/summary';
+import { leadOf } from '../../../support/summary-lead';
 import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, PIPELINE_ARN, REGION, testDeps, givenOutputAmiExists } from './fixtures';
 
 const ib = mockClient(ImagebuilderClient);
@@ -185,7 +186,7 @@ describe('summaries and outputs', () => {
     const summary = renderBuildSummary(result);
 
     expect(summary).toMatch(
-      new RegExp(`^## build-ami: ${AMI_ID} is AVAILABLE\\n\\n\`${OLD_AMI_ID}\` → \`${AMI_ID}\` in us-east-1; severity gate: ✅ no finding at or above CRITICAL: gate passed\\.\\n\\n\\| Field \\| Value \\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`),
+      new RegExp(`^## build-ami: \`${AMI_ID}\` is AVAILABLE\\n\\n\`${OLD_AMI_ID}\` → \`${AMI_ID}\` in us-east-1; severity gate: ✅ no finding at or above CRITICAL: gate passed\\.\\n\\n\\| Field \\| Value \\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`),
     );
     expect(summary).toMatch(/<details><summary>Run details<\/summary>\n\n\| Field \| Value \|\n\|---\|---\|\n\| Pipeline \|[^\n]*\n\| Waited \|[^\n]*\n\| Client token \|/);
     expect(summary).toContain(`| AMI (us-east-1) | \`${AMI_ID}\` |`);
@@ -216,11 +217,13 @@ describe('summaries and outputs', () => {
   it('renders a failure summary with the state and the message', () => {
     const error = new AwsOperationError('Image build FAILED for x: boom. Look at: s3://b. Fix it.', IMAGE_ARN, 'FAILED');
     const summary = renderFailureSummary({ pipelineArn: PIPELINE_ARN, imageArn: IMAGE_ARN, region: REGION }, error);
-    expect(summary).toContain('## build-ami failed');
+    expect(leadOf(summary)).toEqual({ heading: 'build-ami failed: no AMI', lead: '**No AMI: the image build ended FAILED, so there is nothing to deploy.** Image build FAILED for x: boom.' });
     expect(summary).toContain('| State | FAILED |');
     expect(summary).toContain(`| Image | \`${IMAGE_ARN}\` |`);
     expect(summary).toContain('> Image build FAILED for x: boom.');
     const timeout = renderFailureSummary({}, new PollTimeoutError('slow', { status: 'BUILDING' }, 1));
     expect(timeout).toContain('| State | timed out (last state BUILDING) |');
+    expect(leadOf(timeout).lead).toBe('**No AMI: build-ami timed out (last state BUILDING) waiting for the build, so there is nothing to deploy.** slow');
+    expect(leadOf(renderFailureSummary({}, new Error('Input x invalid.'))).lead).toBe('**No AMI: build-ami failed, so there is nothing to deploy.** Input x invalid.');
   });
 });

@@ -44,7 +44,7 @@ function report(overrides: Partial<VerifyAlbReport> = {}, taken: Sample[] = samp
 describe('renderVerifyReport', () => {
   it('renders heading, facts, targets, timeline and samples for a healthy fleet', () => {
     const md = renderVerifyReport(report());
-    expect(md).toMatch(/^## verify-alb: ✅ healthy on ami-0123456789abcdef0\n\n\*\*1 of 1 target healthy, on ami-0123456789abcdef0; 3 responses in 3 s, 0 errors, every response came from ami-0123456789abcdef0\.\*\*\n\n\| Field \| Value \|/);
+    expect(md).toMatch(/^## verify-alb: ✅ healthy on `ami-0123456789abcdef0`\n\n\*\*1 of 1 target healthy, on `ami-0123456789abcdef0`; 3 responses in 3 s, 0 errors, every response came from `ami-0123456789abcdef0`\.\*\*\n\n\| Field \| Value \|/);
     expect(md).toContain(`| Stack | \`${STACK}\` (UPDATE_COMPLETE) |`);
     expect(md).toContain(`| Target group | \`${TG_ARN}\` |`);
     expect(md).toContain(`| Auto Scaling group | \`${GREEN_ASG}\` (desired 1) |`);
@@ -64,7 +64,7 @@ describe('renderVerifyReport', () => {
   it('lists the failures, marks wrong AMIs and collapses a long sample table', () => {
     const taken = samples(12, (i) => (i === 4 ? { amiId: BLUE_AMI } : i === 5 ? { status: 502, amiId: undefined, instanceId: undefined, error: 'HTTP 502' } : {}));
     const md = renderVerifyReport(report({ healthy: false, failures: ['1 of 12 samples were served by ami-0fedcba9876543210', 'HTTP error rate 8.33 %'] }, taken));
-    expect(md).toMatch(/^## verify-alb: ❌ not healthy.*\n\n\*\*Not healthy on ami-0123456789abcdef0: 1 of 12 samples were served by ami-0fedcba9876543210 \(and 1 more reason, below\)\.\*\*\n/);
+    expect(md).toMatch(/^## verify-alb: ❌ not healthy.*\n\n\*\*Not healthy on `ami-0123456789abcdef0`: 1 of 12 samples were served by `ami-0fedcba9876543210` \(and 1 more reason, below\)\.\*\*\n/);
     expect(md).toContain('### Why it is not healthy\n\n- 1 of 12 samples were served by ami-0fedcba9876543210\n- HTTP error rate 8.33 %');
     expect(md).toContain(`| ⚠️ ${BLUE_AMI} |`);
     expect(md).toContain('| 12:00:05.000 | 502 | 7 |  |  | HTTP 502 |');
@@ -74,7 +74,7 @@ describe('renderVerifyReport', () => {
   it('says why the watch was skipped and draws no timeline', () => {
     const md = renderVerifyReport(report({ http: { watchSeconds: 0, maxErrorRate: 0, samples: [], summary: summariseSamples([]), skipped: 'watch-seconds is 0: control-plane checks only' } }));
     expect(md).toContain('| HTTP watch | skipped: watch-seconds is 0: control-plane checks only |');
-    expect(md).toContain('**1 of 1 target healthy, on ami-0123456789abcdef0; no HTTP watch (watch-seconds is 0: control-plane checks only).**');
+    expect(md).toContain('**1 of 1 target healthy, on `ami-0123456789abcdef0`; no HTTP watch (watch-seconds is 0: control-plane checks only).**');
     expect(md).not.toContain('mermaid');
     expect(md).not.toContain('### Samples');
     expect(md).not.toContain('Error rate');
