@@ -2,14 +2,14 @@
 #   make cycle   the whole patch cycle, locally, against moto and the Image Builder stand-in
 #   make test    every check CI runs
 # Both install what they need first (npm packages, the Node the actions run on, the Python tools in
-# .venv, actionlint, php-cli).
+# .venv, actionlint, php-cli; make test also Chromium and cmark-gfm for the render check).
 SHELL := /bin/bash
 include tools/versions.env
 
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: bootstrap doctor teardown setup action-node cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
+.PHONY: bootstrap doctor teardown setup action-node render-tools cycle test typecheck lint unit contract integration build check-dist lint-templates lint-workflows bench clean
 
 setup: node_modules/.installed action-node $(VENV)/.installed $(VENV)/bin/actionlint php
 
@@ -55,10 +55,24 @@ php:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli >/dev/null; \
 	  else echo "php-cli is missing: install it (sudo apt-get install php-cli) for the details-page contract test" >&2; exit 1; fi; }
 
+# The render check (test/support/browser-render.ts) renders Markdown as github.com does, with
+# cmark-gfm (GitHub's own parser), and draws its charts in headless Chromium, both from Debian's
+# packages. A Chrome already installed (GitHub's Ubuntu runners ship one) is used instead
+# (CHROMIUM=/path/to/chrome overrides). Root installs them; otherwise sudo, when it asks no password.
+CHROMIUM_FOUND = $(firstword $(wildcard $(CHROMIUM) /usr/bin/chromium /usr/bin/google-chrome))
+render-tools:
+	@missing="$$(command -v cmark-gfm >/dev/null || echo cmark-gfm) $(if $(CHROMIUM_FOUND),,chromium)"; \
+	if [ -n "$${missing// /}" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo=sudo; \
+	  else echo "The render check needs$$missing: install them (sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	  echo "Installing$$missing from Debian's packages for the render check (a minute or two the first time)."; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
 cycle: setup
 	npm run --silent cycle
 
-test: setup typecheck lint check-dist lint-templates lint-workflows
+test: setup render-tools typecheck lint check-dist lint-templates lint-workflows
 	@mkdir -p .local
 	npx jest --ci --json --outputFile=.local/jest-results.json || { node local/test-summary.mjs .local/jest-results.json; exit 1; }
 	@node local/test-summary.mjs .local/jest-results.json

@@ -2,8 +2,11 @@
  * The render check: every Mermaid chart the actions write (from their own builders, with inputs
  * shaped like a real AWS update and like moto's) and every chart in the repository's Markdown is
  * checked with Mermaid's own parser at 11.12 and 10.9: it must parse, and a gantt chart's time
- * axis must be drawable and readable (test/support/mermaid-check.mjs says how). The local cycle's
- * saved summaries and PR body go through the same check in test/integration/cycle.test.ts.
+ * axis must be drawable and readable (test/support/mermaid-check.mjs says how). Then the same
+ * Markdown is rendered as GitHub renders it (cmark-gfm, GitHub's styles) and every chart drawn by
+ * both Mermaids in headless Chromium, in one page, with charts broken on purpose beside them
+ * (test/support/browser-render.ts). The local cycle's saved summaries and PR bodies go through
+ * both checks in test/integration/cycle.test.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { renderEventGantt, renderUpdateSummary } from '../../actions/lib/cloudfo
 import type { Sample } from '../../actions/lib/verify/sampler';
 import { renderAmiTimeline } from '../../actions/lib/verify/timeline';
 import { REPO_ROOT } from '../../local/env';
+import { renderInChromium, type RenderDocument } from '../support/browser-render';
 import { checkMermaid, mermaidBlocks, type MermaidBlock } from '../support/mermaid';
 
 const T0 = Date.UTC(2026, 0, 1, 10, 0, 0);
@@ -130,5 +134,36 @@ describe('render check (Mermaid 11.12 and 10.9)', () => {
       .replace(/(\d{13})/g, (ms) => String(Math.floor(Number(ms) / 1000)));
     expect(old).toContain('    dateFormat X\n    axisFormat %H:%M:%S\n    section Resources\n');
     expect(checkMermaid(mermaidBlocks(old, 'old gantt')).failures.map((f) => f.version)).toContain('11');
+  });
+});
+
+/** Charts that must fail in the browser, each for its own reason (what the parser-based check cannot see is the drawing). */
+const BROKEN: [string, string, RegExp][] = [
+  ['dateFormat X (seconds), which Mermaid 11 reads as milliseconds', 'gantt\n  dateFormat X\n  axisFormat %H:%M:%S\n  section R\n  a :t0, 1767261600, 1767261900\n', /^11: gantt axis cannot be drawn: all \d+ ticks read "00:00:00"$/],
+  ['a task that starts and ends at once (a zero-width bar)', 'gantt\n  dateFormat x\n  axisFormat %H:%M:%S\n  section R\n  a :t0, 1767261600000, 1767261660000\n  b :t1, 1767261600000, 1767261600000\n', /^11: gantt draws 1 of 2 bar\(s\) with zero width/],
+  ['a syntax error', 'flowchart LR\n  A[open --> B\n', /^11: parse error: /],
+];
+
+describe('render check in Chromium (GitHub-flavoured Markdown, Mermaid 11.12 and 10.9)', () => {
+  it("draws every chart the actions write and every chart in the repository's Markdown, and fails the broken ones", async () => {
+    const documents: RenderDocument[] = [
+      ...actionCharts().map((b) => ({ source: b.source, markdown: `\`\`\`mermaid\n${b.text}\`\`\`\n` })),
+      { source: 'update-app-stack summary, AWS replacement (whole)', markdown: updateSummary(awsReplacement), leadsWithAnswer: true },
+      ...markdownFiles().map((file) => ({ source: file, markdown: readFileSync(join(REPO_ROOT, file), 'utf8') })),
+      ...BROKEN.map(([name, text]) => ({ source: `broken: ${name}`, markdown: `\`\`\`mermaid\n${text}\`\`\`\n` })),
+      { source: 'broken: a summary that opens with a table', markdown: '## Something\n\n| | |\n|---|---|\n| a | b |\n', leadsWithAnswer: true },
+    ];
+    const { failures, charts } = await renderInChromium(documents);
+
+    expect(charts).toBeGreaterThanOrEqual(2 * (actionCharts().length + BROKEN.length + 3));
+    expect(failures.filter((f) => !f.source.startsWith('broken: '))).toEqual([]);
+    for (const [name, , message] of BROKEN) {
+      const own = failures.filter((f) => f.source === `broken: ${name}`).map((f) => `${f.version}: ${f.error}`);
+      expect(own.find((f) => message.test(f)) ?? own).toMatch(message);
+    }
+    expect(failures.filter((f) => f.source === 'broken: a summary that opens with a table').map((f) => f.error)).toEqual([
+      "a table's header row is empty (first row: a | b)",
+      'opens with <table> under its heading, not a sentence',
+    ]);
   });
 });

@@ -12,16 +12,26 @@ import { join } from 'node:path';
 
 import { REPO_ROOT } from '../../local/env';
 import { checkMermaid, mermaidBlocks } from '../support/mermaid';
+import { renderInChromium, type RenderDocument } from '../support/browser-render';
+import { leadProblem } from '../support/summary-lead';
 
 jest.setTimeout(300_000);
 
-/** The saved job summaries (file names in order) and their Mermaid blocks, with the PR bodies', checked by Mermaid's own parser. */
-function summariesOf(scratch: string): string[] {
+/** Every scenario's summaries and PR bodies, rendered together in Chromium by the last test (one browser for the file). */
+const rendered: RenderDocument[] = [];
+
+/**
+ * The saved job summaries (file names in order), with the PR bodies: each leads with a sentence
+ * under its heading, and their Mermaid blocks pass Mermaid's own parser.
+ */
+function summariesOf(scratch: string, scenario: string): string[] {
   const files = readdirSync(join(scratch, 'summaries')).sort();
   const markdown = [
-    ...files.map((f) => ({ source: `summaries/${f}`, text: readFileSync(join(scratch, 'summaries', f), 'utf8') })),
-    ...readdirSync(scratch).filter((f) => f.startsWith('pull-request-')).map((f) => ({ source: f, text: readFileSync(join(scratch, f), 'utf8') })),
+    ...files.map((f) => ({ source: `${scenario}: summaries/${f}`, text: readFileSync(join(scratch, 'summaries', f), 'utf8') })),
+    ...readdirSync(scratch).filter((f) => f.startsWith('pull-request-')).map((f) => ({ source: `${scenario}: ${f}`, text: readFileSync(join(scratch, f), 'utf8') })),
   ];
+  rendered.push(...markdown.map((m) => ({ source: m.source, markdown: m.text, leadsWithAnswer: true })));
+  expect(markdown.flatMap((m) => (leadProblem(m.text) ? [`${m.source}: ${leadProblem(m.text)}`] : []))).toEqual([]);
   expect(checkMermaid(markdown.flatMap((m) => mermaidBlocks(m.text, m.source))).failures).toEqual([]);
   return files;
 }
@@ -96,7 +106,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);
 
     // Every step's job summary is kept, and each draws in Mermaid 11 and 10.
-    const summaries = summariesOf(scratch);
+    const summaries = summariesOf(scratch, 'patch');
     expect(output).toMatch(new RegExp(`Job summaries of all ${summaries.length} steps [^\n]*: \\S+/summaries/`));
     for (const step of ['build-ami', 'update-app-stack-mode-preview', 'update-app-stack-mode-deploy', 'gitops-deploy-report']) {
       expect(summaries.some((f) => f.includes(step))).toBe(true);
@@ -105,7 +115,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'promotion-prod-verify-alb.md', 'failback-verify-alb.md']);
     for (const file of verifications) {
       const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
-      expect(summary).toMatch(/^## verify-alb: ✅ healthy on ami-/);
+      expect(summary).toMatch(/^## verify-alb: ✅ healthy on `ami-/);
       expect(summary).toContain('```mermaid\ngantt');
     }
     expect(output.match(/^ +\d{4}-\d\d-\d\dT\S+Z {2}200 +\d+ ms {2}ami-[0-9a-f]+ {2}i-[0-9a-f]+$/gm)?.length).toBeGreaterThanOrEqual(8);
@@ -139,7 +149,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
     expect(log).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+: ami-[0-9a-f]+ failed verification$/);
-    expect(summariesOf(scratch).filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['bad-ami-verify-alb.md', 'bad-ami-auto-failback-verify-alb.md']);
+    expect(summariesOf(scratch, 'bad-ami').filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['bad-ami-verify-alb.md', 'bad-ami-auto-failback-verify-alb.md']);
   });
 
   it.each([
@@ -152,7 +162,14 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/✓ +\d+ +nothing changed/);
     expect(output).toContain(`Cycle "${scenario}" passed`);
     expect(code).toBe(0);
-    expect(summariesOf(scratch).length).toBeGreaterThan(0);
+    expect(summariesOf(scratch, scenario).length).toBeGreaterThan(0);
+  });
+
+  it("renders every scenario's summaries and PR bodies in Chromium: each opens with its answer, every chart draws in Mermaid 11 and 10", async () => {
+    expect(rendered.length).toBeGreaterThan(20);
+    const { failures, charts } = await renderInChromium(rendered);
+    expect(failures).toEqual([]);
+    expect(charts).toBeGreaterThanOrEqual(10);
   });
 
   it('refuses an unknown scenario with the list of known ones', async () => {
