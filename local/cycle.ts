@@ -16,6 +16,7 @@ import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
 import { runLifecyclePhase } from './cycle/lifecycle-phase';
+import { startNotifications } from './cycle/notify-phase';
 import { STRATEGIES, switchStrategy, type Strategy } from './cycle/strategy-switch';
 import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
@@ -132,6 +133,8 @@ async function main(): Promise<number> {
       return context;
     });
 
+    // deploy-environment.yml's Notify step sends to moto's SNS topic and a webhook stand-in (local/cycle/notify-phase.ts).
+    await startNotifications(ctx, timeline);
     const { baselineAmi } = await prepareEnvironment(ctx, timeline);
     if (scenario === 'patch') await runPatchScenario(ctx, timeline, baselineAmi);
     // ami-lifecycle.yml in dry run, once the patch and the failback are in git (local/cycle/lifecycle-phase.ts).
@@ -157,6 +160,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await ctx?.traffic.users?.stop();
+    await ctx?.notifications?.stop();
     restoreEnv?.();
     await dataPlane?.stop();
     await servers?.stop();

@@ -5,6 +5,7 @@
  * plus the cycle's own checks on moto and, from the load generator, what users saw.
  */
 import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
+import { notifyStep } from './notify-phase';
 import { CycleCheckError, type Timeline } from './timeline';
 import { reportDeployTraffic } from './traffic';
 import { runSlotsDeployJob } from './slots-deploy-job';
@@ -127,7 +128,7 @@ export async function deployReport(
   outcome: { failback: boolean; record?: Record<string, string>; update: Record<string, string>; verify: 'success' | 'failure'; failbackAmi?: string; sync?: Record<string, string> },
 ): Promise<void> {
   const failedBack = outcome.failbackAmi !== undefined;
-  await timeline.phase(`gitops deploy-report${failedBack ? ': the deploy failed, failed back' : ''}`, 'local', async (phase) => {
+  const notification = await timeline.phase(`gitops deploy-report${failedBack ? ': the deploy failed, failed back' : ''}`, 'local', async (phase) => {
     const run = await runStep(
       ctx,
       'gitops',
@@ -154,5 +155,9 @@ export async function deployReport(
     );
     expectOutput(run, 'ok', failedBack ? 'false' : 'true', 'deploy-report');
     phase.note(run.outputs.headline ?? '');
+    return run.outputs.notification;
   });
+  // The job's last step, under if: always() (local/cycle/notify-phase.ts).
+  const amis = [outcome.update['previous-ami-id'] ?? '', job.amiId].filter(Boolean);
+  await notifyStep(ctx, timeline, notification, { amis, jobStatus: failedBack ? 'failure' : 'success' });
 }

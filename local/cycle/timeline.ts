@@ -7,7 +7,7 @@
 import { wrapNote } from './wrap';
 
 /** What a phase exercised, so nobody mistakes an emulated step for AWS. */
-export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane';
+export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane' | 'moto + webhook';
 
 const KIND_LABEL: Record<PhaseKind, string> = {
   local: 'local',
@@ -18,6 +18,8 @@ const KIND_LABEL: Record<PhaseKind, string> = {
   // The load balancer stand-in and the php -S instances (local/data-plane/).
   'data plane': 'data plane (LB STAND-IN)',
   'moto + data plane': 'moto + data plane',
+  // moto's SNS and the loopback webhook stand-in (local/cycle/notify-phase.ts).
+  'moto + webhook': 'moto + webhook STAND-IN',
 };
 
 /** A check of the cycle failed: the phase did not do what the workflow needs. */

@@ -12,6 +12,7 @@ import type { DataPlane } from '../data-plane';
 import type { LoadGenerator } from '../data-plane/load-generator';
 import type { StandinControl } from '../imagebuilder-standin/client';
 import { runBundledAction, type ActionRun } from '../run-action';
+import type { CycleNotifications } from './notify-phase';
 import type { ScratchRepo } from './scratch-repo';
 import { CycleCheckError, type PhaseContext } from './timeline';
 import type { DeployTraffic, ExcusedWindow } from './traffic';
@@ -37,6 +38,8 @@ export interface CycleContext {
   };
   /** Every step's job summary (what GitHub shows on the run's page), saved in `dir` in the order the steps ran. */
   summaries: { dir: string; saved: string[] };
+  /** Where the Notify step sends: moto's SNS topic and the webhook stand-in (local/cycle/notify-phase.ts). */
+  notifications?: CycleNotifications;
 }
 
 /** The job's token is never used for anything but a local push; the API URL does not resolve. */
