@@ -33,6 +33,14 @@ export function inlineText(value: string): string {
 }
 
 /**
+ * AMI IDs in running text as code spans, as in the tables below it: they do not wrap mid-ID and a
+ * reader can copy them whole. Only bare IDs: one already in a code span or a link is left alone.
+ */
+export function codeAmiIds(text: string): string {
+  return text.replace(/(^|[^`\w[/-])(ami-[0-9a-f]{8,17})(?![\w`])/g, (_m, before: string, id: string) => `${before}\`${id}\``);
+}
+
+/**
  * A message's first sentence, for a summary's lead (the whole message stands below it). A long one
  * is cut and says so.
  */

@@ -121,7 +121,7 @@ export function renderRetirementSummary(rows: readonly RetirementRow[], deleting
   const heading = deleting ? '## AMI retirement' : '## AMI retirement (dry run: nothing changed)';
   const of = (outcome: RetirementRow['outcome']) => rows.filter((r) => r.outcome === outcome).map((r) => r.amiId);
   const skipped = of('skipped');
-  const skippedText = skipped.length ? ` Skipped ${skipped.length}, still needed now: ${codeList(skipped)}.` : '';
+  const skippedText = skipped.length ? ` Skipped ${skipped.length}, not retirable now: ${codeList(skipped)} (why: below).` : '';
   let lead: string;
   if (rows.length === 0) lead = '**Nothing to retire: the merged proposal lists no AMI.**';
   else if (deleting) lead = `**Retired ${of('retired').length} AMI(s) the merged proposal listed${of('retired').length ? `: ${codeList(of('retired'))}, each deprecated, then deregistered with its snapshots` : ''}.**${skippedText}`;

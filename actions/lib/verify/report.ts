@@ -1,4 +1,4 @@
-import { collapsed, keyValueTable, markdownTable } from '../markdown';
+import { codeAmiIds, collapsed, keyValueTable, markdownTable } from '../markdown';
 import type { TargetRow } from './evaluate-fleet';
 import type { Sample } from './sampler';
 import { renderAmiTimeline } from './timeline';
@@ -61,11 +61,6 @@ export function leadSentence(report: VerifyAlbReport): string {
 
 function code(text: string): string {
   return `\`${text}\``;
-}
-
-/** AMI IDs in the lead as code spans, like everywhere else in the summary (they never wrap mid-ID). */
-function codeAmiIds(text: string): string {
-  return text.replace(/\bami-[0-9a-f]{8,17}\b/g, (id) => code(id));
 }
 
 /** The action's failure message: what failed, for which resource, why, and what to do. */

@@ -114,7 +114,7 @@ describe('retire-amis', () => {
     expect(mutations()).toEqual(['EnableImageDeprecationCommand', 'DeregisterImageCommand']);
     expect(env.logger.entries).toContainEqual(expect.objectContaining({ level: 'warning', message: `us-east-1: not retiring ${AMI(9)}: dev runs it (HEAD).` }));
     expect(leadOf(result.summary!).lead).toBe(
-      `**Retired 1 AMI(s) the merged proposal listed: \`${AMI(8)}\`, each deprecated, then deregistered with its snapshots.** Skipped 1, still needed now: \`${AMI(9)}\`.`,
+      `**Retired 1 AMI(s) the merged proposal listed: \`${AMI(8)}\`, each deprecated, then deregistered with its snapshots.** Skipped 1, not retirable now: \`${AMI(9)}\` (why: below).`,
     );
     expect(result.summary).toContain(`| us-east-1 | \`${AMI(9)}\` | skipped | dev runs it (HEAD) |`);
   });
