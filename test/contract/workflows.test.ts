@@ -439,6 +439,7 @@ describe('pr-checks.yml', () => {
       'run:make check-dist',
       'run:make lint-templates',
       'run:make lint-workflows',
+      'run:make render-tools',
       'run:npx jest --ci',
     ]);
   });
