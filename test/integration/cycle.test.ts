@@ -93,6 +93,14 @@ describe('local cycle (npm run cycle)', () => {
     expect(log[2]).toMatch(/local cycle setup/);
 
     // The promotion from slots dev to replace prod: the soak evidence reads both slots' alarms.
+
+    // Every deploy's Notify step: moto's topic and the webhook stand-in got the verdict first, both AMIs, the run.
+    const told = (subject: string, verdict: string) =>
+      new RegExp(`gitops notify \\(the Notify step\\)[^\n]*\n +SNS \\(moto → subscriber\\): subject "${subject}"\n +${verdict}[^\n]*\n +From: ami-[0-9a-f]+\n +To: ami-[0-9a-f]+\n(?: +Runs now: ami-[0-9a-f]+\n)? +Workflow run: https://\\S+/actions/runs/\\d+\n`);
+    expect(output).toMatch(told('OK Deployed to dev', `Deployed ${fresh} to dev;`));
+    expect(output).toMatch(told('OK Deployed to prod', `Deployed ${fresh} to prod;`));
+    expect(output).toMatch(told('OK Failed back dev', `Failed back dev from ${fresh} to ami-[0-9a-f]+ \\(local cycle: rehearse the failback\\)`));
+    expect(output).toMatch(/webhook STAND-IN \(Slack blocks\): "↩️ Failed back dev": Failed back dev from /);
     expect(output).toMatch(/propose-promotion wave=prod: the wiring's soak is not over[^\n]*\n +dev: soak not over: 1440 of 1440 minutes left/);
     expect(output).toMatch(/SOAK SHORTENED for this local run: 0 min instead of the wiring's 1440 for dev/);
     const promotion = readFileSync(join(scratch, 'pull-request-ami-promote-prod.md'), 'utf8');
@@ -147,6 +155,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: [^\n]*HTTP error rate 100 %/);
     expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
     expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
+    expect(output).toMatch(/SNS \(moto → subscriber\): subject "ALERT dev failed verification and failed back"\n +ami-\S+ failed verification in dev; failed back to ami-\S+, which verified healthy\./);
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
     expect(log).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+: ami-[0-9a-f]+ failed verification$/);
     expect(summariesOf(scratch, 'bad-ami').filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['bad-ami-verify-alb.md', 'bad-ami-auto-failback-verify-alb.md']);
