@@ -143,7 +143,7 @@ describe('local cycle (npm run cycle)', () => {
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
     expect(log).toMatch(new RegExp(`^[0-9a-f]{7,} Fail back dev to ${good}: ${bad} failed verification$`));
     expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);
-    summariesOf(scratch);
+    summariesOf(scratch, 'slots bad-ami');
   });
 
   it('strategy replace (--strategy replace), scenario bad-ami: verification fails on HTTP, the job fails back by itself, and users get the old AMI back', async () => {
