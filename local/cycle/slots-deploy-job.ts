@@ -8,6 +8,7 @@
  * long users took to be all on the old slot again.
  */
 import { readFleet, expectFleetOn } from './fleet';
+import { notifyStep } from './notify-phase';
 import type { DeployRequest } from './deploy-job';
 import { CycleCheckError, type Timeline } from './timeline';
 import { reportDeployTraffic } from './traffic';
@@ -130,7 +131,7 @@ async function slotsDeployReport(
   outcome: { failback: boolean; record?: Record<string, string>; update: Record<string, string>; verify: 'success' | 'skipped'; sync?: Record<string, string>; updateFailed?: boolean },
 ): Promise<void> {
   const failed = Boolean(outcome.updateFailed);
-  await timeline.phase(`gitops deploy-report${failed ? ': the deploy failed, flipped back' : ''}`, 'local', async (phase) => {
+  const notification = await timeline.phase(`gitops deploy-report${failed ? ': the deploy failed, flipped back' : ''}`, 'local', async (phase) => {
     const run = await runStep(
       ctx,
       'gitops',
@@ -162,5 +163,9 @@ async function slotsDeployReport(
       throw new Error(`deploy-report did not report the flip back (update-app-stack failed-step "${outcome.update['failed-step'] ?? ''}", flipped-back-to "${outcome.update['flipped-back-to'] ?? ''}"): ${headline}`);
     }
     phase.note(headline);
+    return run.outputs.notification;
   });
+  // The job's last step, under if: always(), as in the replace deploy job (local/cycle/notify-phase.ts).
+  const amis = [outcome.update['previous-ami-id'] ?? '', job.amiId].filter(Boolean);
+  await notifyStep(ctx, timeline, notification, { amis, jobStatus: failed ? 'failure' : 'success' });
 }
