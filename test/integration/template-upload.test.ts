@@ -18,6 +18,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { sdkClientConfig } from '../../actions/lib/aws/clients';
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
+import { replaceDevParameters } from '../support/replace-environment';
 import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws, type AppFoundation } from './harness';
 
 useLocalAws();
@@ -37,7 +38,8 @@ const s3 = () => new S3Client({ ...sdkClientConfig({ region: 'us-east-1' }), for
 
 function parametersWithAmi(ami: string): string {
   const file = join(scratch, `dev-${ami}.json`);
-  writeFileSync(file, readFileSync(resolve(REPO_ROOT, 'parameters/dev.json'), 'utf8').replace(/("AmazonMachineImage": )"ami-[0-9a-f]+"/, `$1"${ami}"`));
+  // The big template is app.yaml's (strategy replace), so dev's parameters are the replace example's.
+  writeFileSync(file, replaceDevParameters(ami));
   return file;
 }
 
