@@ -8,6 +8,9 @@ jest.mock('@actions/core');
 const mocked = jest.mocked(core);
 
 beforeEach(() => jest.resetAllMocks());
+afterEach(() => {
+  process.exitCode = undefined;
+});
 
 describe('runAction', () => {
   it('annotates every finding of an input error on its own line, then fails', async () => {
@@ -20,14 +23,21 @@ describe('runAction', () => {
     });
     expect(mocked.error).toHaveBeenCalledWith('unknown key "Foo"', { file: 'parameters/dev.json', startLine: 3, startColumn: undefined });
     expect(mocked.error).toHaveBeenCalledWith('bad AMI', { file: 'parameters/dev.json', startLine: 5, startColumn: 27 });
-    expect(mocked.setFailed).toHaveBeenCalledWith(error.message);
+    // Failed once: no second, unlocated annotation of the same error; the whole list in the log.
+    expect(mocked.error).toHaveBeenCalledTimes(2);
+    expect(mocked.setFailed).not.toHaveBeenCalled();
+    expect(mocked.info).toHaveBeenCalledWith(error.message);
+    expect(process.exitCode).toBe(1);
   });
 
-  it('annotates a located input error without findings at its location', async () => {
+  it('annotates a located input error without findings at its location, once', async () => {
     await runAction(async () => {
       throw new InputError('bad file', { file: 'parameters/prod.json', line: 7 });
     });
     expect(mocked.error).toHaveBeenCalledWith('bad file', { file: 'parameters/prod.json', startLine: 7, startColumn: undefined });
+    expect(mocked.error).toHaveBeenCalledTimes(1);
+    expect(mocked.setFailed).not.toHaveBeenCalled();
+    expect(process.exitCode).toBe(1);
   });
 
   it('reports an operation error as it is', async () => {

@@ -80,8 +80,12 @@ describe('update-app-stack main', () => {
     givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
     await run();
 
-    expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('InstanceType = "m5.24xlarge" is not one of the AllowedValues'));
-    expect(mocked.error).toHaveBeenCalledWith(expect.any(String), { file: files.parametersFile, startLine: 5 });
+    // Annotated once, on the file's line: not a second time without file and line.
+    expect(mocked.error).toHaveBeenCalledWith(expect.stringContaining('InstanceType = "m5.24xlarge" is not one of the AllowedValues'), { file: files.parametersFile, startLine: 5 });
+    expect(mocked.error).toHaveBeenCalledTimes(1);
+    expect(mocked.setFailed).not.toHaveBeenCalled();
+    expect(process.exitCode).toBe(1);
+    process.exitCode = undefined;
     expect(cfn.calls()).toHaveLength(0);
     expect(summaryWrites[0]).toContain('### What went wrong');
   });
