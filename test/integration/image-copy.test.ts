@@ -10,7 +10,7 @@ import { CreateTagsCommand, DescribeImagesCommand, RegisterImageCommand } from '
 import { createAwsClients } from '../../actions/lib/aws/clients';
 import { systemClock } from '../../actions/lib/clock';
 import { RecordingLogger } from '../../actions/lib/logger';
-import { ensureRegionalCopy, readCopySource } from '../../actions/lib/promotion/image-copy';
+import { ensureImageCopy, readCopySource } from '../../actions/lib/promotion/image-copy';
 import { localClients, useLocalAws } from './harness';
 
 useLocalAws();
@@ -25,7 +25,7 @@ it('copies the proven AMI into another region once, tagged with its source, and 
   const request = { sourceAmiId: source!, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', imageArn: IMAGE_ARN, name: `${source}-promoted-prod` };
   const deps = { clients: { ec2: west }, logger: new RecordingLogger(), clock: systemClock };
 
-  const copy = await ensureRegionalCopy(request, deps);
+  const copy = await ensureImageCopy(request, deps);
   expect(copy.created).toBe(true);
   expect(copy.amiId).toMatch(/^ami-[0-9a-f]+$/);
   expect(copy.amiId).not.toBe(source);
@@ -35,7 +35,7 @@ it('copies the proven AMI into another region once, tagged with its source, and 
   // An AMI ID is valid in one region only: the copy is not in the source region.
   await expect(east.send(new DescribeImagesCommand({ ImageIds: [copy.amiId] }))).rejects.toThrow();
 
-  await expect(ensureRegionalCopy(request, deps)).resolves.toEqual({ amiId: copy.amiId, created: false });
+  await expect(ensureImageCopy(request, deps)).resolves.toEqual({ amiId: copy.amiId, created: false });
   await expect(readCopySource(copy.amiId, west)).resolves.toBe(source);
   await expect(readCopySource(source!, east)).resolves.toBeUndefined();
 });

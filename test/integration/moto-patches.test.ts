@@ -1,5 +1,5 @@
 /**
- * The project's moto patch (local/moto-patches/image_deregistration_protection.py): that the
+ * The project's moto patches (local/moto-patches/): that the
  * server local mode starts has it, and that moto itself still lacks it. The second test fails the
  * day moto implements the operations: then the patch goes.
  */
@@ -8,7 +8,19 @@ import { join } from 'node:path';
 
 import { CreateStackCommand, DeleteStackCommand, DescribeStackResourceCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateImageCommand, DescribeImagesCommand, DisableImageDeregistrationProtectionCommand, EnableImageDeregistrationProtectionCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CopyImageCommand,
+  CreateImageCommand,
+  DescribeImagesCommand,
+  DisableImageDeregistrationProtectionCommand,
+  EC2Client,
+  EnableImageDeregistrationProtectionCommand,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+  RegisterImageCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { REPO_ROOT } from '../../local/env';
 import { localBaseAmi, localClients, useLocalAws } from './harness';
@@ -156,4 +168,48 @@ describe('moto patch: CreateChangeSet keeps UsePreviousValue values as the strin
   });
   // That the patched server keeps both slots' groups through weight-only change sets: test/integration/slots-deploy.test.ts;
   // that a failback to the creation-time AMI still deploys: test/integration/gitops.test.ts.
+});
+
+describe('moto patch: CopyImage of an AMI another account shared', () => {
+  const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+
+  it('is still needed: unpatched moto looks for the source in the copying account only, shared or not', () => {
+    const probe = [
+      'import boto3',
+      'from moto import mock_aws',
+      'with mock_aws():',
+      '    src = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")',
+      '    ami = src.register_image(Name="probe", RootDeviceName="/dev/xvda")["ImageId"]',
+      '    snap = src.describe_images(ImageIds=[ami])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]',
+      '    src.modify_image_attribute(ImageId=ami, LaunchPermission={"Add": [{"UserId": "222222222222"}]})',
+      '    src.modify_snapshot_attribute(SnapshotId=snap, Attribute="createVolumePermission", OperationType="add", UserIds=["222222222222"])',
+      '    c = boto3.client("sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing").assume_role(RoleArn="arn:aws:iam::222222222222:role/copy", RoleSessionName="probe")["Credentials"]',
+      '    tgt = boto3.client("ec2", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])',
+      '    try:',
+      '        tgt.copy_image(SourceImageId=ami, SourceRegion="us-east-1", Name="copy")',
+      '        print("copied")',
+      '    except Exception as error:',
+      '        print(error.response["Error"]["Code"])',
+    ].join('\n');
+    // When this fails, moto copies a shared AMI itself: delete local/moto-patches/ec2_cross_account_copy.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('InvalidAMIID.NotFound');
+  });
+
+  it('the local moto copies it into the other account only once the AMI and its snapshot are both shared', async () => {
+    const source = localClients().ec2;
+    const { Credentials: c } = await new STSClient({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/patch-prod-ami-copy', RoleSessionName: 'moto-patch' }));
+    const target = new EC2Client({ region: 'us-east-1', credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! } });
+    const { ImageId: ami } = await source.send(new RegisterImageCommand({ Name: `shared-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }));
+    const snapshot = (await source.send(new DescribeImagesCommand({ ImageIds: [ami!] }))).Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId;
+    const copy = () => target.send(new CopyImageCommand({ SourceImageId: ami, SourceRegion: 'us-east-1', Name: `copy-${Date.now()}` }));
+
+    await expect(copy()).rejects.toMatchObject({ name: 'InvalidAMIID.NotFound' });
+    await source.send(new ModifyImageAttributeCommand({ ImageId: ami, LaunchPermission: { Add: [{ UserId: '222222222222' }] } }));
+    await expect(copy()).rejects.toMatchObject({ name: 'AuthFailure', message: expect.stringContaining(`snapshot ${snapshot}`) });
+    await source.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: ['222222222222'] }));
+    const { ImageId } = await copy();
+    expect((await target.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images?.[0]).toMatchObject({ OwnerId: '222222222222', State: 'available' });
+    // A copy within one account is moto's own code, unchanged.
+    await expect(source.send(new CopyImageCommand({ SourceImageId: ami, SourceRegion: 'us-east-1', Name: `own-${Date.now()}` }))).resolves.toMatchObject({ ImageId: expect.stringMatching(/^ami-/) });
+  });
 });

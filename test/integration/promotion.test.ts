@@ -15,7 +15,8 @@ import { join } from 'node:path';
 
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { RegisterImageCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotAttributeCommand, EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
@@ -76,6 +77,18 @@ async function stackExists(name: string): Promise<boolean> {
   }
 }
 
+/** prod's account in the cross-account case, and the copy role there (moto: AssumeRole of any ARN switches to its account). */
+const PROD_ACCOUNT = '222222222222';
+const COPY_ROLE = `arn:aws:iam::${PROD_ACCOUNT}:role/patch-prod-ami-copy`;
+const FIRST_IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.1/1';
+
+async function assumedCredentials(roleArn: string) {
+  const { Credentials: c } = await new STSClient({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'promotion-it' }));
+  return { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
+}
+
+const credentialsEnv = (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => ({ AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken });
+
 let base: string;
 let first: string;
 let second: string;
@@ -97,6 +110,8 @@ beforeAll(async () => {
   execFileSync('git', ['clone', '--quiet', '--bare', seed, origin]);
   execFileSync('git', ['clone', '--quiet', origin, workspace]);
   first = await newAmi('first-patch');
+  // Tagged as Image Builder tags its AMIs: the build evidence, and what a copy's Ec2ImageBuilderArn carries.
+  await localClients().ec2.send(new CreateTagsCommand({ Resources: [first], Tags: [{ Key: 'Ec2ImageBuilderArn', Value: FIRST_IMAGE_ARN }] }));
   await patchDev(first, `Bump dev AMI from ${base} to ${first}`);
 });
 
@@ -201,6 +216,51 @@ describe('promotion with the bundled gitops action (moto, a local git remote)', 
     git('commit', '--quiet', '-am', run.outputs['commit-message']);
     git('push', '--quiet', 'origin', 'ami-promote/prod');
     git('checkout', '--quiet', 'main');
+  });
+
+  it('to prod in another account: shares the AMI for the copy only, the copy role copies and tags it there, and prod’s own account lets it through the gate', async () => {
+    const WIRING = 'parameters/environments.json';
+    const wiring = JSON.parse(readFileSync(join(workspace, WIRING), 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+    wiring.environments.prod.copyRoleArn = COPY_ROLE;
+    writeFileSync(join(workspace, WIRING), `${JSON.stringify(wiring, null, 2)}\n`);
+    // moto switches account by the credentials: what AssumeRole of the copy role returns is account 222222222222's (docs/moto.md #20).
+    const prodAccount = await assumedCredentials(COPY_ROLE);
+    expect((await new STSClient({ region: 'us-east-1', credentials: prodAccount }).send(new GetCallerIdentityCommand({}))).Account).toBe(PROD_ACCOUNT);
+    const prodEc2 = new EC2Client({ region: 'us-east-1', credentials: prodAccount });
+    const sourceEc2 = localClients().ec2;
+
+    const run = await propose({ 'soak-minutes': '0' });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ promotable: 'true', 'ami-id': first, paths: PROD });
+    const copy = (JSON.parse(run.outputs.bumps) as Record<string, string>)[PROD];
+    expect(copy).not.toBe(first);
+    expect(readFileSync(join(workspace, PROD), 'utf8')).toBe(withAmi(PROD, copy));
+    expect(run.outputs.body).toContain(`\`${copy}\`: copied of \`${first}\` into account ${PROD_ACCOUNT}, us-east-1, tagged SourceAmiId`);
+    // The copy is prod's account's own, tagged from the source side (the image ARN prod's account could not read).
+    const [image] = (await prodEc2.send(new DescribeImagesCommand({ ImageIds: [copy] }))).Images ?? [];
+    expect(image).toMatchObject({ OwnerId: PROD_ACCOUNT, State: 'available' });
+    expect(Object.fromEntries((image.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({ SourceAmiId: first, SourceRegion: 'us-east-1', Ec2ImageBuilderArn: FIRST_IMAGE_ARN });
+    await expect(sourceEc2.send(new DescribeImagesCommand({ ImageIds: [copy] }))).rejects.toThrow(/InvalidAMIID.NotFound|does not exist/);
+    // The share lasted for the copy only: nothing of the source is left shared with prod's account.
+    expect((await sourceEc2.send(new DescribeImageAttributeCommand({ ImageId: first, Attribute: 'launchPermission' }))).LaunchPermissions ?? []).toEqual([]);
+    for (const mapping of (await sourceEc2.send(new DescribeImagesCommand({ ImageIds: [first] }))).Images?.[0]?.BlockDeviceMappings ?? []) {
+      const snapshot = mapping.Ebs!.SnapshotId!;
+      expect((await sourceEc2.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission' }))).CreateVolumePermissions ?? []).toEqual([]);
+    }
+    expect(run.stdout).toContain(`Shared ${first} (us-east-1) with account ${PROD_ACCOUNT} for the copy`);
+
+    // A second run finds the copy by its tags and copies nothing.
+    git('checkout', '--quiet', '--', PROD);
+    const again = await propose({ 'soak-minutes': '0' });
+    expect(JSON.parse(again.outputs.bumps)).toEqual({ [PROD]: copy });
+    expect(again.stdout).toContain(`already has ${copy}, the copy of ${first}`);
+
+    // Merged: prod's deploy job, with prod's account's credentials, follows the copy to what dev ran.
+    git('commit', '--quiet', '-am', `Promote ${first} to wave prod (prod) as ${copy}`);
+    const gate = await runBundledAction('gitops', { command: 'check-wave-gate', environment: 'prod' }, { ...localEnv(), ...credentialsEnv(prodAccount), GITHUB_WORKSPACE: workspace, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
+    expect(gate.exitCode).toBe(0);
+    expect(gate.outputs.why).toMatch(new RegExp(`^${copy} is the copy of ${first} \\(its SourceAmiId tag\\), which ran in the earlier wave without a failback: dev`));
+    git('reset', '--quiet', '--hard', 'origin/main');
   });
 
   it('implements its rows of the catalogue', () => {

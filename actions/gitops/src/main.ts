@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { createAwsClients, createSnsClient } from '../../lib/aws/clients';
+import { assumedRoleCredentials, createAwsClients, createSnsClient } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
 import { COMMANDS, inputNames, isCommandName, type GitopsContext } from '../../lib/gitops/commands';
@@ -61,6 +61,14 @@ function createContext(): GitopsContext {
     aws(region) {
       if (!clients.has(region)) clients.set(region, createAwsClients({ region, userAgentSuffix: 'gitops' }));
       return clients.get(region)!;
+    },
+    awsAs(region, roleArn) {
+      const key = `${roleArn} ${region}`;
+      if (!clients.has(key)) {
+        const credentials = assumedRoleCredentials({ roleArn, region, sessionName: `gitops-${env.GITHUB_RUN_ID ?? 'local'}`, userAgentSuffix: 'gitops' });
+        clients.set(key, createAwsClients({ region, userAgentSuffix: 'gitops', credentials }));
+      }
+      return clients.get(key)!;
     },
     sns(region) {
       return createSnsClient({ region, userAgentSuffix: 'gitops' });

@@ -61,6 +61,13 @@ export interface EnvironmentConfig {
   amiOwners?: readonly string[];
   /** S3 bucket for an app template over the inline limit (cloudformation/template-source.ts); absent: none. */
   templateBucket?: string;
+  /** In another account than the promotion role's: the role there that makes the environment's copy of a promoted AMI. */
+  copyRoleArn?: string;
+}
+
+/** The 12-digit account of an IAM role ARN (`arn:aws:iam::<account>:role/<name>`, as the schema admits it). */
+export function accountOfRoleArn(roleArn: string): string {
+  return roleArn.split(':')[4];
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 export { AMI_ID_PATTERN, EC2_ID_TYPES, isAmiId } from './aws-id-shapes';
 export { ENVIRONMENTS_FILE, environmentStackNames, getEnvironment, loadEnvironments, parseEnvironments } from './environments';
-export { DEFAULT_SOAK_MINUTES, soakMinutesOf, waveIndexOf } from './environments';
+export { accountOfRoleArn, DEFAULT_SOAK_MINUTES, soakMinutesOf, waveIndexOf } from './environments';
 export type { EnvironmentConfig, EnvironmentsConfig, EnvironmentStacks, StackParameterRole, Wave } from './environments';
 export { FileProblemsError } from './file-problems';
 export type { FileProblem } from './file-problems';

@@ -1,6 +1,8 @@
 /**
- * The copy of a proven AMI for an environment in another region: an AMI ID is valid in one region
- * only, so a later wave there runs a copy of the same image, never a new bake. The copy is tagged
+ * The copy of a proven AMI for an environment in another region or account: an AMI ID is valid in
+ * one region (and, unshared, one account) only, so a later wave there runs a copy of the same image,
+ * never a new bake. In another account the copy is made there, by a role of that account, while
+ * the source account shares the AMI for it ({@link CopySourceAccess}, source-share.ts). The copy is tagged
  * with the AMI it was copied from, its region and the original Image Builder image ARN (under the
  * tag key Image Builder itself uses), so the promotion's evidence and package diff, and the deploy
  * gate, follow the copy to its source; git records the source in the promotion's metadata.
@@ -54,17 +56,41 @@ export async function readCopySource(amiId: string, ec2: EC2Client): Promise<str
   }
 }
 
-/** The copy of `sourceAmiId` in the target region (`deps.clients.ec2` is that region's client), made if there is none. */
-export async function ensureRegionalCopy(request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): Promise<ImageCopy> {
+/**
+ * What a copy into another account needs from the source account while it runs: the AMI and its
+ * snapshots shared with the target account. `close` takes back only what `open` granted, after the
+ * copy ended either way, so the source AMI is never left shared.
+ */
+export interface CopySourceAccess {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The copy of `sourceAmiId` in the target region (`deps.clients.ec2` is that region's client, of
+ * the target account), made if there is none. With `access` (another account), the source is
+ * shared for as long as a copy is being made.
+ */
+export async function ensureImageCopy(request: CopyRequest, deps: Deps<{ ec2: EC2Client }>, access?: CopySourceAccess): Promise<ImageCopy> {
   const { ec2 } = deps.clients;
   const { Images = [] } = await ec2.send(
     new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: `tag:${SOURCE_AMI_TAG}`, Values: [request.sourceAmiId] }, { Name: `tag:${SOURCE_REGION_TAG}`, Values: [request.sourceRegion] }] }),
   );
   const existing = Images.find((i) => i.State !== 'failed' && i.State !== 'deregistered');
-  if (existing?.ImageId) {
-    deps.logger.info(`${request.targetRegion} already has ${existing.ImageId}, the copy of ${request.sourceAmiId} (${existing.State}).`);
-    return { amiId: await waitForCopy(existing.ImageId, request, deps), created: false };
+  if (existing?.ImageId) deps.logger.info(`${request.targetRegion} already has ${existing.ImageId}, the copy of ${request.sourceAmiId} (${existing.State}).`);
+  if (existing?.ImageId && existing.State === 'available') return { amiId: existing.ImageId, created: false };
+  await access?.open();
+  try {
+    if (existing?.ImageId) return { amiId: await waitForCopy(existing.ImageId, request, deps), created: false };
+    return { amiId: await startCopy(request, deps), created: true };
+  } finally {
+    await access?.close();
   }
+}
+
+/** CopyImage, tag the copy (the target account cannot read the source's tags: the values come from the source side), wait. */
+async function startCopy(request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): Promise<string> {
+  const { ec2 } = deps.clients;
   const { ImageId } = await ec2.send(
     new CopyImageCommand({
       SourceImageId: request.sourceAmiId,
@@ -80,9 +106,15 @@ export async function ensureRegionalCopy(request: CopyRequest, deps: Deps<{ ec2:
     { Key: SOURCE_REGION_TAG, Value: request.sourceRegion },
     ...(request.imageArn ? [{ Key: IMAGE_BUILDER_ARN_TAG, Value: request.imageArn }] : []),
   ];
-  await ec2.send(new CreateTagsCommand({ Resources: [ImageId], Tags: tags }));
+  try {
+    await ec2.send(new CreateTagsCommand({ Resources: [ImageId], Tags: tags }));
+  } catch (error) {
+    // An untagged copy is one no later run finds (the lookup is by these tags): not left behind.
+    await ec2.send(new DeregisterImageCommand({ ImageId }));
+    throw error;
+  }
   deps.logger.info(`Copying ${request.sourceAmiId} from ${request.sourceRegion} to ${request.targetRegion} as ${ImageId}, tagged ${tags.map((t) => `${t.Key}=${t.Value}`).join(', ')}.`);
-  return { amiId: await waitForCopy(ImageId, request, deps), created: true };
+  return waitForCopy(ImageId, request, deps);
 }
 
 async function waitForCopy(amiId: string, request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): Promise<string> {

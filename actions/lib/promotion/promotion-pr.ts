@@ -21,8 +21,10 @@ export interface PromotionTarget {
   region: string;
   /** What its parameters file names now. */
   currentAmiId: string;
-  /** In another region than the wave before: the copy of the proven AMI it gets instead. */
+  /** In another region or account than the wave before: the copy of the proven AMI it gets instead. */
   copy?: { amiId: string; created: boolean };
+  /** In another account: the role there that makes the copy (the wiring's copyRoleArn). */
+  copyRoleArn?: string;
 }
 
 /** The AMI a target is bumped to: the proven AMI itself, or its copy in the target's region. */
@@ -93,7 +95,7 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     `\`${t.environment}\``,
     `\`${t.parametersFile}\``,
     `\`${t.currentAmiId}\``,
-    t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
+    t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.copyRoleArn ? `account ${t.copyRoleArn.split(':')[4]}, ` : ''}${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
   ]);
   const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\``).join(', ');
   const body = [

@@ -169,6 +169,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F103', name: 'Slots: the switch to all traffic fails', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'flipped back (failed-step switch) from where CloudFormation rolled the switch back; the stack state to record equals the stack; a re-run completes', invariant: 'git = stack' },
   { id: 'F104', name: 'Slots: credentials expire mid-deploy (the switch and the flip back both refused)', producedBy: 'mock', through: SLOTS_FAKE, suite: 'unit', expected: 'FLIP_BACK_FAILED: the error says users may be on green at the canary share and to run the Failback workflow; the stack stays where the canary left it; a re-run with fresh credentials starts from it and completes', invariant: 'loud: FLIP_BACK_FAILED names the weights to check and the Failback workflow (the record step then writes what the stack runs)' },
   { id: 'F105', name: 'Slots: green fails during the bake window (users on green, blue warm)', producedBy: 'mock', through: `${SLOTS_FAKE}, failback: true`, suite: 'unit', expected: 'the failback is one stack update: blue proven on its own target group first, no canary, then all traffic to blue; green stays warm; a re-run changes nothing', invariant: 'git = stack' },
+  { id: 'F134', name: "The copy of the proven AMI into a later wave's other account fails", producedBy: 'mock', through: 'gitops `propose-promotion` (the source shares the AMI and its snapshot, the copy role\'s CopyImage answers an ID, DescribeImages then says failed)', suite: 'unit', expected: "the run fails with EC2's reason; the failed copy is deregistered in the other account; the launch and create-volume permissions the run granted are taken back; no parameters file written, so no PR", invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -176,7 +177,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53', 'F80'],
   'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
-  'promotion.test.ts': ['F133'],
+  'promotion.test.ts': ['F133', 'F134'],
   'clock-faults.test.ts': ['F60', 'F61', 'F62'],
   'deploy-slots.test.ts': ['F100', 'F101', 'F102', 'F103', 'F104', 'F105'],
   'template-source.test.ts': ['F116'],

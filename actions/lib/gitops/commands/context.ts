@@ -39,6 +39,8 @@ export interface GitopsContext {
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
   aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch' | 'awsClock'>;
+  /** EC2 of another account, through `roleArn` (a copy role the job's role may assume), built on first use. */
+  awsAs(region: string, roleArn: string): Pick<AwsClients, 'ec2'>;
   /** The SNS client of the notify command, in a topic's region, built on first use. */
   sns(region: string): SNSClient;
   /** HTTP for webhooks: the runtime's fetch in an action, a stand-in in unit tests. */

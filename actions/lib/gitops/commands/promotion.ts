@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { describeStack } from '../../cloudformation/stack-state';
 import { InputError } from '../../errors';
 import { markdownTable } from '../../markdown';
-import { getEnvironment, liveAmiIn, parseParametersFile, setLiveAmiInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
+import { accountOfRoleArn, getEnvironment, liveAmiIn, parseParametersFile, setLiveAmiInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
-import { ensureRegionalCopy, readCopySource } from '../../promotion/image-copy';
+import { ensureImageCopy, readCopySource } from '../../promotion/image-copy';
+import { shareForCopy } from '../../promotion/source-share';
 import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
@@ -37,11 +38,21 @@ function wavePair(wiring: EnvironmentsConfig, name: string): { from: Wave; to: W
   return { from: wiring.waves[index - 1], to: wiring.waves[index] };
 }
 
-/** Whether every target already runs `amiId`, or (in another region) a copy tagged as made from it. */
+/** Whether a target runs a copy rather than the proven AMI itself: it is in another region, or (with a copy role) another account. */
+function getsCopy(target: PromotionTarget, sourceRegion: string): boolean {
+  return target.copyRoleArn !== undefined || target.region !== sourceRegion;
+}
+
+/** EC2 where the target's copy lives: its region, through its copy role when it is in another account. */
+function targetEc2(ctx: GitopsContext, target: PromotionTarget) {
+  return target.copyRoleArn ? ctx.awsAs(target.region, target.copyRoleArn).ec2 : ctx.aws(target.region).ec2;
+}
+
+/** Whether every target already runs `amiId`, or (in another region or account) a copy tagged as made from it. */
 async function everyTargetRuns(ctx: GitopsContext, targets: readonly PromotionTarget[], amiId: string, sourceRegion: string): Promise<boolean> {
   for (const t of targets) {
     if (t.currentAmiId === amiId) continue;
-    if (t.region === sourceRegion || (await readCopySource(t.currentAmiId, ctx.aws(t.region).ec2)) !== amiId) return false;
+    if (!getsCopy(t, sourceRegion) || (await readCopySource(t.currentAmiId, targetEc2(ctx, t))) !== amiId) return false;
   }
   return true;
 }
@@ -54,8 +65,8 @@ async function proposedOnBranch(ctx: GitopsContext, branch: string, target: Prom
   if (text === undefined) return undefined;
   const ami = liveAmiIn(parseParametersFile(text, target.parametersFile).parameters);
   if (!ami || ami === target.currentAmiId) return undefined;
-  // In another region the branch names a copy: what it proposes is the copy's source.
-  return target.region === sourceRegion ? ami : ((await readCopySource(ami, ctx.aws(target.region).ec2)) ?? ami);
+  // In another region or account the branch names a copy: what it proposes is the copy's source.
+  return getsCopy(target, sourceRegion) ? ((await readCopySource(ami, targetEc2(ctx, target))) ?? ami) : ami;
 }
 
 function verdictTable(verdict: SoakVerdict): string {
@@ -100,7 +111,7 @@ export const proposePromotion = defineCommand({
     const targets: PromotionTarget[] = [];
     for (const name of to.environments) {
       const environment = getEnvironment(wiring, name);
-      targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, currentAmiId: await readCurrentAmi(ctx, environment) });
+      targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, copyRoleArn: environment.copyRoleArn, currentAmiId: await readCurrentAmi(ctx, environment) });
     }
     const source = getEnvironment(wiring, from.environments[0]);
     const proposed = await proposedOnBranch(ctx, branch, targets[0], source.region);
@@ -131,10 +142,13 @@ export const proposePromotion = defineCommand({
       const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock }, { environment: source, deps: sourceDeps });
       await assertAmiAllowed(amiId, source.region, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
     }
-    // Every copy first: a copy that fails ends the run before any file is written.
-    for (const t of targets.filter((target) => target.region !== source.region)) {
+    // Every copy first: a copy that fails ends the run before any file is written. A copy into
+    // another account is made there by its copy role, while the source shares the AMI for it; the
+    // tags' values (the image ARN above all) come from the source side, which alone can read them.
+    for (const t of targets.filter((target) => getsCopy(target, source.region))) {
       const request = { sourceAmiId: amiId, sourceRegion: source.region, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };
-      t.copy = await ensureRegionalCopy(request, { clients: { ec2: ctx.aws(t.region).ec2 }, logger: ctx.logger, clock: ctx.clock });
+      const share = t.copyRoleArn ? shareForCopy({ amiId, account: accountOfRoleArn(t.copyRoleArn), region: source.region }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock }) : undefined;
+      t.copy = await ensureImageCopy(request, { clients: { ec2: targetEc2(ctx, t) }, logger: ctx.logger, clock: ctx.clock }, share);
     }
     for (const t of targets.filter((target) => target.currentAmiId !== amiFor(target, amiId))) {
       await workspaceFiles.write(ctx, t.parametersFile, setLiveAmiInFile(await workspaceFiles.read(ctx, t.parametersFile), amiFor(t, amiId), t.parametersFile));

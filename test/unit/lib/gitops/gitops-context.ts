@@ -30,6 +30,8 @@ export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = 
     clock,
     environmentsFile: 'parameters/environments.json',
     aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }), awsClock: awsClockOn(ctx.clock) }),
+    // Another account's EC2: a client of its own (aws-sdk-client-mock answers every EC2Client alike; tests tell them apart by `credentials`).
+    awsAs: (region, roleArn) => ({ ec2: new EC2Client({ region, credentials: { accessKeyId: `as-${roleArn.split(':')[4]}`, secretAccessKey: 'x' } }) }),
     sns: (region) => new SNSClient({ region }),
     fetch: jest.fn(async () => {
       throw new Error('no webhook is scripted in this test');

@@ -6,7 +6,17 @@
  */
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { CopyImageCommand, CreateTagsCommand, DeregisterImageCommand, DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CopyImageCommand,
+  CreateTagsCommand,
+  DeregisterImageCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotAttributeCommand,
+  EC2Client,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { GetImageCommand, ImagebuilderClient, ListImagePackagesCommand, ListImageScanFindingsCommand } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
@@ -371,19 +381,47 @@ describe('compose-patch-pr for a later wave', () => {
   });
 });
 
-describe('prod in another region: a copy of the proven AMI', () => {
-  const COPY = 'ami-0c0c0c0c0c0c0c0c0';
-  const WEST = JSON.stringify(
-    { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), region: 'us-west-2' } } },
-    null,
-    2,
-  );
-  const lookup = { Owners: ['self'], Filters: [{ Name: 'tag:SourceAmiId', Values: [AMI(2)] }, { Name: 'tag:SourceRegion', Values: ['us-east-1'] }] };
-  beforeEach(() => {
-    env.seedAt(T0 - 47.5 * HOUR, 'Move prod to us-west-2', { 'parameters/environments.json': WEST });
-    ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [] });
-    ec2.on(CopyImageCommand).resolves({ ImageId: COPY });
+const COPY = 'ami-0c0c0c0c0c0c0c0c0';
+const lookup = { Owners: ['self'], Filters: [{ Name: 'tag:SourceAmiId', Values: [AMI(2)] }, { Name: 'tag:SourceRegion', Values: ['us-east-1'] }] };
+
+/** prod moved to us-west-2 before dev's patch: its promotion needs a copy there. */
+function moveProdWest(): void {
+  const west = { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), region: 'us-west-2' } } };
+  env.seedAt(T0 - 47.5 * HOUR, 'Move prod to us-west-2', { 'parameters/environments.json': JSON.stringify(west, null, 2) });
+  ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [] });
+  ec2.on(CopyImageCommand).resolves({ ImageId: COPY });
+}
+
+const SNAPSHOT = 'snap-0123456789abcdef0';
+const COPY_ROLE = 'arn:aws:iam::222222222222:role/patch-prod-ami-copy';
+
+/** prod moved to account 222222222222 (its copy role in the wiring) before dev's patch: the source shares AMI 2 and its snapshot for the copy. */
+function moveProdToOtherAccount(): void {
+  const other = { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), copyRoleArn: COPY_ROLE } } };
+  env.seedAt(T0 - 47.5 * HOUR, 'Move prod to another account', { 'parameters/environments.json': JSON.stringify(other, null, 2) });
+  ec2.on(DescribeImagesCommand, { ImageIds: [AMI(2)] }).resolves({
+    Images: [{ ImageId: AMI(2), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT } }] }],
   });
+  ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [] });
+  ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [] });
+  ec2.on(DescribeSnapshotAttributeCommand).resolves({ CreateVolumePermissions: [] });
+  ec2.on(ModifyImageAttributeCommand).resolves({});
+  ec2.on(ModifySnapshotAttributeCommand).resolves({});
+  ec2.on(CopyImageCommand).resolves({ ImageId: COPY });
+}
+
+/** Which account a mocked EC2 call went to: the test context names the copy role's credentials after its account. */
+async function accountOf(call: { thisValue: unknown }): Promise<string> {
+  // The source clients have no credentials here (the default chain finds none): only the copy role's resolve.
+  const credentials = await (call.thisValue as EC2Client).config.credentials().catch(() => undefined);
+  return credentials?.accessKeyId === 'as-222222222222' ? 'prod' : 'source';
+}
+async function callsIn(command: Parameters<typeof ec2.commandCalls>[0]): Promise<string[]> {
+  return Promise.all(ec2.commandCalls(command).map(async (c) => `${await accountOf(c)} ${JSON.stringify(c.args[0].input)}`));
+}
+
+describe('prod in another region: a copy of the proven AMI', () => {
+  beforeEach(() => moveProdWest());
 
   it('copies it into prod’s region, tags the copy with its source and image, and bumps prod to the copy', async () => {
     ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
@@ -427,18 +465,6 @@ describe('prod in another region: a copy of the proven AMI', () => {
     expect(String(result.outputs.body)).not.toContain('This replaces the earlier proposal');
   });
 
-  describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
-    async F133() {
-      ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
-      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
-        `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-west-2 ended failed: Snapshot copy failed. It was deregistered; nothing was proposed. The next Promote run copies again.`,
-      );
-      expect(ec2.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input)).toEqual([{ ImageId: COPY }]);
-      expect(prodFile()).toBe(parametersJson(AMI(1)));
-      expect(env.work.git('status', '--porcelain').trim()).toBe('');
-    },
-  });
-
   it('lets prod deploy a copy whose SourceAmiId tag names what dev ran, and refuses one whose tag names anything else', async () => {
     cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(1), T0 - 200 * HOUR)] });
     env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(COPY) });
@@ -449,4 +475,64 @@ describe('prod in another region: a copy of the proven AMI', () => {
     ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available', Tags: [{ Key: 'SourceAmiId', Value: AMI(9) }] }] });
     await expect(runCommand('check-wave-gate', { environment: 'prod' }, env.ctx)).rejects.toThrow(`Deploy of prod refused for ${COPY}`);
   });
+});
+
+describe('prod in another account: a copy made there by its copy role', () => {
+  beforeEach(() => moveProdToOtherAccount());
+
+  it('shares the AMI and its snapshot for the copy only, copies and tags it in the other account, and bumps prod to it', async () => {
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': COPY });
+    expect(await callsIn(ModifyImageAttributeCommand)).toEqual([
+      `source {"ImageId":"${AMI(2)}","LaunchPermission":{"Add":[{"UserId":"222222222222"}]}}`,
+      `source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`,
+    ]);
+    expect(await callsIn(ModifySnapshotAttributeCommand)).toEqual([
+      `source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"add","UserIds":["222222222222"]}`,
+      `source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"remove","UserIds":["222222222222"]}`,
+    ]);
+    expect(await callsIn(CopyImageCommand)).toEqual([expect.stringMatching(new RegExp(`^prod \\{"SourceImageId":"${AMI(2)}","SourceRegion":"us-east-1"`))]);
+    // The tags' values come from the source side: the other account cannot read the shared AMI's tags.
+    expect(await callsIn(CreateTagsCommand)).toEqual([
+      `prod {"Resources":["${COPY}"],"Tags":[{"Key":"SourceAmiId","Value":"${AMI(2)}"},{"Key":"SourceRegion","Value":"us-east-1"},{"Key":"Ec2ImageBuilderArn","Value":"${IMAGE(2)}"}]}`,
+    ]);
+    expect(String(result.outputs.body)).toContain(`\`${COPY}\`: copied of \`${AMI(2)}\` into account 222222222222, us-east-1, tagged SourceAmiId`);
+  });
+
+  it('leaves a grant someone else made alone', async () => {
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    ec2.on(DescribeImageAttributeCommand).resolves({ LaunchPermissions: [{ UserId: '222222222222' }] });
+    ec2.on(DescribeSnapshotAttributeCommand).resolves({ CreateVolumePermissions: [{ UserId: '222222222222' }] });
+    await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(ec2.commandCalls(ModifyImageAttributeCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
+  });
+
+});
+
+describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
+    async F133() {
+      moveProdWest();
+      ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-west-2 ended failed: Snapshot copy failed. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+      );
+      expect(ec2.commandCalls(DeregisterImageCommand).map((c) => c.args[0].input)).toEqual([{ ImageId: COPY }]);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
+    async F134() {
+      moveProdToOtherAccount();
+      ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-east-1 ended failed: Snapshot copy failed. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+      );
+      expect(await callsIn(DeregisterImageCommand)).toEqual([`prod {"ImageId":"${COPY}"}`]);
+      expect((await callsIn(ModifyImageAttributeCommand)).at(-1)).toBe(`source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`);
+      expect((await callsIn(ModifySnapshotAttributeCommand)).at(-1)).toBe(`source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"remove","UserIds":["222222222222"]}`);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
 });

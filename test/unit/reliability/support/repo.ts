@@ -107,6 +107,7 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
         aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }), awsClock: awsClockOn(clock) }),
+        awsAs: (region) => ({ ec2: new EC2Client({ region }) }),
         sns: (region) => new SNSClient({ region }),
         // No webhook is ever posted to in the simulation: a call is a bug in the test.
         fetch: async () => {
