@@ -46,6 +46,19 @@ export function sourceOfCopy(image: Pick<Image, 'Tags'> | undefined): string | u
   return image?.Tags?.find((t) => t.Key === SOURCE_AMI_TAG)?.Value;
 }
 
+/** The AMI and region `amiId` was copied from, by its tags (DescribeImages in the AMI's region); undefined for an original, an untagged copy or an AMI that does not exist. */
+export async function readCopyOrigin(amiId: string, ec2: EC2Client): Promise<{ amiId: string; region: string } | undefined> {
+  try {
+    const tags = (await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }))).Images?.[0]?.Tags ?? [];
+    const source = tags.find((t) => t.Key === SOURCE_AMI_TAG)?.Value;
+    const region = tags.find((t) => t.Key === SOURCE_REGION_TAG)?.Value;
+    return source && region ? { amiId: source, region } : undefined;
+  } catch (error) {
+    if (isNotFoundError(error)) return undefined;
+    throw error;
+  }
+}
+
 /** The source AMI of `amiId` by its tag (DescribeImages in the AMI's region), or undefined for an original or an AMI that does not exist. */
 export async function readCopySource(amiId: string, ec2: EC2Client): Promise<string | undefined> {
   try {

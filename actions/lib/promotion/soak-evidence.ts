@@ -60,6 +60,8 @@ export interface SoakEvidence {
   soakMinutes: number;
   /** The AMI the parameters file names at HEAD. */
   headAmiId?: string;
+  /** When headAmiId is a copy (an environment in another region than the image's): the AMI and region it was copied from, by its tags. */
+  copyOf?: { amiId: string; region: string };
   /** The commit that put headAmiId in place (newest). */
   since?: AmiChange;
   /** Records that moved this environment away from headAmiId at some point (failbacks, rollbacks). */

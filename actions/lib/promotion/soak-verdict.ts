@@ -18,7 +18,7 @@ export interface EnvironmentSoak {
 }
 
 export interface SoakVerdict {
-  /** The AMI the wave's first environment names at HEAD: the one being judged. */
+  /** The image the wave's first environment runs (the AMI its file names, or the source of that copy): the one being judged. */
   candidateAmiId?: string;
   promotable: boolean;
   environments: EnvironmentSoak[];
@@ -26,9 +26,14 @@ export interface SoakVerdict {
   blockers: string[];
 }
 
-/** Judges every environment of a wave on one candidate AMI; promotable only if all of them pass. */
+/** The image an environment runs: the AMI its file names or, for a copy, the AMI it was copied from (a wave may span regions). */
+export function imageOf(e: Pick<SoakEvidence, 'headAmiId' | 'copyOf'>): string | undefined {
+  return e.copyOf?.amiId ?? e.headAmiId;
+}
+
+/** Judges every environment of a wave on one candidate image; promotable only if all of them pass. */
 export function judgeSoak(evidence: readonly SoakEvidence[], nowMs: number): SoakVerdict {
-  const candidateAmiId = evidence[0]?.headAmiId;
+  const candidateAmiId = evidence[0] ? imageOf(evidence[0]) : undefined;
   const environments = evidence.map((e) => judgeEnvironment(e, candidateAmiId, evidence[0]?.environment ?? '', nowMs));
   const blockers = environments.flatMap((e) => e.blockers.map((b) => `${e.environment}: ${b}`));
   return { candidateAmiId, promotable: evidence.length > 0 && candidateAmiId !== undefined && blockers.length === 0, environments, blockers };
@@ -37,7 +42,10 @@ export function judgeSoak(evidence: readonly SoakEvidence[], nowMs: number): Soa
 function judgeEnvironment(e: SoakEvidence, candidate: string | undefined, first: string, nowMs: number): EnvironmentSoak {
   const blockers: string[] = [];
   if (!e.headAmiId) return { environment: e.environment, ok: false, blockers: [`${e.parametersFile} names no AMI in its git history`] };
-  if (e.headAmiId !== candidate) blockers.push(`${e.parametersFile} names ${e.headAmiId} while ${first} names ${candidate}: the wave is not on one AMI yet`);
+  if (imageOf(e) !== candidate) {
+    const names = e.copyOf ? `${e.headAmiId} (a copy of ${e.copyOf.amiId})` : e.headAmiId;
+    blockers.push(`${e.parametersFile} names ${names} while ${first} runs ${candidate}: the wave is not on one AMI yet`);
+  }
   for (const record of e.fledFrom) {
     blockers.push(`${record.update?.['update-type']} away from ${e.headAmiId} in commit ${record.commit.slice(0, 12)} (${record.date}, "${record.subject}"): it failed here once, so it is not promoted; patch forward with a new build`);
   }

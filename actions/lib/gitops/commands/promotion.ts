@@ -6,7 +6,7 @@ import { markdownTable } from '../../markdown';
 import { accountOfRoleArn, getEnvironment, liveAmiIn, parseParametersFile, setLiveAmiInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
-import { ensureImageCopy, readCopySource } from '../../promotion/image-copy';
+import { ensureImageCopy, readCopyOrigin, readCopySource } from '../../promotion/image-copy';
 import { shareForCopy } from '../../promotion/source-share';
 import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
@@ -98,11 +98,15 @@ export const proposePromotion = defineCommand({
     const branch = promotionBranch(to.name);
     const override = inputs['soak-minutes'];
     const evidence = [];
+    const spansRegions = new Set(from.environments.map((name) => getEnvironment(wiring, name).region)).size > 1;
     for (const name of from.environments) {
       const environment = getEnvironment(wiring, name);
       const soakMinutes = override ?? environment.soakMinutes;
       const deps = { git: ctx.git, clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock };
-      evidence.push(await readSoakEvidence({ ...environment, soakMinutes }, deps));
+      const soak = await readSoakEvidence({ ...environment, soakMinutes }, deps);
+      // A wave may span regions: an environment away from the image's region runs a copy, judged as its source.
+      const copyOf = spansRegions && soak.headAmiId ? await readCopyOrigin(soak.headAmiId, deps.clients.ec2) : undefined;
+      evidence.push(copyOf ? { ...soak, copyOf } : soak);
     }
     // AWS's time (aws-clock.ts), from the wave's own region: a runner ahead by hours would end a soak early.
     const soakRegion = getEnvironment(wiring, from.environments[from.environments.length - 1]).region;
@@ -113,10 +117,13 @@ export const proposePromotion = defineCommand({
       const environment = getEnvironment(wiring, name);
       targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, copyRoleArn: environment.copyRoleArn, currentAmiId: await readCurrentAmi(ctx, environment) });
     }
-    const source = getEnvironment(wiring, from.environments[0]);
-    const proposed = await proposedOnBranch(ctx, branch, targets[0], source.region);
+    // Where the image itself lives: the environment of the wave that runs it rather than a copy (else the copies' SourceRegion).
+    const original = evidence.find((e) => e.headAmiId === amiId);
+    const source = getEnvironment(wiring, original?.environment ?? from.environments[0]);
+    const sourceRegion = original?.region ?? evidence.find((e) => e.copyOf?.amiId === amiId)?.copyOf?.region ?? source.region;
+    const proposed = await proposedOnBranch(ctx, branch, targets[0], sourceRegion);
     const blockers = [...verdict.blockers];
-    if (verdict.promotable && amiId !== undefined && (await everyTargetRuns(ctx, targets, amiId, source.region))) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
+    if (verdict.promotable && amiId !== undefined && (await everyTargetRuns(ctx, targets, amiId, sourceRegion))) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
     const promotable = blockers.length === 0 && amiId !== undefined;
     const stale = proposed !== undefined && (!promotable || proposed !== amiId) ? proposed : undefined;
     const heading = `## Promotion to wave \`${to.name}\` from wave \`${from.name}\`${override === undefined ? '' : ` (soak overridden to ${override} min for this run)`}`;
@@ -129,7 +136,7 @@ export const proposePromotion = defineCommand({
       };
     }
 
-    const sourceClients = ctx.aws(source.region);
+    const sourceClients = ctx.aws(sourceRegion);
     const previous = (await readAmiHistory(ctx.git, source.parametersFile)).find((c) => c.amiId !== amiId)?.amiId;
     const build = await readBuildEvidence(amiId, previous, { clients: { ec2: sourceClients.ec2, imageBuilder: sourceClients.imageBuilder }, logger: ctx.logger, clock: ctx.clock });
     await assertAmiNotRevoked(ctx, { amiId, imageArn: build.imageArn }, `Promotion to wave ${to.name}`);
@@ -140,14 +147,14 @@ export const proposePromotion = defineCommand({
       const environment = getEnvironment(wiring, name);
       const sourceDeps = { clients: sourceClients, logger: ctx.logger, clock: ctx.clock };
       const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock }, { environment: source, deps: sourceDeps });
-      await assertAmiAllowed(amiId, source.region, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
+      await assertAmiAllowed(amiId, sourceRegion, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
     }
     // Every copy first: a copy that fails ends the run before any file is written. A copy into
     // another account is made there by its copy role, while the source shares the AMI for it; the
     // tags' values (the image ARN above all) come from the source side, which alone can read them.
-    for (const t of targets.filter((target) => getsCopy(target, source.region))) {
-      const request = { sourceAmiId: amiId, sourceRegion: source.region, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };
-      const share = t.copyRoleArn ? shareForCopy({ amiId, account: accountOfRoleArn(t.copyRoleArn), region: source.region }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock }) : undefined;
+    for (const t of targets.filter((target) => getsCopy(target, sourceRegion))) {
+      const request = { sourceAmiId: amiId, sourceRegion, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };
+      const share = t.copyRoleArn ? shareForCopy({ amiId, account: accountOfRoleArn(t.copyRoleArn), region: sourceRegion }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock }) : undefined;
       t.copy = await ensureImageCopy(request, { clients: { ec2: targetEc2(ctx, t) }, logger: ctx.logger, clock: ctx.clock }, share);
     }
     for (const t of targets.filter((target) => target.currentAmiId !== amiFor(target, amiId))) {

@@ -536,3 +536,50 @@ describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promo
       expect(env.work.git('status', '--porcelain').trim()).toBe('');
     },
 });
+
+describe('a wave before that spans regions: each copy judged as its source', () => {
+  const WEST_COPY = 'ami-0b0b0b0b0b0b0b0b0';
+  /** Wave dev is dev (us-east-1, AMI 2) and dev-west (us-west-2, a copy of AMI 2); prod is in `prodRegion`. */
+  function spanRegions(prodRegion: string, westCopyOf = AMI(2)): void {
+    const wiring = {
+      waves: [
+        { name: 'dev', environments: ['dev', 'dev-west'] },
+        { name: 'prod', environments: ['prod'] },
+      ],
+      environments: { dev: environment('dev', 1440), 'dev-west': { ...environment('dev-west', 1440), region: 'us-west-2' }, prod: { ...environment('prod'), region: prodRegion } },
+    };
+    env.seedAt(T0 - 48 * HOUR, 'dev-west runs the copy of AMI 2', { 'parameters/environments.json': JSON.stringify(wiring, null, 2), 'parameters/dev-west.json': parametersJson(WEST_COPY) });
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-west-app' }).resolves({ Stacks: [stack('patch-dev-west-app', WEST_COPY, T0 - 47 * HOUR)] });
+    ec2.on(DescribeImagesCommand, { ImageIds: [WEST_COPY] }).resolves({
+      Images: [{ ImageId: WEST_COPY, OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'SourceAmiId', Value: westCopyOf }, { Key: 'SourceRegion', Value: 'us-east-1' }, { Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }] }],
+    });
+    ec2.on(DescribeImagesCommand, lookup).resolves({ Images: [{ ImageId: WEST_COPY, State: 'available' }] });
+  }
+
+  it('proposes the image both run to prod in the first region: the AMI itself, nothing copied', async () => {
+    spanRegions('us-east-1');
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': AMI(2) });
+    expect(ec2.commandCalls(CopyImageCommand)).toHaveLength(0);
+    expect(String(result.outputs.body)).toContain('| `dev-west` (us-west-2) |');
+  });
+
+  it("gives prod in the other region the copy the wave already runs there, and the gate follows it to dev-west's run", async () => {
+    spanRegions('us-west-2');
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': WEST_COPY });
+    expect(ec2.commandCalls(CopyImageCommand)).toHaveLength(0);
+
+    env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(WEST_COPY) });
+    await expect(runCommand('check-wave-gate', { environment: 'prod' }, env.ctx)).resolves.toMatchObject({ outputs: { why: expect.stringContaining(`${WEST_COPY} ran in the earlier wave without a failback: dev-west`) } });
+  });
+
+  it('refuses while the other region runs a copy of another image', async () => {
+    spanRegions('us-east-1', AMI(9));
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(false);
+    expect(result.outputs.blockers).toBe(`dev-west: parameters/dev-west.json names ${WEST_COPY} (a copy of ${AMI(9)}) while dev runs ${AMI(2)}: the wave is not on one AMI yet`);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+});
