@@ -2,7 +2,8 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { assumedRoleCredentials, createAwsClients, createSnsClient } from '../../lib/aws/clients';
+import { createAssumedRoleEc2Client } from '../../lib/aws/assumed-role';
+import { createAwsClients, createSnsClient } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
 import { COMMANDS, inputNames, isCommandName, type GitopsContext } from '../../lib/gitops/commands';
@@ -48,6 +49,7 @@ function createContext(): GitopsContext {
   const token = core.getInput('github-token');
   const logger = createCoreLogger();
   const clients = new Map<string, ReturnType<typeof createAwsClients>>();
+  const assumed = new Map<string, { ec2: ReturnType<typeof createAssumedRoleEc2Client> }>();
   const needToken = (what: string) => {
     if (!token) throw new InputError(`No github-token for ${what}: the input is empty. Pass github-token (the default is the job's GITHUB_TOKEN).`);
     return token;
@@ -64,11 +66,8 @@ function createContext(): GitopsContext {
     },
     awsAs(region, roleArn) {
       const key = `${roleArn} ${region}`;
-      if (!clients.has(key)) {
-        const credentials = assumedRoleCredentials({ roleArn, region, sessionName: `gitops-${env.GITHUB_RUN_ID ?? 'local'}`, userAgentSuffix: 'gitops' });
-        clients.set(key, createAwsClients({ region, userAgentSuffix: 'gitops', credentials }));
-      }
-      return clients.get(key)!;
+      if (!assumed.has(key)) assumed.set(key, { ec2: createAssumedRoleEc2Client({ region, roleArn, sessionName: `gitops-${env.GITHUB_RUN_ID ?? 'local'}`, userAgentSuffix: 'gitops' }) });
+      return assumed.get(key)!;
     },
     sns(region) {
       return createSnsClient({ region, userAgentSuffix: 'gitops' });

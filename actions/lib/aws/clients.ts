@@ -5,7 +5,6 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { systemClock } from '../clock';
 import { AWS_CLOCK_MIDDLEWARE, AwsClock, type AwsTime } from './aws-clock';
@@ -27,14 +26,9 @@ export interface ClientOptions {
   region: string;
   /** Appended to the SDK's user agent so CloudTrail shows which action made a call. */
   userAgentSuffix?: string;
-  /** Credentials other than the default chain's (the job's role): a role assumed from it, see {@link assumedRoleCredentials}. */
-  credentials?: AwsCredentialIdentityProvider;
 }
 
 export const USER_AGENT = 'ami-patch-gitops/0.1';
-
-/** Temporary credentials as the SDK takes them from a provider; `expiration` makes it ask again before they lapse. */
-export type AwsCredentialIdentityProvider = () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
 
 /**
  * Every call gives up on an endpoint that does not answer. The SDK sets no timeout by default, so
@@ -97,20 +91,5 @@ export function sdkClientConfig(options: ClientOptions) {
     maxAttempts: 5,
     customUserAgent: options.userAgentSuffix ? `${USER_AGENT} ${options.userAgentSuffix}` : USER_AGENT,
     requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, socketTimeout: SOCKET_TIMEOUT_MS },
-    ...(options.credentials ? { credentials: options.credentials } : {}),
-  };
-}
-
-/**
- * Credentials of `roleArn`, assumed with the default chain's (the job's own role) through STS in
- * `region`. The SDK calls the provider again when the session is about to expire (it returns the
- * expiry), so a wait longer than one session keeps working.
- */
-export function assumedRoleCredentials(options: { roleArn: string; sessionName: string; region: string; userAgentSuffix?: string }): AwsCredentialIdentityProvider {
-  const sts = new STSClient(sdkClientConfig({ region: options.region, userAgentSuffix: options.userAgentSuffix }));
-  return async () => {
-    const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: options.roleArn, RoleSessionName: options.sessionName, DurationSeconds: 3600 }));
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${options.roleArn} returned no credentials`);
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
   };
 }
