@@ -1,5 +1,5 @@
 """
-PATCH of moto (labelled; one of the project's moto patches, see docs/moto.md #19 and docs/local.md).
+PATCH of moto (labelled; one of the project's moto patches, see docs/moto.md #20 and docs/local.md).
 moto 5.2's CopyImage looks the source AMI up in the copying account only
 (`ec2_backends[self.account_id][source_region]` in AmiBackend.copy_image), so a copy of an AMI
 that another account shared fails with InvalidAMIID.NotFound whatever its launch permissions say.
