@@ -58,16 +58,10 @@ php:
 # The render check (test/support/browser-render.ts) renders Markdown as github.com does, with
 # cmark-gfm (GitHub's own parser), and draws its charts in headless Chromium, both from Debian's
 # packages. A Chrome already installed (GitHub's Ubuntu runners ship one) is used instead
-# (CHROMIUM=/path/to/chrome overrides). Root installs them; otherwise sudo, when it asks no password.
-CHROMIUM_FOUND = $(firstword $(wildcard $(CHROMIUM) /usr/bin/chromium /usr/bin/google-chrome))
+# (CHROMIUM=/path/to/chrome overrides). Root installs them; otherwise sudo, when it asks no
+# password. local/render-tools.sh says how, and test/contract/render-tools.test.ts tests each way.
 render-tools:
-	@missing="$$(command -v cmark-gfm >/dev/null || echo cmark-gfm) $(if $(CHROMIUM_FOUND),,chromium)"; \
-	if [ -n "$${missing// /}" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo=sudo; \
-	  else echo "The render check needs$$missing: install them (sudo apt-get install$$missing)" >&2; exit 1; fi; \
-	  echo "Installing$$missing from Debian's packages for the render check (a minute or two the first time)."; \
-	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@bash local/render-tools.sh
 
 cycle: setup
 	npm run --silent cycle
