@@ -13,8 +13,13 @@ export const ROLLBACK_ALARM_OUTPUTS = ['Http5xxAlarmArn', 'UnhealthyHostsAlarmAr
  * a quiet soak is quiet in both slots.
  */
 export function alarmOutputsOf(outputs: ReadonlyMap<string | undefined, string | undefined>): string[] {
-  const slotted = ['Blue', 'Green'].flatMap((slot) => ROLLBACK_ALARM_OUTPUTS.map((key) => `${slot}${key}`));
+  const slotted = (['Blue', 'Green'] as const).flatMap(slotAlarmOutputs);
   return slotted.some((key) => outputs.has(key)) ? slotted : [...ROLLBACK_ALARM_OUTPUTS];
+}
+
+/** One slot's alarm outputs on a slots stack (templates/app-slots.yaml): `BlueHttp5xxAlarmArn`, … */
+export function slotAlarmOutputs(prefix: 'Blue' | 'Green'): string[] {
+  return ROLLBACK_ALARM_OUTPUTS.map((key) => `${prefix}${key}`);
 }
 
 /** CloudFormation accepts a monitoring window of 0 to 180 minutes. */
@@ -34,9 +39,14 @@ export interface RollbackPlan {
  * no longer exist. With no alarms, the monitoring window is 0: waiting for nothing only delays
  * the cleanup of the old group.
  */
-export function planRollbackTriggers(outputs: Readonly<Record<string, string>>, monitoringMinutes: number): RollbackPlan {
-  const alarmArns = ROLLBACK_ALARM_OUTPUTS.map((key) => outputs[key]).filter((arn): arn is string => Boolean(arn));
-  const missingOutputs = ROLLBACK_ALARM_OUTPUTS.filter((key) => !outputs[key]);
+export function planRollbackTriggers(
+  outputs: Readonly<Record<string, string>>,
+  monitoringMinutes: number,
+  /** Which outputs name this update's alarms: the replace template's by default; a slots step names one slot's, or none. */
+  alarmOutputs: readonly string[] = ROLLBACK_ALARM_OUTPUTS,
+): RollbackPlan {
+  const alarmArns = alarmOutputs.map((key) => outputs[key]).filter((arn): arn is string => Boolean(arn));
+  const missingOutputs = alarmOutputs.filter((key) => !outputs[key]);
   return {
     alarmArns,
     missingOutputs,

@@ -56,6 +56,8 @@ export interface UpdateAppStackInputs {
   timeoutMinutes: number;
   /** Rollback-trigger monitoring window after the update (0–180). */
   rollbackMonitoringMinutes: number;
+  /** The stack outputs naming this update's rollback-trigger alarms; absent: templates/app.yaml's two (a slots step names one slot's). */
+  rollbackAlarmOutputs?: readonly string[];
   /** Who may own a new AMI (ami-policy.ts): account IDs and `self` (the stack's account). Absent: the stack's own account. */
   amiOwners?: readonly string[];
   /** Who is deploying, for the change set's name and description (GITHUB_RUN_ID, attempt, sha). */
@@ -244,12 +246,12 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
   // Rollback triggers matter only to an executed change set. A preview leaves them out: the preview
   // role need not read alarms, and nothing it makes is ever executed.
-  const rollback = inputs.mode === 'deploy' ? planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes) : undefined;
+  const rollback = inputs.mode === 'deploy' ? planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes, inputs.rollbackAlarmOutputs) : undefined;
   report.rollbackAlarms = rollback?.alarmArns ?? [];
   if (rollback && rollback.missingOutputs.length > 0) {
     logger.warning(
       `Stack ${stackName} has no ${rollback.missingOutputs.join(' or ')} output, so that alarm cannot roll this update back. ` +
-        `Deploy the stack from templates/app.yaml, which declares those alarms and outputs.`,
+        `Deploy the stack from ${inputs.templateFile ?? 'templates/app.yaml'}, which declares those alarms and outputs.`,
     );
   }
 

@@ -1,4 +1,4 @@
-import { planRollbackTriggers } from '../../../../actions/lib/cloudformation/rollback-triggers';
+import { planRollbackTriggers, slotAlarmOutputs } from '../../../../actions/lib/cloudformation/rollback-triggers';
 import { HTTP5XX_ALARM, UNHEALTHY_ALARM } from './fixtures';
 
 describe('planRollbackTriggers', () => {
@@ -23,5 +23,17 @@ describe('planRollbackTriggers', () => {
     expect(plan.missingOutputs).toEqual(missing);
     expect(plan.configuration.MonitoringTimeInMinutes).toBe(minutes);
     expect(plan.configuration.RollbackTriggers).toHaveLength(arns.length);
+  });
+
+  it("takes one slot's alarms on a slots stack, or none, as a slots step names them", () => {
+    const outputs = { BlueHttp5xxAlarmArn: 'arn:blue-5xx', BlueUnhealthyHostsAlarmArn: 'arn:blue-unhealthy', GreenHttp5xxAlarmArn: 'arn:green-5xx', GreenUnhealthyHostsAlarmArn: 'arn:green-unhealthy' };
+    expect(slotAlarmOutputs('Green')).toEqual(['GreenHttp5xxAlarmArn', 'GreenUnhealthyHostsAlarmArn']);
+    const green = planRollbackTriggers(outputs, 0, slotAlarmOutputs('Green'));
+    expect(green.configuration).toEqual({ RollbackTriggers: [{ Arn: 'arn:green-5xx', Type: 'AWS::CloudWatch::Alarm' }, { Arn: 'arn:green-unhealthy', Type: 'AWS::CloudWatch::Alarm' }], MonitoringTimeInMinutes: 0 });
+    expect(green.missingOutputs).toEqual([]);
+    // A step that watches none sends an explicit empty list (never the previous update's triggers), and warns of nothing.
+    const none = planRollbackTriggers(outputs, 0, []);
+    expect(none.configuration).toEqual({ RollbackTriggers: [], MonitoringTimeInMinutes: 0 });
+    expect(none.missingOutputs).toEqual([]);
   });
 });

@@ -167,6 +167,25 @@ describe('updateAppStack — preview', () => {
       expect.objectContaining({ level: 'warning', message: expect.stringContaining('no Http5xxAlarmArn or UnhealthyHostsAlarmArn output') }),
     );
   });
+
+  it("sends the alarms the caller names as the rollback triggers: a slots step's one slot", async () => {
+    const files = writeFixtures(BUMP);
+    happyStack();
+    const slotted = { GreenHttp5xxAlarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:patch-dev-app-green-5xx-rate', GreenUnhealthyHostsAlarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:patch-dev-app-green-unhealthy-hosts', BlueHttp5xxAlarmArn: 'arn:blue' };
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [stack('UPDATE_COMPLETE', { outputs: slotted })] });
+    const deps = makeDeps();
+    await updateAppStack(inputs(files, { rollbackMonitoringMinutes: 0, rollbackAlarmOutputs: ['GreenHttp5xxAlarmArn', 'GreenUnhealthyHostsAlarmArn'] }), deps);
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, {
+      RollbackConfiguration: {
+        RollbackTriggers: [
+          { Arn: slotted.GreenHttp5xxAlarmArn, Type: 'AWS::CloudWatch::Alarm' },
+          { Arn: slotted.GreenUnhealthyHostsAlarmArn, Type: 'AWS::CloudWatch::Alarm' },
+        ],
+        MonitoringTimeInMinutes: 0,
+      },
+    });
+    expect(deps.logger.entries.filter((e) => e.level === 'warning')).toEqual([]);
+  });
 });
 
 describe('updateAppStack — deploy', () => {
