@@ -12,6 +12,7 @@ import { join } from 'node:path';
 
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
@@ -152,7 +153,13 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
 
     expect({ exit: run.exitCode, stderr: run.exitCode ? run.stdout.slice(-3000) : '' }).toEqual({ exit: 0, stderr: '' });
     expect(run.outputs).toMatchObject({ changed: 'true', 'previous-ami-id': baseAmi, 'ami-id': patchAmi });
-    expect(run.outputs['changes-markdown']).toMatch(/\*\*stage\*\*.*\n.*\*\*prove\*\*.*through the slot header.*\n.*\*\*canary\*\*: green at 25 %.*\n.*\*\*switch\*\*/);
+    expect(run.outputs['changes-markdown']).toMatch(/\*\*stage\*\*.*\n.*\*\*prove\*\*.*through the slot header.*\n.*\*\*canary\*\*: green at 25 %.*; green's alarms in ALARM: none\n.*\*\*switch\*\*/);
+    // Each step's update watches the alarms of the slot that takes users in it: none while green is staged.
+    const triggers = run.stdout.split('\n').filter((line) => line.includes('Rollback triggers of this step'));
+    const greens = `green's alarms (${outputs.GreenHttp5xxAlarmArn}, ${outputs.GreenUnhealthyHostsAlarmArn})`;
+    expect(triggers.map((line) => (line.includes(greens) ? 'green' : /: none/.test(line) ? 'none' : line))).toEqual(['none', 'green', 'green']);
+    // The canary read green's alarms from CloudWatch (moto, patched: docs/moto.md #18).
+    expect(run.stdout).toMatch(/green's alarms: patch-dev-app-green-5xx-rate (OK|INSUFFICIENT_DATA), patch-dev-app-green-unhealthy-hosts (OK|INSUFFICIENT_DATA)/);
     expect(await stackParameters()).toMatchObject(head);
     // Blue stayed warm: the canary and switch steps changed weights only, so its group and instances
     // are the ones it had before the deploy (fails without the launcher's previous-values patch).
@@ -188,5 +195,34 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
     expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
     // After the flip back, stack mode verifies green again, not the spoiled blue.
     expect((await verifyLiveSlot(patchAmi)).outputs).toMatchObject({ healthy: 'true', 'served-ami-ids': JSON.stringify([patchAmi]) });
+  }, 300_000);
+
+  it("a canary whose users trip the new slot's 5xx alarm flips back, though the header samples pass", async () => {
+    const fixAmi = await buildAmi();
+    const before = await stackParameters();
+    const head = { ...before, LiveSlot: 'blue', BlueAmazonMachineImage: fixAmi, BlueCapacity: '2', BlueWeight: '100', GreenWeight: '0' };
+    // STAND-IN for CloudWatch's evaluation of the canary's users' 5xx responses (moto evaluates no
+    // ALB metrics): blue's 5xx alarm is held in ALARM while the deploy runs.
+    const { cloudWatch } = localClients();
+    let alarming = true;
+    const hold = (async () => {
+      while (alarming) {
+        await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: `${STACK}-blue-5xx-rate`, StateValue: 'ALARM', StateReason: 'stand-in: 2 of 3 minutes above 5 % 5xx' }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    const { run, traffic } = await deploy(headFile('alarming', head)).finally(async () => {
+      alarming = false;
+      await hold;
+      await cloudWatch.send(new SetAlarmStateCommand({ AlarmName: `${STACK}-blue-5xx-rate`, StateValue: 'OK', StateReason: 'the test is over' }));
+    });
+
+    expect(run.exitCode).toBe(1);
+    const error = run.annotations.filter((a) => a.level === 'error').pop()?.message ?? run.stdout;
+    expect(error).toMatch(/the canary \(25 % of traffic for 4 s\) did worse than green: alarm patch-dev-app-blue-5xx-rate is in ALARM \(stand-in: 2 of 3 minutes above 5 % 5xx\), and the live slot's is not/);
+    expect(error).toMatch(new RegExp(`Traffic is back on green \\(${patchAmi}\\); green proven again`));
+    expect(run.outputs).toMatchObject({ 'failed-step': 'canary', 'flipped-back-to': 'green', 'ami-id': patchAmi });
+    expect(await stackParameters()).toMatchObject({ LiveSlot: 'green', GreenWeight: '100', BlueWeight: '0', BlueAmazonMachineImage: fixAmi });
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
   }, 300_000);
 });

@@ -14,13 +14,19 @@
  * staged slot keeps its AMI and capacity for a look), proves it, and throws with the root cause, so
  * the job records in git what the stack runs. A failing update is rolled back by CloudFormation to
  * the step before. A requested failback skips the canary: once the slot is proven it is a weight
- * change (and inside the bake window, with the old slot still warm, that is its only update).
+ * change. Inside the bake window the old slot is still warm (it served users minutes ago and the
+ * ALB has health-checked it all along), so the failback flips first after one look at its targets
+ * (all healthy, on its AMI, at capacity) and the job's verify step proves it after the flip: the
+ * way back is one weight change, not a watch and then a weight change. A warm slot that fails that
+ * look is proven in full before any weight moves.
+ *
+ * Each step's update watches the alarms of the slot that takes users in it (rollbackAlarmsOf).
  */
 import type { Logger } from '../logger';
 import { AwsOperationError, errorMessage } from '../errors';
 import { LIVE_SLOT_PARAMETER, otherSlot, readSlotPlan, slotParameters, TOTAL_WEIGHT, type SlotName, type SlotsSettings } from '../parameters';
 
-export type SlotStepName = 'stage' | 'prove' | 'canary' | 'switch' | 'update' | 'flip-back' | 'prove-flip-back';
+export type SlotStepName = 'stage' | 'check' | 'prove' | 'canary' | 'switch' | 'update' | 'flip-back' | 'prove-flip-back';
 
 /** What a slot verification saw: verify-alb's verdict and, for the canary comparison, its HTTP numbers. */
 export interface SlotVerdict {
@@ -30,6 +36,15 @@ export interface SlotVerdict {
   errorRate: number;
   /** Median latency of the successful samples, ms (undefined without any). */
   medianLatencyMs?: number;
+  /** The canary step only: the slot's alarms (templates/app-slots.yaml) in ALARM at the end of the watch. */
+  alarms?: SlotAlarm[];
+}
+
+/** One of a slot's alarms in ALARM: which kind (the same kinds on both slots), its name and CloudWatch's reason. */
+export interface SlotAlarm {
+  kind: string;
+  name: string;
+  reason?: string;
 }
 
 export interface SlotVerification {
@@ -40,12 +55,43 @@ export interface SlotVerification {
   seconds: number;
 }
 
-/** The two things a step does, injected so the sequence is tested on a fake stack and runs on AWS through the actions' logic. */
+/** What a step does, injected so the sequence is tested on a fake stack and runs on AWS through the actions' logic. */
 export interface SlotStepRunner {
-  /** One CloudFormation update of the stack to exactly `parameters`; resolves when the stack is stable, throws when it failed. */
-  update(step: SlotStepName, parameters: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * One CloudFormation update of the stack to exactly `parameters`; resolves when the stack is
+   * stable, throws when it failed. `alarmsOf`: the slot whose alarms are the update's rollback
+   * triggers (none when undefined; see rollbackAlarmsOf).
+   */
+  update(step: SlotStepName, parameters: Readonly<Record<string, string>>, alarmsOf: SlotName | undefined): Promise<void>;
   /** Verifies one slot on its own target group, through the slot header. */
   verify(request: SlotVerification): Promise<SlotVerdict>;
+  /** One look at a slot's targets, no waiting and no HTTP samples: all healthy, on `amiId`, as many as its group wants. */
+  check(request: { slot: SlotName; amiId: string }): Promise<SlotVerdict>;
+}
+
+/**
+ * Whose alarms (templates/app-slots.yaml: 5xx rate and unhealthy hosts, per target group) are a
+ * step's rollback triggers: the slot that takes users in it. CloudFormation rolls the step's update
+ * back when one of them goes to ALARM while it runs (the steps have no monitoring window after
+ * them: the job's own watches are the gate, and a window would only delay the next step).
+ *   stage           none: the staged slot serves no user and the prove step gates it; the live
+ *                   slot's alarms say nothing about a change that does not touch it
+ *   canary, switch  the new slot's
+ *   update          the live slot's (a retirement or a size change, no switch)
+ *   flip-back, and a requested failback's switch: none, because rolling either back would send
+ *                   users back to the slot they are being moved away from
+ */
+export function rollbackAlarmsOf(step: SlotStepName, slots: { next: SlotName; live: SlotName; failback: boolean }): SlotName | undefined {
+  switch (step) {
+    case 'canary':
+      return slots.next;
+    case 'switch':
+      return slots.failback ? undefined : slots.next;
+    case 'update':
+      return slots.live;
+    default:
+      return undefined;
+  }
 }
 
 export interface SlotsDeployInputs {
@@ -114,7 +160,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
 
   if (from.live === to.live) {
     // No switch (a retirement, a size change): one update; the live slot keeps its traffic.
-    await runner.update('update', inputs.target);
+    await runner.update('update', inputs.target, rollbackAlarmsOf('update', { next: to.live, live: to.live, failback: inputs.failback }));
     steps.push({ step: 'update', detail: `${inputs.stackName} = ${inputs.parametersFile}; ${to.live} stays live` });
     return { outcome: 'updated', steps };
   }
@@ -124,26 +170,34 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
   const nextKeys = slotParameters(next);
   const newAmi = to.slots[next].amiId;
   const { failback } = inputs;
+  const alarmsOf = (step: SlotStepName) => rollbackAlarmsOf(step, { next, live: old, failback });
 
   // stage: CloudFormation rolls a failed update back itself, so nothing to flip yet.
   const staged = { ...inputs.current, [nextKeys.ami]: newAmi, [nextKeys.capacity]: inputs.target[nextKeys.capacity] };
   const stagedChanges = staged[nextKeys.ami] !== inputs.current[nextKeys.ami] || staged[nextKeys.capacity] !== inputs.current[nextKeys.capacity];
   if (stagedChanges) {
-    await runner.update('stage', staged);
+    await runner.update('stage', staged, alarmsOf('stage'));
     steps.push({ step: 'stage', detail: `${next}: ${newAmi} × ${staged[nextKeys.capacity]} at weight 0; users stay on ${old}` });
   }
   let stackNow: Record<string, string> = staged;
   let at: FlipBack['failedStep'] = 'prove';
 
   try {
-    const proven = await runner.verify({ step: 'prove', slot: next, amiId: newAmi, seconds: inputs.proveSeconds });
-    if (!proven.healthy) throw new Error(`${next} did not pass on its own target group: ${proven.failures.join('; ')}`);
-    steps.push({ step: 'prove', detail: `${next} proven through the slot header: ${proven.samples} samples, ${percent(proven.errorRate)} errors` });
+    // A requested failback to a slot that already runs its AMI at capacity: the old slot, still warm.
+    const warm = failback && !stagedChanges ? await runner.check({ slot: next, amiId: newAmi }) : undefined;
+    if (warm?.healthy) {
+      steps.push({ step: 'check', detail: `${next} is warm: every target healthy on ${newAmi}, so traffic flips first and the job's verify step proves ${next} after the flip` });
+    } else {
+      if (warm) logger.info(`${next} is warm but not ready for a flip at one look (${warm.failures.join('; ')}): proving it before any weight moves.`);
+      const proven = await runner.verify({ step: 'prove', slot: next, amiId: newAmi, seconds: inputs.proveSeconds });
+      if (!proven.healthy) throw new Error(`${next} did not pass on its own target group: ${proven.failures.join('; ')}`);
+      steps.push({ step: 'prove', detail: `${next} proven through the slot header: ${proven.samples} samples, ${percent(proven.errorRate)} errors` });
+    }
 
     if (!failback && inputs.settings.canaryWeight > 0) {
       at = 'canary';
       const canary = { ...staged, ...weights(next, inputs.settings.canaryWeight) };
-      await runner.update('canary', canary);
+      await runner.update('canary', canary, alarmsOf('canary'));
       stackNow = canary;
       const [fresh, live] = await Promise.all([
         runner.verify({ step: 'canary', slot: next, amiId: newAmi, seconds: inputs.settings.canarySeconds }),
@@ -155,14 +209,15 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
         step: 'canary',
         detail:
           `${next} at ${inputs.settings.canaryWeight} % for ${inputs.settings.canarySeconds} s: ${percent(fresh.errorRate)} errors, median ${ms(fresh.medianLatencyMs)} (${old}: ${percent(live.errorRate)}, ${ms(live.medianLatencyMs)})` +
-          (latencyComparable(fresh, live) ? '' : `; latency not compared (fewer than ${MIN_LATENCY_SAMPLES} samples a side)`),
+          (latencyComparable(fresh, live) ? '' : `; latency not compared (fewer than ${MIN_LATENCY_SAMPLES} samples a side)`) +
+          (fresh.alarms ? `; ${next}'s alarms in ALARM: ${fresh.alarms.map((x) => x.name).join(', ') || 'none'}` : ''),
       });
     } else if (failback) {
       steps.push({ step: 'canary', detail: `skipped: a failback to ${newAmi}, which users ran before, is a weight change` });
     }
 
     at = 'switch';
-    await runner.update('switch', inputs.target);
+    await runner.update('switch', inputs.target, alarmsOf('switch'));
     stackNow = { ...inputs.target };
     steps.push({ step: 'switch', detail: `all traffic to ${next} (${newAmi}); ${old} at capacity ${inputs.target[slotParameters(old).capacity]}, weight 0` });
     return { outcome: 'switched', steps };
@@ -171,7 +226,7 @@ export async function deploySlots(inputs: SlotsDeployInputs, runner: SlotStepRun
     logger.error(`Slots deploy of ${inputs.stackName} failed before the switch completed: ${cause}. Flipping traffic back to ${old}.`);
     const back = { ...stackNow, [LIVE_SLOT_PARAMETER]: old, ...weights(old, TOTAL_WEIGHT) };
     try {
-      await runner.update('flip-back', back);
+      await runner.update('flip-back', back, alarmsOf('flip-back'));
     } catch (flipError) {
       throw new AwsOperationError(
         `Slots deploy of ${inputs.stackName} failed (${cause}), and the flip back to ${old} failed too (${errorMessage(flipError)}). ` +
@@ -201,11 +256,19 @@ export function weights(slot: SlotName, share: number): Record<string, string> {
 }
 
 /**
- * Why the canary slot did worse than the live one, or undefined: it must pass its own verification,
- * keep its error rate within max(maxErrorRate, the live slot's), and (with MIN_LATENCY_SAMPLES on
- * each side) its median latency within LATENCY_FACTOR × live + LATENCY_SLACK_MS.
+ * Why the canary slot did worse than the live one, or undefined: none of its alarms may be in ALARM
+ * unless the live slot's alarm of the same kind is too (then it is the app or its backend, not the
+ * AMI); it must pass its own verification, keep its error rate within max(maxErrorRate, the live
+ * slot's), and (with MIN_LATENCY_SAMPLES on each side) its median latency within
+ * LATENCY_FACTOR × live + LATENCY_SLACK_MS. The alarms are the only evidence of what the canary's
+ * users met (the samples go through the slot header, as the prove step's do).
  */
 export function compareCanary(fresh: SlotVerdict, live: SlotVerdict, maxErrorRate: number): string | undefined {
+  const liveKinds = new Set((live.alarms ?? []).map((a) => a.kind));
+  const alarming = (fresh.alarms ?? []).filter((a) => !liveKinds.has(a.kind));
+  if (alarming.length > 0) {
+    return `${alarming.map((a) => `alarm ${a.name} is in ALARM${a.reason ? ` (${a.reason})` : ''}`).join('; ')}, and the live slot's is not`;
+  }
   if (fresh.errorRate > Math.max(maxErrorRate, live.errorRate)) {
     return `error rate ${percent(fresh.errorRate)} against ${percent(live.errorRate)} on the live slot (allowed: ${percent(Math.max(maxErrorRate, live.errorRate))})`;
   }

@@ -12,16 +12,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 
 import type { AwsClients } from '../aws/clients';
 import { updateAppStack, type SlotsStepSettings, type UpdateAppStackInputs, type UpdateReport } from '../cloudformation/update-app-stack';
 import type { Deps } from '../deps';
+import { slotAlarmOutputs } from '../cloudformation/rollback-triggers';
 import { AwsOperationError } from '../errors';
-import { isSlotsTemplate, liveAmiOf, loadValidatedParametersFile, readSlotPlan, readTemplateParameters, type SlotName, type SlotsSettings } from '../parameters';
+import { isSlotsTemplate, liveAmiOf, loadValidatedParametersFile, readSlotPlan, readTemplateParameters, slotPrefix, type SlotName, type SlotsSettings } from '../parameters';
 import type { FetchLike } from '../verify/sampler';
+import { evaluateFleet } from '../verify/evaluate-fleet';
+import { observeFleet } from '../verify/fleet';
 import { verifyAlb } from '../verify/verify-alb';
-import { deploySlots, SlotsFlippedBackError, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
+import { deploySlots, SlotsFlippedBackError, type SlotAlarm, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
 
 /** The request header the slots template's listener rules match (Mappings.Slots.Header.Name). */
 export const SLOT_HEADER = 'x-patch-slot';
@@ -38,12 +42,12 @@ export interface SlotsUpdateInputs {
   maxErrorRate: number;
   failback: boolean;
   timeoutMinutes: number;
-  /** Runs one CloudFormation update from a parameters file (update-app-stack's deploy path). */
-  updateFrom(parametersFile: string): Promise<void>;
+  /** Runs one CloudFormation update from a parameters file (update-app-stack's deploy path), its rollback triggers the alarms these outputs name. */
+  updateFrom(parametersFile: string, rollbackAlarmOutputs: readonly string[]): Promise<void>;
 }
 
 /** `s3` uploads a template over CloudFormation's inline limit (cloudformation/template-source.ts). */
-export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2' | 'awsClock'> & { s3?: S3Client }> & { fetch: FetchLike };
+export type SlotsUpdateDeps = Deps<Pick<AwsClients, 'cloudFormation' | 'autoScaling' | 'elbv2' | 'ec2' | 'cloudWatch' | 'awsClock'> & { s3?: S3Client }> & { fetch: FetchLike };
 
 export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpdateDeps): Promise<SlotsDeployResult> {
   const file = await loadValidatedParametersFile(inputs.parametersFile, inputs.templateFile);
@@ -57,11 +61,24 @@ export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpd
 
   const workDir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'slots-steps-'));
   const runner: SlotStepRunner = {
-    update: async (step, parameters) =>
+    update: async (step, parameters, alarmsOf) =>
       deps.logger.group(`Slots step ${step}`, async () => {
         const stepFile = join(workDir, `${step}.json`);
         writeFileSync(stepFile, `${JSON.stringify({ Parameters: parameters, Tags: file.tags }, null, 2)}\n`);
-        await inputs.updateFrom(stepFile);
+        const alarms = alarmsOf ? slotAlarmOutputs(slotPrefix(alarmsOf)) : [];
+        deps.logger.info(
+          alarmsOf
+            ? `Rollback triggers of this step: ${alarmsOf}'s alarms (${alarms.map((key) => outputs[key] ?? `no ${key} output`).join(', ')}), while the update runs.`
+            : 'Rollback triggers of this step: none (see rollbackAlarmsOf in actions/lib/slots/deploy-slots.ts).',
+        );
+        await inputs.updateFrom(stepFile, alarms);
+      }),
+    check: async ({ slot, amiId }) =>
+      deps.logger.group(`Slots check: ${slot}'s targets, one look`, async () => {
+        const target = { targetGroupArn: outputs[`${capitalised(slot)}TargetGroupArn`], autoScalingGroup: { kind: 'attached-to-target-group' as const } };
+        const fleet = evaluateFleet(await observeFleet(target, deps), amiId);
+        deps.logger.info(`${slot}: ${fleet.healthyTargets} of ${fleet.desiredCapacity} wanted targets healthy on ${amiId}${fleet.problems.length ? `; ${fleet.problems.join('; ')}` : ''}.`);
+        return { healthy: fleet.status === 'pass', failures: fleet.problems, samples: 0, errorRate: 0 };
       }),
     verify: async (request) =>
       deps.logger.group(`Slots ${request.step}: verify ${request.slot} through ${SLOT_HEADER}: ${request.slot}`, async () => {
@@ -71,7 +88,9 @@ export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpd
           { ...deps, fetch: withSlotHeader(deps.fetch, request.slot) },
         );
         for (const failure of report.failures) deps.logger.warning(`${request.slot}: ${failure}`);
-        return toVerdict(report.healthy, report.failures, report.http.samples);
+        const verdict = toVerdict(report.healthy, report.failures, report.http.samples);
+        // The canary's users are seen only by the slot's alarms: read them at the end of its watch.
+        return request.step === 'canary' ? { ...verdict, alarms: await alarmsInAlarm(request.slot, outputs, deps) } : verdict;
       }),
   };
   return deploySlots(
@@ -88,6 +107,24 @@ export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpd
     runner,
     deps.logger,
   );
+}
+
+/**
+ * The slot's alarms (its ...AlarmArn outputs) that are in ALARM now. The deploy role may read
+ * them (templates/github-oidc.yaml, UseTheAppAlarmsAsRollbackTriggers). An output the stack does
+ * not have is said in the log, not guessed.
+ */
+async function alarmsInAlarm(slot: SlotName, outputs: Readonly<Record<string, string>>, deps: SlotsUpdateDeps): Promise<SlotAlarm[]> {
+  const named = slotAlarmOutputs(slotPrefix(slot)).flatMap((key) => {
+    const arn = outputs[key];
+    if (!arn) deps.logger.warning(`The stack has no ${key} output, so the canary cannot read that alarm of ${slot}.`);
+    return arn ? [{ kind: key.slice(slotPrefix(slot).length), name: arn.slice(arn.indexOf(':alarm:') + ':alarm:'.length) }] : [];
+  });
+  if (named.length === 0) return [];
+  const found = (await deps.clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: named.map((a) => a.name), AlarmTypes: ['MetricAlarm'] }))).MetricAlarms ?? [];
+  const states = named.map((a) => ({ ...a, alarm: found.find((f) => f.AlarmName === a.name) }));
+  deps.logger.info(`${slot}'s alarms: ${states.map((a) => `${a.name} ${a.alarm?.StateValue ?? 'not found'}`).join(', ')}.`);
+  return states.filter((a) => a.alarm?.StateValue === 'ALARM').map((a) => ({ kind: a.kind, name: a.name, reason: a.alarm?.StateReason }));
 }
 
 /** Every sample carries the slot header, so the listener's slot rule routes it to that slot's target group. */
@@ -116,7 +153,8 @@ const capitalised = (slot: SlotName) => `${slot[0].toUpperCase()}${slot.slice(1)
 
 /**
  * update-app-stack deploy mode for a slots template: the steps, each one update-app-stack's own
- * change-set path (no rollback-monitoring window per step: the slot verifications are the gate),
+ * change-set path, its rollback triggers the alarms of the slot that takes users in that step, with
+ * no monitoring window after it (the slot verifications are the gate),
  * with `report` filled for the outputs and the summary: the live AMI before and after.
  */
 export async function updateSlotsStack(
@@ -140,8 +178,8 @@ export async function updateSlotsStack(
         templateFile: inputs.templateFile,
         ...inputs.slots,
         timeoutMinutes: inputs.timeoutMinutes,
-        updateFrom: async (stepFile) => {
-          const step = await updateAppStack({ ...inputs, parametersFile: stepFile, rollbackMonitoringMinutes: 0 }, stepDeps);
+        updateFrom: async (stepFile, rollbackAlarmOutputs) => {
+          const step = await updateAppStack({ ...inputs, parametersFile: stepFile, rollbackMonitoringMinutes: 0, rollbackAlarmOutputs }, stepDeps);
           report.events.push(...step.events);
           report.parameterChanges.push(...step.parameterChanges);
           if (step.changeSetId) report.changeSetId = step.changeSetId;

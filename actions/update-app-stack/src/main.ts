@@ -17,13 +17,13 @@ import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, UPDATE_APP_STACK_
 export async function run(): Promise<void> {
   await runAction(async (outputs) => {
     const inputs = toUpdateAppStackInputs(readInputs(updateAppStackInputSchema, UPDATE_APP_STACK_INPUT_NAMES), process.env);
-    const { cloudFormation, ec2, elbv2, autoScaling, awsClock } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
+    const { cloudFormation, ec2, elbv2, autoScaling, cloudWatch, awsClock } = createAwsClients({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
     const s3 = createS3Client({ region: inputs.region, userAgentSuffix: 'update-app-stack' });
     const report: UpdateReport = createUpdateReport(inputs, systemClock.now());
     const { templateFile, slots } = inputs;
     try {
       if (inputs.mode === 'deploy' && templateFile !== undefined && slots !== undefined && (await isSlotsTemplateFile(templateFile))) {
-        const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
+        const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling, cloudWatch, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
         await updateSlotsStack({ ...inputs, templateFile, slots }, deps, report);
       } else {
         await updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock }, report);

@@ -8,7 +8,8 @@ import { AwsOperationError } from '../../../../actions/lib/errors';
 import { RecordingLogger } from '../../../../actions/lib/logger';
 import { SLOTS_DEFAULTS } from '../../../../actions/lib/parameters';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
-import { compareCanary, deploySlots, SlotsFlippedBackError, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
+import type { SlotName } from '../../../../actions/lib/parameters';
+import { compareCanary, deploySlots, rollbackAlarmsOf, SlotsFlippedBackError, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
 
 const OLD = 'ami-0aaaaaaaaaaaaaaa1';
 const NEW = 'ami-0bbbbbbbbbbbbbbb2';
@@ -25,6 +26,13 @@ class FakeSlotsStack implements SlotStepRunner {
   parameters: Record<string, string>;
   readonly updates: SlotStepName[] = [];
   readonly verifications: SlotVerification[] = [];
+  /** Each update's rollback triggers, "step:slot" ("step:-" for none). */
+  readonly triggers: string[] = [];
+  readonly checks: string[] = [];
+  /** Slots whose alarms are in ALARM: an update watching them is rolled back, as CloudFormation's rollback triggers do. */
+  alarming = new Set<SlotName>();
+  /** The verdict of one look at a slot's targets. */
+  look: (slot: SlotName) => SlotVerdict = () => ({ healthy: true, failures: [], samples: 0, errorRate: 0 });
   /** The update of this step fails, and CloudFormation rolls it back. */
   failUpdate?: SlotStepName | ((step: SlotStepName) => boolean);
   updateError: Error = new AwsOperationError('Update of stack patch-dev-app failed: GreenAutoScalingGroup CREATE_FAILED (Received 0 SUCCESS signal(s) out of 2).', 'patch-dev-app', 'UPDATE_ROLLBACK_COMPLETE');
@@ -34,11 +42,20 @@ class FakeSlotsStack implements SlotStepRunner {
     this.parameters = { ...parameters };
   }
 
-  async update(step: SlotStepName, parameters: Readonly<Record<string, string>>): Promise<void> {
+  async update(step: SlotStepName, parameters: Readonly<Record<string, string>>, alarmsOf: SlotName | undefined): Promise<void> {
     this.updates.push(step);
+    this.triggers.push(`${step}:${alarmsOf ?? '-'}`);
+    if (alarmsOf && this.alarming.has(alarmsOf)) {
+      throw new AwsOperationError(`Update of stack patch-dev-app failed: rollback trigger ${alarmsOf}-5xx-rate went to ALARM. CloudFormation rolled the stack back to how it was (UPDATE_ROLLBACK_COMPLETE).`, 'patch-dev-app', 'UPDATE_ROLLBACK_COMPLETE');
+    }
     const fails = typeof this.failUpdate === 'function' ? this.failUpdate(step) : this.failUpdate === step;
     if (fails) throw this.updateError;
     this.parameters = { ...parameters };
+  }
+
+  async check(request: { slot: SlotName; amiId: string }): Promise<SlotVerdict> {
+    this.checks.push(`${request.slot} ${request.amiId}`);
+    return this.look(request.slot);
   }
 
   async verify(request: SlotVerification): Promise<SlotVerdict> {
@@ -139,10 +156,51 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     const result = await expectGitEqualsStack(stack, run(stack, back, true), back, HEAD);
     expect(result.error).toBeUndefined();
     expect(stack.updates).toEqual(['switch']);
-    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove blue ${OLD}`]);
+    // Blue is warm: one look at its targets, then the flip; the job's verify step proves it after (no watch first).
+    expect(stack.checks).toEqual([`blue ${OLD}`]);
+    expect(stack.verifications).toEqual([]);
+    // The flip watches no alarms: rolling it back would return users to green, the slot they are leaving.
+    expect(stack.triggers).toEqual(['switch:-']);
     // Green stays warm: its AMI and capacity untouched, one flip away again.
     expect(stack.parameters).toMatchObject({ GreenAmazonMachineImage: NEW, GreenCapacity: '2' });
     expect((await run(stack, back, true)).outcome).toBe('no-changes');
+  },
+  async F117() {
+    const stack = new FakeSlotsStack(HEAD);
+    const back = { ...HEAD, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' };
+    stack.look = () => ({ healthy: false, failures: ['i-0b2 unhealthy (Target.FailedHealthChecks)'], samples: 0, errorRate: 0 });
+    const result = await expectGitEqualsStack(stack, run(stack, back, true), back, HEAD);
+    expect(result.error).toBeUndefined();
+    // Not flipped on a bad look: blue is proven in full (the wait for healthy targets, then the watch) before any weight moves.
+    expect(stack.checks).toEqual([`blue ${OLD}`]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove blue ${OLD}`]);
+    expect(stack.updates).toEqual(['switch']);
+    expect((await run(stack, back, true)).outcome).toBe('no-changes');
+  },
+  async F118() {
+    const stack = new FakeSlotsStack(REST);
+    // Green's users' alarms go off once it takes the canary share: CloudFormation rolls the canary's update back.
+    stack.alarming.add('green');
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect(error).toBeInstanceOf(SlotsFlippedBackError);
+    expect((error as Error).message).toMatch(/rollback trigger green-5xx-rate went to ALARM.*Traffic is back on blue \(ami-0aaaaaaaaaaaaaaa1\); blue proven again/);
+    // The flip back watches no alarms, so green's alarm cannot hold users on green.
+    expect(stack.triggers).toEqual(['stage:-', 'canary:green', 'flip-back:-']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'canary', liveSlot: 'blue' });
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0', GreenAmazonMachineImage: NEW });
+    stack.alarming.clear();
+    await expectReRunCompletes(stack);
+  },
+  async F119() {
+    const stack = new FakeSlotsStack(REST);
+    // The header samples pass on both slots; only green's 5xx alarm saw what its canary users met.
+    stack.verdict = (request) => (request.step === 'canary' ? { ...good, alarms: request.slot === 'green' ? [FIVE_XX('green')] : [] } : good);
+    const { error } = await expectGitEqualsStack(stack, run(stack), HEAD, REST);
+    expect((error as Error).message).toMatch(/the canary \(10 % of traffic for 120 s\) did worse than blue: alarm patch-dev-app-green-5xx-rate is in ALARM \(Threshold Crossed\), and the live slot's is not/);
+    expect(stack.updates).toEqual(['stage', 'canary', 'flip-back']);
+    expect((error as SlotsFlippedBackError).flipBack).toEqual({ failedStep: 'canary', liveSlot: 'blue' });
+    expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
+    await expectReRunCompletes(stack);
   },
 };
 
@@ -163,6 +221,16 @@ describe('deploySlots', () => {
     expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove green ${NEW}`, `canary green ${NEW}`, `canary blue ${OLD}`]);
     expect(canaryWeights).toEqual(['90/10', '90/10']);
     expect(stack.parameters).toEqual(HEAD);
+    // Each update watches the alarms of the slot that takes users in it: none while green is staged at weight 0.
+    expect(stack.triggers).toEqual(['stage:-', 'canary:green', 'switch:green']);
+    expect(stack.checks).toEqual([]);
+  });
+
+  it('names whose alarms each step watches', () => {
+    const deploy = { next: 'green' as const, live: 'blue' as const, failback: false };
+    const steps: SlotStepName[] = ['stage', 'prove', 'canary', 'switch', 'update', 'flip-back', 'prove-flip-back'];
+    expect(steps.map((step) => rollbackAlarmsOf(step, deploy) ?? '-')).toEqual(['-', '-', 'green', 'green', 'blue', '-', '-']);
+    expect(rollbackAlarmsOf('switch', { ...deploy, failback: true })).toBeUndefined();
   });
 
   it('a failback after the bake window (blue retired) scales blue up first, proves it, then switches', async () => {
@@ -171,6 +239,9 @@ describe('deploySlots', () => {
     const back = { ...retired, LiveSlot: 'blue', BlueCapacity: '2', BlueWeight: '100', GreenWeight: '0' };
     await run(stack, back, true);
     expect(stack.updates).toEqual(['stage', 'switch']);
+    // Not warm: no quick look, the full proof of the scaled-up slot before the flip.
+    expect(stack.checks).toEqual([]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot}`)).toEqual(['prove blue']);
     expect(stack.parameters).toEqual(back);
   });
 
@@ -179,6 +250,7 @@ describe('deploySlots', () => {
     const result = await run(stack, { ...HEAD, BlueCapacity: '0' });
     expect(result.outcome).toBe('updated');
     expect(stack.updates).toEqual(['update']);
+    expect(stack.triggers).toEqual(['update:green']);
     expect(stack.verifications).toEqual([]);
   });
 
@@ -189,6 +261,8 @@ describe('deploySlots', () => {
   });
 });
 
+const FIVE_XX = (slot: string) => ({ kind: 'Http5xxAlarmArn', name: `patch-dev-app-${slot}-5xx-rate`, reason: 'Threshold Crossed' });
+
 describe('compareCanary', () => {
   it.each<[string, SlotVerdict, SlotVerdict, RegExp | undefined]>([
     ['as good as live', good, good, undefined],
@@ -197,6 +271,8 @@ describe('compareCanary', () => {
     ['much slower than live', { ...good, medianLatencyMs: 200 }, good, /median latency 200 ms against 20 ms on the live slot \(allowed: 90 ms\)/],
     ['much slower than live, but on too few samples to say', { ...good, samples: 4, medianLatencyMs: 200 }, good, undefined],
     ['a target unhealthy', { ...good, healthy: false, failures: ['1 of 2 targets unhealthy'] }, good, /1 of 2 targets unhealthy/],
+    ["its 5xx alarm in ALARM, the live slot's quiet", { ...good, alarms: [FIVE_XX('green')] }, { ...good, alarms: [] }, /alarm patch-dev-app-green-5xx-rate is in ALARM \(Threshold Crossed\), and the live slot's is not/],
+    ["its 5xx alarm in ALARM, and the live slot's too (the app, not the AMI)", { ...good, alarms: [FIVE_XX('green')] }, { ...good, alarms: [FIVE_XX('blue')] }, undefined],
   ])('%s', (_name, fresh, live, expected) => {
     const worse = compareCanary(fresh, live, 0);
     if (expected) expect(worse).toMatch(expected);
