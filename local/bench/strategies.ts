@@ -22,7 +22,8 @@
  *     prove   = targets healthy (poll lag when they turn healthy during the wait) + watch
  *     weights = changeSet + listener (users move) + cleanup + poll lag (the job moves on)
  *     canary  = weights + canarySeconds; switch = weights (users all on the new slot)
- *     failback inside the window = prove (the old slot is warm) + switch
+ *     failback inside the window = one look at the warm slot's targets + switch (the job's verify
+ *                                 step proves it after the flip: users are back before the watch)
  *     failback after it         = scale the old slot up in place (no signals: CreationPolicy only
  *                                 counts at creation) + prove (waits for its targets) + switch
  *     bad AMI's exposure        = canary share × (canary weights applied → flip-back applied);
@@ -39,7 +40,7 @@ export interface SlotsStrategySettings {
   watchSeconds: number;
 }
 
-/** The workflows' steps around update-app-stack, and the one AWS duration the slots steps add. */
+/** The workflows' steps around update-app-stack, and the AWS durations the slots steps add. */
 export interface WorkflowAssumptions {
   /** Merge → update-app-stack starts: deploy.yml's plan job and the deploy job on hosted runners (checkout, Node, credentials). */
   mergeToDeploySeconds: number;
@@ -49,6 +50,8 @@ export interface WorkflowAssumptions {
   verdictToFailbackSeconds: number;
   /** ExecuteChangeSet of a weight change → the listener forwards with the new weights (CloudFormation's ModifyListener). */
   listenerSeconds: number;
+  /** One look at a warm slot's targets before a failback flips to it: four read calls (DescribeTargetHealth, the slot's group, DescribeInstances). */
+  targetLookSeconds: number;
 }
 
 export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Object.freeze({
@@ -56,6 +59,7 @@ export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Objec
   dispatchToDeploySeconds: 45,
   verdictToFailbackSeconds: 10,
   listenerSeconds: 10,
+  targetLookSeconds: 2,
 });
 
 export type StrategyAssumptions = CutoverAssumptions & WorkflowAssumptions;
@@ -124,8 +128,8 @@ export function modelSlots(settings: CutoverSettings, slots: SlotsStrategySettin
   const canaryEnds = canary ? canary.noticed + slots.canarySeconds : proven;
   const switched = weightUpdate(canaryEnds, a);
 
-  // Inside the window the old slot is warm and healthy: prove it (a watch), then one weight change.
-  const inWindow = weightUpdate(proveEnds(0, 0, slots.watchSeconds, a), a).applied;
+  // Inside the window the old slot is warm and healthy: one look at its targets, then one weight change.
+  const inWindow = weightUpdate(a.targetLookSeconds, a).applied;
   // After it the old slot is at capacity 0: the capacity update completes without signals, then the
   // prove step waits for its new instances to turn healthy.
   const scaled = a.changeSetSeconds + a.cfnCleanupSeconds + a.pollLagSeconds;

@@ -66,7 +66,7 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
     const overlap = users.window(firstNew, lastOld + 1);
     const share = (ami: string) => overlap.byAmi.find((a) => a.amiId === ami)?.requests ?? 0;
     const before = users.window(from, firstNew);
-    const steps = deploy.failback ? 'the warm slot proven through its header at weight 0' : 'stage and prove, the new slot at weight 0';
+    const steps = deploy.failback ? 'one look at the warm slot\'s targets, then the flip' : 'stage and prove, the new slot at weight 0';
     phase.note(`before ${job.amiId} first answered (+${(traffic.firstNewMs / 1000).toFixed(2)} s: ${steps}): ${before.requests} requests, ${before.byAmi.map((a) => `${a.requests} from ${a.amiId}`).join(', ') || 'none answered'}`);
     if (deploy.failback) {
       if (deploy.dispatchedAt === undefined) throw new CycleCheckError('the failback has no dispatch time');

@@ -80,9 +80,9 @@ describe('local cycle (npm run cycle)', () => {
       const traffic = output.split(`traffic during the ${deployed} deploy`)[1] ?? '';
       expect(traffic).toMatch(/^.*\n +requests \d+, failed 0; answered by ami-\S+ \(old\) \d+, ami-\S+ \(new\) \d+\n/);
     }
-    // The failback inside the bake window: prove blue, no canary, one flip; timed from the dispatch's first step.
+    // The failback inside the bake window: one look at warm blue's targets, no canary, one flip (proven after by the verify step); timed from the dispatch's first step.
     const failback = output.split('update-app-stack mode=deploy, slots (failback)')[1] ?? '';
-    expect(failback).toMatch(new RegExp(`^.*\\n +- prove: blue proven through the slot header[^\\n]*\\n +- canary: skipped: a failback to ${baseline}, which users ran before, is a weight change\\n +- switch: all traffic to blue \\(${baseline}\\)`));
+    expect(failback).toMatch(new RegExp(`^.*\\n +- check: blue is warm: every target healthy on ${baseline}, so traffic flips first[^\\n]*\\n +- canary: skipped: a failback to ${baseline}, which users ran before, is a weight change\\n +- switch: all traffic to blue \\(${baseline}\\)`));
     expect(output).toMatch(new RegExp(`users all on ${baseline} [\\d.]+ s after the dispatch's first step \\(resolve-failback\\): the goal inside the bake window is 60 s`));
     expect(output).toMatch(/✓ +\d+ +green stays warm, one weight flip away/);
     expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);

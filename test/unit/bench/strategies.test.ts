@@ -23,7 +23,7 @@ const TUNED: CutoverSettings = {
   signalTimeoutSeconds: 600,
   signalDelaySeconds: 25,
 };
-// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; listener 10.
+// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; listener 10; one look 2.
 const A: StrategyAssumptions = { ...DEFAULT_ASSUMPTIONS, ...DEFAULT_WORKFLOW_ASSUMPTIONS, monitoringMinutes: 5 };
 const SLOTS = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300, watchSeconds: 60 };
 
@@ -38,8 +38,9 @@ describe('modelSlots', () => {
     expect(t.deployJobDone).toBe(465);
   });
 
-  it('fails back inside the window with a prove watch and one weight change, after it by scaling the old slot up first', () => {
-    expect(t.failbackInWindow).toBe(60 + 30);
+  it('fails back inside the window with one look at the warm slot and one weight change, after it by scaling the old slot up first', () => {
+    // Flip first, prove after: the look (2) + change set (20) + listener (10); the verify watch comes after users are back.
+    expect(t.failbackInWindow).toBe(2 + 30);
     expect(t.warmFailback).toBe(true);
     // scaled in place: 20 + 10 + 5 = 35; its new targets healthy at 165 (+5 poll) → 170 + 60 watch = 230 → + 30.
     expect(t.failbackAfterWindow).toBe(260);
@@ -59,7 +60,8 @@ describe('modelSlots', () => {
   });
 
   it.each([
-    ['the prove watch', { watchSeconds: 90 }, 'failbackInWindow', 30],
+    ['the prove watch', { watchSeconds: 90 }, 'newAmiAllTraffic', 30],
+    ['the prove watch, which a failback inside the window does not wait for', { watchSeconds: 90 }, 'failbackInWindow', 0],
     ['the canary length', { canarySeconds: 300 }, 'newAmiAllTraffic', 180],
   ] as const)('moves the timeline by exactly the change in %s', (_what, change, field, delta) => {
     expect(modelSlots(TUNED, { ...SLOTS, ...change }, A)[field] - t[field]).toBe(delta);
@@ -106,7 +108,7 @@ describe('the strategy table', () => {
     });
     const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
     expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 450, GOALS.mergeToAllTraffic)]);
-    expect(row(/inside the bake window/)[2]).toBe(againstGoal(45 + 90, GOALS.failbackInWindow));
+    expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(45 + 32, GOALS.failbackInWindow)}; flip first, prove after`);
     expect(row(/automatic failback/)[1]).toBe(againstGoal(500, GOALS.automaticFailback));
     expect(row(/traffic it served/)[2]).toMatch(/^16\.5 s of all traffic \(10 % for 2:45\)/);
     expect(section.intro.join(' ')).toContain('verify watch 60 s, canary 10 % for 120 s');
@@ -114,12 +116,13 @@ describe('the strategy table', () => {
 });
 
 describe('the shipped templates and wiring, as modeled', () => {
-  it('reads both slots of templates/app-slots.yaml alike, every setting from the template, as app.yaml has them', () => {
+  it('reads both slots of templates/app-slots.yaml alike, every setting from the template, as app.yaml has them but the wait before cfn-signal', () => {
     const blue = readCutoverSettingsFile('templates/app-slots.yaml', slotFleet('Blue'));
     const green = readCutoverSettingsFile('templates/app-slots.yaml', slotFleet('Green'));
     expect(green.settings).toEqual(blue.settings);
     expect(Object.values(blue.sources).filter((s) => s === 'AWS default' || s === 'not in the template')).toEqual([]);
-    expect(blue.settings).toEqual(readCutoverSettingsFile('templates/app.yaml').settings);
+    // A staged slot takes no users and the prove step waits for its targets: no settle wait before the signal.
+    expect(blue.settings).toEqual({ ...readCutoverSettingsFile('templates/app.yaml').settings, signalDelaySeconds: 0 });
   });
 
   it('prints the table the README and docs/performance.md show, with the wiring’s canary default', async () => {
