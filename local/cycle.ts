@@ -11,7 +11,7 @@ import { createAwsClients } from '../actions/lib/aws/clients';
 import { errorMessage } from '../actions/lib/errors';
 import { getEnvironment, loadEnvironments } from '../actions/lib/parameters';
 import { actionNodeFor } from './action-node';
-import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, localAwsEnv, REPO_ROOT } from './env';
+import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, LOCAL_SECOND_REGION, localAwsEnv, REPO_ROOT } from './env';
 import { startDataPlane, type DataPlane } from './data-plane';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
@@ -99,7 +99,8 @@ async function main(): Promise<number> {
     });
     const motoServers = servers;
     dataPlane = await timeline.phase('start the local data plane', 'data plane', async (phase) => {
-      const started = await startDataPlane({ motoEndpoint: motoServers.endpoints.moto, imageBuilderEndpoint: motoServers.endpoints.imageBuilder, timeScale: DATA_PLANE_TIME_SCALE });
+      // Both regions: the cycle's prod runs in the second (local/cycle/second-region.ts).
+      const started = await startDataPlane({ motoEndpoint: motoServers.endpoints.moto, imageBuilderEndpoint: motoServers.endpoints.imageBuilder, timeScale: DATA_PLANE_TIME_SCALE, regions: [LOCAL_REGION, LOCAL_SECOND_REGION] });
       phase.note(`load balancer STAND-IN over moto's ELBv2 state; ELBv2 front ${started.elbv2Endpoint} (target health from real health checks); log ${relative(process.cwd(), started.logFile)}`);
       phase.note(`every instance moto runs serves the app template's real pages on php -S behind its own IMDSv2 stand-in; health checks and deregistration delays at 1/${DATA_PLANE_TIME_SCALE} time`);
       return started;
@@ -115,7 +116,7 @@ async function main(): Promise<number> {
       const wiring = await loadEnvironments(join(repo.checkout.dir, 'parameters/environments.json'), { rootDir: repo.checkout.dir });
       let environment = getEnvironment(wiring, wiring.promotionOrder[0]);
       if (strategy && environment.strategy !== strategy) environment = await switchStrategy(repo, environment, strategy, phase);
-      if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; local mode runs in ${LOCAL_REGION} only (moto's Fn::GetAZs)`);
+      if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; the cycle's first wave runs in ${LOCAL_REGION} (the stand-in pipeline's region), and prod in ${LOCAL_SECOND_REGION}`);
       await standin.registerPipeline(LOCAL_PIPELINE_ARN);
       phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);
       phase.note(`environment ${environment.name} (strategy ${environment.strategy}, ${environment.appTemplate}): stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);

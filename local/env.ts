@@ -8,8 +8,14 @@ import { resolve } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-/** moto's Fn::GetAZs is hard-wired to us-east-1 (docs/moto.md), so local mode lives there. */
+/** Local mode's region: the stand-in pipeline's and dev's (prod runs in LOCAL_SECOND_REGION in the cycle). */
 export const LOCAL_REGION = 'us-east-1';
+/**
+ * Where the cycle runs prod: another region than dev, so the promotion makes and deploys a copy
+ * (local/cycle/second-region.ts). Its network stack needs the Fn::GetAZs patch
+ * (local/moto-patches/cloudformation_get_azs.py).
+ */
+export const LOCAL_SECOND_REGION = 'us-west-2';
 /** The account moto answers as (STS GetCallerIdentity, OwnerId of minted AMIs). */
 export const LOCAL_ACCOUNT_ID = '123456789012';
 /** moto checks no signature; the SDK only needs some credentials to sign with. */

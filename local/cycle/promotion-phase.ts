@@ -7,26 +7,33 @@
  * and deploy.yml's (changed-environments) are left out to keep the cycle short: their answers here
  * (["prod"]; prod, max-parallel 1) are unit-tested.
  *
- * Prod runs in the same region and account as dev here: moto's Fn::GetAZs answers us-east-1 zones
- * in every region (docs/moto.md), so a copy into another region is tested in
- * test/integration/promotion.test.ts instead.
+ * Prod runs in another region than dev here (LOCAL_SECOND_REGION, second-region.ts): the
+ * promotion copies the proven AMI there (moto's CopyImage), prod deploys the copy, and the audit
+ * trail follows the copy's SourceAmiId tag back to the AMI dev runs. Same account: a copy into
+ * another account is tested in test/integration/promotion.test.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 
+import { createAwsClients } from '../../actions/lib/aws/clients';
 import { systemClock } from '../../actions/lib/clock';
+import { RecordingLogger } from '../../actions/lib/logger';
 
 import { AMI_PARAMETER, readAmiHistory } from '../../actions/lib/gitops/ami-history';
 import { poll } from '../../actions/lib/poll';
 import { getEnvironment, liveAmiIn, loadEnvironments, setParameterInFile, soakMinutesOf, type EnvironmentConfig } from '../../actions/lib/parameters';
+import { ensureImageCopy, readCopyOrigin } from '../../actions/lib/promotion/image-copy';
 import { updateOfChange } from '../../actions/lib/promotion/promotion-gate';
+import { LOCAL_SECOND_REGION } from '../env';
 import { deployEnvironmentStacks } from '../stacks';
 import { deployReport } from './deploy-job';
 import { deregisterTerminatedTargets, expectFleetOn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR } from './scratch-repo';
+import { moveToRegion } from './second-region';
 import { CycleCheckError, type Timeline } from './timeline';
 import { expectOutput, gitops, resolveEnvironment, updateAppStack, verifyAlb, type CycleContext } from './workflow-steps';
 
@@ -43,11 +50,20 @@ export async function runPromotionPhases(ctx: CycleContext, timeline: Timeline, 
   const [first, next] = wiring.waves;
   if (!next) throw new CycleCheckError(`${wiring.file} has one wave only: nothing to promote to`);
   if (next.environments.length !== 1) throw new CycleCheckError(`the cycle promotes to a wave of one environment; wave ${next.name} has ${next.environments.join(', ')}`);
-  const target = getEnvironment(wiring, next.environments[0]);
-  const targetCtx: CycleContext = { ...ctx, environment: target, traffic: { ...ctx.traffic } };
+  timeline.section(`setup: ${next.environments[0]} in ${LOCAL_SECOND_REGION}, as the previous cycle's promotion left it`);
+  const wired = getEnvironment(wiring, next.environments[0]);
+  const target = wired.region === LOCAL_SECOND_REGION ? wired : await timeline.phase(`move ${wired.name} to ${LOCAL_SECOND_REGION} on main`, 'git', (phase) => moveToRegion(ctx.repo, wired, LOCAL_SECOND_REGION, phase));
+  // The target's jobs run as deploy-environment.yml runs them there: configure-aws-credentials sets the environment's region.
+  const targetCtx: CycleContext = {
+    ...ctx,
+    environment: target,
+    clients: createAwsClients({ region: target.region }),
+    awsEnv: { ...ctx.awsEnv, AWS_REGION: target.region, AWS_DEFAULT_REGION: target.region },
+    traffic: { ...ctx.traffic },
+  };
 
-  await prepareTarget(targetCtx, timeline, amis.baselineAmi);
-  const pr = await proposePromotion(ctx, timeline, { wave: next.name, from: first.name, amiId: amis.provenAmi, target });
+  const previousAmi = await prepareTarget(targetCtx, timeline, { baselineAmi: amis.baselineAmi, sourceRegion: ctx.environment.region });
+  const pr = await proposePromotion(ctx, timeline, { wave: next.name, from: first.name, amiId: amis.provenAmi, target, targetClients: targetCtx.clients });
 
   timeline.section('a reviewer merges the promotion PR');
   await timeline.phase(`merge ${pr.branch} into main`, 'git', async (phase) => {
@@ -55,14 +71,25 @@ export async function runPromotionPhases(ctx: CycleContext, timeline: Timeline, 
   });
 
   timeline.section(`deploy.yml → deploy-environment.yml: wave ${next.name}`);
-  await deployTarget(targetCtx, timeline, { amiId: amis.provenAmi, previousAmi: amis.baselineAmi });
-  await auditTrail(ctx, timeline, { source: ctx.environment, target, fromWave: first.name, amiId: amis.provenAmi });
+  await deployTarget(targetCtx, timeline, { amiId: pr.amiId, previousAmi });
+  await auditTrail(ctx, timeline, { source: ctx.environment, target, targetClients: targetCtx.clients, fromWave: first.name, amiId: amis.provenAmi, deployedAmi: pr.amiId });
 }
 
-/** Setup: the target deployed on the baseline, recorded in git as last cycle's promotion. */
-async function prepareTarget(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<void> {
+/**
+ * Setup: the target deployed on the baseline (in another region: its copy, made as a promotion
+ * makes one), recorded in git as last cycle's promotion. Returns the AMI it runs.
+ */
+async function prepareTarget(ctx: CycleContext, timeline: Timeline, setup: { baselineAmi: string; sourceRegion: string }): Promise<string> {
   const env = ctx.environment;
-  timeline.section(`setup: ${env.name} as the previous cycle's promotion left it`);
+  const baselineAmi =
+    env.region === setup.sourceRegion
+      ? setup.baselineAmi
+      : await timeline.phase(`copy ${setup.baselineAmi} into ${env.region} (the previous promotion's copy)`, 'moto', async (phase) => {
+          const request = { sourceAmiId: setup.baselineAmi, sourceRegion: setup.sourceRegion, targetRegion: env.region, name: `${setup.baselineAmi}-promoted-${env.name}` };
+          const copy = await ensureImageCopy(request, { clients: { ec2: ctx.clients.ec2 }, logger: new RecordingLogger(), clock: systemClock });
+          phase.note(`${copy.amiId} in ${env.region}, tagged SourceAmiId ${setup.baselineAmi}, SourceRegion ${setup.sourceRegion} (actions/lib/promotion/image-copy.ts, as propose-promotion copies)`);
+          return copy.amiId;
+        });
   await timeline.phase(`record ${baselineAmi} in ${env.parametersFile} on main`, 'git', async (phase) => {
     const path = join(ctx.repo.checkout.dir, env.parametersFile);
     writeFileSync(path, setParameterInFile(readFileSync(path, 'utf8'), AMI_PARAMETER, baselineAmi, env.parametersFile));
@@ -91,10 +118,15 @@ async function prepareTarget(ctx: CycleContext, timeline: Timeline, baselineAmi:
     ctx.traffic.listenerUrl = url;
     phase.note(`${dnsName}:80 → ${url}; verify-alb watches it; the load generator stays on the first wave's listener`);
   });
+  return baselineAmi;
 }
 
 /** promote.yml → promote-wave.yml: propose-promotion (decide job) with the wiring's soak (refused) and the shortened one; apply-promotion (propose job) and the PR. */
-async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion: { wave: string; from: string; amiId: string; target: EnvironmentConfig }): Promise<{ branch: string; title: string }> {
+async function proposePromotion(
+  ctx: CycleContext,
+  timeline: Timeline,
+  promotion: { wave: string; from: string; amiId: string; target: EnvironmentConfig; targetClients: CycleContext['clients'] },
+): Promise<{ branch: string; title: string; amiId: string }> {
   const { wave, amiId, target } = promotion;
   timeline.section(`promote.yml (wave ${wave}): has wave ${promotion.from} proven ${amiId}?`);
   await timeline.phase(`gitops propose-promotion wave=${wave}: the wiring's soak is not over`, 'moto', async (phase) => {
@@ -129,6 +161,19 @@ async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion
     // promote-wave.yml's propose job (the App's token, no AWS role) starts from a fresh checkout and
     // writes the decide job's bumps again: the same here, from a clean working tree.
     const bumps = expectOutput(run, 'bumps', /^\{.+\}$/, 'propose-promotion');
+    const targetAmi = (JSON.parse(bumps) as Record<string, string>)[target.parametersFile] ?? '';
+    if (target.region !== ctx.environment.region) {
+      // In another region the wave gets a copy: made now, in the target's region, tagged with its source.
+      const origin = await readCopyOrigin(targetAmi, promotion.targetClients.ec2);
+      if (origin?.amiId !== amiId || origin.region !== ctx.environment.region) {
+        throw new CycleCheckError(`${target.parametersFile} is bumped to ${targetAmi}, which is not a copy of ${amiId} from ${ctx.environment.region} (tags say ${JSON.stringify(origin)})`);
+      }
+      if (!body.includes(`\`${targetAmi}\`: copied of \`${amiId}\` into ${target.region}`)) throw new CycleCheckError(`the promotion PR body does not name the copy ${targetAmi}`, body.split('\n'));
+      const state = (await promotion.targetClients.ec2.send(new DescribeImagesCommand({ ImageIds: [targetAmi] }))).Images?.[0]?.State;
+      phase.note(`CopyImage: ${targetAmi} in ${target.region} (${state}), the copy of ${amiId} from ${ctx.environment.region}, tagged SourceAmiId ${origin.amiId}, SourceRegion ${origin.region}`);
+    } else if (targetAmi !== amiId) {
+      throw new CycleCheckError(`${target.parametersFile} is bumped to ${targetAmi}, not ${amiId}`);
+    }
     await ctx.repo.checkout.run(['checkout', '--quiet', '--', target.parametersFile]);
     const applied = await gitops(ctx, 'apply-promotion', { wave, bumps });
     const paths = expectOutput(applied, 'paths', target.parametersFile, 'apply-promotion');
@@ -136,7 +181,7 @@ async function proposePromotion(ctx: CycleContext, timeline: Timeline, promotion
     const opened = await openPullRequest(ctx.repo, { branch, files: paths.split('\n'), commitMessage: run.outputs['commit-message'] ?? title, title, body });
     phase.note(`"${title}" on ${branch} (${opened.commit}); body: ${opened.bodyFile}`);
     for (const row of body.split('\n').filter((l) => l.startsWith(`| \`${ctx.environment.name}\``))) phase.note(`PR body: ${row}`);
-    return { branch, title };
+    return { branch, title, amiId: targetAmi };
   });
 }
 
@@ -162,8 +207,13 @@ async function deployTarget(ctx: CycleContext, timeline: Timeline, deploy: { ami
 }
 
 /** git and AWS agree: both environments on the one AMI, and the promotion commit names where it came from. */
-async function auditTrail(ctx: CycleContext, timeline: Timeline, trail: { source: EnvironmentConfig; target: EnvironmentConfig; fromWave: string; amiId: string }): Promise<void> {
-  const { source, target, fromWave, amiId } = trail;
+async function auditTrail(
+  ctx: CycleContext,
+  timeline: Timeline,
+  trail: { source: EnvironmentConfig; target: EnvironmentConfig; targetClients: CycleContext['clients']; fromWave: string; amiId: string; deployedAmi: string },
+): Promise<void> {
+  const { source, target, fromWave, amiId, deployedAmi } = trail;
+  const copied = deployedAmi !== amiId;
   timeline.section('the audit trail: both environments on one source AMI');
   await timeline.phase(`git log --oneline -4 -- ${source.parametersFile} ${target.parametersFile}`, 'git', async (phase) => {
     const git = ctx.repo.checkout;
@@ -171,18 +221,27 @@ async function auditTrail(ctx: CycleContext, timeline: Timeline, trail: { source
     phase.note(log);
     const [change] = await readAmiHistory(git, target.parametersFile);
     const update = change ? await updateOfChange(git, change, target.parametersFile) : undefined;
-    if (update?.['update-type'] !== 'promotion' || update['ami-id'] !== amiId || update['promoted-from'] !== fromWave) {
-      throw new CycleCheckError(`the change that put ${change?.amiId} in ${target.parametersFile} (${change?.commit.slice(0, 12)}) does not record ${amiId} promoted from wave ${fromWave}`);
+    // A copy's record names the copy and, as source-ami-id, the AMI the wave before proved.
+    const recordsSource = copied ? update?.['source-ami-id'] === amiId : update?.['source-ami-id'] === undefined;
+    if (update?.['update-type'] !== 'promotion' || update['ami-id'] !== deployedAmi || !recordsSource || update['promoted-from'] !== fromWave) {
+      throw new CycleCheckError(`the change that put ${change?.amiId} in ${target.parametersFile} (${change?.commit.slice(0, 12)}) does not record ${deployedAmi}${copied ? ` (source ${amiId})` : ''} promoted from wave ${fromWave}`);
     }
-    phase.note(`promotion record: ${target.parametersFile} ${update['previous-ami-id']} → ${amiId}, update-type promotion, promoted-from ${update['promoted-from']}, image ${update['image-arn'] ?? '-'}`);
+    phase.note(
+      `promotion record: ${target.parametersFile} ${update['previous-ami-id']} → ${deployedAmi}${copied ? `, source-ami-id ${update['source-ami-id']}` : ''}, update-type promotion, promoted-from ${update['promoted-from']}, image ${update['image-arn'] ?? '-'}`,
+    );
   });
-  await timeline.phase(`${source.stacks.app} and ${target.stacks.app} run ${amiId}`, 'moto', async (phase) => {
-    for (const env of [source, target]) {
-      const { Stacks = [] } = await ctx.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: env.stacks.app }));
+  await timeline.phase(`${source.stacks.app} and ${target.stacks.app} run ${amiId}${copied ? ` (${target.name}: its copy)` : ''}`, 'moto', async (phase) => {
+    for (const [env, clients] of [
+      [source, ctx.clients],
+      [target, trail.targetClients],
+    ] as const) {
+      const { Stacks = [] } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: env.stacks.app }));
       // The AMI users are on: AmazonMachineImage, or a slots stack's live slot's.
       const ami = liveAmiIn(Object.fromEntries((Stacks[0]?.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])));
-      if (ami !== amiId) throw new CycleCheckError(`${env.stacks.app} runs ${ami}, not ${amiId}`);
-      phase.note(`${env.name}: ${env.stacks.app} ${Stacks[0]?.StackStatus} on ${ami}`);
+      // A copy leads back to its source by the tag the promotion wrote, read in the copy's own region.
+      const origin = ami && ami !== amiId ? await readCopyOrigin(ami, clients.ec2) : undefined;
+      if (ami !== amiId && origin?.amiId !== amiId) throw new CycleCheckError(`${env.stacks.app} runs ${ami}, neither ${amiId} nor a copy of it`);
+      phase.note(`${env.name}: ${env.stacks.app} (${env.region}) ${Stacks[0]?.StackStatus} on ${ami}${origin ? `, the copy of ${origin.amiId} from ${origin.region}` : ''}`);
     }
   });
 }

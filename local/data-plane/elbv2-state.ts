@@ -128,3 +128,8 @@ export async function readElbv2State(elbv2: ElasticLoadBalancingV2Client): Promi
   }
   return { loadBalancers, targetGroups };
 }
+
+/** Several regions' states as one: ARNs name their region, so nothing collides. */
+export function mergeElbv2States(states: readonly Elbv2State[]): Elbv2State {
+  return { loadBalancers: states.flatMap((s) => s.loadBalancers), targetGroups: new Map(states.flatMap((s) => [...s.targetGroups])) };
+}

@@ -18,8 +18,9 @@ import { startInstance, type RunningInstance } from './instance';
 export const APP_PORT = 80;
 
 export interface FleetDeps {
-  ec2: EC2Client;
-  profileOf: (amiId: string) => Promise<ImageProfile>;
+  /** EC2 of each region the fleet follows. */
+  regions: readonly { region: string; ec2: EC2Client }[];
+  profileOf: (amiId: string, ec2: EC2Client) => Promise<ImageProfile>;
   /** Where each instance's app root goes (one directory per instance). */
   workDir: string;
   logDir: string;
@@ -33,6 +34,8 @@ interface Ec2Instance {
   instanceType: string;
   availabilityZone: string;
   inAutoScalingGroup: boolean;
+  /** The EC2 of the instance's region, where its AMI is described. */
+  ec2: EC2Client;
 }
 
 export class InstanceFleet {
@@ -81,7 +84,7 @@ export class InstanceFleet {
 
   private async startServing(instance: Ec2Instance): Promise<void> {
     try {
-      const profile = await this.deps.profileOf(instance.amiId);
+      const profile = await this.deps.profileOf(instance.amiId, instance.ec2);
       const running = await startInstance(
         { instanceId: instance.id, amiId: instance.amiId, instanceType: instance.instanceType, availabilityZone: instance.availabilityZone, packages: profile.packages, spoiled: profile.spoiled },
         { dir: join(this.deps.workDir, instance.id), logFile: join(this.deps.logDir, `${instance.id}.log`), app: this.app },
@@ -108,16 +111,19 @@ export class InstanceFleet {
 
   private async describeInstances(): Promise<Ec2Instance[]> {
     const found: Ec2Instance[] = [];
-    for await (const page of paginateDescribeInstances({ client: this.deps.ec2 }, {})) {
-      for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        found.push({
-          id: i.InstanceId ?? '',
-          state: i.State?.Name ?? 'unknown',
-          amiId: i.ImageId ?? '',
-          instanceType: i.InstanceType ?? 't3.micro',
-          availabilityZone: i.Placement?.AvailabilityZone ?? 'us-east-1a',
-          inAutoScalingGroup: (i.Tags ?? []).some((t) => t.Key === 'aws:autoscaling:groupName'),
-        });
+    for (const { region, ec2 } of this.deps.regions) {
+      for await (const page of paginateDescribeInstances({ client: ec2 }, {})) {
+        for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+          found.push({
+            id: i.InstanceId ?? '',
+            state: i.State?.Name ?? 'unknown',
+            amiId: i.ImageId ?? '',
+            instanceType: i.InstanceType ?? 't3.micro',
+            availabilityZone: i.Placement?.AvailabilityZone ?? `${region}a`,
+            inAutoScalingGroup: (i.Tags ?? []).some((t) => t.Key === 'aws:autoscaling:groupName'),
+            ec2,
+          });
+        }
       }
     }
     return found;

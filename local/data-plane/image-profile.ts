@@ -23,7 +23,6 @@ export interface ImageProfile {
 }
 
 export interface ImageProfileDeps {
-  ec2: EC2Client;
   /** Absent: every AMI gets the base inventory, none is spoiled. */
   imageBuilder?: { client: ImagebuilderClient; standin: StandinControl };
 }
@@ -31,12 +30,13 @@ export interface ImageProfileDeps {
 const BASE_PACKAGES = join(__dirname, '..', 'imagebuilder-standin', 'fixtures', 'base-packages.json');
 
 /** Returns a lookup that asks once per AMI (an AMI never changes). */
-export function createImageProfiles(deps: ImageProfileDeps): (amiId: string) => Promise<ImageProfile> {
+export function createImageProfiles(deps: ImageProfileDeps): (amiId: string, ec2: EC2Client) => Promise<ImageProfile> {
   const known = new Map<string, Promise<ImageProfile>>();
-  return (amiId) => {
+  // AMI IDs are unique across regions: the one EC2 that knows it (the instance's region's) is asked.
+  return (amiId, ec2) => {
     let profile = known.get(amiId);
     if (!profile) {
-      profile = readProfile(amiId, deps);
+      profile = readProfile(amiId, ec2, deps);
       known.set(amiId, profile);
       // A failed lookup (moto busy) is asked again next time rather than remembered.
       profile.catch(() => known.delete(amiId));
@@ -45,8 +45,8 @@ export function createImageProfiles(deps: ImageProfileDeps): (amiId: string) => 
   };
 }
 
-async function readProfile(amiId: string, deps: ImageProfileDeps): Promise<ImageProfile> {
-  const { Images = [] } = await deps.ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
+async function readProfile(amiId: string, ec2: EC2Client, deps: ImageProfileDeps): Promise<ImageProfile> {
+  const { Images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId] }));
   const buildArn = Images[0]?.Tags?.find((t) => t.Key === 'Ec2ImageBuilderArn')?.Value;
   if (!buildArn || !deps.imageBuilder) return { packages: basePackages(), spoiled: false, source: 'base inventory (not an Image Builder AMI)' };
   const packages: RpmPackage[] = [];

@@ -7,7 +7,8 @@
  * - the load balancer STAND-IN: a loopback port per HTTP listener, routing by moto's rules to
  *   moto's registered targets, with real health checks, draining and fail-open;
  * - an ELBv2 API front whose DescribeTargetHealth reports those health checks.
- * It follows moto by polling (one sync every `syncMs`), so what moto changes shows here within a sync.
+ * It follows moto by polling (one sync every `syncMs`), so what moto changes shows here within a sync,
+ * in every region it is given (the cycle runs prod in another region than dev).
  */
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { errorMessage } from '../../actions/lib/errors';
 import { LOCAL_CREDENTIALS, LOCAL_DIR, LOCAL_REGION } from '../env';
 import { createStandinControl } from '../imagebuilder-standin/client';
 import { startElbv2Front, type Elbv2Front } from './elbv2-front';
-import { readElbv2State } from './elbv2-state';
+import { mergeElbv2States, readElbv2State } from './elbv2-state';
 import { InstanceFleet } from './fleet';
 import { createImageProfiles } from './image-profile';
 import { LoadBalancerStandin } from './load-balancer';
@@ -39,6 +40,8 @@ export interface DataPlaneOptions {
   log?: (line: string) => void;
   /** Default .local/data-plane/<moto port>. */
   workDir?: string;
+  /** The regions whose load balancers and instances it serves. Default: local mode's one region. */
+  regions?: readonly string[];
 }
 
 export interface DataPlane {
@@ -70,13 +73,13 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     options.log?.(`DATA PLANE: ${line}`);
   };
   const config = { region: LOCAL_REGION, endpoint: options.motoEndpoint, credentials: { ...LOCAL_CREDENTIALS }, maxAttempts: 3 };
-  const ec2 = new EC2Client(config);
-  const elbv2 = new ElasticLoadBalancingV2Client(config);
+  // One pair of clients per region: moto keeps each region's load balancers and instances apart, as AWS does.
+  const regions = (options.regions ?? [LOCAL_REGION]).map((region) => ({ region, ec2: new EC2Client({ ...config, region }), elbv2: new ElasticLoadBalancingV2Client({ ...config, region }) }));
   const imageBuilder = options.imageBuilderEndpoint
     ? { client: new ImagebuilderClient({ ...config, endpoint: options.imageBuilderEndpoint }), standin: createStandinControl(options.imageBuilderEndpoint) }
     : undefined;
 
-  const fleet = new InstanceFleet({ ec2, profileOf: createImageProfiles({ ec2, imageBuilder }), workDir: join(workDir, 'instances'), logDir: join(workDir, 'logs'), log });
+  const fleet = new InstanceFleet({ regions: regions.map(({ region, ec2 }) => ({ region, ec2 })), profileOf: createImageProfiles({ imageBuilder }), workDir: join(workDir, 'instances'), logDir: join(workDir, 'logs'), log });
   const loadBalancer = new LoadBalancerStandin({ endpointOf: (id, port) => fleet.endpointOf(id, port), instanceState: (id) => fleet.states.get(id) }, { timeScale, log });
   const front: Elbv2Front = await startElbv2Front(options.motoEndpoint, loadBalancer);
   log(
@@ -87,7 +90,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   let lastError: string | undefined;
   const syncOnce = async () => {
     try {
-      const state = await readElbv2State(elbv2);
+      const state = mergeElbv2States(await Promise.all(regions.map(({ elbv2 }) => readElbv2State(elbv2))));
       const registered = new Set([...state.targetGroups.values()].flatMap((g) => g.targets.map((t) => t.id)));
       await fleet.sync(registered);
       await loadBalancer.apply(state);
@@ -130,8 +133,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
       await loadBalancer.stop();
       await front.stop();
       await fleet.stopAll();
-      ec2.destroy();
-      elbv2.destroy();
+      for (const { ec2, elbv2 } of regions) {
+        ec2.destroy();
+        elbv2.destroy();
+      }
       imageBuilder?.client.destroy();
       rmSync(join(workDir, 'instances'), { recursive: true, force: true });
       await new Promise<void>((resolve) => logStream.end(() => resolve()));

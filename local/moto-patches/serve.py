@@ -12,6 +12,7 @@ import elbv2_forward_config  # noqa: E402,F401  (applies the patch on import)
 import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
 import cloudwatch_alarms  # noqa: E402,F401  (applies the patch on import)
 import ec2_cross_account_copy  # noqa: E402,F401  (applies the patch on import)
+import cloudformation_get_azs  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":

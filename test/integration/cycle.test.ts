@@ -98,7 +98,13 @@ describe('local cycle (npm run cycle)', () => {
     const told = (subject: string, verdict: string) =>
       new RegExp(`gitops notify \\(the Notify step\\)[^\n]*\n +SNS \\(moto → subscriber\\): subject "${subject}"\n +${verdict}[^\n]*\n +From: ami-[0-9a-f]+\n +To: ami-[0-9a-f]+\n(?: +Runs now: ami-[0-9a-f]+\n)? +Workflow run: https://\\S+/actions/runs/\\d+\n`);
     expect(output).toMatch(told('OK Deployed to dev', `Deployed ${fresh} to dev;`));
-    expect(output).toMatch(told('OK Deployed to prod', `Deployed ${fresh} to prod;`));
+    // Prod runs in the second region (local/cycle/second-region.ts): the promotion copies the AMI there and prod deploys the copy.
+    expect(output).toMatch(/move prod to us-west-2 on main[^\n]*\n +\S+ on main: environments\.prod\.region us-east-1 → us-west-2/);
+    const copied = new RegExp(`CopyImage: (ami-[0-9a-f]+) in us-west-2 \\(available\\), the copy of ${fresh} from us-east-1, tagged SourceAmiId ${fresh}, SourceRegion us-east-1`).exec(output);
+    const copy = copied?.[1] ?? 'no copy';
+    expect(copy).not.toBe(fresh);
+    expect(output).toContain(`bumps {"parameters/prod.json":"${copy}"}`);
+    expect(output).toMatch(told('OK Deployed to prod', `Deployed ${copy} to prod;`));
     expect(output).toMatch(told('OK Failed back dev', `Failed back dev from ${fresh} to ami-[0-9a-f]+ \\(local cycle: rehearse the failback\\)`));
     expect(output).toMatch(/webhook STAND-IN \(Slack blocks\): "↩️ Failed back dev": Failed back dev from /);
     expect(output).toMatch(/propose-promotion wave=prod: the wiring's soak is not over[^\n]*\n +dev: soak not over: 1440 of 1440 minutes left/);
@@ -107,8 +113,11 @@ describe('local cycle (npm run cycle)', () => {
     expect(promotion).toMatch(new RegExp(`^# Promote ${fresh} to wave prod \\(prod\\)`));
     expect(promotion).toMatch(/^> The soak was overridden to 0 minutes for this run/m);
     expect(promotion).toMatch(/`patch-dev-app-blue-5xx-rate` OK, `patch-dev-app-blue-unhealthy-hosts` OK, `patch-dev-app-green-5xx-rate` OK, `patch-dev-app-green-unhealthy-hosts` OK; no transition to ALARM from /);
-    expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${fresh} ran in the earlier wave without a failback: dev`));
-    expect(output).toMatch(new RegExp(`dev: patch-dev-app UPDATE_COMPLETE on ${fresh}\\n +prod: patch-prod-app UPDATE_COMPLETE on ${fresh}`));
+    expect(promotion).toContain(`\`${copy}\`: copied of \`${fresh}\` into us-west-2, tagged SourceAmiId`);
+    expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${copy} is the copy of ${fresh} \\(its SourceAmiId tag\\), which ran in the earlier wave without a failback: dev`));
+    // The audit trail: git records the copy with its source, and both stacks lead to the one source AMI.
+    expect(output).toMatch(new RegExp(`promotion record: parameters/prod.json ami-[0-9a-f]+ → ${copy}, source-ami-id ${fresh}, update-type promotion, promoted-from dev`));
+    expect(output).toMatch(new RegExp(`dev: patch-dev-app \\(us-east-1\\) UPDATE_COMPLETE on ${fresh}\\n +prod: patch-prod-app \\(us-west-2\\) UPDATE_COMPLETE on ${copy}, the copy of ${fresh} from us-east-1`));
 
     const body = readdirSync(scratch).find((f) => f.startsWith('pull-request-ami-patch'));
     expect(readFileSync(join(scratch, body as string), 'utf8')).toMatch(/Packages: \d+ changed, 1 added/);

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { CreateStackCommand, DeleteStackCommand, DescribeStackResourceCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, DeleteStackCommand, DescribeStackResourceCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CopyImageCommand,
@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
+import { createAwsClients } from '../../actions/lib/aws/clients';
 import { REPO_ROOT } from '../../local/env';
 import { localBaseAmi, localClients, useLocalAws } from './harness';
 
@@ -211,5 +212,35 @@ describe('moto patch: CopyImage of an AMI another account shared', () => {
     expect((await target.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images?.[0]).toMatchObject({ OwnerId: '222222222222', State: 'available' });
     // A copy within one account is moto's own code, unchanged.
     await expect(source.send(new CopyImageCommand({ SourceImageId: ami, SourceRegion: 'us-east-1', Name: `own-${Date.now()}` }))).resolves.toMatchObject({ ImageId: expect.stringMatching(/^ami-/) });
+  });
+});
+
+describe("moto patch: Fn::GetAZs '' answers the stack's own region", () => {
+  const template = JSON.stringify({
+    Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+    Outputs: { Zones: { Value: { 'Fn::Join': [',', { 'Fn::GetAZs': '' }] } }, Named: { Value: { 'Fn::Select': [0, { 'Fn::GetAZs': 'eu-west-1' }] } } },
+  });
+
+  it('is still needed: unpatched moto answers us-east-1 zones in every region', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'import boto3, json',
+      'from moto import mock_aws',
+      'with mock_aws():',
+      '    cf = boto3.client("cloudformation", region_name="us-west-2", aws_access_key_id="testing", aws_secret_access_key="testing")',
+      `    cf.create_stack(StackName="azs", TemplateBody=${JSON.stringify(template)})`,
+      '    print([o["OutputValue"] for o in cf.describe_stacks(StackName="azs")["Stacks"][0]["Outputs"] if o["OutputKey"] == "Zones"][0])',
+    ].join('\n');
+    // When this fails, moto answers the stack's own region: delete local/moto-patches/cloudformation_get_azs.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('us-east-1a,us-east-1b,us-east-1c,us-east-1d');
+  });
+
+  it("the local moto answers the stack's region, and a named region as moto did", async () => {
+    const cloudFormation = createAwsClients({ region: 'us-west-2' }).cloudFormation;
+    const name = `azs-${Date.now()}`;
+    await cloudFormation.send(new CreateStackCommand({ StackName: name, TemplateBody: template }));
+    const outputs = (await cloudFormation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0]?.Outputs ?? [];
+    expect(Object.fromEntries(outputs.map((o) => [o.OutputKey, o.OutputValue]))).toEqual({ Zones: 'us-west-2a,us-west-2b,us-west-2c,us-west-2d', Named: 'eu-west-1a' });
+    await cloudFormation.send(new DeleteStackCommand({ StackName: name }));
   });
 });
