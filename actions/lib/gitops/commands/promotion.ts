@@ -7,7 +7,7 @@ import { accountOfRoleArn, getEnvironment, liveAmiIn, parseParametersFile, setLi
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
 import { ensureImageCopy, readCopyOrigin, readCopySource } from '../../promotion/image-copy';
-import { shareForCopy } from '../../promotion/source-share';
+import { assertCopyableAcrossAccounts, shareForCopy } from '../../promotion/source-share';
 import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
@@ -148,6 +148,10 @@ export const proposePromotion = defineCommand({
       const sourceDeps = { clients: sourceClients, logger: ctx.logger, clock: ctx.clock };
       const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock }, { environment: source, deps: sourceDeps });
       await assertAmiAllowed(amiId, sourceRegion, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
+    }
+    // An encrypted AMI cannot go to another account (its key is not shared): refused before any share or copy.
+    for (const { copyRoleArn } of targets.filter((target) => getsCopy(target, sourceRegion))) {
+      if (copyRoleArn) await assertCopyableAcrossAccounts({ amiId, account: accountOfRoleArn(copyRoleArn), region: sourceRegion }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock });
     }
     // Every copy first: a copy that fails ends the run before any file is written. A copy into
     // another account is made there by its copy role, while the source shares the AMI for it; the

@@ -510,6 +510,20 @@ describe('prod in another account: a copy made there by its copy role', () => {
     expect(ec2.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
   });
 
+  it('refuses an AMI with an encrypted snapshot before anything is shared, copied or written', async () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-0000-4000-8000-000000000000';
+    ec2.on(DescribeImagesCommand, { ImageIds: [AMI(2)] }).resolves({
+      Images: [{ ImageId: AMI(2), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT, Encrypted: true, KmsKeyId: key } }] }],
+    });
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+      `${AMI(2)} (us-east-1) cannot be copied into account 222222222222: its snapshot ${SNAPSHOT} (KMS key ${key}) is encrypted, and another account can copy it only with the KMS key shared too`,
+    );
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow('Nothing was shared, copied or written.');
+    expect([ec2.commandCalls(ModifyImageAttributeCommand), ec2.commandCalls(ModifySnapshotAttributeCommand), ec2.commandCalls(CopyImageCommand), ec2.commandCalls(CreateTagsCommand)].map((c) => c.length)).toEqual([0, 0, 0, 0]);
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+    expect(env.work.git('status', '--porcelain').trim()).toBe('');
+  });
+
 });
 
 describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
