@@ -25,8 +25,16 @@ export interface AmiPolicy {
 /** `self` in the wiring: the account the environment's stacks live in (where its image pipeline builds). */
 export const SELF_OWNER = 'self';
 
-/** The allowlist when the wiring sets none: the environment's own account. */
+/** The allowlist of an environment that names no image pipeline account and sets none: its own account. */
 export const DEFAULT_AMI_OWNERS: readonly string[] = [SELF_OWNER];
+
+/**
+ * The allowlist an environment applies, as written (`self` not yet resolved): its amiOwners, or
+ * the default loadEnvironments worked out (its own account and the accounts that build its images).
+ */
+export function amiOwnersOf(environment: { amiOwners?: readonly string[]; defaultAmiOwners?: readonly string[] }): readonly string[] {
+  return environment.amiOwners ?? environment.defaultAmiOwners ?? DEFAULT_AMI_OWNERS;
+}
 
 /**
  * One allowlist entry: a 12-digit account ID or `self`. Owner aliases (`amazon`) are not accepted:
@@ -84,10 +92,11 @@ export function resolveAmiPolicy(owners: readonly string[] | undefined, selfAcco
 }
 
 /** An environment's allowlist from the wiring file, `self` being `selfAccount`. */
-export function environmentAmiPolicy(environment: { name: string; amiOwners?: readonly string[] }, selfAccount: string | undefined): AmiPolicy {
+export function environmentAmiPolicy(environment: { name: string; amiOwners?: readonly string[]; defaultAmiOwners?: readonly string[] }, selfAccount: string | undefined): AmiPolicy {
   const key = `environments.${environment.name}.amiOwners in ${ENVIRONMENTS_FILE}`;
-  return resolveAmiPolicy(environment.amiOwners, selfAccount, {
-    source: environment.amiOwners ? key : `the default: environments.${environment.name}.amiOwners is not set in ${ENVIRONMENTS_FILE}`,
+  const builders = amiOwnersOf(environment).length > 1 ? ' (self and the imagePipelineAccount of it and of the earlier waves)' : '';
+  return resolveAmiPolicy(amiOwnersOf(environment), selfAccount, {
+    source: environment.amiOwners ? key : `the default${builders}: environments.${environment.name}.amiOwners is not set in ${ENVIRONMENTS_FILE}`,
     changeAt: environment.amiOwners ? key : `${key} (as ["self", "<account>"])`,
   });
 }

@@ -57,8 +57,16 @@ export interface EnvironmentConfig {
   soakMinutes?: number;
   /** Who is told about deploy verdicts and the checks' findings; absent means nothing is sent. */
   notify?: NotifySettings;
-  /** Who may own an AMI the environment deploys (see actions/lib/ami-policy.ts); absent: the default. */
+  /** Who may own an AMI the environment deploys (see actions/lib/ami-policy.ts); absent: {@link defaultAmiOwners}. */
   amiOwners?: readonly string[];
+  /** The account its image pipeline runs in when that is not the environment's own (a central build account). */
+  imagePipelineAccount?: string;
+  /**
+   * The allowlist when amiOwners is absent, filled in by loadEnvironments: the environment's own
+   * account and the accounts that build its images (see {@link defaultAmiOwnersOf}). Absent in an
+   * EnvironmentConfig made by hand: `["self"]`.
+   */
+  defaultAmiOwners?: readonly string[];
   /** S3 bucket for an app template over the inline limit (cloudformation/template-source.ts); absent: none. */
   templateBucket?: string;
   /** In another account than the promotion role's: the role there that makes the environment's copy of a promoted AMI. */
@@ -93,7 +101,7 @@ export interface Wave {
 export type DeployStrategy = 'replace' | 'slots';
 
 /** One environment as the file has it: the optional strategy and slots settings may be absent. */
-type RawEnvironment = Omit<EnvironmentConfig, 'name' | 'strategy' | 'slots'> & { strategy?: DeployStrategy; slots?: Partial<SlotsSettings> };
+type RawEnvironment = Omit<EnvironmentConfig, 'name' | 'strategy' | 'slots' | 'defaultAmiOwners'> & { strategy?: DeployStrategy; slots?: Partial<SlotsSettings> };
 
 /** The slots deploy's step settings (docs/parameters.md). */
 export interface SlotsSettings {
@@ -174,13 +182,25 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
   const waves = wavesOf(given);
   const raw = { ...given, promotionOrder: waves.flatMap((w) => w.environments) };
   const missing = checkFilesExist(raw, source, rootDir);
-  problems.push(...checkWaves(given, source), ...checkPromotionOrder(raw, source, given.waves ? 'waves' : 'promotionOrder'), ...checkUniqueness(raw, source), ...missing);
+  problems.push(
+    ...checkWaves(given, source),
+    ...checkPromotionOrder(raw, source, given.waves ? 'waves' : 'promotionOrder'),
+    ...checkUniqueness(raw, source),
+    ...checkAmiOwnersTrustPipeline(raw, source),
+    ...missing,
+  );
   if (missing.length === 0) problems.push(...checkStrategyTemplates(raw, source, rootDir));
   throwIfProblems(WIRING_INVALID, file, problems);
 
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, environment] of Object.entries(raw.environments)) {
-    environments[name] = { name, ...environment, strategy: environment.strategy ?? 'replace', slots: { ...SLOTS_DEFAULTS, ...environment.slots } };
+    environments[name] = {
+      name,
+      ...environment,
+      strategy: environment.strategy ?? 'replace',
+      slots: { ...SLOTS_DEFAULTS, ...environment.slots },
+      defaultAmiOwners: defaultAmiOwnersOf(name, raw.environments, waves),
+    };
   }
   return {
     file,
@@ -213,6 +233,41 @@ export function environmentStackNames(environment: EnvironmentConfig): Required<
     githubOidc: environment.stacks.githubOidc ?? `patch-${environment.name}-github-oidc`,
     githubDispatch: environment.stacks.githubDispatch ?? `patch-${environment.name}-github-dispatch`,
   };
+}
+
+/**
+ * "The environment's own account and the accounts that build its images": `self`, its own
+ * imagePipelineAccount, and that of every environment in an earlier wave. Promotion proposes a
+ * later wave the very AMI the wave before ran when both are in one account and region, and that
+ * AMI is owned by the account whose pipeline built it; a copy (another region, another account)
+ * is owned by the receiving account, which `self` covers. `self` is spelled out here: ami-policy.ts
+ * (SELF_OWNER) imports this module.
+ */
+export function defaultAmiOwnersOf(name: string, environments: Readonly<Record<string, Pick<EnvironmentConfig, 'imagePipelineAccount'>>>, waves: readonly Wave[]): readonly string[] {
+  const wave = waves.findIndex((w) => w.environments.includes(name));
+  const builders = [name, ...waves.slice(0, Math.max(0, wave)).flatMap((w) => w.environments)];
+  const accounts = builders.map((builder) => environments[builder]?.imagePipelineAccount).filter((a): a is string => a !== undefined);
+  return ['self', ...new Set(accounts)];
+}
+
+/**
+ * An amiOwners list written out must trust the environment's own image pipeline: without its
+ * account every patch AMI the pipeline bakes would be refused by build-ami, so no patch PR would
+ * ever be opened, and the cause would be far from the line that made it.
+ */
+function checkAmiOwnersTrustPipeline(raw: { environments: Record<string, RawEnvironment> }, source: JsonSource): FileProblem[] {
+  return Object.entries(raw.environments).flatMap(([name, environment]) => {
+    const pipeline = environment.imagePipelineAccount;
+    if (!environment.amiOwners || pipeline === undefined || environment.amiOwners.includes(pipeline)) return [];
+    return [
+      {
+        line: source.lineOf(['environments', name, 'amiOwners']),
+        message:
+          `environments.${name}.amiOwners does not list "${pipeline}", the imagePipelineAccount of ${name}: every AMI its image pipeline builds would be refused, so no patch PR could propose one. ` +
+          `Add "${pipeline}" to amiOwners, or delete amiOwners to use the default (self and the accounts that build its images).`,
+      },
+    ];
+  });
 }
 
 /** The wiring as the schema admits it: an order given as promotionOrder or as waves. */

@@ -39,6 +39,15 @@ async function canonicalAmi(): Promise<string> {
   return id;
 }
 
+/** An Amazon Linux AMI moto ships (137112412989's) other than the one the stack runs. */
+async function anotherAmazonAmi(): Promise<string> {
+  const { Images = [] } = await localClients().ec2.send(new DescribeImagesCommand({ Owners: [AMAZON] }));
+  const id = Images.find((i) => i.OwnerId === AMAZON && i.ImageId !== base)?.ImageId;
+  if (!id) throw new Error(`moto ships no second AMI of ${AMAZON} any more: pick another public AMI of an account not on the allowlist`);
+  return id;
+}
+const AMAZON = '137112412989';
+
 beforeAll(async () => {
   base = await localBaseAmi();
   await deployAppFoundation({ ami: base });
@@ -158,6 +167,40 @@ describe('bad inputs (integration): the bundles against moto, exit 1, stack unch
         new RegExp(
           `^AMI check failed for parameters/dev\\.json: line 4: AmazonMachineImage = "ami-[0-9a-f]+" is owned by account ${CANONICAL}, which is not on the AMI owner allowlist \\(self \\(123456789012\\), 137112412989; the ami-owners input\\)\\. ` +
             `Use an AMI your own pipeline built, or, if you trust every AMI account ${CANONICAL} publishes, add "${CANONICAL}" to the environment's amiOwners in parameters/environments\\.json \\(the workflows pass it as the ami-owners input\\)\\. Nothing was changed\\.$`,
+        ),
+      );
+      expect(error?.properties).toMatchObject({ file: DEV_FILE, line: '4' });
+    },
+  );
+
+  badInput(
+    'B84',
+    async () => {
+      // dev's images are built in a central account (a stand-in: Canonical's, whose AMIs moto ships),
+      // and its wiring leaves amiOwners to the default: self and that account.
+      const wiringFile = join(repo.workspace.dir, 'parameters/environments.json');
+      const wiring = JSON.parse(readFileSync(wiringFile, 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+      delete wiring.environments.dev.amiOwners;
+      wiring.environments.dev.imagePipelineAccount = CANONICAL;
+      writeFileSync(wiringFile, `${JSON.stringify(wiring, null, 2)}\n`);
+      const resolved = await step('gitops', { command: 'resolve-environment', environment: 'dev' });
+      expect(resolved.exitCode).toBe(0);
+      const owners = resolved.outputs['ami-owners'];
+      expect(owners).toBe(`self,${CANONICAL}`);
+      // What the pipeline account built passes the owner check (a preview makes the change set and deletes it)…
+      writeFileSync(join(repo.workspace.dir, DEV_FILE), devParameters(await canonicalAmi()));
+      const preview = await updateAppStack({ mode: 'preview', 'ami-owners': owners });
+      expect(preview.annotations.filter((a) => a.level === 'error')).toEqual([]);
+      expect(preview.exitCode).toBe(0);
+      // …and an AMI no account of dev's built is refused, Amazon's own included, once the wiring no longer lists it.
+      writeFileSync(join(repo.workspace.dir, DEV_FILE), devParameters(await anotherAmazonAmi()));
+      return updateAppStack({ 'ami-owners': owners });
+    },
+    (run) => {
+      const error = errorOf(run);
+      expect(error?.message).toMatch(
+        new RegExp(
+          `^AMI check failed for parameters/dev\\.json: line 4: AmazonMachineImage = "ami-[0-9a-f]+" is owned by account ${AMAZON}, which is not on the AMI owner allowlist \\(self \\(123456789012\\), ${CANONICAL}; the ami-owners input\\)\\. `,
         ),
       );
       expect(error?.properties).toMatchObject({ file: DEV_FILE, line: '4' });

@@ -50,7 +50,27 @@ describe('loadEnvironments', () => {
   it('loads the wiring in the shape of COMMON.md', async () => {
     const config = await load(`${JSON.stringify(wiring(), null, 2)}\n`);
     expect(config.promotionOrder).toEqual(['dev', 'prod']);
-    expect(getEnvironment(config, 'prod')).toEqual({ name: 'prod', ...environment('prod'), strategy: 'replace', slots: SLOTS_DEFAULTS });
+    expect(getEnvironment(config, 'prod')).toEqual({ name: 'prod', ...environment('prod'), strategy: 'replace', slots: SLOTS_DEFAULTS, defaultAmiOwners: ['self'] });
+  });
+
+  it("defaults amiOwners to self and the accounts that build the environment's images: its own imagePipelineAccount and those of the earlier waves", async () => {
+    const config = await load(
+      edited((w) => {
+        w.environments.dev.imagePipelineAccount = '111122223333';
+        w.environments.prod.imagePipelineAccount = '444455556666';
+      }),
+    );
+    expect(getEnvironment(config, 'dev').defaultAmiOwners).toEqual(['self', '111122223333']);
+    // prod is promoted dev's AMIs (same account and region: the very AMI, owned by dev's pipeline account).
+    expect(getEnvironment(config, 'prod').defaultAmiOwners).toEqual(['self', '444455556666', '111122223333']);
+    // An amiOwners written out is the list, as written; it must name the environment's own pipeline account.
+    const written = await load(
+      edited((w) => {
+        w.environments.dev.imagePipelineAccount = '111122223333';
+        w.environments.dev.amiOwners = ['self', '111122223333'];
+      }),
+    );
+    expect(getEnvironment(written, 'dev')).toMatchObject({ amiOwners: ['self', '111122223333'] });
   });
 
   it('resolves paths against rootDir when given', async () => {
@@ -68,7 +88,7 @@ describe('loadEnvironments', () => {
     ['invalid JSON', '{\n  "promotionOrder": ["dev",]\n}\n', '"promotionOrder"', ["Environment wiring file is not valid JSON for parameters/environments.json: line {line}, column 28: trailing comma before ']'"]],
     ['missing promotionOrder', edited((w) => delete w.promotionOrder), '{', ['line {line}: neither waves nor promotionOrder is set, so no environment would ever get an AMI.']],
     ['an unknown top-level key', edited((w) => (w.environment = {})), '"environment":', ['line {line}: the top level has an unknown key "environment"; allowed: $schema, promotionOrder, waves, environments, lifecycle, patchDebt. Rename it to "environments".']],
-    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, copyRoleArn, amiOwners, stacks, verify, stackParameters, templateBucket, soakMinutes, notify. Rename it to "region".']],
+    ['a misspelt environment key', edited((w) => { w.environments.dev.regin = 'us-east-1'; }), '"regin"', ['line {line}: environments.dev has an unknown key "regin"; allowed: region, parametersFile, appTemplate, strategy, slots, copyRoleArn, imagePipelineAccount, amiOwners, stacks, verify, stackParameters, templateBucket, soakMinutes, notify. Rename it to "region".']],
     ['a malformed region', edited((w) => { w.environments.prod.region = 'us-east-one'; }), '"us-east-one"', ['line {line}: environments.prod.region = "us-east-one" must match pattern "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$" (The AWS region the environment\'s stacks live in, e.g. us-east-1). Fix the value.']],
     ['a stack name CloudFormation rejects', edited((w) => { w.environments.dev.stacks.app = 'patch_dev_app'; }), 'patch_dev_app', ['line {line}: environments.dev.stacks.app = "patch_dev_app" must match pattern "^[A-Za-z][A-Za-z0-9-]{0,127}$" (A CloudFormation stack name: starts with a letter; letters, digits and hyphens; at most 128 characters)']],
     ['a missing stack role', edited((w) => { delete w.environments.dev.stacks.automation; }), '"stacks"', ['line {line}: environments.dev.stacks is missing "automation".']],

@@ -472,6 +472,45 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     said: { what: 'environments.dev.amiOwners.1 = "amazon" must match pattern', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'name the account (137112412989 publishes Amazon Linux)' },
     location: { file: wiringPath },
   },
+  B81: {
+    act: wiringWith((w) => {
+      (w.environments.dev as Record<string, unknown>).imagePipelineAccount = '1234-5678-9012';
+    }),
+    said: { what: 'environments.dev.imagePipelineAccount = "1234-5678-9012" must match pattern', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'that account\'s 12-digit ID' },
+    location: { file: wiringPath },
+  },
+  B82: {
+    act: wiringWith((w) => {
+      (w.environments.dev as Record<string, unknown>).imagePipelineAccount = '210987654321';
+    }),
+    said: {
+      what: 'environments.dev.amiOwners does not list "210987654321", the imagePipelineAccount of dev: every AMI its image pipeline builds would be refused',
+      where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `,
+      fix: 'Add "210987654321" to amiOwners, or delete amiOwners to use the default (self and the accounts that build its images)',
+    },
+    location: { file: wiringPath },
+  },
+  B83: {
+    arrange: (scene) => {
+      // dev's images are built in a central account, and its wiring leaves amiOwners to the default.
+      const repo = scene.repo();
+      const file = join(repo.workspace.dir, 'parameters/environments.json');
+      const wiring = JSON.parse(readFileSync(file, 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+      delete wiring.environments.dev.amiOwners;
+      wiring.environments.dev.imagePipelineAccount = '210987654321';
+      writeFileSync(file, `${JSON.stringify(wiring, null, 2)}\n`);
+      repo.workspace.git('commit', '--quiet', '-am', 'dev builds its images in 210987654321');
+    },
+    act: (scene) => {
+      scene.world.images.set(OLD_AMI, { ImageId: OLD_AMI, OwnerId: CANONICAL, State: 'available' });
+      return runGitops('check-image', { environment: 'dev', 'ami-id': OLD_AMI }, scene.repo().context(scene.clock));
+    },
+    said: {
+      what: `AMI ${OLD_AMI} is owned by account ${CANONICAL}, which is not on the AMI owner allowlist (self (123456789012), 210987654321; the default (self and the imagePipelineAccount of it and of the earlier waves): environments.dev.amiOwners is not set in parameters/environments.json)`,
+      where: `Failback target ${OLD_AMI} is not usable in us-east-1`,
+      fix: `add "${CANONICAL}" to environments.dev.amiOwners in parameters/environments.json (as ["self", "<account>"])`,
+    },
+  },
   B78: {
     act: updateAppStackInputs({ 'ami-owners': 'self,amazon' }),
     said: { what: 'input "ami-owners" = "self,amazon": must be a comma-separated list of 12-digit AWS account IDs and self', where: 'Invalid action inputs', fix: 'owner aliases such as amazon are not accepted, name the account' },

@@ -1,4 +1,4 @@
-import { DEFAULT_AMI_OWNERS } from '../../ami-policy';
+import { amiOwnersOf } from '../../ami-policy';
 import { z } from 'zod';
 
 import { describeStack } from '../../cloudformation/stack-state';
@@ -90,7 +90,7 @@ export const resolveEnvironment = defineCommand({
         notify: environment.notify !== undefined,
         'notify-sns': environment.notify?.snsTopicArn !== undefined,
         // For update-app-stack's ami-owners input: who may own an AMI this environment deploys.
-        'ami-owners': (environment.amiOwners ?? DEFAULT_AMI_OWNERS).join(','),
+        'ami-owners': amiOwnersOf(environment).join(','),
       },
     };
   },

@@ -175,26 +175,28 @@ describe('propose-promotion', () => {
     expect(leadOf(result.summary!).lead).toBe(`**\`${AMI(2)}\` is not promoted to wave \`prod\`: ${result.outputs.blockers}. No file was changed.**`);
   });
 
-  it("judges the soak on AWS's clock: a runner 3 minutes slow sees it end when AWS says it has", async () => {
-    const soakEnd = T0 - 47 * HOUR + 1440 * 60_000;
-    // By the runner's clock 2 minutes are left; by AWS's (3 minutes ahead) the soak ended a minute ago.
-    env.ctx.clock = new VirtualClock(soakEnd - 2 * 60_000);
-    const aws = env.ctx.aws;
-    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, 3 * 60_000) });
-    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
-    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+  describeCatalogueRows("the soak judged on AWS's clock (catalogue rows)", 'promotion.test.ts#soak', {
+    async F66() {
+      const soakEnd = T0 - 47 * HOUR + 1440 * 60_000;
+      // By the runner's clock 2 minutes are left; by AWS's (3 minutes ahead) the soak ended a minute ago.
+      env.ctx.clock = new VirtualClock(soakEnd - 2 * 60_000);
+      const aws = env.ctx.aws;
+      env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, 3 * 60_000) });
+      const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+      expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+    },
+    async F67() {
+      // The runner says the soak is over; AWS, two hours behind it, says it is not.
+      env.ctx.clock = new VirtualClock(T0 - 23 * HOUR + HOUR);
+      const aws = env.ctx.aws;
+      env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -2 * HOUR) });
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        /^Time check failed for the soak of wave dev: the runner's clock said .* the runner is 2 h 0 min ahead of AWS, more than the 5 minutes tolerated\..*Fix the runner's clock \(NTP\)/,
+      );
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+    },
   });
 
-  it('fails closed on a runner two hours ahead of AWS: the soak is not judged and nothing is written', async () => {
-    // The runner says the soak is over; AWS, two hours behind it, says it is not.
-    env.ctx.clock = new VirtualClock(T0 - 23 * HOUR + HOUR);
-    const aws = env.ctx.aws;
-    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -2 * HOUR) });
-    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
-      /^Time check failed for the soak of wave dev: the runner's clock said .* the runner is 2 h 0 min ahead of AWS, more than the 5 minutes tolerated\..*Fix the runner's clock \(NTP\)/,
-    );
-    expect(prodFile()).toBe(parametersJson(AMI(1)));
-  });
 
   it('refuses an AMI whose rollback alarm fired during the soak, even though it is quiet now', async () => {
     cw.on(DescribeAlarmHistoryCommand, { AlarmName: 'patch-dev-app-unhealthy-hosts' }).resolves({
@@ -277,6 +279,27 @@ describe('propose-promotion', () => {
       `Promotion to prod (wave prod) refused: AMI ${AMI(2)} is owned by account 210987654321, which is not on the AMI owner allowlist (self (123456789012); the default: environments.prod.amiOwners is not set in parameters/environments.json).`,
     );
     expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it("trusts by default the account that builds the wave before's images (dev's imagePipelineAccount), and only that one", async () => {
+    const ownedBy = (owner: string) =>
+      ec2.on(DescribeImagesCommand).callsFake((input: { ImageIds: string[] }) => ({
+        Images: input.ImageIds.map((id) => ({ ImageId: id, OwnerId: owner, State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(Number(id.slice(4))) }] })),
+      }));
+    const wiring = JSON.parse(WIRING) as { environments: Record<string, Record<string, unknown>> };
+    wiring.environments.dev.imagePipelineAccount = '210987654321';
+    env.seedAt(T0 - 100 * HOUR, 'dev builds its images in a central account', { 'parameters/environments.json': JSON.stringify(wiring, null, 2) });
+
+    ownedBy('999988887777');
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+      `Promotion to prod (wave prod) refused: AMI ${AMI(2)} is owned by account 999988887777, which is not on the AMI owner allowlist (self (123456789012), 210987654321; the default (self and the imagePipelineAccount of it and of the earlier waves): environments.prod.amiOwners is not set in parameters/environments.json).`,
+    );
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+
+    ownedBy('210987654321');
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2) });
+    expect(prodFile()).toBe(parametersJson(AMI(2)));
   });
 
   it("judges a receiving environment that has no app stack yet with the wave before's account as self", async () => {
