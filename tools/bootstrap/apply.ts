@@ -3,8 +3,6 @@
  * needs them. It stops at the first failure with the stack, the resource and the fix; everything
  * finished before it stays, so the same command run again continues from there.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
-
 import { describeStack } from '../../actions/lib/cloudformation/stack-state';
 import { resolveTemplateSource } from '../../actions/lib/cloudformation/template-source';
 import type { Deps } from './deps';
@@ -16,7 +14,7 @@ import { planChangeSet, type BootstrapPlan, type PlanClients, type PlannedStack 
 import { createStackAndWait, deleteStackAndWait, executeAndWait } from './stack-operations';
 import { appServiceRole, stackParameters, type StackRole, type WiringContext } from './stack-specs';
 
-export type ApplyDeps = Deps<PlanClients & { ec2?: EC2Client }>;
+export type ApplyDeps = Deps<PlanClients>;
 
 export type StackOutcome = 'created' | 'updated' | 'unchanged' | 'skipped';
 

@@ -22,7 +22,7 @@ import { oidcSubjectClaimsOf, trustedSubjects, type GithubRoleOutput, type Trust
 import { environmentStackSpecs, OPTIONAL_ROLES, type StackRole } from './stack-specs';
 
 /** doctor only reads, so it gets every setup client but Secrets Manager (it never sees the token). */
-export type DoctorDeps = Deps<Omit<SetupClients, 'secretsManager' | 's3'>>;
+export type DoctorDeps = Deps<Omit<SetupClients, 'secretsManager' | 's3' | 'awsClock'>>;
 
 export interface DoctorInputs {
   environment: EnvironmentConfig;

@@ -14,9 +14,11 @@ import {
   loadValidatedParametersFile,
   readTemplateParameters,
   readTemplateText,
+  parseTemplateParameters,
   type EnvironmentConfig,
   type ParametersFile,
   type StackParameterRole,
+  type TemplateParameters,
 } from '../../actions/lib/parameters';
 import { planTemplateSource, type TemplatePlan } from '../../actions/lib/cloudformation/template-source';
 import { environmentStackSpecs, WIRED_PARAMETERS, type StackRole } from './stack-specs';
@@ -26,6 +28,8 @@ export const REPOSITORY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-
 
 export interface RepositoryFiles {
   parametersFile: ParametersFile;
+  /** The app template's Parameters (which of them are AMIs, for the owner check before the app stack). */
+  appTemplate: TemplateParameters;
   /** Each template and how it is sent: inline, or (the app template over the limit) through the wiring's templateBucket. */
   templates: Record<StackRole, TemplatePlan>;
 }
@@ -49,6 +53,7 @@ export async function readRepositoryFiles(repoDir: string, environment: Environm
   }
 
   const templates = {} as Record<StackRole, TemplatePlan>;
+  let appTemplate: TemplateParameters | undefined;
   for (const spec of environmentStackSpecs(environment)) {
     const path = resolve(repoDir, spec.template);
     const text = await readTemplateText(path);
@@ -61,9 +66,11 @@ export async function readRepositoryFiles(repoDir: string, environment: Environm
       bucket: spec.role === 'app' ? environment.templateBucket : undefined,
       bucketSetting: `environments.${environment.name}.templateBucket in ${wiringFile}`,
     });
-    if (spec.role !== 'app') await checkStackParameters(environment, spec.role, path, spec.template, wiringFile);
+    if (spec.role === 'app') appTemplate = parseTemplateParameters(text, spec.template);
+    else await checkStackParameters(environment, spec.role, path, spec.template, wiringFile);
   }
-  return { parametersFile, templates };
+  if (!appTemplate) throw new Error(`No app stack among the stacks of ${environment.name}`);
+  return { parametersFile, appTemplate, templates };
 }
 
 /** `stackParameters.<role>` against the template: known names, valid values, none that bootstrap wires itself. */

@@ -6,13 +6,18 @@
  * the finished stacks unchanged and picks up at the one that failed.
  */
 import type { Change, CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 
+import { environmentAmiPolicy } from '../../actions/lib/ami-policy';
+import type { AwsTime } from '../../actions/lib/aws/aws-clock';
 import { changeSetName, createChangeSet, deleteChangeSet, waitForChangeSet } from '../../actions/lib/cloudformation/change-set';
+import { planChangeSetParameters } from '../../actions/lib/cloudformation/change-set-parameters';
+import { checkNewImages } from '../../actions/lib/cloudformation/image-parameters';
 import { resolveTemplateSource } from '../../actions/lib/cloudformation/template-source';
 import { classifyStackStatus, continueRollbackAdvice, describeStack, listFailedResources, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
 import type { Deps } from './deps';
@@ -33,6 +38,9 @@ export type PlanClients = {
   secretsManager: SecretsManagerClient;
   /** Uploads an app template over CloudFormation's inline limit (template-source.ts). */
   s3?: S3Client;
+  /** DescribeImages: the app stack's AMIs are checked as every deploy checks them. */
+  ec2: EC2Client;
+  awsClock: AwsTime;
 };
 export type PlanDeps = Deps<PlanClients>;
 
@@ -90,6 +98,7 @@ export async function planBootstrap(request: BootstrapRequest, deps: PlanDeps): 
   const { environment } = request;
   const names = environmentStackNames(environment);
   const account = await readCallerAccount(deps);
+  await checkAppStackImages(request, await settledStack(names.app, deps), account.account, deps);
   const existingProvider = await findGithubOidcProvider(deps);
   const tags = Object.entries(request.files.parametersFile.tags).map(([Key, Value]) => ({ Key, Value }));
 
@@ -133,6 +142,20 @@ export async function planBootstrap(request: BootstrapRequest, deps: PlanDeps): 
     stacks: planned,
     tags,
   };
+}
+
+/**
+ * Bootstrap deploys the app stack, so the AMIs in its parameters file pass the check every deploy
+ * passes (update-app-stack's checkNewImages: the AMI exists here, is available, is not deprecated on
+ * AWS's time, and its owner is on the environment's allowlist, `self` being the account bootstrap
+ * deploys into). Before anything else is planned: no change set exists yet, so nothing was changed.
+ * An AMI the stack already runs is not checked again, as in a deploy.
+ */
+async function checkAppStackImages(request: BootstrapRequest, stack: StackSnapshot | undefined, account: string, deps: PlanDeps): Promise<void> {
+  const { parametersFile, appTemplate } = request.files;
+  const running = stack && !FAILED_CREATION.has(stack.status) ? stack.parameters : {};
+  const { changes } = planChangeSetParameters([...appTemplate.parameters.keys()], parametersFile.parameters, running);
+  await checkNewImages({ changes, template: appTemplate, file: parametersFile, region: request.environment.region, policy: environmentAmiPolicy(request.environment, account) }, deps);
 }
 
 /** Which stacks' outputs feed which: a stack planned after a changing upstream is re-planned when applied. */

@@ -19,7 +19,7 @@ import {
   type Parameter,
   type StackEvent,
 } from '@aws-sdk/client-cloudformation';
-import { EC2Client, DescribeImagesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import { CreateOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { GetImagePipelineCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -28,6 +28,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 
 import { VirtualClock } from '../../../actions/lib/clock';
 import { RecordingLogger } from '../../../actions/lib/logger';
+import { awsClockOn } from '../support/aws-time';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'us-east-1';
@@ -59,6 +60,10 @@ export class FakeAccount {
   readonly stacks = new Map<string, FakeStack>();
   readonly changeSets = new Map<string, { stackName: string; parameters: Record<string, string> }>();
   oidcProvider?: string;
+  /** Who owns every AMI the fake is asked about; undefined: no AMI exists. */
+  imageOwner?: string;
+  /** AMIs answered as given instead. */
+  readonly images = new Map<string, Image>();
   /** CreateStack of this stack name fails: the stack ends ROLLBACK_COMPLETE with this resource's failure. */
   failCreate?: { stackName: string; logicalId: string; reason: string };
   readonly cfn = mockClient(CloudFormationClient);
@@ -79,6 +84,8 @@ export class FakeAccount {
     this.changeSets.clear();
     this.oidcProvider = undefined;
     this.failCreate = undefined;
+    this.imageOwner = undefined;
+    this.images.clear();
     this.install();
   }
 
@@ -117,7 +124,10 @@ export class FakeAccount {
     this.secrets.on(DescribeSecretCommand).rejects(Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' }));
     this.secrets.on(CreateSecretCommand).resolves({ ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:x-AbCdEf`, VersionId: '0123456789abcdef0123456789abcdef' });
     this.secrets.on(PutSecretValueCommand).resolves({ VersionId: 'fedcba9876543210fedcba9876543210' });
-    this.ec2.on(DescribeImagesCommand).resolves({ Images: [] });
+    // The AMIs in `images` as given; with an imageOwner, every other AMI exists, available, owned by it; else none does.
+    this.ec2.on(DescribeImagesCommand).callsFake(async ({ ImageIds = [] }: { ImageIds?: string[] }) => ({
+      Images: ImageIds.flatMap((id): Image[] => { const given = this.images.get(id); if (given) return [given]; return this.imageOwner ? [{ ImageId: id, OwnerId: this.imageOwner, State: 'available' }] : []; }),
+    }));
 
     this.cfn.on(DescribeStacksCommand).callsFake(({ StackName }: { StackName: string }) => {
       const stack = this.stacks.get(StackName);
@@ -211,7 +221,8 @@ export class FakeAccount {
   }
 
   deps() {
-    return { clients: this.clients(), logger: new RecordingLogger(), clock: new VirtualClock() };
+    const clock = new VirtualClock();
+    return { clients: { ...this.clients(), awsClock: awsClockOn(clock) }, logger: new RecordingLogger(), clock };
   }
 
   /** Names of the stacks CreateStack was called for, in order. */

@@ -2,8 +2,8 @@ import { CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, Execute
 import { CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import 'aws-sdk-client-mock-jest';
 
-import { AwsOperationError } from '../../../actions/lib/errors';
-import { getEnvironment, loadEnvironments, type EnvironmentConfig, type EnvironmentsConfig } from '../../../actions/lib/parameters';
+import { AwsOperationError, errorMessage, InputError } from '../../../actions/lib/errors';
+import { getEnvironment, liveAmiIn, liveAmiParameter, loadEnvironments, type EnvironmentConfig, type EnvironmentsConfig } from '../../../actions/lib/parameters';
 import { REPO_ROOT } from '../../../local/env';
 import { applyPlan } from '../../../tools/bootstrap/apply';
 import { readRepositoryFiles, type RepositoryFiles } from '../../../tools/bootstrap/inputs';
@@ -13,6 +13,9 @@ import { stackParameters } from '../../../tools/bootstrap/stack-specs';
 import { ACCOUNT, FakeAccount } from './fake-account';
 
 const REPOSITORY = 'acme/fleet';
+const AMAZON = '137112412989';
+/** Canonical's account: a public AMI of it is anyone's to name, and no environment lists it. */
+const CANONICAL = '099720109477';
 const account = new FakeAccount();
 let wiring: EnvironmentsConfig;
 let dev: EnvironmentConfig;
@@ -23,7 +26,11 @@ beforeAll(async () => {
   dev = getEnvironment(wiring, 'dev');
   files = await readRepositoryFiles(REPO_ROOT, dev, REPOSITORY, 'parameters/environments.json');
 });
-beforeEach(() => account.reset());
+beforeEach(() => {
+  account.reset();
+  // The parameters file's AMIs: Amazon Linux's, whose publisher (137112412989) the shipped amiOwners lists.
+  account.imageOwner = AMAZON;
+});
 
 function request(overrides: Partial<BootstrapRequest> = {}): BootstrapRequest {
   return { environment: dev, repository: REPOSITORY, files, include: { automation: false, githubDispatch: false }, rerun: 'npm run bootstrap -- --env dev', runId: 'r1', ...overrides };
@@ -42,6 +49,30 @@ function givenFinishedEnvironment(): void {
 }
 
 describe('planBootstrap', () => {
+  it("refuses an app stack AMI whose owner the environment's amiOwners does not list, before any stack or change set (the deploys' own check)", async () => {
+    account.imageOwner = CANONICAL;
+    const error = await planBootstrap(request(), account.deps()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    const ami = liveAmiIn(files.parametersFile.parameters);
+    const key = liveAmiParameter(files.parametersFile.parameters);
+    const line = files.parametersFile.lineOf('Parameters', key);
+    expect(errorMessage(error)).toBe(
+      `AMI check failed for ${files.parametersFile.file}: line ${line}: ${key} = "${ami}" is owned by account ${CANONICAL}, which is not on the AMI owner allowlist (self (${ACCOUNT}), ${AMAZON}; environments.dev.amiOwners in parameters/environments.json). ` +
+        `Use an AMI your own pipeline built, or, if you trust every AMI account ${CANONICAL} publishes, add "${CANONICAL}" to environments.dev.amiOwners in parameters/environments.json. Nothing was changed.`,
+    );
+    expect(error).toMatchObject({ location: { file: files.parametersFile.file, line } });
+    expect(account.cfn).not.toHaveReceivedCommand(CreateStackCommand);
+    expect(account.cfn).not.toHaveReceivedCommand(CreateChangeSetCommand);
+    expect(account.iam).not.toHaveReceivedCommand(CreateOpenIDConnectProviderCommand);
+  });
+
+  it('does not judge again an AMI the app stack already runs, as a deploy does not', async () => {
+    givenFinishedEnvironment();
+    account.imageOwner = CANONICAL;
+    const plan = await planBootstrap(request(), account.deps());
+    expect(kinds(plan)['patch-dev-app']).toBe('no-changes');
+  });
+
   it('plans every stack as new in an empty account, with the OIDC provider, and changes nothing while planning', async () => {
     const plan = await planBootstrap(request(), account.deps());
     expect(kinds(plan)).toEqual({
