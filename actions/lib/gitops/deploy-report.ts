@@ -368,6 +368,33 @@ function runsNow(inputs: DeployReportInputs, where: string): string {
   return inputs.liveAmiId ? `${inputs.environment} runs ${inputs.liveAmiId}. ${where}` : `what ${inputs.environment} runs could not be read: check the stack before anything else. ${where}`;
 }
 
+/**
+ * The record step gave way to a newer commit. What is certain: what the stack runs (read after the
+ * update) and what git names since that commit. Whether a run that deploys the newer commit is
+ * waiting is not visible from here (a merge starts a Deploy run, a failback's own run deploys its
+ * record, and a concurrency group may have replaced a pending run by a newer one), so the text says
+ * so and gives the one command that deploys what git names when nothing does: every Deploy run
+ * deploys the default branch's HEAD, so re-running the newer commit's is enough.
+ */
+function supersededRecord(inputs: DeployReportInputs, style: Style): string {
+  const { environment: env, liveAmiId: live } = inputs;
+  const sha = inputs.syncSupersededBy ?? '';
+  const by = sha ? ` ${commitRef(inputs, sha, style)}` : '';
+  const newer = inputs.syncSupersededByAmiId;
+  const names = newer ? `, which names ${newer},` : '';
+  const moved = `a newer commit${by}${names} changed this environment's file since this deploy started`;
+  if (newer && live === newer) return `The record was not needed: ${moved}, and ${env} runs what it names, so git and the stack agree.`;
+  const command = sha
+    ? `gh run rerun $(gh run list --workflow deploy.yml --commit ${sha} --limit 1 --json databaseId --jq '.[0].databaseId')`
+    : 'gh run rerun <the latest Deploy run>';
+  return (
+    `The record was not written: ${moved}, and recording ${live ?? 'what runs'} over it would undo that newer decision. ` +
+    `Git names ${newer ?? `what ${sha.slice(0, 12) || 'that commit'} names`} while ${env} runs ${live ?? 'what this run could not read'}. ` +
+    `This run does not deploy the newer commit and cannot see whether another run will (the Deploy run of its merge, or the Failback run that recorded it). ` +
+    `If none is queued or running, this one command deploys what git names: ${command}`
+  );
+}
+
 /** A commit: a link in Markdown, the short SHA and its URL in text. */
 function commitRef(inputs: DeployReportInputs, sha: string, style: Style): string {
   if (!inputs.repositoryUrl || !sha) return sha.slice(0, 12);
@@ -385,11 +412,8 @@ function recordedWhere(inputs: DeployReportInputs, style: Style): string {
       return `Git records it in ${inputs.syncPullRequestUrl} (the branch is protected): merge it so git says what runs.`;
     case 'unchanged':
       return 'Git already says so.';
-    case 'superseded': {
-      const by = inputs.syncSupersededBy ? ` ${link(inputs.syncSupersededBy)}` : '';
-      const names = inputs.syncSupersededByAmiId ? `, which names ${inputs.syncSupersededByAmiId},` : '';
-      return `The record was not written: a newer commit${by}${names} changed this environment's file since this deploy started; its own deploy is queued and will make the stack match git (re-run Deploy for it if it is not).`;
-    }
+    case 'superseded':
+      return supersededRecord(inputs, style);
     default:
       if (inputs.steps.sync !== 'failure') return '';
       // The stack was read (live is known) but git would not take the record: name both and the fix.

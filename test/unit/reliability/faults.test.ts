@@ -306,6 +306,10 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(first.outputs.sync).toMatchObject({ outcome: 'superseded', 'superseded-by': merge2, 'superseded-by-ami-id': NEWER_AMI });
     expect(first.headline).toContain(`a newer commit ${merge2.slice(0, 12)} (https://github.com/acme/fleet/commit/${merge2}), which names ${NEWER_AMI}, changed this environment's file`);
     expect(first.summaries.at(-1)).toContain(`a newer commit [${merge2.slice(0, 12)}](https://github.com/acme/fleet/commit/${merge2}), which names`);
+    // Both AMIs, and nothing claimed about a deploy this run cannot see: the one command if none comes.
+    expect(first.headline).toContain(`Git names ${NEWER_AMI} while dev runs ${OLD_AMI}. This run does not deploy the newer commit and cannot see whether another run will`);
+    expect(first.headline).toContain(`If none is queued or running, this one command deploys what git names: gh run rerun $(gh run list --workflow deploy.yml --commit ${merge2} --limit 1`);
+    expect(first.headline).not.toContain('is queued and will');
     expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
 
     const second = await scene.deploy({ run: { id: '43', attempt: '1' } });

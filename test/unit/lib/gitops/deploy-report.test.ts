@@ -69,7 +69,18 @@ describe('summariseDeploy', () => {
       'a record that gave way to a newer commit',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000001', syncOutcome: 'superseded', syncSupersededBy: SHA, syncSupersededByAmiId: 'ami-00000000000000003' },
       false,
-      /dev runs ami-00000000000000001\. The record was not written: a newer commit aaaaaaaaaaaa \(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\), which names ami-00000000000000003, changed this environment's file since this deploy started; its own deploy is queued/,
+      new RegExp(
+        `dev runs ami-00000000000000001\\. The record was not written: a newer commit aaaaaaaaaaaa \\(https://github.com/acme/fleet/commit/a{40}\\), which names ami-00000000000000003, changed this environment's file since this deploy started, ` +
+          'and recording ami-00000000000000001 over it would undo that newer decision\\. Git names ami-00000000000000003 while dev runs ami-00000000000000001\\. ' +
+          'This run does not deploy the newer commit and cannot see whether another run will \\(the Deploy run of its merge, or the Failback run that recorded it\\)\\. ' +
+          `If none is queued or running, this one command deploys what git names: gh run rerun \\$\\(gh run list --workflow deploy\\.yml --commit a{40} --limit 1 --json databaseId --jq '\\.\\[0\\]\\.databaseId'\\)$`,
+      ),
+    ],
+    [
+      'a record that gave way to a newer commit naming what the stack runs',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'success' }, liveAmiId: 'ami-00000000000000003', syncOutcome: 'superseded', syncSupersededBy: SHA, syncSupersededByAmiId: 'ami-00000000000000003' },
+      false,
+      /dev runs ami-00000000000000003\. The record was not needed: a newer commit aaaaaaaaaaaa \(https:\/\/github.com\/acme\/fleet\/commit\/a{40}\), which names ami-00000000000000003, changed this environment's file since this deploy started, and dev runs what it names, so git and the stack agree\.$/,
     ],
     [
       'a rollback whose record git refused: the stack was read, both AMIs and the Failback workflow',
