@@ -86,8 +86,9 @@ export class AwsClock implements AwsTime {
 /** Where AwsClock's middleware goes in each client's stack (see AwsClock.middleware). */
 export const AWS_CLOCK_MIDDLEWARE = { step: 'deserialize', priority: 'low', name: 'awsClockMiddleware' } as const;
 
+/** Whole seconds, as a Date header has them: the runner's time with milliseconds beside AWS's without would look like more precision than the comparison has. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `2 days 0 h 3 min`, `7 min 30 s`: the skew in words a person can check. */

@@ -72,8 +72,9 @@ describe('createAwsClients: AWS time from the Date header', () => {
     })();
     expect(error).toBeInstanceOf(AwsOperationError);
     expect(error).toMatchObject({ status: 'CLOCK_SKEW' });
+    // Both in whole seconds (the runner's real clock has milliseconds; a Date header has none).
     expect((error as Error).message).toMatch(
-      /^Time check failed for the deprecation time of ami-0bbbbbbbbbbbbbbb2: the runner's clock said \S+Z when AWS's answer was dated \S+Z; the runner is 2 days 0 h 0 min behind AWS, more than the 5 minutes tolerated\..*Fix the runner's clock \(NTP\), then run again\.$/,
+      /^Time check failed for the deprecation time of ami-0bbbbbbbbbbbbbbb2: the runner's clock said \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ when AWS's answer was dated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; the runner is 2 days 0 h 0 min behind AWS, more than the 5 minutes tolerated\..*Fix the runner's clock \(NTP\), then run again\.$/,
     );
   });
 });

@@ -16,6 +16,7 @@ import { leadOf, leadProblem } from '../../../support/summary-lead';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
 const ec2 = mockClient(EC2Client);
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
@@ -69,12 +70,14 @@ describe('plan-ami-lifecycle', () => {
     expect(result.outputs.report).toContain('instance i-0123456789abcdef0 runs it');
   });
 
-  it("fails closed on a runner days ahead of AWS's clock: no age is judged, nothing protected or written", async () => {
-    const aws = env.ctx.aws;
-    env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -3 * 86_400_000) });
-    await expect(run('plan-ami-lifecycle', {}, env.ctx)).rejects.toThrow(/^Time check failed for the ages of the pipeline AMIs in us-east-1: .*the runner is 3 days 0 h 0 min ahead of AWS/);
-    expect(mutations()).toEqual([]);
-    expect(existsSync(join(env.work.dir, 'parameters/ami-retirement.json'))).toBe(false);
+  describeCatalogueRows("the lifecycle's ages judged on AWS's clock (catalogue row)", 'lifecycle.test.ts', {
+    async F69() {
+      const aws = env.ctx.aws;
+      env.ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(env.ctx.clock, -3 * 86_400_000) });
+      await expect(run('plan-ami-lifecycle', {}, env.ctx)).rejects.toThrow(/^Time check failed for the ages of the pipeline AMIs in us-east-1: .*the runner is 3 days 0 h 0 min ahead of AWS/);
+      expect(mutations()).toEqual([]);
+      expect(existsSync(join(env.work.dir, 'parameters/ami-retirement.json'))).toBe(false);
+    },
   });
 
   it('says unchanged when the proposal already lists the same AMIs', async () => {

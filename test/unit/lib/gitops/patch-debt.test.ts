@@ -8,6 +8,7 @@ import { assessPatchDebt } from '../../../../actions/lib/gitops/patch-debt';
 import { commitDevHistory, createGitFixture } from './git-fixture';
 import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext } from './gitops-context';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
 const ec2 = mockClient(EC2Client);
 const ib = mockClient(ImagebuilderClient);
@@ -91,13 +92,15 @@ describe('check-patch-debt', () => {
     expect(upsertIssue).not.toHaveBeenCalled();
   });
 
-  it("fails closed on a runner two days off AWS's clock: an AMI's age is not judged on it, no issue", async () => {
-    ami(5);
-    ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
-    const aws = ctx.aws;
-    ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(ctx.clock, 2 * 86_400_000) });
-    await expect(run({ environment: 'dev' })).rejects.toThrow(new RegExp(`^Time check failed for the age of ${AMI(3)} \\(patch debt of dev\\): .*the runner is 2 days 0 h 0 min behind AWS`));
-    expect(upsertIssue).not.toHaveBeenCalled();
+  describeCatalogueRows("patch debt judged on AWS's clock (catalogue row)", 'patch-debt.test.ts', {
+    async F68() {
+      ami(5);
+      ib.on(ListImageScanFindingsCommand).resolves({ findings: [] });
+      const aws = ctx.aws;
+      ctx.aws = (region) => ({ ...aws(region), awsClock: awsClockOn(ctx.clock, 2 * 86_400_000) });
+      await expect(run({ environment: 'dev' })).rejects.toThrow(new RegExp(`^Time check failed for the age of ${AMI(3)} \\(patch debt of dev\\): .*the runner is 2 days 0 h 0 min behind AWS`));
+      expect(upsertIssue).not.toHaveBeenCalled();
+    },
   });
 
   it('still checks the age when the AMI has no Image Builder tag', async () => {
