@@ -11,6 +11,7 @@ import { GetRoleCommand } from '@aws-sdk/client-iam';
 
 import { isNotFoundError, isStackNotFoundError } from '../../actions/lib/aws/errors';
 import { classifyStackStatus, toStackSnapshot, type StackSnapshot } from '../../actions/lib/cloudformation/stack-state';
+import { environmentAmiPolicy, findAmiPolicyProblem } from '../../actions/lib/ami-policy';
 import type { SetupClients } from './clients';
 import type { Deps } from './deps';
 import { errorMessage } from '../../actions/lib/errors';
@@ -142,7 +143,10 @@ export async function runDoctor(inputs: DoctorInputs, deps: DoctorDeps): Promise
       throw error;
     });
     const image = Images[0];
-    if (image?.State === 'available') ok(`AMI ${gitAmi}`, `available (${image.Name ?? 'no name'})${image.DeprecationTime ? `, deprecated from ${image.DeprecationTime}` : ''}`);
+    // The deploys' own owner rule (ami-policy.ts): an AMI they would refuse is not "usable" here either.
+    const ownerProblem = image && findAmiPolicyProblem(image, environmentAmiPolicy(environment, account.account));
+    if (image?.State === 'available' && ownerProblem) fail(`AMI ${gitAmi}`, ownerProblem, `put an AMI of an account on the list in ${environment.parametersFile}, or add the account as the message says`);
+    else if (image?.State === 'available') ok(`AMI ${gitAmi}`, `available (${image.Name ?? 'no name'})${image.DeprecationTime ? `, deprecated from ${image.DeprecationTime}` : ''}`);
     else fail(`AMI ${gitAmi}`, image ? `is ${image.State}` : `not found in ${environment.region}`, `put an available AMI in ${environment.parametersFile} (e.g. the latest AL2023: aws ssm get-parameter --name /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64)`);
   }
 

@@ -82,6 +82,17 @@ async function doctor() {
 }
 
 describe('doctor', () => {
+  it("fails an AMI git names whose owner the environment's amiOwners does not list, as the deploys would refuse it", async () => {
+    givenDev({ appRole: `arn:aws:iam::${ACCOUNT}:role/patch-dev-github-oidc-CloudFormationRole` });
+    const ami = liveAmiIn(devFile.parameters) ?? '';
+    account.images.set(ami, { ImageId: ami, OwnerId: '099720109477', State: 'available', Name: 'ubuntu' });
+    const { failed, text } = await doctor();
+    expect(failed.map((c) => c.name)).toEqual([`AMI ${ami}`]);
+    expect(text).toContain(`✘ AMI ${ami}: is owned by account 099720109477, which is not on the AMI owner allowlist (self (${ACCOUNT}), 137112412989; environments.dev.amiOwners in parameters/environments.json)`);
+    account.images.set(ami, { ImageId: ami, OwnerId: '137112412989', State: 'available', Name: 'al2023' });
+    expect((await doctor()).failed).toEqual([]);
+  });
+
   it('fails an app stack created without its service role, with the command that attaches it', async () => {
     givenDev();
     const { text } = await doctor();
