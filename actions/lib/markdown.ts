@@ -33,6 +33,19 @@ export function inlineText(value: string): string {
 }
 
 /**
+ * `value` as one inline code span, whatever backticks it holds: CommonMark ends a span at a
+ * backtick run as long as its opening one, so the fence is one longer than the longest run inside,
+ * padded with a space when the value starts or ends with a backtick. Empty stays empty.
+ */
+export function codeSpan(value: string): string {
+  if (!value) return '';
+  const longest = Math.max(0, ...[...value.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = value.startsWith('`') || value.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${value}${pad}${fence}`;
+}
+
+/**
  * AMI IDs in running text as code spans, as in the tables below it: they do not wrap mid-ID and a
  * reader can copy them whole. Only bare IDs: one already in a code span or a link is left alone.
  */

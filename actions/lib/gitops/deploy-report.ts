@@ -1,4 +1,4 @@
-import { keyValueTable } from '../markdown';
+import { codeSpan, inlineText, keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { describeSupersededFailback } from './failback-request';
@@ -94,15 +94,34 @@ export interface DeployReport {
 type Style = 'markdown' | 'text';
 
 /**
+ * How a sentence shows what it quotes. In the summary, IDs and commands are code spans (read and
+ * copied whole, as in the table below the lead) and a person's free text is shown as typed; the
+ * headline is plain text, because annotations and notifications show Markdown raw.
+ */
+interface Format {
+  style: Style;
+  /** An AMI ID or another identifier. */
+  id(value: string): string;
+  /** Text a person typed (a failback's reason). */
+  typed(value: string): string;
+  /** A command to copy. */
+  command(value: string): string;
+}
+
+const FORMATS: Record<Style, Format> = {
+  text: { style: 'text', id: (v) => v, typed: (v) => v, command: (v) => v },
+  markdown: { style: 'markdown', id: codeSpan, typed: inlineText, command: codeSpan },
+};
+
+/**
  * Turns the deploy job's step outcomes into one verdict a person can act on. Every failure path
  * ends by saying what the environment runs now and whether git says the same.
  */
 export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   const ok = inputs.steps.prepare === 'success' && inputs.steps.update === 'success' && inputs.steps.verify === 'success';
-  const headline = verdict(inputs, 'text');
-  const { from, to } = amiMove(inputs);
-  const move = from && to && from !== to ? `: \`${from}\` → \`${to}\`` : to ? `: \`${to}\`` : '';
-  const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}${move}`, `**${verdict(inputs, 'markdown')}**`, keyValueTable(facts(inputs, ok))].join('\n\n');
+  const headline = verdict(inputs, FORMATS.text);
+  // No AMI IDs in the heading: its large type wraps an ID at its hyphen; the verdict under it names them.
+  const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}`, `**${verdict(inputs, FORMATS.markdown)}**`, keyValueTable(facts(inputs, ok))].join('\n\n');
   return { ok, headline, markdown, notification: { event: notificationEvent(inputs), ok, environment: inputs.environment, verdict: headline, amis: notificationAmis(inputs, ok), links: recordLinks(inputs) } };
 }
 
@@ -150,7 +169,7 @@ function amiMove(inputs: DeployReportInputs): { from?: string; to?: string } {
 function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
   const { steps, failback } = inputs;
   const { from, to } = amiMove(inputs);
-  const where = recordedWhere(inputs, 'markdown');
+  const where = recordedWhere(inputs, FORMATS.markdown);
   const rows: [string, string][] = [['Environment', `\`${inputs.environment}\``]];
   if (failback) {
     rows.push(
@@ -158,7 +177,7 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
       ['Reason', failback.reason || 'not given'],
       ['From', from ? `\`${from}\`` : 'not read'],
       ['To', to ? `\`${to}\`` : 'not given'],
-      ['Failback record', describeFailbackRecord(inputs, 'markdown')],
+      ['Failback record', describeFailbackRecord(inputs, FORMATS.markdown)],
     );
   } else {
     rows.push(['AMI requested (HEAD)', inputs.requestedAmiId ? `\`${inputs.requestedAmiId}\`` : 'not read: the job stopped before it read HEAD']);
@@ -198,19 +217,19 @@ function gitCell(inputs: DeployReportInputs): string {
 }
 
 /** The record of a requested failback: the commit, the pull request it became, or why there is none. */
-function describeFailbackRecord(inputs: DeployReportInputs, style: Style): string {
+function describeFailbackRecord(inputs: DeployReportInputs, f: Format): string {
   const failback = inputs.failback;
   if (!failback) return '';
   switch (failback.recordResult) {
     case 'pushed':
-      return `${commitRef(inputs, failback.recordCommit ?? '', style)} on the default branch, before the deploy`;
+      return `${commitRef(inputs, failback.recordCommit ?? '', f.style)} on the default branch, before the deploy`;
     case 'unchanged':
       return 'the default branch already named the target';
     case 'pull-request':
       return `${failback.recordPullRequestUrl ?? 'a pull request'} (the default branch only accepts pull requests): not deployed until it is merged`;
     case 'superseded': {
-      const by = failback.supersededBy ? ` ${commitRef(inputs, failback.supersededBy, style)}` : '';
-      const names = failback.supersededByAmiId ? `, which names \`${failback.supersededByAmiId}\`,` : '';
+      const by = failback.supersededBy ? ` ${commitRef(inputs, failback.supersededBy, f.style)}` : '';
+      const names = failback.supersededByAmiId ? `, which names ${f.id(failback.supersededByAmiId)},` : '';
       return `not written: a newer commit${by}${names} changed the file since the request`;
     }
     default:
@@ -219,42 +238,45 @@ function describeFailbackRecord(inputs: DeployReportInputs, style: Style): strin
 }
 
 /** The one sentence a person acts on. Every failure path ends by saying what runs now and whether git says the same. */
-function verdict(inputs: DeployReportInputs, style: Style): string {
-  const { environment: env, requestedAmiId: ami, steps, failback } = inputs;
-  const where = recordedWhere(inputs, style);
+function verdict(inputs: DeployReportInputs, f: Format): string {
+  const { environment: env, steps, failback } = inputs;
+  const ami = f.id(inputs.requestedAmiId);
+  const where = recordedWhere(inputs, f);
   if (steps.prepare !== 'success') {
     if (failback?.recordResult === 'pull-request') {
-      const target = failback.targetAmiId ?? 'the target AMI';
-      const stillRuns = failback.replacedAmiId ? `${env} still runs ${failback.replacedAmiId}` : `${env} runs what it ran`;
+      const target = failback.targetAmiId ? f.id(failback.targetAmiId) : 'the target AMI';
+      const stillRuns = failback.replacedAmiId ? `${env} still runs ${f.id(failback.replacedAmiId)}` : `${env} runs what it ran`;
       return (
         `Failback of ${env} to ${target} NOT deployed: the default branch only accepts pull requests, so the failback is ${failback.recordPullRequestUrl ?? 'a pull request'}. ` +
         `Merge it and Deploy on merge deploys it. Nothing changed in AWS: ${stillRuns}.`
       );
     }
-    if (failback?.recordResult === 'superseded') return supersededHeadline(inputs, failback);
+    if (failback?.recordResult === 'superseded') return supersededHeadline(inputs, failback, f);
     return `The ${failback ? 'failback' : 'deploy'} of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
   }
   if (steps.update === 'success' && steps.verify === 'success') {
     if (failback) {
       const from = amiMove(inputs).from;
-      const record = failback.recordResult === 'pushed' ? ` Git records it: ${describeFailbackRecord(inputs, style)}.` : '';
-      return `Failed back ${env}${from ? ` from ${from}` : ''} to ${ami}${failback.reason ? ` (${failback.reason})` : ''}; the fleet verified healthy through the load balancer.${record}`;
+      const record = failback.recordResult === 'pushed' ? ` Git records it: ${describeFailbackRecord(inputs, f)}.` : '';
+      return `Failed back ${env}${from ? ` from ${f.id(from)}` : ''} to ${ami}${failback.reason ? ` (${f.typed(failback.reason)})` : ''}; the fleet verified healthy through the load balancer.${record}`;
     }
-    return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}; the fleet verified healthy through the load balancer.`;
+    const from = amiMove(inputs).from;
+    const inPlaceOf = from && from !== inputs.requestedAmiId ? ` in place of ${f.id(from)}` : '';
+    return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}${inPlaceOf}; the fleet verified healthy through the load balancer.`;
   }
-  if (steps.update !== 'success' && inputs.flipBack) return flippedBackHeadline(inputs, inputs.flipBack, where);
-  if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs);
-  if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs);
-  if (steps.update !== 'success') return `${describeUpdateFailure(inputs)}; ${runsNow(inputs, where)}`;
+  if (steps.update !== 'success' && inputs.flipBack) return flippedBackHeadline(inputs, inputs.flipBack, where, f);
+  if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs, f);
+  if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs, f);
+  if (steps.update !== 'success') return `${describeUpdateFailure(inputs, f)}; ${runsNow(inputs, where, f)}`;
   if (inputs.isFailback) {
     return `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
   }
-  const prev = inputs.failbackAmiId ?? 'the previous AMI';
+  const prev = inputs.failbackAmiId ? f.id(inputs.failbackAmiId) : 'the previous AMI';
   const failed = `${ami} failed verification in ${env}`;
   if (steps.failbackUpdate === 'success' && steps.failbackVerify === 'success') return `${failed}; failed back to ${prev}, which verified healthy. ${where}`;
   if (steps.failbackUpdate === 'success') return `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
-  if (steps.failbackUpdate === 'failure') return `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where)}`;
-  return `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where)}`;
+  if (steps.failbackUpdate === 'failure') return `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where, f)}`;
+  return `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where, f)}`;
 }
 
 /**
@@ -262,9 +284,9 @@ function verdict(inputs: DeployReportInputs, style: Style): string {
  * step's own words). Without the newer commit (a workflow that does not pass it) only what is
  * certain: nothing changed.
  */
-function supersededHeadline(inputs: DeployReportInputs, failback: FailbackRequestReport): string {
+function supersededHeadline(inputs: DeployReportInputs, failback: FailbackRequestReport, f: Format): string {
   const { environment: env } = inputs;
-  const target = failback.targetAmiId ?? 'the target AMI';
+  const target = failback.targetAmiId ? f.id(failback.targetAmiId) : 'the target AMI';
   const head = `Failback of ${env} to ${target} NOT recorded or deployed`;
   if (!failback.supersededBy || !failback.targetAmiId) {
     return `${head}: a newer commit changed the environment's file since the request (see the record step). Nothing changed in AWS or git.`;
@@ -277,7 +299,7 @@ function supersededHeadline(inputs: DeployReportInputs, failback: FailbackReques
     newerCommit: failback.supersededBy,
     newerAmiId: failback.supersededByAmiId,
   };
-  return `${head}: a newer commit changed ${env}'s parameters file since the request, and recording ${failback.targetAmiId} over it would undo that newer decision. ${describeSupersededFailback(superseded)}`;
+  return `${head}: a newer commit changed ${env}'s parameters file since the request, and recording ${target} over it would undo that newer decision. ${describeSupersededFailback(superseded, f)}`;
 }
 
 /**
@@ -286,9 +308,10 @@ function supersededHeadline(inputs: DeployReportInputs, failback: FailbackReques
  * still the previous `*_COMPLETE` means this run changed nothing (a change set that failed, or a
  * stack that stayed busy past the timeout).
  */
-function describeUpdateFailure({ environment: env, requestedAmiId: ami, stackStatus: status, steps }: DeployReportInputs): string {
+function describeUpdateFailure({ environment: env, requestedAmiId, stackStatus: status, steps }: DeployReportInputs, f: Format): string {
+  const ami = f.id(requestedAmiId);
   if (status === 'UPDATE_ROLLBACK_FAILED') {
-    return `The update of ${env} to ${ami} failed and CloudFormation could not roll back (UPDATE_ROLLBACK_FAILED): continue the rollback (aws cloudformation continue-update-rollback) before anything else`;
+    return `The update of ${env} to ${ami} failed and CloudFormation could not roll back (UPDATE_ROLLBACK_FAILED): continue the rollback (${f.command('aws cloudformation continue-update-rollback')}) before anything else`;
   }
   if (status?.startsWith('UPDATE_ROLLBACK_')) return `CloudFormation rolled back the update of ${env} to ${ami}`;
   if (status?.endsWith('_IN_PROGRESS')) return `The update of ${env} to ${ami} did not start: the stack stayed busy (${status})`;
@@ -319,11 +342,11 @@ function failedAt(step: string): string {
  * A slots deploy that failed and flipped traffic back inside the update step: name where the new
  * slot failed, the slot (and AMI) users are on again, the AMI that failed, and the record.
  */
-function flippedBackHeadline(inputs: DeployReportInputs, flipBack: SlotsFlipBack, where: string): string {
-  const { environment: env, requestedAmiId: ami, liveAmiId: live } = inputs;
-  const back = live ? `${flipBack.liveSlot} (${live})` : flipBack.liveSlot;
+function flippedBackHeadline(inputs: DeployReportInputs, flipBack: SlotsFlipBack, where: string, f: Format): string {
+  const { environment: env, liveAmiId: live } = inputs;
+  const back = live ? `${flipBack.liveSlot} (${f.id(live)})` : flipBack.liveSlot;
   const record = where || (inputs.steps.sync === 'success' ? '' : 'Git does not record it yet (see the "Record what runs" step).');
-  return `${ami} failed in ${env}: ${newSlotOf(flipBack)} ${failedAt(flipBack.failedStep)}. Traffic is back on ${back}, the AMI it ran before. ${record}`.trim();
+  return `${f.id(inputs.requestedAmiId)} failed in ${env}: ${newSlotOf(flipBack)} ${failedAt(flipBack.failedStep)}. Traffic is back on ${back}, the AMI it ran before. ${record}`.trim();
 }
 
 /**
@@ -335,9 +358,10 @@ function neverReachedAws(inputs: DeployReportInputs): boolean {
   return !inputs.stackStatus && !inputs.liveAmiId && inputs.steps.update === 'failure';
 }
 
-function unreachedHeadline({ environment: env, requestedAmiId: ami, previousAmiId: previous }: DeployReportInputs): string {
+function unreachedHeadline({ environment: env, requestedAmiId, previousAmiId: previous }: DeployReportInputs, f: Format): string {
+  const ami = f.id(requestedAmiId);
   const runs = previous
-    ? `by git history ${env} still runs ${previous} (the AMI before HEAD's; this could not be confirmed with AWS)`
+    ? `by git history ${env} still runs ${f.id(previous)} (the AMI before HEAD's; this could not be confirmed with AWS)`
     : `git history names no AMI before it, so what ${env} runs is unknown`;
   return (
     `The update of ${env} to ${ami} never reached AWS (see the update step), so ${ami} is not deployed; ${runs}. ` +
@@ -350,9 +374,10 @@ function unreachedHeadline({ environment: env, requestedAmiId: ami, previousAmiI
  * as `unknown`) and the record step could not read the stack either: the update may have
  * completed, rolled back or still be running. Both AMIs are possible; neither is claimed.
  */
-function lostAfterExecuteHeadline({ environment: env, requestedAmiId: ami, stackPreviousAmiId, previousAmiId }: DeployReportInputs): string {
+function lostAfterExecuteHeadline({ environment: env, requestedAmiId, stackPreviousAmiId, previousAmiId }: DeployReportInputs, f: Format): string {
   const before = stackPreviousAmiId ?? previousAmiId;
-  const either = before && before !== ami ? `${env} runs ${ami} if the update completed, or still ${before} if it rolled back` : `what ${env} runs could not be confirmed`;
+  const ami = f.id(requestedAmiId);
+  const either = before && before !== requestedAmiId ? `${env} runs ${ami} if the update completed, or still ${f.id(before)} if it rolled back` : `what ${env} runs could not be confirmed`;
   return (
     `The update of ${env} to ${ami} was sent to CloudFormation, then AWS stopped answering (see the update step), so its outcome is unknown: ${either}. ` +
     `Git says ${ami}: re-run this workflow once AWS answers; it waits for the update to end, then finds no changes if ${ami} runs, or deploys it again and records what runs.`
@@ -364,8 +389,8 @@ function unconfirmed(inputs: DeployReportInputs): string | undefined {
   return inputs.previousAmiId && neverReachedAws(inputs) ? `\`${inputs.previousAmiId}\` by git history (not confirmed with AWS)` : undefined;
 }
 
-function runsNow(inputs: DeployReportInputs, where: string): string {
-  return inputs.liveAmiId ? `${inputs.environment} runs ${inputs.liveAmiId}. ${where}` : `what ${inputs.environment} runs could not be read: check the stack before anything else. ${where}`;
+function runsNow(inputs: DeployReportInputs, where: string, f: Format): string {
+  return inputs.liveAmiId ? `${inputs.environment} runs ${f.id(inputs.liveAmiId)}. ${where}` : `what ${inputs.environment} runs could not be read: check the stack before anything else. ${where}`;
 }
 
 /**
@@ -376,20 +401,22 @@ function runsNow(inputs: DeployReportInputs, where: string): string {
  * so and gives the one command that deploys what git names when nothing does: every Deploy run
  * deploys the default branch's HEAD, so re-running the newer commit's is enough.
  */
-function supersededRecord(inputs: DeployReportInputs, style: Style): string {
+function supersededRecord(inputs: DeployReportInputs, f: Format): string {
   const { environment: env, liveAmiId: live } = inputs;
   const sha = inputs.syncSupersededBy ?? '';
-  const by = sha ? ` ${commitRef(inputs, sha, style)}` : '';
+  const by = sha ? ` ${commitRef(inputs, sha, f.style)}` : '';
   const newer = inputs.syncSupersededByAmiId;
-  const names = newer ? `, which names ${newer},` : '';
+  const names = newer ? `, which names ${f.id(newer)},` : '';
   const moved = `a newer commit${by}${names} changed this environment's file since this deploy started`;
   if (newer && live === newer) return `The record was not needed: ${moved}, and ${env} runs what it names, so git and the stack agree.`;
-  const command = sha
-    ? `gh run rerun $(gh run list --workflow deploy.yml --commit ${sha} --limit 1 --json databaseId --jq '.[0].databaseId')`
-    : 'gh run rerun <the latest Deploy run>';
+  const command = f.command(
+    sha
+      ? `gh run rerun $(gh run list --workflow deploy.yml --commit ${sha} --limit 1 --json databaseId --jq '.[0].databaseId')`
+      : 'gh run rerun <the latest Deploy run>',
+  );
   return (
-    `The record was not written: ${moved}, and recording ${live ?? 'what runs'} over it would undo that newer decision. ` +
-    `Git names ${newer ?? `what ${sha.slice(0, 12) || 'that commit'} names`} while ${env} runs ${live ?? 'what this run could not read'}. ` +
+    `The record was not written: ${moved}, and recording ${live ? f.id(live) : 'what runs'} over it would undo that newer decision. ` +
+    `Git names ${newer ? f.id(newer) : `what ${sha.slice(0, 12) || 'that commit'} names`} while ${env} runs ${live ? f.id(live) : 'what this run could not read'}. ` +
     `This run does not deploy the newer commit and cannot see whether another run will (the Deploy run of its merge, or the Failback run that recorded it). ` +
     `If none is queued or running, this one command deploys what git names: ${command}`
   );
@@ -402,8 +429,8 @@ function commitRef(inputs: DeployReportInputs, sha: string, style: Style): strin
   return style === 'markdown' ? `[${sha.slice(0, 12)}](${url})` : `${sha.slice(0, 12)} (${url})`;
 }
 
-function recordedWhere(inputs: DeployReportInputs, style: Style): string {
-  const link = (sha: string) => commitRef(inputs, sha, style);
+function recordedWhere(inputs: DeployReportInputs, f: Format): string {
+  const link = (sha: string) => commitRef(inputs, sha, f.style);
   const { environment: env, requestedAmiId: ami, liveAmiId: live } = inputs;
   switch (inputs.syncOutcome) {
     case 'pushed':
@@ -413,14 +440,14 @@ function recordedWhere(inputs: DeployReportInputs, style: Style): string {
     case 'unchanged':
       return 'Git already says so.';
     case 'superseded':
-      return supersededRecord(inputs, style);
+      return supersededRecord(inputs, f);
     default:
       if (inputs.steps.sync !== 'failure') return '';
       // The stack was read (live is known) but git would not take the record: name both and the fix.
       if (live && live !== ami) {
         return (
-          `Git could NOT record it (see the "Record what runs" step), so git says ${ami} while ${env} runs ${live}: ` +
-          `run the Failback workflow for ${env} with target-ami ${live}, which records ${live} in git (the stack already runs it).`
+          `Git could NOT record it (see the "Record what runs" step), so git says ${f.id(ami)} while ${env} runs ${f.id(live)}: ` +
+          `run the Failback workflow for ${env} with target-ami ${f.id(live)}, which records ${f.id(live)} in git (the stack already runs it).`
         );
       }
       return 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.';

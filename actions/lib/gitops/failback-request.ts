@@ -89,15 +89,24 @@ export interface SupersededFailback {
  * names is put there by that commit's own deploy (Deploy on merge, or the Failback run that
  * recorded it), which may still be waiting for this environment's turn.
  */
-export function describeSupersededFailback(s: SupersededFailback): string {
+export function describeSupersededFailback(s: SupersededFailback, show: QuoteStyle = PLAIN): string {
   const short = s.newerCommit.slice(0, 12);
-  const newer = s.newerAmiId ?? `what ${short} names`;
+  const newer = s.newerAmiId ? show.id(s.newerAmiId) : `what ${short} names`;
+  const target = show.id(s.targetAmiId);
   return (
-    `Nothing was changed by this run, in AWS or git: you asked for ${s.targetAmiId}; ${s.branch} names ${newer} since ${short}, ` +
+    `Nothing was changed by this run, in AWS or git: you asked for ${target}; ${s.branch} names ${newer} since ${short}, ` +
     `and the deploy of ${short} (not this run) is what puts ${newer} on ${s.environment}. ` +
-    `If ${s.targetAmiId} is still wanted over ${newer}, this one command reconciles them: ${failbackCommand(s.environment, s.targetAmiId, s.reason, s.branch)}`
+    `If ${target} is still wanted over ${newer}, this one command reconciles them: ${show.command(failbackCommand(s.environment, s.targetAmiId, s.reason, s.branch))}`
   );
 }
+
+/** How the sentence shows IDs and the command: as they are (logs, annotations) or as Markdown code spans (a summary). */
+export interface QuoteStyle {
+  id(value: string): string;
+  command(value: string): string;
+}
+
+const PLAIN: QuoteStyle = { id: (v) => v, command: (v) => v };
 
 /**
  * The Failback workflow dispatched again from the default branch as it is now, with the same

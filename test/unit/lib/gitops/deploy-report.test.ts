@@ -1,4 +1,6 @@
 import { summariseDeploy, type DeployReportInputs } from '../../../../actions/lib/gitops/deploy-report';
+import { codeAmiIds } from '../../../../actions/lib/markdown';
+import { leadOf } from '../../../support/summary-lead';
 
 const ok = { prepare: 'success', update: 'success', verify: 'success', failbackUpdate: '', failbackVerify: '', sync: '' } as const;
 const base: DeployReportInputs = {
@@ -118,13 +120,17 @@ describe('summariseDeploy', () => {
     expect(report.headline).toMatch(headline);
     // The headline is plain text (annotations show Markdown raw); the summary links the commits.
     expect(report.headline).not.toMatch(/\]\(/);
-    expect(report.markdown).toContain(`**${report.headline.replace(/(\b[0-9a-f]{12}) \((https:\/\/\S+)\)/g, '[$1]($2)')}**`);
+    // The summary's lead says the same, with the commits linked and IDs and commands in code spans (none left bare).
+    const lead = leadOf(report.markdown).lead;
+    expect(lead.replace(/`/g, '')).toBe(`**${report.headline.replace(/(\b[0-9a-f]{12}) \((https:\/\/\S+)\)/g, '[$1]($2)')}**`);
+    expect(codeAmiIds(lead)).toBe(lead);
     expect(report.markdown.startsWith(`## ${expectedOk ? '✅' : '❌'} ${overrides.isFailback ? 'Failback' : 'Deploy'} dev`)).toBe(true);
   });
 
   it('leads with the AMI move: what the stack ran and what HEAD asked for', () => {
     const report = summariseDeploy({ ...base, stackPreviousAmiId: 'ami-00000000000000001' });
-    expect(report.markdown.split('\n')[0]).toBe('## ✅ Deploy dev: `ami-00000000000000001` → `ami-00000000000000002`');
+    expect(report.markdown.split('\n')[0]).toBe('## ✅ Deploy dev');
+    expect(leadOf(report.markdown).lead).toBe('**Deployed `ami-00000000000000002` to dev in place of `ami-00000000000000001`; the fleet verified healthy through the load balancer.**');
     expect(report.markdown).toContain('| Ran before | `ami-00000000000000001` |');
   });
 
@@ -142,7 +148,7 @@ describe('summariseDeploy', () => {
     expect(report.headline).toBe(
       `Failed back dev from ami-00000000000000002 to ami-00000000000000001 (login errors since the patch); the fleet verified healthy through the load balancer. Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/${SHA}) on the default branch, before the deploy.`,
     );
-    expect(report.markdown.split('\n')[0]).toBe('## ✅ Failback dev: `ami-00000000000000002` → `ami-00000000000000001`');
+    expect(report.markdown.split('\n')[0]).toBe('## ✅ Failback dev');
     for (const row of [
       '| Failback | requested by @alice |',
       '| Reason | login errors since the patch |',
@@ -166,7 +172,7 @@ describe('summariseDeploy', () => {
     expect(report.headline).toBe(
       'Failback of dev to ami-00000000000000001 NOT deployed: the default branch only accepts pull requests, so the failback is https://github.com/acme/fleet/pull/12. Merge it and Deploy on merge deploys it. Nothing changed in AWS: dev still runs ami-00000000000000002.',
     );
-    expect(report.markdown.split('\n')[0]).toBe('## ❌ Failback dev: `ami-00000000000000002` → `ami-00000000000000001`');
+    expect(report.markdown.split('\n')[0]).toBe('## ❌ Failback dev');
     expect(report.markdown).toContain('| Failback record | https://github.com/acme/fleet/pull/12 (the default branch only accepts pull requests): not deployed until it is merged |');
     expect(report.markdown).toContain('| Runs now | `ami-00000000000000002` (nothing changed in AWS) |');
     expect(report.markdown).not.toMatch(/unknown|see above/);
@@ -203,6 +209,21 @@ describe('summariseDeploy', () => {
     // A workflow that does not pass the newer commit gets only what is certain.
     const bare = summariseDeploy({ ...superseded, failback: { ...superseded.failback, supersededBy: undefined, supersededByAmiId: undefined } });
     expect(bare.headline).toMatch(/NOT recorded or deployed: a newer commit changed the environment's file since the request \(see the record step\)\. Nothing changed in AWS or git\.$/);
+  });
+
+  it('puts IDs and the command in code spans in the summary, and shows the reason as typed', () => {
+    const report = summariseDeploy({
+      ...base,
+      requestedAmiId: '',
+      isFailback: true,
+      steps: { prepare: '', update: '', verify: '', failbackUpdate: '', failbackVerify: '', sync: '' },
+      failback: { ...failback, reason: 'p99 *doubled* <b>', recordStep: 'failure', recordResult: 'superseded', replacedAmiId: 'ami-00000000000000003', supersededBy: SHA, supersededByAmiId: 'ami-00000000000000003' },
+    });
+    const { lead } = leadOf(report.markdown);
+    expect(lead).toMatch(/^\*\*Failback of dev to `ami-00000000000000001` NOT recorded or deployed: .*you asked for `ami-00000000000000001`; main names `ami-00000000000000003` since aaaaaaaaaaaa/);
+    expect(lead).toContain(": `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=ami-00000000000000001 -f reason='p99 *doubled* <b>'`**");
+    const verified = summariseDeploy({ ...base, requestedAmiId: 'ami-00000000000000001', stackPreviousAmiId: 'ami-00000000000000002', isFailback: true, failback: { ...failback, reason: 'p99 *doubled* <b>', recordStep: 'success', recordResult: 'unchanged' } });
+    expect(leadOf(verified.markdown).lead).toBe('**Failed back dev from `ami-00000000000000002` to `ami-00000000000000001` (p99 \\*doubled\\* &lt;b&gt;); the fleet verified healthy through the load balancer.**');
   });
 
   it('never echoes a reason that is not one line of visible text into the command', () => {
@@ -246,7 +267,7 @@ describe('summariseDeploy', () => {
       expect(report.headline).toMatch(where);
       expect(report.headline).toContain('Traffic is back on blue (ami-00000000000000001), the AMI it ran before. Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/');
       expect(report.headline).not.toMatch(/did not start/);
-      expect(report.markdown).toContain('## ❌ Deploy dev: `ami-00000000000000001` → `ami-00000000000000002`');
+      expect(report.markdown.split('\n')[0]).toBe('## ❌ Deploy dev');
       expect(report.markdown).toMatch(/\| Slots deploy \| ❌ green [^|]+; traffic flipped back to blue \|/);
       expect(report.markdown).toContain('| Runs now | `ami-00000000000000001` |');
       expect(report.notification).toMatchObject({ event: 'auto-failback', ok: false });
