@@ -25,7 +25,7 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
   const failed = Boolean(deploy.expectVerifyFailure);
   const update = await timeline.phase(`update-app-stack mode=deploy, slots${deploy.failback ? ' (failback)' : ''}${failed ? ': the idle slot fails its proof' : ''}`, 'moto + data plane', async (phase) => {
     const run = await updateAppStack(ctx, job, 'deploy', { expectFailure: failed, failback: Boolean(deploy.failback) });
-    for (const line of (run.outputs['changes-markdown'] ?? '').split('\n').filter(Boolean)) phase.note(line.replace(/\*\*/g, ''));
+    for (const line of (run.outputs['changes-markdown'] ?? '').split('\n').filter(Boolean)) phase.note(line.replace(/\*\*|`/g, ''));
     if (failed) {
       const errors = failureLines(run);
       if (!errors.some((l) => /did not pass on its own target group/.test(l) && /Traffic is back on/.test(l))) throw new CycleCheckError('update-app-stack failed, but not on the idle slot\'s own proof with traffic back on the old slot', errors);

@@ -97,14 +97,14 @@ describe('local cycle (npm run cycle)', () => {
     // Every deploy's Notify step: moto's topic and the webhook stand-in got the verdict first, both AMIs, the run.
     const told = (subject: string, verdict: string) =>
       new RegExp(`gitops notify \\(the Notify step\\)[^\n]*\n +SNS \\(moto → subscriber\\): subject "${subject}"\n +${verdict}[^\n]*\n +From: ami-[0-9a-f]+\n +To: ami-[0-9a-f]+\n(?: +Runs now: ami-[0-9a-f]+\n)? +Workflow run: https://\\S+/actions/runs/\\d+\n`);
-    expect(output).toMatch(told('OK Deployed to dev', `Deployed ${fresh} to dev;`));
+    expect(output).toMatch(told('OK Deployed to dev', `Deployed ${fresh} to dev in place of ${baseline};`));
     // Prod runs in the second region (local/cycle/second-region.ts): the promotion copies the AMI there and prod deploys the copy.
     expect(output).toMatch(/move prod to us-west-2 on main[^\n]*\n +\S+ on main: environments\.prod\.region us-east-1 → us-west-2/);
     const copied = new RegExp(`CopyImage: (ami-[0-9a-f]+) in us-west-2 \\(available\\), the copy of ${fresh} from us-east-1, tagged SourceAmiId ${fresh}, SourceRegion us-east-1`).exec(output);
     const copy = copied?.[1] ?? 'no copy';
     expect(copy).not.toBe(fresh);
     expect(output).toContain(`bumps {"parameters/prod.json":"${copy}"}`);
-    expect(output).toMatch(told('OK Deployed to prod', `Deployed ${copy} to prod;`));
+    expect(output).toMatch(told('OK Deployed to prod', `Deployed ${copy} to prod in place of ami-[0-9a-f]+;`));
     expect(output).toMatch(told('OK Failed back dev', `Failed back dev from ${fresh} to ami-[0-9a-f]+ \\(local cycle: rehearse the failback\\)`));
     expect(output).toMatch(/webhook STAND-IN \(Slack blocks\): "↩️ Failed back dev": Failed back dev from /);
     expect(output).toMatch(/propose-promotion wave=prod: the wiring's soak is not over[^\n]*\n +dev: soak not over: 1440 of 1440 minutes left/);
@@ -132,7 +132,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'promotion-prod-verify-alb.md', 'failback-verify-alb.md']);
     for (const file of verifications) {
       const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
-      expect(summary).toMatch(/^## verify-alb: ✅ healthy on `ami-/);
+      expect(summary).toMatch(/^## verify-alb: ✅ healthy\n\n\*\*\d+ of \d+ targets? healthy, on `ami-/);
       expect(summary).toContain('```mermaid\ngantt');
     }
     expect(output.match(/^ +\d{4}-\d\d-\d\dT\S+Z {2}200 +\d+ ms {2}ami-[0-9a-f]+ {2}i-[0-9a-f]+$/gm)?.length).toBeGreaterThanOrEqual(8);

@@ -87,7 +87,7 @@ describe('update-app-stack (bundled) against moto', () => {
     expect(result.exitCode).toBe(0);
     expect(result.outputs).toMatchObject({ changed: 'true', 'stack-status': 'CREATE_COMPLETE', 'previous-ami-id': foundation.ami, 'ami-id': foundation.ami });
     expect(result.outputs['change-set-id']).toMatch(/^arn:aws:cloudformation:us-east-1:123456789012:changeSet\/patch-/);
-    expect(result.outputs['changes-markdown']).toContain(`**Parameter changes:** AmazonMachineImage ${foundation.ami} → ${newAmi}`);
+    expect(result.outputs['changes-markdown']).toContain(`**Parameter changes:** AmazonMachineImage \`${foundation.ami}\` → \`${newAmi}\``);
     expect(result.summary).toContain(`## update-app-stack: ${STACK} preview`);
     expect(await stackAmi()).toBe(foundation.ami);
     expect(await pendingChangeSets()).toEqual([]);

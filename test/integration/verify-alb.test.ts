@@ -60,7 +60,7 @@ describe('verify-alb bundle, control plane against the app stack in moto', () =>
     const run = await runBundledAction('verify-alb', { 'stack-name': foundation.app.name, 'expected-ami-id': foundation.ami, 'watch-seconds': '0', 'timeout-minutes': '1' });
     expect(run.exitCode).toBe(0);
     expect(run.outputs).toMatchObject({ healthy: 'true', 'healthy-targets': foundation.parameters.DesiredCapacity, 'total-targets': foundation.parameters.DesiredCapacity, 'served-ami-ids': '[]', 'error-rate': '0' });
-    expect(run.summary).toMatch(new RegExp(`^## verify-alb: ✅ healthy on \`${foundation.ami}\``));
+    expect(run.summary).toMatch(new RegExp(`^## verify-alb: ✅ healthy\n\n\\*\\*\\d+ of \\d+ targets? healthy, on \`${foundation.ami}\``));
     expect(run.summary).toContain('skipped: watch-seconds is 0');
     expect(run.outputs['report-markdown'].trim()).toBe(run.summary.trim());
   });

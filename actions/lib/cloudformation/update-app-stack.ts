@@ -101,6 +101,8 @@ export interface UpdateReport {
   stackStatus?: string;
   previousAmiId?: string;
   amiId?: string;
+  /** The AMI users get once the parameters file is deployed (the live slot's, for slots): what a preview would deploy. */
+  requestedAmiId?: string;
   parameterChanges: ParameterChange[];
   keptFromStack: string[];
   rollbackAlarms: string[];
@@ -215,6 +217,7 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   } else {
     file = await loadParametersFile(parametersFile);
   }
+  report.requestedAmiId = liveAmiIn(file.parameters);
 
   // 2. The stack: wait while it is busy, refuse when it needs a person or does not exist.
   const before = await logger.group(`Stack ${stackName}`, async () => {

@@ -72,6 +72,8 @@ function eventTable(events: readonly StackEventRecord[]): string {
  * place the AMI it would deploy appears.
  */
 function requestedAmi(report: UpdateReport): string | undefined {
+  // The file's live AMI: in the slots shape the AMI parameter is the new slot's, never AmazonMachineImage.
+  if (report.requestedAmiId) return report.requestedAmiId;
   const change = report.parameterChanges.find((c) => c.key === AMI_PARAMETER);
   return change?.next ?? report.amiId;
 }
@@ -105,10 +107,10 @@ function leadSentence(report: UpdateReport, outcome: string, requested: string |
 export function renderUpdateSummary(report: UpdateReport, failure?: string): string {
   const outcome = failure ? 'failed' : (report.outcome ?? 'failed');
   const requested = requestedAmi(report);
-  const ami = report.previousAmiId && requested && report.previousAmiId !== requested ? `: \`${report.previousAmiId}\` → \`${requested}\`` : '';
   const preview = report.mode === 'preview';
   const sections = [
-    `## update-app-stack: ${report.stackName} ${HEADLINE[outcome] ?? outcome}${ami}`,
+    // No AMI IDs in the heading: its large type wraps an ID at its hyphen; the lead under it names them.
+    `## update-app-stack: ${report.stackName} ${HEADLINE[outcome] ?? outcome}`,
     leadSentence(report, outcome, requested, failure),
     keyValueTable([
       ['Stack status', report.stackStatus],

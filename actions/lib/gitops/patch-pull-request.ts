@@ -85,7 +85,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   ];
   // The answer first: what merging does, and whether the build says it is safe; the facts below.
   const head = [
-    `## Patch \`${environment}\`: \`${previousAmiId}\` → \`${amiId}\``,
+    `## Patch \`${environment}\``,
     `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
       'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
     ...(inputs.warning ? [`> [!WARNING]\n> ${inputs.warning}`] : []),

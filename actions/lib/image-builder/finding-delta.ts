@@ -93,7 +93,7 @@ export function summarizeDelta(delta: FindingDelta): string {
 
 /** The delta as markdown: a summary line, fixed and introduced tables, still-open collapsed. */
 export function renderFindingDelta(delta: FindingDelta, previousAmiId: string, amiId: string): string {
-  const heading = `**CVE delta ${previousAmiId} → ${amiId}: ${summarizeDelta(delta)}**`;
+  const heading = `**CVE delta \`${previousAmiId}\` → \`${amiId}\`: ${summarizeDelta(delta)}**`;
   const table = (rows: readonly VulnerablePackage[], versions: (r: VulnerablePackage) => string) => {
     const shown = rows.slice(0, MAX_DELTA_ROWS);
     const text = markdownTable(
@@ -103,8 +103,8 @@ export function renderFindingDelta(delta: FindingDelta, previousAmiId: string, a
     return rows.length > shown.length ? `${text}\n\n…and ${rows.length - shown.length} more (ListImageScanFindings has them all).` : text;
   };
   const parts = [heading];
-  if (delta.fixed.length) parts.push(`Fixed by this patch (open in ${previousAmiId}):`, table(delta.fixed, (r) => r.version));
-  if (delta.introduced.length) parts.push(`**Introduced** by this patch (not in ${previousAmiId}):`, table(delta.introduced, (r) => r.version));
+  if (delta.fixed.length) parts.push(`Fixed by this patch (open in \`${previousAmiId}\`):`, table(delta.fixed, (r) => r.version));
+  if (delta.introduced.length) parts.push(`**Introduced** by this patch (not in \`${previousAmiId}\`):`, table(delta.introduced, (r) => r.version));
   if (delta.stillOpen.length) {
     parts.push(collapsed(`${delta.stillOpen.length} still open`, table(delta.stillOpen, (r) => `${(r as StillOpen).previousVersion} → ${r.version}`)));
   }

@@ -76,7 +76,7 @@ export function countChanges(diff: PackageDiff): string {
 /** The diff as markdown: a counts line on top, then the table (collapsed when long, cut when huge). */
 export function renderPackageDiff(diff: PackageDiff, previousAmiId: string, amiId: string): string {
   const counts = countChanges(diff);
-  const scope = `${previousAmiId} → ${amiId}; ${diff.oldPackageCount} → ${diff.newPackageCount} packages`;
+  const scope = `\`${previousAmiId}\` → \`${amiId}\`; ${diff.oldPackageCount} → ${diff.newPackageCount} packages`;
   if (diff.changes.length === 0) return `**Packages: no changes** (${scope})`;
 
   const shown = diff.changes.slice(0, MAX_ROWS);

@@ -47,7 +47,7 @@ const code = (value: string | undefined) => (value ? `\`${value}\`` : undefined)
 export function renderBuildSummary(result: BuildAmiResult): string {
   const gate = severityGateVerdict(result.findings, result.failOnSeverity);
   const previous = result.packageDiff?.previousAmiId;
-  const lead = `${previous ? `\`${previous}\` → ` : ''}\`${result.amiId}\` in ${result.region}; severity gate: ${gate.passed === false ? '❌ ' : gate.passed ? '✅ ' : ''}${gate.text}.`;
+  const lead = `Built \`${result.amiId}\` in ${result.region}${previous ? ` to replace \`${previous}\`` : ''}; severity gate: ${gate.passed === false ? '❌ ' : gate.passed ? '✅ ' : ''}${gate.text}.`;
   const table = keyValueTable([
     ['State', result.status],
     [`AMI (${result.region})`, code(result.amiId)],
@@ -60,7 +60,7 @@ export function renderBuildSummary(result: BuildAmiResult): string {
     ['Waited', formatDuration(result.waitedMs)],
     ['Client token', code(result.clientToken)],
   ]);
-  const sections = [`## build-ami: \`${result.amiId}\` is ${result.status}`, lead, table];
+  const sections = [`## build-ami: the AMI is ${result.status}`, lead, table];
   if (result.packageDiff) sections.push('### Package changes', result.packageDiff.markdown);
   sections.push('### Scan findings', renderFindings(result.findings, result.failOnSeverity));
   if (result.findingDelta) sections.push('### CVE delta', result.findingDelta.markdown);

@@ -99,7 +99,7 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
   ]);
   const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\``).join(', ');
   const body = [
-    `## Promote \`${amiId}\` to wave \`${to.name}\``,
+    `## Promote to wave \`${to.name}\``,
     // The answer first: what merging changes, and why it is safe; the note (a shortened soak) and the evidence below.
     `**Merging this PR deploys \`${amiId}\` to wave \`${to.name}\` (${moves}): every environment of wave \`${from.name}\` ran it verified for its soak, with no failback since and its rollback alarms quiet.**`,
     ...(input.note ? [`> ${input.note}`] : []),

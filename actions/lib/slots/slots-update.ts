@@ -20,6 +20,7 @@ import { updateAppStack, type SlotsStepSettings, type UpdateAppStackInputs, type
 import type { Deps } from '../deps';
 import { slotAlarmOutputs } from '../cloudformation/rollback-triggers';
 import { AwsOperationError } from '../errors';
+import { codeAmiIds } from '../markdown';
 import { isSlotsTemplate, liveAmiOf, loadValidatedParametersFile, readSlotPlan, readTemplateParameters, slotPrefix, type SlotName, type SlotsSettings } from '../parameters';
 import type { FetchLike } from '../verify/sampler';
 import { evaluateFleet } from '../verify/evaluate-fleet';
@@ -189,13 +190,13 @@ export async function updateSlotsStack(
     );
     report.outcome = result.outcome === 'no-changes' ? 'no-changes' : 'updated';
     report.changed = result.outcome !== 'no-changes';
-    report.changesMarkdown = result.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n') || `No changes: stack ${inputs.stackName} already matches ${inputs.parametersFile}.`;
+    report.changesMarkdown = result.steps.map((s) => `- **${s.step}**: ${codeAmiIds(s.detail)}`).join('\n') || `No changes: stack ${inputs.stackName} already matches ${inputs.parametersFile}.`;
     return report;
   } catch (error) {
     report.outcome = 'failed';
     report.changed = true;
     if (error instanceof SlotsFlippedBackError) {
-      report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${s.detail}`).join('\n');
+      report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${codeAmiIds(s.detail)}`).join('\n');
       report.flippedBack = error.flipBack;
     }
     throw error;

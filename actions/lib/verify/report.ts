@@ -17,7 +17,7 @@ const OPEN_SAMPLE_ROWS = 10;
 /** The job summary (and the report-markdown output): heading, key/value table, targets, timeline, samples. */
 export function renderVerifyReport(report: VerifyAlbReport): string {
   const { fleet, http, target } = report;
-  const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'} on ${code(report.expectedAmiId)}`;
+  const heading = `## verify-alb: ${report.healthy ? '✅ healthy' : '❌ not healthy'}`;
   // IDs and ARNs in code spans: they do not wrap mid-ID, and a reader can copy them whole.
   const facts: [string, string][] = [
     ...(target.stackName ? [['Stack', `${code(target.stackName)}${target.stackStatus ? ` (${target.stackStatus})` : ''}`] as [string, string]] : []),
@@ -93,7 +93,7 @@ function samplesSection(samples: readonly Sample[], expectedAmiId: string): stri
   for (const index of shown) {
     if (index !== previous + 1) rows.push(['…', `${index - previous - 1} samples omitted`, '', '', '', '']);
     const s = samples[index];
-    const ami = s.amiId === undefined ? '' : s.amiId === expectedAmiId ? s.amiId : `⚠️ ${s.amiId}`;
+    const ami = s.amiId === undefined ? '' : s.amiId === expectedAmiId ? `\`${s.amiId}\`` : `⚠️ \`${s.amiId}\``;
     rows.push([new Date(s.at).toISOString().slice(11, 23), String(s.status ?? '—'), String(s.latencyMs), ami, s.instanceId ?? '', s.error ?? '']);
     previous = index;
   }

@@ -380,7 +380,9 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
         `Merge it and Deploy on merge deploys it. Nothing changed in AWS: dev still runs ${NEW_AMI}.`,
     );
     const report = failedBack.summaries.at(-1) ?? '';
-    expect(report.split('\n')[0]).toBe(`## ❌ Failback dev: \`${NEW_AMI}\` → \`${OLD_AMI}\``);
+    expect(report.split('\n')[0]).toBe('## ❌ Failback dev');
+    expect(report).toContain(`**Failback of dev to \`${OLD_AMI}\` NOT deployed: `);
+    expect(report).toContain(`| From | \`${NEW_AMI}\` |`);
     expect(report).toContain('| Reason | checkout errors on NEW |');
     expect(report).toContain('| Failback record | https://github.com/acme/fleet/pull/7 (the default branch only accepts pull requests): not deployed until it is merged |');
     expect(report).not.toMatch(/unknown|see above/);

@@ -65,12 +65,12 @@ describe('update-app-stack main', () => {
       'stack-status': 'UPDATE_COMPLETE',
       'previous-ami-id': OLD_AMI,
       'ami-id': NEW_AMI,
-      'changes-markdown': expect.stringContaining(`AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`),
+      'changes-markdown': expect.stringContaining(`AmazonMachineImage \`${OLD_AMI}\` → \`${NEW_AMI}\``),
       'failed-step': '',
       'flipped-back-to': '',
     });
     expect(summaryWrites).toHaveLength(1);
-    expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
+    expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated\n\n\`${STACK}\` updated from \`${OLD_AMI}\` to \`${NEW_AMI}\``);
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { ChangeSetName: expect.stringMatching(/^patch-42-1-/) });
   });
 

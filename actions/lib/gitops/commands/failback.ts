@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
-import { inlineText, keyValueTable } from '../../markdown';
+import { codeAmiIds, inlineText, keyValueTable } from '../../markdown';
 import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { describeSupersededFailback, validateFailbackRequest, type FailbackRequest } from '../failback-request';
@@ -54,7 +54,7 @@ export const resolveFailback = defineCommand({
       const revocations = await loadWorkspaceRevocations(ctx.workspace);
       const chosen = chooseFailbackTarget(history, current, environment.parametersFile, revokedAmiIds(revocations));
       target = chosen.amiId;
-      source = `git history: ${chosen.change.commit.slice(0, 12)} "${chosen.change.subject}" (${chosen.change.date})`;
+      source = `git history: ${chosen.change.commit.slice(0, 12)} "${codeAmiIds(chosen.change.subject)}" (${chosen.change.date})`;
       if (chosen.skipped.length) ctx.logger.info(`Passed over ${chosen.skipped.join(', ')}: earlier failbacks moved away from them.`);
       for (const ami of chosen.revoked) {
         ctx.logger.warning(`Passed over ${ami}: revoked in ${revocations.file} (${findRevocation(revocations, { amiId: ami })?.reason}).`);
@@ -91,7 +91,7 @@ export function renderFailbackRequest(request: { environment: string; current: s
   const { environment, current, target } = request;
   const requester = request.requestedBy ? `@${request.requestedBy}` : 'an unknown actor';
   return [
-    `## ⏪ Failback requested: \`${environment}\`: \`${current}\` → \`${target}\``,
+    `## ⏪ Failback requested: \`${environment}\``,
     `**${requester} asked to fail \`${environment}\` back from \`${current}\` to \`${target}\` (reason: ${inlineText(request.reason)}). Nothing is deployed yet:** ` +
       `the target image is checked next, then the Fail back job waits for \`${environment}\`'s approval, records the failback in git and deploys it.`,
     keyValueTable([

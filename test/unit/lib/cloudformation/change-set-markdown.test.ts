@@ -37,7 +37,9 @@ describe('renderChangesMarkdown', () => {
   it('renders the AWS change set as a table with the parameter diff and the blue/green sentence', () => {
     expect(renderChangesMarkdown(awsChanges, amiChange)).toBe(
       [
-        `**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`,
+        `Deploying this moves AmazonMachineImage from \`${OLD_AMI}\` to \`${NEW_AMI}\`. 2 resources change; nothing is removed, and the only replacement is the Auto Scaling group's blue/green cutover.`,
+        '',
+        `**Parameter changes:** AmazonMachineImage \`${OLD_AMI}\` → \`${NEW_AMI}\``,
         '',
         '| Action | Logical ID | Type | Replacement | Scope | Cause |',
         '|---|---|---|---|---|---|',
@@ -56,11 +58,23 @@ describe('renderChangesMarkdown', () => {
 
   it('renders the parameter diff even when the change list is empty (moto, parameter-only change)', () => {
     expect(renderChangesMarkdown([], amiChange)).toBe(
-      `**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}\n\nCloudFormation listed no resource changes although parameters change, so this listing is incomplete: ` +
+      `Deploying this moves AmazonMachineImage from \`${OLD_AMI}\` to \`${NEW_AMI}\`. The resource listing is incomplete (below), so it cannot say what is replaced.\n\n` +
+        `**Parameter changes:** AmazonMachineImage \`${OLD_AMI}\` → \`${NEW_AMI}\`\n\nCloudFormation listed no resource changes although parameters change, so this listing is incomplete: ` +
         'AWS lists every resource a changed parameter feeds (for the AMI, the launch template and the Auto Scaling group), and an emulator such as moto computes none for a parameter-only update. ' +
         'It does not mean nothing happens: deploying applies the parameter changes above.',
     );
-    expect(renderChangesMarkdown([], [])).toBe('CloudFormation listed no resource changes.');
+    expect(renderChangesMarkdown([], [])).toBe('Deploying this changes no parameter and CloudFormation listed no resource changes: nothing happens.');
+  });
+
+  it('leads with a warning when the change set removes or replaces more than the Auto Scaling group', () => {
+    const risky: Change[] = [
+      ...awsChanges,
+      { ResourceChange: { Action: 'Remove', LogicalResourceId: 'AppAlarm', ResourceType: 'AWS::CloudWatch::Alarm' } },
+      { ResourceChange: { Action: 'Modify', LogicalResourceId: 'AppSecurityGroup', ResourceType: 'AWS::EC2::SecurityGroup', Replacement: 'Conditional' } },
+    ];
+    expect(renderChangesMarkdown(risky, [...amiChange, { key: 'InstanceType', previous: 't3.micro', next: 't3.small' }]).split('\n')[0]).toBe(
+      `Deploying this moves AmazonMachineImage from \`${OLD_AMI}\` to \`${NEW_AMI}\` and changes 1 other parameter. ⚠️ Check before merging: 4 resources change, and it removes AppAlarm and replaces AppSecurityGroup (maybe), beyond the Auto Scaling group's blue/green cutover.`,
+    );
   });
 
   it('escapes cell content that would break the table', () => {

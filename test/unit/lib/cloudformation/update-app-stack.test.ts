@@ -129,7 +129,7 @@ describe('updateAppStack — preview', () => {
     expect(cfn).not.toHaveReceivedCommand(ExecuteChangeSetCommand);
     expect(report).toMatchObject({ outcome: 'previewed', changed: true, changeSetId: CHANGE_SET_ARN, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: OLD_AMI });
     expect(report.keptFromStack).toEqual(['DesiredCapacity']);
-    expect(report.changesMarkdown).toContain(`**Parameter changes:** AmazonMachineImage ${OLD_AMI} → ${NEW_AMI}`);
+    expect(report.changesMarkdown).toContain(`**Parameter changes:** AmazonMachineImage \`${OLD_AMI}\` → \`${NEW_AMI}\``);
     expect(report.changesMarkdown).toContain('The Auto Scaling group (AppAutoScalingGroup) will be replaced: blue/green');
   });
 

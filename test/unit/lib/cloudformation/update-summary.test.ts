@@ -43,7 +43,7 @@ describe('renderUpdateSummary', () => {
     const markdown = renderUpdateSummary(
       report({ outcome: 'updated', changed: true, stackStatus: 'UPDATE_COMPLETE', previousAmiId: OLD_AMI, amiId: NEW_AMI, changeSetName: 'patch-1-1-x', changesMarkdown: '**Parameter changes:** x', keptFromStack: ['DesiredCapacity'], rollbackAlarms: ['a', 'b'] }),
     );
-    expect(markdown).toContain(`## update-app-stack: ${STACK} updated: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
+    expect(markdown.split('\n')[0]).toBe(`## update-app-stack: ${STACK} updated`);
     expect(markdown).toContain('| Stack status | UPDATE_COMPLETE |');
     expect(markdown.split('\n\n')[1]).toBe(`\`${STACK}\` updated from \`${OLD_AMI}\` to \`${NEW_AMI}\`; the stack is UPDATE_COMPLETE.`);
     expect(markdown).toContain(`| AMI before | \`${OLD_AMI}\` |`);
@@ -69,11 +69,30 @@ describe('renderUpdateSummary', () => {
         parameterChanges: [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }],
       }),
     );
-    expect(markdown.split('\n')[0]).toBe(`## update-app-stack: ${STACK} preview: \`${OLD_AMI}\` → \`${NEW_AMI}\``);
+    expect(markdown.split('\n')[0]).toBe(`## update-app-stack: ${STACK} preview`);
     expect(markdown.split('\n\n')[1]).toBe(`Deploying would move \`${STACK}\` from \`${OLD_AMI}\` to \`${NEW_AMI}\`; nothing was changed (preview).`);
     expect(markdown).toContain(`| Runs now | \`${OLD_AMI}\` |`);
     expect(markdown).toContain(`| Would deploy | \`${NEW_AMI}\` |`);
     expect(markdown).not.toContain('| AMI now |');
+  });
+
+  it("previews a slots file by the AMI its live slot names: the AMI parameter there is the new slot's, not AmazonMachineImage", () => {
+    const markdown = renderUpdateSummary(
+      report({
+        mode: 'preview',
+        outcome: 'previewed',
+        changed: true,
+        previousAmiId: OLD_AMI,
+        amiId: OLD_AMI,
+        requestedAmiId: NEW_AMI,
+        parameterChanges: [
+          { key: 'LiveSlot', previous: 'blue', next: 'green' },
+          { key: 'GreenAmazonMachineImage', previous: OLD_AMI, next: NEW_AMI },
+        ],
+      }),
+    );
+    expect(markdown.split('\n\n')[1]).toBe(`Deploying would move \`${STACK}\` from \`${OLD_AMI}\` to \`${NEW_AMI}\`; nothing was changed (preview).`);
+    expect(markdown).toContain(`| Would deploy | \`${NEW_AMI}\` |`);
   });
 
   it('shows the failure, a gantt of the resources and the event table on a rollback', () => {

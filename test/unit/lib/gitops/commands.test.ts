@@ -118,7 +118,7 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
     const result = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
     expect(result.outputs).toMatchObject({ environment: 'dev', 'current-ami-id': AMI(3), 'target-ami-id': AMI(2), 'target-source': expect.stringMatching(/^git history: [0-9a-f]{12} "Bump dev to 2"/) });
     expect(leadOf(result.summary!)).toEqual({
-      heading: `⏪ Failback requested: \`dev\`: \`${AMI(3)}\` → \`${AMI(2)}\``,
+      heading: '⏪ Failback requested: `dev`',
       lead:
         `**@octocat asked to fail \`dev\` back from \`${AMI(3)}\` to \`${AMI(2)}\` (reason: p99 doubled). Nothing is deployed yet:** ` +
         "the target image is checked next, then the Fail back job waits for `dev`'s approval, records the failback in git and deploys it.",

@@ -24,7 +24,7 @@ describe('composePatchPullRequest', () => {
 
   it('puts the patch evidence in the body: AMIs, image, findings, packages, change set, run link', () => {
     const { body } = composePatchPullRequest(base);
-    expect(body).toContain('`ami-0123456789abcdef0` → `ami-0fedcba9876543210`');
+    expect(body).toContain('deploys `ami-0fedcba9876543210` to `dev` in place of `ami-0123456789abcdef0`');
     expect(body).toContain(base.imageArn);
     expect(body).toContain('| Findings | ⚠️ 0 critical, 2 high, 5 medium, 1 low, 0 informational, 0 untriaged (8 total) |');
     // One severity table (the counts in the facts), the CRITICAL/HIGH list collapsed below.
@@ -111,7 +111,7 @@ describe('the CVE delta and the gate verdict', () => {
     const { body } = composePatchPullRequest(withDelta);
     const firstScreen = body.slice(0, body.indexOf('### '));
     expect(leadOf(body)).toEqual({
-      heading: 'Patch `dev`: `ami-0123456789abcdef0` → `ami-0fedcba9876543210`',
+      heading: 'Patch `dev`',
       lead:
         '**Merging this PR deploys `ami-0fedcba9876543210` to `dev` in place of `ami-0123456789abcdef0`. Severity gate: ✅ no finding at or above CRITICAL: gate passed; ' +
         'CVE delta: fixes 4, ⚠️ introduces 1, 7 still open (against `ami-0123456789abcdef0`).** A new Auto Scaling group comes up beside the old one, the fleet is verified ' +

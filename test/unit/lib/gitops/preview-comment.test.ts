@@ -1,4 +1,6 @@
+import { renderChangesMarkdown } from '../../../../actions/lib/cloudformation/change-set-markdown';
 import { mergePreviewSection, PREVIEW_MARKER, upsertPreviewComment, type IssueCommentApi } from '../../../../actions/lib/gitops/preview-comment';
+import { leadProblem, leadOf } from '../../../support/summary-lead';
 
 /** An in-memory PR conversation with the same semantics as the GitHub API. */
 const BOT = 'github-actions[bot]';
@@ -40,6 +42,37 @@ describe('preview comment', () => {
     expect(body).not.toContain('prod changes v1');
     expect(body.indexOf('dev changes')).toBeLessThan(body.indexOf('prod changes v2'));
     expect(api.comments[0].body).toBe('LGTM');
+  });
+
+  describe('leads with the answer: which environments merging changes, from which AMI to which, and whether any needs a look first', () => {
+    const OLD = 'ami-0aaaaaaaaaaaaaaa1';
+    const NEW = 'ami-0bbbbbbbbbbbbbbb2';
+    const amiChange = [{ key: 'AmazonMachineImage', previous: OLD, next: NEW }];
+    const asg = { ResourceChange: { Action: 'Modify' as const, LogicalResourceId: 'AppAutoScalingGroup', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', Replacement: 'True' as const } };
+    const section = (env: string, changes: string) => `### \`${env}\`\n\n${changes}`;
+    const comment = (...parts: [string, string][]) => parts.reduce<string | undefined>((body, [env, changes]) => mergePreviewSection(body, env, section(env, changes), ORDER), undefined) ?? '';
+
+    it('says nothing is removed or replaced beyond the cutover when so, and each section opens with its AMI move', () => {
+      const body = comment(['dev', renderChangesMarkdown([asg], amiChange)], ['prod', renderChangesMarkdown([asg], amiChange)]);
+      expect(leadProblem(body)).toBeUndefined();
+      expect(leadOf(body)).toEqual({
+        heading: 'CloudFormation change-set preview',
+        lead: "**Merging this pull request changes `dev`, `prod` as previewed below; nothing is removed or replaced beyond the blue/green cutover.** Nothing has changed yet: each preview's change set is created and deleted without being executed.",
+      });
+      expect(body).toContain(`### \`dev\`\n\nDeploying this moves AmazonMachineImage from \`${OLD}\` to \`${NEW}\`. 1 resource changes; nothing is removed, and the only replacement is the Auto Scaling group's blue/green cutover.`);
+    });
+
+    it('names the environment to check first when its change set removes or replaces more', () => {
+      const risky = renderChangesMarkdown([asg, { ResourceChange: { Action: 'Remove', LogicalResourceId: 'AppAlarm', ResourceType: 'AWS::CloudWatch::Alarm' } }], amiChange);
+      const { lead } = leadOf(comment(['dev', renderChangesMarkdown([asg], amiChange)], ['prod', risky]));
+      expect(lead).toMatch(/^\*\*Merging this pull request changes `dev`, `prod` as previewed below; ⚠️ check `prod` before merging: it removes or replaces more than/);
+    });
+
+    it('says when a listing cannot tell (moto lists no resources), and which environments already match', () => {
+      const { lead } = leadOf(comment(['dev', renderChangesMarkdown([], amiChange)], ['prod', 'No changes: stack patch-prod-app already matches parameters/prod.json.']));
+      expect(lead).toMatch(/^\*\*Merging this pull request changes `dev` \(`prod` already matches it\) as previewed below; the resource listing of `dev` is incomplete, so it cannot say what is replaced \(below\)\.\*\*/);
+      expect(leadOf(comment(['prod', 'No changes: stack patch-prod-app already matches parameters/prod.json.'])).lead).toMatch(/^\*\*Merging this pull request changes nothing in `prod`/);
+    });
   });
 
   it('leaves comments that merely mention the marker text alone', async () => {

@@ -149,7 +149,7 @@ describe('propose-promotion', () => {
     expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': AMI(2) });
     const body = String(result.outputs.body);
     expect(leadOf(body)).toEqual({
-      heading: `Promote \`${AMI(2)}\` to wave \`prod\``,
+      heading: 'Promote to wave `prod`',
       lead: `**Merging this PR deploys \`${AMI(2)}\` to wave \`prod\` (\`prod\`: \`${AMI(1)}\` → \`${AMI(2)}\`): every environment of wave \`dev\` ran it verified for its soak, with no failback since and its rollback alarms quiet.**`,
     });
     expect(leadOf(result.summary!).lead).toBe(`**✅ \`${AMI(2)}\` is proven in wave \`dev\`: the pull request on \`ami-promote/prod\` moves \`prod\` from \`${AMI(1)}\` to \`${AMI(2)}\`; merging it deploys them.**`);
@@ -398,7 +398,7 @@ describe('compose-patch-pr for a later wave', () => {
     writeFileSync(join(env.work.dir, 'x'), '');
     const result = await runCommand('compose-patch-pr', { environment: 'prod', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
     // Under the lead sentence, which still says what merging does.
-    expect(String(result.outputs.body)).toMatch(/^## Patch `prod`: [^\n]+\n\n\*\*Merging this PR deploys [^\n]+\n\n> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
+    expect(String(result.outputs.body)).toMatch(/^## Patch `prod`\n\n\*\*Merging this PR deploys [^\n]+\n\n> \[!WARNING\]\n> This image was baked for `prod` directly and \*\*skipped promotion\*\*: no environment of an earlier wave \(dev\) ran it\./);
     const dev = await runCommand('compose-patch-pr', { environment: 'dev', 'previous-ami-id': AMI(1), 'ami-id': AMI(5) }, env.ctx);
     expect(String(dev.outputs.body)).not.toContain('skipped promotion');
   });

@@ -186,7 +186,7 @@ describe('summaries and outputs', () => {
     const summary = renderBuildSummary(result);
 
     expect(summary).toMatch(
-      new RegExp(`^## build-ami: \`${AMI_ID}\` is AVAILABLE\\n\\n\`${OLD_AMI_ID}\` → \`${AMI_ID}\` in us-east-1; severity gate: ✅ no finding at or above CRITICAL: gate passed\\.\\n\\n\\| Field \\| Value \\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`),
+      new RegExp(`^## build-ami: the AMI is AVAILABLE\\n\\nBuilt \`${AMI_ID}\` in us-east-1 to replace \`${OLD_AMI_ID}\`; severity gate: ✅ no finding at or above CRITICAL: gate passed\\.\\n\\n\\| Field \\| Value \\|\\n\\|---\\|---\\|\\n\\| State \\| AVAILABLE \\|`),
     );
     expect(summary).toMatch(/<details><summary>Run details<\/summary>\n\n\| Field \| Value \|\n\|---\|---\|\n\| Pipeline \|[^\n]*\n\| Waited \|[^\n]*\n\| Client token \|/);
     expect(summary).toContain(`| AMI (us-east-1) | \`${AMI_ID}\` |`);

@@ -77,8 +77,8 @@ describe('diffFindings', () => {
   it('renders a counts line, the fixed and introduced tables, and still-open collapsed', () => {
     const markdown = renderFindingDelta(diffFindings(RUNNING, PATCHED), OLD_AMI_ID, AMI_ID);
     const lines = markdown.split('\n');
-    expect(lines[0]).toBe(`**CVE delta ${OLD_AMI_ID} → ${AMI_ID}: fixes 2 (1 CRITICAL, 1 HIGH), introduces 1 (1 MEDIUM), 2 still open**`);
-    expect(markdown).toContain(`Fixed by this patch (open in ${OLD_AMI_ID}):\n\n| Severity | Vulnerability | Package | Version | Fixed in | Score |`);
+    expect(lines[0]).toBe(`**CVE delta \`${OLD_AMI_ID}\` → \`${AMI_ID}\`: fixes 2 (1 CRITICAL, 1 HIGH), introduces 1 (1 MEDIUM), 2 still open**`);
+    expect(markdown).toContain(`Fixed by this patch (open in \`${OLD_AMI_ID}\`):\n\n| Severity | Vulnerability | Package | Version | Fixed in | Score |`);
     expect(markdown).toContain('| CRITICAL | CVE-2023-38545 | libcurl-minimal | 8.2.1-1.amzn2023.0.3 | 0:8.4.0-1.amzn2023 | 9.8 |');
     expect(markdown).toContain('**Introduced** by this patch');
     expect(markdown).toContain('<details><summary>2 still open</summary>');
@@ -122,7 +122,7 @@ describe('compareFindingsWithPreviousAmi', () => {
     const report = await compareFindingsWithPreviousAmi(inputs(current), testDeps());
 
     expect(report.kind === 'delta' && [report.delta.fixed.length, report.delta.introduced.length, report.delta.stillOpen.length]).toEqual([0, 3, 0]);
-    expect(report.markdown.split('\n')[0]).toBe(`**CVE delta ${OLD_AMI_ID} → ${AMI_ID}: fixes 0, introduces 3 (1 HIGH, 2 MEDIUM), 0 still open**`);
+    expect(report.markdown.split('\n')[0]).toBe(`**CVE delta \`${OLD_AMI_ID}\` → \`${AMI_ID}\`: fixes 0, introduces 3 (1 HIGH, 2 MEDIUM), 0 still open**`);
   });
 
   it('gives no delta, rather than "all new", when the previous image was never scanned', async () => {

@@ -39,7 +39,7 @@ describe('diffPackages', () => {
   it('renders a counts line then a table', () => {
     const markdown = renderPackageDiff(diffPackages(OLD, NEW), OLD_AMI_ID, AMI_ID);
     expect(markdown.split('\n')).toEqual([
-      `**Packages: 2 changed, 1 added, 1 removed** (${OLD_AMI_ID} → ${AMI_ID}; 4 → 4 packages)`,
+      `**Packages: 2 changed, 1 added, 1 removed** (\`${OLD_AMI_ID}\` → \`${AMI_ID}\`; 4 → 4 packages)`,
       '',
       '| Package | Change | Old version | New version |',
       '|---|---|---|---|',
@@ -51,7 +51,7 @@ describe('diffPackages', () => {
   });
 
   it('says "no changes" when the inventories match', () => {
-    expect(renderPackageDiff(diffPackages(OLD, OLD), OLD_AMI_ID, AMI_ID)).toBe(`**Packages: no changes** (${OLD_AMI_ID} → ${AMI_ID}; 4 → 4 packages)`);
+    expect(renderPackageDiff(diffPackages(OLD, OLD), OLD_AMI_ID, AMI_ID)).toBe(`**Packages: no changes** (\`${OLD_AMI_ID}\` → \`${AMI_ID}\`; 4 → 4 packages)`);
   });
 
   it('collapses a long table and cuts a huge one', () => {

@@ -44,7 +44,7 @@ function report(overrides: Partial<VerifyAlbReport> = {}, taken: Sample[] = samp
 describe('renderVerifyReport', () => {
   it('renders heading, facts, targets, timeline and samples for a healthy fleet', () => {
     const md = renderVerifyReport(report());
-    expect(md).toMatch(/^## verify-alb: ✅ healthy on `ami-0123456789abcdef0`\n\n\*\*1 of 1 target healthy, on `ami-0123456789abcdef0`; 3 responses in 3 s, 0 errors, every response came from `ami-0123456789abcdef0`\.\*\*\n\n\| Field \| Value \|/);
+    expect(md).toMatch(/^## verify-alb: ✅ healthy\n\n\*\*1 of 1 target healthy, on `ami-0123456789abcdef0`; 3 responses in 3 s, 0 errors, every response came from `ami-0123456789abcdef0`\.\*\*\n\n\| Field \| Value \|/);
     expect(md).toContain(`| Stack | \`${STACK}\` (UPDATE_COMPLETE) |`);
     expect(md).toContain(`| Target group | \`${TG_ARN}\` |`);
     expect(md).toContain(`| Auto Scaling group | \`${GREEN_ASG}\` (desired 1) |`);
@@ -56,7 +56,7 @@ describe('renderVerifyReport', () => {
     expect(md).toContain(`| i-0000000000000000b | draining | Target.DeregistrationInProgress: Target deregistration is in progress | shutting-down | ${BLUE_AMI} | ${BLUE_ASG} | ↘ draining |`);
     expect(md).toContain(`| i-00000000000000001 | healthy |  | running | ${GREEN_AMI} | ${GREEN_ASG} (current) | ✅ |`);
     expect(md).toContain('### Which AMI served\n\n```mermaid\ngantt');
-    expect(md).toContain(`| 12:00:01.000 | 200 | 7 | ${GREEN_AMI} | i-00000000000000001 |  |`);
+    expect(md).toContain(`| 12:00:01.000 | 200 | 7 | \`${GREEN_AMI}\` | i-00000000000000001 |  |`);
     expect(md).not.toContain('<details>');
     expect(md).not.toContain('Why it is not healthy');
   });
@@ -66,7 +66,7 @@ describe('renderVerifyReport', () => {
     const md = renderVerifyReport(report({ healthy: false, failures: ['1 of 12 samples were served by ami-0fedcba9876543210', 'HTTP error rate 8.33 %'] }, taken));
     expect(md).toMatch(/^## verify-alb: ❌ not healthy.*\n\n\*\*Not healthy on `ami-0123456789abcdef0`: 1 of 12 samples were served by `ami-0fedcba9876543210` \(and 1 more reason, below\)\.\*\*\n/);
     expect(md).toContain('### Why it is not healthy\n\n- 1 of 12 samples were served by ami-0fedcba9876543210\n- HTTP error rate 8.33 %');
-    expect(md).toContain(`| ⚠️ ${BLUE_AMI} |`);
+    expect(md).toContain(`| ⚠️ \`${BLUE_AMI}\` |`);
     expect(md).toContain('| 12:00:05.000 | 502 | 7 |  |  | HTTP 502 |');
     expect(md).toContain('<details><summary>12 samples</summary>');
   });
