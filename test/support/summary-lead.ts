@@ -13,7 +13,9 @@ export interface Lead {
 
 /** The opening heading and the block under it. */
 export function leadOf(markdown: string): Lead {
-  const blocks = markdown.trim().split(/\r?\n\s*\r?\n/).map((b) => b.trim());
+  // HTML comments (a sticky comment's markers) are not shown: they neither lead nor end a block.
+  const shown = markdown.replace(/^<!--.*-->[ \t]*$/gm, '');
+  const blocks = shown.trim().split(/\r?\n\s*\r?\n/).map((b) => b.trim()).filter(Boolean);
   let index = 0;
   let heading = '';
   while (index < blocks.length && /^#{1,6} /.test(blocks[index]) && !blocks[index].includes('\n')) heading = blocks[index++].replace(/^#+ /, '');

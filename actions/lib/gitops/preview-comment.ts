@@ -1,3 +1,5 @@
+import { CHECK_BEFORE_MERGING, LISTING_INCOMPLETE } from '../cloudformation/change-set-markdown';
+
 /** The GitHub calls a sticky comment needs; an adapter over Octokit in an action, a fake in tests. */
 export interface IssueCommentApi {
   /** Every comment with its author's login (`github-actions[bot]` for the workflow's own token). */
@@ -29,7 +31,28 @@ export function mergePreviewSection(existing: string | undefined, environment: s
   const names = [...sections.keys()].sort((a, b) => rank(order, a) - rank(order, b) || a.localeCompare(b));
   const budget = Math.floor((MAX_COMMENT_CHARS - 200) / names.length) - 100;
   const parts = names.map((name) => `${sectionStart(name)}\n${clip(sections.get(name) ?? '', budget)}\n${sectionEnd(name)}`);
-  return [PREVIEW_MARKER, '## CloudFormation change-set preview', ...parts].join('\n\n');
+  return [PREVIEW_MARKER, '## CloudFormation change-set preview', previewLead(names, sections), ...parts].join('\n\n');
+}
+
+/**
+ * The comment's answer, above the sections: which environments merging changes, and whether any
+ * needs a look first (a removal or replacement beyond the blue/green cutover, or a listing that
+ * cannot say), from each section's own verdict. Nothing is deployed by a preview, and it says so.
+ */
+export function previewLead(names: readonly string[], sections: ReadonlyMap<string, string>): string {
+  const envs = (list: readonly string[]) => list.map((n) => `\`${n}\``).join(', ');
+  const unchanged = names.filter((n) => /^(No changes|update-app-stack reported no changes)|: nothing happens\./m.test(sections.get(n) ?? ''));
+  const changed = names.filter((n) => !unchanged.includes(n));
+  const same = unchanged.length ? ` (${envs(unchanged)} already ${unchanged.length === 1 ? 'matches' : 'match'} it)` : '';
+  if (!changed.length) return `**Merging this pull request changes nothing in ${envs(names)}: each stack already matches its parameters file.** Nothing was deployed by this preview.`;
+  const check = names.filter((n) => sections.get(n)?.includes(CHECK_BEFORE_MERGING));
+  const unknown = names.filter((n) => !check.includes(n) && sections.get(n)?.includes(LISTING_INCOMPLETE));
+  const verdict = check.length
+    ? `⚠️ check ${envs(check)} before merging: it removes or replaces more than the Auto Scaling group's blue/green cutover (below)`
+    : unknown.length
+      ? `the resource listing of ${envs(unknown)} is incomplete, so it cannot say what is replaced (below)`
+      : 'nothing is removed or replaced beyond the blue/green cutover';
+  return `**Merging this pull request changes ${envs(changed)}${same} as previewed below; ${verdict}.** Nothing has changed yet: each preview's change set is created and deleted without being executed.`;
 }
 
 /**

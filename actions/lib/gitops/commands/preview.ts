@@ -15,7 +15,7 @@ export const upsertPreview = defineCommand({
   outputs: ['comment-url'],
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
-    const markdown = `### \`${inputs.environment}\`\n\n${inputs['changes-markdown']?.trim() || '_update-app-stack reported no changes._'}`;
+    const markdown = `### \`${inputs.environment}\`\n\n${inputs['changes-markdown']?.trim() || 'update-app-stack reported no changes for this environment.'}`;
     // The workflow's token writes the comment as ctx.identity (github-actions[bot] by default).
     const comment = await upsertPreviewComment(ctx.github(), inputs['pull-request'], inputs.environment, markdown, wiring.promotionOrder, ctx.identity.name);
     ctx.logger.info(`${comment.created ? 'Created' : 'Updated'} the preview comment: ${comment.url}`);
