@@ -11,10 +11,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { renderChangesMarkdown } from '../../actions/lib/cloudformation/change-set-markdown';
 import type { StackEventRecord } from '../../actions/lib/cloudformation/stack-events';
 import { createUpdateReport } from '../../actions/lib/cloudformation/update-app-stack';
 import { renderEventGantt, renderUpdateSummary } from '../../actions/lib/cloudformation/update-summary';
 import type { Sample } from '../../actions/lib/verify/sampler';
+import { mergePreviewSection } from '../../actions/lib/gitops/preview-comment';
 import { renderAmiTimeline } from '../../actions/lib/verify/timeline';
 import { REPO_ROOT } from '../../local/env';
 import { renderInChromium, type RenderDocument } from '../support/browser-render';
@@ -68,6 +70,20 @@ function updateSummary(events: StackEventRecord[]): string {
     T0,
   );
   return renderUpdateSummary({ ...report, outcome: 'updated', changed: true, previousAmiId: OLD_AMI, amiId: NEW_AMI, events, finishedAt: T0 + 540_000 });
+}
+
+/** The pull request's preview comment as pr-checks.yml leaves it after dev's and prod's previews (AWS-shaped change sets). */
+function previewComment(): string {
+  const amiChange = [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }];
+  const changes = renderChangesMarkdown(
+    [
+      { ResourceChange: { Action: 'Modify', LogicalResourceId: 'AppLaunchTemplate', ResourceType: 'AWS::EC2::LaunchTemplate', Replacement: 'False', Scope: ['Properties'] } },
+      { ResourceChange: { Action: 'Modify', LogicalResourceId: 'AppAutoScalingGroup', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', Replacement: 'True', Scope: ['Properties'] } },
+    ],
+    amiChange,
+  );
+  const dev = mergePreviewSection(undefined, 'dev', `### \`dev\`\n\n${changes}`, ['dev', 'prod']);
+  return mergePreviewSection(dev, 'prod', `### \`prod\`\n\n${changes}`, ['dev', 'prod']);
 }
 
 function actionCharts(): MermaidBlock[] {
@@ -149,9 +165,11 @@ describe('render check in Chromium (GitHub-flavoured Markdown, Mermaid 11.12 and
     const documents: RenderDocument[] = [
       ...actionCharts().map((b) => ({ source: b.source, markdown: `\`\`\`mermaid\n${b.text}\`\`\`\n` })),
       { source: 'update-app-stack summary, AWS replacement (whole)', markdown: updateSummary(awsReplacement), leadsWithAnswer: true },
+      { source: 'the PR preview comment (dev and prod)', markdown: previewComment(), leadsWithAnswer: true },
       ...markdownFiles().map((file) => ({ source: file, markdown: readFileSync(join(REPO_ROOT, file), 'utf8') })),
       ...BROKEN.map(([name, text]) => ({ source: `broken: ${name}`, markdown: `\`\`\`mermaid\n${text}\`\`\`\n` })),
       { source: 'broken: a summary that opens with a table', markdown: '## Something\n\n| | |\n|---|---|\n| a | b |\n', leadsWithAnswer: true },
+      { source: 'broken: AMI IDs bare, in a heading, and wrapped', markdown: `## Deployed \`${NEW_AMI}\`\n\nDeployed ${NEW_AMI} to dev.\n\n| Field | Value |\n|---|---|\n| ${'A long key '.repeat(12)} | \`${OLD_AMI}\` |\n`, leadsWithAnswer: true },
     ];
     const { failures, charts } = await renderInChromium(documents);
 
@@ -161,6 +179,11 @@ describe('render check in Chromium (GitHub-flavoured Markdown, Mermaid 11.12 and
       const own = failures.filter((f) => f.source === `broken: ${name}`).map((f) => `${f.version}: ${f.error}`);
       expect(own.find((f) => message.test(f)) ?? own).toMatch(message);
     }
+    expect(failures.filter((f) => f.source === 'broken: AMI IDs bare, in a heading, and wrapped').map((f) => f.error.replace(/ \(in <td>.*/, ''))).toEqual([
+      `${NEW_AMI} is bare text, not a code span (in <p>: "Deployed ${NEW_AMI} to dev.")`,
+      `${NEW_AMI} sits in a heading ("Deployed ${NEW_AMI}"): say it in the sentence under the heading`,
+      `${OLD_AMI} wraps across 2 lines`,
+    ]);
     expect(failures.filter((f) => f.source === 'broken: a summary that opens with a table').map((f) => f.error)).toEqual([
       "a table's header row is empty (first row: a | b)",
       'opens with <table> under its heading, not a sentence',

@@ -1,4 +1,4 @@
-/* global window, document */
+/* global window, document, NodeFilter */
 /**
  * The render check's page side (test/support/browser-render.ts loads it into the page after both
  * Mermaid bundles): `drawAndMeasure()` draws each ```mermaid block with Mermaid 11 and 10, puts
@@ -33,12 +33,56 @@ function markdownProblems(article) {
     }
   }
   if (!article.hasAttribute('data-leads')) return problems;
+  problems.push(...idProblems(article));
   // The first block under the opening heading(s) is the answer: a paragraph, never a table, a list or a quote.
   const blocks = [...article.children].filter((e) => !e.hasAttribute('data-chart'));
   const isHeading = (e) => /^H[1-6]$/.test(e?.tagName ?? '');
   const first = blocks.find((e) => !isHeading(e));
   if (!isHeading(blocks[0])) problems.push(`does not open with a heading (opens with <${blocks[0]?.tagName.toLowerCase()}>)`);
   else if (first && first.tagName !== 'P') problems.push(`opens with <${first.tagName.toLowerCase()}> under its heading, not a sentence`);
+  return problems;
+}
+
+/** AMI IDs and ARNs: what a reader copies, so each must be one code span on one line. */
+const ID_PATTERN = /\bami-[0-9a-f]{8,17}\b|\barn:aws[\w-]*:[^\s`|)<]+/;
+
+/**
+ * The PR title, which the saved PR bodies carry as their first `#` line: GitHub shows a title as
+ * plain text of its own, outside the Markdown, so it is not held to the body's rules.
+ */
+function isPullRequestTitle(element) {
+  return element.tagName === 'H1' && element === element.parentElement.firstElementChild && /^H[2-6]$/.test(element.nextElementSibling?.tagName ?? '');
+}
+
+/**
+ * IDs and ARNs in a summary or PR body: each in a code span (not bare text), none in a heading
+ * (its large type wraps an ID at the hyphen), and none drawn across two lines: the browser breaks
+ * `ami-0123…` after its hyphen when the line is full, and GitHub's styles let code spans wrap.
+ */
+function idProblems(article) {
+  const problems = [];
+  const shown = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 100);
+  const style = window.getComputedStyle(article);
+  const lineWidth = article.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest('code, pre, [data-chart]') || isPullRequestTitle(parent.closest('h1') ?? document.body)) continue;
+    const id = node.textContent.match(ID_PATTERN)?.[0];
+    if (id) problems.push(`${id} is bare text, not a code span (in <${parent.tagName.toLowerCase()}>: "${shown(node.textContent)}")`);
+  }
+  for (const code of article.querySelectorAll('code')) {
+    if (code.closest('pre, [data-chart]')) continue;
+    const id = code.textContent.match(ID_PATTERN)?.[0];
+    if (!id) continue;
+    const heading = code.closest('h1, h2, h3, h4, h5, h6');
+    if (heading && !isPullRequestTitle(heading)) problems.push(`${id} sits in a heading ("${shown(heading.textContent)}"): say it in the sentence under the heading`);
+    const rects = [...code.getClientRects()].filter((r) => r.width > 0);
+    const lines = new Set(rects.map((r) => Math.round(r.top)));
+    // An ARN longer than a whole line must wrap somewhere; only one that would fit on a line is a fault.
+    const fits = rects.reduce((sum, r) => sum + r.width, 0) <= lineWidth;
+    if (lines.size > 1 && fits) problems.push(`${shown(code.textContent)} wraps across ${lines.size} lines (in <${code.parentElement.tagName.toLowerCase()}>: "${shown(code.parentElement.textContent)}")`);
+  }
   return problems;
 }
 
