@@ -171,7 +171,7 @@ describe('render check in Chromium (GitHub-flavoured Markdown, Mermaid 11.12 and
       { source: 'broken: a summary that opens with a table', markdown: '## Something\n\n| | |\n|---|---|\n| a | b |\n', leadsWithAnswer: true },
       { source: 'broken: AMI IDs bare, in a heading, and wrapped', markdown: `## Deployed \`${NEW_AMI}\`\n\nDeployed ${NEW_AMI} to dev.\n\n| Field | Value |\n|---|---|\n| ${'A long key '.repeat(12)} | \`${OLD_AMI}\` |\n`, leadsWithAnswer: true },
     ];
-    const { failures, charts } = await renderInChromium(documents);
+    const { failures, charts, wraps } = await renderInChromium(documents);
 
     expect(charts).toBeGreaterThanOrEqual(2 * (actionCharts().length + BROKEN.length + 3));
     expect(failures.filter((f) => !f.source.startsWith('broken: '))).toEqual([]);
@@ -182,8 +182,9 @@ describe('render check in Chromium (GitHub-flavoured Markdown, Mermaid 11.12 and
     expect(failures.filter((f) => f.source === 'broken: AMI IDs bare, in a heading, and wrapped').map((f) => f.error.replace(/ \(in <td>.*/, ''))).toEqual([
       `${NEW_AMI} is bare text, not a code span (in <p>: "Deployed ${NEW_AMI} to dev.")`,
       `${NEW_AMI} sits in a heading ("Deployed ${NEW_AMI}"): say it in the sentence under the heading`,
-      `${OLD_AMI} wraps across 2 lines`,
     ]);
+    // A wrap in a table cell is measured and reported, not failed (where a line ends is GitHub's fonts' call).
+    expect(wraps).toEqual([expect.stringMatching(new RegExp(`^broken: AMI IDs bare, in a heading, and wrapped: ${OLD_AMI} wraps across 2 lines \\(in <td>`))]);
     expect(failures.filter((f) => f.source === 'broken: a summary that opens with a table').map((f) => f.error)).toEqual([
       "a table's header row is empty (first row: a | b)",
       'opens with <table> under its heading, not a sentence',

@@ -38,6 +38,8 @@ export interface RenderResult {
   failures: RenderFailure[];
   /** Charts drawn (each block once per Mermaid version). */
   charts: number;
+  /** AMI IDs and ARNs drawn across two lines in running text or a table cell, at 960 px with this machine's fonts (not failures: see render-page.js). */
+  wraps: string[];
   browser: string;
 }
 
@@ -95,7 +97,7 @@ export async function renderInChromium(documents: readonly RenderDocument[], opt
     await page.addScriptTag({ path: join(REPO_ROOT, 'node_modules/mermaid10/dist/mermaid.min.js') });
     // The page's side (drawing and measuring) is a browser script of its own: this file is compiled without the DOM's types.
     await page.addScriptTag({ path: join(__dirname, 'render-page.js') });
-    const result = (await page.evaluate('drawAndMeasure()')) as { failures: RenderFailure[]; charts: number };
+    const result = (await page.evaluate('drawAndMeasure()')) as { failures: RenderFailure[]; charts: number; wraps: string[] };
     if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
     return { ...result, browser: `${context.browser()?.version() ?? 'Chromium'} (${executablePath})` };
   } finally {
