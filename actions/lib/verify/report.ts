@@ -79,7 +79,7 @@ function targetsTable(rows: readonly TargetRow[]): string {
       r.health,
       [r.reason, r.description].filter(Boolean).join(': '),
       r.instanceState ?? 'unknown to EC2',
-      r.imageId ?? '',
+      r.imageId ? `\`${r.imageId}\`` : '',
       `${r.autoScalingGroupName ?? ''}${r.inCurrentGroup ? ' (current)' : ''}`,
       r.verdict === 'problem' ? `${verdict.problem} ${r.issues.join('; ')}` : verdict[r.verdict],
     ]),

@@ -53,8 +53,8 @@ describe('renderVerifyReport', () => {
     expect(md).toContain(`| HTTP watch | ${URL_BASE}/details.json, 3 samples over 3 s |`);
     expect(md).toContain('| Error rate | 0 % (0 errors; max 0 %) |');
     expect(md).toContain(`| Served AMIs | \`${GREEN_AMI}\` (3) |`);
-    expect(md).toContain(`| i-0000000000000000b | draining | Target.DeregistrationInProgress: Target deregistration is in progress | shutting-down | ${BLUE_AMI} | ${BLUE_ASG} | ↘ draining |`);
-    expect(md).toContain(`| i-00000000000000001 | healthy |  | running | ${GREEN_AMI} | ${GREEN_ASG} (current) | ✅ |`);
+    expect(md).toContain(`| i-0000000000000000b | draining | Target.DeregistrationInProgress: Target deregistration is in progress | shutting-down | \`${BLUE_AMI}\` | ${BLUE_ASG} | ↘ draining |`);
+    expect(md).toContain(`| i-00000000000000001 | healthy |  | running | \`${GREEN_AMI}\` | ${GREEN_ASG} (current) | ✅ |`);
     expect(md).toContain('### Which AMI served\n\n```mermaid\ngantt');
     expect(md).toContain(`| 12:00:01.000 | 200 | 7 | \`${GREEN_AMI}\` | i-00000000000000001 |  |`);
     expect(md).not.toContain('<details>');
