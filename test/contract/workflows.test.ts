@@ -735,7 +735,8 @@ describe('e2e-aws.yml', () => {
   it('starts from the stock AL2023 AMI of the SSM public parameter, on scratch parameters files outside the checkout', () => {
     expect(e2eStep('stock').env).toEqual({ PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' });
     for (const id of ['stock-parameters', 'baked-parameters']) {
-      expect(e2eStep(id).with).toMatchObject({ environment: 'dev', 'network-stack-name': '${{ env.NETWORK_STACK }}' });
+      // prod: the shipped environment on strategy replace, whose file fits templates/app.yaml (dev runs slots).
+      expect(e2eStep(id).with).toMatchObject({ environment: 'prod', 'network-stack-name': '${{ env.NETWORK_STACK }}' });
       expect(String(e2eStep(id).with?.['output-file'])).toMatch(/^\$\{\{ runner\.temp \}\}\//);
     }
     expect(e2eStep('stock-parameters').with?.['ami-id']).toBe('${{ steps.stock.outputs.ami-id }}');

@@ -4,8 +4,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
-import { parseParametersFile, setParameterInFile } from '../../parameters';
-import { AMI_PARAMETER } from '../ami-history';
+import { amiParametersOf, parseParametersFile, setParameterInFile } from '../../parameters';
 import { defineCommand, loadEnvironment, workspaceFiles } from './context';
 import { amiId, environmentName } from './inputs';
 
@@ -19,8 +18,11 @@ const stackName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a C
  * End-to-end on AWS (e2e-aws.yml): a scratch copy of an environment's parameters file with its AMI
  * and network stack swapped, for throwaway stacks that must not touch git. The copy goes through
  * the parameters module's one-line rewrite, so it is the environment's file in every other line:
- * the e2e deploys exactly what that environment would, on another AMI and network. It refuses to
- * write inside the checkout, where it would be a change git does not record (set-ami is for that).
+ * the e2e deploys exactly what that environment would, on another AMI and network. A slots file
+ * gets the AMI in both slots' AMI lines (its live slot, capacities and weights as in git): a
+ * throwaway stack in a sandbox account must not name the environment's own AMIs, which may not
+ * exist there. It refuses to write inside the checkout, where it would be a change git does not
+ * record (set-ami is for that).
  */
 export const writeParameters = defineCommand({
   description: "Write a copy of the environment's parameters file, outside the checkout, with another AMI (and network stack).",
@@ -45,14 +47,15 @@ export const writeParameters = defineCommand({
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const source = environment.parametersFile;
     let text = await workspaceFiles.read(ctx, source);
-    text = setParameterInFile(text, AMI_PARAMETER, inputs['ami-id'], source);
+    const amiKeys = amiParametersOf(parseParametersFile(text, source).parameters);
+    for (const key of amiKeys) text = setParameterInFile(text, key, inputs['ami-id'], source);
     const network = inputs['network-stack-name'];
     if (network) text = setParameterInFile(text, NETWORK_STACK_PARAMETER, network, source);
     // Parse the result as every consumer will, so a copy that update-app-stack would refuse is never written.
     parseParametersFile(text, source);
     await mkdir(dirname(output), { recursive: true });
     await writeFile(output, text);
-    ctx.logger.info(`${output}: ${source} with ${AMI_PARAMETER}=${inputs['ami-id']}${network ? ` and ${NETWORK_STACK_PARAMETER}=${network}` : ''}.`);
+    ctx.logger.info(`${output}: ${source} with ${amiKeys.map((key) => `${key}=${inputs['ami-id']}`).join(', ')}${network ? ` and ${NETWORK_STACK_PARAMETER}=${network}` : ''}.`);
     return { outputs: { 'parameters-file': output, 'ami-id': inputs['ami-id'] } };
   },
 });

@@ -71,6 +71,18 @@ describe('gitops write-parameters', () => {
     expect(readFileSync(output, 'utf8')).toBe(parametersJson('ami-0ccccccccccccccc3'));
   });
 
+  it('copies a slots file with the AMI in both slots, its live slot, capacities and weights as in git (e2e-aws.yml creates a fresh stack from it)', async () => {
+    const slots = (blue: string, green: string) =>
+      `{\n  "Parameters": {\n    "NetworkStackName": "patch-dev-network",\n    "LiveSlot": "green",\n    "BlueAmazonMachineImage": "${blue}",\n    "BlueCapacity": "2",\n    "BlueWeight": "0",\n    "GreenAmazonMachineImage": "${green}",\n    "GreenCapacity": "2",\n    "GreenWeight": "100"\n  }\n}\n`;
+    writeFileSync(join(env.workspace, 'parameters/dev.json'), slots('ami-0aaaaaaaaaaaaaaa1', 'ami-0aaaaaaaaaaaaaaa2'));
+    const output = join(env.temp, 'slots.json');
+    const result = await run({ 'ami-id': AMI, 'network-stack-name': 'e2e-42-network', 'output-file': output }, env.ctx);
+
+    expect(result.outputs).toEqual({ 'parameters-file': output, 'ami-id': AMI });
+    expect(readFileSync(output, 'utf8')).toBe(slots(AMI, AMI).replace('patch-dev-network', 'e2e-42-network'));
+    expect(env.logger.text()).toContain(`BlueAmazonMachineImage=${AMI}, GreenAmazonMachineImage=${AMI} and NetworkStackName=e2e-42-network`);
+  });
+
   it.each([
     ['a relative path', () => 'app.json'],
     ['a file in the checkout', () => join(env.workspace, 'parameters/dev.json')],
