@@ -23,6 +23,8 @@ export interface PatchPullRequestInputs {
   runUrl?: string;
   /** A warning right under the lead sentence, as a GitHub alert (a bake that skipped promotion). */
   warning?: string;
+  /** The metadata's `parameter`: what the bump changes (default AmazonMachineImage; a slots switch names its lines). */
+  parameter?: string;
 }
 
 export interface PatchPullRequest {
@@ -115,7 +117,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
       {
         environment,
         'parameters-file': inputs.parametersFile,
-        parameter: AMI_PARAMETER,
+        parameter: inputs.parameter ?? AMI_PARAMETER,
         'previous-ami-id': previousAmiId,
         'ami-id': amiId,
         'update-type': 'patch',

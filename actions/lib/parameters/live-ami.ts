@@ -116,3 +116,14 @@ export function setStackStateInFile(text: string, stackParameters: Readonly<Reco
   const changes = Object.fromEntries(SLOT_STATE_KEYS.filter((k) => stackParameters[k] !== undefined && stackParameters[k] !== parameters[k]).map((k) => [k, stackParameters[k]]));
   return setParametersInFile(text, changes, file);
 }
+
+/**
+ * The parameters whose values differ between two texts of one file, in the order the new text
+ * lists them: what a record commit changed, for its metadata (`AmazonMachineImage`; in the slots
+ * shape e.g. `LiveSlot, BlueWeight, GreenWeight` for a weight flip).
+ */
+export function changedParameterKeys(before: string, after: string, file: string): string[] {
+  const old = parseParametersFile(before, file).parameters;
+  const next = parseParametersFile(after, file).parameters;
+  return Object.keys(next).filter((key) => old[key] !== next[key]);
+}

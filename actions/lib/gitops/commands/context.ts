@@ -8,6 +8,7 @@ import { InputError } from '../../errors';
 import type { Clock } from '../../clock';
 import type { Logger } from '../../logger';
 import {
+  changedParameterKeys,
   getEnvironment,
   liveAmiIn,
   liveAmiParameter,
@@ -128,4 +129,15 @@ export function recordOutputs(result: RecordOutcome): Record<string, string | un
     'superseded-by': result.outcome === 'superseded' ? result.by.commit : undefined,
     'superseded-by-ami-id': result.outcome === 'superseded' ? result.by.amiId : undefined,
   };
+}
+
+/**
+ * Commit metadata's `parameter` for a record that turns `before` into `after`: the parameters it
+ * changes, in the file's order (`AmazonMachineImage` in the replace shape; in the slots shape the
+ * switch's or the flip's lines, e.g. `LiveSlot, BlueWeight, GreenWeight`). When nothing changes
+ * (the record will be `unchanged`), the parameter that holds the live AMI.
+ */
+export function metadataParameter(before: string, after: string, file: string): string {
+  const keys = changedParameterKeys(before, after, file);
+  return keys.length > 0 ? keys.join(', ') : liveAmiParameter(parseParametersFile(after, file).parameters);
 }

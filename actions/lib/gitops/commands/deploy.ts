@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { readDeployedAmi } from '../deployed-ami';
 import { summariseDeploy, type StepOutcome } from '../deploy-report';
@@ -10,7 +10,7 @@ import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile, setStackStateInFile, warmIdleAmiIn } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
-import { defineCommand, loadEnvironment, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
+import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
 import { amiId, environmentName, flag, minutes } from './inputs';
 
 /**
@@ -84,6 +84,10 @@ export const syncFromStack = defineCommand({
       : deployed.rolledBack
         ? `Record rollback of ${environment.name} to ${deployed.amiId}`
         : `Record that ${environment.name} still runs ${deployed.amiId}`;
+    const file = environment.parametersFile;
+    // The whole of what runs: in the slots shape, which slot is live and what each slot holds.
+    const rewrite = (text: string) => setStackStateInFile(text, deployed.parameters, file);
+    const headText = await workspaceFiles.read(ctx, file);
     const message = composeCommitMessage({
       subject,
       body: [why, `Recorded by the deploy job${ctx.runUrl ? ` ${ctx.runUrl}` : ''} so that git says what runs.`],
@@ -91,7 +95,7 @@ export const syncFromStack = defineCommand({
         {
           environment: environment.name,
           'parameters-file': environment.parametersFile,
-          parameter: AMI_PARAMETER,
+          parameter: metadataParameter(headText, rewrite(headText), file),
           'previous-ami-id': requested,
           'ami-id': deployed.amiId,
           'update-type': failedBack ? 'auto-failback' : 'rollback-sync',
@@ -107,8 +111,7 @@ export const syncFromStack = defineCommand({
         {
           file: environment.parametersFile,
           amiId: deployed.amiId,
-          // The whole of what runs: in the slots shape, which slot is live and what each slot holds.
-          rewrite: (text) => setStackStateInFile(text, deployed.parameters, environment.parametersFile),
+          rewrite,
           message,
           branch: ctx.defaultBranch,
           pullRequestBranch: `gitops/record-${environment.name}`,

@@ -2,14 +2,14 @@ import { z } from 'zod';
 
 import { InputError } from '../../errors';
 import { codeAmiIds, inlineText, keyValueTable } from '../../markdown';
-import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { describeSupersededFailback, validateFailbackRequest, type FailbackRequest } from '../failback-request';
 import { assertImageUsable, readEnvironmentAmiPolicy } from '../image-check';
 import { recordAmiChange } from '../record-change';
 import { assertAmiNotRevoked, loadWorkspaceRevocations } from '../revocation-check';
-import { findRevocation, revokedAmiIds } from '../../parameters';
-import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, recordOutputs, type GitopsContext } from './context';
+import { findRevocation, revokedAmiIds, setLiveAmiInFile } from '../../parameters';
+import { defineCommand, loadEnvironment, loadWiring, metadataParameter, readCurrentAmi, recordOutputs, workspaceFiles, type GitopsContext } from './context';
 import { variableSuffix } from './environment';
 import { amiId, commitish, environmentName } from './inputs';
 
@@ -141,6 +141,7 @@ export const recordFailback = defineCommand({
     // Checked again here: the list may have changed between the request and the approval.
     await assertAmiNotRevoked(ctx, { amiId: target }, `Failback of ${environment.name}`);
     const current = await readCurrentAmi(ctx, environment);
+    const headText = await workspaceFiles.read(ctx, environment.parametersFile);
     const message = composeCommitMessage({
       subject: `Fail back ${environment.name} to ${target}`,
       body: [
@@ -151,7 +152,7 @@ export const recordFailback = defineCommand({
         {
           environment: environment.name,
           'parameters-file': environment.parametersFile,
-          parameter: AMI_PARAMETER,
+          parameter: metadataParameter(headText, setLiveAmiInFile(headText, target, environment.parametersFile), environment.parametersFile),
           'previous-ami-id': current,
           'ami-id': target,
           'update-type': 'failback',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { liveAmiChanges, parseParametersFile, setLiveAmiInFile, waveIndexOf } from '../../parameters';
 import { composePatchPullRequest } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
-import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
 import { amiId, environmentName } from './inputs';
 
 /**
@@ -55,6 +55,7 @@ export const composePatchPr = defineCommand({
     const { wiring, environment } = await loadEnvironment(ctx, inputs.environment);
     await assertAmiNotRevoked(ctx, { amiId: inputs['ami-id'], imageArn: inputs['image-arn'] }, `Patch PR for ${environment.name}`);
     const wave = waveIndexOf(wiring, environment.name);
+    const parameter = await bumpedParameters(ctx, environment.parametersFile);
     const pr = composePatchPullRequest({
       environment: environment.name,
       parametersFile: environment.parametersFile,
@@ -66,6 +67,7 @@ export const composePatchPr = defineCommand({
       findingsDeltaMarkdown: inputs['findings-delta-markdown'],
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
+      parameter,
       // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: the PR says so under its lead.
       warning:
         wave > 0
@@ -78,3 +80,13 @@ export const composePatchPr = defineCommand({
     return { outputs: { branch: pr.branch, title: pr.title, body, 'commit-message': pr.commitMessage } };
   },
 });
+
+/**
+ * What set-ami changed in the working tree against HEAD (the metadata's `parameter`); undefined
+ * when HEAD has no such file or nothing changed yet (compose-patch-pr run on its own).
+ */
+async function bumpedParameters(ctx: GitopsContext, file: string): Promise<string | undefined> {
+  const head = await ctx.git.readFileAt('HEAD', file);
+  const now = await workspaceFiles.read(ctx, file);
+  return head === undefined || head === now ? undefined : metadataParameter(head, now, file);
+}

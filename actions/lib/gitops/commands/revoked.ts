@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { keyValueTable } from '../../markdown';
 import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile } from '../../parameters';
-import { AMI_PARAMETER, chooseFailbackTarget, readAmiHistory } from '../ami-history';
+import { chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { proposePullRequest } from '../propose-pull-request';
 import { describeRevocationCommit, findRevocationCommit, loadWorkspaceRevocations } from '../revocation-check';
-import { defineCommand, loadEnvironment, readCurrentAmi, workspaceFiles } from './context';
+import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, workspaceFiles } from './context';
 import { environmentName } from './inputs';
 
 /** The branch the replacement PR of an environment lives on. */
@@ -38,6 +38,8 @@ export const replaceRevoked = defineCommand({
     const why = `${describeRevocation(revocation, revocations)}; ${describeRevocationCommit(await findRevocationCommit(ctx.git, revocation))}`;
     const target = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file, revokedAmiIds(revocations));
     const reason = `${current} is revoked: ${revocation.reason}`.slice(0, 200);
+    const headText = await workspaceFiles.read(ctx, file);
+    const replaced = setLiveAmiInFile(headText, target.amiId, file);
     const message = composeCommitMessage({
       subject: `Replace revoked ${current} in ${environment.name} with ${target.amiId}`,
       body: [`${current} is ${why}.`, `${target.amiId} is the newest earlier AMI of ${file} that is not revoked (${target.change.commit.slice(0, 12)} "${target.change.subject}").`],
@@ -45,7 +47,7 @@ export const replaceRevoked = defineCommand({
         {
           environment: environment.name,
           'parameters-file': file,
-          parameter: AMI_PARAMETER,
+          parameter: metadataParameter(headText, replaced, file),
           'previous-ami-id': current,
           'ami-id': target.amiId,
           'update-type': 'failback',
@@ -64,7 +66,7 @@ export const replaceRevoked = defineCommand({
       {
         branch: revokedReplacementBranch(environment.name),
         base: ctx.defaultBranch,
-        files: { [file]: setLiveAmiInFile(await workspaceFiles.read(ctx, file), target.amiId, file) },
+        files: { [file]: replaced },
         message,
         body: `## ⛔ \`${environment.name}\` runs a revoked AMI\n\n**Merging this PR deploys \`${target.amiId}\` to \`${environment.name}\` in place of the revoked \`${current}\` (Deploy on merge); or patch forward with a new build instead.**\n\n${table}`,
       },

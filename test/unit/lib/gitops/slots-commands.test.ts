@@ -79,6 +79,17 @@ describe('gitops commands on a slots parameters file', () => {
     expect(env.logger.text()).toContain(`${FILE}: ${AMI(1)} → ${AMI(2)} (LiveSlot = green, GreenAmazonMachineImage = ${AMI(2)}, GreenCapacity = 2, GreenWeight = 100, BlueWeight = 0).`);
   });
 
+  it('compose-patch-pr after set-ami: the metadata names the switch\'s lines, not AmazonMachineImage', async () => {
+    await runCommand('set-ami', { 'ami-id': AMI(2) }, env.ctx);
+    const composed = await runCommand('compose-patch-pr', { 'previous-ami-id': AMI(1), 'ami-id': AMI(2) }, env.ctx);
+    expect(parseMetadataBlock(String(composed.outputs['commit-message']))?.[0]).toMatchObject({
+      'update-type': 'patch',
+      parameter: 'LiveSlot, BlueWeight, GreenAmazonMachineImage, GreenCapacity, GreenWeight',
+      'previous-ami-id': AMI(1),
+      'ami-id': AMI(2),
+    });
+  });
+
   it('resolve-environment names the live slot\'s AMI; resolve-failback picks the AMI before it from git history', async () => {
     await patchAndMerge(AMI(2));
     expect((await runCommand('resolve-environment', { environment: 'dev' }, env.ctx)).outputs['ami-id']).toBe(AMI(2));
@@ -93,6 +104,8 @@ describe('gitops commands on a slots parameters file', () => {
     const recorded = env.origin.git('show', `main:${FILE}`);
     expect(diff(head, recorded)).toEqual(['LiveSlot: green → blue', 'BlueWeight: 0 → 100', 'GreenWeight: 100 → 0']);
     expect(parseMetadataBlock(env.origin.git('log', '-1', '--format=%B', 'main'))?.[0]).toMatchObject({ 'update-type': 'failback', 'previous-ami-id': AMI(2), 'ami-id': AMI(1) });
+    // The metadata names what the commit changed: a weight flip, not an AMI line.
+    expect(parseMetadataBlock(env.origin.git('log', '-1', '--format=%B', 'main'))?.[0].parameter).toBe('LiveSlot, BlueWeight, GreenWeight');
   });
 
   it('prepare-failback after a failed verification flips the working tree back (no commit)', async () => {
@@ -116,7 +129,7 @@ describe('gitops commands on a slots parameters file', () => {
     expect(diff(head, recorded)).toEqual(['LiveSlot: green → blue', 'BlueWeight: 0 → 100', 'GreenWeight: 100 → 0']);
     const message = env.origin.git('log', '-1', '--format=%B', 'main');
     expect(message.split('\n')[0]).toBe(`Fail back dev to ${AMI(1)}: ${AMI(2)} failed verification`);
-    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'auto-failback', 'previous-ami-id': AMI(2), 'ami-id': AMI(1) });
+    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'auto-failback', 'previous-ami-id': AMI(2), 'ami-id': AMI(1), parameter: 'LiveSlot, BlueWeight, GreenWeight' });
   });
 
   it('sync-from-stack after the stage step was rolled back: git takes every slot value from the stack, not only the live AMI', async () => {
@@ -130,6 +143,7 @@ describe('gitops commands on a slots parameters file', () => {
     expect(recorded).toBe(atRest);
     expect(diff(head, recorded)).toEqual(['LiveSlot: green → blue', 'BlueWeight: 0 → 100', `GreenAmazonMachineImage: ${AMI(2)} → ${AMI(1)}`, 'GreenCapacity: 2 → 0', 'GreenWeight: 100 → 0']);
     expect(env.origin.git('log', '-1', '--format=%s', 'main').trim()).toBe(`Record that dev still runs ${AMI(1)}`);
+    expect(parseMetadataBlock(env.origin.git('log', '-1', '--format=%B', 'main'))?.[0].parameter).toBe('LiveSlot, BlueWeight, GreenAmazonMachineImage, GreenCapacity, GreenWeight');
   });
 
   it('sync-from-stack: nothing to record when the stack runs exactly what HEAD says', async () => {
