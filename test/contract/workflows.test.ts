@@ -81,8 +81,8 @@ const REUSABLE = ['./.github/workflows/deploy-environment.yml', './.github/workf
 const callsReusable = (job: Job) => REUSABLE.includes(job.uses ?? '');
 
 describe('workflow files', () => {
-  it('are the eleven the docs describe', () => {
-    expect(files).toEqual(['ami-lifecycle.yml', 'check-environment.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote-wave.yml', 'promote.yml']);
+  it('are the twelve the docs describe', () => {
+    expect(files).toEqual(['ami-lifecycle.yml', 'check-environment.yml', 'deploy-environment.yml', 'deploy.yml', 'drift.yml', 'e2e-aws.yml', 'failback.yml', 'patch-pr.yml', 'pr-checks.yml', 'promote-wave.yml', 'promote.yml', 'retire-slots.yml']);
   });
 
   it.each(files)('%s: top-level permissions are empty; jobs raise only what they need', (file) => {
@@ -105,7 +105,7 @@ describe('workflow files', () => {
 
   it('contents: write only where a commit is pushed (the patch PR, the deploy records, the failback commit)', () => {
     const writers = allJobs.filter(({ job }) => job.permissions?.contents === 'write').map(({ file, id }) => `${file}#${id}`);
-    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'check-environment.yml#revoked', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#check', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote-wave.yml#propose', 'promote.yml#promote']);
+    expect(writers.sort()).toEqual(['ami-lifecycle.yml#plan', 'check-environment.yml#revoked', 'deploy-environment.yml#deploy', 'deploy.yml#deploy', 'drift.yml#check', 'failback.yml#deploy', 'patch-pr.yml#propose', 'promote-wave.yml#propose', 'promote.yml#promote', 'retire-slots.yml#retire']);
   });
 
   it('issues: write only where an alert is an issue (patch debt)', () => {
@@ -333,6 +333,9 @@ describe('deploy-environment.yml', () => {
       'gitops:check-wave-gate',
       'update-app-stack',
       'verify-alb',
+      'gitops:check-retirement',
+      'update-app-stack',
+      'gitops:record-retirement',
       'gitops:prepare-failback',
       'update-app-stack',
       'verify-alb',
@@ -349,7 +352,9 @@ describe('deploy-environment.yml', () => {
 
   it('verifies the AMI HEAD names, and fails back only after a failed verification of a normal deploy', () => {
     expect(step('deploy-environment.yml', 'deploy', 'verify').with?.['expected-ami-id']).toBe('${{ steps.resolve.outputs.ami-id }}');
-    expect(step('deploy-environment.yml', 'deploy', 'prepare-failback').if).toBe("failure() && steps.verify.outcome == 'failure' && inputs.failback-ami == ''");
+    expect(step('deploy-environment.yml', 'deploy', 'prepare-failback').if).toBe(
+      "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && inputs.failback-ami == ''",
+    );
     expect(step('deploy-environment.yml', 'deploy', 'failback-update').if).toBe("failure() && steps.prepare-failback.outcome == 'success'");
     expect(step('deploy-environment.yml', 'deploy', 'failback-verify').with?.['expected-ami-id']).toBe('${{ steps.prepare-failback.outputs.ami-id }}');
   });
@@ -380,8 +385,58 @@ describe('deploy-environment.yml', () => {
     });
   });
 
+  it('strategy slots: bakes after the verification (a window up to 15 min waited here), then scales the old slot to zero and records it; an alarm in the window fails back', () => {
+    const bake = step('deploy-environment.yml', 'deploy', 'bake');
+    expect(bake.if).toBe("steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''");
+    expect(bake.with).toEqual({ command: 'check-retirement', environment: '${{ inputs.environment }}', 'wait-seconds': '900' });
+    // The job's timeout holds the wait on top of an update, its verification and a failback.
+    expect(job['timeout-minutes']).toBeGreaterThanOrEqual(60 + 15 + 60);
+    const retire = step('deploy-environment.yml', 'deploy', 'retire');
+    expect(retire.if).toBe("steps.bake.outputs.retire == 'true'");
+    // The same update as the deploy's, from check-retirement's rewrite of the working tree.
+    expect(retire.with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ steps.resolve.outputs.app-stack }}', 'parameters-file': '${{ steps.resolve.outputs.parameters-file }}', template: '${{ steps.resolve.outputs.app-template }}' });
+    expect(retire.with?.failback).toBeUndefined();
+    const record = step('deploy-environment.yml', 'deploy', 'record-retirement');
+    expect(record.if).toBe("steps.bake.outputs.record == 'true' && steps.retire.outcome != 'failure'");
+    expect(record.with).toMatchObject({ command: 'record-retirement', 'default-branch': '${{ github.event.repository.default_branch }}', 'github-token': '${{ steps.app-token.outputs.token || github.token }}' });
+    // The report reads an alarm in the window as the new AMI's failed verification.
+    const report = job.steps!.find((s) => s.with?.command === 'deploy-report')!;
+    expect(report.with?.['verify-outcome']).toBe("${{ steps.bake.outputs.failed-in-window == 'true' && 'failure' || steps.verify.outcome }}");
+  });
+
   it('deploys with the environment’s deploy role for up to two hours', () => {
     expect(step('deploy-environment.yml', 'deploy', 'credentials').with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}', 'role-duration-seconds': 7200 });
+  });
+});
+
+describe('retire-slots.yml', () => {
+  const wf = workflows['retire-slots.yml'];
+
+  it('runs every 15 minutes off the hour and on dispatch (one environment, or all)', () => {
+    expect(wf.on).toEqual({
+      schedule: [{ cron: '7,22,37,52 * * * *' }],
+      workflow_dispatch: { inputs: { environment: { description: expect.any(String), type: 'string', default: '' } } },
+    });
+  });
+
+  it('plans from git alone: contents read, no role, no environment, full history', () => {
+    const plan = wf.jobs.plan;
+    expect(plan.permissions).toEqual({ contents: 'read' });
+    expect(plan.environment).toBeUndefined();
+    expect(stepsOf('retire-slots.yml', 'plan')).toEqual(['checkout', 'gitops:list-retirements']);
+    expect(plan.steps![0].with).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    expect(step('retire-slots.yml', 'plan', 'due').with).toEqual({ command: 'list-retirements', environment: '${{ inputs.environment }}' });
+  });
+
+  it('ends each due window through the deploy job itself (its environment, its concurrency group, its record steps), never cancelling the others', () => {
+    const retire = wf.jobs.retire;
+    expect(retire.needs).toBe('plan');
+    expect(retire.if).toBe("needs.plan.outputs.any == 'true'");
+    expect(retire.uses).toBe('./.github/workflows/deploy-environment.yml');
+    expect(retire.strategy).toEqual({ 'fail-fast': false, matrix: { environment: '${{ fromJSON(needs.plan.outputs.environments) }}' } });
+    expect(retire.with).toEqual({ environment: '${{ matrix.environment }}' });
+    expect(retire.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+    expect(retire.secrets).toBeUndefined();
   });
 });
 

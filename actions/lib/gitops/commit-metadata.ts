@@ -5,10 +5,13 @@ import { AMI_ID_PATTERN } from '../parameters';
 
 /**
  * Why an AMI line changed. `patch` is a bump PR from the patch workflow; `promotion` a promotion PR
- * that gives a later wave the AMI the wave before it ran verified; the other three put an older AMI
- * back, and mark the AMI they moved away from as one not to return to by default.
+ * that gives a later wave the AMI the wave before it ran verified; `failback`, `auto-failback` and
+ * `rollback-sync` put an older AMI back, and mark the AMI they moved away from as one not to
+ * return to by default. `retire-slot` (strategy slots) changes no AMI users are on: it records the
+ * old slot scaled to zero after a quiet bake window (`ami-id` is the live AMI, `retired-ami-id`
+ * the old slot's).
  */
-export const UPDATE_TYPES = ['patch', 'promotion', 'failback', 'auto-failback', 'rollback-sync'] as const;
+export const UPDATE_TYPES = ['patch', 'promotion', 'failback', 'auto-failback', 'rollback-sync', 'retire-slot'] as const;
 export type UpdateType = (typeof UPDATE_TYPES)[number];
 
 /** Update types that move an environment away from an AMI because it misbehaved. */
@@ -29,6 +32,8 @@ const updatedAmiSchema = z.object({
   'promoted-from': z.string().optional(),
   /** A promotion into another region: the AMI this environment's copy was made from. */
   'source-ami-id': z.string().optional(),
+  /** retire-slot: the AMI of the slot scaled to zero (kept in the file for a failback after the window). */
+  'retired-ami-id': z.string().regex(AMI_ID_PATTERN).optional(),
 });
 
 /** One AMI change, as recorded in a commit message. Field names are kebab-case, like Dependabot's. */

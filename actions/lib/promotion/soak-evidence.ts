@@ -132,9 +132,10 @@ export function alarmNameOf(arn: string): string {
 /**
  * The alarms' current states (DescribeAlarms) and every StateUpdate into ALARM over the soak
  * (DescribeAlarmHistory, which keeps 30 days: a soak longer than that cannot be proven quiet
- * from history, so the wiring's maximum soak is 30 days).
+ * from history, so the wiring's maximum soak is 30 days). Also the slots bake window's evidence
+ * (actions/lib/slots/retirement-facts.ts), from the switch to now.
  */
-async function readAlarmFacts(alarmNames: string[], fromMs: number | undefined, deps: SoakDeps): Promise<AlarmFacts> {
+export async function readAlarmFacts(alarmNames: string[], fromMs: number | undefined, deps: { clients: { cloudWatch: CloudWatchClient }; clock: Pick<SoakDeps['clock'], 'now'> }): Promise<AlarmFacts> {
   const to = new Date(deps.clock.now());
   const facts: AlarmFacts = { states: [], missing: [], firings: [], from: fromMs === undefined ? undefined : new Date(fromMs).toISOString(), to: to.toISOString() };
   if (alarmNames.length === 0 || fromMs === undefined) return facts;

@@ -10,6 +10,7 @@ import { notify } from './notify';
 import { upsertPreview } from './preview';
 import { applyPromotion, checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
 import { replaceRevoked } from './revoked';
+import { checkRetirement, listRetirements, recordRetirement } from './retire';
 
 /**
  * Every subcommand of the gitops action, by the name workflows pass as `command`. The workflows
@@ -39,6 +40,9 @@ export const COMMANDS = {
   'propose-promotion': proposePromotion,
   'apply-promotion': applyPromotion,
   'check-wave-gate': checkWaveGate,
+  'check-retirement': checkRetirement,
+  'record-retirement': recordRetirement,
+  'list-retirements': listRetirements,
   notify,
 } satisfies Record<string, GitopsCommand>;
 

@@ -27,7 +27,16 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
   { name: 'Check the wave gate', id: 'gate' },
   { name: 'Update the app stack', id: 'update' },
   { name: 'Verify the fleet through the load balancer', id: 'verify' },
-  { name: 'Choose the AMI to fail back to', id: 'prepare-failback', if: "failure() && steps.verify.outcome == 'failure' && inputs.failback-ami == ''" },
+  // Not simulated: strategy slots only (this job deploys the replace fixture), so skipped here;
+  // test/unit/lib/gitops/retire-commands.test.ts and test/integration/retire-slots.test.ts run them.
+  { name: "Bake, then decide the old slot's retirement", id: 'bake', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },
+  { name: 'Retire the old slot', id: 'retire', if: "steps.bake.outputs.retire == 'true'" },
+  { name: 'Record the retirement', id: 'record-retirement', if: "steps.bake.outputs.record == 'true' && steps.retire.outcome != 'failure'" },
+  {
+    name: 'Choose the AMI to fail back to',
+    id: 'prepare-failback',
+    if: "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && inputs.failback-ami == ''",
+  },
   { name: 'Fail back the app stack', id: 'failback-update', if: "failure() && steps.prepare-failback.outcome == 'success'" },
   { name: 'Verify the failback', id: 'failback-verify', if: "failure() && steps.failback-update.outcome == 'success'" },
   { name: 'Record what runs', id: 'sync', if: "failure() && steps.credentials.outcome == 'success'" },

@@ -1,0 +1,211 @@
+/**
+ * The end of the bake window through the gitops commands the workflows run (real git, a bare
+ * origin, mocked CloudFormation and CloudWatch, the virtual clock as AWS's): check-retirement
+ * waits for the window or leaves it to a later run, refuses after an alarm, keeps the old slot
+ * after a failback; record-retirement commits the old slot at capacity 0 and nothing else;
+ * list-retirements plans the scheduled run from git alone.
+ */
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { VirtualClock } from '../../../../actions/lib/clock';
+import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import { createGitFixture, WIRING_JSON } from './git-fixture';
+import { gitopsTestContext, runCommand } from './gitops-context';
+
+const cfn = mockClient(CloudFormationClient);
+const cw = mockClient(CloudWatchClient);
+const ec2 = mockClient(EC2Client);
+const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
+const FILE = 'parameters/dev.json';
+const STACK = 'patch-dev-app';
+const ALARMS = ['BlueHttp5xx', 'BlueUnhealthyHosts', 'GreenHttp5xx', 'GreenUnhealthyHosts'].map((a) => `${STACK}-${a}`);
+
+function slotsJson(state: Record<string, string>): string {
+  const params = { NetworkStackName: 'patch-dev-network', LiveSlot: 'blue', BlueAmazonMachineImage: AMI(1), BlueCapacity: '2', BlueWeight: '100', GreenAmazonMachineImage: AMI(1), GreenCapacity: '0', GreenWeight: '0', InstanceType: 't3.micro', ...state };
+  return `{\n  "Parameters": {\n${Object.entries(params).map(([k, v]) => `    "${k}": "${v}"`).join(',\n')}\n  },\n  "Tags": {\n    "Environment": "dev"\n  }\n}\n`;
+}
+const parametersOf = (text: string) => (JSON.parse(text) as { Parameters: Record<string, string> }).Parameters;
+
+function setup() {
+  const seed = createGitFixture();
+  seed.commit('Initial layout', { 'parameters/environments.json': WIRING_JSON, [FILE]: slotsJson({}), 'parameters/prod.json': slotsJson({}), 'templates/app.yaml': 'Resources: {}\n' });
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const { ctx, logger } = gitopsTestContext(work.dir);
+  return { seed, origin, work, ctx, logger, clock: ctx.clock as VirtualClock, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+}
+
+let env: ReturnType<typeof setup>;
+/** The AMI history's newest first; the alarm history each test scripts. */
+let firings: { alarm: string; atMs: number }[];
+const workFile = () => readFileSync(join(env.work.dir, FILE), 'utf8');
+const originFile = () => env.origin.git('show', `main:${FILE}`);
+
+/** The stack runs `parameters`, settled by an update that completed at `settledAtMs` (AWS's clock). */
+function stackRuns(parameters: Record<string, string>, settledAtMs: number, status = 'UPDATE_COMPLETE') {
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: STACK,
+        StackStatus: status,
+        CreationTime: new Date(0),
+        Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+        Outputs: ['Blue', 'Green'].flatMap((slot) =>
+          ['Http5xxAlarmArn', 'UnhealthyHostsAlarmArn'].map((key) => ({ OutputKey: `${slot}${key}`, OutputValue: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${STACK}-${slot}${key.replace('AlarmArn', '')}` })),
+        ),
+      },
+    ],
+  });
+  cfn.on(DescribeStackEventsCommand).resolves({
+    StackEvents: [
+      { StackName: STACK, StackId: 's', EventId: 'e2', LogicalResourceId: STACK, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status, Timestamp: new Date(settledAtMs) },
+      { StackName: STACK, StackId: 's', EventId: 'e1', LogicalResourceId: 'GreenAutoScalingGroup', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', ResourceStatus: 'UPDATE_COMPLETE', Timestamp: new Date(settledAtMs - 5000) },
+    ],
+  });
+}
+
+beforeEach(() => {
+  cfn.reset();
+  cw.reset();
+  ec2.reset();
+  firings = [];
+  cw.on(DescribeAlarmsCommand).callsFake(() => ({ MetricAlarms: ALARMS.map((AlarmName) => ({ AlarmName, StateValue: firings.some((f) => f.alarm === AlarmName && f.atMs <= env.clock.now()) ? 'ALARM' : 'OK' })) }));
+  cw.on(DescribeAlarmHistoryCommand).callsFake(({ AlarmName, StartDate, EndDate }: { AlarmName: string; StartDate: Date; EndDate: Date }) => ({
+    AlarmHistoryItems: firings
+      .filter((f) => f.alarm === AlarmName && f.atMs >= StartDate.getTime() && f.atMs <= EndDate.getTime())
+      .map((f) => ({ AlarmName, Timestamp: new Date(f.atMs), HistoryItemType: 'StateUpdate', HistorySummary: 'Alarm updated from OK to ALARM', HistoryData: JSON.stringify({ newState: { stateValue: 'ALARM' } }) })),
+  }));
+  ec2.on(DescribeImagesCommand).callsFake(({ ImageIds }: { ImageIds: string[] }) => ({ Images: [{ ImageId: ImageIds[0], OwnerId: '123456789012', State: 'available', Name: 'n', CreationDate: 'c' }] }));
+  env = setup();
+});
+afterEach(() => env.remove());
+
+/** The patch PR of AMI 2 merged and deployed: green live on AMI 2, blue warm on AMI 1, the switch completed `ago` ms before now. */
+async function deployedPatch(ago: number): Promise<Record<string, string>> {
+  await runCommand('set-ami', { 'ami-id': AMI(2) }, env.ctx);
+  env.work.git('commit', '--quiet', '-am', `Patch dev: ${AMI(2)}`);
+  env.work.git('push', '--quiet', 'origin', 'HEAD:main');
+  const head = parametersOf(workFile());
+  stackRuns(head, env.clock.now() - ago);
+  return head;
+}
+
+describe('check-retirement', () => {
+  it('leaves a window that ends later than the job waits to a later run: nothing changed, the end said', async () => {
+    await deployedPatch(60_000);
+    const before = workFile();
+    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.failure).toBeUndefined();
+    expect(result.outputs).toMatchObject({ verdict: 'wait', retire: false, record: false, slot: 'blue', 'retired-ami-id': AMI(1), 'ends-at': new Date(env.clock.now() + 240_000).toISOString() });
+    expect(workFile()).toBe(before);
+    expect(env.logger.text()).toMatch(/ends at .* in 240 s; blue stays warm on .*A later run ends it: the scheduled Retire old slots workflow \(retire-slots\.yml\), or the next deploy/);
+  });
+
+  it('waits for a window that ends within wait-seconds, reading the alarms, then points the working tree at the old slot scaled to zero (no commit)', async () => {
+    const head = await deployedPatch(60_000);
+    const started = env.clock.now();
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'retire', retire: true, record: true, slot: 'blue', 'retired-ami-id': AMI(1) });
+    // It waited on the (virtual) clock until the window's end, at most one poll late.
+    expect(env.clock.now() - started).toBeGreaterThanOrEqual(240_000);
+    expect(env.clock.now() - started).toBeLessThan(240_000 + 15_000 + 1);
+    expect(parametersOf(workFile())).toEqual({ ...head, BlueCapacity: '0' });
+    expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(2);
+  });
+
+  it('F-row: an alarm that fires while the job waits ends the wait as a failure inside the window (failed-in-window: the job flips back); nothing changed', async () => {
+    await deployedPatch(60_000);
+    firings.push({ alarm: `${STACK}-GreenHttp5xx`, atMs: env.clock.now() + 100_000 });
+    const before = workFile();
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'refuse', retire: false, 'failed-in-window': true });
+    expect(result.failure).toMatch(/^Bake window of dev NOT ended: a failure inside the bake window: alarm patch-dev-app-GreenHttp5xx is in ALARM now; alarm patch-dev-app-GreenHttp5xx went to ALARM at .*blue is kept warm; the deploy job flips traffic back to it/);
+    expect(workFile()).toBe(before);
+  });
+
+  it('keeps the old slot after a failback, without failing (a person retires it by a commit)', async () => {
+    await deployedPatch(3_600_000);
+    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    stackRuns(parametersOf(originFile()), env.clock.now() - 3_000_000);
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(result.failure).toBeUndefined();
+    expect(result.outputs).toMatchObject({ verdict: 'kept', retire: false, slot: 'green', 'retired-ami-id': AMI(2) });
+  });
+
+  it('refuses when the stack moved since HEAD (a deploy nobody recorded), changing nothing', async () => {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }, env.clock.now() - 3_600_000);
+    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'refuse', 'failed-in-window': false });
+    expect(result.failure).toMatch(/the stack moved since: patch-dev-app has LiveSlot "blue" \(git: "green"\).*Nothing was changed/);
+  });
+});
+
+describe('record-retirement', () => {
+  it('commits the old slot at capacity 0, one line, with a retire-slot block; a re-run changes nothing and the next check says retired', async () => {
+    const head = await deployedPatch(3_600_000);
+    const headText = originFile();
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    const result = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ outcome: 'pushed', slot: 'blue', 'retired-ami-id': AMI(1) });
+    const recorded = originFile();
+    expect(recorded).toBe(headText.replace('"BlueCapacity": "2"', '"BlueCapacity": "0"'));
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe(`Retire blue in dev: the bake window of ${AMI(2)} ended quiet`);
+    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'retire-slot', parameter: 'BlueCapacity', 'ami-id': AMI(2), 'retired-ami-id': AMI(1) });
+
+    // A stale re-run of the same job: git already says it.
+    expect((await runCommand('record-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ outcome: 'unchanged' });
+    expect((await runCommand('check-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ verdict: 'none', retire: false, record: false });
+  });
+
+  it('F-row: a run whose record failed after the update: the next check finds the stack retired and asks only for the record', async () => {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'record', retire: false, record: true });
+    expect(result.failure).toBeUndefined();
+  });
+
+  it('F-row: main moved since the checkout (a newer patch merged): the record is dropped as superseded, never written over it', async () => {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    // Someone else's merge lands on main after this job checked out.
+    const other = createGitFixture({ cloneFrom: env.origin.dir });
+    other.commit('Patch dev: ami 3', { [FILE]: slotsJson({ ...head, LiveSlot: 'blue', BlueAmazonMachineImage: AMI(3), BlueWeight: '100', GreenWeight: '0' }) });
+    other.git('push', '--quiet', 'origin', 'HEAD:main');
+    const tip = originFile();
+    const result = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ outcome: 'superseded' });
+    expect(originFile()).toBe(tip);
+    expect(env.logger.text()).toMatch(/The retirement of blue is not in git: .*The next deploy of parameters\/dev\.json sets what the stack runs/);
+    other.remove();
+  });
+
+  it('refuses to record a stack whose old slot is not at capacity 0', async () => {
+    await deployedPatch(3_600_000);
+    await expect(runCommand('record-retirement', { environment: 'dev' }, env.ctx)).rejects.toThrow(/Retirement not recorded for dev: stack patch-dev-app .* has green live and BlueCapacity = "2"/);
+    expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('list-retirements', () => {
+  it('lists a warm old slot once the window may have ended by git\'s time; skips one still open and one kept after a failback', async () => {
+    await deployedPatch(0);
+    // The runner's clock just after the merge commit (git's time), then past commit + bakeSeconds (300 s).
+    const committedAt = Date.parse(env.work.git('log', '-1', '--format=%cI').trim());
+    await env.clock.sleep(committedAt + 1000 - env.clock.now());
+    expect((await runCommand('list-retirements', {}, env.ctx)).outputs).toEqual({ environments: '[]', any: false });
+    expect(env.logger.text()).toContain(`dev: skipped, its bake window cannot end before ${new Date(committedAt + 300_000).toISOString()}`);
+    await env.clock.sleep(300_000);
+    expect((await runCommand('list-retirements', {}, env.ctx)).outputs).toEqual({ environments: '["dev"]', any: true });
+    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    expect((await runCommand('list-retirements', { environment: 'dev' }, env.ctx)).outputs).toEqual({ environments: '[]', any: false });
+    expect(env.logger.text()).toMatch(new RegExp(`dev: skipped, ${AMI(1)} went live by a failback: green is kept for a look`));
+  });
+});
