@@ -5,7 +5,7 @@
  * after a failback; record-retirement commits the old slot at capacity 0 and nothing else;
  * list-retirements plans the scheduled run from git alone.
  */
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type ResourceStatus, type StackStatus } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 
 import type { VirtualClock } from '../../../../actions/lib/clock';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { createGitFixture, WIRING_JSON } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
 
@@ -52,7 +53,7 @@ function stackRuns(parameters: Record<string, string>, settledAtMs: number, stat
     Stacks: [
       {
         StackName: STACK,
-        StackStatus: status,
+        StackStatus: status as StackStatus,
         CreationTime: new Date(0),
         Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
         Outputs: ['Blue', 'Green'].flatMap((slot) =>
@@ -63,7 +64,7 @@ function stackRuns(parameters: Record<string, string>, settledAtMs: number, stat
   });
   cfn.on(DescribeStackEventsCommand).resolves({
     StackEvents: [
-      { StackName: STACK, StackId: 's', EventId: 'e2', LogicalResourceId: STACK, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status, Timestamp: new Date(settledAtMs) },
+      { StackName: STACK, StackId: 's', EventId: 'e2', LogicalResourceId: STACK, ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: status as ResourceStatus, Timestamp: new Date(settledAtMs) },
       { StackName: STACK, StackId: 's', EventId: 'e1', LogicalResourceId: 'GreenAutoScalingGroup', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', ResourceStatus: 'UPDATE_COMPLETE', Timestamp: new Date(settledAtMs - 5000) },
     ],
   });
@@ -118,32 +119,8 @@ describe('check-retirement', () => {
     expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(2);
   });
 
-  it('F-row: an alarm that fires while the job waits ends the wait as a failure inside the window (failed-in-window: the job flips back); nothing changed', async () => {
-    await deployedPatch(60_000);
-    firings.push({ alarm: `${STACK}-GreenHttp5xx`, atMs: env.clock.now() + 100_000 });
-    const before = workFile();
-    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
-    expect(result.outputs).toMatchObject({ verdict: 'refuse', retire: false, 'failed-in-window': true });
-    expect(result.failure).toMatch(/^Bake window of dev NOT ended: a failure inside the bake window: alarm patch-dev-app-GreenHttp5xx is in ALARM now; alarm patch-dev-app-GreenHttp5xx went to ALARM at .*blue is kept warm; the deploy job flips traffic back to it/);
-    expect(workFile()).toBe(before);
-  });
 
-  it('keeps the old slot after a failback, without failing (a person retires it by a commit)', async () => {
-    await deployedPatch(3_600_000);
-    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
-    stackRuns(parametersOf(originFile()), env.clock.now() - 3_000_000);
-    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
-    expect(result.failure).toBeUndefined();
-    expect(result.outputs).toMatchObject({ verdict: 'kept', retire: false, slot: 'green', 'retired-ami-id': AMI(2) });
-  });
 
-  it('refuses when the stack moved since HEAD (a deploy nobody recorded), changing nothing', async () => {
-    const head = await deployedPatch(3_600_000);
-    stackRuns({ ...head, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }, env.clock.now() - 3_600_000);
-    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
-    expect(result.outputs).toMatchObject({ verdict: 'refuse', 'failed-in-window': false });
-    expect(result.failure).toMatch(/the stack moved since: patch-dev-app has LiveSlot "blue" \(git: "green"\).*Nothing was changed/);
-  });
 });
 
 describe('record-retirement', () => {
@@ -164,28 +141,7 @@ describe('record-retirement', () => {
     expect((await runCommand('check-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ verdict: 'none', retire: false, record: false });
   });
 
-  it('F-row: a run whose record failed after the update: the next check finds the stack retired and asks only for the record', async () => {
-    const head = await deployedPatch(3_600_000);
-    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
-    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
-    expect(result.outputs).toMatchObject({ verdict: 'record', retire: false, record: true });
-    expect(result.failure).toBeUndefined();
-  });
 
-  it('F-row: main moved since the checkout (a newer patch merged): the record is dropped as superseded, never written over it', async () => {
-    const head = await deployedPatch(3_600_000);
-    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
-    // Someone else's merge lands on main after this job checked out.
-    const other = createGitFixture({ cloneFrom: env.origin.dir });
-    other.commit('Patch dev: ami 3', { [FILE]: slotsJson({ ...head, LiveSlot: 'blue', BlueAmazonMachineImage: AMI(3), BlueWeight: '100', GreenWeight: '0' }) });
-    other.git('push', '--quiet', 'origin', 'HEAD:main');
-    const tip = originFile();
-    const result = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
-    expect(result.outputs).toMatchObject({ outcome: 'superseded' });
-    expect(originFile()).toBe(tip);
-    expect(env.logger.text()).toMatch(/The retirement of blue is not in git: .*The next deploy of parameters\/dev\.json sets what the stack runs/);
-    other.remove();
-  });
 
   it('refuses to record a stack whose old slot is not at capacity 0', async () => {
     await deployedPatch(3_600_000);
@@ -209,3 +165,76 @@ describe('list-retirements', () => {
     expect(env.logger.text()).toMatch(new RegExp(`dev: skipped, ${AMI(1)} went live by a failback: green is kept for a look`));
   });
 });
+
+/** Git's file on main equals what the stack runs (the fault catalogue's invariant, slots shape). */
+async function expectGitEqualsStack(): Promise<void> {
+  const stack = (await new CloudFormationClient({ region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: STACK }))).Stacks![0];
+  const running = Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey!, p.ParameterValue!]));
+  expect(parametersOf(originFile())).toEqual(running);
+}
+
+const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
+  async F106() {
+    await deployedPatch(60_000);
+    firings.push({ alarm: `${STACK}-GreenHttp5xx`, atMs: env.clock.now() + 100_000 });
+    const before = workFile();
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'refuse', retire: false, 'failed-in-window': true });
+    expect(result.failure).toMatch(/^Bake window of dev NOT ended: a failure inside the bake window: alarm patch-dev-app-GreenHttp5xx is in ALARM now; alarm patch-dev-app-GreenHttp5xx went to ALARM at .*blue is kept warm; the deploy job flips traffic back to it/);
+    expect(workFile()).toBe(before);
+    await expectGitEqualsStack();
+  },
+  async F107() {
+    await deployedPatch(3_600_000);
+    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    stackRuns(parametersOf(originFile()), env.clock.now() - 3_000_000);
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(result.failure).toBeUndefined();
+    expect(result.outputs).toMatchObject({ verdict: 'kept', retire: false, slot: 'green', 'retired-ami-id': AMI(2) });
+    await expectGitEqualsStack();
+  },
+  async F108() {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    expect((await runCommand('record-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ outcome: 'pushed' });
+    const log = env.origin.git('log', '--oneline', 'main');
+    // The same job run again (or a queued one): git already says it, so nothing is updated or committed.
+    expect((await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx)).outputs).toMatchObject({ verdict: 'none', retire: false, record: false });
+    expect((await runCommand('record-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ outcome: 'unchanged' });
+    expect(env.origin.git('log', '--oneline', 'main')).toBe(log);
+    await expectGitEqualsStack();
+  },
+  async F109() {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }, env.clock.now() - 3_600_000);
+    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'refuse', 'failed-in-window': false });
+    expect(result.failure).toMatch(/the stack moved since: patch-dev-app has LiveSlot "blue" \(git: "green"\).*Nothing was changed/);
+    expect(result.failure).toMatch(/deploy parameters\/dev\.json \(or record what runs\) before retiring anything/);
+  },
+  async F110() {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ verdict: 'record', retire: false, record: true });
+    expect(result.failure).toBeUndefined();
+    expect((await runCommand('record-retirement', { environment: 'dev' }, env.ctx)).outputs).toMatchObject({ outcome: 'pushed' });
+    await expectGitEqualsStack();
+  },
+  async F111() {
+    const head = await deployedPatch(3_600_000);
+    stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+    // Someone else's merge lands on main after this job checked out.
+    const other = createGitFixture({ cloneFrom: env.origin.dir });
+    other.commit('Patch dev: ami 3', { [FILE]: slotsJson({ ...head, LiveSlot: 'blue', BlueAmazonMachineImage: AMI(3), BlueWeight: '100', GreenWeight: '0' }) });
+    other.git('push', '--quiet', 'origin', 'HEAD:main');
+    const tip = originFile();
+    const result = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
+    expect(result.outputs).toMatchObject({ outcome: 'superseded' });
+    expect(originFile()).toBe(tip);
+    expect(env.logger.text()).toMatch(/The retirement of blue is not in git: .*The next deploy of parameters\/dev\.json sets what the stack runs/);
+    other.remove();
+  },
+};
+
+describeCatalogueRows('the bake window rows of the fault catalogue (unit: real git, mocked CloudFormation and CloudWatch)', 'retire-commands.test.ts', IMPLEMENTATIONS);

@@ -1,8 +1,9 @@
 /**
  * A step's `with:` from a workflow file, evaluated as GitHub evaluates it, for the few expression
  * forms the deploy job uses: `steps.<id>.outputs.<name>`, `steps.<id>.outcome`, `inputs.<name>`,
- * `inputs.<name> != ''`, `github.event.repository.default_branch`, `github.sha`, `github.token`
- * and `a || b`. Anything else throws, so a
+ * `inputs.<name> != ''`, `github.event.repository.default_branch`, `github.sha`, `github.token`,
+ * `a || b` and `a == 'x' && 'y'` (GitHub's conditional value: 'y' when a is 'x', else false, which
+ * `||` passes over). Anything else throws, so a
  * new kind of expression in the workflow cannot be evaluated wrongly here without a test noticing.
  * Tests feed one action's real outputs into the next action exactly as the workflow wires them.
  */
@@ -38,6 +39,8 @@ function evaluate(expr: string, ctx: WorkflowRunContext, where: string): string 
   const or = expr.split(' || ');
   // `a || b`: the first operand that is not empty (every value here is a string).
   if (or.length > 1) return or.map((e) => evaluate(e.trim(), ctx, where)).find((v) => v !== '') ?? '';
+  const conditional = /^(.+?) == '([^']*)' && '([^']*)'$/.exec(expr);
+  if (conditional) return evaluate(conditional[1], ctx, where) === conditional[2] ? conditional[3] : '';
   let m = /^steps\.([\w-]+)\.outputs\.([\w-]+)$/.exec(expr);
   if (m) return ctx.steps[m[1]]?.outputs?.[m[2]] ?? '';
   m = /^steps\.([\w-]+)\.outcome$/.exec(expr);
