@@ -69,7 +69,9 @@ function idProblems(article) {
     const parent = node.parentElement;
     if (!parent || parent.closest('code, pre, [data-chart]') || isPullRequestTitle(parent.closest('h1') ?? document.body)) continue;
     const id = node.textContent.match(ID_PATTERN)?.[0];
-    if (id) problems.push(`${id} is bare text, not a code span (in <${parent.tagName.toLowerCase()}>: "${shown(node.textContent)}")`);
+    // Reported, not failed: error messages quoted in a summary (an AWS or verification reason) carry
+    // IDs as plain text; a heading is our layout and fails below.
+    if (id) wraps.push(`${article.getAttribute('data-source') ?? '?'}: ${id} is bare text, not a code span (in <${parent.tagName.toLowerCase()}>: "${shown(node.textContent)}")`);
   }
   for (const code of article.querySelectorAll('code')) {
     if (code.closest('pre, [data-chart]')) continue;

@@ -97,16 +97,16 @@ export async function runAction(body: (outputs: ActionOutputs) => Promise<void>,
     await body(outputs);
   } catch (error) {
     if (error instanceof InputError) {
-      // One finding: the whole message at its line. Several: each at its own line, the list once in the log.
-      const location = error.annotations[0]?.location ?? error.location;
-      const annotations = error.annotations.length > 1 ? error.annotations : location ? [{ message: error.message, location }] : [];
+      // Each finding at its own line, in its own words (file and line are the annotation's, so the
+      // message does not repeat them); the whole message once in the log. No findings: the message at its location.
+      const annotations = error.annotations.length > 0 ? error.annotations : error.location ? [{ message: error.message, location: error.location }] : [];
       for (const { message, location: at } of annotations) {
         core.error(message, { file: at.file, startLine: at.line ?? 1, startColumn: at.column });
       }
       if (annotations.length === 0) core.setFailed(error.message);
       else {
         // Not setFailed: it would annotate the same error again, without its file and line.
-        if (annotations.length > 1) core.info(error.message);
+        if (error.annotations.length > 0) core.info(error.message);
         process.exitCode = 1;
       }
     } else if (error instanceof AwsOperationError || error instanceof PollTimeoutError) {
