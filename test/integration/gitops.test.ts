@@ -7,7 +7,6 @@
  * verify-alb.test.ts; here the deploy job's reaction is), the job fails back, and git is made to
  * say what runs. Then the failback workflow's steps: the default target, the AMI pre-flight.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { replaceDevParameters, replaceWiring } from '../support/replace-environment';
 import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+import { git } from '../support/git-command';
 
 useLocalAws();
 
@@ -31,12 +31,6 @@ const workspace = join(root, 'workspace');
 let base: string;
 let patched: string;
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
-  }).trim();
 
 /** dev's parameters file as a replace environment (the shipped dev runs slots) with another AMI on its line. */
 const devParameters = (ami: string) => replaceDevParameters(ami);

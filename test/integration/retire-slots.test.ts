@@ -13,7 +13,6 @@
  * warmed again by a commit, an alarm fires inside the new window, and the retirement is refused
  * with failed-in-window, which is what makes the deploy job flip back.
  */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import { FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../unit/reliability/catalogu
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { deployStack, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+import { git } from '../support/git-command';
 
 useLocalAws();
 jest.setTimeout(300_000);
@@ -46,12 +46,6 @@ let base: string;
 let patched: string;
 let afterSwitch: Record<string, string>;
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'dev', GIT_COMMITTER_EMAIL: 'dev@example.com' },
-  }).trim();
 
 /** A parameters file one key per line, as the repository keeps them. */
 const fileText = (parameters: Record<string, string>) => `${JSON.stringify({ Parameters: parameters, Tags: shipped.Tags }, null, 2)}\n`;
