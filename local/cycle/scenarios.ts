@@ -14,6 +14,7 @@ import { amiParametersOf, parseParametersFile, setParameterInFile } from '../../
 import { poll } from '../../actions/lib/poll';
 import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
 import { runDeployJob } from './deploy-job';
+import { retireSlotsPlan } from './slots-deploy-job';
 import { runPromotionPhases } from './promotion-phase';
 import { expectFleetOn, liveTargetGroupArn } from './fleet';
 import { commitAndPush, mergePullRequest, openPullRequest, OPERATOR, repoState } from './scratch-repo';
@@ -93,6 +94,7 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
 
   timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
   await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason }, dispatchedAt });
+  if (ctx.environment.strategy === 'slots') await retireSlotsPlan(ctx, timeline);
   await auditTrail(ctx, timeline);
 }
 

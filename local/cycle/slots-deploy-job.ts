@@ -55,6 +55,7 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
   });
 
   await timeline.phase('verify-alb (stack mode: the live slot)', 'moto + data plane', (phase) => verifyAlb(ctx, phase, job, job.amiId, { label: deploy.label }));
+  if (!deploy.failback) await bakeStep(ctx, timeline, oldSlot);
   await slotsDeployReport(ctx, timeline, job, { failback: Boolean(deploy.failback), record, update: update.outputs, verify: 'success' });
   const traffic = await reportDeployTraffic(ctx, timeline, { label: `the ${deploy.label} deploy`, from, to: Date.now(), newAmi: job.amiId, oldAmi: deploy.previousAmi, promise: true });
 
@@ -81,6 +82,31 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
       `the canary, from ${job.amiId}'s first answer to ${deploy.previousAmi}'s last: ${share(job.amiId)} of ${total} requests from ${job.amiId} (${total ? Math.round((100 * share(job.amiId)) / total) : 0} %; the wiring's canary weight ${job.canaryWeight} %, locally for ${LOCAL_CANARY_SECONDS} s instead of its ${job.canarySeconds} s)`,
     );
     if (share(job.amiId) === 0 || share(deploy.previousAmi) === 0) throw new CycleCheckError('the load generator saw no canary: no stretch where both slots answered users');
+  });
+}
+
+/**
+ * The job's Bake step (gitops check-retirement, on AWS's clock from moto's stack events). The
+ * cycle's failback comes inside the window, so the cycle passes wait-seconds 0 (the workflow
+ * passes 900): with the wiring's window of 300 s still open it is left to a later run, and the
+ * old slot stays warm. The retirement itself (wait, scale to zero, record) is proven on moto by
+ * test/integration/retire-slots.test.ts with a shortened window.
+ */
+async function bakeStep(ctx: CycleContext, timeline: Timeline, oldSlot: SlotName): Promise<void> {
+  await timeline.phase('gitops check-retirement: the bake window (LOCAL: wait-seconds 0, the workflow waits up to 900 s)', 'moto', async (phase) => {
+    const run = await gitops(ctx, 'check-retirement', { 'wait-seconds': '0' });
+    expectOutput(run, 'verdict', 'wait', 'check-retirement');
+    expectOutput(run, 'slot', oldSlot, 'check-retirement');
+    phase.note(`${oldSlot} stays warm until ${run.outputs['ends-at']} (the wiring's bakeSeconds ${ctx.environment.slots.bakeSeconds} s from the switch, on AWS's clock); a later run (retire-slots.yml, or the next deploy) retires it only if nothing failed meanwhile`);
+  });
+}
+
+/** retire-slots.yml's plan after the failback: the old slot holds the AMI users just left, so it is kept, not retired. */
+export async function retireSlotsPlan(ctx: CycleContext, timeline: Timeline): Promise<void> {
+  await timeline.phase('retire-slots.yml: gitops list-retirements (git only)', 'git', async (phase) => {
+    const run = await gitops(ctx, 'list-retirements', {});
+    expectOutput(run, 'environments', '[]', 'list-retirements');
+    phase.note(run.stdout.split('\n').find((l) => / skipped, .*went live by a failback/.test(l))?.trim() ?? 'no environment due');
   });
 }
 
