@@ -45,7 +45,8 @@ describe('build-ami (bundled) against the Image Builder stand-in and moto', () =
     const findings = JSON.parse(first.outputs['findings-json']);
     expect(findings).toMatchObject({ scanned: true });
     expect(findings.total).toBe(Object.values(findings.counts as Record<string, number>).reduce((a, b) => a + b, 0));
-    expect(first.summary).toMatch(new RegExp(`^## build-ami: \`${ami}\` is AVAILABLE`));
+    // The heading names no AMI (its large type wraps an ID at the hyphen); the lead under it does.
+    expect(first.summary).toMatch(new RegExp(`^## build-ami: the AMI is AVAILABLE\n\nBuilt \`${ami}\` in us-east-1`));
     // Transitions only: the wait logs each state once.
     expect(first.stdout.match(/Image build .*BUILDING/g)?.length ?? 0).toBeLessThanOrEqual(2);
 
@@ -53,14 +54,14 @@ describe('build-ami (bundled) against the Image Builder stand-in and moto', () =
     expect(second.exitCode).toBe(0);
     expect(second.outputs['ami-id']).not.toBe(ami);
     const diff = second.outputs['package-diff-markdown'];
-    expect(diff).toMatch(new RegExp(`^\\*\\*Packages: [1-9]\\d* changed, 1 added, 0 removed\\*\\* \\(${ami} → ${second.outputs['ami-id']}; `));
+    expect(diff).toMatch(new RegExp(`^\\*\\*Packages: [1-9]\\d* changed, 1 added, 0 removed\\*\\* \\(\`${ami}\` → \`${second.outputs['ami-id']}\`; `));
     expect(diff).toContain('| Package | Change | Old version | New version |');
     expect(second.summary).toContain('### Package changes');
 
     // The CVE delta finds the previous image the same way: fixture CVEs are fixed and introduced per build.
     const delta = JSON.parse(second.outputs['findings-json']).delta;
     expect(delta).toEqual({ previousAmiId: ami, fixed: expect.any(Number), introduced: expect.any(Number), stillOpen: expect.any(Number) });
-    expect(second.outputs['findings-delta-markdown']).toMatch(new RegExp(`^\\*\\*CVE delta ${ami} → ${second.outputs['ami-id']}: fixes \\d`));
+    expect(second.outputs['findings-delta-markdown']).toMatch(new RegExp(`^\\*\\*CVE delta \`${ami}\` → \`${second.outputs['ami-id']}\`: fixes \\d`));
     expect(second.summary).toContain('### CVE delta');
   });
 

@@ -120,7 +120,7 @@ describe('verify-alb bundle, HTTP watch against a real web server', () => {
       new RegExp(`3 of 7 samples were served by ${OTHER_AMI}, not ${foundation.ami} \\(first at \\S+Z from i-0b1b2c3d4e5f60718\\)`),
     );
     expect(run.summary).toMatch(new RegExp(`section ${foundation.ami} \\(expected\\)\\n    4 samples :\\d+, 4s\\n  section errors\\n    3 errors :crit, \\d+, 3s`));
-    expect(run.summary).toContain(`| ⚠️ ${OTHER_AMI} | i-0b1b2c3d4e5f60718 |`);
+    expect(run.summary).toContain(`| ⚠️ \`${OTHER_AMI}\` | i-0b1b2c3d4e5f60718 |`);
   });
 
   it('fails when nothing listens, counting every refused connection', async () => {

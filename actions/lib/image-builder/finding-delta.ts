@@ -137,7 +137,7 @@ export async function compareFindingsWithPreviousAmi(inputs: FindingDeltaInputs,
   const { previousAmiId, previousImage, current } = inputs;
   const unavailable = (reason: string): FindingDeltaReport => {
     deps.logger.warning(`No CVE delta: ${reason}`);
-    return { kind: 'unavailable', previousAmiId, reason, markdown: `**CVE delta:** none from ${previousAmiId}: ${reason}.` };
+    return { kind: 'unavailable', previousAmiId, reason, markdown: `**CVE delta:** none from \`${previousAmiId}\`: ${reason}.` };
   };
   if ('reason' in previousImage) return unavailable(previousImage.reason);
   if (!current.findings) return unavailable(`the new image's findings are not available (${current.report.reason ?? 'not scanned'})`);

@@ -207,7 +207,7 @@ describe('summaries and outputs', () => {
         gate: { threshold: 'critical', passed: true, text: 'no finding at or above CRITICAL: gate passed' },
         delta: { previousAmiId: OLD_AMI_ID, reason: `the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)` },
       }),
-      'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from ${OLD_AMI_ID}: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`),
+      'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from \`${OLD_AMI_ID}\`: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`),
     });
     // The previous AMI is looked up once, for both the package diff and the CVE delta (the other call checks the new AMI exists).
     expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { ImageIds: [OLD_AMI_ID] });
