@@ -13,6 +13,8 @@ import image_deregistration_protection  # noqa: E402,F401  (applies the patch on
 import cloudwatch_alarms  # noqa: E402,F401  (applies the patch on import)
 import ec2_cross_account_copy  # noqa: E402,F401  (applies the patch on import)
 import cloudformation_get_azs  # noqa: E402,F401  (applies the patch on import)
+# After cloudformation_previous_values: it wraps the CreateChangeSet that one patched.
+import cloudformation_monitoring_window  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -6,7 +6,18 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { CreateStackCommand, DeleteStackCommand, DescribeStackResourceCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CancelUpdateStackCommand,
+  CreateChangeSetCommand,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackEventsCommand,
+  DescribeStackResourceCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CopyImageCommand,
@@ -213,6 +224,85 @@ describe('moto patch: CopyImage of an AMI another account shared', () => {
     // A copy within one account is moto's own code, unchanged.
     await expect(source.send(new CopyImageCommand({ SourceImageId: ami, SourceRegion: 'us-east-1', Name: `own-${Date.now()}` }))).resolves.toMatchObject({ ImageId: expect.stringMatching(/^ami-/) });
   });
+});
+
+describe('moto patch: the rollback-trigger monitoring window and CancelUpdateStack (docs/moto.md #22)', () => {
+  it('is still needed: unpatched moto has no CancelUpdateStack and ignores a change set\'s RollbackConfiguration', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'import inspect',
+      'from moto.cloudformation.models import CloudFormationBackend',
+      'from moto.cloudformation.responses import CloudFormationResponse as R',
+      'print(hasattr(R, "cancel_update_stack"), "RollbackConfiguration" in inspect.getsource(R.create_change_set), "Monitoring" in inspect.getsource(CloudFormationBackend.execute_change_set))',
+    ].join('\n');
+    // When this fails, moto has one of them itself: check how it holds the window, then delete
+    // local/moto-patches/cloudformation_monitoring_window.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('False False False');
+  });
+
+  // A launch template and a group tagged with the AMI parameter: an AMI change replaces the group in moto (docs/moto.md #4).
+  const template = JSON.stringify({
+    Parameters: { Ami: { Type: 'String' } },
+    Resources: {
+      Lt: { Type: 'AWS::EC2::LaunchTemplate', Properties: { LaunchTemplateData: { ImageId: { Ref: 'Ami' }, InstanceType: 't3.micro' } } },
+      Group: {
+        Type: 'AWS::AutoScaling::AutoScalingGroup',
+        Properties: {
+          AvailabilityZones: ['us-east-1a'],
+          MinSize: '1',
+          MaxSize: '1',
+          DesiredCapacity: '1',
+          LaunchTemplate: { LaunchTemplateId: { Ref: 'Lt' }, Version: { 'Fn::GetAtt': ['Lt', 'LatestVersionNumber'] } },
+          Tags: [{ Key: 'AmiId', Value: { Ref: 'Ami' }, PropagateAtLaunch: true }],
+        },
+      },
+    },
+  });
+
+  it('an update with a window stays UPDATE_IN_PROGRESS with both groups; CancelUpdateStack rolls back to the old group and parameters', async () => {
+    const { cloudFormation, autoScaling, ec2 } = localClients();
+    const stack = `window-${Date.now()}`;
+    const base = await localBaseAmi();
+    const { ImageId: other } = await ec2.send(new CreateImageCommand({ InstanceId: (await ec2.send(new RunInstancesCommand({ ImageId: base, MinCount: 1, MaxCount: 1 }))).Instances![0].InstanceId, Name: `window-${Date.now()}` }));
+    await cloudFormation.send(new CreateStackCommand({ StackName: stack, TemplateBody: template, Parameters: [{ ParameterKey: 'Ami', ParameterValue: base }] }));
+    const group = async () => (await cloudFormation.send(new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: 'Group' }))).StackResourceDetail!;
+    const status = async () => (await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }))).Stacks![0];
+    const exists = async (name: string) => ((await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups ?? []).length === 1;
+    const blue = (await group()).PhysicalResourceId!;
+
+    const { Id } = await cloudFormation.send(
+      new CreateChangeSetCommand({
+        StackName: stack,
+        ChangeSetName: 'ami',
+        ChangeSetType: 'UPDATE',
+        UsePreviousTemplate: true,
+        Parameters: [{ ParameterKey: 'Ami', ParameterValue: other }],
+        RollbackConfiguration: { MonitoringTimeInMinutes: 5, RollbackTriggers: [] },
+      }),
+    );
+    await cloudFormation.send(new ExecuteChangeSetCommand({ ChangeSetName: Id }));
+
+    const inWindow = await status();
+    expect(inWindow.StackStatus).toBe('UPDATE_IN_PROGRESS');
+    expect(inWindow.Parameters).toEqual([{ ParameterKey: 'Ami', ParameterValue: other }]);
+    const green = await group();
+    expect(green).toMatchObject({ ResourceStatus: 'UPDATE_COMPLETE' });
+    expect(green.PhysicalResourceId).not.toBe(blue);
+    expect([await exists(blue), await exists(green.PhysicalResourceId!)]).toEqual([true, true]);
+
+    await cloudFormation.send(new CancelUpdateStackCommand({ StackName: stack }));
+    const after = await status();
+    expect(after.StackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(after.Parameters).toEqual([{ ParameterKey: 'Ami', ParameterValue: base }]);
+    expect((await group()).PhysicalResourceId).toBe(blue);
+    expect([await exists(blue), await exists(green.PhysicalResourceId!)]).toEqual([true, false]);
+    const events = ((await cloudFormation.send(new DescribeStackEventsCommand({ StackName: stack }))).StackEvents ?? []).map((e) => e.ResourceStatus);
+    expect(events.slice(0, 4)).toEqual(['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_IN_PROGRESS']);
+    // Outside a window there is nothing to cancel, as on AWS.
+    await expect(cloudFormation.send(new CancelUpdateStackCommand({ StackName: stack }))).rejects.toThrow('CancelUpdateStack cannot be called from current stack status');
+    await cloudFormation.send(new DeleteStackCommand({ StackName: stack }));
+  });
+  // That the window ends with the cleanup (the old group deleted, UPDATE_COMPLETE): test/integration/replace-window.test.ts.
 });
 
 describe("moto patch: Fn::GetAZs '' answers the stack's own region", () => {
