@@ -10,8 +10,12 @@ export interface TargetRow {
   imageId?: string;
   autoScalingGroupName?: string;
   inCurrentGroup: boolean;
-  /** ok: counts toward the pass; leaving: draining, ignored; problem: blocks the pass. */
-  verdict: 'ok' | 'leaving' | 'problem';
+  /**
+   * ok: counts toward the pass; leaving: draining, ignored; previous: an instance of the group the
+   * update replaces, still registered inside the rollback-trigger window (listed, not judged);
+   * problem: blocks the pass.
+   */
+  verdict: 'ok' | 'leaving' | 'previous' | 'problem';
   /** Why it is a problem, as phrases: "unhealthy (Target.FailedHealthChecks: …)". */
   issues: string[];
 }
@@ -30,6 +34,8 @@ export interface FleetEvaluation {
   desiredCapacity: number;
   /** The current ASG's instances and the AMI EC2 says each runs: the only ones an HTTP sample may come from. */
   currentInstances: ReadonlyMap<string, string | undefined>;
+  /** With `previousGroup`: that group's registered instances (blue, until CloudFormation's cleanup); their samples are set aside. */
+  previousInstances?: ReadonlySet<string>;
   /** One sentence per problem, naming the target or instance and why. */
   problems: string[];
 }
@@ -53,11 +59,11 @@ export interface FleetEvaluation {
  * amount of waiting changes the AMI of a running instance. Everything else (initial, unhealthy,
  * old-ASG targets not yet deregistered, a short count) may settle, so the caller waits.
  */
-export function evaluateFleet(observation: FleetObservation, expectedAmiId: string): FleetEvaluation {
+export function evaluateFleet(observation: FleetObservation, expectedAmiId: string, previousGroup?: string): FleetEvaluation {
   const group = observation.autoScalingGroup;
   const current = new Set(group.instanceIds);
-  const rows = observation.targets.map((t) => judgeTarget(t, observation.instances[t.id], current, group.name, expectedAmiId));
-  const registered = rows.filter((r) => r.verdict !== 'leaving');
+  const rows = observation.targets.map((t) => judgeTarget(t, observation.instances[t.id], current, group.name, expectedAmiId, previousGroup));
+  const registered = rows.filter((r) => r.verdict !== 'leaving' && r.verdict !== 'previous');
   const problems = rows.filter((r) => r.verdict === 'problem').map((r) => `Target ${r.id}: ${r.issues.join('; ')}`);
   let permanent = rows.some((r) => r.verdict === 'problem' && r.inCurrentGroup && r.imageId !== undefined && r.imageId !== expectedAmiId);
 
@@ -86,10 +92,11 @@ export function evaluateFleet(observation: FleetObservation, expectedAmiId: stri
     rows,
     healthyTargets: registered.filter((r) => r.health === 'healthy' && r.instanceState === 'running').length,
     totalTargets: registered.length,
-    drainingTargets: rows.length - registered.length,
+    drainingTargets: rows.filter((r) => r.verdict === 'leaving').length,
     autoScalingGroupName: group.name,
     desiredCapacity: group.desiredCapacity,
     currentInstances: new Map(group.instanceIds.map((id) => [id, observation.instances[id]?.imageId])),
+    previousInstances: new Set(rows.filter((r) => r.verdict === 'previous').map((r) => r.id)),
     problems,
   };
 }
@@ -100,6 +107,7 @@ function judgeTarget(
   current: Set<string>,
   currentGroup: string,
   expectedAmiId: string,
+  previousGroup: string | undefined,
 ): TargetRow {
   const row: TargetRow = {
     id: target.id,
@@ -114,6 +122,9 @@ function judgeTarget(
     issues: [],
   };
   if (target.health === 'draining') return { ...row, verdict: 'leaving' };
+  // Inside the rollback-trigger window of a replacing update the old group still serves beside the
+  // new one: it is what a cancel falls back to, not what is being verified.
+  if (previousGroup !== undefined && !row.inCurrentGroup && instance?.autoScalingGroupName === previousGroup) return { ...row, verdict: 'previous' };
 
   const issues = row.issues;
   if (!target.id.startsWith('i-')) {

@@ -71,7 +71,7 @@ export function failureMessage(report: VerifyAlbReport): string {
 
 function targetsTable(rows: readonly TargetRow[]): string {
   if (rows.length === 0) return '_No targets are registered in the target group._';
-  const verdict = { ok: '✅', leaving: '↘ draining', problem: '❌' } as const;
+  const verdict = { ok: '✅', leaving: '↘ draining', previous: '↔ the replaced group (until the cleanup)', problem: '❌' } as const;
   return markdownTable(
     ['Target', 'Health', 'Reason', 'Instance', 'AMI', 'ASG', 'Verdict'],
     rows.map((r) => [

@@ -49,7 +49,7 @@ type VerifyClients = Pick<AwsClients, 'cloudFormation' | 'autoScaling'>;
  * LoadBalancerUrl, unless the inputs override them. Without one: the target group from the
  * input, and the ASG is whichever group is attached to that target group.
  */
-export async function resolveVerifyTarget(inputs: VerifyAlbInputs, deps: Deps<VerifyClients>): Promise<VerifyTarget> {
+export async function resolveVerifyTarget(inputs: VerifyAlbInputs, deps: Deps<VerifyClients>, options: { /** Verifying inside a replacing update's window, on purpose. */ midUpdate?: boolean } = {}): Promise<VerifyTarget> {
   if (inputs.stackName === undefined) {
     // The schema guarantees target-group-arn when stack-name is absent.
     return { targetGroupArn: inputs.targetGroupArn!, url: inputs.url, autoScalingGroup: { kind: 'attached-to-target-group' } };
@@ -80,7 +80,7 @@ export async function resolveVerifyTarget(inputs: VerifyAlbInputs, deps: Deps<Ve
     );
   }
   deps.logger.info(`Stack ${stackName} is ${stack.StackStatus}; ${slot ? `live slot ${slot}, ` : ''}target group ${targetGroupArn}${url ? `, URL ${url}` : ''}.`);
-  if (stack.StackStatus?.endsWith('_IN_PROGRESS')) {
+  if (stack.StackStatus?.endsWith('_IN_PROGRESS') && !options.midUpdate) {
     deps.logger.warning(`Stack ${stackName} is ${stack.StackStatus}: verifying mid-update sees the cutover itself; targets may change while this runs.`);
   }
   return {

@@ -33,7 +33,20 @@ export interface VerifyAlbReport {
     maxErrorRate: number;
     samples: Sample[];
     summary: SampleSummary;
+    /** With `previousGroup`: samples answered by that group's instances, set aside (not in `samples`). */
+    previousGroupSamples?: number;
   };
+}
+
+/**
+ * Verifying a replacing update inside its rollback-trigger window (update-app-stack, strategy
+ * replace): the stack is UPDATE_IN_PROGRESS and `previousGroup`, the group being replaced, still
+ * shares the target group. Its targets are listed but not judged, and the samples it answers are
+ * set aside: the verdict is about the new group alone. A sample no instance can be named for (an
+ * error) still counts against the new group.
+ */
+export interface CutoverOptions {
+  previousGroup?: string;
 }
 
 /**
@@ -48,14 +61,14 @@ export interface VerifyAlbReport {
  *
  * Returns the report whether or not the fleet is healthy; the caller decides how to fail.
  */
-export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps): Promise<VerifyAlbReport> {
-  const target = await resolveVerifyTarget(inputs, deps);
+export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps, cutover: CutoverOptions = {}): Promise<VerifyAlbReport> {
+  const target = await resolveVerifyTarget(inputs, deps, { midUpdate: cutover.previousGroup !== undefined });
   const started = deps.clock.now();
-  const fleet = await deps.logger.group('Target health', () => waitForHealthyFleet(target, inputs, deps));
+  const fleet = await deps.logger.group('Target health', () => waitForHealthyFleet(target, inputs, deps, cutover.previousGroup));
   const waitedMs = deps.clock.now() - started;
   const failures = fleet.status === 'pass' ? [] : fleetFailures(fleet, inputs, waitedMs);
 
-  const http: VerifyAlbReport['http'] = { watchSeconds: inputs.watchSeconds, maxErrorRate: inputs.maxErrorRate, samples: [], summary: summariseSamples([]) };
+  const http: VerifyAlbReport['http'] = { watchSeconds: inputs.watchSeconds, maxErrorRate: inputs.maxErrorRate, samples: [], summary: summariseSamples([]), previousGroupSamples: 0 };
   if (inputs.watchSeconds === 0) {
     http.skipped = 'watch-seconds is 0: control-plane checks only';
   } else if (failures.length > 0) {
@@ -64,20 +77,26 @@ export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps): P
     // resolveVerifyTarget guarantees a URL whenever watch-seconds is above 0.
     http.url = detailsUrl(target.url!, inputs.path);
     const url = http.url;
-    http.samples = await deps.logger.group(`HTTP watch: ${url} for ${inputs.watchSeconds} s`, () =>
+    const taken = await deps.logger.group(`HTTP watch: ${url} for ${inputs.watchSeconds} s`, () =>
       sampleFor(url, inputs.watchSeconds, deps, (sample) => deps.logger.info(formatSampleLine(sample))),
-    ).then((samples) => samples.map((sample) => judgeSample(sample, fleet)));
+    );
+    const fromPrevious = (s: Sample) => s.error === undefined && s.instanceId !== undefined && fleet.previousInstances?.has(s.instanceId) === true;
+    http.previousGroupSamples = taken.filter(fromPrevious).length;
+    if (http.previousGroupSamples > 0) {
+      deps.logger.info(`${http.previousGroupSamples} of ${taken.length} samples were answered by ${cutover.previousGroup}, the group being replaced; set aside.`);
+    }
+    http.samples = taken.filter((s) => !fromPrevious(s)).map((sample) => judgeSample(sample, fleet));
     http.summary = summariseSamples(http.samples);
     failures.push(...httpFailures(http.samples, http.summary, inputs));
   }
   return { healthy: failures.length === 0, failures, expectedAmiId: inputs.expectedAmiId, target, fleet, waitedMs, http };
 }
 
-async function waitForHealthyFleet(target: VerifyTarget, inputs: VerifyAlbInputs, deps: VerifyAlbDeps): Promise<FleetEvaluation> {
+async function waitForHealthyFleet(target: VerifyTarget, inputs: VerifyAlbInputs, deps: VerifyAlbDeps, previousGroup: string | undefined): Promise<FleetEvaluation> {
   try {
     const { observation } = await poll({
       description: `the targets of ${target.targetGroupArn} to be healthy on ${inputs.expectedAmiId}`,
-      check: async (signal) => evaluateFleet(await observeFleet(target, deps, signal), inputs.expectedAmiId),
+      check: async (signal) => evaluateFleet(await observeFleet(target, deps, signal), inputs.expectedAmiId, previousGroup),
       isDone: (evaluation) => evaluation.status !== 'wait',
       clock: deps.clock,
       timeoutMs: inputs.timeoutMinutes * 60_000,
