@@ -98,6 +98,15 @@ export function isStackNotFoundError(error: unknown): boolean {
   return e.name === 'ValidationError' && /does not exist/i.test(e.message ?? '');
 }
 
+/**
+ * CancelUpdateStack refused because the stack is no longer UPDATE_IN_PROGRESS: the update's
+ * rollback-trigger window ended (cleanup under way, or complete) or it is already rolling back.
+ */
+export function isCancelNotAllowedError(error: unknown): boolean {
+  const e = shape(error);
+  return e.name === 'ValidationError' && /CancelUpdateStack cannot be called from current stack status/i.test(e.message ?? '');
+}
+
 /** Image Builder's and others' "no such resource" (`ResourceNotFoundException`, EC2 `InvalidAMIID.NotFound`). */
 export function isNotFoundError(error: unknown): boolean {
   const e = shape(error);

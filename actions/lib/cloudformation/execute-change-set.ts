@@ -14,6 +14,22 @@ export interface ExecuteChangeSetInput {
   /** Makes the SDK's own retry of ExecuteChangeSet idempotent, and tags the events it causes. */
   clientRequestToken: string;
   timeoutMs: number;
+  /**
+   * Asked on each poll while the stack is still changing; true stops following it (the operation
+   * carries on) with `paused` set. The replace strategy's window verification pauses once green's
+   * group is in service.
+   */
+  pauseWhen?: PauseWhen;
+}
+
+export type PauseWhen = (stack: StackSnapshot, signal: AbortSignal) => Promise<boolean>;
+
+export interface FollowInput {
+  stackName: string;
+  /** The newest event already seen: only later ones belong to this operation. */
+  marker: string | undefined;
+  timeoutMs: number;
+  pauseWhen?: PauseWhen;
 }
 
 export interface StackOperationObservation {
@@ -23,8 +39,12 @@ export interface StackOperationObservation {
 export interface ExecutionResult {
   /** The stack after the operation ended (or at the deadline, if it did not). */
   stack: StackSnapshot;
-  /** Every event of this operation, oldest first. */
+  /** Every event of this operation seen so far, oldest first. */
   events: StackEventRecord[];
+  /** True when `pauseWhen` stopped the following before the operation ended. */
+  paused: boolean;
+  /** The newest event seen, to follow on from. */
+  marker: string | undefined;
 }
 
 /** The stack is still changing: UPDATE_IN_PROGRESS, UPDATE_ROLLBACK_IN_PROGRESS, cleanups. */
@@ -49,14 +69,23 @@ export async function executeChangeSetAndWait(
 ): Promise<ExecutionResult> {
   const { stackName } = input;
   // The marker separates this operation's events from the stack's history.
-  let marker = await readNewestStackEventId(stackName, deps);
+  const marker = await readNewestStackEventId(stackName, deps);
   await deps.clients.cloudFormation.send(
     new ExecuteChangeSetCommand({ ChangeSetName: input.changeSetId, StackName: stackName, ClientRequestToken: input.clientRequestToken }),
   );
   deps.logger.info(`Executing change set on ${stackName}; following its events.`);
+  return followStackOperation({ stackName, marker, timeoutMs: input.timeoutMs, pauseWhen: input.pauseWhen }, deps, onEvents);
+}
 
+/**
+ * Follows a stack operation already under way (an executed change set, a cancelled update) to its
+ * end, or until `pauseWhen` says stop: the poll loop described above.
+ */
+export async function followStackOperation(input: FollowInput, deps: CfnDeps, onEvents: (events: StackEventRecord[]) => void = () => {}): Promise<ExecutionResult> {
+  const { stackName, pauseWhen } = input;
+  let marker = input.marker;
   const events: StackEventRecord[] = [];
-  const { observation } = await poll<StackOperationObservation>({
+  const { observation } = await poll<StackOperationObservation & { paused: boolean }>({
     description: `stack ${stackName} to finish updating`,
     check: async (signal) => {
       const stack = await describeStack(stackName, deps, signal);
@@ -67,9 +96,10 @@ export async function executeChangeSetAndWait(
         for (const event of fresh) deps.logger.info(formatStackEvent(event));
         onEvents(fresh);
       }
-      return { stack };
+      const paused = stack !== undefined && isStackOperationRunning(stack.status) && pauseWhen !== undefined && (await pauseWhen(stack, signal));
+      return { stack, paused };
     },
-    isDone: ({ stack }) => stack === undefined || !isStackOperationRunning(stack.status),
+    isDone: ({ stack, paused }) => paused || stack === undefined || !isStackOperationRunning(stack.status),
     clock: deps.clock,
     timeoutMs: input.timeoutMs,
     progressKey: ({ stack }) => stack?.status ?? 'MISSING',
@@ -85,5 +115,5 @@ export async function executeChangeSetAndWait(
       'DELETE_COMPLETE',
     );
   }
-  return { stack: observation.stack, events };
+  return { stack: observation.stack, events, paused: observation.paused, marker };
 }

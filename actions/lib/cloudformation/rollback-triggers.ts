@@ -36,14 +36,16 @@ export interface RollbackPlan {
  * Builds the RollbackConfiguration for CreateChangeSet. It belongs to the change set (and
  * UpdateStack), not to ExecuteChangeSet, which has no such field. It is always sent, even empty:
  * an update without it silently reuses the stack's previous triggers, which may name alarms that
- * no longer exist. With no alarms, the monitoring window is 0: waiting for nothing only delays
- * the cleanup of the old group.
+ * no longer exist. With no alarms, the monitoring window is 0 (waiting for nothing only delays
+ * the cleanup of the old group) unless `holdWindow`: the replace strategy verifies green inside
+ * the window, and CloudFormation waits out a window without triggers too.
  */
 export function planRollbackTriggers(
   outputs: Readonly<Record<string, string>>,
   monitoringMinutes: number,
   /** Which outputs name this update's alarms: the replace template's by default; a slots step names one slot's, or none. */
   alarmOutputs: readonly string[] = ROLLBACK_ALARM_OUTPUTS,
+  options: { holdWindow?: boolean } = {},
 ): RollbackPlan {
   const alarmArns = alarmOutputs.map((key) => outputs[key]).filter((arn): arn is string => Boolean(arn));
   const missingOutputs = alarmOutputs.filter((key) => !outputs[key]);
@@ -52,7 +54,7 @@ export function planRollbackTriggers(
     missingOutputs,
     configuration: {
       RollbackTriggers: alarmArns.map((Arn) => ({ Arn, Type: 'AWS::CloudWatch::Alarm' })),
-      MonitoringTimeInMinutes: alarmArns.length > 0 ? monitoringMinutes : 0,
+      MonitoringTimeInMinutes: alarmArns.length > 0 || options.holdWindow ? monitoringMinutes : 0,
     },
   };
 }

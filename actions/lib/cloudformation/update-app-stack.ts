@@ -31,13 +31,14 @@ import { changeSetName, createChangeSet, deleteChangeSet, waitForChangeSet } fro
 import { renderChangesMarkdown } from './change-set-markdown';
 import { planChangeSetParameters, type ParameterChange } from './change-set-parameters';
 import { readDeployedTemplate } from './deployed-template';
-import { executeChangeSetAndWait } from './execute-change-set';
+import { executeChangeSetAndWait, type ExecutionResult, followStackOperation } from './execute-change-set';
 import { checkNewImages } from './image-parameters';
 import { refuseRevokedImages } from './revoked-images';
 import { planRollbackTriggers } from './rollback-triggers';
 import { findRootCause, type StackEventRecord } from './stack-events';
 import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
 import { planTemplateSource, resolveTemplateSource, type TemplatePlan } from './template-source';
+import { cancelUpdate, type GreenVerdict, type GreenVerifier, isGreenInService, planWindowVerification, readAppGroup, type WindowPlan } from './window-verification';
 
 /** The app template's AMI parameter (a contract: templates/app.yaml and parameters/<env>.json). */
 export { AMI_PARAMETER };
@@ -129,8 +130,12 @@ export function createUpdateReport(inputs: UpdateAppStackInputs, startedAt: numb
   };
 }
 
-/** `s3` is needed only for a template over the inline limit (template-source.ts). */
-type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client; awsClock: AwsTime; s3?: S3Client }>;
+/**
+ * `s3` is needed only for a template over the inline limit (template-source.ts). `greenVerifier`:
+ * strategy replace verifies green inside the rollback-trigger window (window-verification.ts);
+ * without it the update is followed to its end and verified afterwards.
+ */
+type UpdateDeps = Deps<{ cloudFormation: CloudFormationClient; ec2: EC2Client; awsClock: AwsTime; s3?: S3Client }> & { greenVerifier?: GreenVerifier };
 
 /** Reads a local template and decides how it is sent, refusing what cannot be sent before any AWS call. */
 async function readTemplateFile(file: string, inputs: UpdateAppStackInputs): Promise<TemplatePlan> {
@@ -249,7 +254,9 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
   if (plan.keptFromStack.length > 0) logger.info(`Not in ${parametersFile}, kept at the stack's current value: ${plan.keptFromStack.join(', ')}.`);
   // Rollback triggers matter only to an executed change set. A preview leaves them out: the preview
   // role need not read alarms, and nothing it makes is ever executed.
-  const rollback = inputs.mode === 'deploy' ? planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes, inputs.rollbackAlarmOutputs) : undefined;
+  const window = inputs.mode === 'deploy' ? planWindow(inputs, deps, plan.changes) : undefined;
+  const rollback =
+    inputs.mode === 'deploy' ? planRollbackTriggers(before.outputs, inputs.rollbackMonitoringMinutes, inputs.rollbackAlarmOutputs, { holdWindow: window?.verify }) : undefined;
   report.rollbackAlarms = rollback?.alarmArns ?? [];
   if (rollback && rollback.missingOutputs.length > 0) {
     logger.warning(
@@ -317,20 +324,52 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
       created.executionStatus,
     );
   }
-  return logger.group(`Update ${stackName}`, () => deploy(inputs, deps, report, remaining()));
+  return logger.group(`Update ${stackName}`, () => deploy(inputs, deps, report, remaining(), window));
 }
 
-async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, timeoutMs: number): Promise<UpdateReport> {
+/**
+ * Whether this update verifies green inside its rollback-trigger window: only with a verifier
+ * (strategy replace in deploy mode) and a new AMI, and only when the verification fits in the
+ * window. When it does not fit, it says so: verify-alb then runs after the update, when blue is gone.
+ */
+function planWindow(inputs: UpdateAppStackInputs, deps: UpdateDeps, changes: readonly ParameterChange[]): WindowPlan | undefined {
+  if (!deps.greenVerifier || !changes.some((c) => c.key === AMI_PARAMETER)) return undefined;
+  const window = planWindowVerification(inputs.rollbackMonitoringMinutes, deps.greenVerifier.watchSeconds);
+  if (!window.verify) {
+    deps.logger.warning(`Green is not verified inside the rollback-trigger window: ${window.why}. verify-alb verifies it after the update, when blue is gone, and a failure then means a second replacement.`);
+  }
+  return window;
+}
+
+async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, timeoutMs: number, window: WindowPlan | undefined): Promise<UpdateReport> {
   const { stackName, parametersFile } = inputs;
   const wanted = report.parameterChanges.find((c) => c.key === AMI_PARAMETER)?.next;
-  let execution;
+  const deadline = deps.clock.now() + timeoutMs;
+  let execution: ExecutionResult;
+  let gate: WindowGate | undefined;
+  // Blue, read before the update: the group green must differ from, and whose targets verification sets aside.
+  const blueGroup = window?.verify && deps.greenVerifier && wanted ? (await readAppGroup(stackName, deps)).name : undefined;
   report.progress = 'executing';
   try {
     execution = await executeChangeSetAndWait(
-      { stackName, changeSetId: report.changeSetId!, clientRequestToken: report.changeSetName!, timeoutMs },
+      {
+        stackName,
+        changeSetId: report.changeSetId!,
+        clientRequestToken: report.changeSetName!,
+        timeoutMs,
+        pauseWhen: blueGroup ? async (stack, signal) => stack.status === 'UPDATE_IN_PROGRESS' && isGreenInService(await readAppGroup(stackName, deps, signal), blueGroup) : undefined,
+      },
       deps,
       (events) => report.events.push(...events),
     );
+    if (execution.paused && window?.verify && deps.greenVerifier && wanted && blueGroup) {
+      const verifier = deps.greenVerifier;
+      const remaining = () => Math.max(0, deadline - deps.clock.now());
+      gate = await deps.logger.group(`Verify green inside the rollback-trigger window (blue ${blueGroup} still serves)`, () =>
+        gateInWindow({ stackName, amiId: wanted, blueGroup, healthWaitMs: window.healthWaitMs }, verifier, deps),
+      );
+      execution = await followStackOperation({ stackName, marker: execution.marker, timeoutMs: remaining() }, deps, (events) => report.events.push(...events));
+    }
   } catch (error) {
     if (isExpiredCredentialsError(error)) {
       // OIDC sessions last an hour by default; a long update (or monitoring window) can outlive them.
@@ -363,6 +402,16 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
     deps.logger.info(`Stack ${stackName} is UPDATE_COMPLETE; it runs ${report.amiId ?? 'no AMI parameter'} (was ${report.previousAmiId ?? 'none'}).`);
     return report;
   }
+  if (gate?.cancelled && after.status === 'UPDATE_ROLLBACK_COMPLETE') {
+    report.flippedBack = { failedStep: 'window', liveSlot: 'blue' };
+    throw new AwsOperationError(
+      `Update of stack ${stackName} cancelled: green (${wanted}) failed verification inside the rollback-trigger window, while blue (${report.amiId ?? report.previousAmiId}) still served: ${gate.verdict.failures.join('; ')}. ` +
+        `CloudFormation rolled the stack back to blue (UPDATE_ROLLBACK_COMPLETE): it runs ${report.amiId ?? 'the previous AMI'} again and green's group is deleted, so no second replacement was needed. ` +
+        `${parametersFile} still says ${wanted}: the deploy job records ${report.amiId ?? 'the AMI the stack runs'} in git (Record what runs), or revert the change to ${parametersFile} so git says what runs. Fix the AMI, then open a new patch PR.`,
+      stackName,
+      after.status,
+    );
+  }
 
   const cause = findRootCause(execution.events);
   const why = cause ? `${cause.logicalId} ${cause.status} (${cause.reason})` : `${after.status}${after.statusReason ? ` (${after.statusReason})` : ''}`;
@@ -382,4 +431,39 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
     stackName,
     after.status,
   );
+}
+
+interface WindowGate {
+  verdict: GreenVerdict;
+  /** True when CancelUpdateStack was accepted: CloudFormation rolls back to blue. */
+  cancelled: boolean;
+}
+
+/**
+ * Verifies green while the stack waits out its window; on a failed verdict cancels the update.
+ * A verification that cannot finish (AWS or the load balancer failing it) is a failed verdict: a
+ * cancel keeps blue, which is the safe side. A cancel CloudFormation refuses because the window
+ * already ended leaves green as the only fleet: said, and verify-alb after the update decides.
+ */
+async function gateInWindow(request: { stackName: string; amiId: string; blueGroup: string; healthWaitMs: number }, verifier: GreenVerifier, deps: UpdateDeps): Promise<WindowGate> {
+  const { stackName, amiId, blueGroup } = request;
+  const verdict: GreenVerdict = await verifier.verify({ amiId, previousGroup: blueGroup, healthWaitMs: request.healthWaitMs }).catch((error: unknown) => ({
+    healthy: false,
+    failures: [`the verification could not finish (${errorMessage(error)})`],
+  }));
+  if (verdict.healthy) {
+    deps.logger.info(`Green (${amiId}) verified while blue (${blueGroup}) still exists; CloudFormation deletes blue once the window ends.`);
+    return { verdict, cancelled: false };
+  }
+  for (const failure of verdict.failures) deps.logger.warning(`Green (${amiId}): ${failure}`);
+  const outcome = await cancelUpdate(stackName, deps);
+  if (outcome === 'too-late') {
+    deps.logger.warning(
+      `Green (${amiId}) failed verification, but the rollback-trigger window had already ended: CloudFormation refused CancelUpdateStack and deletes blue (${blueGroup}). ` +
+        `verify-alb verifies the fleet after the update, and the deploy job fails back from there (a second replacement). Raise rollback-monitoring-minutes so the verdict comes inside the window.`,
+    );
+    return { verdict, cancelled: false };
+  }
+  deps.logger.info(`Cancelled the update of ${stackName} (CancelUpdateStack): CloudFormation rolls back to blue (${blueGroup}), which kept serving.`);
+  return { verdict, cancelled: true };
 }

@@ -184,7 +184,7 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
     if (from && from !== inputs.requestedAmiId) rows.push(['Ran before', `\`${from}\``]);
   }
   rows.push(['Stack update', describe(steps.update, inputs.stackStatus)]);
-  if (inputs.flipBack) rows.push(['Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
+  if (inputs.flipBack) rows.push([inputs.flipBack.failedStep === 'window' ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
   rows.push(['Verification', describe(steps.verify)]);
   if (ran(steps.failbackUpdate)) {
     rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
@@ -333,6 +333,9 @@ function failedAt(step: string): string {
       return 'did worse than the live slot during the canary, so users met it only at the canary share';
     case 'switch':
       return 'was proven and passed the canary, but the switch of all traffic to it failed';
+    case 'window':
+      // Strategy replace: green shared the target group with blue until the update was cancelled.
+      return 'failed verification inside the rollback-trigger window, while blue still served beside it; the update was cancelled and CloudFormation rolled the stack back to blue';
     default:
       return `failed at the ${step} step`;
   }

@@ -2,6 +2,7 @@ import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../
 import { createAwsClients } from '../../lib/aws/clients';
 import { createS3Client } from '../../lib/aws/s3-client';
 import { systemClock } from '../../lib/clock';
+import { createGreenVerifier } from '../../lib/cloudformation/green-verifier';
 import { createUpdateReport, updateAppStack, type UpdateReport } from '../../lib/cloudformation/update-app-stack';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../lib/cloudformation/update-summary';
 import { errorMessage } from '../../lib/errors';
@@ -26,7 +27,17 @@ export async function run(): Promise<void> {
         const deps = { clients: { cloudFormation, ec2, elbv2, autoScaling, cloudWatch, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock, fetch: globalThis.fetch };
         await updateSlotsStack({ ...inputs, templateFile, slots }, deps, report);
       } else {
-        await updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock, s3 }, logger: createCoreLogger(), clock: systemClock }, report);
+        const logger = createCoreLogger();
+        // Strategy replace: green is verified inside the rollback-trigger window, blue still there.
+        // Not for a failback: the AMI it leaves failed already, so cancelling would keep users on it.
+        const greenVerifier =
+          inputs.mode === 'deploy' && slots !== undefined && !slots.failback
+            ? createGreenVerifier(
+                { stackName: inputs.stackName, region: inputs.region, url: slots.verifyUrl, path: slots.verifyPath, watchSeconds: slots.proveSeconds, maxErrorRate: slots.maxErrorRate },
+                { clients: { cloudFormation, ec2, elbv2, autoScaling }, logger, clock: systemClock, fetch: globalThis.fetch },
+              )
+            : undefined;
+        await updateAppStack(inputs, { clients: { cloudFormation, ec2, awsClock, s3 }, logger, clock: systemClock, greenVerifier }, report);
       }
     } catch (error) {
       outputs.set(updateAppStackOutputs(report));

@@ -36,6 +36,8 @@ const UAS = '`updateAppStack` (deploy)';
 const NO_CALL = 'no mutating AWS call';
 /** The slots deploy's steps on a fake stack: updates that fail the way CloudFormation rolls them back, a verdict per slot and step. */
 const SLOTS_FAKE = '`deploySlots` (a fake stack behind its step runner: failed updates rolled back, a verdict per slot and step)';
+/** The deploy job with a windowed replacing update: green in service while the stack stays UPDATE_IN_PROGRESS, CancelUpdateStack answered as CloudFormation does. */
+const REPLACE_WINDOW = 'deploy job → `updateAppStack` with its green verifier (AwsWorld: a five-minute window, CancelUpdateStack only while UPDATE_IN_PROGRESS)';
 const VERIFY_LOOPBACK = '`verifyAlb` (real fetch to a server on 127.0.0.1, mocked fleet)';
 
 export const BAD_INPUTS: readonly BadInputCase[] = [
@@ -188,6 +190,10 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F118', name: "Slots: the new slot's alarm goes to ALARM once it takes the canary share", producedBy: 'mock', through: `${SLOTS_FAKE} (an update that watches an alarming slot is rolled back, as CloudFormation's rollback triggers do)`, suite: 'unit', expected: "the canary's update watched green's alarms and was rolled back; flipped back (failed-step canary) by an update that watches none, so green's alarm cannot hold users on green; blue proven again; a re-run once the alarm is quiet completes", invariant: 'git = stack' },
   { id: 'F119', name: "Slots: the canary's users trip the new slot's 5xx alarm while the header samples pass", producedBy: 'mock', through: `${SLOTS_FAKE} (the canary verdict carries the slot's alarms in ALARM)`, suite: 'unit', expected: "flipped back from the canary weights (failed-step canary): the error names the alarm in ALARM and that the live slot's is not; blue proven again; a re-run once the alarm is quiet completes (integration: slots-deploy.test.ts holds blue's 5xx alarm in ALARM on moto)", invariant: 'git = stack' },
   { id: 'F134', name: "The copy of the proven AMI into a later wave's other account fails", producedBy: 'mock', through: 'gitops `propose-promotion` (the source shares the AMI and its snapshot, the copy role\'s CopyImage answers an ID, DescribeImages then says failed)', suite: 'unit', expected: "the run fails with EC2's reason; the failed copy is deregistered in the other account; the launch and create-volume permissions the run granted are taken back; no parameters file written, so no PR", invariant: 'git = stack' },
+  { id: 'F150', name: 'Replace: green fails verification inside the rollback-trigger window', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'CancelUpdateStack before the cleanup: CloudFormation rolls back to blue (UPDATE_ROLLBACK_COMPLETE, failed-step window), one replacement and no failback update; the report says green failed in the window and users are on blue; git records blue; a re-run changes nothing', invariant: 'git = stack' },
+  { id: 'F151', name: 'Replace: the verdict comes after the window ended (the cancel is refused)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'CancelUpdateStack refused (ValidationError): the update completes, said as a warning; verify-alb then fails and the job fails back by a second replacement, as without the window', invariant: 'git = stack' },
+  { id: 'F152', name: 'Replace: the window verification cannot finish (an AWS error)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'no verdict counts as a failed one: the update is cancelled and rolled back to blue, the error names why the verification stopped; git records blue', invariant: 'git = stack' },
+  { id: 'F153', name: 'Replace: the rollback after the cancel fails (UPDATE_ROLLBACK_FAILED)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'fails naming the failed resource and the continue-update-rollback command with --resources-to-skip; git is left alone', invariant: 'loud: continue-update-rollback' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -204,6 +210,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'deploy-slots.test.ts': ['F100', 'F101', 'F102', 'F103', 'F104', 'F105', 'F117', 'F118', 'F119'],
   'template-source.test.ts': ['F116'],
   'retire-commands.test.ts': ['F106', 'F107', 'F108', 'F109', 'F110', 'F111'],
+  'window-faults.test.ts': ['F150', 'F151', 'F152', 'F153'],
 };
 
 /** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */

@@ -14,12 +14,14 @@
  *   changes", as CloudFormation does.
  */
 import {
+  CancelUpdateStackCommand,
   CreateChangeSetCommand,
   type CreateChangeSetCommandInput,
   DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   type DescribeChangeSetCommandInput,
   DescribeStackEventsCommand,
+  DescribeStackResourceCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
@@ -48,11 +50,19 @@ export interface Phase {
   atMs: number;
   status: string;
   events?: Array<{ logicalId: string; status: string; reason?: string; resourceType?: string }>;
+  /** From this phase on, the stack's AppAutoScalingGroup is this group (green), in this status. */
+  appGroup?: { name: string; status: string };
 }
+
+/** The app stack's group before any update (blue), and the one a replacing update makes (green). */
+export const BLUE_GROUP = 'patch-dev-app-AppAutoScalingGroup-BLUE0000';
+export const GREEN_GROUP = 'patch-dev-app-AppAutoScalingGroup-GREEN000';
 
 /** How the next executed change set plays out. The last phase is terminal. */
 export interface UpdateScript {
   phases: Phase[];
+  /** CancelUpdateStack while the stack is UPDATE_IN_PROGRESS plays these instead (times from the cancel); absent: a cancel rolls back cleanly in 90 s. */
+  onCancel?: Phase[];
   /** Resources left UPDATE_FAILED (what DescribeStackResources shows after UPDATE_ROLLBACK_FAILED). */
   failedResources?: Array<{ logicalId: string; reason: string }>;
 }
@@ -70,6 +80,32 @@ export const COMPLETES: UpdateScript = {
     { atMs: 240_000, status: 'UPDATE_COMPLETE', events: [{ logicalId: STACK, status: 'UPDATE_COMPLETE' }] },
   ],
 };
+
+/**
+ * A replacing update with a five-minute rollback-trigger window: green is in service at 3:00 while
+ * the stack stays UPDATE_IN_PROGRESS with blue still there; the cleanup deletes blue at 8:00.
+ */
+export const WINDOWED: UpdateScript = {
+  phases: [
+    { atMs: 0, status: 'UPDATE_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_IN_PROGRESS', reason: 'User Initiated' }] },
+    {
+      atMs: 60_000,
+      status: 'UPDATE_IN_PROGRESS',
+      events: [{ logicalId: 'AppAutoScalingGroup', status: 'UPDATE_IN_PROGRESS', reason: 'Requested update requires the creation of a new physical resource; hence creating one.' }],
+      appGroup: { name: GREEN_GROUP, status: 'UPDATE_IN_PROGRESS' },
+    },
+    { atMs: 180_000, status: 'UPDATE_IN_PROGRESS', events: [{ logicalId: 'AppAutoScalingGroup', status: 'UPDATE_COMPLETE' }], appGroup: { name: GREEN_GROUP, status: 'UPDATE_COMPLETE' } },
+    { atMs: 480_000, status: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' }] },
+    { atMs: 540_000, status: 'UPDATE_COMPLETE', events: [{ logicalId: STACK, status: 'UPDATE_COMPLETE' }] },
+  ],
+};
+
+/** What a cancel inside the window plays by default: CloudFormation rolls back to blue, deleting green in the cleanup. */
+const CANCEL_ROLLS_BACK: Phase[] = [
+  { atMs: 0, status: 'UPDATE_ROLLBACK_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_ROLLBACK_IN_PROGRESS', reason: 'Stack update cancelled' }], appGroup: { name: BLUE_GROUP, status: 'UPDATE_COMPLETE' } },
+  { atMs: 60_000, status: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', events: [{ logicalId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' }] },
+  { atMs: 90_000, status: 'UPDATE_ROLLBACK_COMPLETE', events: [{ logicalId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE' }] },
+];
 
 const SIGNAL_FAILURE = 'Received 0 SUCCESS signal(s) out of 2.  Unable to satisfy 100% MinSuccessfulInstancesPercent requirement';
 
@@ -132,6 +168,7 @@ interface Operation {
   from: Record<string, string>;
   to: Record<string, string>;
   applied: number;
+  fromGroup?: { name: string; status: string };
 }
 
 /** The stack and everything around it; `install()` wires it into the mocks. */
@@ -158,6 +195,10 @@ export class AwsWorld {
   /** While true, every call fails as a refused connection: AWS cannot be reached at all. */
   unreachable = false;
   readonly images = new Map<string, Image>();
+  /** The stack's AppAutoScalingGroup (DescribeStackResource). */
+  appGroup = { name: BLUE_GROUP, status: 'UPDATE_COMPLETE' };
+  /** Every CancelUpdateStack call, accepted or not, by clock time. */
+  readonly cancels: Array<{ atMs: number; accepted: boolean }> = [];
   /** What DescribeStackResources lists as UPDATE_FAILED (set by the last executed script). */
   private failedResources: Array<{ logicalId: string; reason: string }> = [];
   private eventCounter = 0;
@@ -217,6 +258,7 @@ export class AwsWorld {
       this.status = phase.status;
       // CloudFormation shows the new values while updating and after success; the old ones once rolled back.
       this.parameters = { ...(/ROLLBACK/.test(phase.status) ? op.from : op.to) };
+      if (phase.appGroup) this.appGroup = { ...phase.appGroup };
       op.applied += 1;
     }
     if (op.applied === op.script.phases.length) this.operation = undefined;
@@ -298,10 +340,22 @@ export class AwsWorld {
     for (const other of this.changeSets.values()) if (other !== cs && other.executionStatus === 'AVAILABLE') other.executionStatus = 'OBSOLETE';
     const script = this.scripts.shift() ?? COMPLETES;
     this.failedResources = script.failedResources ?? [];
-    this.operation = { startedMs: this.clock.now(), script, from: { ...this.parameters }, to: { ...this.parameters, ...cs.parameters }, applied: 0 };
+    this.operation = { startedMs: this.clock.now(), script, from: { ...this.parameters }, to: { ...this.parameters, ...cs.parameters }, applied: 0, fromGroup: { ...this.appGroup } };
     this.executedAmis.push(this.operation.to.AmazonMachineImage);
     this.advance();
     this.afterExecute?.();
+    return {};
+  }
+
+  /** CancelUpdateStack: accepted only while an update is UPDATE_IN_PROGRESS, as CloudFormation does. */
+  private cancelUpdateStack(): object {
+    const op = this.operation;
+    const accepted = op !== undefined && this.status === 'UPDATE_IN_PROGRESS';
+    this.cancels.push({ atMs: this.clock.now(), accepted });
+    if (!accepted) throw ERRORS.validation('CancelUpdateStack cannot be called from current stack status');
+    const phases = op.script.onCancel ?? CANCEL_ROLLS_BACK;
+    this.operation = { ...op, startedMs: this.clock.now(), script: { phases, failedResources: op.script.failedResources }, applied: 0 };
+    this.advance();
     return {};
   }
 
@@ -330,6 +384,13 @@ export class AwsWorld {
         StackResources: this.failedResources.map((r) => ({ LogicalResourceId: r.logicalId, ResourceType: 'AWS::ElasticLoadBalancingV2::TargetGroup', ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: r.reason, Timestamp: new Date(this.clock.now()) })),
       })),
     );
+    cfn.on(DescribeStackResourceCommand).callsFake(
+      answer('DescribeStackResource', (input: { LogicalResourceId?: string }) => {
+        if (input.LogicalResourceId !== 'AppAutoScalingGroup') throw ERRORS.validation(`Resource ${input.LogicalResourceId} does not exist for stack ${STACK}`);
+        return { StackResourceDetail: { StackName: STACK, LogicalResourceId: 'AppAutoScalingGroup', PhysicalResourceId: this.appGroup.name, ResourceType: 'AWS::AutoScaling::AutoScalingGroup', ResourceStatus: this.appGroup.status, LastUpdatedTimestamp: new Date(this.clock.now()) } };
+      }),
+    );
+    cfn.on(CancelUpdateStackCommand).callsFake(answer('CancelUpdateStack', () => this.cancelUpdateStack()));
     cfn.on(GetTemplateCommand).callsFake(answer('GetTemplate', () => ({ TemplateBody: readFileSync(join(REPO_ROOT, 'templates/app.yaml'), 'utf8') })));
     cfn.on(CreateChangeSetCommand).callsFake(answer('CreateChangeSet', (input: CreateChangeSetCommandInput) => this.createChangeSet(input)));
     cfn.on(DescribeChangeSetCommand).callsFake(answer('DescribeChangeSet', (input: DescribeChangeSetCommandInput) => this.describeChangeSet(input)));

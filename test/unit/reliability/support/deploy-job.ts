@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import type { VirtualClock } from '../../../../actions/lib/clock';
 import { createUpdateReport, updateAppStack, type UpdateAppStackInputs } from '../../../../actions/lib/cloudformation/update-app-stack';
+import type { GreenRequest, GreenVerdict, GreenVerifier } from '../../../../actions/lib/cloudformation/window-verification';
 import { renderUpdateSummary, updateAppStackOutputs } from '../../../../actions/lib/cloudformation/update-summary';
 import { errorMessage } from '../../../../actions/lib/errors';
 import { RecordingLogger } from '../../../../actions/lib/logger';
@@ -57,7 +58,15 @@ export interface DeployJobOptions {
   healthy?: (expectedAmi: string, runningAmi: string) => boolean;
   /** Run id/attempt of this job (a re-run has the same id and attempt + 1). */
   run?: { id: string; attempt: string };
+  /**
+   * The update step's verification of green inside the rollback-trigger window (strategy replace).
+   * Default: `healthy` for the AMI the stack runs then, after the 60 s watch on the clock.
+   */
+  greenVerify?: (request: GreenRequest) => Promise<GreenVerdict>;
 }
+
+/** The wiring's verify.watchSeconds for dev, which the update step's window verification also watches. */
+const WATCH_SECONDS = 60;
 
 export interface DeployJobResult {
   ok: boolean;
@@ -119,7 +128,17 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
         run: { id: options.run?.id ?? '42', attempt: options.run?.attempt ?? '1', commit: String(resolved['head-sha']) },
       };
       const report = createUpdateReport(inputs, world.clock.now());
-      const deps = { clients: ctx.aws(inputs.region), logger, clock: world.clock };
+      // deploy-environment.yml passes the verify inputs to the update step: green is verified in the window.
+      const greenVerifier: GreenVerifier = {
+        watchSeconds: WATCH_SECONDS,
+        verify:
+          options.greenVerify ??
+          (async ({ amiId }) => {
+            world.clock.advance(WATCH_SECONDS * 1_000);
+            return healthy(amiId, world.runningAmi()) ? { healthy: true, failures: [] } : { healthy: false, failures: [`HTTP error rate 100 % (scripted verdict on ${amiId})`] };
+          }),
+      };
+      const deps = { clients: ctx.aws(inputs.region), logger, clock: world.clock, greenVerifier };
       try {
         await updateAppStack(inputs, deps, report);
       } catch (error) {
@@ -184,6 +203,8 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'sync-superseded-by-ami-id': text(outputs.sync?.['superseded-by-ami-id']),
     'live-ami-id': text(outputs.sync?.['live-ami-id']),
     'stack-previous-ami-id': text(outputs.update?.['previous-ami-id']),
+    'failed-step': text(outputs.update?.['failed-step']),
+    'flipped-back-to': text(outputs.update?.['flipped-back-to']),
     'previous-ami-id': text(outputs.resolve?.['previous-ami-id']),
     'failback-target-ami-id': text(options.failback?.ami),
     'failback-reason': text(options.failback?.reason),
