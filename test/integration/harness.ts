@@ -12,7 +12,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
+import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
+
 import { createAwsClients, type AwsClients } from '../../actions/lib/aws/clients';
+import { systemClock } from '../../actions/lib/clock';
+import { poll } from '../../actions/lib/poll';
 import { applyEnv, createMotoClients, LOCAL_REGION, localAwsEnv, REPO_ROOT, resolveLocalBaseAmi, type LocalEndpoints } from '../../local/env';
 import { createStandinControl, type StandinControl } from '../../local/imagebuilder-standin/client';
 import { resetMoto } from '../../local/moto';
@@ -84,6 +88,26 @@ export const standin: StandinControl = createStandinControl(() => localEndpoints
 export const DEV_AMI_OWNERS: string = (
   JSON.parse(readFileSync(resolve(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as { environments: { dev: { amiOwners: string[] } } }
 ).environments.dev.amiOwners.join(',');
+
+/**
+ * A build of the local pipeline (LOCAL_PIPELINE_ARN, registered in the stand-in) through the real
+ * Image Builder API, finished at once; `spoil` makes the stand-in spoil it (the data plane then
+ * serves errors from its instances). Returns the AMI.
+ */
+export async function buildLocalAmi(pipelineArn: string, options: { spoil?: boolean } = {}): Promise<string> {
+  const { imageBuilder } = localClients();
+  await standin.configure({ buildSeconds: 0, spoilNext: options.spoil ?? false });
+  const { imageBuildVersionArn } = await imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: pipelineArn }));
+  const { observation } = await poll({
+    description: 'the build',
+    check: async () => (await imageBuilder.send(new GetImageCommand({ imageBuildVersionArn }))).image,
+    isDone: (image) => image?.state?.status === 'AVAILABLE',
+    clock: systemClock,
+    timeoutMs: 30_000,
+    schedule: { firstDelayMs: 100, steadyMs: 200 },
+  });
+  return observation!.outputResources!.amis![0].image!;
+}
 
 /** The Amazon Linux 2023 AMI that moto knows (its copy of the public SSM parameter). */
 export async function localBaseAmi(): Promise<string> {

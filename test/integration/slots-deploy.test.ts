@@ -15,7 +15,6 @@ import { DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/cl
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/client-imagebuilder';
 
 import { systemClock } from '../../actions/lib/clock';
 import { poll } from '../../actions/lib/poll';
@@ -23,7 +22,7 @@ import { startDataPlane, type DataPlane } from '../../local/data-plane';
 import { LoadGenerator } from '../../local/data-plane/load-generator';
 import { LOCAL_PIPELINE_ARN, REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
-import { deployStack, localBaseAmi, localClients, localEndpoints, localEnv, standin, useLocalAws } from './harness';
+import { buildLocalAmi, deployStack, localBaseAmi, localClients, localEndpoints, localEnv, standin, useLocalAws } from './harness';
 
 useLocalAws();
 
@@ -49,13 +48,7 @@ let outputs: Record<string, string>;
 const until = async <T>(description: string, check: () => Promise<T>, isDone: (value: T) => boolean) =>
   (await poll({ description, check, isDone, clock: systemClock, timeoutMs: 30_000, schedule: { firstDelayMs: 100, steadyMs: 200 } })).observation;
 
-async function buildAmi(options: { spoil?: boolean } = {}): Promise<string> {
-  const { imageBuilder } = localClients();
-  await standin.configure({ buildSeconds: 0, spoilNext: options.spoil ?? false });
-  const { imageBuildVersionArn } = await imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: LOCAL_PIPELINE_ARN }));
-  const image = await until('the build', async () => (await imageBuilder.send(new GetImageCommand({ imageBuildVersionArn }))).image, (i) => i?.state?.status === 'AVAILABLE');
-  return image!.outputResources!.amis![0].image!;
-}
+const buildAmi = (options: { spoil?: boolean } = {}) => buildLocalAmi(LOCAL_PIPELINE_ARN, options);
 
 /** The instances of one slot's Auto Scaling group now, found through the stack (outputs can go stale in moto). */
 async function slotInstances(slot: 'Blue' | 'Green'): Promise<string[]> {
