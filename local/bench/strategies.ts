@@ -11,12 +11,18 @@
  * assumptions added on top, so the totals answer "from the merge" and "from the dispatch".
  *
  *   replace (templates/app.yaml, AutoScalingReplacingUpdate), from modelCutover:
- *     new AMI at 100 %      = blueLeaves (green shares the one target group from greenHealthy)
+ *     new AMI at 100 %      = blueLeaves (green shares the one target group from greenHealthy;
+ *                             the rollback-trigger window is waited out whatever the verdict)
  *     failback              = a second replacement: the old AMI at 100 % at its blueLeaves
- *     automatic failback    = verify-alb fails at noticedByPoll + watch; the failback update
- *                             starts verdictToFailback later and ends blue at its blueLeaves
- *     bad AMI's exposure    = 50 % × (blueLeaves − greenHealthy) + 100 % × (until the failback's
- *                             old AMI is healthy) + 50 % × (the failback's overlap)
+ *     automatic failback    = green is verified inside the window (update-app-stack pauses at
+ *                             signalled + poll lag, waits for its targets, watches); a failed
+ *                             verdict cancels the update and blue is alone again once the rollback
+ *                             deregistered green (cancelRollbackSeconds). When the verdict cannot
+ *                             come inside the window: verify-alb after UPDATE_COMPLETE, then a
+ *                             second replacement, as before
+ *     bad AMI's exposure    = 50 % × (green healthy → blue alone again) inside the window; without
+ *                             it 50 % × (blueLeaves − greenHealthy) + 100 % × (until the
+ *                             failback's old AMI is healthy) + 50 % × (the failback's overlap)
  *   slots (templates/app-slots.yaml), each step one stack update:
  *     stage   = signalled + cleanup (the idle slot's empty group goes) + poll lag
  *     prove   = targets healthy (poll lag when they turn healthy during the wait) + watch
@@ -29,7 +35,11 @@
  *     bad AMI's exposure        = canary share × (canary weights applied → flip-back applied);
  *                                 0 when the prove step fails (no user was sent there)
  */
+import { CANCEL_MARGIN_MS } from '../../actions/lib/cloudformation/window-verification';
 import { modelCutover, type CutoverAssumptions, type CutoverSettings } from './cutover';
+
+/** The margin update-app-stack leaves the cancel before the window ends. */
+const CANCEL_MARGIN_SECONDS = CANCEL_MARGIN_MS / 1_000;
 
 /** The slots deploy's own settings: the wiring's canary (environments.json `slots`) and verify watch. */
 export interface SlotsStrategySettings {
@@ -52,6 +62,11 @@ export interface WorkflowAssumptions {
   listenerSeconds: number;
   /** One look at a warm slot's targets before a failback flips to it: four read calls (DescribeTargetHealth, the slot's group, DescribeInstances). */
   targetLookSeconds: number;
+  /**
+   * Replace: CancelUpdateStack inside the window → blue alone in the target group (the rollback
+   * restores the launch template, then deletes green's group, whose targets deregister first).
+   */
+  cancelRollbackSeconds: number;
 }
 
 export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Object.freeze({
@@ -60,6 +75,7 @@ export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Objec
   verdictToFailbackSeconds: 10,
   listenerSeconds: 10,
   targetLookSeconds: 2,
+  cancelRollbackSeconds: 30,
 });
 
 export type StrategyAssumptions = CutoverAssumptions & WorkflowAssumptions;
@@ -98,23 +114,29 @@ function proveEnds(start: number, healthyAt: number, watchSeconds: number, a: St
 
 export function modelReplace(settings: CutoverSettings, watchSeconds: number, a: StrategyAssumptions): StrategyTimeline {
   const deploy = modelCutover(settings, a);
+  const back = modelCutover(settings, a);
+  const common = { newAmiAllTraffic: deploy.blueLeaves, deployJobDone: deploy.noticedByPoll, failbackInWindow: back.blueLeaves, failbackAfterWindow: back.blueLeaves, warmFailback: false };
+  // Inside the window (update-app-stack's window-verification.ts): green's group is in service at
+  // its signals; the verdict must leave the cancel its margin before the cleanup deletes blue.
+  const inWindowVerdict = proveEnds(deploy.signalled + a.pollLagSeconds, deploy.greenHealthy, watchSeconds, a);
+  const windowEnds = deploy.signalled + a.monitoringMinutes * 60;
+  if (a.monitoringMinutes > 0 && inWindowVerdict + CANCEL_MARGIN_SECONDS <= windowEnds) {
+    const blueAlone = inWindowVerdict + a.cancelRollbackSeconds;
+    const served = Math.max(0, blueAlone - deploy.greenHealthy);
+    return { ...common, automaticFailback: a.cancelRollbackSeconds, badAmiTrafficSeconds: 0.5 * served, badAmiServedSeconds: served };
+  }
   const verdict = deploy.noticedByPoll + watchSeconds;
   const failbackStart = verdict + a.verdictToFailbackSeconds;
-  const back = modelCutover(settings, a);
   // Green shares the one target group with blue from greenHealthy (equal capacity: half the
   // requests), has it alone from blueLeaves, and shares it again once the failback's fleet is healthy.
   const shared = Math.max(0, deploy.blueLeaves - deploy.greenHealthy);
   const alone = Math.max(0, failbackStart + back.greenHealthy - deploy.blueLeaves);
   const sharedAgain = Math.max(0, back.blueLeaves - back.greenHealthy);
   return {
-    newAmiAllTraffic: deploy.blueLeaves,
-    deployJobDone: deploy.noticedByPoll,
-    failbackInWindow: back.blueLeaves,
-    failbackAfterWindow: back.blueLeaves,
+    ...common,
     automaticFailback: a.verdictToFailbackSeconds + back.blueLeaves,
     badAmiTrafficSeconds: 0.5 * shared + alone + 0.5 * sharedAgain,
     badAmiServedSeconds: failbackStart + back.blueLeaves - deploy.greenHealthy,
-    warmFailback: false,
   };
 }
 

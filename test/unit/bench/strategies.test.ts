@@ -76,19 +76,34 @@ describe('modelReplace', () => {
   // With the 5 min window: blue leaves 180 + 300 + 10 = 490, UPDATE_COMPLETE 490 + 30 + 60 = 580, noticed 585.
   const t = modelReplace(TUNED, 60, A);
 
-  it('puts the new AMI on all traffic when blue leaves, and fails back only by a second replacement', () => {
+  it('puts the new AMI on all traffic when blue leaves (the window waited out), and a requested failback is a second replacement', () => {
     expect(t.newAmiAllTraffic).toBe(490);
     expect(t.deployJobDone).toBe(585);
     expect(t.failbackInWindow).toBe(490);
     expect(t.warmFailback).toBe(false);
-    expect(t.automaticFailback).toBe(10 + 490);
   });
 
-  it('counts the bad AMI at half the traffic while it shares the group with blue, all of it alone', () => {
-    // shared 165 → 490 (325 s at 50 %); verdict 585 + 60 = 645, failback starts 655, its old AMI healthy at 655 + 165 = 820:
-    // alone 490 → 820 (330 s); shared again 820 → 655 + 490 = 1145 (325 s at 50 %).
-    expect(t.badAmiTrafficSeconds).toBe(162.5 + 330 + 162.5);
-    expect(t.badAmiServedSeconds).toBe(1145 - 165);
+  it('verifies green inside the window and cancels: blue alone again once the rollback deregistered green', () => {
+    // Green in service at its signals (180), noticed at 185; its targets healthy since 165, so the
+    // watch runs 185 → 245, inside the window (245 + 30 ≤ 180 + 300). Blue alone at 245 + 30 = 275.
+    expect(t.automaticFailback).toBe(30);
+    // The bad AMI shared the target group with blue from 165 to 275: 110 s at 50 %.
+    expect(t.badAmiServedSeconds).toBe(110);
+    expect(t.badAmiTrafficSeconds).toBe(55);
+  });
+
+  it('without a window (rollback-monitoring-minutes 0) verify-alb fails after blue is gone, and the way back is a second replacement', () => {
+    const none = modelReplace(TUNED, 60, { ...A, monitoringMinutes: 0 });
+    // Blue leaves 180 + 10 = 190, noticed 190 + 30 + 60 + 5 = 285; verdict 345, failback starts 355.
+    expect(none.automaticFailback).toBe(10 + 190);
+    // shared 165 → 190 (25 s at 50 %); alone 190 → 355 + 165 = 520 (330 s); shared again 520 → 545 (25 s at 50 %).
+    expect(none.badAmiTrafficSeconds).toBe(12.5 + 330 + 12.5);
+    expect(none.badAmiServedSeconds).toBe(355 + 190 - 165);
+  });
+
+  it('falls back the same way when the watch does not fit in the window', () => {
+    const long = modelReplace(TUNED, 600, A);
+    expect(long.automaticFailback).toBe(10 + 490);
   });
 });
 
@@ -109,7 +124,8 @@ describe('the strategy table', () => {
     const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
     expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 450, GOALS.mergeToAllTraffic)]);
     expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(45 + 32, GOALS.failbackInWindow)}; flip first, prove after`);
-    expect(row(/automatic failback/)[1]).toBe(againstGoal(500, GOALS.automaticFailback));
+    expect(row(/automatic failback/)[1]).toBe(againstGoal(30, GOALS.automaticFailback));
+    expect(row(/traffic it served/)[1]).toBe('55.0 s of all traffic (50 % for 1:50)');
     expect(row(/traffic it served/)[2]).toMatch(/^16\.5 s of all traffic \(10 % for 2:45\)/);
     expect(section.intro.join(' ')).toContain('verify watch 60 s, canary 10 % for 120 s');
   });
