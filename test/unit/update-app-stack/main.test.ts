@@ -4,6 +4,7 @@ import {
   DeleteChangeSetCommand,
   DescribeChangeSetCommand,
   DescribeStackEventsCommand,
+  DescribeStackResourceCommand,
   DescribeStacksCommand,
   ExecuteChangeSetCommand,
 } from '@aws-sdk/client-cloudformation';
@@ -45,6 +46,8 @@ function quickUpdate() {
   cfn.on(CreateChangeSetCommand).resolves({ Id: CHANGE_SET_ARN });
   cfn.on(DescribeChangeSetCommand).resolves({ Status: 'CREATE_COMPLETE', ExecutionStatus: 'AVAILABLE', Changes: [] });
   cfn.on(DeleteChangeSetCommand).resolves({});
+  // The group before the update (blue); moto-like, the update is over before a new one could be seen.
+  cfn.on(DescribeStackResourceCommand).resolves({ StackResourceDetail: { LogicalResourceId: 'AppAutoScalingGroup', PhysicalResourceId: 'blue-group', ResourceStatus: 'UPDATE_COMPLETE', ResourceType: 'AWS::AutoScaling::AutoScalingGroup', LastUpdatedTimestamp: new Date() } });
   cfn.on(ExecuteChangeSetCommand).callsFake(() => {
     executed = true;
     return {};
@@ -72,6 +75,23 @@ describe('update-app-stack main', () => {
     expect(summaryWrites).toHaveLength(1);
     expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated\n\n\`${STACK}\` updated from \`${OLD_AMI}\` to \`${NEW_AMI}\``);
     expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { ChangeSetName: expect.stringMatching(/^patch-42-1-/) });
+  });
+
+  it('strategy replace: holds the rollback-trigger window and reads blue to verify green in it; a requested failback does not', async () => {
+    const files = writeFixtures({ NetworkStackName: 'patch-dev-network', AmazonMachineImage: NEW_AMI });
+    quickUpdate();
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
+    await run();
+    expect(cfn).toHaveReceivedCommandWith(DescribeStackResourceCommand, { LogicalResourceId: 'AppAutoScalingGroup' });
+    expect(cfn).toHaveReceivedCommandWith(CreateChangeSetCommand, { RollbackConfiguration: expect.objectContaining({ MonitoringTimeInMinutes: 5 }) });
+
+    cfn.reset();
+    quickUpdate();
+    resetActionsCoreMock();
+    givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile, failback: 'true' });
+    await run();
+    expect(mocked.setFailed).not.toHaveBeenCalled();
+    expect(cfn).not.toHaveReceivedCommand(DescribeStackResourceCommand);
   });
 
   it('reports a bad parameters file as a failure annotated on the file, with no AWS call', async () => {

@@ -258,3 +258,45 @@ describe('verifyAlb HTTP watch', () => {
     expect(http.calls[0].url).toBe('https://app.example.com/health/details.json');
   });
 });
+
+describe('verifyAlb inside a replacing update’s window (previousGroup)', () => {
+  /** Green's two instances plus blue's two, all registered and healthy: the window before the cleanup. */
+  const sharedFleet = () =>
+    fleetWith((f) => {
+      f.targets.push({ id: 'i-0000000000000000b' }, { id: 'i-0000000000000000c' });
+      f.instances.push({ id: 'i-0000000000000000b', imageId: BLUE_AMI, asg: BLUE_ASG }, { id: 'i-0000000000000000c', imageId: BLUE_AMI, asg: BLUE_ASG });
+    });
+  const alternating = (n: number): FakeResponse => ({ body: n % 2 === 0 ? detailsBody(GREEN_AMI, 'i-00000000000000001') : detailsBody(BLUE_AMI, 'i-0000000000000000b') });
+
+  it('sets blue’s targets and the samples blue answers aside, and passes on green alone', async () => {
+    mockFleet(sharedFleet());
+    mockStack(undefined, 'UPDATE_IN_PROGRESS');
+    const { deps, logger } = setup(alternating);
+    const report = await verifyAlb(inputs(), deps, { previousGroup: BLUE_ASG });
+
+    expect(report.failures).toEqual([]);
+    expect(report.fleet.rows.filter((r) => r.verdict === 'previous').map((r) => r.id)).toEqual(['i-0000000000000000b', 'i-0000000000000000c']);
+    expect(report.fleet.totalTargets).toBe(2);
+    expect(report.http.previousGroupSamples).toBe(5);
+    expect(report.http.summary.servedAmis).toEqual([{ amiId: GREEN_AMI, samples: 5 }]);
+    // Verifying mid-update is the point here: no warning about it.
+    expect(logger.entries.filter((e) => e.level === 'warning')).toEqual([]);
+  });
+
+  it('without previousGroup the same fleet fails: blue’s targets are not the current group’s', async () => {
+    mockFleet(sharedFleet());
+    const { deps } = setup(alternating);
+    const report = await verifyAlb(inputs({ 'timeout-minutes': '1' }), deps);
+    expect(report.healthy).toBe(false);
+    expect(report.failures.join(' ')).toContain(`not the stack's current ASG ${GREEN_ASG}`);
+  });
+
+  it('still fails green on its own errors, and counts an answer nobody can be named for against it', async () => {
+    mockFleet(sharedFleet());
+    const { deps } = setup((n) => (n % 2 === 0 ? { status: 503, body: 'Service Unavailable' } : { body: detailsBody(BLUE_AMI, 'i-0000000000000000b') }));
+    const report = await verifyAlb(inputs(), deps, { previousGroup: BLUE_ASG });
+    expect(report.healthy).toBe(false);
+    expect(report.http.previousGroupSamples).toBe(5);
+    expect(report.failures.join(' ')).toMatch(/HTTP error rate 100 % \(5 of 5 samples\)/);
+  });
+});
