@@ -1,5 +1,5 @@
 """
-PATCH of moto (labelled; see docs/moto.md #21). moto 5.2.5 finishes an update inside the
+PATCH of moto (labelled; see docs/moto.md #22). moto 5.2.5 finishes an update inside the
 ExecuteChangeSet call: it ignores a change set's RollbackConfiguration, deletes a replaced Auto
 Scaling group before it creates the new one, reports UPDATE_COMPLETE at once, and has no
 CancelUpdateStack (HTTP 500). On AWS an update with MonitoringTimeInMinutes stays

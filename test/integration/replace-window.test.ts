@@ -1,7 +1,7 @@
 /**
  * Strategy replace verifies green inside the rollback-trigger window, while blue still exists:
  * the real bundled update-app-stack, as a runner runs it, against moto (with the launcher's
- * monitoring-window patch, docs/moto.md #20) and the local data plane, while a load generator plays
+ * monitoring-window patch, docs/moto.md #22) and the local data plane, while a load generator plays
  * the users. A spoiled AMI fails its verification inside the window, the update is cancelled and
  * CloudFormation rolls back to blue, whose group and instances never changed; a good AMI is
  * verified in the window and the update completes, blue deleted only after it.
