@@ -1,5 +1,5 @@
 import { ganttAxisLines } from '../gantt-axis';
-import { collapsed, firstSentence, keyValueTable, markdownTable } from '../markdown';
+import { codeAmiIds, collapsed, firstSentence, keyValueTable, markdownTable } from '../markdown';
 import type { StackEventRecord } from './stack-events';
 import { AMI_PARAMETER, type UpdateReport } from './update-app-stack';
 
@@ -92,7 +92,12 @@ function leadSentence(report: UpdateReport, outcome: string, requested: string |
     case 'updated':
       return `\`${stack}\` updated ${move}; the stack is ${report.stackStatus ?? 'updated'}.`;
     default: {
-      const why = failure ? ` ${firstSentence(failure)}` : '';
+      // The message is plain text (annotations show Markdown raw); in the summary its AMI IDs are code spans.
+      const why = failure ? ` ${codeAmiIds(firstSentence(failure))}` : '';
+      if (report.flippedBack?.failedStep === 'window') {
+        // Strategy replace cancelled its update inside the rollback-trigger window: the answer is that blue serves again.
+        return `Green${requested ? ` (\`${requested}\`)` : ''} failed verification inside the rollback-trigger window, so the update of \`${stack}\` was cancelled: CloudFormation rolled it back to blue, which runs ${now ? `\`${now}\`` : 'the AMI it ran before'} (${report.stackStatus ?? 'status unknown'}). No second replacement was needed.`;
+      }
       // Before the change set is executed, CloudFormation has changed nothing: say so first, it is what a reviewer needs most.
       if (report.progress !== 'executing' || report.mode === 'preview') {
         const runs = before ? ` and still runs \`${before}\`` : '';
@@ -123,7 +128,7 @@ export function renderUpdateSummary(report: UpdateReport, failure?: string): str
       ['Duration', report.finishedAt === undefined ? undefined : seconds(report.finishedAt - report.startedAt)],
     ]),
   ];
-  if (failure) sections.push('### What went wrong', failure);
+  if (failure) sections.push('### What went wrong', codeAmiIds(failure));
   if (report.changesMarkdown) sections.push('### Changes', report.changesMarkdown);
   if (report.events.length > 0) {
     const gantt = renderEventGantt(report.events);

@@ -112,6 +112,27 @@ describe('renderUpdateSummary', () => {
     expect(leadOf(markdown).lead).toBe(`The update of \`${STACK}\` to \`${NEW_AMI}\` failed; the stack is UPDATE_ROLLBACK_COMPLETE and runs \`${OLD_AMI}\`. Update of stack patch-dev-app failed: AppAutoScalingGroup timed out.`);
   });
 
+  it('leads a replace update cancelled inside its window with blue serving again, and shows the failure with its AMI IDs as code spans', () => {
+    const failure = `Update of stack ${STACK} cancelled: green (${NEW_AMI}) failed verification inside the rollback-trigger window, while blue (${OLD_AMI}) still served: 3 of 3 samples failed. More.`;
+    const markdown = renderUpdateSummary(
+      report({
+        outcome: 'failed',
+        progress: 'executing',
+        stackStatus: 'UPDATE_ROLLBACK_COMPLETE',
+        previousAmiId: OLD_AMI,
+        amiId: OLD_AMI,
+        flippedBack: { failedStep: 'window', liveSlot: 'blue' },
+        parameterChanges: [{ key: 'AmazonMachineImage', previous: OLD_AMI, next: NEW_AMI }],
+      }),
+      failure,
+    );
+    expect(leadOf(markdown)).toEqual({
+      heading: `update-app-stack: ${STACK} FAILED`,
+      lead: `Green (\`${NEW_AMI}\`) failed verification inside the rollback-trigger window, so the update of \`${STACK}\` was cancelled: CloudFormation rolled it back to blue, which runs \`${OLD_AMI}\` (UPDATE_ROLLBACK_COMPLETE). No second replacement was needed.`,
+    });
+    expect(markdown).toContain(`### What went wrong\n\nUpdate of stack ${STACK} cancelled: green (\`${NEW_AMI}\`) failed verification inside the rollback-trigger window, while blue (\`${OLD_AMI}\`) still served`);
+  });
+
   it('leads a refusal before any change with "not touched", never with an unknown state', () => {
     const refused = 'Parameters file invalid for parameters/dev.json: line 5: InstanceType = "t3.mirco" is not one of the AllowedValues. Did you mean "t3.micro"?';
     const markdown = renderUpdateSummary(report({}), refused);
