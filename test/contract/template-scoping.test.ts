@@ -66,3 +66,34 @@ describe('templates/github-oidc.yaml: publishing notifications', () => {
     expect(others.filter(([, resource]) => JSON.stringify(resource).includes('sns:')).map(([name]) => name)).toEqual([]);
   });
 });
+
+describe('templates/github-oidc.yaml: the share for a copy into another account', () => {
+  const oidc = template('templates/github-oidc.yaml');
+  const share = oidc.Resources.AmiPromotionSharePolicy as unknown as { Condition: string; Properties: { PolicyDocument: { Statement: (Statement & { Effect: string; Resource: unknown; Condition?: Record<string, Record<string, unknown>> })[] } } };
+  const statements = share.Properties.PolicyDocument.Statement;
+  const grantsOf = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+
+  it('takes the copy accounts as a list, empty by default, next to the copy roles', () => {
+    expect(oidc.Parameters.PromotionCopyAccounts).toMatchObject({ Type: 'CommaDelimitedList', Default: '' });
+    expect(share.Condition).toBe('ShareWithOtherAccounts');
+  });
+
+  it('adds create-volume permission for exactly the copy accounts, never a group, and takes back any', () => {
+    const [add, remove, ...others] = grantsOf('ec2:ModifySnapshotAttribute');
+    expect(others).toEqual([]);
+    expect(add.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'ec2:Add/userId': { Ref: 'PromotionCopyAccounts' } },
+      Null: { 'ec2:Add/userId': 'false', 'ec2:Add/group': 'true' },
+    });
+    // A call that adds anything does not match the take-back statement: it must name no Add key at all.
+    expect(remove.Condition).toEqual({ Null: { 'ec2:Remove/userId': 'false', 'ec2:Add/userId': 'true', 'ec2:Add/group': 'true' } });
+    for (const statement of [add, remove]) expect(statement.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:snapshot/*' });
+  });
+
+  it('is the only policy of the template that may change who reads a snapshot or an AMI', () => {
+    const others = Object.entries(oidc.Resources).filter(([name]) => name !== 'AmiPromotionSharePolicy');
+    expect(others.filter(([, resource]) => /ec2:Modify(Snapshot|Image)Attribute/.test(JSON.stringify(resource))).map(([name]) => name)).toEqual([]);
+    // The AMI itself: EC2 offers no condition key for the account a launch permission names; its tag and region scope it.
+    expect(grantsOf('ec2:ModifyImageAttribute').map((s) => s.Condition)).toEqual([{ Null: { 'ec2:ResourceTag/Ec2ImageBuilderArn': 'false' } }]);
+  });
+});
