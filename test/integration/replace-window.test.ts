@@ -102,7 +102,8 @@ async function deploy(ami: string) {
   // once, cutting off requests in flight to them (docs/moto.md #6: no deregistration, no draining;
   // on AWS the group deregisters them and they drain first), so that instant is not judged.
   const events = (await localClients().cloudFormation.send(new DescribeStackEventsCommand({ StackName: STACK }))).StackEvents ?? [];
-  const cleanup = events.find((e) => e.ResourceStatus === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' && (e.Timestamp?.getTime() ?? 0) >= from)?.Timestamp?.getTime();
+  // A stack's own events carry stack statuses, which the SDK's ResourceStatus type does not list.
+  const cleanup = events.find((e) => (e.ResourceStatus as string | undefined) === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' && (e.Timestamp?.getTime() ?? 0) >= from)?.Timestamp?.getTime();
   return { run, during: users.window(from, cleanup ?? to), after: users.window(to + 1_000, Date.now()) };
 }
 
