@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cloudformation_previous_values  # noqa: E402,F401  (applies the patch on import)
 import elbv2_forward_config  # noqa: E402,F401  (applies the patch on import)
+import elbv2_load_balancer_update  # noqa: E402,F401  (applies the patch on import)
 import image_deregistration_protection  # noqa: E402,F401  (applies the patch on import)
 import cloudwatch_alarms  # noqa: E402,F401  (applies the patch on import)
 import ec2_cross_account_copy  # noqa: E402,F401  (applies the patch on import)

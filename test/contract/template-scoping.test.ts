@@ -32,8 +32,8 @@ describe('templates/github-oidc.yaml: the CloudFormation service role', () => {
   });
 });
 
-describe('templates/app.yaml: ALB access logs as an option', () => {
-  const app = template('templates/app.yaml');
+describe.each(['templates/app.yaml', 'templates/app-slots.yaml'])('%s: ALB access logs as an option', (file) => {
+  const app = template(file);
 
   it('takes a bucket (empty = off) and turns the logs on, under the stack name, only with one', () => {
     expect(app.Parameters.AccessLogsBucket).toMatchObject({ Type: 'String', Default: '' });
