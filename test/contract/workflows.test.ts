@@ -336,6 +336,7 @@ describe('deploy-environment.yml', () => {
       'gitops:check-retirement',
       'update-app-stack',
       'gitops:record-retirement',
+      'verify-alb',
       'gitops:prepare-failback',
       'update-app-stack',
       'verify-alb',

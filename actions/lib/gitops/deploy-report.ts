@@ -1,6 +1,7 @@
 import { codeSpan, inlineText, keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
+import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
 import { describeSupersededFailback } from './failback-request';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
@@ -55,6 +56,8 @@ export interface DeployReportInputs {
   defaultBranch: string;
   /** A failback asked for through the Failback workflow: what was asked, and how git took the record. */
   failback?: FailbackRequestReport;
+  /** Strategy slots: the bake window's steps (check-retirement, the retirement's update, its record and re-verification). */
+  retirement?: RetirementReport;
 }
 
 /** Where the new slot failed (prove, canary or switch) and the slot users are on again. */
@@ -118,11 +121,24 @@ const FORMATS: Record<Style, Format> = {
  * ends by saying what the environment runs now and whether git says the same.
  */
 export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
-  const ok = inputs.steps.prepare === 'success' && inputs.steps.update === 'success' && inputs.steps.verify === 'success';
-  const headline = verdict(inputs, FORMATS.text);
+  // The deploy itself verified; the bake window's steps after it can still fail the job.
+  const deployed = inputs.steps.prepare === 'success' && inputs.steps.update === 'success' && inputs.steps.verify === 'success';
+  const ok = deployed && !retirementFailed(inputs.retirement);
+  const headline = lead(inputs, deployed, FORMATS.text);
   // No AMI IDs in the heading: its large type wraps an ID at its hyphen; the verdict under it names them.
-  const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}`, `**${verdict(inputs, FORMATS.markdown)}**`, keyValueTable(facts(inputs, ok))].join('\n\n');
-  return { ok, headline, markdown, notification: { event: notificationEvent(inputs), ok, environment: inputs.environment, verdict: headline, amis: notificationAmis(inputs, ok), links: recordLinks(inputs) } };
+  const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}`, `**${lead(inputs, deployed, FORMATS.markdown)}**`, keyValueTable(facts(inputs, deployed))].join('\n\n');
+  return { ok, headline, markdown, notification: { event: notificationEvent(inputs), ok, environment: inputs.environment, verdict: headline, amis: notificationAmis(inputs, deployed), links: recordLinks(inputs) } };
+}
+
+/**
+ * The verdict on the deploy, and after a verified one what the bake window did with the old
+ * slot: a retirement step that failed leads, since it is what the job failed on.
+ */
+function lead(inputs: DeployReportInputs, deployed: boolean, f: Format): string {
+  const deploy = verdict(inputs, f);
+  const retirement = deployed ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style) }) : '';
+  if (!retirement) return deploy;
+  return retirementFailed(inputs.retirement) ? `${retirement} ${deploy}` : `${deploy} ${retirement}`;
 }
 
 /** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, or a deploy. */
@@ -155,6 +171,9 @@ function recordLinks(inputs: DeployReportInputs): { label: string; url: string }
   if (failback?.recordResult === 'pull-request' && failback.recordPullRequestUrl) links.push({ label: 'Failback pull request', url: failback.recordPullRequestUrl });
   if (inputs.syncOutcome === 'pushed') commit('Record commit', inputs.syncCommit);
   if (inputs.syncOutcome === 'pull-request' && inputs.syncPullRequestUrl) links.push({ label: 'Record pull request', url: inputs.syncPullRequestUrl });
+  const retirement = inputs.retirement;
+  if (bakeRan(retirement) && retirement.recordResult === 'pushed') commit('Retirement record', retirement.recordCommit);
+  if (bakeRan(retirement) && retirement.recordResult === 'pull-request' && retirement.recordPullRequestUrl) links.push({ label: 'Retirement pull request', url: retirement.recordPullRequestUrl });
   return links;
 }
 
@@ -186,10 +205,12 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
   rows.push(['Stack update', describe(steps.update, inputs.stackStatus)]);
   if (inputs.flipBack) rows.push([inputs.flipBack.failedStep === 'window' ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
   rows.push(['Verification', describe(steps.verify)]);
+  rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown') }));
   if (ran(steps.failbackUpdate)) {
     rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
   }
-  rows.push(['Runs now', runsNowCell(inputs, ok)], ['Git', where || (ok ? 'HEAD names what runs' : gitCell(inputs))]);
+  const unrecordedRetirement = bakeRan(inputs.retirement) && (inputs.retirement.record === 'failure' || inputs.retirement.recordResult === 'failed');
+  rows.push(['Runs now', runsNowCell(inputs, ok)], ['Git', where || (unrecordedRetirement ? "HEAD names what runs but the old slot's capacity 0: the retirement is not recorded yet (above)" : ok ? 'HEAD names what runs' : gitCell(inputs))]);
   return rows;
 }
 

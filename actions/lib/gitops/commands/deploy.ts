@@ -168,6 +168,19 @@ export const deployReport = defineCommand({
     'record-replaced-ami-id': z.string().optional(),
     'record-superseded-by': z.string().optional(),
     'record-superseded-by-ami-id': z.string().optional(),
+    // Strategy slots: the bake window's steps (check-retirement, the retirement's update, its record, its verification).
+    'bake-outcome': outcome,
+    'bake-verdict': z.string().optional(),
+    'bake-slot': z.string().optional(),
+    'bake-retired-ami-id': z.string().optional(),
+    'bake-ends-at': z.string().optional(),
+    'retire-outcome': outcome,
+    'retire-record-outcome': outcome,
+    'retire-record-result': z.string().optional(),
+    'retire-record-commit': z.string().optional(),
+    'retire-record-pull-request-url': z.string().optional(),
+    'retire-record-superseded-by': z.string().optional(),
+    'retire-verify-outcome': outcome,
   }),
   outputs: ['ok', 'headline', 'notification'],
   async run(inputs, ctx) {
@@ -212,6 +225,20 @@ export const deployReport = defineCommand({
             supersededByAmiId: inputs['record-superseded-by-ami-id'],
           }
         : undefined,
+      retirement: {
+        bake: step(inputs['bake-outcome']),
+        verdict: inputs['bake-verdict'],
+        slot: inputs['bake-slot'],
+        retiredAmiId: inputs['bake-retired-ami-id'],
+        endsAt: inputs['bake-ends-at'],
+        update: step(inputs['retire-outcome']),
+        record: step(inputs['retire-record-outcome']),
+        recordResult: inputs['retire-record-result'],
+        recordCommit: inputs['retire-record-commit'],
+        recordPullRequestUrl: inputs['retire-record-pull-request-url'],
+        recordSupersededBy: inputs['retire-record-superseded-by'],
+        verify: step(inputs['retire-verify-outcome']),
+      },
     });
     if (report.ok) ctx.logger.info(report.headline);
     return {

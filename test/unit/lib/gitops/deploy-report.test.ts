@@ -326,3 +326,115 @@ describe('summariseDeploy: the notification', () => {
     expect(n.environment).toBe('dev');
   });
 });
+
+describe('summariseDeploy: the bake window (strategy slots)', () => {
+  // green went live on ami-…2; blue held ami-…1 through the window.
+  const retirement = {
+    bake: 'success',
+    verdict: 'retire',
+    slot: 'blue',
+    retiredAmiId: 'ami-00000000000000001',
+    update: 'success',
+    record: 'success',
+    recordResult: 'pushed',
+    recordCommit: SHA,
+    verify: 'success',
+  } as const;
+  const retired = (overrides: Partial<DeployReportInputs['retirement']> = {}, inputs: Partial<DeployReportInputs> = {}) =>
+    summariseDeploy({ ...base, stackPreviousAmiId: 'ami-00000000000000001', ...inputs, retirement: { ...retirement, ...overrides } });
+  /** Every AMI ID of the summary sits in a code span, and no heading has one. */
+  const idsInCodeSpans = (markdown: string) => ({
+    bare: [...markdown.matchAll(/(^|[^`])\b(ami-[0-9a-f]+)/g)].map((m) => m[2]),
+    inHeadings: markdown.split('\n').filter((l) => /^#+ /.test(l) && /ami-/.test(l)),
+  });
+
+  it('says which slot was scaled to zero, the AMI that left, the slot and AMI that stay live, and the record commit', () => {
+    const report = retired();
+    expect(report.ok).toBe(true);
+    expect(report.headline).toBe(
+      'Deployed ami-00000000000000002 to dev in place of ami-00000000000000001; the fleet verified healthy through the load balancer. ' +
+        'The bake window ended quiet: blue (ami-00000000000000001) is scaled to zero, and green (ami-00000000000000002) stays live, verified healthy again after the retirement. ' +
+        `Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/${SHA}) on the default branch.`,
+    );
+    expect(leadOf(report.markdown).lead).toContain('blue (`ami-00000000000000001`) is scaled to zero, and green (`ami-00000000000000002`) stays live');
+    expect(leadOf(report.markdown).lead).toContain(`Git records it: [aaaaaaaaaaaa](https://github.com/acme/fleet/commit/${SHA}) on the default branch.`);
+    expect(report.markdown).toContain('| Bake window | ✅ ended quiet: blue on `ami-00000000000000001` scaled to zero |');
+    expect(report.markdown).toContain(`| Retirement record | [aaaaaaaaaaaa](https://github.com/acme/fleet/commit/${SHA}) on the default branch |`);
+    expect(report.markdown).toContain('| Verification after the retirement | ✅ success |');
+    expect(report.markdown.split('\n')[0]).toBe('## ✅ Deploy dev');
+    expect(idsInCodeSpans(report.markdown)).toEqual({ bare: [], inHeadings: [] });
+    expect(report.notification.links).toEqual([{ label: 'Retirement record', url: `https://github.com/acme/fleet/commit/${SHA}` }]);
+  });
+
+  it('a later run (nothing to deploy) leads with the same sentence after "already ran"', () => {
+    expect(retired({}, { changed: 'false' }).headline).toMatch(/^dev already ran ami-00000000000000002; the fleet verified healthy\. The bake window ended quiet: blue \(ami-00000000000000001\) is scaled to zero/);
+  });
+
+  it('an open window: the old slot stays warm until its end, one weight flip away, for a later run', () => {
+    const report = retired({ verdict: 'wait', endsAt: '2026-12-02T00:18:03.911Z', update: 'skipped', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' });
+    expect(report.ok).toBe(true);
+    expect(report.headline).toMatch(/ blue stays warm \(ami-00000000000000001\) until 2026-12-02T00:18:03\.911Z, one weight flip away: a later run \(the Retire old slots workflow, or the next deploy\) scales it to zero only if nothing failed meanwhile\.$/);
+    expect(report.markdown).toContain('| Bake window | ⏳ open until 2026-12-02T00:18:03.911Z: blue warm on `ami-00000000000000001` |');
+    expect(report.markdown).not.toContain('Retirement record');
+    expect(report.markdown).not.toContain('Verification after the retirement');
+  });
+
+  it.each<[string, Partial<DeployReportInputs['retirement']>, RegExp, RegExp]>([
+    [
+      'the live slot failed verification after the retirement',
+      { verify: 'failure' },
+      /^The bake window ended quiet: blue \(ami-00000000000000001\) is scaled to zero, but green \(ami-00000000000000002\) FAILED verification after the retirement: investigate now\. With blue at zero a failback scales it up, proves it, then flips \(the Failback workflow\)\. Git records it: aaaaaaaaaaaa .* Deployed ami-00000000000000002/,
+      /\| Verification after the retirement \| ❌ failure \|/,
+    ],
+    [
+      'the record failed after the update',
+      { record: 'failure', recordResult: 'failed', recordCommit: undefined },
+      /^The bake window ended quiet: blue \(ami-00000000000000001\) is scaled to zero, and green \(ami-00000000000000002\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; a re-run of this job \(or the next Retire old slots run\) records it\. Deployed/,
+      /\| Git \| HEAD names what runs but the old slot's capacity 0: the retirement is not recorded yet \(above\) \|/,
+    ],
+    [
+      'the retirement update failed',
+      { update: 'failure', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' },
+      /^The bake window ended quiet, but scaling blue \(ami-00000000000000001\) to zero FAILED \(see the "Retire the old slot" step\): green \(ami-00000000000000002\) stays live, and the next run \(a re-run, or the next Retire old slots run\) judges the window again\. Deployed/,
+      /\| Bake window \| ❌ ended quiet, but scaling blue on `ami-00000000000000001` to zero failed \|/,
+    ],
+    [
+      'the window could not be judged (the stack moved)',
+      { bake: 'failure', verdict: 'refuse', update: 'skipped', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' },
+      /^The bake window was NOT ended \(see the bake step\): nothing was retired, blue \(ami-00000000000000001\) stays warm\. Deployed/,
+      /\| Bake window \| ❌ not ended \(see the bake step\): blue stays warm on `ami-00000000000000001` \|/,
+    ],
+  ])('%s: the job fails and the report leads with it', (_name, overrides, headline, row) => {
+    const report = retired(overrides);
+    expect(report.ok).toBe(false);
+    expect(report.headline).toMatch(headline);
+    expect(report.markdown).toMatch(row);
+    expect(report.markdown.split('\n')[0]).toBe('## ❌ Deploy dev');
+    expect(idsInCodeSpans(report.markdown)).toEqual({ bare: [], inHeadings: [] });
+  });
+
+  it('completes a half-done retirement (a re-run), a protected branch, a superseded record', () => {
+    expect(retired({ verdict: 'record', update: 'skipped', verify: 'skipped' }).headline).toMatch(/ blue \(ami-00000000000000001\) was at capacity 0 in the stack already \(a run stopped before its record\); green \(ami-00000000000000002\) stays live\. Git records it: aaaaaaaaaaaa/);
+    const pr = retired({ recordResult: 'pull-request', recordCommit: undefined, recordPullRequestUrl: 'https://github.com/acme/fleet/pull/7' });
+    expect(pr.headline).toMatch(/Git records it in https:\/\/github\.com\/acme\/fleet\/pull\/7 \(the branch is protected\): merge it so git says what runs\.$/);
+    expect(pr.notification.links).toEqual([{ label: 'Retirement pull request', url: 'https://github.com/acme/fleet/pull/7' }]);
+    expect(retired({ recordResult: 'superseded', recordCommit: undefined, recordSupersededBy: SHA }).headline).toMatch(/Not recorded: a newer commit aaaaaaaaaaaa .* changed the file since, and the next deploy sets what runs\.$/);
+  });
+
+  it('says nothing about the window when its step did not run (strategy replace, a requested failback) or there was nothing to retire', () => {
+    for (const r of [{ bake: 'skipped' }, { bake: '' }, { verdict: 'none', update: 'skipped', record: 'skipped', verify: 'skipped' }] as const) {
+      const report = retired(r);
+      expect(report.headline).toBe('Deployed ami-00000000000000002 to dev in place of ami-00000000000000001; the fleet verified healthy through the load balancer.');
+    }
+    expect(retired({ bake: 'skipped' }).markdown).not.toContain('Bake window');
+  });
+
+  it('an alarm inside the window is the failed verification the failback ran for: no retirement sentence over it', () => {
+    const report = retired(
+      { bake: 'failure', verdict: 'refuse', update: 'skipped', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' },
+      { steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'success', sync: 'success' }, failbackAmiId: 'ami-00000000000000001', syncOutcome: 'pushed', syncCommit: SHA, liveAmiId: 'ami-00000000000000001' },
+    );
+    expect(report.headline).toMatch(/^ami-00000000000000002 failed verification in dev; failed back to ami-00000000000000001, which verified healthy\. Git records it/);
+    expect(report.headline).not.toMatch(/bake window/i);
+  });
+});

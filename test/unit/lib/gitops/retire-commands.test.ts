@@ -11,10 +11,13 @@ import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
 import type { VirtualClock } from '../../../../actions/lib/clock';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import { REPO_ROOT } from '../../reliability/support/aws-world';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
+import { workflowStepInputs, type WorkflowRunContext } from '../../reliability/support/workflow-step-inputs';
 import { createGitFixture, WIRING_JSON } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
 
@@ -173,6 +176,33 @@ async function expectGitEqualsStack(): Promise<void> {
   expect(parametersOf(originFile())).toEqual(running);
 }
 
+/** deploy-environment.yml's deploy steps, in order, with their `if:`s. */
+const DEPLOY_STEPS = (parse(readFileSync(join(REPO_ROOT, '.github/workflows/deploy-environment.yml'), 'utf8')) as { jobs: { deploy: { steps: { id?: string; if?: string }[] } } }).jobs.deploy.steps;
+const stepIf = (id: string) => DEPLOY_STEPS.find((s) => s.id === id)?.if ?? '';
+const stringOutputs = (outputs: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+
+/**
+ * A verified deploy whose window is over, then the job's bake steps as scripted by `retire`, then
+ * its Report step with the inputs deploy-environment.yml wires (as the runner passes them: an
+ * unset output is '', which the action reads as absent).
+ */
+async function bakeStepsThenReport(retire: (head: Record<string, string>, steps: WorkflowRunContext['steps']) => Promise<void>) {
+  const head = await deployedPatch(3_600_000);
+  const bake = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+  expect(bake.outputs).toMatchObject({ verdict: 'retire', slot: 'blue', 'retired-ami-id': AMI(1) });
+  const steps: WorkflowRunContext['steps'] = {
+    resolve: { outcome: 'success', outputs: { 'ami-id': AMI(2), 'previous-ami-id': AMI(1) } },
+    gate: { outcome: 'success' },
+    update: { outcome: 'success', outputs: { changed: 'true', 'stack-status': 'UPDATE_COMPLETE', 'previous-ami-id': AMI(1) } },
+    verify: { outcome: 'success' },
+    bake: { outcome: 'success', outputs: stringOutputs(bake.outputs) },
+  };
+  await retire(head, steps);
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev', 'failback-ami': '' }, steps, defaultBranch: 'main' });
+  const report = await runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
+  return { head, report };
+}
+
 const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   async F106() {
     await deployedPatch(60_000);
@@ -234,6 +264,66 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(originFile()).toBe(tip);
     expect(env.logger.text()).toMatch(/The retirement of blue is not in git: .*The next deploy of parameters\/dev\.json sets what the stack runs/);
     other.remove();
+  },
+  async F113() {
+    const { report } = await bakeStepsThenReport(async (head, steps) => {
+      stackRuns({ ...head, BlueCapacity: '0' }, env.clock.now());
+      steps.retire = { outcome: 'success' };
+      const record = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
+      steps['record-retirement'] = { outcome: 'success', outputs: stringOutputs(record.outputs) };
+      steps['retire-verify'] = { outcome: 'failure' };
+    });
+    // The record runs before the verification, so git says capacity 0 whatever the verification finds.
+    const order = DEPLOY_STEPS.map((s) => s.id);
+    expect(order.indexOf('record-retirement')).toBe(order.indexOf('retire') + 1);
+    expect(order.indexOf('retire-verify')).toBe(order.indexOf('record-retirement') + 1);
+    await expectGitEqualsStack();
+    // No automatic failback for it: prepare-failback looks at the deploy's verification and the window's alarms only.
+    expect(stepIf('prepare-failback')).not.toContain('retire-verify');
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toMatch(
+      new RegExp(`^The bake window ended quiet: blue \\(${AMI(1)}\\) is scaled to zero, but green \\(${AMI(2)}\\) FAILED verification after the retirement: investigate now\\. With blue at zero a failback scales it up, proves it, then flips \\(the Failback workflow\\)\\. Git records it: [0-9a-f]{12} `),
+    );
+    expect(report.failure).toBe(report.outputs.headline);
+    expect(report.summary).toContain('| Verification after the retirement | ❌ failure |');
+  },
+  async F114() {
+    const { head, report } = await bakeStepsThenReport(async (parameters, steps) => {
+      stackRuns({ ...parameters, BlueCapacity: '0' }, env.clock.now());
+      steps.retire = { outcome: 'success' };
+      // The origin refuses every push (a ruleset, a revoked token): the record fails after the update.
+      env.work.git('remote', 'set-url', '--push', 'origin', join(env.work.dir, 'no-such-remote.git'));
+      const record = await runCommand('record-retirement', { environment: 'dev' }, env.ctx);
+      expect(record.outputs).toMatchObject({ outcome: 'failed', slot: 'blue' });
+      expect(record.failure).toMatch(/The stack has blue at capacity 0 already: a re-run of this job \(or the next scheduled Retire old slots run\) records it\./);
+      steps['record-retirement'] = { outcome: 'failure', outputs: stringOutputs(record.outputs) };
+      steps['retire-verify'] = { outcome: 'success' };
+    });
+    // The verification after the retirement runs even though the record failed.
+    expect(stepIf('retire-verify')).toBe("${{ !cancelled() && steps.retire.outcome == 'success' }}");
+    expect(parametersOf(originFile())).toEqual(head);
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toMatch(
+      /^The bake window ended quiet: blue \([^)]+\) is scaled to zero, and green \([^)]+\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; a re-run of this job \(or the next Retire old slots run\) records it\./,
+    );
+    expect(report.summary).toContain('| Retirement record | ❌ failed (see the "Record the retirement" step) |');
+  },
+  async F115() {
+    const { head, report } = await bakeStepsThenReport(async (parameters, steps) => {
+      // CloudFormation rolled the capacity update back: the stack runs HEAD again.
+      stackRuns(parameters, env.clock.now());
+      steps.retire = { outcome: 'failure' };
+    });
+    // Neither the record nor the verification after it follows a failed update.
+    expect(stepIf('record-retirement')).toContain("steps.retire.outcome != 'failure'");
+    expect(stepIf('retire-verify')).toContain("steps.retire.outcome == 'success'");
+    expect(parametersOf(originFile())).toEqual(head);
+    await expectGitEqualsStack();
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toBe(
+      `The bake window ended quiet, but scaling blue (${AMI(1)}) to zero FAILED (see the "Retire the old slot" step): green (${AMI(2)}) stays live, and the next run (a re-run, or the next Retire old slots run) judges the window again. ` +
+        `Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
+    );
   },
 };
 

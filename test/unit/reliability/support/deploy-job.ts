@@ -33,6 +33,7 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
   { name: "Bake, then decide the old slot's retirement", id: 'bake', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },
   { name: 'Retire the old slot', id: 'retire', if: "steps.bake.outputs.retire == 'true'" },
   { name: 'Record the retirement', id: 'record-retirement', if: "steps.bake.outputs.record == 'true' && steps.retire.outcome != 'failure'" },
+  { name: 'Verify the live slot after the retirement', id: 'retire-verify', if: "${{ !cancelled() && steps.retire.outcome == 'success' }}" },
   {
     name: 'Choose the AMI to fail back to',
     id: 'prepare-failback',
