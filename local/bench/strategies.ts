@@ -34,6 +34,10 @@
  *                                 counts at creation) + prove (waits for its targets) + switch
  *     bad AMI's exposure        = canary share × (canary weights applied → flip-back applied);
  *                                 0 when the prove step fails (no user was sent there)
+ *     retirement                = the window's end (switch settled + bakeSeconds) → the first bake
+ *                                 poll after it (or the job's verify step after the switch, if later)
+ *                                 + change set + deregistration delay + terminate + cleanup + poll
+ *                                 lag + record + verify watch
  */
 import { CANCEL_MARGIN_MS } from '../../actions/lib/cloudformation/window-verification';
 import { modelCutover, type CutoverAssumptions, type CutoverSettings } from './cutover';
@@ -67,6 +71,10 @@ export interface WorkflowAssumptions {
    * restores the launch template, then deletes green's group, whose targets deregister first).
    */
   cancelRollbackSeconds: number;
+  /** How often check-retirement re-reads the stack and alarms while the job waits for the bake window's end (gitops' BAKE_POLL_MS). */
+  bakePollSeconds: number;
+  /** record-retirement: read the settled stack, commit, push (one git round trip). */
+  recordSeconds: number;
 }
 
 export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Object.freeze({
@@ -76,7 +84,12 @@ export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Objec
   listenerSeconds: 10,
   targetLookSeconds: 2,
   cancelRollbackSeconds: 30,
+  bakePollSeconds: 15,
+  recordSeconds: 5,
 });
+
+/** The longest bake window the deploy job waits for itself (deploy-environment.yml's wait-seconds); a longer one ends in a Retire old slots run. */
+export const JOB_BAKE_WAIT_SECONDS = 900;
 
 export type StrategyAssumptions = CutoverAssumptions & WorkflowAssumptions;
 
@@ -98,6 +111,13 @@ export interface StrategyTimeline {
   badAmiServedSeconds: number;
   /** Whether a failback inside the bake window needs no new instances (a weight flip). */
   warmFailback: boolean;
+  /**
+   * slots: the bake window's end → the old slot at capacity 0 and gone, recorded in git, the live
+   * slot verified again (the deploy job's last steps). Undefined for replace: it keeps no old fleet.
+   */
+  retirement?: number;
+  /** slots: update-app-stack's start → the deploy job's end, after the bake window and the retirement (a window the job waits for). */
+  jobDoneAfterRetirement?: number;
 }
 
 /** A weight-only stack update started at `at`: when users move, and when the job has noticed the stack done. */
@@ -160,6 +180,7 @@ export function modelSlots(settings: CutoverSettings, slots: SlotsStrategySettin
   // A canary that does worse flips back at the end of its watch.
   const flippedBack = weightUpdate(canaryEnds, a).applied;
   const served = canary ? flippedBack - canary.applied : 0;
+  const retired = retirementOf(settings, slots, switched, a);
   return {
     newAmiAllTraffic: switched.applied,
     deployJobDone: switched.noticed,
@@ -169,5 +190,23 @@ export function modelSlots(settings: CutoverSettings, slots: SlotsStrategySettin
     badAmiTrafficSeconds: (slots.canaryWeight / 100) * served,
     badAmiServedSeconds: served,
     warmFailback: true,
+    retirement: retired.jobDone - retired.windowEnds,
+    jobDoneAfterRetirement: retired.jobDone,
   };
+}
+
+/**
+ * The end of the deploy job on slots: its verify step after the switch, then check-retirement
+ * waits for the window's end (the switch's UPDATE_COMPLETE + bakeSeconds), re-reading every
+ * bakePollSeconds, so the retirement starts at the first poll after the end; one capacity update
+ * of the old slot (its targets drained, its instances terminated, counted as if CloudFormation
+ * waited for them), the record, and a verify watch of the live slot.
+ */
+function retirementOf(settings: CutoverSettings, slots: SlotsStrategySettings, switched: { applied: number; noticed: number }, a: StrategyAssumptions): { windowEnds: number; jobDone: number } {
+  const windowEnds = switched.applied + a.cfnCleanupSeconds + slots.bakeSeconds;
+  const verified = switched.noticed + slots.watchSeconds;
+  const retireStart = windowEnds <= verified ? verified : verified + Math.ceil((windowEnds - verified) / a.bakePollSeconds) * a.bakePollSeconds;
+  const scaledIn = retireStart + a.changeSetSeconds + settings.deregistrationDelaySeconds + a.terminateSeconds;
+  const recorded = scaledIn + a.cfnCleanupSeconds + a.pollLagSeconds + a.recordSeconds;
+  return { windowEnds, jobDone: recorded + slots.watchSeconds };
 }

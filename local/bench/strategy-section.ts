@@ -4,7 +4,7 @@
  */
 import { modelCutover, type CutoverSettings } from './cutover';
 import { formatClock, type Section } from './report';
-import { modelReplace, modelSlots, weightUpdate, type SlotsStrategySettings, type StrategyAssumptions, type StrategyTimeline } from './strategies';
+import { JOB_BAKE_WAIT_SECONDS, modelReplace, modelSlots, weightUpdate, type SlotsStrategySettings, type StrategyAssumptions, type StrategyTimeline } from './strategies';
 
 /** The goals the two strategies are held to, in seconds. */
 export const GOALS = Object.freeze({
@@ -34,6 +34,13 @@ const exposure = (t: StrategyTimeline, share?: number) =>
   t.badAmiServedSeconds === 0
     ? 'none'
     : `${t.badAmiTrafficSeconds.toFixed(1)} s of all traffic (${share === undefined ? '50–100 %' : `${share} %`} for ${formatClock(t.badAmiServedSeconds)})`;
+
+/** The slots retirement's cell: from the window's end, and the deploy job's end from the merge. */
+function retirementCell(slots: StrategyTimeline, w: SlotsStrategySettings, a: StrategyAssumptions): string {
+  if (slots.retirement === undefined || slots.jobDoneAfterRetirement === undefined) return 'not modeled';
+  if (w.bakeSeconds > JOB_BAKE_WAIT_SECONDS) return `in a Retire old slots run (every 15 min), up to 15:00 after the end: the ${formatClock(w.bakeSeconds)} window is longer than the deploy job waits`;
+  return `${formatClock(slots.retirement)}; the deploy job ends ${formatClock(a.mergeToDeploySeconds + slots.jobDoneAfterRetirement)} after the merge, the old slot warm through the ${formatClock(w.bakeSeconds)} window`;
+}
 
 export function strategySection(input: StrategyInput): Section {
   const a = input.assumptions;
@@ -70,6 +77,7 @@ export function strategySection(input: StrategyInput): Section {
         ['Failback after the bake window', formatClock(totals.afterWindow[0]), `${formatClock(totals.afterWindow[1])} (the old slot scaled up, proven, then switched)`],
         ['Verification failed → old AMI serves all traffic (automatic failback)', againstGoal(replace.automaticFailback, GOALS.automaticFailback), `${formatClock(slots.automaticFailback)} (flip back after the canary)`],
         ['A bad AMI that verification catches: traffic it served', exposure(replace, replace.automaticFailback === a.cancelRollbackSeconds ? 50 : undefined), `${exposure(slots, w.canaryWeight)}; none if the prove step catches it`],
+        ["Retirement: the bake window's end → the old slot at zero, recorded, the live slot verified again", 'no old fleet kept: blue is deleted at the cutover', retirementCell(slots, w, a)],
       ],
     },
     notes: [
@@ -77,6 +85,7 @@ export function strategySection(input: StrategyInput): Section {
       `slots, merge → all traffic: ${formatClock(a.mergeToDeploySeconds)} workflow + ${formatClock(staged)} stage (the idle slot's group replaced and signalled; no wait before cfn-signal) + ${formatClock(w.watchSeconds)} prove watch + ${formatClock(weights.noticed - 0)} canary weights + ${formatClock(w.canarySeconds)} canary + ${formatClock(weights.applied)} switch. Why the goal is missed: EC2 launch and boot alone are ${formatClock(launchAndBoot)} (assumed, the same in both strategies), so the workflow and the stage step take ${formatClock(a.mergeToDeploySeconds + staged)} of the ${formatClock(GOALS.mergeToAllTraffic)} before anything is verified; without any canary it would still be ${againstGoal(noCanary, GOALS.mergeToAllTraffic)}. The canary stays ${formatClock(w.canarySeconds)}: its evidence about users is the new slot's alarms (1-minute periods, the 5xx alarm needs 2 breaching of 3), which cannot fire in less; its HTTP samples alone say no more than the prove step's.`,
       `slots, failback inside the window: ${formatClock(a.dispatchToDeploySeconds)} workflow + ${formatClock(a.targetLookSeconds)} one look at the warm slot's targets + ${formatClock(weights.applied)} weight change (change set ${a.changeSetSeconds} s, listener ${a.listenerSeconds} s); the job's verify step then proves the slot with users on it. What is left over the goal is the workflow's own ${formatClock(a.dispatchToDeploySeconds)} (two jobs, a commit, credentials: GitHub's side, kept as assumed) and CloudFormation's change set; the flip itself takes ${formatClock(a.targetLookSeconds + weights.applied)}.`,
       replaceFailbackNote(replace, w.watchSeconds, a, window),
+      `slots, retirement: the job's verify step after the switch (${formatClock(w.watchSeconds)} watch), then check-retirement waits for the window's end (the switch's UPDATE_COMPLETE + ${formatClock(w.bakeSeconds)}), re-reading the stack and alarms every ${a.bakePollSeconds} s, so the retirement starts up to ${a.bakePollSeconds} s after the end; one capacity update of the old slot (change set ${a.changeSetSeconds} s, its targets drained for the deregistration delay, terminated in ${a.terminateSeconds} s, counted as if CloudFormation waited for them), the record commit (${a.recordSeconds} s assumed) and a ${formatClock(w.watchSeconds)} verify watch of the live slot. A window over ${formatClock(JOB_BAKE_WAIT_SECONDS)} is not waited for: a Retire old slots run (every 15 min) ends it.`,
       `Not counted: a GitHub environment's reviewers (a failback waits for them), runner queueing beyond the assumptions, and a bad AMI that never signals (CloudFormation rolls it back; no user is sent to it in either strategy).`,
     ],
   };

@@ -67,6 +67,21 @@ describe('modelSlots', () => {
     expect(modelSlots(TUNED, { ...SLOTS, ...change }, A)[field] - t[field]).toBe(delta);
   });
 
+  it('retires the old slot at the first bake poll after the window, then drains, terminates, records and verifies the live slot again', () => {
+    // Window: switch settled 450 + 10 = 460, + 300 = 760. The job's verify after the switch ends 465 + 60 = 525;
+    // it re-reads every 15 s from there: 525 + 16 × 15 = 765. Capacity update 765 + 20 + 30 drain + 60 terminate = 875,
+    // noticed 875 + 10 + 5 = 890, recorded + 5 = 895, verified again + 60 = 955.
+    expect(t.jobDoneAfterRetirement).toBe(955);
+    expect(t.retirement).toBe(955 - 760);
+  });
+
+  it('moves the retirement by the change in the window, rounded up to the bake poll', () => {
+    expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 310 }, A).jobDoneAfterRetirement! - t.jobDoneAfterRetirement!).toBe(15);
+    expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 305 }, A).jobDoneAfterRetirement! - t.jobDoneAfterRetirement!).toBe(0);
+    // A window over before the job's verify step ends: the retirement starts right after it.
+    expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 0 }, A).jobDoneAfterRetirement).toBe(525 + 20 + 30 + 60 + 10 + 5 + 5 + 60);
+  });
+
   it('a weight change moves users after change set + listener, and the job on after cleanup + poll', () => {
     expect(weightUpdate(100, A)).toEqual({ applied: 130, noticed: 145 });
   });
@@ -127,6 +142,13 @@ describe('the strategy table', () => {
     expect(row(/automatic failback/)[1]).toBe(againstGoal(30, GOALS.automaticFailback));
     expect(row(/traffic it served/)[1]).toBe('55.0 s of all traffic (50 % for 1:50)');
     expect(row(/traffic it served/)[2]).toMatch(/^16\.5 s of all traffic \(10 % for 2:45\)/);
+    expect(row(/^Retirement/)).toEqual([
+      "Retirement: the bake window's end → the old slot at zero, recorded, the live slot verified again",
+      'no old fleet kept: blue is deleted at the cutover',
+      '3:15; the deploy job ends 16:55 after the merge, the old slot warm through the 5:00 window',
+    ]);
+    const long = strategySection({ replace: { file: 'app.yaml', settings: TUNED }, slots: { file: 'app-slots.yaml', settings: TUNED }, wiring: { file: 'environments.json', environment: 'dev', settings: { ...SLOTS, bakeSeconds: 3600 } }, assumptions: A });
+    expect(long.table.rows.find((r) => /^Retirement/.test(r[0]))![2]).toMatch(/^in a Retire old slots run \(every 15 min\), up to 15:00 after the end: the 60:00 window is longer than the deploy job waits$/);
     expect(section.intro.join(' ')).toContain('verify watch 60 s, canary 10 % for 120 s');
   });
 });
@@ -150,7 +172,7 @@ describe('the shipped templates and wiring, as modeled', () => {
     const start = lines.findIndex((l) => l.startsWith('| Measure |'));
     const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
     const table = lines.slice(start, end).join('\n');
-    expect(lines.slice(start, end)).toHaveLength(8);
+    expect(lines.slice(start, end)).toHaveLength(9);
     for (const doc of ['README.md', 'docs/performance.md']) expect({ doc, current: readFileSync(doc, 'utf8').includes(table) }).toEqual({ doc, current: true });
   });
 });
