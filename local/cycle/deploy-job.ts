@@ -22,6 +22,11 @@ export interface DeployRequest {
   expectVerifyFailure?: boolean;
   /** When the failback was dispatched (failback.yml's first step), to time it. */
   dispatchedAt?: number;
+  /**
+   * Strategy slots: the bake window the scratch wiring was shortened to for this deploy (LOCAL);
+   * the job's bake step waits it out and retires the old slot. Unset: the wiring's window is left open.
+   */
+  bakeSeconds?: number;
 }
 
 export async function runDeployJob(ctx: CycleContext, timeline: Timeline, deploy: DeployRequest): Promise<void> {

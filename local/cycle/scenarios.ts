@@ -14,6 +14,7 @@ import { amiParametersOf, parseParametersFile, setParameterInFile } from '../../
 import { poll } from '../../actions/lib/poll';
 import { deployEnvironmentStacks, diffSnapshots, snapshotStack, type StackSnapshot } from '../stacks';
 import { runDeployJob } from './deploy-job';
+import { forwardToRetirement } from './forward-again';
 import { retireSlotsPlan } from './slots-deploy-job';
 import { runPromotionPhases } from './promotion-phase';
 import { expectFleetOn, liveTargetGroupArn } from './fleet';
@@ -94,7 +95,11 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
 
   timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
   await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason }, dispatchedAt });
-  if (ctx.environment.strategy === 'slots') await retireSlotsPlan(ctx, timeline);
+  if (ctx.environment.strategy === 'slots') {
+    await retireSlotsPlan(ctx, timeline, /went live by a failback/);
+    // The rehearsal reverted: forward again, and the bake window ends with the old slot retired (forward-again.ts).
+    await forwardToRetirement(ctx, timeline, { newAmi, baselineAmi });
+  }
   await auditTrail(ctx, timeline);
 }
 

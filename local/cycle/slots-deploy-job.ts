@@ -2,11 +2,13 @@
  * deploy-environment.yml for an environment on strategy `slots`, run by the cycle: (record a
  * requested failback) → resolve-environment at HEAD → update-app-stack deploy, which runs the
  * slots steps itself (stage the idle slot at weight 0 → prove it through the slot header → canary
- * → switch; any failure flips traffic back) → verify-alb on the live slot → sync-from-stack when
+ * → switch; any failure flips traffic back) → verify-alb on the live slot → the bake window
+ * (bake-window.ts: left open, or waited out and the old slot retired) → sync-from-stack when
  * the update failed → deploy-report; plus the cycle's own checks on moto and, from the load
  * generator, what users saw: the canary share, the old slot kept warm, and (for a failback) how
  * long users took to be all on the old slot again.
  */
+import { runBakeWindow } from './bake-window';
 import { readFleet, expectFleetOn } from './fleet';
 import { notifyStep } from './notify-phase';
 import type { DeployRequest } from './deploy-job';
@@ -55,8 +57,10 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
   });
 
   await timeline.phase('verify-alb (stack mode: the live slot)', 'moto + data plane', (phase) => verifyAlb(ctx, phase, job, job.amiId, { label: deploy.label }));
-  if (!deploy.failback) await bakeStep(ctx, timeline, oldSlot);
-  await slotsDeployReport(ctx, timeline, job, { failback: Boolean(deploy.failback), record, update: update.outputs, verify: 'success' });
+  const bake = deploy.failback
+    ? {}
+    : await runBakeWindow(ctx, timeline, job, { label: deploy.label, oldSlot, oldAmi: deploy.previousAmi, liveAmi: job.amiId, wiredSeconds: ctx.environment.slots.bakeSeconds, shortenedSeconds: deploy.bakeSeconds });
+  await slotsDeployReport(ctx, timeline, job, { failback: Boolean(deploy.failback), record: { ...record, ...bake }, update: update.outputs, verify: 'success' });
   const traffic = await reportDeployTraffic(ctx, timeline, { label: `the ${deploy.label} deploy`, from, to: Date.now(), newAmi: job.amiId, oldAmi: deploy.previousAmi, promise: true });
 
   await timeline.phase(deploy.failback ? 'the failback, as users saw it' : 'the canary, as users saw it', 'data plane', async (phase) => {
@@ -86,27 +90,16 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
 }
 
 /**
- * The job's Bake step (gitops check-retirement, on AWS's clock from moto's stack events). The
- * cycle's failback comes inside the window, so the cycle passes wait-seconds 0 (the workflow
- * passes 900): with the wiring's window of 300 s still open it is left to a later run, and the
- * old slot stays warm. The retirement itself (wait, scale to zero, record) is proven on moto by
- * test/integration/retire-slots.test.ts with a shortened window.
+ * retire-slots.yml's plan: after the failback the old slot holds the AMI users just left, so it is
+ * kept, not retired; after a retirement there is nothing left to retire. `why` is the skip reason.
  */
-async function bakeStep(ctx: CycleContext, timeline: Timeline, oldSlot: SlotName): Promise<void> {
-  await timeline.phase('gitops check-retirement: the bake window (LOCAL: wait-seconds 0, the workflow waits up to 900 s)', 'moto', async (phase) => {
-    const run = await gitops(ctx, 'check-retirement', { 'wait-seconds': '0' });
-    expectOutput(run, 'verdict', 'wait', 'check-retirement');
-    expectOutput(run, 'slot', oldSlot, 'check-retirement');
-    phase.note(`${oldSlot} stays warm until ${run.outputs['ends-at']} (the wiring's bakeSeconds ${ctx.environment.slots.bakeSeconds} s from the switch, on AWS's clock); a later run (retire-slots.yml, or the next deploy) retires it only if nothing failed meanwhile`);
-  });
-}
-
-/** retire-slots.yml's plan after the failback: the old slot holds the AMI users just left, so it is kept, not retired. */
-export async function retireSlotsPlan(ctx: CycleContext, timeline: Timeline): Promise<void> {
+export async function retireSlotsPlan(ctx: CycleContext, timeline: Timeline, why: RegExp): Promise<void> {
   await timeline.phase('retire-slots.yml: gitops list-retirements (git only)', 'git', async (phase) => {
     const run = await gitops(ctx, 'list-retirements', {});
     expectOutput(run, 'environments', '[]', 'list-retirements');
-    phase.note(run.stdout.split('\n').find((l) => / skipped, .*went live by a failback/.test(l))?.trim() ?? 'no environment due');
+    const skipped = run.stdout.split('\n').find((l) => l.includes(`${ctx.environment.name}: skipped, `) && why.test(l));
+    if (!skipped) throw new CycleCheckError(`list-retirements did not skip ${ctx.environment.name} for ${why}`, run.stdout.split('\n').filter((l) => / skipped, /.test(l)));
+    phase.note(skipped.trim());
   });
 }
 

@@ -174,9 +174,10 @@ export const LOCAL_CANARY_SECONDS = 6;
  * strategy slots also the inputs deploy-environment.yml passes (the verify URL on the data plane,
  * the shortened watch and canary, and `failback` for a requested failback).
  */
-export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean; failback?: boolean } = {}): Promise<ActionRun> {
+export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean; failback?: boolean; retirement?: boolean } = {}): Promise<ActionRun> {
+  // The "Retire the old slot" step passes no verify or canary inputs: it is one update of the old slot's capacity.
   const slots: Record<string, string> =
-    job.strategy === 'slots' && mode === 'deploy'
+    job.strategy === 'slots' && mode === 'deploy' && !options.retirement
       ? {
           'verify-url': ctx.traffic.listenerUrl ?? '',
           'verify-path': job.verifyPath,

@@ -2,8 +2,8 @@
  * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto,
  * stand-in and data plane, the real bundles, a scratch clone), for each scenario, on the shipped
  * dev (strategy slots); strategy replace through `--strategy replace` with the bad AMI (its
- * automatic failback). Slow by nature (~15-35 s each, ~100 s for patch with its promotion and
- * failback; several times that on a loaded machine).
+ * automatic failback). Slow by nature (~15-35 s each, ~150 s for patch with its promotion, its
+ * failback and the retirement after a 20 s bake window; several times that on a loaded machine).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -54,7 +54,7 @@ describe('local cycle (npm run cycle)', () => {
   });
   afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('runs the shipped dev on slots: build → PR → merge → stage → prove → canary → switch → promotion → failback as one weight flip, and git records it', async () => {
+  it('runs the shipped dev on slots: build → PR → merge → stage → prove → canary → switch → promotion → failback as one weight flip → forward again → the bake window ends and blue is retired, and git records it', async () => {
     const { code, output } = await runCycle(['--scratch', scratch]);
     expect(output).toMatch(/Cycle "patch" passed: \d+ phases/);
     expect(code).toBe(0);
@@ -76,7 +76,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(Number(canary?.[3])).toBeLessThan(50);
     // Blue warm: the same instances as before the deploy, at weight 0.
     expect(output).toMatch(new RegExp(`✓ +\\d+ +blue stays warm, one weight flip away[^\\n]*\\n +\\S+: the same 2 instances as before the deploy \\([^)]+\\), on ${baseline}, at weight 0`));
-    for (const deployed of ['patch', 'failback']) {
+    for (const deployed of ['patch', 'failback', 'forward']) {
       const traffic = output.split(`traffic during the ${deployed} deploy`)[1] ?? '';
       expect(traffic).toMatch(/^.*\n +requests \d+, failed 0; answered by ami-\S+ \(old\) \d+, ami-\S+ \(new\) \d+\n/);
     }
@@ -87,10 +87,25 @@ describe('local cycle (npm run cycle)', () => {
     expect(output).toMatch(/✓ +\d+ +green stays warm, one weight flip away/);
     expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);
 
-    const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n').slice(1, 4).map((l) => l.trim());
-    expect(log[0]).toMatch(new RegExp(`^[0-9a-f]{7,} Fail back dev to ${baseline}$`));
-    expect(log[1]).toMatch(new RegExp(`^[0-9a-f]{7,} Bump dev AMI from ${baseline} to ${fresh}$`));
-    expect(log[2]).toMatch(/local cycle setup/);
+    // The retirement: the rehearsal's failback reverted, forward again, the window (shortened, and said so) waited out on
+    // AWS's clock, blue scaled to zero in one stack update, one commit, green verified again, git equal to the stack.
+    expect(output).toMatch(/LOCAL: shorten dev's bake window on main, slots\.bakeSeconds 300 → 20[^\n]*\n +\S+ on main: environments\.dev\.slots\.bakeSeconds 300 → 20 \(LOCAL, the scratch clone only; the shipped wiring keeps 300 s\)/);
+    const retirement = output.split('gitops check-retirement wait-seconds 900: the bake window (LOCAL: 20 s instead of the wiring\'s 300 s)')[1] ?? '';
+    expect(retirement).toMatch(new RegExp(`ended at \\S+ with every alarm quiet and no failback\\. parameters/dev\\.json \\(working tree, not committed\\): BlueCapacity = "0"`));
+    expect(retirement).toMatch(new RegExp(`scale blue to zero \\(the "Retire the old slot" step\\)[^\\n]*\\n +- update: patch-dev-app = parameters/dev\\.json; green stays live\\n +\\S+: no instances \\(${baseline} left\\); stack parameter GreenAmazonMachineImage and all 2 instances of \\S+ run ${fresh}`));
+    expect(retirement).toMatch(new RegExp(`gitops record-retirement \\(commit, push\\)[^\\n]*\\n +[0-9a-f]{12} on main: "Retire blue in dev: the bake window of ${fresh} ended quiet"\\n +- +"BlueCapacity": "2", → \\+ +"BlueCapacity": "0",`));
+    expect(retirement).toMatch(/verify-alb \(stack mode: the live slot\) after the retirement[^\n]*\n +targets: 2\/2 healthy/);
+    expect(retirement).toMatch(/git equals the stack[^\n]*\n +parameters\/dev\.json on main and patch-dev-app agree on all \d+ parameters \(LiveSlot "green", BlueCapacity "0"\); working tree clean/);
+    expect(retirement).toMatch(new RegExp(`the retirement, as users saw it[^\\n]*\\n +\\d+ requests from the retirement's update to now, all answered by green \\(${fresh}\\), none failed`));
+    expect(retirement).toMatch(new RegExp(`gitops deploy-report[^\\n]*\\n +Deployed ${fresh} to dev in place of ${baseline}; the fleet verified healthy through the load balancer\\. The bake window ended quiet: blue \\(${baseline}\\) is scaled to zero, and green \\(${fresh}\\) stays live, verified healthy again after the retirement\\. Git records it: [0-9a-f]{12} `));
+    expect(retirement).toMatch(/retire-slots\.yml: gitops list-retirements \(git only\)[^\n]*\n +dev: skipped, blue is retired already\./);
+
+    const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n').slice(1, 6).map((l) => l.trim());
+    expect(log[0]).toMatch(new RegExp(`^[0-9a-f]{7,} Retire blue in dev: the bake window of ${fresh} ended quiet$`));
+    expect(log[1]).toMatch(new RegExp(`^[0-9a-f]{7,} Revert "Fail back dev to ${baseline}"$`));
+    expect(log[2]).toMatch(new RegExp(`^[0-9a-f]{7,} Fail back dev to ${baseline}$`));
+    expect(log[3]).toMatch(new RegExp(`^[0-9a-f]{7,} Bump dev AMI from ${baseline} to ${fresh}$`));
+    expect(log[4]).toMatch(/local cycle setup/);
 
     // The promotion from slots dev to replace prod: the soak evidence reads both slots' alarms.
 
@@ -129,7 +144,7 @@ describe('local cycle (npm run cycle)', () => {
       expect(summaries.some((f) => f.includes(step))).toBe(true);
     }
     const verifications = summaries.filter((f) => f.endsWith('-verify-alb.md'));
-    expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'promotion-prod-verify-alb.md', 'failback-verify-alb.md']);
+    expect(verifications.map((f) => f.replace(/^\d+-/, ''))).toEqual(['patch-verify-alb.md', 'promotion-prod-verify-alb.md', 'failback-verify-alb.md', 'forward-verify-alb.md', 'forward-after-retirement-verify-alb.md']);
     for (const file of verifications) {
       const summary = readFileSync(join(scratch, 'summaries', file), 'utf8');
       expect(summary).toMatch(/^## verify-alb: ✅ healthy\n\n\*\*\d+ of \d+ targets? healthy, on `ami-/);
