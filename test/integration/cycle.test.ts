@@ -16,6 +16,8 @@ import { renderInChromium, type RenderDocument } from '../support/browser-render
 import { leadProblem } from '../support/summary-lead';
 
 jest.setTimeout(300_000);
+/** The patch scenario runs four deploys (patch, prod, failback, forward to the end of a 20 s bake window): it gets longer. */
+const PATCH_TIMEOUT_MS = 480_000;
 
 /** Every scenario's summaries and PR bodies, rendered together in Chromium by the last test (one browser for the file). */
 const rendered: RenderDocument[] = [];
@@ -151,7 +153,7 @@ describe('local cycle (npm run cycle)', () => {
       expect(summary).toContain('```mermaid\ngantt');
     }
     expect(output.match(/^ +\d{4}-\d\d-\d\dT\S+Z {2}200 +\d+ ms {2}ami-[0-9a-f]+ {2}i-[0-9a-f]+$/gm)?.length).toBeGreaterThanOrEqual(8);
-  });
+  }, PATCH_TIMEOUT_MS);
 
   it('scenario bad-ami on slots: green fails its own proof at weight 0, traffic stays on blue, git and the report say so', async () => {
     const { code, output } = await runCycle(['--scenario', 'bad-ami', '--scratch', scratch]);
