@@ -14,7 +14,7 @@ import { InputError } from '../errors';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource, type JsonSource } from './json-source';
 import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
-import { describeSchemaErrors } from './schema-problems';
+import { describeSchemaErrors, duplicateKeyProblems } from './schema-problems';
 import { isSlotsTemplate } from './slots';
 import { parseTemplateParameters } from './template-parameters';
 
@@ -165,10 +165,7 @@ export async function loadEnvironments(file: string = ENVIRONMENTS_FILE, options
 /** Validates the wiring file's text; see {@link loadEnvironments}. */
 export function parseEnvironments(text: string, file: string, rootDir: string): EnvironmentsConfig {
   const source = parseJsonSource(text, file, 'Environment wiring file');
-  const problems: FileProblem[] = source.duplicates.map((d) => ({
-    line: d.line,
-    message: `key ${quote(d.key)} appears twice${d.objectPath.length ? ` in ${d.objectPath.join('.')}` : ''} (first on line ${d.firstLine}); JSON readers silently keep the last one. Delete or rename one of them.`,
-  }));
+  const problems: FileProblem[] = duplicateKeyProblems(source, 'Delete or rename one of them');
 
   const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
   if (!validate(source.value)) {

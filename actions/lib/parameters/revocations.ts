@@ -15,7 +15,7 @@ import { InputError } from '../errors';
 import { quote, throwIfProblems, type FileProblem } from './file-problems';
 import { parseJsonSource } from './json-source';
 import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
-import { describeSchemaErrors } from './schema-problems';
+import { describeSchemaErrors, duplicateKeyProblems } from './schema-problems';
 
 /** Where the revocation list lives, relative to the repository root. */
 export const REVOCATIONS_FILE = 'parameters/revoked.json';
@@ -75,10 +75,7 @@ export async function loadRevocations(file: string = REVOCATIONS_FILE, options: 
 /** Validates the list's text; see {@link loadRevocations}. */
 export function parseRevocations(text: string, file: string): RevocationList {
   const source = parseJsonSource(text, file, 'Revocation list', { maxBytes: MAX_REVOCATIONS_BYTES });
-  const problems: FileProblem[] = source.duplicates.map((d) => ({
-    line: d.line,
-    message: `key ${quote(d.key)} appears twice${d.objectPath.length ? ` in ${d.objectPath.join('.')}` : ''} (first on line ${d.firstLine}); JSON readers silently keep the last one. Delete one of them.`,
-  }));
+  const problems: FileProblem[] = duplicateKeyProblems(source);
   const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
   if (!validate(source.value)) {
     problems.push(...describeSchemaErrors(validate.errors ?? [], source));

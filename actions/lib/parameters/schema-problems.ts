@@ -8,6 +8,17 @@ import { closestName, quote, type FileProblem } from './file-problems';
 import type { JsonSource } from './json-source';
 
 /**
+ * Each key that appears twice in one object, at the second one's line: JSON readers keep the last
+ * value, while a person reading the file (or reviewing its pull request) sees the first.
+ */
+export function duplicateKeyProblems(source: JsonSource, fix = 'Delete one of them'): FileProblem[] {
+  return source.duplicates.map((d) => ({
+    line: d.line,
+    message: `key ${quote(d.key)} appears twice${d.objectPath.length ? ` in ${d.objectPath.join('.')}` : ''} (first on line ${d.firstLine}); JSON readers silently keep the last one. ${fix}.`,
+  }));
+}
+
+/**
  * Schema violations in words, each at the line of the offending key. Missing keys of one object are
  * merged into one problem; ajv's generic "property name is invalid" is dropped in favour of the
  * specific error it comes with.
