@@ -5,6 +5,7 @@
  * slot (LiveSlot names it), the live slot has capacity, the weights add up to 100, and a slot with
  * weight has capacity (a weight on an empty target group is traffic sent nowhere).
  */
+import { parseWholeNumber } from '../action/number-inputs';
 import type { FileProblem } from './file-problems';
 import type { ParametersFile } from './parameters-file';
 import type { TemplateParameters } from './template-parameters';
@@ -68,10 +69,22 @@ export function liveAmiOf(plan: SlotPlan): string {
  * checks (so every number parses); `file` supplies the lines.
  */
 export function findSlotProblems(file: ParametersFile): FileProblem[] {
+  const line = (key: string) => file.lineOf('Parameters', key);
+  // The template's Number takes what CloudFormation's does (1e2, 2.0, +2), and Number() reads them
+  // all; a slot's instances and its share of traffic are counts, read the project's one way.
+  const notWhole = SLOT_NAMES.flatMap((slot) => {
+    const keys = slotParameters(slot);
+    return [keys.weight, keys.capacity].filter((key) => file.parameters[key] !== undefined && parseWholeNumber(file.parameters[key]) === undefined);
+  });
+  if (notWhole.length > 0) {
+    return notWhole.map((key) => ({
+      line: line(key),
+      message: `${key} = "${file.parameters[key]}" is not a whole number: a slot's instances and its share of traffic are counted, so they take decimal digits only (no exponent, sign or decimal point), as every number this project reads. Write it as digits, e.g. "${Math.trunc(Number(file.parameters[key])) || 0}".`,
+    }));
+  }
   const plan = readSlotPlan(file.parameters);
   if (!SLOT_NAMES.includes(plan.live)) return [];
   const problems: FileProblem[] = [];
-  const line = (key: string) => file.lineOf('Parameters', key);
   const live = slotParameters(plan.live);
   const idle = slotParameters(otherSlot(plan.live));
   if (!(plan.slots[plan.live].capacity > 0)) {

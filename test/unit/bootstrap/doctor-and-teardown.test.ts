@@ -15,6 +15,7 @@ import { getEnvironment, liveAmiIn, loadEnvironments, loadParametersFile, type E
 import { REPO_ROOT } from '../../../local/env';
 import { renderChecks, runDoctor } from '../../../tools/bootstrap/doctor';
 import { teardownEnvironment } from '../../../tools/bootstrap/teardown';
+import { describeCatalogueRows } from '../reliability/support/catalogue-suite';
 import { ACCOUNT, FakeAccount } from './fake-account';
 
 const REPOSITORY = 'acme/fleet';
@@ -82,7 +83,9 @@ async function doctor() {
 }
 
 describe('doctor', () => {
-  it("fails an AMI git names whose owner the environment's amiOwners does not list, as the deploys would refuse it", async () => {
+  // doctor judges the AMI git names with the deploys' own rule, so "usable" means a deploy takes it.
+  describeCatalogueRows("doctor's AMI check (catalogue row)", 'doctor-and-teardown.test.ts', {
+    async B87() {
     givenDev({ appRole: `arn:aws:iam::${ACCOUNT}:role/patch-dev-github-oidc-CloudFormationRole` });
     const ami = liveAmiIn(devFile.parameters) ?? '';
     account.images.set(ami, { ImageId: ami, OwnerId: '099720109477', State: 'available', Name: 'ubuntu' });
@@ -91,6 +94,7 @@ describe('doctor', () => {
     expect(text).toContain(`✘ AMI ${ami}: is owned by account 099720109477, which is not on the AMI owner allowlist (self (${ACCOUNT}), 137112412989; environments.dev.amiOwners in parameters/environments.json)`);
     account.images.set(ami, { ImageId: ami, OwnerId: '137112412989', State: 'available', Name: 'al2023' });
     expect((await doctor()).failed).toEqual([]);
+  },
   });
 
   it('fails an app stack created without its service role, with the command that attaches it', async () => {

@@ -10,6 +10,7 @@ import { readRepositoryFiles, type RepositoryFiles } from '../../../tools/bootst
 import { planBootstrap, planChangesSomething, type BootstrapPlan, type BootstrapRequest } from '../../../tools/bootstrap/plan';
 import { renderPlan } from '../../../tools/bootstrap/render-plan';
 import { stackParameters } from '../../../tools/bootstrap/stack-specs';
+import { describeCatalogueRows } from '../reliability/support/catalogue-suite';
 import { ACCOUNT, FakeAccount } from './fake-account';
 
 const REPOSITORY = 'acme/fleet';
@@ -49,7 +50,9 @@ function givenFinishedEnvironment(): void {
 }
 
 describe('planBootstrap', () => {
-  it("refuses an app stack AMI whose owner the environment's amiOwners does not list, before any stack or change set (the deploys' own check)", async () => {
+  // Bootstrap's own check before any stack: the deploys' check of new AMIs (owner, existence, deprecation).
+  describeCatalogueRows("bootstrap checks the app stack's AMIs before any stack or change set (catalogue rows)", 'plan-and-apply.test.ts', {
+    async B85() {
     account.imageOwner = CANONICAL;
     const error = await planBootstrap(request(), account.deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
@@ -64,6 +67,18 @@ describe('planBootstrap', () => {
     expect(account.cfn).not.toHaveReceivedCommand(CreateStackCommand);
     expect(account.cfn).not.toHaveReceivedCommand(CreateChangeSetCommand);
     expect(account.iam).not.toHaveReceivedCommand(CreateOpenIDConnectProviderCommand);
+  },
+    async B86() {
+      account.imageOwner = undefined;
+      const error = await planBootstrap(request(), account.deps()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      const key = liveAmiParameter(files.parametersFile.parameters);
+      const line = files.parametersFile.lineOf('Parameters', key);
+      expect(errorMessage(error)).toMatch(new RegExp(`^AMI check failed for ${files.parametersFile.file}: line ${line}: ${key} = "${liveAmiIn(files.parametersFile.parameters)}" does not exist in us-east-1.* Nothing was changed\\.$`, 's'));
+      expect(account.cfn).not.toHaveReceivedCommand(CreateStackCommand);
+      expect(account.cfn).not.toHaveReceivedCommand(CreateChangeSetCommand);
+      expect(account.iam).not.toHaveReceivedCommand(CreateOpenIDConnectProviderCommand);
+    },
   });
 
   it('does not judge again an AMI the app stack already runs, as a deploy does not', async () => {

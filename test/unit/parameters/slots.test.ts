@@ -9,6 +9,7 @@ import { parseParametersFile } from '../../../actions/lib/parameters/parameters-
 import { liveAmiOf, readSlotPlan } from '../../../actions/lib/parameters/slots';
 import { parseTemplateParameters } from '../../../actions/lib/parameters/template-parameters';
 import { findParameterProblems, loadValidatedParametersFile } from '../../../actions/lib/parameters/validate';
+import { describeCatalogueRows } from '../reliability/support/catalogue-suite';
 
 const ROOT = join(__dirname, '../../..');
 const TEMPLATE_PATH = join(ROOT, 'templates/app-slots.yaml');
@@ -61,5 +62,16 @@ describe('slots parameters', () => {
     expect(problemsWith({ LiveSlot: 'purple', BlueWeight: '7' })).toEqual([
       'line 4: LiveSlot = "purple" is not one of the AllowedValues of templates/app-slots.yaml: blue, green. Use one of them.',
     ]);
+  });
+
+  // A template Number takes what CloudFormation's does (1e2, 2.0, +2); a slot's instances and its
+  // share of traffic are counted, and are read the one way every number here is: decimal digits.
+  describeCatalogueRows('slot capacities and weights as whole numbers (catalogue row)', 'slots.test.ts', {
+    async B91() {
+      expect(problemsWith({ BlueWeight: '1e2', GreenCapacity: '2.0' })).toEqual([
+        'line 7: BlueWeight = "1e2" is not a whole number: a slot\'s instances and its share of traffic are counted, so they take decimal digits only (no exponent, sign or decimal point), as every number this project reads. Write it as digits, e.g. "100".',
+        'line 9: GreenCapacity = "2.0" is not a whole number: a slot\'s instances and its share of traffic are counted, so they take decimal digits only (no exponent, sign or decimal point), as every number this project reads. Write it as digits, e.g. "2".',
+      ]);
+    },
   });
 });

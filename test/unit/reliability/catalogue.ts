@@ -13,7 +13,7 @@ export interface BadInputCase {
   id: string;
   name: string;
   /** Which of issue 6's four kinds of input. */
-  input: 'parameters file' | 'environment wiring' | 'action input' | 'workflow_dispatch input' | 'app template';
+  input: 'parameters file' | 'environment wiring' | 'action input' | 'workflow_dispatch input' | 'app template' | 'retirement proposal';
   /** The product entry point the case goes through. */
   through: string;
   producedBy: 'mock' | 'moto';
@@ -104,6 +104,14 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B82', name: "amiOwners that leaves out the environment's own image pipeline account", input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError on the amiOwners line: every AMI its pipeline builds would be refused; add the account, or delete amiOwners for the default' },
   { id: 'B83', name: 'Failback target of an account that builds no image of dev, under the default allowlist', input: 'workflow_dispatch input', through: 'gitops `check-image` (dev: imagePipelineAccount 210987654321, no amiOwners)', producedBy: 'mock', suite: 'unit', expected: `InputError: owner 099720109477, the default (self (123456789012), 210987654321: self and the pipeline accounts) and where to set amiOwners; ${NO_CALL}, nothing written` },
   { id: 'B84', name: 'An AMI of an account that builds no image of dev, under the default allowlist, through the bundles', input: 'parameters file', through: 'gitops bundle `resolve-environment` (dev: imagePipelineAccount 099720109477, no amiOwners) → update-app-stack bundle with its ami-owners', producedBy: 'moto', suite: 'integration', expected: 'ami-owners = self,099720109477; an Amazon Linux AMI: exit 1 on the AMI line, allowlist self (123456789012), 099720109477; the pipeline account\'s AMI previews; stack and change sets unchanged' },
+  { id: 'B85', name: 'Bootstrap of an environment whose parameters file names an AMI of an account not on the owner allowlist', input: 'parameters file', through: 'bootstrap `planBootstrap` (the deploys\' `checkNewImages`)', producedBy: 'mock', suite: 'unit', expected: 'InputError on the AMI line: owner 099720109477, the allowlist (self (111122223333), 137112412989; environments.dev.amiOwners), where to add it, "Nothing was changed"; no stack, change set or OIDC provider created' },
+  { id: 'B86', name: 'Bootstrap of an environment whose parameters file names an AMI that does not exist', input: 'parameters file', through: 'bootstrap `planBootstrap` (the deploys\' `checkNewImages`)', producedBy: 'mock', suite: 'unit', expected: 'InputError on the AMI line: does not exist in us-east-1, "Nothing was changed"; no stack, change set or OIDC provider created' },
+  { id: 'B87', name: "`npm run doctor` on an environment whose parameters file names an AMI of an account not on the owner allowlist", input: 'parameters file', through: 'bootstrap `runDoctor`', producedBy: 'mock', suite: 'unit', expected: 'the AMI check fails (✘) with the owner and the allowlist, as a deploy would refuse it; with the owner listed, no check fails; nothing changed in AWS' },
+  { id: 'B88', name: 'Retirement proposal that is a symbolic link', input: 'retirement proposal', through: 'gitops `plan-ami-lifecycle`', producedBy: 'mock', suite: 'unit', expected: `InputError naming the link and its target (git stores the link, not the list a reviewer approved); ${NO_CALL}: no deregistration protection turned on, nothing written` },
+  { id: 'B89', name: 'Retirement proposal with "retire" twice', input: 'retirement proposal', through: 'gitops `retire-amis` (delete: true)', producedBy: 'mock', suite: 'unit', expected: `InputError on the second key's line: a reviewer reads the first list, JSON readers keep the last; ${NO_CALL}: nothing deprecated or deregistered` },
+  { id: 'B90', name: 'Retirement entry with a "__proto__" key', input: 'retirement proposal', through: 'gitops `retire-amis` (delete: true)', producedBy: 'mock', suite: 'unit', expected: `InputError on the line: retire.0 has an unknown key "__proto__", refused like any other; ${NO_CALL}` },
+  { id: 'B91', name: 'Slot weight in exponent notation (1e2), capacity with a decimal point (2.0)', input: 'parameters file', through: '`findParameterProblems` on a slots file (update-app-stack, bootstrap, write-parameters read it)', producedBy: 'mock', suite: 'unit', expected: `InputError on each line: not a whole number, decimal digits only, as every number; ${NO_CALL}` },
+  { id: 'B92', name: 'write-parameters output-file that is a link into the checkout', input: 'action input', through: 'gitops `write-parameters` (e2e-aws.yml)', producedBy: 'mock', suite: 'unit', expected: 'InputError naming the link and its target, or the directory the link leads to; the checkout\'s parameters file unchanged' },
   { id: 'B100', name: 'Slots file: the live slot has no capacity', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the capacity line: users would reach nothing, give it capacity or name the other slot live; ${NO_CALL}` },
   { id: 'B101', name: 'Slots file: weights that do not add up to 100', input: 'parameters file', through: `${UAS}, templates/app-slots.yaml`, producedBy: 'mock', suite: 'unit', expected: `InputError at the BlueWeight line with the sum, and the values at rest; ${NO_CALL}` },
   { id: 'B102', name: 'Wiring: strategy slots with the replace template', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: `InputError at the strategy line: use templates/app-slots.yaml; ${NO_CALL}` },
@@ -214,6 +222,19 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'template-source.test.ts': ['F116'],
   'retire-commands.test.ts': ['F106', 'F107', 'F108', 'F109', 'F110', 'F111', 'F113', 'F114', 'F115'],
   'window-faults.test.ts': ['F150', 'F151', 'F152', 'F153'],
+};
+
+/** Unit bad-input rows implemented outside bad-inputs.test.ts, by file (bad-inputs.test.ts runs the rest). */
+export const UNIT_BAD_INPUTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
+  // The merged retirement proposal approves deletions: read under the one file policy, before any AWS call.
+  'lifecycle.test.ts#retirement-file': ['B88', 'B89', 'B90'],
+  // A slot's capacity and weight are counts: decimal digits, as every number the project reads.
+  'slots.test.ts': ['B91'],
+  // The e2e copy goes outside the checkout: never through a link into it.
+  'write-parameters.test.ts': ['B92'],
+  // bootstrap and doctor judge the AMIs git names with the deploys' own check.
+  'plan-and-apply.test.ts': ['B85', 'B86'],
+  'doctor-and-teardown.test.ts': ['B87'],
 };
 
 /** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */

@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
-import { amiParametersOf, parseParametersFile, setParameterInFile } from '../../parameters';
+import { amiParametersOf, parseParametersFile, setParameterInFile, writeRepositoryFile } from '../../parameters';
 import { defineCommand, loadEnvironment, workspaceFiles } from './context';
 import { amiId, environmentName } from './inputs';
 
@@ -54,7 +54,18 @@ export const writeParameters = defineCommand({
     // Parse the result as every consumer will, so a copy that update-app-stack would refuse is never written.
     parseParametersFile(text, source);
     await mkdir(dirname(output), { recursive: true });
-    await writeFile(output, text);
+    // The path check above is on the name; a directory link on the way must not lead into the
+    // checkout either, and the file itself is written under the one file policy (no link is
+    // followed, no FIFO opened), as every file the actions write.
+    const [directory, checkout] = await Promise.all([realpath(dirname(output)), realpath(ctx.workspace)]);
+    const fromCheckout = relative(checkout, directory);
+    if (fromCheckout === '' || !(fromCheckout.split(sep)[0] === '..' || isAbsolute(fromCheckout))) {
+      throw new InputError(
+        `Cannot write the parameters copy ${inputs['output-file']}: its directory is ${directory} (through a link), inside the checkout, so it would be a change git does not record. Pass a path under the runner temp directory (\${{ runner.temp }}/…) that no link leads into the checkout.`,
+        { file: inputs['output-file'] },
+      );
+    }
+    await writeRepositoryFile(output, text, { whatFailed: 'Cannot write the parameters copy', root: dirname(output) });
     ctx.logger.info(`${output}: ${source} with ${amiKeys.map((key) => `${key}=${inputs['ami-id']}`).join(', ')}${network ? ` and ${NETWORK_STACK_PARAMETER}=${network}` : ''}.`);
     return { outputs: { 'parameters-file': output, 'ami-id': inputs['ami-id'] } };
   },

@@ -51,6 +51,8 @@ export const planAmiLifecycle = defineCommand({
   inputs: z.object({ 'retire-after-days': z.string().regex(/^\d+$/).transform(Number).optional() }),
   outputs: ['kept', 'retirable', 'protected', 'changed', 'report', 'pr-branch', 'pr-title'],
   async run(inputs, ctx) {
+    // Before any AWS call: a proposal the file policy refuses stops the run with nothing protected or written.
+    const before = await loadRetirementFile(ctx.workspace);
     const { limits, environments, plans } = await planAllRegions(ctx, inputs['retire-after-days']);
     const protectedNow = new Set<string>();
     for (const { plan, images } of plans) {
@@ -58,7 +60,6 @@ export const planAmiLifecycle = defineCommand({
       for (const ami of await protectFailbackTargets(plan, images, deps)) protectedNow.add(ami);
     }
     const retire = plans.flatMap(({ plan }) => plan.retirable.map((r) => ({ region: plan.region, amiId: r.amiId, name: r.name, creationDate: r.creationDate })));
-    const before = await loadRetirementFile(ctx.workspace);
     const changed = JSON.stringify(before.retire) !== JSON.stringify(retire);
     if (changed) await workspaceFiles.write(ctx, RETIREMENT_FILE, renderRetirementFile({ proposedAt: new Date(ctx.clock.now()).toISOString(), retire }));
     const targets = environments.map((e) => `${e.name}: ${failbackTargets(e.history, limits.keepFailbackAmis).map((ami) => `\`${ami}\``).join(', ')}`).join('; ');

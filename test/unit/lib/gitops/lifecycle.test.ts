@@ -9,13 +9,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { leadOf, leadProblem } from '../../../support/summary-lead';
 import { commitDevHistory, createGitFixture, parametersJson } from './git-fixture';
 import { awsClockOn } from '../../support/aws-time';
 import { gitopsTestContext, runCommand } from './gitops-context';
+import { InputError } from '../../../../actions/lib/errors';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 
 const ec2 = mockClient(EC2Client);
@@ -128,5 +129,46 @@ describe('retire-amis', () => {
     expect(result.outputs).toEqual({ retired: 0, skipped: 0 });
     expect(leadOf(result.summary!).lead).toBe('**Nothing to retire: the merged proposal lists no AMI.**');
     expect(leadProblem(result.summary!)).toBeUndefined();
+  });
+});
+
+/**
+ * The merged proposal approves deletions, so it is read under the one policy for repository files
+ * (no links, no special files, size and depth before parsing, a key twice refused, every unknown
+ * key refused alike) and before any AWS call, even the protections plan-ami-lifecycle turns on.
+ */
+describe('the retirement proposal under the file policy', () => {
+  const FILE = 'parameters/ami-retirement.json';
+  const entry = (n: number) => JSON.stringify({ region: 'us-east-1', amiId: AMI(n) });
+  const refused = async (command: 'plan-ami-lifecycle' | 'retire-amis', raw: Record<string, string>, message: RegExp) => {
+    const error = await run(command, raw, env.ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(message);
+    expect(mutations()).toEqual([]);
+  };
+
+  describeCatalogueRows('the retirement proposal under the file policy (catalogue rows)', 'lifecycle.test.ts#retirement-file', {
+    async B88() {
+      // A link to a file with a longer list: git stores the link, so the PR a person approved showed no list at all.
+      env.work.write('parameters/old-proposal.json', `{"proposedAt": "2026-05-01T00:00:00.000Z", "retire": [${entry(2)}]}\n`);
+      rmSync(join(env.work.dir, FILE), { force: true });
+      symlinkSync('old-proposal.json', join(env.work.dir, FILE));
+      await refused('plan-ami-lifecycle', {}, /^Retirement plan invalid for \S*parameters\/ami-retirement\.json: it is a symbolic link \(to "old-proposal\.json"\).*Replace the link with a copy of the file itself/);
+    },
+    async B89() {
+      // A reviewer reads the first "retire" (nothing); JSON.parse keeps the last (ami 8).
+      env.work.write(FILE, `{\n  "proposedAt": "2026-05-01T00:00:00.000Z",\n  "retire": [],\n  "retire": [${entry(8)}]\n}\n`);
+      await refused('retire-amis', { delete: 'true' }, /^Retirement plan invalid for parameters\/ami-retirement\.json: line 4: key "retire" appears twice \(first on line 3\)/);
+    },
+    async B90() {
+      // "__proto__" is a key like any other: refused as an unknown key is, never dropped in silence.
+      env.work.write(FILE, `{\n  "proposedAt": "2026-05-01T00:00:00.000Z",\n  "retire": [\n    {"region": "us-east-1", "amiId": "${AMI(8)}", "__proto__": {"keep": true}}\n  ]\n}\n`);
+      await refused('retire-amis', { delete: 'true' }, /^Retirement plan invalid for parameters\/ami-retirement\.json: line 4: retire\.0 has an unknown key "__proto__"/);
+    },
+  });
+
+  it('refuses a proposal nested past the depth limit before parsing it, naming the line', async () => {
+    env.work.write(FILE, `{"proposedAt": "x", "retire": [${'['.repeat(40)}${']'.repeat(40)}]}\n`);
+    await refused('retire-amis', { delete: 'true' }, /nested too deeply for parameters\/ami-retirement\.json: line 1/);
   });
 });

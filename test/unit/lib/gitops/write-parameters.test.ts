@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,6 +6,7 @@ import { VirtualClock } from '../../../../actions/lib/clock';
 import { InputError } from '../../../../actions/lib/errors';
 import { COMMANDS, type GitopsContext } from '../../../../actions/lib/gitops/commands';
 import { RecordingLogger } from '../../../../actions/lib/logger';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { parametersJson, WIRING_JSON } from './git-fixture';
 
 const AMI = 'ami-0123456789abcdef0';
@@ -112,5 +113,29 @@ describe('gitops write-parameters', () => {
       /Cannot set Parameters\.NetworkStackName for parameters\/dev\.json: the key is not in the file/,
     );
     expect(existsSync(join(env.temp, 'b.json'))).toBe(false);
+  });
+
+  // The copy is refused inside the checkout by its path; a link must not take it there either.
+  describeCatalogueRows('the copy under the file policy (catalogue row)', 'write-parameters.test.ts', {
+    async B92() {
+      const prod = join(env.workspace, 'parameters/prod.json');
+      const before = readFileSync(prod, 'utf8');
+      mkdirSync(env.temp, { recursive: true });
+      const link = join(env.temp, 'app-parameters.json');
+      symlinkSync(prod, link);
+      const error = await run({ 'ami-id': AMI, 'output-file': link }, env.ctx).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toBe(
+        `Cannot write the parameters copy for ${link}: it is a symbolic link (to ${JSON.stringify(prod)}); links are refused because git stores a link, not the file, and a link can make one environment read another's. ` +
+          'Replace the link with a copy of the file itself (git rm the link, add the file), or point at the real file.',
+      );
+      // A directory on the way that leads into the checkout is refused too.
+      const intoCheckout = join(env.temp, 'into-checkout');
+      symlinkSync(join(env.workspace, 'parameters'), intoCheckout);
+      await expect(run({ 'ami-id': AMI, 'output-file': join(intoCheckout, 'prod.json') }, env.ctx)).rejects.toThrow(
+        `Cannot write the parameters copy ${join(intoCheckout, 'prod.json')}: its directory is ${join(env.workspace, 'parameters')} (through a link), inside the checkout`,
+      );
+      expect(readFileSync(prod, 'utf8')).toBe(before);
+    },
   });
 });

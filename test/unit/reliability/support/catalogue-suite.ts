@@ -1,9 +1,10 @@
 /**
- * A suite that implements some of the fault catalogue's unit rows outside faults.test.ts: it must
- * implement exactly the rows UNIT_FAULTS_ELSEWHERE gives its file, in order, and each row runs as
- * its own test. One piece, so faults.test.ts's count and every such file agree on who runs what.
+ * A suite that implements some of the catalogues' unit rows outside faults.test.ts and
+ * bad-inputs.test.ts: it must implement exactly the rows UNIT_FAULTS_ELSEWHERE and
+ * UNIT_BAD_INPUTS_ELSEWHERE give its file, in order, and each row runs as its own test. One piece,
+ * so those two suites' counts and every such file agree on who runs what.
  */
-import { casesOf, FAULTS, UNIT_FAULTS_ELSEWHERE } from '../catalogue';
+import { BAD_INPUTS, casesOf, FAULTS, UNIT_BAD_INPUTS_ELSEWHERE, UNIT_FAULTS_ELSEWHERE } from '../catalogue';
 
 export function describeCatalogueRows(
   title: string,
@@ -12,8 +13,8 @@ export function describeCatalogueRows(
   beforeEachRow?: () => void,
 ): void {
   describe(title, () => {
-    const ids = UNIT_FAULTS_ELSEWHERE[file];
-    const cases = casesOf(FAULTS, 'unit').filter((c) => ids.includes(c.id));
+    const ids = [...(UNIT_BAD_INPUTS_ELSEWHERE[file] ?? []), ...(UNIT_FAULTS_ELSEWHERE[file] ?? [])];
+    const cases = [...casesOf(BAD_INPUTS, 'unit'), ...casesOf(FAULTS, 'unit')].filter((c) => ids.includes(c.id));
     if (beforeEachRow) beforeEach(beforeEachRow);
 
     it('implements its rows of the catalogue', () => {
