@@ -50,7 +50,11 @@ export function codeSpan(value: string): string {
  * reader can copy them whole. Only bare IDs: one already in a code span or a link is left alone.
  */
 export function codeAmiIds(text: string): string {
-  return text.replace(/(^|[^`\w[/-])(ami-[0-9a-f]{8,17})(?![\w`])/g, (_m, before: string, id: string) => `${before}\`${id}\``);
+  // Code spans (a command that names an AMI, `-f target-ami=ami-…`) are kept whole; only the text between them is looked at.
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/(^|[^`\w[/-])(ami-[0-9a-f]{8,17})(?![\w`])/g, (_m, before: string, id: string) => `${before}\`${id}\``)))
+    .join('');
 }
 
 /**
