@@ -2,7 +2,7 @@ import { codeSpan, inlineText, keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
-import { describeSupersededFailback } from './failback-request';
+import { describeSupersededFailback, failbackCommand } from './failback-request';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
@@ -467,14 +467,17 @@ function recordedWhere(inputs: DeployReportInputs, f: Format): string {
       return supersededRecord(inputs, f);
     default:
       if (inputs.steps.sync !== 'failure') return '';
-      // The stack was read (live is known) but git would not take the record: name both and the fix.
+      // The stack was read (live is known) but git would not take the record: name both and the one command.
       if (live && live !== ami) {
+        const command = failbackCommand(env, live, `record what ${env} runs after the failed deploy of ${ami}`, inputs.defaultBranch);
         return (
           `Git could NOT record it (see the "Record what runs" step), so git says ${f.id(ami)} while ${env} runs ${f.id(live)}: ` +
-          `run the Failback workflow for ${env} with target-ami ${f.id(live)}, which records ${f.id(live)} in git (the stack already runs it).`
+          `this one command records ${f.id(live)} in git (the stack already runs it, so it changes nothing in AWS): ${f.command(command)}`
         );
       }
-      return 'Git could NOT be updated (see the "Record what runs" step): git and AWS disagree until someone fixes it.';
+      // Only what is certain: the AMIs agree, or what runs was not read.
+      if (live) return `Git could NOT record the stack's state (see the "Record what runs" step), but HEAD already names ${f.id(live)}, which ${env} runs; re-run the job to record the rest (a slot's capacity or weight).`;
+      return `Git could NOT be updated (see the "Record what runs" step) and what ${env} runs was not read, so whether it still is ${f.id(ami)}, as git says, is not known: re-run the job once AWS answers, its record step reads the stack and records what runs.`;
   }
 }
 

@@ -256,7 +256,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(first.outcomes).toMatchObject({ update: 'failure', sync: 'failure' });
     expect(first.failures.update).toMatch(/^Following the update of stack patch-dev-app stopped: the AWS credentials expired \(.*\); last status UPDATE_IN_PROGRESS\./);
     expect(first.failures.update).toContain('CloudFormation carries on without this run. Re-run the job');
-    expect(first.headline).toContain('Git could NOT be updated');
+    // The stack was not read: the verdict claims no disagreement, it says what is not known and what to run.
+    expect(first.headline).toContain(`Git could NOT be updated (see the "Record what runs" step) and what dev runs was not read, so whether it still is ${NEW_AMI}, as git says, is not known: re-run the job once AWS answers`);
 
     // "Re-run failed jobs" later, with a fresh session: the update has long finished.
     scene.clock.advance(10 * MINUTE);
@@ -403,7 +404,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(job.outputs.sync).toMatchObject({ outcome: 'failed', 'live-ami-id': OLD_AMI, 'stack-status': 'UPDATE_ROLLBACK_COMPLETE' });
     expect(job.headline).toBe(
       `CloudFormation rolled back the update of dev to ${NEW_AMI}; dev runs ${OLD_AMI}. Git could NOT record it (see the "Record what runs" step), so git says ${NEW_AMI} while dev runs ${OLD_AMI}: ` +
-        `run the Failback workflow for dev with target-ami ${OLD_AMI}, which records ${OLD_AMI} in git (the stack already runs it).`,
+        `this one command records ${OLD_AMI} in git (the stack already runs it, so it changes nothing in AWS): ` +
+        `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='record what dev runs after the failed deploy of ${NEW_AMI}'`,
     );
     expect(scene.repo.workspace.git('status', '--porcelain').trim()).toBe('');
     expectInvariant(job, 'failed loudly');

@@ -5,6 +5,7 @@ import { keyValueTable } from '../../markdown';
 import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation } from '../../parameters';
 import { readDeployedAmi } from '../deployed-ami';
+import { failbackCommand } from '../failback-request';
 import { assessPatchDebt, readRunningAmiFacts, renderPatchDebtIssue } from '../patch-debt';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi } from './context';
@@ -67,8 +68,9 @@ export const checkDrift = defineCommand({
     }
     const failure =
       `Drift in ${environment.name}: stack ${live.stackName} runs ${live.amiId} but ${file} names ${gitAmi}, so the stack was changed outside git ` +
-      `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. Keep what runs: run the Failback workflow with ` +
-      `target-ami ${live.amiId}. Or put git's AMI back: re-run the last Deploy of ${environment.name}.`;
+      `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. To keep what runs, this one command records ${live.amiId} in git ` +
+      `through the Failback workflow (its pre-flight checks the AMI first): ${failbackCommand(environment.name, live.amiId, `record what ${environment.name} runs after drift from ${gitAmi}`, ctx.defaultBranch)}. ` +
+      `To put git's ${gitAmi} back instead, re-run the last Deploy of ${environment.name}.`;
     const notification = encodeNotification({ event: 'drift', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Git names', amiId: gitAmi }, { label: 'Stack runs', amiId: live.amiId }] });
     return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n**${failure}**\n\n${table}`, failure };
   },

@@ -264,7 +264,12 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
     stackOn('UPDATE_COMPLETE', AMI(9));
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.outputs.drifted).toBe(true);
-    expect(result.failure).toMatch(/^Drift in dev: stack patch-dev-app runs ami-00000000000000009 but parameters\/dev.json names ami-00000000000000003.*Failback workflow with target-ami ami-00000000000000009.*re-run the last Deploy/);
+    expect(result.failure).toBe(
+      `Drift in dev: stack patch-dev-app runs ${AMI(9)} but parameters/dev.json names ${AMI(3)}, so the stack was changed outside git (console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. ` +
+        `To keep what runs, this one command records ${AMI(9)} in git through the Failback workflow (its pre-flight checks the AMI first): ` +
+        `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(9)} -f reason='record what dev runs after drift from ${AMI(3)}'. ` +
+        `To put git's ${AMI(3)} back instead, re-run the last Deploy of dev.`,
+    );
     // The summary leads with the verdict, then the two AMIs under a real header.
     expect(result.summary?.split('\n\n')).toEqual([
       '## ⚠️ Drift: `dev`',

@@ -58,7 +58,7 @@ describe('summariseDeploy', () => {
       'a failback whose update failed and whose record failed',
       { steps: { ...ok, verify: 'failure', failbackUpdate: 'failure', failbackVerify: '', sync: 'failure' }, failbackAmiId: 'ami-00000000000000001' },
       false,
-      /the failback to ami-00000000000000001 failed as well; what dev runs could not be read: check the stack before anything else\. Git could NOT be updated/,
+      /the failback to ami-00000000000000001 failed as well; what dev runs could not be read: check the stack before anything else\. Git could NOT be updated \(see the "Record what runs" step\) and what dev runs was not read, so whether it still is ami-00000000000000002, as git says, is not known/,
     ],
     [
       'no failback target',
@@ -88,7 +88,13 @@ describe('summariseDeploy', () => {
       'a rollback whose record git refused: the stack was read, both AMIs and the Failback workflow',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'UPDATE_ROLLBACK_COMPLETE', liveAmiId: 'ami-00000000000000001', syncOutcome: 'failed' },
       false,
-      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git could NOT record it \(see the "Record what runs" step\), so git says ami-00000000000000002 while dev runs ami-00000000000000001: run the Failback workflow for dev with target-ami ami-00000000000000001, which records ami-00000000000000001 in git \(the stack already runs it\)\.$/,
+      /^CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001\. Git could NOT record it \(see the "Record what runs" step\), so git says ami-00000000000000002 while dev runs ami-00000000000000001: this one command records ami-00000000000000001 in git \(the stack already runs it, so it changes nothing in AWS\): gh workflow run failback\.yml --ref main -f environment=dev -f target-ami=ami-00000000000000001 -f reason='record what dev runs after the failed deploy of ami-00000000000000002'$/,
+    ],
+    [
+      'a record step that failed after reading HEAD\'s AMI on the stack: no disagreement claimed',
+      { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000002', syncOutcome: 'failed' },
+      false,
+      /dev runs ami-00000000000000002\. Git could NOT record the stack's state \(see the "Record what runs" step\), but HEAD already names ami-00000000000000002, which dev runs; re-run the job to record the rest \(a slot's capacity or weight\)\.$/,
     ],
     [
       'an update sent to CloudFormation, then AWS stopped answering: both AMIs possible, neither claimed',
@@ -275,7 +281,7 @@ describe('summariseDeploy', () => {
 
     it('says git does not record it yet when the record step failed', () => {
       const report = summariseDeploy({ ...base, steps: { ...ok, update: 'failure', verify: 'skipped', sync: 'failure' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000001', flipBack: { failedStep: 'prove', liveSlot: 'blue' } });
-      expect(report.headline).toMatch(/Traffic is back on blue \(ami-00000000000000001\)[^.]*\. Git could NOT record it .*target-ami ami-00000000000000001/);
+      expect(report.headline).toMatch(/Traffic is back on blue \(ami-00000000000000001\)[^.]*\. Git could NOT record it .*target-ami=ami-00000000000000001 /);
     });
 
     it('a failed update without a flip back keeps its wording', () => {

@@ -16,7 +16,7 @@ export const RECONCILERS = {
   'continue-update-rollback': /aws cloudformation continue-update-rollback --stack-name \S+/,
   're-run': /\bre-run\b/i,
   'revert the parameters file': /revert the change to \S+/i,
-  'Failback workflow': /\bFailback workflow\b/,
+  'Failback workflow': /\bFailback workflow\b|\bgh workflow run failback\.yml /,
   'merge the record PR': /merge it so git says what runs/i,
   'resume with image-arn': /image-arn: arn:aws[a-z-]*:imagebuilder:/,
 } as const;
