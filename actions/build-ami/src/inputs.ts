@@ -10,7 +10,7 @@ import { SEVERITY_THRESHOLDS } from '../../lib/image-builder/findings';
 import { resolveRegion } from '../../lib/region';
 
 /** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
-export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity', 'ami-owners'] as const;
+export const BUILD_AMI_INPUT_NAMES = ['pipeline-arn', 'image-arn', 'client-token', 'region', 'timeout-minutes', 'previous-ami-id', 'fail-on-severity', 'ami-owners', 'image-pipeline-account'] as const;
 export const BUILD_AMI_OUTPUT_NAMES = ['ami-id', 'image-arn', 'package-diff-markdown', 'findings-json', 'findings-delta-markdown'] as const;
 
 /**
@@ -41,6 +41,7 @@ export const buildAmiInputSchema = z
       .transform((v) => v.toLowerCase())
       .pipe(z.enum(SEVERITY_THRESHOLDS, { message: `must be one of ${SEVERITY_THRESHOLDS.join(', ')}` })),
     'ami-owners': amiOwnersInput,
+    'image-pipeline-account': z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID (the wiring's imagePipelineAccount, which resolve-environment prints)").optional(),
   })
   .superRefine((v, ctx) => {
     if ((v['pipeline-arn'] === undefined) === (v['image-arn'] === undefined)) {
@@ -59,7 +60,7 @@ export type BuildAmiRawInputs = z.infer<typeof buildAmiInputSchema>;
  */
 export function toBuildAmiInputs(raw: BuildAmiRawInputs, env: NodeJS.ProcessEnv): Omit<BuildAmiInputs, 'onImageArn'> {
   const region = resolveRegion(raw.region, env);
-  const common = { region, timeoutMinutes: raw['timeout-minutes'], previousAmiId: raw['previous-ami-id'], failOnSeverity: raw['fail-on-severity'], amiOwners: raw['ami-owners'] };
+  const common = { region, timeoutMinutes: raw['timeout-minutes'], previousAmiId: raw['previous-ami-id'], failOnSeverity: raw['fail-on-severity'], amiOwners: raw['ami-owners'], imagePipelineAccount: raw['image-pipeline-account'] };
   const pipelineArn = raw['pipeline-arn'];
   if (pipelineArn === undefined) return { ...common, source: { kind: 'image', imageArn: raw['image-arn'] as string } };
   return { ...common, source: { kind: 'pipeline', pipelineArn, token: clientTokenSource(raw['client-token'], env) } };

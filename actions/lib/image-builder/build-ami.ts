@@ -10,7 +10,7 @@ import { compareFindingsWithPreviousAmi, type FindingDeltaReport } from './findi
 import { countScanFindings, type FindingsResult, type SeverityThreshold } from './findings';
 import { imageAgeMs } from './image';
 import { parseImageBuilderArn } from './arns';
-import { assertOutputAmiAllowed, assertOutputAmiExists, selectAmiForRegion } from './output-ami';
+import { assertOutputAmiAllowed, assertOutputAmiExists, selectOutputAmi } from './output-ami';
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
 import { findImageBuilderImageOfAmi } from './previous-image';
 import { startOrResumeBuild } from './start-build';
@@ -26,8 +26,10 @@ export interface BuildAmiInputs {
   timeoutMinutes: number;
   previousAmiId?: string;
   failOnSeverity: SeverityThreshold;
-  /** Who may own the output AMI (ami-policy.ts): account IDs and `self`, the build's account. Absent: `self`. */
+  /** Who may own the output AMI (ami-policy.ts): account IDs and `self`, the environment's account (see {@link selfAccountOf}). Absent: `self`. */
   amiOwners?: readonly string[];
+  /** The wiring's imagePipelineAccount: the environment's images are built in this (central) account, not in its own. */
+  imagePipelineAccount?: string;
   /** Told the image ARN as soon as it is known, so a wait that then fails still hands it on for a resume. */
   onImageArn?: (imageArn: string) => void;
 }
@@ -76,11 +78,14 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
   );
 
   try {
-    const amiId = selectAmiForRegion(image, imageArn, inputs.region);
+    const output = selectOutputAmi(image, imageArn, inputs.region);
+    const amiId = output.amiId;
     const ami = await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2);
     // What the patch PR will propose: refused here, before any PR, when its owner is not trusted
     // (a distribution configuration can hand on an AMI of another account).
-    assertOutputAmiAllowed(ami, imageArn, inputs.region, inputAmiPolicy(inputs.amiOwners, parseImageBuilderArn(imageArn).account));
+    const self = selfAccountOf(imageArn, output, inputs.imagePipelineAccount);
+    if (self.note) logger.info(self.note);
+    assertOutputAmiAllowed(ami, imageArn, inputs.region, inputAmiPolicy(inputs.amiOwners, self.account));
     logger.info(`AMI for ${inputs.region}: ${amiId}`);
     const previousAmiId = inputs.previousAmiId;
     const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2) : undefined;
@@ -118,4 +123,26 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
       'CREDENTIALS_EXPIRED',
     );
   }
+}
+
+/**
+ * Who `self` is for the owner check. In the wiring `self` is the environment's own account, and a
+ * deploy reads it from the app stack; build-ami runs with the build role in the pipeline's account.
+ * Without a central pipeline (no imagePipelineAccount) the two are one account: the image ARN's.
+ * With one, the environment's account is where the environment's own pipeline distributed the
+ * AMI: the account Image Builder reports for it. The AMI's owner must still be on the list (EC2
+ * says who owns it), and the deploy checks it again with the app stack's account; an image built
+ * outside the account the wiring names leaves `self` unknown, so only listed accounts pass.
+ */
+export function selfAccountOf(imageArn: string, output: { amiId: string; distributedTo?: string }, imagePipelineAccount: string | undefined): { account?: string; note?: string } {
+  const built = parseImageBuilderArn(imageArn).account;
+  if (imagePipelineAccount === undefined) return { account: built };
+  if (built !== imagePipelineAccount) {
+    return { note: `self is not known here: ${imageArn} was built in ${built}, not in ${imagePipelineAccount}, the image pipeline account the wiring names (imagePipelineAccount); only the accounts amiOwners names by ID are trusted for it.` };
+  }
+  const account = output.distributedTo ?? built;
+  return {
+    account,
+    note: `self is ${account}, the account Image Builder distributed ${output.amiId} to: the image pipeline runs in the central account ${built} (imagePipelineAccount), and the deploy checks the AMI again with the app stack's account.`,
+  };
 }

@@ -13,11 +13,16 @@ import { parseImageBuilderArn } from './arns';
  * failure that names the regions there are, rather than a wrong AMI.
  */
 export function selectAmiForRegion(image: Image, imageArn: string, region: string): string {
+  return selectOutputAmi(image, imageArn, region).amiId;
+}
+
+/** {@link selectAmiForRegion}, with the account Image Builder says it distributed the AMI to (when it says). */
+export function selectOutputAmi(image: Image, imageArn: string, region: string): { amiId: string; distributedTo?: string } {
   const amis = image.outputResources?.amis ?? [];
   const inRegion = amis.filter((ami) => ami.region === region && ami.image);
   const buildAccount = parseImageBuilderArn(imageArn).account;
   const chosen = inRegion.find((ami) => ami.accountId === buildAccount) ?? (inRegion.length === 1 ? inRegion[0] : undefined);
-  if (chosen?.image) return chosen.image;
+  if (chosen?.image) return { amiId: chosen.image, distributedTo: chosen.accountId };
 
   const elsewhere = amis.map((ami) => `${ami.image ?? '?'} in ${ami.region ?? '?'}${ami.accountId ? ` (account ${ami.accountId})` : ''}`);
   const why =

@@ -165,6 +165,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F57', name: "A pull request rewrites an action's bundle", producedBy: 'workflow file + git', through: "pr-checks.yml's preview job", suite: 'unit', expected: "the job holding the OIDC token runs the base branch's actions; the pull request only provides its parameters file and template", invariant: 'git = stack' },
   { id: 'F58', name: 'A user writes a comment that starts with the preview marker', producedBy: 'mock', through: 'gitops `upsert-preview-comment`', suite: 'unit', expected: "the forged comment is left as it is; the workflow's own comment is created and holds only real previews", invariant: 'git = stack' },
   { id: 'F59', name: 'Image Builder hands on an AMI of another account (a distribution copy)', producedBy: 'mock', through: '`buildAmi` (the patch job)', suite: 'unit', expected: 'fails AMI_OWNER_NOT_ALLOWED naming the AMI, its owner and the allowlist; no ami-id output, so no patch PR', invariant: 'git = stack' },
+  { id: 'F70', name: 'A central image pipeline says it distributed the AMI into the environment\'s account, and EC2 says a third account owns it', producedBy: 'mock', through: '`buildAmi` (ami-owners self,<pipeline account>; image-pipeline-account set)', suite: 'unit', expected: 'fails AMI_OWNER_NOT_ALLOWED naming the AMI, its owner and the allowlist with self as the account the copy was distributed to; no ami-id output, so no patch PR', invariant: 'git = stack' },
   { id: 'F60', name: 'A runner two days slow deploys an AMI AWS deprecated yesterday', producedBy: 'mock', through: `${UAS} (AWS's Date header 2 days ahead)`, suite: 'unit', expected: "fails closed before the change set: both times and the skew (2 days 0 h 0 min behind AWS, 5 minutes tolerated), fix the runner's clock; no mutating AWS call", invariant: 'git = stack' },
   { id: 'F61', name: 'A runner three minutes slow, an AMI AWS deprecated a minute ago', producedBy: 'mock', through: `${UAS} (AWS's Date header 3 min ahead)`, suite: 'unit', expected: 'judged on AWS\'s time: InputError "was deprecated on <date>", though the runner\'s clock has not reached it; no mutating AWS call', invariant: 'git = stack' },
   { id: 'F62', name: 'The failback pre-flight on a runner two days slow', producedBy: 'mock + git', through: 'gitops `check-image`', suite: 'unit', expected: 'fails closed with both times and the skew; nothing recorded, working tree clean', invariant: 'git = stack' },
@@ -220,6 +221,8 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'clock-faults.test.ts': ['F60', 'F61', 'F62'],
   'deploy-slots.test.ts': ['F100', 'F101', 'F102', 'F103', 'F104', 'F105', 'F117', 'F118', 'F119'],
   'template-source.test.ts': ['F116'],
+  // build-ami with a central image pipeline account: self is the account Image Builder distributed the AMI to.
+  'build-ami.test.ts': ['F70'],
   'retire-commands.test.ts': ['F106', 'F107', 'F108', 'F109', 'F110', 'F111', 'F113', 'F114', 'F115'],
   'window-faults.test.ts': ['F150', 'F151', 'F152', 'F153'],
 };

@@ -51,6 +51,7 @@ export const resolveEnvironment = defineCommand({
     'notify',
     'notify-sns',
     'ami-owners',
+    'image-pipeline-account',
   ],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
@@ -91,6 +92,8 @@ export const resolveEnvironment = defineCommand({
         'notify-sns': environment.notify?.snsTopicArn !== undefined,
         // For update-app-stack's ami-owners input: who may own an AMI this environment deploys.
         'ami-owners': amiOwnersOf(environment).join(','),
+        // For build-ami: with a central pipeline account, its `self` is where the AMI was distributed.
+        'image-pipeline-account': environment.imagePipelineAccount ?? '',
       },
     };
   },

@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { InputError } from '../../../../actions/lib/errors';
@@ -90,7 +90,25 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
       'patch-branch': 'ami-patch/dev',
       'variable-suffix': 'DEV',
       'watch-seconds': 60,
+      // No central build account in this wiring: build-ami's self stays the image ARN's account.
+      'image-pipeline-account': '',
     });
+  });
+
+  it("resolve-environment: prints the wiring's imagePipelineAccount for build-ami", async () => {
+    const file = join(env.work.dir, 'parameters/environments.json');
+    const wiring = JSON.parse(readFileSync(file, 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+    wiring.environments.dev.imagePipelineAccount = '111122223333';
+    delete wiring.environments.dev.amiOwners;
+    // The repository is shared by this describe's tests: the wiring is put back afterwards.
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, JSON.stringify(wiring, null, 2));
+    try {
+      const { outputs } = await run('resolve-environment', { environment: 'dev' }, env.ctx);
+      expect(outputs).toMatchObject({ 'ami-owners': 'self,111122223333', 'image-pipeline-account': '111122223333' });
+    } finally {
+      writeFileSync(file, before);
+    }
   });
 
   it('resolve-environment: an unknown environment is an input error naming the known ones', async () => {

@@ -15,6 +15,7 @@ import { buildAmi, type BuildAmiInputs } from '../../../../actions/lib/image-bui
 import { deriveClientToken } from '../../../../actions/lib/image-builder/client-token';
 import { buildAmiOutputs, renderBuildSummary, renderFailureSummary } from '../../../../actions/lib/image-builder/summary';
 import { leadOf } from '../../../support/summary-lead';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { AMI_ID, awsError, IMAGE_ARN, image, OLD_AMI_ID, OLD_IMAGE_ARN, PIPELINE_ARN, REGION, testDeps, givenOutputAmiExists } from './fixtures';
 
 const ib = mockClient(ImagebuilderClient);
@@ -69,6 +70,51 @@ describe('buildAmi', () => {
     ib.on(GetImageCommand).resolves({ image: image('AVAILABLE') });
     ec2.on(DescribeImagesCommand, { ImageIds: [AMI_ID] }).resolves({ Images: [{ ImageId: AMI_ID, OwnerId: '210987654321', State: 'available' }] });
     await expect(buildAmi(fromPipeline({ amiOwners: ['self', '210987654321'] }), testDeps())).resolves.toMatchObject({ amiId: AMI_ID });
+  });
+
+  describe('with a central image pipeline account (the wiring\'s imagePipelineAccount)', () => {
+    // The pipeline runs in ACCOUNT (123456789012) and distributes the AMI into the environment's
+    // own account, 210987654321: `self` is the environment's account, as in every deploy.
+    const ENVIRONMENT = '210987654321';
+    const copy = (owner: string) => {
+      ib.on(StartImagePipelineExecutionCommand).resolves({ imageBuildVersionArn: IMAGE_ARN, clientToken: 'x' });
+      ib.on(GetImageCommand).resolves({ image: image('AVAILABLE', { outputResources: { amis: [{ region: REGION, image: AMI_ID, accountId: ENVIRONMENT }] } }) });
+      ec2.on(DescribeImagesCommand, { ImageIds: [AMI_ID] }).resolves({ Images: [{ ImageId: AMI_ID, OwnerId: owner, State: 'available' }] });
+    };
+
+    it("hands on the distribution copy owned by the environment's own account: self is the account Image Builder distributed it to", async () => {
+      copy(ENVIRONMENT);
+      const deps = testDeps();
+      await expect(buildAmi(fromPipeline({ amiOwners: ['self', '123456789012'], imagePipelineAccount: '123456789012' }), deps)).resolves.toMatchObject({ amiId: AMI_ID });
+      expect(deps.logger.text()).toContain(`self is ${ENVIRONMENT}, the account Image Builder distributed ${AMI_ID} to: the image pipeline runs in the central account 123456789012 (imagePipelineAccount)`);
+    });
+
+    it('still refuses the copy without imagePipelineAccount: self is then the account the image was built in', async () => {
+      copy(ENVIRONMENT);
+      const error = await buildAmi(fromPipeline({ amiOwners: ['self', '137112412989'] }), testDeps()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 'AMI_OWNER_NOT_ALLOWED' });
+      expect((error as Error).message).toContain(`is owned by account ${ENVIRONMENT}, which is not on the AMI owner allowlist (self (123456789012), 137112412989; the ami-owners input)`);
+    });
+
+    it('refuses an image built in another account than the wiring names: self is then unknown', async () => {
+      copy(ENVIRONMENT);
+      const error = await buildAmi(fromPipeline({ amiOwners: ['self'], imagePipelineAccount: '333333333333' }), testDeps()).catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 'AMI_OWNER_NOT_ALLOWED' });
+      expect((error as Error).message).toContain('which is not on the AMI owner allowlist (self (account unknown); the ami-owners input)');
+    });
+
+    describeCatalogueRows('a central pipeline account (catalogue row)', 'build-ami.test.ts', {
+      async F70() {
+        // Image Builder says it distributed the AMI into the environment's account; EC2 says a third account owns it.
+        copy('444455556666');
+        const error = await buildAmi(fromPipeline({ amiOwners: ['self', '123456789012'], imagePipelineAccount: '123456789012' }), testDeps()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AwsOperationError);
+        expect(error).toMatchObject({ status: 'AMI_OWNER_NOT_ALLOWED' });
+        expect((error as Error).message).toContain(
+          `The AMI of ${IMAGE_ARN} is not proposed: AMI ${AMI_ID} in us-east-1 is owned by account 444455556666, which is not on the AMI owner allowlist (self (${ENVIRONMENT}), 123456789012; the ami-owners input)`,
+        );
+      },
+    });
   });
 
   it('starts with the run token, waits, and returns the AMI, duration and unscanned findings', async () => {
