@@ -170,24 +170,49 @@ export async function resolveEnvironment(ctx: CycleContext, phase: PhaseContext)
 export const LOCAL_CANARY_SECONDS = 6;
 
 /**
- * update-app-stack in preview or deploy mode, with the job's parameters file and template; for
- * strategy slots also the inputs deploy-environment.yml passes (the verify URL on the data plane,
- * the shortened watch and canary, and `failback` for a requested failback).
+ * The rollback-trigger window of a replace deploy, locally: 1 minute instead of the shipped 5, the
+ * shortest CloudFormation has (whole minutes) that holds the window verification (the watch, green's
+ * targets and the cancel's margin: window-verification.ts). moto holds it in wall-clock minutes
+ * (docs/moto.md #22), so a good replace deploy waits it out for real; a bad one is cancelled inside it.
+ * Only the deploy job's dev deploys hold it (`npm run cycle -- --strategy replace`): the promotion's
+ * prod deploy runs without one, since a minute's wait there would lengthen `make cycle` and prove
+ * nothing the dev deploys do not.
  */
-export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mode: 'preview' | 'deploy', options: { expectFailure?: boolean; failback?: boolean; retirement?: boolean } = {}): Promise<ActionRun> {
-  // The "Retire the old slot" step passes no verify or canary inputs: it is one update of the old slot's capacity.
-  const slots: Record<string, string> =
-    job.strategy === 'slots' && mode === 'deploy' && !options.retirement
+export const LOCAL_REPLACE_WINDOW_MINUTES = 1;
+
+/**
+ * update-app-stack in preview or deploy mode, with the job's parameters file and template, and the
+ * inputs deploy-environment.yml passes in deploy mode: the verify URL on the data plane and the
+ * shortened watch for both strategies (slots: every slot verification; replace: green inside the
+ * rollback-trigger window), the shortened canary for slots, and `failback` for a requested failback.
+ */
+export async function updateAppStack(
+  ctx: CycleContext,
+  job: JobEnvironment,
+  mode: 'preview' | 'deploy',
+  /**
+   * `replaceWindow`: a replace deploy holds the local rollback-trigger window (the deploy job's; the promotion's deploy does not wait one out).
+   * `retirement`: the "Retire the old slot" step passes no verify or canary inputs: it is one update of the old slot's capacity.
+   */
+  options: { expectFailure?: boolean; failback?: boolean; replaceWindow?: boolean; retirement?: boolean } = {},
+): Promise<ActionRun> {
+  const verify: Record<string, string> =
+    mode === 'deploy' && !options.retirement
       ? {
           'verify-url': ctx.traffic.listenerUrl ?? '',
           'verify-path': job.verifyPath,
           'verify-seconds': String(LOCAL_WATCH_SECONDS),
           'max-error-rate': job.maxErrorRate,
-          'canary-weight': job.canaryWeight,
-          'canary-seconds': String(LOCAL_CANARY_SECONDS),
           failback: String(Boolean(options.failback)),
         }
       : {};
+  const strategy: Record<string, string> =
+    mode !== 'deploy' || options.retirement
+      ? {}
+      : job.strategy === 'slots'
+        ? { 'canary-weight': job.canaryWeight, 'canary-seconds': String(LOCAL_CANARY_SECONDS) }
+        : // A requested failback verifies nothing inside the window (update-app-stack skips it): no window to wait out.
+          { 'rollback-monitoring-minutes': options.replaceWindow && !options.failback ? String(LOCAL_REPLACE_WINDOW_MINUTES) : '0' };
   return runStep(
     ctx,
     'update-app-stack',
@@ -199,9 +224,10 @@ export async function updateAppStack(ctx: CycleContext, job: JobEnvironment, mod
       'ami-owners': job.amiOwners,
       mode,
       'timeout-minutes': '5',
-      // moto has no alarms to watch and ignores rollback triggers: waiting out a bake window proves nothing here.
+      // moto watches no alarms (docs/moto.md #22): a slots step's window would only wait. Replace sets its own below.
       'rollback-monitoring-minutes': '0',
-      ...slots,
+      ...verify,
+      ...strategy,
     },
     options,
   );

@@ -172,19 +172,34 @@ describe('local cycle (npm run cycle)', () => {
     summariesOf(scratch, 'slots bad-ami');
   });
 
-  it('strategy replace (--strategy replace), scenario bad-ami: verification fails on HTTP, the job fails back by itself, and users get the old AMI back', async () => {
+  it('strategy replace (--strategy replace), scenario bad-ami: green fails inside the rollback-trigger window, the update is cancelled and users are back on blue without a second replacement', async () => {
     const { code, output } = await runCycle(['--strategy', 'replace', '--scenario', 'bad-ami', '--scratch', scratch]);
     expect(output).toContain('Cycle "bad-ami" passed');
     expect(code).toBe(0);
     expect(output).toMatch(/on main: environments\.dev → templates\/app\.yaml, "strategy": "replace"; parameters\/dev\.json in the replace shape/);
     expect(output).toContain('environment dev (strategy replace, templates/app.yaml)');
-    expect(output).toMatch(/✓ +\d+ +verify-alb: fails on HTTP[\s\S]*error: Verification of patch-dev-app on (ami-\S+) failed: [^\n]*HTTP error rate 100 %/);
-    expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
-    expect(output).toMatch(/users got the old AMI back[^\n]*\n.*\n +from [\d.]+ s after the bad deploy started: \d+ requests, all answered by ami-\S+, none failed/);
-    expect(output).toMatch(/SNS \(moto → subscriber\): subject "ALERT dev failed verification and failed back"\n +ami-\S+ failed verification in dev; failed back to ami-\S+, which verified healthy\./);
+    // The window verification on the real path: the bundle against moto's window (docs/moto.md #22) and the data plane.
+    expect(output).toMatch(
+      /✓ +\d+ +update-app-stack mode=deploy: green fails inside the rollback-trigger window[^\n]*\n +error: Update of stack patch-dev-app cancelled: green \(ami-\S+\) failed verification inside the rollback-trigger window, while blue \(ami-\S+\) still served: [^\n]*HTTP error rate 100 %/,
+    );
+    expect(output).toMatch(/Cancelled the update of patch-dev-app \(CancelUpdateStack\): CloudFormation rolls back to blue/);
+    expect(output).toMatch(/✓ +\d+ +blue still serves: the same group, the previous AMI[^\n]*\n[^\n]*: no second replacement/);
+    expect(output).not.toMatch(/verify-alb: fails on HTTP|update-app-stack mode=deploy \(failback\)/);
+    expect(output).toMatch(/traffic during the bad-ami deploy \(bad AMI, cancelled in the window\)[^\n]*\n +requests \d+, failed [1-9]\d* \([^)]*\d+× HTTP 503 from the target/);
+    expect(output).toMatch(/users are back on blue alone[^\n]*\n.*\n +after the update step: \d+ requests, all answered by ami-\S+, none failed/);
+    expect(output).toMatch(
+      /SNS \(moto → subscriber\): subject "ALERT dev failed verification and failed back"\n +ami-\S+ failed in dev: green failed verification inside the rollback-trigger window, while blue still served beside it; the update was cancelled and CloudFormation rolled the stack back to blue\. Traffic is back on blue \(ami-\S+\)/,
+    );
     const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n')[1]?.trim();
-    expect(log).toMatch(/^[0-9a-f]{7,} Fail back dev to ami-[0-9a-f]+: ami-[0-9a-f]+ failed verification$/);
-    expect(summariesOf(scratch, 'bad-ami').filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['bad-ami-verify-alb.md', 'bad-ami-auto-failback-verify-alb.md']);
+    expect(log).toMatch(/^[0-9a-f]{7,} Record rollback of dev to ami-[0-9a-f]+$/);
+    const summaries = summariesOf(scratch, 'bad-ami');
+    // No verify-alb after a failed update, and no failback's: update-app-stack's own summary says what happened.
+    expect(summaries.filter((f) => f.endsWith('-verify-alb.md'))).toEqual([]);
+    const update = summaries.filter((f) => f.endsWith('-update-app-stack-mode-deploy.md'));
+    expect(update).toHaveLength(1);
+    expect(readFileSync(join(scratch, 'summaries', update[0]), 'utf8')).toMatch(
+      /^## update-app-stack: patch-dev-app FAILED\n\nGreen \(`ami-[0-9a-f]+`\) failed verification inside the rollback-trigger window, so the update of `patch-dev-app` was cancelled: CloudFormation rolled it back to blue, which runs `ami-[0-9a-f]+` \(UPDATE_ROLLBACK_COMPLETE\)\./,
+    );
   });
 
   it.each([
