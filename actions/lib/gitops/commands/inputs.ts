@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { wholeNumberInput } from '../../action/number-inputs';
+import { parseWholeNumber, wholeNumberInput } from '../../action/number-inputs';
 import { AMI_ID_PATTERN } from '../../parameters';
 
 /** The wiring schema's environment-name pattern (parameters/environments.schema.json). */
@@ -21,4 +21,17 @@ export const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 /** A whole number of minutes within bounds, given as a string. */
 export function minutes(defaultValue: number, max: number) {
   return wholeNumberInput('minutes', defaultValue, { min: 1, max });
+}
+
+/**
+ * An override of a number the wiring sets (absent: the wiring's value), read with the one number
+ * grammar (parseWholeNumber: decimal digits only) and within the wiring's own bounds.
+ */
+export function wiringNumberOverride(unit: string, bounds: { min: number; max: number; maxWhy: string }) {
+  return z
+    .string()
+    .refine((text) => parseWholeNumber(text) !== undefined, `must be a whole number of ${unit} (decimal digits only)`)
+    .transform(Number)
+    .pipe(z.number().min(bounds.min, `must be at least ${bounds.min} ${unit}`).max(bounds.max, `must be at most ${bounds.max} (${bounds.maxWhy})`))
+    .optional();
 }

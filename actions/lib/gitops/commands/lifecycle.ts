@@ -6,7 +6,7 @@ import { loadRetirementFile, renderRetirementFile, RETIREMENT_FILE, type Environ
 import { readAmiHistory } from '../ami-history';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadWiring, workspaceFiles, type GitopsContext } from './context';
-import { flag } from './inputs';
+import { flag, wiringNumberOverride } from './inputs';
 
 /** The branch of the retirement PR. */
 export const RETIREMENT_BRANCH = 'gitops/ami-retirement';
@@ -20,6 +20,9 @@ async function readHistories(wiring: EnvironmentsConfig, ctx: GitopsContext): Pr
     }),
   );
 }
+
+/** The wiring's lifecycle.retireAfterDays, overridden for one run (0 rehearses on fresh images); the wiring's maximum. */
+const retireAfterDaysInput = wiringNumberOverride('days', { min: 0, max: 3650, maxWhy: "the wiring's lifecycle.retireAfterDays maximum, 10 years" });
 
 /** The plan of every region the wiring uses, with the facts it was made from. */
 async function planAllRegions(ctx: GitopsContext, retireAfterDays?: number) {
@@ -48,7 +51,7 @@ async function planAllRegions(ctx: GitopsContext, retireAfterDays?: number) {
  */
 export const planAmiLifecycle = defineCommand({
   description: 'Protect the AMIs git can fail back to, and write the retirement proposal (deletes nothing).',
-  inputs: z.object({ 'retire-after-days': z.string().regex(/^\d+$/).transform(Number).optional() }),
+  inputs: z.object({ 'retire-after-days': retireAfterDaysInput }),
   outputs: ['kept', 'retirable', 'protected', 'changed', 'report', 'pr-branch', 'pr-title'],
   async run(inputs, ctx) {
     // Before any AWS call: a proposal the file policy refuses stops the run with nothing protected or written.
@@ -95,7 +98,7 @@ export const planAmiLifecycle = defineCommand({
  */
 export const retireAmis = defineCommand({
   description: 'Retire (deprecate, then deregister with snapshots) the merged proposal’s AMIs that are still retirable; only with delete: true.',
-  inputs: z.object({ delete: flag.default(false), 'retire-after-days': z.string().regex(/^\d+$/).transform(Number).optional() }),
+  inputs: z.object({ delete: flag.default(false), 'retire-after-days': retireAfterDaysInput }),
   outputs: ['retired', 'skipped'],
   async run(inputs, ctx) {
     const approved = await loadRetirementFile(ctx.workspace);

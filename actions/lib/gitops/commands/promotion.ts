@@ -15,7 +15,7 @@ import { readAmiHistory } from '../ami-history';
 import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
-import { amiId as amiIdInput, environmentName } from './inputs';
+import { amiId as amiIdInput, environmentName, wiringNumberOverride } from './inputs';
 
 /** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
 export const listPromotionWaves = defineCommand({
@@ -89,7 +89,7 @@ export const proposePromotion = defineCommand({
   inputs: z.object({
     wave: environmentName,
     // Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
-    'soak-minutes': z.string().regex(/^\d+$/, 'must be a whole number of minutes').transform(Number).optional(),
+    'soak-minutes': wiringNumberOverride('minutes', { min: 0, max: 43_200, maxWhy: "30 days, the wiring's soakMinutes maximum" }),
   }),
   outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths', 'bumps'],
   async run(inputs, ctx) {

@@ -172,3 +172,19 @@ describe('the retirement proposal under the file policy', () => {
     await refused('retire-amis', { delete: 'true' }, /nested too deeply for parameters\/ami-retirement\.json: line 1/);
   });
 });
+
+// The overrides of the wiring's limits are read as every number is, within the wiring's own bounds.
+describe('the numeric overrides of the wiring', () => {
+  it.each([
+    ['plan-ami-lifecycle', 'retire-after-days', '3651', 'must be at most 3650 (the wiring\'s lifecycle.retireAfterDays maximum, 10 years)'],
+    ['retire-amis', 'retire-after-days', '1e3', 'must be a whole number of days (decimal digits only)'],
+    ['propose-promotion', 'soak-minutes', '43201', "must be at most 43200 (30 days, the wiring's soakMinutes maximum)"],
+  ] as const)('%s refuses %s = %s before any call', async (command, input, value, message) => {
+    await expect(run(command, { [input]: value, ...(command === 'propose-promotion' ? { wave: 'prod' } : {}) }, env.ctx)).rejects.toThrow(message);
+    expect(ec2.calls()).toEqual([]);
+  });
+
+  it('still takes 0 days (a rehearsal on fresh images)', async () => {
+    await expect(run('plan-ami-lifecycle', { 'retire-after-days': '0' }, env.ctx)).resolves.toBeDefined();
+  });
+});
