@@ -1,9 +1,10 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { KMSClient } from '@aws-sdk/client-kms';
 
 import { createCoreLogger, readInputs, runAction, writeJobSummary } from '../../lib/action/runtime';
-import { createAssumedRoleEc2Client } from '../../lib/aws/assumed-role';
-import { createAwsClients, createSnsClient } from '../../lib/aws/clients';
+import { createAssumedRoleClients, type AssumedRoleClients } from '../../lib/aws/assumed-role';
+import { createAwsClients, createSnsClient, sdkClientConfig } from '../../lib/aws/clients';
 import { systemClock } from '../../lib/clock';
 import { InputError } from '../../lib/errors';
 import { COMMANDS, inputNames, isCommandName, type GitopsContext } from '../../lib/gitops/commands';
@@ -49,7 +50,8 @@ function createContext(): GitopsContext {
   const token = core.getInput('github-token');
   const logger = createCoreLogger();
   const clients = new Map<string, ReturnType<typeof createAwsClients>>();
-  const assumed = new Map<string, { ec2: ReturnType<typeof createAssumedRoleEc2Client> }>();
+  const assumed = new Map<string, AssumedRoleClients>();
+  const kms = new Map<string, KMSClient>();
   const needToken = (what: string) => {
     if (!token) throw new InputError(`No github-token for ${what}: the input is empty. Pass github-token (the default is the job's GITHUB_TOKEN).`);
     return token;
@@ -64,9 +66,13 @@ function createContext(): GitopsContext {
       if (!clients.has(region)) clients.set(region, createAwsClients({ region, userAgentSuffix: 'gitops' }));
       return clients.get(region)!;
     },
+    kms(region) {
+      if (!kms.has(region)) kms.set(region, new KMSClient(sdkClientConfig({ region, userAgentSuffix: 'gitops' })));
+      return kms.get(region)!;
+    },
     awsAs(region, roleArn) {
       const key = `${roleArn} ${region}`;
-      if (!assumed.has(key)) assumed.set(key, { ec2: createAssumedRoleEc2Client({ region, roleArn, sessionName: `gitops-${env.GITHUB_RUN_ID ?? 'local'}`, userAgentSuffix: 'gitops' }) });
+      if (!assumed.has(key)) assumed.set(key, createAssumedRoleClients({ region, roleArn, sessionName: `gitops-${env.GITHUB_RUN_ID ?? 'local'}`, userAgentSuffix: 'gitops' }));
       return assumed.get(key)!;
     },
     sns(region) {

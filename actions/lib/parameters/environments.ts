@@ -71,6 +71,8 @@ export interface EnvironmentConfig {
   templateBucket?: string;
   /** In another account than the promotion role's: the role there that makes the environment's copy of a promoted AMI. */
   copyRoleArn?: string;
+  /** With copyRoleArn: the key (of that account, in the environment's region) an encrypted AMI's copy is re-encrypted with. */
+  copyKmsKeyArn?: string;
 }
 
 /** The 12-digit account of an IAM role ARN (`arn:aws:iam::<account>:role/<name>`, as the schema admits it). */
@@ -184,6 +186,7 @@ export function parseEnvironments(text: string, file: string, rootDir: string): 
     ...checkPromotionOrder(raw, source, given.waves ? 'waves' : 'promotionOrder'),
     ...checkUniqueness(raw, source),
     ...checkAmiOwnersTrustPipeline(raw, source),
+    ...checkCopyKeys(raw, source),
     ...missing,
   );
   if (missing.length === 0) problems.push(...checkStrategyTemplates(raw, source, rootDir));
@@ -264,6 +267,32 @@ function checkAmiOwnersTrustPipeline(raw: { environments: Record<string, RawEnvi
           `Add "${pipeline}" to amiOwners, or delete amiOwners to use the default (self and the accounts that build its images).`,
       },
     ];
+  });
+}
+
+/**
+ * A copy's key must be where the copy is made: EC2 encrypts a copy only with a key of the copying
+ * account in the copy's region, and takes any other at CopyImage only to fail the copy later. The
+ * copying account is copyRoleArn's, so a key without a copy role has no account to be checked by.
+ */
+function checkCopyKeys(raw: { environments: Record<string, RawEnvironment> }, source: JsonSource): FileProblem[] {
+  return Object.entries(raw.environments).flatMap(([name, environment]) => {
+    const key = environment.copyKmsKeyArn;
+    if (key === undefined) return [];
+    const line = source.lineOf(['environments', name, 'copyKmsKeyArn']);
+    if (environment.copyRoleArn === undefined) {
+      return [{ line, message: `environments.${name}.copyKmsKeyArn is set without copyRoleArn: a copy key is for an environment in another account, whose copy role makes the copy. Add copyRoleArn (that account's AmiCopyRoleArn), or delete copyKmsKeyArn.` }];
+    }
+    const [, , , keyRegion, keyAccount] = key.split(':');
+    const roleAccount = accountOfRoleArn(environment.copyRoleArn);
+    const problems: FileProblem[] = [];
+    if (keyAccount !== roleAccount) {
+      problems.push({ line, message: `environments.${name}.copyKmsKeyArn is a key of account ${keyAccount}, but copyRoleArn makes the copy in account ${roleAccount}: EC2 encrypts a copy only with a key of the copying account. Use the AmiCopyKeyArn output of account ${roleAccount}'s github-oidc stack.` });
+    }
+    if (keyRegion !== environment.region) {
+      problems.push({ line, message: `environments.${name}.copyKmsKeyArn is a key of ${keyRegion}, but the environment (and so its copy) is in ${environment.region}: KMS keys are regional. Use a key of ${environment.region}.` });
+    }
+    return problems;
   });
 }
 

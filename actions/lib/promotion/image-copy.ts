@@ -33,6 +33,10 @@ export interface CopyRequest {
   imageArn?: string;
   /** The copy's name (unique per account and region): the source's name is not known here. */
   name: string;
+  /** A key of the copying account in the target region: the copy is encrypted with it (copy-encryption.ts decides it). */
+  kmsKeyId?: string;
+  /** The source's customer managed keys: named when a copy fails, as a key policy that does not let the copy role use them fails it. */
+  sourceKeys?: readonly string[];
 }
 
 export interface ImageCopy {
@@ -92,8 +96,9 @@ export async function ensureImageCopy(request: CopyRequest, deps: Deps<{ ec2: EC
   const existing = Images.find((i) => i.State !== 'failed' && i.State !== 'deregistered');
   if (existing?.ImageId) deps.logger.info(`${request.targetRegion} already has ${existing.ImageId}, the copy of ${request.sourceAmiId} (${existing.State}).`);
   if (existing?.ImageId && existing.State === 'available') return { amiId: existing.ImageId, created: false };
-  await access?.open();
   try {
+    // Inside the try: a share refused half-way is taken back as a finished one is.
+    await access?.open();
     if (existing?.ImageId) return { amiId: await waitForCopy(existing.ImageId, request, deps), created: false };
     return { amiId: await startCopy(request, deps), created: true };
   } finally {
@@ -110,7 +115,8 @@ async function startCopy(request: CopyRequest, deps: Deps<{ ec2: EC2Client }>): 
       SourceRegion: request.sourceRegion,
       Name: request.name,
       Description: `Copy of ${request.sourceAmiId} (${request.sourceRegion}) for promotion`,
-      // Copies stay encrypted as their source is; a new key would be the target account's choice.
+      // Without a key, a copy stays encrypted as its source is (in another region, with that region's aws/ebs key).
+      ...(request.kmsKeyId ? { Encrypted: true, KmsKeyId: request.kmsKeyId } : {}),
     }),
   );
   if (!ImageId) throw new AwsOperationError(`CopyImage of ${request.sourceAmiId} to ${request.targetRegion} returned no image ID`, request.sourceAmiId);
@@ -146,8 +152,12 @@ async function waitForCopy(amiId: string, request: CopyRequest, deps: Deps<{ ec2
     // A failed copy never becomes available; leaving it would only make the next run look at it.
     await deps.clients.ec2.send(new DeregisterImageCommand({ ImageId: amiId }));
   }
+  // EC2 checks the source's keys only while the copy runs: a key policy that does not let the copying role use them fails it here.
+  const keys = request.sourceKeys?.length
+    ? ` Its source is encrypted with ${request.sourceKeys.join(', ')}: if EC2's reason is about KMS, that key's policy must let the copy role use it (templates/image-pipeline.yaml's PromotionCopyRoleArns), and the copy role's policy must name it (PromotionSourceKeyArn).`
+    : '';
   throw new AwsOperationError(
-    `The copy ${amiId} of ${request.sourceAmiId} (${request.sourceRegion}) in ${request.targetRegion} ended ${image.State}: ${reason}. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+    `The copy ${amiId} of ${request.sourceAmiId} (${request.sourceRegion}) in ${request.targetRegion} ended ${image.State}: ${reason}. It was deregistered; nothing was proposed.${keys} The next Promote run copies again.`,
     amiId,
     image.State,
   );

@@ -25,6 +25,8 @@ export interface PromotionTarget {
   copy?: { amiId: string; created: boolean };
   /** In another account: the role there that makes the copy (the wiring's copyRoleArn). */
   copyRoleArn?: string;
+  /** Its copy key (the wiring's copyKmsKeyArn): the copy is encrypted with it. */
+  copyKmsKeyArn?: string;
 }
 
 /** The AMI a target is bumped to: the proven AMI itself, or its copy in the target's region. */

@@ -2,8 +2,9 @@
  * The source account's half of a copy into another account: EC2 copies a shared AMI only when the
  * copying account may launch it and may create volumes from each of its snapshots, so the
  * promotion role grants both to the target account for the copy, and takes back afterwards exactly
- * what it granted (a grant that was already there, made by someone else, stays). An AMI with an
- * encrypted snapshot is refused before anything is shared ({@link assertCopyableAcrossAccounts}).
+ * what it granted (a grant that was already there, made by someone else, stays), also when the
+ * share itself fails half-way. Whether an encrypted AMI can be copied at all is decided before
+ * (copy-encryption.ts): the snapshots' share is useless without their key.
  */
 import {
   DescribeImageAttributeCommand,
@@ -15,7 +16,8 @@ import {
 } from '@aws-sdk/client-ec2';
 
 import type { Deps } from '../deps';
-import { AwsOperationError, errorMessage, InputError } from '../errors';
+import { isAccessDeniedError } from '../aws/errors';
+import { AwsOperationError, errorMessage } from '../errors';
 import type { CopySourceAccess } from './image-copy';
 
 export interface ShareRequest {
@@ -23,24 +25,6 @@ export interface ShareRequest {
   /** The account the copy is made in. */
   account: string;
   region: string;
-}
-
-/**
- * Refuses, before anything is shared or copied, an AMI with an encrypted snapshot: another account
- * can copy it only if the KMS key is shared with that account too, which the promotion does not do
- * (and the default, AWS managed `aws/ebs` key cannot be shared at all), so EC2 would fail the copy
- * only after the AMI was shared. `deps.clients.ec2`: the source account, the AMI's region.
- */
-export async function assertCopyableAcrossAccounts(request: ShareRequest, deps: Deps<{ ec2: EC2Client }>): Promise<void> {
-  const image = (await deps.clients.ec2.send(new DescribeImagesCommand({ ImageIds: [request.amiId] }))).Images?.[0];
-  const encrypted = (image?.BlockDeviceMappings ?? []).filter((m) => m.Ebs?.Encrypted);
-  if (encrypted.length === 0) return;
-  const which = encrypted.map((m) => `${m.Ebs?.SnapshotId ?? m.DeviceName} (${m.Ebs?.KmsKeyId ? `KMS key ${m.Ebs.KmsKeyId}` : 'the default EBS key'})`).join(', ');
-  throw new InputError(
-    `${request.amiId} (${request.region}) cannot be copied into account ${request.account}: its snapshot ${which} is encrypted, and another account can copy it only ` +
-      'with the KMS key shared too, which the promotion does not do (the default aws/ebs key cannot be shared at all). Nothing was shared, copied or written. ' +
-      "Promote across accounts only AMIs with unencrypted snapshots, or keep that environment in the promotion role's account (no copyRoleArn) and give it its own copy there.",
-  );
 }
 
 /** Shares `amiId` and its snapshots with `account` while a copy runs (`deps.clients.ec2`: the source account, the AMI's region). */
@@ -61,7 +45,17 @@ export function shareForCopy(request: ShareRequest, deps: Deps<{ ec2: EC2Client 
       for (const snapshot of snapshots) {
         const volume = await ec2.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission' }));
         if ((volume.CreateVolumePermissions ?? []).some((p) => p.UserId === account || p.Group === 'all')) continue;
-        await ec2.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [account] }));
+        try {
+          await ec2.send(new ModifySnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: [account] }));
+        } catch (error) {
+          if (!isAccessDeniedError(error)) throw error;
+          // The promotion role may share snapshots with its stack's PromotionCopyAccounts only (templates/github-oidc.yaml).
+          throw new AwsOperationError(
+            `The promotion role may not share ${snapshot} of ${amiId} (${request.region}) with account ${account} (${errorMessage(error)}): that account is not in the PromotionCopyAccounts of the promotion role's github-oidc stack. ` +
+              `Add ${account} there (next to its copy role in PromotionCopyRoleArns) and update the stack; then run Promote again.`,
+            amiId,
+          );
+        }
         granted.snapshots.push(snapshot);
       }
       deps.logger.info(

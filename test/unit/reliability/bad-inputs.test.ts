@@ -479,6 +479,39 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     said: { what: 'environments.dev.imagePipelineAccount = "1234-5678-9012" must match pattern', where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `, fix: 'that account\'s 12-digit ID' },
     location: { file: wiringPath },
   },
+  B131: {
+    act: wiringWith((w) => {
+      Object.assign(w.environments.prod as Record<string, unknown>, { copyRoleArn: 'arn:aws:iam::222222222222:role/patch-prod-ami-copy', copyKmsKeyArn: 'arn:aws:kms:us-east-1:333333333333:key/0f0f0f0f-0000-4000-8000-000000000002' });
+    }),
+    said: {
+      what: 'environments.prod.copyKmsKeyArn is a key of account 333333333333, but copyRoleArn makes the copy in account 222222222222: EC2 encrypts a copy only with a key of the copying account',
+      where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `,
+      fix: "Use the AmiCopyKeyArn output of account 222222222222's github-oidc stack",
+    },
+    location: { file: wiringPath },
+  },
+  B132: {
+    act: wiringWith((w) => {
+      Object.assign(w.environments.prod as Record<string, unknown>, { copyRoleArn: 'arn:aws:iam::222222222222:role/patch-prod-ami-copy', copyKmsKeyArn: 'arn:aws:kms:eu-west-1:222222222222:key/0f0f0f0f-0000-4000-8000-000000000002' });
+    }),
+    said: {
+      what: 'environments.prod.copyKmsKeyArn is a key of eu-west-1, but the environment (and so its copy) is in us-east-1: KMS keys are regional',
+      where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `,
+      fix: 'Use a key of us-east-1',
+    },
+    location: { file: wiringPath },
+  },
+  B133: {
+    act: wiringWith((w) => {
+      (w.environments.prod as Record<string, unknown>).copyKmsKeyArn = 'arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-0000-4000-8000-000000000002';
+    }),
+    said: {
+      what: 'environments.prod.copyKmsKeyArn is set without copyRoleArn: a copy key is for an environment in another account',
+      where: (scene) => `Environment wiring invalid for ${wiringPath(scene)}: line `,
+      fix: "Add copyRoleArn (that account's AmiCopyRoleArn), or delete copyKmsKeyArn",
+    },
+    location: { file: wiringPath },
+  },
   B82: {
     act: wiringWith((w) => {
       (w.environments.dev as Record<string, unknown>).imagePipelineAccount = '210987654321';

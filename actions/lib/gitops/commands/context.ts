@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
 
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { z } from 'zod';
 
@@ -40,8 +41,10 @@ export interface GitopsContext {
   environmentsFile: string;
   /** AWS clients for a region, built on first use (most commands make no AWS call). */
   aws(region: string): Pick<AwsClients, 'cloudFormation' | 'ec2' | 'imageBuilder' | 'cloudWatch' | 'awsClock'>;
-  /** EC2 of another account, through `roleArn` (a copy role the job's role may assume), built on first use. */
-  awsAs(region: string, roleArn: string): Pick<AwsClients, 'ec2'>;
+  /** KMS of the job's own account (the promotion reads which keys encrypt an AMI), built on first use. */
+  kms(region: string): KMSClient;
+  /** EC2 and KMS of another account, through `roleArn` (a copy role the job's role may assume), built on first use. */
+  awsAs(region: string, roleArn: string): Pick<AwsClients, 'ec2'> & { kms: KMSClient };
   /** The SNS client of the notify command, in a topic's region, built on first use. */
   sns(region: string): SNSClient;
   /** HTTP for webhooks: the runtime's fetch in an action, a stand-in in unit tests. */

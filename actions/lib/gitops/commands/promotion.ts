@@ -7,7 +7,8 @@ import { accountOfRoleArn, getEnvironment, liveAmiIn, parseParametersFile, setLi
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
 import { ensureImageCopy, readCopyOrigin, readCopySource } from '../../promotion/image-copy';
-import { assertCopyableAcrossAccounts, shareForCopy } from '../../promotion/source-share';
+import { planCopyEncryption, type CopyEncryption } from '../../promotion/copy-encryption';
+import { shareForCopy } from '../../promotion/source-share';
 import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
@@ -115,7 +116,14 @@ export const proposePromotion = defineCommand({
     const targets: PromotionTarget[] = [];
     for (const name of to.environments) {
       const environment = getEnvironment(wiring, name);
-      targets.push({ environment: name, parametersFile: environment.parametersFile, region: environment.region, copyRoleArn: environment.copyRoleArn, currentAmiId: await readCurrentAmi(ctx, environment) });
+      targets.push({
+        environment: name,
+        parametersFile: environment.parametersFile,
+        region: environment.region,
+        copyRoleArn: environment.copyRoleArn,
+        copyKmsKeyArn: environment.copyKmsKeyArn,
+        currentAmiId: await readCurrentAmi(ctx, environment),
+      });
     }
     // Where the image itself lives: the environment of the wave that runs it rather than a copy (else the copies' SourceRegion).
     const original = evidence.find((e) => e.headAmiId === amiId);
@@ -149,15 +157,19 @@ export const proposePromotion = defineCommand({
       const policy = await readEnvironmentAmiPolicy(environment, { clients: ctx.aws(environment.region), logger: ctx.logger, clock: ctx.clock }, { environment: source, deps: sourceDeps });
       await assertAmiAllowed(amiId, sourceRegion, policy, { clients: sourceClients, logger: ctx.logger, clock: ctx.clock }, `Promotion to ${name} (wave ${to.name}) refused`);
     }
-    // An encrypted AMI cannot go to another account (its key is not shared): refused before any share or copy.
-    for (const { copyRoleArn } of targets.filter((target) => getsCopy(target, sourceRegion))) {
-      if (copyRoleArn) await assertCopyableAcrossAccounts({ amiId, account: accountOfRoleArn(copyRoleArn), region: sourceRegion }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock });
+    // Into another account, the keys decide whether a copy can work at all (copy-encryption.ts): for every such environment before any share or copy.
+    const encryption = new Map<string, CopyEncryption>();
+    for (const t of targets.filter((target) => target.copyRoleArn !== undefined)) {
+      const request = { amiId, sourceRegion, environment: t.environment, copyRoleArn: t.copyRoleArn!, account: accountOfRoleArn(t.copyRoleArn!), targetRegion: t.region, copyKmsKeyArn: t.copyKmsKeyArn, wiringFile: wiring.file };
+      const sides = { source: { ec2: sourceClients.ec2, kms: ctx.kms(sourceRegion) }, target: { kms: ctx.awsAs(t.region, t.copyRoleArn!).kms } };
+      encryption.set(t.environment, await planCopyEncryption(request, sides));
     }
     // Every copy first: a copy that fails ends the run before any file is written. A copy into
     // another account is made there by its copy role, while the source shares the AMI for it; the
     // tags' values (the image ARN above all) come from the source side, which alone can read them.
     for (const t of targets.filter((target) => getsCopy(target, sourceRegion))) {
-      const request = { sourceAmiId: amiId, sourceRegion, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}` };
+      const keys = encryption.get(t.environment);
+      const request = { sourceAmiId: amiId, sourceRegion, targetRegion: t.region, imageArn: build.imageArn, name: `${amiId}-promoted-${to.name}`, kmsKeyId: keys?.kmsKeyId, sourceKeys: keys?.sourceKeys };
       const share = t.copyRoleArn ? shareForCopy({ amiId, account: accountOfRoleArn(t.copyRoleArn), region: sourceRegion }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock }) : undefined;
       t.copy = await ensureImageCopy(request, { clients: { ec2: targetEc2(ctx, t) }, logger: ctx.logger, clock: ctx.clock }, share);
     }

@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -31,7 +32,12 @@ export function gitopsTestContext(workDir: string, github: Partial<GitHubApi> = 
     environmentsFile: 'parameters/environments.json',
     aws: () => ({ cloudFormation: new CloudFormationClient({ region: 'us-east-1' }), ec2: new EC2Client({ region: 'us-east-1' }), imageBuilder: new ImagebuilderClient({ region: 'us-east-1' }), cloudWatch: new CloudWatchClient({ region: 'us-east-1' }), awsClock: awsClockOn(ctx.clock) }),
     // Another account's EC2: a client of its own (aws-sdk-client-mock answers every EC2Client alike; tests tell them apart by `credentials`).
-    awsAs: (region, roleArn) => ({ ec2: new EC2Client({ region, credentials: { accessKeyId: `as-${roleArn.split(':')[4]}`, secretAccessKey: 'x' } }) }),
+    kms: (region) => new KMSClient({ region }),
+    // The other account's clients carry its account in their credentials, so a test can tell the two sides apart.
+    awsAs: (region, roleArn) => {
+      const credentials = { accessKeyId: `as-${roleArn.split(':')[4]}`, secretAccessKey: 'x' };
+      return { ec2: new EC2Client({ region, credentials }), kms: new KMSClient({ region, credentials }) };
+    },
     sns: (region) => new SNSClient({ region }),
     fetch: jest.fn(async () => {
       throw new Error('no webhook is scripted in this test');

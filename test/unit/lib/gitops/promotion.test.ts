@@ -18,6 +18,7 @@ import {
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { GetImageCommand, ImagebuilderClient, ListImagePackagesCommand, ListImageScanFindingsCommand } from '@aws-sdk/client-imagebuilder';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const cfn = mockClient(CloudFormationClient);
 const cw = mockClient(CloudWatchClient);
 const ec2 = mockClient(EC2Client);
 const ib = mockClient(ImagebuilderClient);
+const kms = mockClient(KMSClient);
 
 const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
 const IMAGE = (n: number) => `arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.${n}/1`;
@@ -121,7 +123,7 @@ function setup(): Setup {
 
 let env: Setup;
 beforeEach(() => {
-  [cfn, cw, ec2, ib].forEach((m) => m.reset());
+  [cfn, cw, ec2, ib, kms].forEach((m) => m.reset());
   cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-app' }).resolves({ Stacks: [stack('patch-dev-app', AMI(2), T0 - 47 * HOUR)] });
   cfn.on(DescribeStacksCommand, { StackName: 'patch-prod-app' }).resolves({ Stacks: [stack('patch-prod-app', AMI(1), T0 - 200 * HOUR)] });
   cw.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((AlarmName) => ({ AlarmName, StateValue: 'OK' })) }));
@@ -419,8 +421,8 @@ const SNAPSHOT = 'snap-0123456789abcdef0';
 const COPY_ROLE = 'arn:aws:iam::222222222222:role/patch-prod-ami-copy';
 
 /** prod moved to account 222222222222 (its copy role in the wiring) before dev's patch: the source shares AMI 2 and its snapshot for the copy. */
-function moveProdToOtherAccount(): void {
-  const other = { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), copyRoleArn: COPY_ROLE } } };
+function moveProdToOtherAccount(prodWiring: Record<string, string> = {}): void {
+  const other = { waves: [{ name: 'dev', environments: ['dev'] }, { name: 'prod', environments: ['prod'] }], environments: { dev: environment('dev', 1440), prod: { ...environment('prod'), copyRoleArn: COPY_ROLE, ...prodWiring } } };
   env.seedAt(T0 - 47.5 * HOUR, 'Move prod to another account', { 'parameters/environments.json': JSON.stringify(other, null, 2) });
   ec2.on(DescribeImagesCommand, { ImageIds: [AMI(2)] }).resolves({
     Images: [{ ImageId: AMI(2), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT } }] }],
@@ -433,11 +435,37 @@ function moveProdToOtherAccount(): void {
   ec2.on(CopyImageCommand).resolves({ ImageId: COPY });
 }
 
-/** Which account a mocked EC2 call went to: the test context names the copy role's credentials after its account. */
+/** Which account a mocked EC2 or KMS call went to: the test context names the copy role's credentials after its account. */
 async function accountOf(call: { thisValue: unknown }): Promise<string> {
   // The source clients have no credentials here (the default chain finds none): only the copy role's resolve.
-  const credentials = await (call.thisValue as EC2Client).config.credentials().catch(() => undefined);
+  const credentials = await (call.thisValue as EC2Client | KMSClient).config.credentials().catch(() => undefined);
   return credentials?.accessKeyId === 'as-222222222222' ? 'prod' : 'source';
+}
+
+/** The pipeline's customer managed key (source), prod's copy key, and the source account's aws/ebs key. */
+const SOURCE_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-0000-4000-8000-000000000001';
+const PROD_KEY = 'arn:aws:kms:us-east-1:222222222222:key/0f0f0f0f-0000-4000-8000-000000000002';
+const EBS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-0000-4000-8000-000000000003';
+
+/** AMI 2's snapshot encrypted with `key`; KMS describes the three keys as AWS does. */
+function encryptAmi2With(key: string): void {
+  ec2.on(DescribeImagesCommand, { ImageIds: [AMI(2)] }).resolves({
+    Images: [{ ImageId: AMI(2), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT, Encrypted: true, KmsKeyId: key } }] }],
+  });
+  kms.on(DescribeKeyCommand, { KeyId: SOURCE_KEY }).resolves({ KeyMetadata: { KeyId: SOURCE_KEY.split('/')[1], Arn: SOURCE_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
+  kms.on(DescribeKeyCommand, { KeyId: EBS_KEY }).resolves({ KeyMetadata: { KeyId: EBS_KEY.split('/')[1], Arn: EBS_KEY, KeyManager: 'AWS', KeyState: 'Enabled' } });
+  kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).resolves({ KeyMetadata: { KeyId: PROD_KEY.split('/')[1], Arn: PROD_KEY, KeyManager: 'CUSTOMER', KeyState: 'Enabled' } });
+}
+
+async function kmsCallsIn(): Promise<string[]> {
+  return Promise.all(kms.commandCalls(DescribeKeyCommand).map(async (c) => `${await accountOf(c)} ${c.args[0].input.KeyId}`));
+}
+
+/** Nothing shared, copied, tagged or written. */
+function expectNothingDone(): void {
+  expect([ec2.commandCalls(ModifyImageAttributeCommand), ec2.commandCalls(ModifySnapshotAttributeCommand), ec2.commandCalls(CopyImageCommand), ec2.commandCalls(CreateTagsCommand)].map((c) => c.length)).toEqual([0, 0, 0, 0]);
+  expect(prodFile()).toBe(parametersJson(AMI(1)));
+  expect(env.work.git('status', '--porcelain').trim()).toBe('');
 }
 async function callsIn(command: Parameters<typeof ec2.commandCalls>[0]): Promise<string[]> {
   return Promise.all(ec2.commandCalls(command).map(async (c) => `${await accountOf(c)} ${JSON.stringify(c.args[0].input)}`));
@@ -533,20 +561,52 @@ describe('prod in another account: a copy made there by its copy role', () => {
     expect(ec2.commandCalls(ModifySnapshotAttributeCommand)).toHaveLength(0);
   });
 
-  it('refuses an AMI with an encrypted snapshot before anything is shared, copied or written', async () => {
-    const key = 'arn:aws:kms:us-east-1:123456789012:key/0f0f0f0f-0000-4000-8000-000000000000';
-    ec2.on(DescribeImagesCommand, { ImageIds: [AMI(2)] }).resolves({
-      Images: [{ ImageId: AMI(2), OwnerId: '123456789012', State: 'available', Tags: [{ Key: 'Ec2ImageBuilderArn', Value: IMAGE(2) }], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: SNAPSHOT, Encrypted: true, KmsKeyId: key } }] }],
-    });
+  it('refuses an AMI whose snapshot is encrypted with aws/ebs before anything is shared, copied or written', async () => {
+    encryptAmi2With(EBS_KEY);
     await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
-      `${AMI(2)} (us-east-1) cannot be copied into account 222222222222: its snapshot ${SNAPSHOT} (KMS key ${key}) is encrypted, and another account can copy it only with the KMS key shared too`,
+      `${AMI(2)} (us-east-1) cannot be copied into account 222222222222 for prod: its snapshot ${SNAPSHOT} is encrypted with the AWS managed key aws/ebs (${EBS_KEY}), which AWS lets no other account use`,
     );
-    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow('Nothing was shared, copied or written.');
-    expect([ec2.commandCalls(ModifyImageAttributeCommand), ec2.commandCalls(ModifySnapshotAttributeCommand), ec2.commandCalls(CopyImageCommand), ec2.commandCalls(CreateTagsCommand)].map((c) => c.length)).toEqual([0, 0, 0, 0]);
-    expect(prodFile()).toBe(parametersJson(AMI(1)));
-    expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    expect(await kmsCallsIn()).toEqual([`source ${EBS_KEY}`]);
+    expectNothingDone();
   });
 
+  it('refuses an AMI encrypted with a customer managed key when prod has no copy key, before anything is shared', async () => {
+    encryptAmi2With(SOURCE_KEY);
+    const error = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(String(error)).toContain(`its snapshots are encrypted (${SOURCE_KEY}), and EC2 re-encrypts a copy into another account with a key of that account, but environments.prod has no copyKmsKeyArn. Nothing was shared, copied or written.`);
+    expect(String(error)).toMatch(/Set environments\.prod\.copyKmsKeyArn in \S*parameters\/environments\.json to a key of account 222222222222 in us-east-1: the AmiCopyKeyArn output of its github-oidc stack\.$/);
+    expectNothingDone();
+  });
+});
+
+describe('prod in another account, encrypted: the copy re-encrypted with prod’s key', () => {
+  beforeEach(() => {
+    moveProdToOtherAccount({ copyKmsKeyArn: PROD_KEY });
+    encryptAmi2With(SOURCE_KEY);
+  });
+
+  it('reads the source key on the source side and prod’s key through the copy role, then copies with Encrypted and KmsKeyId', async () => {
+    ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'available' }] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': COPY });
+    expect(await kmsCallsIn()).toEqual([`source ${SOURCE_KEY}`, `prod ${PROD_KEY}`]);
+    expect(ec2.commandCalls(CopyImageCommand).map((c) => c.args[0].input)).toEqual([expect.objectContaining({ SourceImageId: AMI(2), Encrypted: true, KmsKeyId: PROD_KEY })]);
+    // The snapshot's share goes with the launch permission, and is taken back with it.
+    expect(await callsIn(ModifySnapshotAttributeCommand)).toEqual([
+      `source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"add","UserIds":["222222222222"]}`,
+      `source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"remove","UserIds":["222222222222"]}`,
+    ]);
+  });
+
+  it.each([
+    ['does not exist', () => kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).rejects(Object.assign(new Error('Key not found'), { name: 'NotFoundException' })), `its copyKmsKeyArn ${PROD_KEY} does not exist in us-east-1 of account 222222222222`],
+    ['is disabled', () => kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).resolves({ KeyMetadata: { Arn: PROD_KEY, KeyManager: 'CUSTOMER', KeyState: 'Disabled' } }), `its copyKmsKeyArn ${PROD_KEY} is Disabled, and EC2 encrypts only with an enabled key (or enable it again: aws kms enable-key --region us-east-1 --key-id ${PROD_KEY})`],
+  ])('refuses a copy key that %s, before anything is shared', async (_, arrange, message) => {
+    arrange();
+    await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(`${AMI(2)} cannot be copied into account 222222222222 for prod: ${message}. Nothing was shared, copied or written.`);
+    expectNothingDone();
+  });
 });
 
 describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promotion.test.ts', {
@@ -565,6 +625,37 @@ describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promo
       ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InternalError', Message: 'Snapshot copy failed' } }] });
       await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
         `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-east-1 ended failed: Snapshot copy failed. It was deregistered; nothing was proposed. The next Promote run copies again.`,
+      );
+      expect(await callsIn(DeregisterImageCommand)).toEqual([`prod {"ImageId":"${COPY}"}`]);
+      expect((await callsIn(ModifyImageAttributeCommand)).at(-1)).toBe(`source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`);
+      expect((await callsIn(ModifySnapshotAttributeCommand)).at(-1)).toBe(`source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"remove","UserIds":["222222222222"]}`);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
+    async F135() {
+      // The promotion role's policy names the copy accounts (PromotionCopyAccounts): 222222222222 is missing there.
+      moveProdToOtherAccount();
+      ec2.on(ModifySnapshotAttributeCommand, { OperationType: 'add' }).rejects(Object.assign(new Error('You are not authorized to perform this operation.'), { name: 'UnauthorizedOperation' }));
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        `The promotion role may not share ${SNAPSHOT} of ${AMI(2)} (us-east-1) with account 222222222222 (You are not authorized to perform this operation.): that account is not in the PromotionCopyAccounts of the promotion role's github-oidc stack. Add 222222222222 there`,
+      );
+      // The launch permission granted before the refused share is taken back; nothing was copied.
+      expect(await callsIn(ModifyImageAttributeCommand)).toEqual([
+        `source {"ImageId":"${AMI(2)}","LaunchPermission":{"Add":[{"UserId":"222222222222"}]}}`,
+        `source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`,
+      ]);
+      expect(ec2.commandCalls(CopyImageCommand)).toHaveLength(0);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
+    async F136() {
+      // EC2 checks the source key's policy only while the copy runs: one that does not name the copy role fails the copy.
+      moveProdToOtherAccount({ copyKmsKeyArn: PROD_KEY });
+      encryptAmi2With(SOURCE_KEY);
+      const reason = 'The KMS key used to encrypt the source snapshot is not accessible';
+      ec2.on(DescribeImagesCommand, { ImageIds: [COPY] }).resolves({ Images: [{ ImageId: COPY, State: 'failed', StateReason: { Code: 'Client.InvalidKMSKey.InvalidState', Message: reason } }] });
+      await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(
+        `The copy ${COPY} of ${AMI(2)} (us-east-1) in us-east-1 ended failed: ${reason}. It was deregistered; nothing was proposed. Its source is encrypted with ${SOURCE_KEY}: if EC2's reason is about KMS, that key's policy must let the copy role use it`,
       );
       expect(await callsIn(DeregisterImageCommand)).toEqual([`prod {"ImageId":"${COPY}"}`]);
       expect((await callsIn(ModifyImageAttributeCommand)).at(-1)).toBe(`source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { SNSClient } from '@aws-sdk/client-sns';
 
@@ -107,7 +108,8 @@ export function createGitopsRepo(mergedAmi: string | null = NEW_AMI, baseAmi: st
         environmentsFile: 'parameters/environments.json',
         // The mocked client classes answer these (aws-sdk-client-mock intercepts every instance).
         aws: (region) => ({ cloudFormation: new CloudFormationClient({ region }), ec2: new EC2Client({ region }), imageBuilder: new ImagebuilderClient({ region }), cloudWatch: new CloudWatchClient({ region }), awsClock: awsClockOn(clock) }),
-        awsAs: (region) => ({ ec2: new EC2Client({ region }) }),
+        kms: (region) => new KMSClient({ region }),
+        awsAs: (region) => ({ ec2: new EC2Client({ region }), kms: new KMSClient({ region }) }),
         sns: (region) => new SNSClient({ region }),
         // No webhook is ever posted to in the simulation: a call is a bug in the test.
         fetch: async () => {
