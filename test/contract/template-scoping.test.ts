@@ -97,3 +97,58 @@ describe('templates/github-oidc.yaml: the share for a copy into another account'
     expect(grantsOf('ec2:ModifyImageAttribute').map((s) => s.Condition)).toEqual([{ Null: { 'ec2:ResourceTag/Ec2ImageBuilderArn': 'false' } }]);
   });
 });
+
+describe('the keys of a copy into another account (image-pipeline.yaml AmiKey, github-oidc.yaml AmiCopyKey and AmiCopyRole)', () => {
+  const pipeline = template('templates/image-pipeline.yaml');
+  const oidc = template('templates/github-oidc.yaml');
+  type KeyStatement = { Sid: string; Principal: { AWS: unknown }; Action: unknown; Condition?: unknown };
+  const keyStatements = (resource: { Properties: Record<string, unknown> }) => (resource.Properties.KeyPolicy as { Statement: unknown[] }).Statement;
+  // The statements written under Fn::If HasCopyRoles, as they are when copy roles are given.
+  const whenCopyRoles = (statements: unknown[]) => statements.map((st) => ((st as { 'Fn::If'?: unknown[] })['Fn::If'] ? ((st as { 'Fn::If': unknown[] })['Fn::If'][1] as KeyStatement) : (st as KeyStatement)));
+  /** What AWS requires of another account's principal to copy an AMI with encrypted snapshots. */
+  const COPY_ACTIONS = ['kms:DescribeKey', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'];
+
+  it('encrypts the recipe’s volume and the distributed AMI with AmiKey, not the AWS managed aws/ebs key', () => {
+    const recipe = pipeline.Resources.ImageRecipe.Properties as { BlockDeviceMappings: { Ebs: Record<string, unknown> }[] };
+    expect(recipe.BlockDeviceMappings.map((m) => m.Ebs)).toEqual([expect.objectContaining({ Encrypted: true, KmsKeyId: { 'Fn::GetAtt': ['AmiKey', 'Arn'] } })]);
+    const distribution = pipeline.Resources.DistributionConfiguration.Properties as { Distributions: { AmiDistributionConfiguration: Record<string, unknown> }[] };
+    expect(distribution.Distributions.map((d) => d.AmiDistributionConfiguration.KmsKeyId)).toEqual([{ 'Fn::GetAtt': ['AmiKey', 'Arn'] }]);
+    expect(pipeline.Resources.AmiKey.Properties).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  it('lets exactly the copy roles use AmiKey for a copy, and create grants only for an AWS service', () => {
+    const statements = whenCopyRoles(keyStatements(pipeline.Resources.AmiKey));
+    const forCopyRoles = statements.filter((st) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: { Ref: 'PromotionCopyRoleArns' } }));
+    expect(forCopyRoles.map((st) => [st.Action, st.Condition])).toEqual([
+      [COPY_ACTIONS, undefined],
+      ['kms:CreateGrant', { Bool: { 'kms:GrantIsForAWSResource': 'true' } }],
+    ]);
+    // Every other principal is this account's: its root (IAM decides), or its Auto Scaling service-linked role by condition.
+    const others = statements.filter((st) => !forCopyRoles.includes(st));
+    expect(others.map((st) => st.Principal.AWS)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' }, '*', '*']);
+    for (const st of others.filter((o) => o.Principal.AWS === '*')) {
+      expect(st.Condition).toMatchObject({ StringEquals: { 'aws:PrincipalArn': { 'Fn::Sub': expect.stringContaining(':role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling') }, 'kms:CallerAccount': { Ref: 'AWS::AccountId' } } });
+    }
+  });
+
+  it('lets the copy role use the source key and its own AmiCopyKey, each for a copy only, and the promotion role only describe keys', () => {
+    const role = oidc.Resources.AmiCopyRole.Properties as { Policies: { PolicyDocument: { Statement: (Statement & { Resource: unknown; Condition?: unknown })[] } }[] };
+    const kmsOnCopyKey = role.Policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) => [st.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(kmsOnCopyKey.map((st) => [st.Resource, st.Condition])).toEqual([
+      [{ 'Fn::GetAtt': ['AmiCopyKey', 'Arn'] }, undefined],
+      [{ 'Fn::GetAtt': ['AmiCopyKey', 'Arn'] }, { Bool: { 'kms:GrantIsForAWSResource': 'true' } }],
+    ]);
+    const source = oidc.Resources.AmiCopySourceKeyPolicy as unknown as { Condition: string; Properties: { Roles: unknown[]; PolicyDocument: { Statement: (Statement & { Resource: unknown; Condition?: unknown })[] } } };
+    expect(source.Condition).toBe('CopyWithSourceKey');
+    expect(source.Properties.Roles).toEqual([{ Ref: 'AmiCopyRole' }]);
+    expect(source.Properties.PolicyDocument.Statement.map((st) => [st.Action, st.Resource, st.Condition])).toEqual([
+      [COPY_ACTIONS, { Ref: 'PromotionSourceKeyArn' }, undefined],
+      ['kms:CreateGrant', { Ref: 'PromotionSourceKeyArn' }, { Bool: { 'kms:GrantIsForAWSResource': 'true' } }],
+    ]);
+    const share = oidc.Resources.AmiPromotionSharePolicy as unknown as { Properties: { PolicyDocument: { Statement: (Statement & { Resource: unknown })[] } } };
+    expect(share.Properties.PolicyDocument.Statement.filter((st) => [st.Action].flat().some((a) => a.startsWith('kms:'))).map((st) => st.Action)).toEqual(['kms:DescribeKey']);
+    // No other resource of the template grants anything of KMS.
+    const kmsUsers = Object.entries(oidc.Resources).filter(([, r]) => JSON.stringify(r).includes('"kms:')).map(([name]) => name);
+    expect(kmsUsers.sort()).toEqual(['AmiCopyKey', 'AmiCopyRole', 'AmiCopySourceKeyPolicy', 'AmiPromotionSharePolicy']);
+  });
+});
