@@ -16,6 +16,9 @@ import ec2_cross_account_copy  # noqa: E402,F401  (applies the patch on import)
 import cloudformation_get_azs  # noqa: E402,F401  (applies the patch on import)
 # After cloudformation_previous_values: it wraps the CreateChangeSet that one patched.
 import cloudformation_monitoring_window  # noqa: E402,F401  (applies the patch on import)
+import ec2_encrypted_amis  # noqa: E402,F401  (applies the patch on import; after ec2_cross_account_copy, whose CopyImage it wraps)
+import kms_aws_managed_ebs_key  # noqa: E402,F401  (applies the patch on import)
+import kms_cloudformation_key_policy  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -22,7 +22,10 @@ import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateComman
 import {
   CopyImageCommand,
   CreateImageCommand,
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
   DescribeImagesCommand,
+  DescribeVolumesCommand,
   DisableImageDeregistrationProtectionCommand,
   EC2Client,
   EnableImageDeregistrationProtectionCommand,
@@ -31,6 +34,7 @@ import {
   RegisterImageCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateKeyCommand, DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { createAwsClients } from '../../actions/lib/aws/clients';
@@ -365,4 +369,127 @@ describe('moto patch: a CloudFormation update of a load balancer (docs/moto.md #
     expect((await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0]?.StackStatus).toBe('UPDATE_COMPLETE');
   });
   // That the slots steps go through with AccessLogsBucket set: test/integration/slots-deploy.test.ts.
+});
+
+describe('moto patch: encrypted AMIs (RegisterImage from an encrypted snapshot, the key in DescribeImages, CopyImage with KmsKeyId)', () => {
+  const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+
+  it('is still needed: unpatched moto registers an AMI from an encrypted snapshot with an unencrypted snapshot of its own, and reports no key', () => {
+    const probe = [
+      'import boto3',
+      'from moto import mock_aws',
+      'with mock_aws():',
+      '    k = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")',
+      '    ec2 = boto3.client("ec2", **k)',
+      '    key = boto3.client("kms", **k).create_key()["KeyMetadata"]["Arn"]',
+      '    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=True, KmsKeyId=key)["VolumeId"]',
+      '    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]',
+      '    ami = ec2.register_image(Name="probe", RootDeviceName="/dev/xvda", BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": snapshot}}])["ImageId"]',
+      '    ebs = ec2.describe_images(ImageIds=[ami])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]',
+      '    print(ebs["SnapshotId"] == snapshot, ebs.get("Encrypted"), ebs.get("KmsKeyId"))',
+    ].join('\n');
+    // When this fails, moto models encrypted AMIs itself: delete local/moto-patches/ec2_encrypted_amis.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe('False None None');
+  });
+
+  it('the local moto registers it under the snapshot’s key, and copies it into another account under that account’s key', async () => {
+    const source = localClients().ec2;
+    const sourceKey = (await new KMSClient({ region: 'us-east-1' }).send(new CreateKeyCommand({ Description: 'moto patch #24' }))).KeyMetadata!.Arn!;
+    const { VolumeId } = await source.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8, Encrypted: true, KmsKeyId: sourceKey }));
+    const { SnapshotId } = await source.send(new CreateSnapshotCommand({ VolumeId }));
+    const { ImageId: ami } = await source.send(new RegisterImageCommand({ Name: `encrypted-${Date.now()}`, RootDeviceName: '/dev/xvda', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId } }] }));
+    const ebs = async (ec2: EC2Client, id: string) => (await ec2.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs;
+    expect(await ebs(source, ami!)).toMatchObject({ SnapshotId, Encrypted: true, KmsKeyId: sourceKey });
+
+    const { Credentials: c } = await new STSClient({ region: 'us-east-1' }).send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::222222222222:role/patch-prod-ami-copy', RoleSessionName: 'moto-patch' }));
+    const credentials = { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! };
+    const target = new EC2Client({ region: 'us-east-1', credentials });
+    const targetKey = (await new KMSClient({ region: 'us-east-1', credentials }).send(new CreateKeyCommand({ Description: 'the copies' }))).KeyMetadata!.Arn!;
+    await source.send(new ModifyImageAttributeCommand({ ImageId: ami, LaunchPermission: { Add: [{ UserId: '222222222222' }] } }));
+    await source.send(new ModifySnapshotAttributeCommand({ SnapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: ['222222222222'] }));
+    const { ImageId: copy } = await target.send(new CopyImageCommand({ SourceImageId: ami, SourceRegion: 'us-east-1', Name: `copy-${Date.now()}`, Encrypted: true, KmsKeyId: targetKey }));
+    expect(await ebs(target, copy!)).toMatchObject({ Encrypted: true, KmsKeyId: targetKey });
+    // An unencrypted AMI is still moto's own: unencrypted, no key.
+    const { ImageId: plain } = await source.send(new RegisterImageCommand({ Name: `plain-${Date.now()}`, RootDeviceName: '/dev/xvda' }));
+    expect(await ebs(source, plain!)).toMatchObject({ Encrypted: false });
+    expect((await ebs(source, plain!))?.KmsKeyId).toBeUndefined();
+  });
+});
+
+describe('moto patch: the aws/ebs key is AWS managed', () => {
+  it('is still needed: unpatched moto describes aws/ebs as a customer managed key', () => {
+    const probe = [
+      'import boto3',
+      'from moto import mock_aws',
+      'with mock_aws():',
+      '    k = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")',
+      '    boto3.client("ec2", **k).create_volume(AvailabilityZone="us-east-1a", Size=8, Encrypted=True)',
+      '    print(boto3.client("kms", **k).describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyManager"])',
+    ].join('\n');
+    // When this fails, moto's aws/ebs is AWS managed: delete local/moto-patches/kms_aws_managed_ebs_key.py and its import in serve.py.
+    expect(execFileSync(join(REPO_ROOT, '.venv', 'bin', 'python3'), ['-c', probe], { encoding: 'utf8' }).trim()).toBe('CUSTOMER');
+  });
+
+  it('the local moto answers KeyManager AWS for the key EC2 encrypts a volume with by default, and CUSTOMER for a key of the account', async () => {
+    const ec2 = localClients().ec2;
+    const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8, Encrypted: true }));
+    const kms = new KMSClient({ region: 'us-east-1' });
+    const ebsKey = (await kms.send(new DescribeKeyCommand({ KeyId: 'alias/aws/ebs' }))).KeyMetadata;
+    expect(ebsKey?.KeyManager).toBe('AWS');
+    expect((await ec2.send(new DescribeVolumesCommand({ VolumeIds: [VolumeId!] }))).Volumes?.[0]?.KmsKeyId).toBe(ebsKey?.Arn);
+    const own = (await kms.send(new CreateKeyCommand({ Description: 'a customer managed key' }))).KeyMetadata;
+    expect(own?.KeyManager).toBe('CUSTOMER');
+  });
+});
+
+describe('moto patch: the KeyPolicy of a key CloudFormation makes', () => {
+  const template = JSON.stringify({
+    Parameters: { Roles: { Type: 'String', Default: '' } },
+    Conditions: { HasRoles: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Roles' }, ''] }] } },
+    Resources: {
+      Key: {
+        Type: 'AWS::KMS::Key',
+        Properties: {
+          KeyPolicy: {
+            Version: '2012-10-17',
+            Statement: [
+              { Sid: 'Root', Effect: 'Allow', Principal: { AWS: { 'Fn::Sub': 'arn:aws:iam::${AWS::AccountId}:root' } }, Action: 'kms:*', Resource: '*' },
+              { 'Fn::If': ['HasRoles', { Sid: 'Roles', Effect: 'Allow', Principal: { AWS: { Ref: 'Roles' } }, Action: 'kms:Decrypt', Resource: '*' }, { Ref: 'AWS::NoValue' }] },
+            ],
+          },
+        },
+      },
+    },
+    Outputs: { Arn: { Value: { 'Fn::GetAtt': ['Key', 'Arn'] } } },
+  });
+
+  it('is still needed: unpatched moto cannot describe a key CloudFormation made (its policy is stored as an object)', () => {
+    const probe = [
+      'import boto3',
+      'from moto import mock_aws',
+      'with mock_aws():',
+      '    k = dict(region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")',
+      '    cf = boto3.client("cloudformation", **k)',
+      `    cf.create_stack(StackName="key", TemplateBody=${JSON.stringify(template)})`,
+      '    arn = cf.describe_stacks(StackName="key")["Stacks"][0]["Outputs"][0]["OutputValue"]',
+      '    try:',
+      '        boto3.client("kms", **k).describe_key(KeyId=arn)',
+      '        print("described")',
+      '    except TypeError:',
+      '        print("TypeError")',
+    ].join('\n');
+    // When this fails, moto stores a CloudFormation key's policy as text: delete local/moto-patches/kms_cloudformation_key_policy.py and its import in serve.py.
+    expect(execFileSync(join(REPO_ROOT, '.venv', 'bin', 'python3'), ['-c', probe], { encoding: 'utf8' }).trim()).toBe('TypeError');
+  });
+
+  it('the local moto describes it, and keeps its policy as text without the statement AWS::NoValue removed', async () => {
+    const cloudFormation = localClients().cloudFormation;
+    const name = `key-${Date.now()}`;
+    await cloudFormation.send(new CreateStackCommand({ StackName: name, TemplateBody: template }));
+    const arn = (await cloudFormation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0]?.Outputs?.[0]?.OutputValue;
+    const kms = new KMSClient({ region: 'us-east-1' });
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata).toMatchObject({ Arn: arn, KeyManager: 'CUSTOMER', KeyState: 'Enabled' });
+    const policy = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }))).Policy ?? '') as { Statement: { Sid: string }[] };
+    expect(policy.Statement.map((s) => s.Sid)).toEqual(['Root']);
+  });
 });

@@ -13,16 +13,27 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTagsCommand, DescribeImageAttributeCommand, DescribeImagesCommand, DescribeSnapshotAttributeCommand, EC2Client, RegisterImageCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeSnapshotAttributeCommand,
+  EC2Client,
+  RegisterImageCommand,
+} from '@aws-sdk/client-ec2';
+import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
+import { deployStack as deployStackWith } from '../../local/stacks';
 import { replaceDevParameters, replaceWiring } from '../support/replace-environment';
 import { BAD_INPUTS, FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../unit/reliability/catalogue';
-import { deployAppFoundation, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+import { deployAppFoundation, deployStack, localBaseAmi, localClients, localEnv, useLocalAws, type AppFoundation } from './harness';
 
 useLocalAws();
 jest.setTimeout(120_000);
@@ -60,7 +71,8 @@ async function newAmi(name: string): Promise<string> {
 /** What the patch PR's merge and the deploy job do to dev: commit the bump on main, update the stack. */
 async function patchDev(ami: string, subject: string): Promise<void> {
   writeFileSync(join(workspace, DEV), withAmi(DEV, ami));
-  git('commit', '--quiet', '-am', subject);
+  // dev's file only: a test's uncommitted wiring change must not ride along.
+  git('commit', '--quiet', '-m', subject, '--', DEV);
   git('push', '--quiet', 'origin', 'main');
   const run = await step('update-app-stack', { 'stack-name': 'patch-dev-app', 'parameters-file': DEV, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0' });
   expect(run.exitCode).toBe(0);
@@ -89,13 +101,93 @@ async function assumedCredentials(roleArn: string) {
 
 const credentialsEnv = (c: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => ({ AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey, AWS_SESSION_TOKEN: c.sessionToken });
 
+/**
+ * An AMI whose root snapshot is encrypted, as Image Builder makes one from a recipe with a key:
+ * a volume under `keyArn` (none: the account's aws/ebs key), its snapshot, an AMI registered from
+ * it (docs/moto.md #24: moto keeps the snapshot and reports its key), tagged as Image Builder tags.
+ */
+async function newEncryptedAmi(name: string, keyArn?: string): Promise<string> {
+  const { ec2 } = localClients();
+  const { VolumeId } = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 8, Encrypted: true, ...(keyArn ? { KmsKeyId: keyArn } : {}) }));
+  const { SnapshotId } = await ec2.send(new CreateSnapshotCommand({ VolumeId }));
+  const { ImageId } = await ec2.send(new RegisterImageCommand({ Name: `${name}-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm', BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId } }] }));
+  await ec2.send(new CreateTagsCommand({ Resources: [ImageId!], Tags: [{ Key: 'Ec2ImageBuilderArn', Value: FIRST_IMAGE_ARN.replace('/1.0.1/', `/${name}/`) }] }));
+  return ImageId!;
+}
+
+interface CrossAccountKeys {
+  copyRole: string;
+  copyKey: string;
+  sourceKey: string;
+}
+
+let keys: CrossAccountKeys | undefined;
+
+/**
+ * The keys of a promotion into account 222222222222, made by the real templates in the order the
+ * docs give: prod's github-oidc stack there (PromotionSourceRoleArn: AmiCopyRole and AmiCopyKey),
+ * the source's image-pipeline stack with that copy role in PromotionCopyRoleArns (AmiKey, whose
+ * policy names it), then prod's stack again with the source key (PromotionSourceKeyArn).
+ */
+async function crossAccountKeys(foundation: AppFoundation): Promise<CrossAccountKeys> {
+  if (keys) return keys;
+  const prodAccount = await assumedCredentials(COPY_ROLE);
+  const prodCfn = new CloudFormationClient({ region: 'us-east-1', credentials: prodAccount });
+  const prodOidc = {
+    GitHubRepository: 'example-org/ami-patch-gitops',
+    DeployEnvironment: 'prod',
+    CreateOidcProvider: 'false',
+    AppStackName: 'patch-prod-app',
+    ImagePipelineArn: `arn:aws:imagebuilder:us-east-1:${PROD_ACCOUNT}:image-pipeline/patch-prod-app`,
+    PromotionSourceRoleArn: 'arn:aws:iam::123456789012:role/patch-dev-github-oidc-AmiPromotionRole',
+  };
+  const template = join(REPO_ROOT, 'templates/github-oidc.yaml');
+  const { outputs: prod } = await deployStackWith(prodCfn, { name: 'patch-prod-github-oidc', templatePath: template, parameters: prodOidc });
+  const { outputs: pipeline } = await deployStack('patch-dev-image-pipeline-keyed', 'templates/image-pipeline.yaml', { NetworkStackName: foundation.network.name, PromotionCopyRoleArns: prod.AmiCopyRoleArn });
+  const parameters = Object.entries({ ...prodOidc, PromotionSourceKeyArn: pipeline.AmiKeyArn }).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+  await prodCfn.send(new UpdateStackCommand({ StackName: 'patch-prod-github-oidc', TemplateBody: readFileSync(template, 'utf8'), Parameters: parameters, Capabilities: ['CAPABILITY_IAM'] }));
+  keys = { copyRole: prod.AmiCopyRoleArn, copyKey: prod.AmiCopyKeyArn, sourceKey: pipeline.AmiKeyArn };
+  return keys;
+}
+
+/** The wiring in the working tree (not committed: propose-promotion reads the checkout), prod moved to account 222222222222 with `prod`'s keys. */
+function wireProdInOtherAccount(prod: Record<string, string>): void {
+  const WIRING = 'parameters/environments.json';
+  git('checkout', '--quiet', '--', WIRING);
+  const wiring = JSON.parse(readFileSync(join(workspace, WIRING), 'utf8')) as { environments: Record<string, Record<string, unknown>> };
+  Object.assign(wiring.environments.prod, prod);
+  writeFileSync(join(workspace, WIRING), `${JSON.stringify(wiring, null, 2)}\n`);
+}
+
+/** The refusal of an encrypted AMI for prod in the other account: exit 1, the message on the wiring file, nothing shared or copied there, no file written. */
+async function expectRefusedBeforeAnyShare(ami: string, message: string): Promise<Awaited<ReturnType<typeof propose>>> {
+  const run = await propose({ 'soak-minutes': '0' });
+  expect(run.exitCode).toBe(1);
+  expect(run.annotations).toContainEqual(expect.objectContaining({ level: 'error', properties: expect.objectContaining({ file: 'parameters/environments.json' }), message: expect.stringContaining(message) }));
+  expect(run.annotations.map((a) => a.message).join('\n')).toContain('Nothing was shared, copied or written.');
+  const source = localClients().ec2;
+  expect((await source.send(new DescribeImageAttributeCommand({ ImageId: ami, Attribute: 'launchPermission' }))).LaunchPermissions ?? []).toEqual([]);
+  const snapshot = (await source.send(new DescribeImagesCommand({ ImageIds: [ami] }))).Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId;
+  expect((await source.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission' }))).CreateVolumePermissions ?? []).toEqual([]);
+  const prodEc2 = new EC2Client({ region: 'us-east-1', credentials: await assumedCredentials(COPY_ROLE) });
+  expect((await prodEc2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:SourceAmiId', Values: [ami] }] }))).Images ?? []).toEqual([]);
+  expect(readFileSync(join(workspace, PROD), 'utf8')).toBe(withAmi(PROD, base));
+  expect(workingTreeChanges()).toBe('M parameters/environments.json');
+  git('checkout', '--quiet', '--', 'parameters/environments.json');
+  return run;
+}
+
+/** The AMI under the pipeline's AmiKey that dev runs from B135 on. */
+let keyedAmi: string;
+
+let foundation: AppFoundation;
 let base: string;
 let first: string;
 let second: string;
 
 beforeAll(async () => {
   base = await localBaseAmi();
-  await deployAppFoundation({ ami: base });
+  foundation = await deployAppFoundation({ ami: base });
   mkdirSync(join(seed, 'parameters'), { recursive: true });
   mkdirSync(join(seed, 'templates'));
   for (const file of ['parameters/environments.schema.json', 'parameters/revoked.json', 'parameters/revoked.schema.json', 'templates/app.yaml']) {
@@ -179,6 +271,35 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     git('reset', '--quiet', '--hard', 'origin/main');
   },
 
+  /** dev runs an AMI encrypted with the account's aws/ebs key; prod is in another account. */
+  async B134() {
+    const ami = await newEncryptedAmi('aws-ebs');
+    await patchDev(ami, `Bump dev AMI to ${ami} (aws/ebs)`);
+    const { copyRole, copyKey } = await crossAccountKeys(foundation);
+    wireProdInOtherAccount({ copyRoleArn: copyRole, copyKmsKeyArn: copyKey });
+    const run = await expectRefusedBeforeAnyShare(ami, `${ami} (us-east-1) cannot be copied into account ${PROD_ACCOUNT} for prod: its snapshot snap-`);
+    expect(run.stdout).toMatch(/is encrypted with the AWS managed key aws\/ebs \(arn:aws:kms:us-east-1:123456789012:key\/[0-9a-f-]+\), which AWS lets no other account use/);
+  },
+
+  /** dev runs an AMI under the pipeline's AmiKey; prod's wiring has a copy role but no copy key. */
+  async B135() {
+    const { copyRole, sourceKey } = await crossAccountKeys(foundation);
+    keyedAmi = await newEncryptedAmi('keyed', sourceKey);
+    const ami = keyedAmi;
+    await patchDev(ami, `Bump dev AMI to ${ami} (AmiKey)`);
+    wireProdInOtherAccount({ copyRoleArn: copyRole });
+    await expectRefusedBeforeAnyShare(ami, `its snapshots are encrypted (${sourceKey}), and EC2 re-encrypts a copy into another account with a key of that account, but environments.prod has no copyKmsKeyArn`);
+  },
+
+  /** Same AMI; prod's copyKmsKeyArn names a key that account does not have. */
+  async B136() {
+    const { copyRole } = await crossAccountKeys(foundation);
+    const ami = keyedAmi;
+    const missing = `arn:aws:kms:us-east-1:${PROD_ACCOUNT}:key/0f0f0f0f-0000-4000-8000-000000000000`;
+    wireProdInOtherAccount({ copyRoleArn: copyRole, copyKmsKeyArn: missing });
+    await expectRefusedBeforeAnyShare(ami, `${ami} cannot be copied into account ${PROD_ACCOUNT} for prod: its copyKmsKeyArn ${missing} does not exist in us-east-1 of account ${PROD_ACCOUNT}`);
+  },
+
   /** A third patch runs in dev; its 5xx alarm goes to ALARM and back to OK during the soak. */
   async F130() {
     const third = await newAmi('third-patch');
@@ -260,6 +381,36 @@ describe('promotion with the bundled gitops action (moto, a local git remote)', 
     const gate = await runBundledAction('gitops', { command: 'check-wave-gate', environment: 'prod' }, { ...localEnv(), ...credentialsEnv(prodAccount), GITHUB_WORKSPACE: workspace, GITHUB_TOKEN: 'local-token' }, { timeoutMs: 90_000 });
     expect(gate.exitCode).toBe(0);
     expect(gate.outputs.why).toMatch(new RegExp(`^${copy} is the copy of ${first} \\(its SourceAmiId tag\\), which ran in the earlier wave without a failback: dev`));
+    git('reset', '--quiet', '--hard', 'origin/main');
+  });
+
+  it('to prod in another account, encrypted under the pipeline’s AmiKey: the copy role copies it under prod’s AmiCopyKey, and the share ends with the copy', async () => {
+    const { copyRole, copyKey, sourceKey } = await crossAccountKeys(foundation);
+    // The real templates' keys: the source key's policy names the copy role (moto keeps the policy, docs/moto.md #26, and evaluates none of it).
+    const policy = JSON.parse((await new KMSClient({ region: 'us-east-1' }).send(new GetKeyPolicyCommand({ KeyId: sourceKey, PolicyName: 'default' }))).Policy ?? '{}') as { Statement: { Sid: string; Principal: { AWS: unknown } }[] };
+    expect(policy.Statement.filter((st) => st.Sid.startsWith('LaterWavesCopyRoles')).map((st) => [st.Sid, st.Principal.AWS])).toEqual([
+      ['LaterWavesCopyRolesCopyWithIt', [copyRole]],
+      ['LaterWavesCopyRolesGrantItToEc2Only', [copyRole]],
+    ]);
+    expect(copyKey).toMatch(/^arn:aws:kms:us-east-1:222222222222:key\//);
+    const encrypted = await newEncryptedAmi('encrypted-patch', sourceKey);
+    await patchDev(encrypted, `Bump dev AMI to ${encrypted} (AmiKey)`);
+    wireProdInOtherAccount({ copyRoleArn: copyRole, copyKmsKeyArn: copyKey });
+
+    const run = await propose({ 'soak-minutes': '0' });
+    expect(run.exitCode === 0 ? '' : run.stdout).toBe('');
+    expect(run.outputs).toMatchObject({ promotable: 'true', 'ami-id': encrypted, paths: PROD });
+    const copy = (JSON.parse(run.outputs.bumps) as Record<string, string>)[PROD];
+    const prodEc2 = new EC2Client({ region: 'us-east-1', credentials: await assumedCredentials(copyRole) });
+    const [image] = (await prodEc2.send(new DescribeImagesCommand({ ImageIds: [copy] }))).Images ?? [];
+    expect(image).toMatchObject({ OwnerId: PROD_ACCOUNT, State: 'available' });
+    expect(image.BlockDeviceMappings?.[0]?.Ebs).toMatchObject({ Encrypted: true, KmsKeyId: copyKey });
+    // The snapshot's share went with the launch permission, and was taken back with it.
+    const source = localClients().ec2;
+    expect((await source.send(new DescribeImageAttributeCommand({ ImageId: encrypted, Attribute: 'launchPermission' }))).LaunchPermissions ?? []).toEqual([]);
+    const snapshot = (await source.send(new DescribeImagesCommand({ ImageIds: [encrypted] }))).Images?.[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId;
+    expect((await source.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshot, Attribute: 'createVolumePermission' }))).CreateVolumePermissions ?? []).toEqual([]);
+    expect(run.stdout).toContain(`create-volume permission granted on ${snapshot}`);
     git('reset', '--quiet', '--hard', 'origin/main');
   });
 

@@ -121,6 +121,9 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B131', name: "Wiring: a copy key of another account than the copy role's", input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: "InputError on the copyKmsKeyArn line: the key's account, the copying account, EC2 encrypts a copy only with a key of the copying account; use that account's AmiCopyKeyArn" },
   { id: 'B132', name: "Wiring: a copy key of another region than the environment's", input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError on the copyKmsKeyArn line: KMS keys are regional, use a key of the environment\'s region' },
   { id: 'B133', name: 'Wiring: a copy key without a copy role', input: 'environment wiring', through: '`loadEnvironments`', producedBy: 'mock', suite: 'unit', expected: 'InputError on the copyKmsKeyArn line: a copy key is for an environment in another account; add copyRoleArn or delete the key' },
+  { id: 'B134', name: 'Promotion into another account of an AMI encrypted with aws/ebs', input: 'parameters file', through: "gitops bundle `propose-promotion` (dev runs an AMI under the account's aws/ebs key; prod's wiring: copyRoleArn and copyKmsKeyArn of the real github-oidc stack in account 222222222222)", producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation on parameters/environments.json: the snapshot, the aws/ebs key, no other account can use it, bake with the pipeline\'s AmiKey; nothing shared (launch and create-volume permissions empty), no copy in account 222222222222, no file written' },
+  { id: 'B135', name: 'Promotion of an encrypted AMI into another account without a copy key', input: 'environment wiring', through: "gitops bundle `propose-promotion` (dev runs an AMI under the real image-pipeline stack's AmiKey; prod's wiring: copyRoleArn only)", producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation on parameters/environments.json: encrypted with the key, the copy needs a key of account 222222222222, set environments.prod.copyKmsKeyArn to its AmiCopyKeyArn; nothing shared, no copy, no file written' },
+  { id: 'B136', name: 'A copy key that does not exist in the copying account', input: 'environment wiring', through: 'gitops bundle `propose-promotion` (the AmiKey AMI; prod\'s copyKmsKeyArn a well-formed key ARN of account 222222222222 that KMS does not have)', producedBy: 'moto', suite: 'integration', expected: 'exit 1, error annotation on parameters/environments.json: the key does not exist in us-east-1 of account 222222222222, use its AmiCopyKeyArn; nothing shared, no copy, no file written' },
 ];
 
 export const FAULTS: readonly FaultCase[] = [
@@ -248,7 +251,7 @@ export const UNIT_BAD_INPUTS_ELSEWHERE: Readonly<Record<string, readonly string[
 /** Integration rows (bad inputs and faults) implemented outside faults.test.ts, bad-inputs.test.ts and record-races.test.ts, by file in test/integration. */
 export const INTEGRATION_ROWS_ELSEWHERE: Readonly<Record<string, readonly string[]>> = {
   // In the order they run: they share one repository's history.
-  'promotion.test.ts': ['F132', 'B130', 'F131', 'F130'],
+  'promotion.test.ts': ['F132', 'B130', 'F131', 'F130', 'B134', 'B135', 'B136'],
   // Whose clock, on the bundle: a loopback proxy in front of moto moves the Date header.
   'reliability/clock-skew.test.ts': ['F64', 'F65'],
   // The end of a bake window on the bundle, moto's alarms (the launcher's CloudWatch patch).

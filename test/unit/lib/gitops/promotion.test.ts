@@ -601,7 +601,7 @@ describe('prod in another account, encrypted: the copy re-encrypted with prod’
 
   it.each([
     ['does not exist', () => kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).rejects(Object.assign(new Error('Key not found'), { name: 'NotFoundException' })), `its copyKmsKeyArn ${PROD_KEY} does not exist in us-east-1 of account 222222222222`],
-    ['is disabled', () => kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).resolves({ KeyMetadata: { Arn: PROD_KEY, KeyManager: 'CUSTOMER', KeyState: 'Disabled' } }), `its copyKmsKeyArn ${PROD_KEY} is Disabled, and EC2 encrypts only with an enabled key (or enable it again: aws kms enable-key --region us-east-1 --key-id ${PROD_KEY})`],
+    ['is disabled', () => kms.on(DescribeKeyCommand, { KeyId: PROD_KEY }).resolves({ KeyMetadata: { KeyId: PROD_KEY.split('/')[1], Arn: PROD_KEY, KeyManager: 'CUSTOMER', KeyState: 'Disabled' } }), `its copyKmsKeyArn ${PROD_KEY} is Disabled, and EC2 encrypts only with an enabled key (or enable it again: aws kms enable-key --region us-east-1 --key-id ${PROD_KEY})`],
   ])('refuses a copy key that %s, before anything is shared', async (_, arrange, message) => {
     arrange();
     await expect(runCommand('propose-promotion', { wave: 'prod' }, env.ctx)).rejects.toThrow(`${AMI(2)} cannot be copied into account 222222222222 for prod: ${message}. Nothing was shared, copied or written.`);
