@@ -13,36 +13,24 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-import type { VirtualClock } from '../../../../actions/lib/clock';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { REPO_ROOT } from '../../reliability/support/aws-world';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { workflowStepInputs, type WorkflowRunContext } from '../../reliability/support/workflow-step-inputs';
-import { createGitFixture, WIRING_JSON } from './git-fixture';
-import { gitopsTestContext, runCommand } from './gitops-context';
+import { createGitFixture } from './git-fixture';
+import { runCommand } from './gitops-context';
+import { AMI, setupSlotsRepo, SLOTS_FILE, slotsJson } from './slots-repo-fixture';
 
 const cfn = mockClient(CloudFormationClient);
 const cw = mockClient(CloudWatchClient);
 const ec2 = mockClient(EC2Client);
-const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
-const FILE = 'parameters/dev.json';
+const FILE = SLOTS_FILE;
 const STACK = 'patch-dev-app';
 const ALARMS = ['BlueHttp5xx', 'BlueUnhealthyHosts', 'GreenHttp5xx', 'GreenUnhealthyHosts'].map((a) => `${STACK}-${a}`);
 
-function slotsJson(state: Record<string, string>): string {
-  const params = { NetworkStackName: 'patch-dev-network', LiveSlot: 'blue', BlueAmazonMachineImage: AMI(1), BlueCapacity: '2', BlueWeight: '100', GreenAmazonMachineImage: AMI(1), GreenCapacity: '0', GreenWeight: '0', InstanceType: 't3.micro', ...state };
-  return `{\n  "Parameters": {\n${Object.entries(params).map(([k, v]) => `    "${k}": "${v}"`).join(',\n')}\n  },\n  "Tags": {\n    "Environment": "dev"\n  }\n}\n`;
-}
 const parametersOf = (text: string) => (JSON.parse(text) as { Parameters: Record<string, string> }).Parameters;
 
-function setup() {
-  const seed = createGitFixture();
-  seed.commit('Initial layout', { 'parameters/environments.json': WIRING_JSON, [FILE]: slotsJson({}), 'parameters/prod.json': slotsJson({}), 'templates/app.yaml': 'Resources: {}\n' });
-  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
-  const work = createGitFixture({ cloneFrom: origin.dir });
-  const { ctx, logger } = gitopsTestContext(work.dir);
-  return { seed, origin, work, ctx, logger, clock: ctx.clock as VirtualClock, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
-}
+const setup = setupSlotsRepo;
 
 let env: ReturnType<typeof setup>;
 /** The AMI history's newest first; the alarm history each test scripts. */

@@ -10,28 +10,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
-import { createGitFixture, WIRING_JSON } from './git-fixture';
-import { gitopsTestContext, runCommand } from './gitops-context';
+import { runCommand } from './gitops-context';
+import { AMI, setupSlotsRepo, SLOTS_FILE, slotsJson } from './slots-repo-fixture';
 
 const cfn = mockClient(CloudFormationClient);
 const ec2 = mockClient(EC2Client);
-const AMI = (n: number) => `ami-${String(n).padStart(17, '0')}`;
-const FILE = 'parameters/dev.json';
+const FILE = SLOTS_FILE;
 
-/** A slots file, one key per line, as docs/parameters.md shows it. */
-function slotsJson(state: Record<string, string>): string {
-  const params = { NetworkStackName: 'patch-dev-network', LiveSlot: 'blue', BlueAmazonMachineImage: AMI(1), BlueCapacity: '2', BlueWeight: '100', GreenAmazonMachineImage: AMI(1), GreenCapacity: '0', GreenWeight: '0', InstanceType: 't3.micro', ...state };
-  return `{\n  "Parameters": {\n${Object.entries(params).map(([k, v]) => `    "${k}": "${v}"`).join(',\n')}\n  },\n  "Tags": {\n    "Environment": "dev"\n  }\n}\n`;
-}
-
-function setup() {
-  const seed = createGitFixture();
-  seed.commit('Initial layout', { 'parameters/environments.json': WIRING_JSON, [FILE]: slotsJson({}), 'parameters/prod.json': slotsJson({}), 'templates/app.yaml': 'Resources: {}\n' });
-  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
-  const work = createGitFixture({ cloneFrom: origin.dir });
-  const { ctx, logger } = gitopsTestContext(work.dir);
-  return { seed, origin, work, ctx, logger, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
-}
+const setup = setupSlotsRepo;
 
 let env: ReturnType<typeof setup>;
 const workFile = () => readFileSync(join(env.work.dir, FILE), 'utf8');
