@@ -19,6 +19,7 @@ import cloudformation_monitoring_window  # noqa: E402,F401  (applies the patch o
 import ec2_encrypted_amis  # noqa: E402,F401  (applies the patch on import; after ec2_cross_account_copy, whose CopyImage it wraps)
 import kms_aws_managed_ebs_key  # noqa: E402,F401  (applies the patch on import)
 import kms_cloudformation_key_policy  # noqa: E402,F401  (applies the patch on import)
+import cloudformation_update_previous_values  # noqa: E402,F401  (applies the patch on import)
 from moto.server import main  # noqa: E402
 
 if __name__ == "__main__":

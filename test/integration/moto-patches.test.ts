@@ -186,6 +186,28 @@ describe('moto patch: CreateChangeSet keeps UsePreviousValue values as the strin
   // that a failback to the creation-time AMI still deploys: test/integration/gitops.test.ts.
 });
 
+describe('moto patch: UpdateStack resolves UsePreviousValue of a parameter the stack took from its Default (#27)', () => {
+  it('is still needed: unpatched UpdateStack fails (KeyError) on such a parameter', () => {
+    const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
+    const probe = [
+      'import json, boto3',
+      'from moto import mock_aws',
+      'tpl = {"Parameters": {"W": {"Type": "Number"}, "D": {"Type": "String", "Default": ""}}, "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::Sub": "t-${W}"}}}}}',
+      'with mock_aws():',
+      '    cf = boto3.client("cloudformation", region_name="us-east-1")',
+      '    cf.create_stack(StackName="s", TemplateBody=json.dumps(tpl), Parameters=[{"ParameterKey": "W", "ParameterValue": "0"}])',
+      '    try:',
+      '        cf.update_stack(StackName="s", UsePreviousTemplate=True, Parameters=[{"ParameterKey": "W", "ParameterValue": "100"}, {"ParameterKey": "D", "UsePreviousValue": True}])',
+      '        print("updated")',
+      '    except KeyError as error:',
+      '        print("KeyError", error)',
+    ].join('\n');
+    // When this fails, moto resolves it itself: delete local/moto-patches/cloudformation_update_previous_values.py and its import in serve.py.
+    expect(execFileSync(python, ['-c', probe], { encoding: 'utf8' }).trim()).toBe("KeyError 'D'");
+  });
+  // That the patched server runs a weight-only step as one UpdateStack and keeps both slots' groups: test/integration/weight-update.test.ts.
+});
+
 describe('moto patch: CopyImage of an AMI another account shared', () => {
   const python = join(REPO_ROOT, '.venv', 'bin', 'python3');
 

@@ -1,10 +1,11 @@
 /**
  * The update-app-stack logic (issue 3): validate the parameters file, make sure the stack can be
  * updated, create an UPDATE change set, render it, then stop (preview) or execute it and follow
- * the stack to its end (deploy). It fills an `UpdateReport` as it goes, so the caller can write
+ * the stack to its end (deploy). A deploy that moves only a slots stack's weights, on the template
+ * it already runs, skips the change set: one UpdateStack (direct-update.ts). It fills an `UpdateReport` as it goes, so the caller can write
  * outputs and a summary whether it succeeds or fails.
  */
-import type { CloudFormationClient, Tag } from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClient, Parameter, RollbackConfiguration, Tag } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { S3Client } from '@aws-sdk/client-s3';
 
@@ -28,15 +29,16 @@ import {
   validateParameters,
 } from '../parameters';
 import { changeSetName, createChangeSet, deleteChangeSet, waitForChangeSet } from './change-set';
-import { renderChangesMarkdown } from './change-set-markdown';
+import { describeParameterChanges, renderChangesMarkdown } from './change-set-markdown';
 import { planChangeSetParameters, type ParameterChange } from './change-set-parameters';
 import { readDeployedTemplate } from './deployed-template';
-import { executeChangeSetAndWait, type ExecutionResult, followStackOperation } from './execute-change-set';
+import { directUpdateToken, isSameTemplate, updateStackAndWait, valuesNotHeld, weightOnlyChanges } from './direct-update';
+import { executeChangeSetAndWait, type ExecutionResult, followStackOperation, type PauseWhen } from './execute-change-set';
 import { checkNewImages } from './image-parameters';
 import { refuseRevokedImages } from './revoked-images';
 import { planRollbackTriggers } from './rollback-triggers';
 import { findRootCause, type StackEventRecord } from './stack-events';
-import { continueRollbackAdvice, listFailedResources, waitForStackReady } from './stack-state';
+import { continueRollbackAdvice, describeStack, listFailedResources, waitForStackReady } from './stack-state';
 import { planTemplateSource, resolveTemplateSource, type TemplatePlan } from './template-source';
 import { cancelUpdate, type GreenVerdict, type GreenVerifier, isGreenInService, planWindowVerification, readAppGroup, type WindowPlan } from './window-verification';
 
@@ -67,6 +69,12 @@ export interface UpdateAppStackInputs {
   revocationsFile?: string;
   /** The slots steps' settings, used when the template is a slots template and mode is deploy. */
   slots?: SlotsStepSettings;
+  /**
+   * Parameters that may change without a change set (a slots step's weights and LiveSlot): a
+   * deploy that changes only these, on the template the stack already runs, is one UpdateStack
+   * (direct-update.ts). Absent: every update is a change set.
+   */
+  weightParameters?: readonly string[];
 }
 
 /** What update-app-stack's slots deploy needs beyond a single update (see actions/lib/slots/). */
@@ -99,6 +107,8 @@ export interface UpdateReport {
   changed?: boolean;
   changeSetId?: string;
   changeSetName?: string;
+  /** A weight-only update sent as UpdateStack (no change set): its ClientRequestToken. */
+  requestToken?: string;
   stackStatus?: string;
   previousAmiId?: string;
   amiId?: string;
@@ -154,9 +164,10 @@ function toTags(file: ParametersFile): Tag[] | undefined {
  * Updates (deploy) or previews (preview) the app stack from a parameters file. Returns the
  * filled report on success; throws InputError (nothing touched), AwsOperationError (a refusal, a
  * failed change set, a rolled-back update) or PollTimeoutError, with `report` filled as far as the
- * run got. The only AWS mutations are CreateChangeSet, DeleteChangeSet and ExecuteChangeSet, and
- * none happens before the parameters file has been validated against the template and every new
- * AMI checked (exists here, available, not deprecated).
+ * run got. The only AWS mutations are CreateChangeSet, DeleteChangeSet and ExecuteChangeSet, or
+ * for a weight-only update of the template the stack runs (inputs.weightParameters) one UpdateStack
+ * with UsePreviousTemplate (direct-update.ts), and none happens before the parameters file has been
+ * validated against the template and every new AMI checked (exists here, available, not deprecated).
  */
 export async function updateAppStack(
   inputs: UpdateAppStackInputs,
@@ -189,7 +200,7 @@ function unreachable(error: unknown, report: UpdateReport): AwsOperationError {
     // ExecuteChangeSet may have reached CloudFormation even though its answer did not reach us.
     report.stackStatus = 'unknown';
     return new AwsOperationError(
-      `Update of stack ${stackName} stopped: ${cause} after the change set was sent for execution. The update may have started; its outcome is unknown: ` +
+      `Update of stack ${stackName} stopped: ${cause} after ${report.requestToken ? `UpdateStack (request ${report.requestToken}) was sent` : 'the change set was sent for execution'}. The update may have started; its outcome is unknown: ` +
         `check the stack with \`aws cloudformation describe-stacks --stack-name ${stackName}\`. Re-run the job once AWS answers: ` +
         `it waits for an update in progress to end, then reports no changes if it succeeded or deploys again if it rolled back.`,
       stackName,
@@ -265,6 +276,20 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
     );
   }
 
+  // A weight-only step of the template the stack runs: one UpdateStack, no change set to wait for.
+  const weights = inputs.mode === 'deploy' ? weightOnlyChanges(plan.changes.map((c) => c.key), inputs.weightParameters) : undefined;
+  if (weights) {
+    const deployed = templateBody === undefined ? undefined : await readDeployedTemplate(stackName, deps);
+    if (deployed === undefined || isSameTemplate(deployed, templateBody!, inputs.templateFile!)) {
+      return logger.group(`Update ${stackName}: ${weights.join(', ')} only (UpdateStack, no change set)`, () =>
+        deployDirect(inputs, deps, report, { parameters: plan.parameters, tags: toTags(file), rollback: rollback?.configuration, timeoutMs: remaining() }),
+      );
+    }
+    logger.info(
+      `Only ${weights.join(', ')} change, but stack ${stackName} runs another template than ${inputs.templateFile}: a change set deploys ${inputs.templateFile} with them, so the template change shows in its preview.`,
+    );
+  }
+
   const name = changeSetName(inputs.run.id, inputs.run.attempt, clock.now());
   report.changeSetName = name;
   const templateSource = templatePlan && (await resolveTemplateSource({ plan: templatePlan, region: inputs.region, expectedBucketOwner: accountOfArn(before.stackId) }, deps));
@@ -324,7 +349,55 @@ async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report:
       created.executionStatus,
     );
   }
-  return logger.group(`Update ${stackName}`, () => deploy(inputs, deps, report, remaining(), window));
+  const changeSetId = report.changeSetId!;
+  const start: StartUpdate = async (timeoutMs, pauseWhen) =>
+    executeChangeSetAndWait({ stackName, changeSetId, clientRequestToken: name, timeoutMs, pauseWhen }, deps, (events) => report.events.push(...events));
+  return logger.group(`Update ${stackName}`, () => deploy(inputs, deps, report, remaining(), window, start));
+}
+
+/** Starts the update and follows it (an executed change set, or a direct UpdateStack); 'no-changes' when CloudFormation found nothing to do. */
+type StartUpdate = (timeoutMs: number, pauseWhen: PauseWhen | undefined) => Promise<ExecutionResult | 'no-changes'>;
+
+/**
+ * The direct path of a weight-only update (direct-update.ts): UpdateStack on the deployed
+ * template with the change set path's parameters, tags and rollback triggers, followed and judged
+ * like an executed change set, then checked: the stack must hold the values asked for (a re-sent
+ * request that found the stack already updated is judged by what the stack holds, not assumed).
+ */
+async function deployDirect(
+  inputs: UpdateAppStackInputs,
+  deps: UpdateDeps,
+  report: UpdateReport,
+  request: { parameters: Parameter[]; tags?: Tag[]; rollback?: RollbackConfiguration; timeoutMs: number },
+): Promise<UpdateReport> {
+  const { stackName } = inputs;
+  const token = directUpdateToken(inputs.run, deps.clock.now());
+  report.requestToken = token;
+  report.changed = true;
+  report.changesMarkdown = `Weights only, on the template the stack runs (UpdateStack ${token}, no change set): ${describeParameterChanges(report.parameterChanges)}.`;
+  deps.logger.info(report.changesMarkdown);
+  const start: StartUpdate = async (timeoutMs) => {
+    const result = await updateStackAndWait(
+      { stackName, parameters: request.parameters, tags: request.tags, rollbackConfiguration: request.rollback, clientRequestToken: token, timeoutMs },
+      deps,
+      (events) => report.events.push(...events),
+    );
+    return result.kind === 'no-changes' ? 'no-changes' : result.execution;
+  };
+  const done = await deploy(inputs, deps, report, request.timeoutMs, undefined, start);
+  const wanted = Object.fromEntries(report.parameterChanges.map((c) => [c.key, c.next]));
+  const after = await describeStack(stackName, deps);
+  const missing = valuesNotHeld(wanted, after?.parameters ?? {});
+  if (missing.length > 0) {
+    report.outcome = 'failed';
+    throw new AwsOperationError(
+      `Weight update of stack ${stackName} ended ${after?.status ?? 'with the stack gone'}, but the stack does not hold what was asked: ${missing.map((k) => `${k} is ${after?.parameters[k] ?? '(none)'}, not ${wanted[k]}`).join(', ')}. ` +
+        `Another update ran on it meanwhile. Check its events (\`aws cloudformation describe-stack-events --stack-name ${stackName}\`) and re-run.`,
+      stackName,
+      after?.status,
+    );
+  }
+  return done;
 }
 
 /**
@@ -341,7 +414,7 @@ function planWindow(inputs: UpdateAppStackInputs, deps: UpdateDeps, changes: rea
   return window;
 }
 
-async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, timeoutMs: number, window: WindowPlan | undefined): Promise<UpdateReport> {
+async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, timeoutMs: number, window: WindowPlan | undefined, start: StartUpdate): Promise<UpdateReport> {
   const { stackName, parametersFile } = inputs;
   const wanted = report.parameterChanges.find((c) => c.key === AMI_PARAMETER)?.next;
   const deadline = deps.clock.now() + timeoutMs;
@@ -351,17 +424,18 @@ async function deploy(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: Up
   const blueGroup = window?.verify && deps.greenVerifier && wanted ? (await readAppGroup(stackName, deps)).name : undefined;
   report.progress = 'executing';
   try {
-    execution = await executeChangeSetAndWait(
-      {
-        stackName,
-        changeSetId: report.changeSetId!,
-        clientRequestToken: report.changeSetName!,
-        timeoutMs,
-        pauseWhen: blueGroup ? async (stack, signal) => stack.status === 'UPDATE_IN_PROGRESS' && isGreenInService(await readAppGroup(stackName, deps, signal), blueGroup) : undefined,
-      },
-      deps,
-      (events) => report.events.push(...events),
+    const started = await start(
+      timeoutMs,
+      blueGroup ? async (stack, signal) => stack.status === 'UPDATE_IN_PROGRESS' && isGreenInService(await readAppGroup(stackName, deps, signal), blueGroup) : undefined,
     );
+    if (started === 'no-changes') {
+      report.outcome = 'no-changes';
+      report.changed = false;
+      report.changesMarkdown = `No changes: stack ${stackName} already matches ${parametersFile}.`;
+      deps.logger.notice(`No changes for stack ${stackName}: it already matches ${parametersFile}.`);
+      return report;
+    }
+    execution = started;
     if (execution.paused && window?.verify && deps.greenVerifier && wanted && blueGroup) {
       const verifier = deps.greenVerifier;
       const remaining = () => Math.max(0, deadline - deps.clock.now());

@@ -1,7 +1,8 @@
 /**
  * update-app-stack's deploy of a slots template: reads what the stack runs, then runs deploySlots
- * with the real steps. Each update is update-app-stack's own change-set path (validation, revoked
- * and new-AMI checks, events, root cause) on a parameters file written for that step into a work
+ * with the real steps. Each update is update-app-stack's own path (validation, revoked and new-AMI
+ * checks, events, root cause): a change set for the stage step and a retirement, one UpdateStack
+ * for a step that moves only weights (WEIGHT_PARAMETERS), on a parameters file written for that step into a work
  * directory, never into the repository: those intermediate states are the deploy job's alone, and
  * the job ends with the stack equal to HEAD or, after a flip back, with the error carrying what the
  * stack runs for git to record. Each verification is verify-alb's logic on one slot's target
@@ -21,12 +22,29 @@ import type { Deps } from '../deps';
 import { slotAlarmOutputs } from '../cloudformation/rollback-triggers';
 import { AwsOperationError } from '../errors';
 import { codeAmiIds } from '../markdown';
-import { isSlotsTemplate, liveAmiOf, loadValidatedParametersFile, readSlotPlan, readTemplateParameters, slotPrefix, type SlotName, type SlotsSettings } from '../parameters';
+import {
+  isSlotsTemplate,
+  LIVE_SLOT_PARAMETER,
+  liveAmiOf,
+  loadValidatedParametersFile,
+  readSlotPlan,
+  readTemplateParameters,
+  slotParameters,
+  slotPrefix,
+  type SlotName,
+  type SlotsSettings,
+} from '../parameters';
 import type { FetchLike } from '../verify/sampler';
 import { evaluateFleet } from '../verify/evaluate-fleet';
 import { observeFleet } from '../verify/fleet';
 import { verifyAlb } from '../verify/verify-alb';
 import { deploySlots, SlotsFlippedBackError, type SlotAlarm, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
+
+/**
+ * The parameters a slots step may change without a change set: which slot is live and the
+ * listener's weights. An AMI or a capacity (the stage step, a retirement) always goes through one.
+ */
+export const WEIGHT_PARAMETERS: readonly string[] = [LIVE_SLOT_PARAMETER, slotParameters('blue').weight, slotParameters('green').weight];
 
 /** The request header the slots template's listener rules match (Mappings.Slots.Header.Name). */
 export const SLOT_HEADER = 'x-patch-slot';
@@ -180,7 +198,8 @@ export async function updateSlotsStack(
         ...inputs.slots,
         timeoutMinutes: inputs.timeoutMinutes,
         updateFrom: async (stepFile, rollbackAlarmOutputs) => {
-          const step = await updateAppStack({ ...inputs, parametersFile: stepFile, rollbackMonitoringMinutes: 0, rollbackAlarmOutputs }, stepDeps);
+          // A step that moves only weights (canary, switch, flip back) is one UpdateStack, no change set.
+          const step = await updateAppStack({ ...inputs, parametersFile: stepFile, rollbackMonitoringMinutes: 0, rollbackAlarmOutputs, weightParameters: WEIGHT_PARAMETERS }, stepDeps);
           report.events.push(...step.events);
           report.parameterChanges.push(...step.parameterChanges);
           if (step.changeSetId) report.changeSetId = step.changeSetId;
