@@ -26,7 +26,9 @@
  *   slots (templates/app-slots.yaml), each step one stack update:
  *     stage   = signalled + cleanup (the idle slot's empty group goes) + poll lag
  *     prove   = targets healthy (poll lag when they turn healthy during the wait) + watch
- *     weights = changeSet + listener (users move) + cleanup + poll lag (the job moves on)
+ *     weights = directUpdate + listener (users move) + cleanup + poll lag (the job moves on): a
+ *               weight-only step is one UpdateStack on the deployed template, no change set
+ *               (actions/lib/cloudformation/direct-update.ts)
  *     canary  = weights + canarySeconds; switch = weights (users all on the new slot)
  *     failback inside the window = one look at the warm slot's targets + switch (the job's verify
  *                                 step proves it after the flip: users are back before the watch)
@@ -62,7 +64,13 @@ export interface WorkflowAssumptions {
   dispatchToDeploySeconds: number;
   /** verify-alb's failed verdict → the failback update-app-stack starts (prepare-failback; same job, credentials held). */
   verdictToFailbackSeconds: number;
-  /** ExecuteChangeSet of a weight change → the listener forwards with the new weights (CloudFormation's ModifyListener). */
+  /**
+   * A weight-only step's update-app-stack → CloudFormation updating the listener: its reads
+   * (DescribeStacks, GetTemplate to compare the template, DescribeStackEvents for the marker) and
+   * one UpdateStack with UsePreviousTemplate, which starts at once: no change set to compute.
+   */
+  directUpdateSeconds: number;
+  /** The weight update under way → the listener forwards with the new weights (CloudFormation's ModifyListener). */
   listenerSeconds: number;
   /** One look at a warm slot's targets before a failback flips to it: four read calls (DescribeTargetHealth, the slot's group, DescribeInstances). */
   targetLookSeconds: number;
@@ -81,6 +89,7 @@ export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Objec
   mergeToDeploySeconds: 60,
   dispatchToDeploySeconds: 45,
   verdictToFailbackSeconds: 10,
+  directUpdateSeconds: 3,
   listenerSeconds: 10,
   targetLookSeconds: 2,
   cancelRollbackSeconds: 30,
@@ -120,9 +129,9 @@ export interface StrategyTimeline {
   jobDoneAfterRetirement?: number;
 }
 
-/** A weight-only stack update started at `at`: when users move, and when the job has noticed the stack done. */
+/** A weight-only stack update (one UpdateStack) started at `at`: when users move, and when the job has noticed the stack done. */
 export function weightUpdate(at: number, a: StrategyAssumptions): { applied: number; noticed: number } {
-  const applied = at + a.changeSetSeconds + a.listenerSeconds;
+  const applied = at + a.directUpdateSeconds + a.listenerSeconds;
   return { applied, noticed: applied + a.cfnCleanupSeconds + a.pollLagSeconds };
 }
 

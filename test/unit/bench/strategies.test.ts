@@ -23,7 +23,7 @@ const TUNED: CutoverSettings = {
   signalTimeoutSeconds: 600,
   signalDelaySeconds: 25,
 };
-// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; listener 10; one look 2.
+// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; UpdateStack 3, listener 10; one look 2.
 const A: StrategyAssumptions = { ...DEFAULT_ASSUMPTIONS, ...DEFAULT_WORKFLOW_ASSUMPTIONS, monitoringMinutes: 5 };
 const SLOTS = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300, watchSeconds: 60 };
 
@@ -31,32 +31,32 @@ describe('modelSlots', () => {
   // registered 65, app ready 155, signalled 180; green healthy 165 (checks every 10 s from 65).
   const t = modelSlots(TUNED, SLOTS, A);
 
-  it('adds the steps: stage 195, prove to 255, canary weights to 300 and its watch to 420, switch applied at 450', () => {
+  it('adds the steps: stage 195, prove to 255, canary weights to 283 and its watch to 403, switch applied at 416', () => {
     // stage = 180 + cleanup 10 + poll 5 = 195; healthy (165) before it, so prove = 195 + 60 = 255.
-    // canary: 255 + 20 + 10 = 285 applied, noticed 285 + 10 + 5 = 300; + 120 = 420; switch applied 420 + 30.
-    expect(t.newAmiAllTraffic).toBe(450);
-    expect(t.deployJobDone).toBe(465);
+    // canary (one UpdateStack): 255 + 3 + 10 = 268 applied, noticed 268 + 10 + 5 = 283; + 120 = 403; switch applied 403 + 13.
+    expect(t.newAmiAllTraffic).toBe(416);
+    expect(t.deployJobDone).toBe(431);
   });
 
   it('fails back inside the window with one look at the warm slot and one weight change, after it by scaling the old slot up first', () => {
-    // Flip first, prove after: the look (2) + change set (20) + listener (10); the verify watch comes after users are back.
-    expect(t.failbackInWindow).toBe(2 + 30);
+    // Flip first, prove after: the look (2) + UpdateStack (3) + listener (10); the verify watch comes after users are back.
+    expect(t.failbackInWindow).toBe(2 + 13);
     expect(t.warmFailback).toBe(true);
-    // scaled in place: 20 + 10 + 5 = 35; its new targets healthy at 165 (+5 poll) → 170 + 60 watch = 230 → + 30.
-    expect(t.failbackAfterWindow).toBe(260);
+    // scaled in place (a change set: a capacity): 20 + 10 + 5 = 35; its new targets healthy at 165 (+5 poll) → 170 + 60 watch = 230 → + 13.
+    expect(t.failbackAfterWindow).toBe(243);
   });
 
   it('lets a bad AMI serve only the canary share, from the canary weights to the flip back', () => {
-    // canary applied 285 → canary fails at 420 → flip back applied 450: 165 s at 10 %.
-    expect(t.badAmiServedSeconds).toBe(165);
-    expect(t.badAmiTrafficSeconds).toBeCloseTo(16.5);
-    expect(t.automaticFailback).toBe(30);
+    // canary applied 268 → canary fails at 403 → flip back applied 416: 148 s at 10 %.
+    expect(t.badAmiServedSeconds).toBe(148);
+    expect(t.badAmiTrafficSeconds).toBeCloseTo(14.8);
+    expect(t.automaticFailback).toBe(13);
   });
 
   it('without a canary, the bad AMI serves nobody and the switch follows the prove step', () => {
     const none = modelSlots(TUNED, { ...SLOTS, canaryWeight: 0 }, A);
     expect(none.badAmiTrafficSeconds).toBe(0);
-    expect(none.newAmiAllTraffic).toBe(255 + 30);
+    expect(none.newAmiAllTraffic).toBe(255 + 13);
   });
 
   it.each([
@@ -68,22 +68,24 @@ describe('modelSlots', () => {
   });
 
   it('retires the old slot at the first bake poll after the window, then drains, terminates, records and verifies the live slot again', () => {
-    // Window: switch settled 450 + 10 = 460, + 300 = 760. The job's verify after the switch ends 465 + 60 = 525;
-    // it re-reads every 15 s from there: 525 + 16 × 15 = 765. Capacity update 765 + 20 + 30 drain + 60 terminate = 875,
-    // noticed 875 + 10 + 5 = 890, recorded + 5 = 895, verified again + 60 = 955.
-    expect(t.jobDoneAfterRetirement).toBe(955);
-    expect(t.retirement).toBe(955 - 760);
+    // Window: switch settled 416 + 10 = 426, + 300 = 726. The job's verify after the switch ends 431 + 60 = 491;
+    // it re-reads every 15 s from there: 491 + 16 × 15 = 731. Capacity update (a change set) 731 + 20 + 30 drain + 60 terminate = 841,
+    // noticed 841 + 10 + 5 = 856, recorded + 5 = 861, verified again + 60 = 921.
+    expect(t.jobDoneAfterRetirement).toBe(921);
+    expect(t.retirement).toBe(921 - 726);
   });
 
   it('moves the retirement by the change in the window, rounded up to the bake poll', () => {
     expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 310 }, A).jobDoneAfterRetirement! - t.jobDoneAfterRetirement!).toBe(15);
     expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 305 }, A).jobDoneAfterRetirement! - t.jobDoneAfterRetirement!).toBe(0);
     // A window over before the job's verify step ends: the retirement starts right after it.
-    expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 0 }, A).jobDoneAfterRetirement).toBe(525 + 20 + 30 + 60 + 10 + 5 + 5 + 60);
+    expect(modelSlots(TUNED, { ...SLOTS, bakeSeconds: 0 }, A).jobDoneAfterRetirement).toBe(491 + 20 + 30 + 60 + 10 + 5 + 5 + 60);
   });
 
-  it('a weight change moves users after change set + listener, and the job on after cleanup + poll', () => {
-    expect(weightUpdate(100, A)).toEqual({ applied: 130, noticed: 145 });
+  it('a weight change (one UpdateStack, no change set) moves users after UpdateStack + listener, and the job on after cleanup + poll', () => {
+    expect(weightUpdate(100, A)).toEqual({ applied: 113, noticed: 128 });
+    // The change set it no longer waits for does not count.
+    expect(weightUpdate(100, { ...A, changeSetSeconds: 60 })).toEqual(weightUpdate(100, A));
   });
 });
 
@@ -137,15 +139,15 @@ describe('the strategy table', () => {
       assumptions: A,
     });
     const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
-    expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 450, GOALS.mergeToAllTraffic)]);
-    expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(45 + 32, GOALS.failbackInWindow)}; flip first, prove after`);
+    expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 416, GOALS.mergeToAllTraffic)]);
+    expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(45 + 15, GOALS.failbackInWindow)}; flip first, prove after`);
     expect(row(/automatic failback/)[1]).toBe(againstGoal(30, GOALS.automaticFailback));
     expect(row(/traffic it served/)[1]).toBe('55.0 s of all traffic (50 % for 1:50)');
-    expect(row(/traffic it served/)[2]).toMatch(/^16\.5 s of all traffic \(10 % for 2:45\)/);
+    expect(row(/traffic it served/)[2]).toMatch(/^14\.8 s of all traffic \(10 % for 2:28\)/);
     expect(row(/^Retirement/)).toEqual([
       "Retirement: the bake window's end → the old slot at zero, recorded, the live slot verified again",
       'no old fleet kept: blue is deleted at the cutover',
-      '3:15; the deploy job ends 16:55 after the merge, the old slot warm through the 5:00 window',
+      '3:15; the deploy job ends 16:21 after the merge, the old slot warm through the 5:00 window',
     ]);
     const long = strategySection({ replace: { file: 'app.yaml', settings: TUNED }, slots: { file: 'app-slots.yaml', settings: TUNED }, wiring: { file: 'environments.json', environment: 'dev', settings: { ...SLOTS, bakeSeconds: 3600 } }, assumptions: A });
     expect(long.table.rows.find((r) => /^Retirement/.test(r[0]))![2]).toMatch(/^in a Retire old slots run \(every 15 min\), up to 15:00 after the end: the 60:00 window is longer than the deploy job waits$/);
