@@ -29,6 +29,17 @@ export const VERIFY_ALB_INPUT_NAMES = [
 /** Every output of action.yml: set on every path (empty where unknown). */
 export const VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'] as const;
 
+/**
+ * The share of samples that may fail. Shared with update-app-stack's max-error-rate, which its
+ * slots steps pass to the same verification: one input, one grammar, one set of messages.
+ */
+export const maxErrorRateInput = decimalInput(0, {
+  min: 0,
+  max: 1,
+  belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
+  aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
+});
+
 export const verifyAlbInputSchema = z
   .object({
     'stack-name': z
@@ -47,12 +58,7 @@ export const verifyAlbInputSchema = z
       .default('/details.json'),
     // An hour at most: a longer soak belongs in a scheduled job, not a deploy step.
     'watch-seconds': wholeNumberInput('seconds', 60, { min: 0, max: 3600 }),
-    'max-error-rate': decimalInput(0, {
-      min: 0,
-      max: 1,
-      belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
-      aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
-    }),
+    'max-error-rate': maxErrorRateInput,
     'timeout-minutes': wholeNumberInput('minutes', 10, { min: 1, max: 120 }),
     region: z.string().optional(),
   })

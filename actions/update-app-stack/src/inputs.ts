@@ -6,6 +6,7 @@ import { MAX_MONITORING_MINUTES } from '../../lib/cloudformation/rollback-trigge
 import type { UpdateAppStackInputs } from '../../lib/cloudformation/update-app-stack';
 import { SLOTS_DEFAULTS } from '../../lib/parameters';
 import { resolveRegion } from '../../lib/region';
+import { maxErrorRateInput } from '../../lib/verify/inputs';
 
 /** The inputs of action.yml, in order (a contract test checks action.yml against this list). */
 export const UPDATE_APP_STACK_INPUT_NAMES = [
@@ -43,14 +44,6 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 const minutes = (fallback: number, min: number, max: number, why: string) => wholeNumberInput('minutes', fallback, { min, max, maxWhy: why });
 
-const whole = (fallback: number, min: number, max: number, unit: string) =>
-  z
-    .string()
-    .default(String(fallback))
-    .pipe(z.string().regex(/^\d+$/, `must be a whole number of ${unit}`))
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
-
 /** Raw action inputs → typed values; every rule here runs before any AWS call. */
 export const updateAppStackInputSchema = z
   .object({
@@ -70,14 +63,11 @@ export const updateAppStackInputSchema = z
     // The slots steps (a template that declares LiveSlot, mode deploy); ignored otherwise.
     'verify-url': z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL (default: the stack output LoadBalancerUrl)' }).optional(),
     'verify-path': z.string().regex(/^\/[^\s?#]*$/, 'must be a URL path starting with "/", e.g. /details.json').default('/details.json'),
-    'verify-seconds': whole(60, 0, 3600, 'seconds'),
-    'max-error-rate': z
-      .string()
-      .default('0')
-      .pipe(z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a number between 0 and 1, e.g. 0.01'))
-      .transform(Number),
-    'canary-weight': whole(SLOTS_DEFAULTS.canaryWeight, 0, 50, 'percent'),
-    'canary-seconds': whole(SLOTS_DEFAULTS.canarySeconds, 0, 3600, 'seconds'),
+    'verify-seconds': wholeNumberInput('seconds', 60, { min: 0, max: 3600 }),
+    // verify-alb's own input (the slots steps pass it on): the same grammar, bounds and messages.
+    'max-error-rate': maxErrorRateInput,
+    'canary-weight': wholeNumberInput('percent', SLOTS_DEFAULTS.canaryWeight, { min: 0, max: 50 }),
+    'canary-seconds': wholeNumberInput('seconds', SLOTS_DEFAULTS.canarySeconds, { min: 0, max: 3600 }),
     failback: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
     'ami-owners': amiOwnersInput,
   })
