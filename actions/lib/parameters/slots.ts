@@ -6,7 +6,7 @@
  * weight has capacity (a weight on an empty target group is traffic sent nowhere).
  */
 import { parseWholeNumber } from '../action/number-inputs';
-import type { FileProblem } from './file-problems';
+import { quote, type FileProblem } from './file-problems';
 import type { ParametersFile } from './parameters-file';
 import type { TemplateParameters } from './template-parameters';
 
@@ -79,7 +79,7 @@ export function findSlotProblems(file: ParametersFile): FileProblem[] {
   if (notWhole.length > 0) {
     return notWhole.map((key) => ({
       line: line(key),
-      message: `${key} = "${file.parameters[key]}" is not a whole number: a slot's instances and its share of traffic are counted, so they take decimal digits only (no exponent, sign or decimal point), as every number this project reads. Write it as digits, e.g. "${Math.trunc(Number(file.parameters[key])) || 0}".`,
+      message: `${key} = ${quote(file.parameters[key])} is not a whole number: a slot's instances and its share of traffic are counted, so they take decimal digits only (no exponent, sign or decimal point), as every number this project reads. Write it as digits, e.g. "${Math.trunc(Number(file.parameters[key])) || 0}".`,
     }));
   }
   const plan = readSlotPlan(file.parameters);

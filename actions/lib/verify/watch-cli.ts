@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { parseWholeNumber } from '../action/number-inputs';
 import { InputError } from '../errors';
+import { quote } from '../untrusted-text';
 import { detailsUrl, formatSampleLine, REQUEST_TIMEOUT_MS, type Sample, sampleEverySecond, type SamplerDeps, summariseSamples } from './sampler';
 
 /**
@@ -53,10 +54,10 @@ export function parseWatchArgs(argv: string[]): WatchArgs | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new InputError(`"${positionals[0]}" is not a URL. Pass the load balancer URL, e.g. http://my-alb-123.us-east-1.elb.amazonaws.com.`);
+    throw new InputError(`${quote(positionals[0])} is not a URL. Pass the load balancer URL, e.g. http://my-alb-123.us-east-1.elb.amazonaws.com.`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`"${positionals[0]}" is not an http(s) URL.`);
-  if (!values.path.startsWith('/')) throw new InputError(`--path "${values.path}" must start with "/".`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`${quote(positionals[0])} is not an http(s) URL.`);
+  if (!values.path.startsWith('/')) throw new InputError(`--path ${quote(values.path)} must start with "/".`);
   return {
     url: raw,
     path: values.path,
@@ -67,7 +68,7 @@ export function parseWatchArgs(argv: string[]): WatchArgs | undefined {
 
 function wholeNumber(flag: string, value: string, min: number): number {
   const n = parseWholeNumber(value);
-  if (n === undefined || n < min) throw new InputError(`${flag} "${value}" must be a whole number of at least ${min}.`);
+  if (n === undefined || n < min) throw new InputError(`${flag} ${quote(value)} must be a whole number of at least ${min}.`);
   return n;
 }
 
