@@ -7,14 +7,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import Ajv2020 from 'ajv/dist/2020';
-
 import schema from '../../../parameters/environments.schema.json';
 import { InputError } from '../errors';
 import { closestName, quote, throwIfProblems, type FileProblem } from './file-problems';
-import { parseJsonSource, type JsonSource } from './json-source';
-import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
-import { describeSchemaErrors, duplicateKeyProblems } from './schema-problems';
+import type { JsonSource } from './json-source';
+import { findRepositoryFileProblem } from './repository-file';
+import { checkSchemaFile, loadSchemaFile, type CheckedSchemaFile, type SchemaFileRules } from './schema-file';
 import { isSlotsTemplate } from './slots';
 import { parseTemplateParameters } from './template-parameters';
 
@@ -23,6 +21,16 @@ export const ENVIRONMENTS_FILE = 'parameters/environments.json';
 
 /** The message head for every problem of the wiring file. */
 const WIRING_INVALID = 'Environment wiring invalid';
+
+const RULES: SchemaFileRules = {
+  whatFailed: WIRING_INVALID,
+  what: 'Environment wiring file',
+  schema,
+  maxBytes: 64 * 1024,
+  missingFix: `Create it (see docs/parameters.md) or pass the right path; workflows read ${ENVIRONMENTS_FILE} from the repository root`,
+  emptyFix: 'Write the wiring object (see docs/parameters.md)',
+  duplicateFix: 'Delete or rename one of them',
+};
 
 /** The stacks of one environment, by role. */
 export interface EnvironmentStacks {
@@ -154,27 +162,17 @@ export function waveIndexOf(config: Pick<EnvironmentsConfig, 'waves'>, environme
  */
 export async function loadEnvironments(file: string = ENVIRONMENTS_FILE, options: { rootDir?: string } = {}): Promise<EnvironmentsConfig> {
   const rootDir = options.rootDir ?? path.dirname(path.dirname(path.resolve(file)));
-  const text = await readSmallTextFile(file, {
-    whatFailed: WIRING_INVALID,
-    root: rootDir,
-    maxBytes: 64 * 1024,
-    missingFix: `Create it (see docs/parameters.md) or pass the right path; workflows read ${ENVIRONMENTS_FILE} from the repository root`,
-    emptyFix: 'Write the wiring object (see docs/parameters.md)',
-  });
-  return parseEnvironments(text, file, rootDir);
+  // Read where the path points (relative to the process's directory), named as it was given.
+  return wiringOf(await loadSchemaFile({ file, root: rootDir, readFrom: file }, RULES), file, rootDir);
 }
 
 /** Validates the wiring file's text; see {@link loadEnvironments}. */
 export function parseEnvironments(text: string, file: string, rootDir: string): EnvironmentsConfig {
-  const source = parseJsonSource(text, file, 'Environment wiring file');
-  const problems: FileProblem[] = duplicateKeyProblems(source, 'Delete or rename one of them');
+  return wiringOf(checkSchemaFile(text, file, RULES), file, rootDir);
+}
 
-  const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
-  if (!validate(source.value)) {
-    problems.push(...describeSchemaErrors(validate.errors ?? [], source));
-    throwIfProblems(WIRING_INVALID, file, problems);
-  }
-
+/** The schema-valid wiring checked for what a schema cannot say, defaults filled in. */
+function wiringOf({ source, problems }: CheckedSchemaFile, file: string, rootDir: string): EnvironmentsConfig {
   const given = source.value as RawWiring;
   problems.push(...checkOrderGiven(given, source));
   throwIfProblems(WIRING_INVALID, file, problems);

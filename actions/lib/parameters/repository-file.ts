@@ -26,6 +26,11 @@ export interface RepositoryFileRules {
    * itself only.
    */
   root?: string;
+  /**
+   * How messages and annotations name the file: its repository-relative path when it is read
+   * under a checkout elsewhere (a runner's workspace, a test's directory). Default: the path as given.
+   */
+  shownAs?: string;
 }
 
 /** Rules for reading one kind of file with {@link readSmallTextFile}. */
@@ -90,7 +95,8 @@ export function findRepositoryFileProblem(file: string, root: string = process.c
 export function checkRepositoryFile(file: string, rules: RepositoryFileRules): boolean {
   const problem = findRepositoryFileProblem(file, rules.root);
   if (problem === 'missing') return false;
-  if (problem) throw new InputError(`${rules.whatFailed} for ${file}: ${problem.why}. ${problem.fix}.`, { file, line: 1 });
+  const shown = rules.shownAs ?? file;
+  if (problem) throw new InputError(`${rules.whatFailed} for ${shown}: ${problem.why}. ${problem.fix}.`, { file: shown, line: 1 });
   return true;
 }
 
@@ -101,8 +107,9 @@ export function checkRepositoryFile(file: string, rules: RepositoryFileRules): b
  * a link and without blocking, so a link or a FIFO swapped in after the check is refused too.
  */
 export async function readSmallTextFile(file: string, rules: SmallFileRules): Promise<string> {
+  const shown = rules.shownAs ?? file;
   const fail = (why: string, fix: string): never => {
-    throw new InputError(`${rules.whatFailed} for ${file}: ${why}. ${fix}.`, { file, line: 1 });
+    throw new InputError(`${rules.whatFailed} for ${shown}: ${why}. ${fix}.`, { file: shown, line: 1 });
   };
   if (!checkRepositoryFile(file, rules)) fail('no such file', rules.missingFix);
   const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) =>

@@ -3,22 +3,21 @@
  * job writes it and a PR carries it; merging the PR is the person's approval, and the retire job
  * that the merge starts deletes only what this file lists and is still retirable then.
  */
-import { join } from 'node:path';
-
-import Ajv2020 from 'ajv/dist/2020';
-
 import schema from '../../../parameters/ami-retirement.schema.json';
-import { throwIfProblems, type FileProblem } from './file-problems';
-import { parseJsonSource } from './json-source';
-import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
-import { describeSchemaErrors, duplicateKeyProblems } from './schema-problems';
+import { throwIfProblems } from './file-problems';
+import { checkSchemaFile, loadSchemaFile, type CheckedSchemaFile, type SchemaFileRules } from './schema-file';
 
 export const RETIREMENT_FILE = 'parameters/ami-retirement.json';
 
-const PLAN_INVALID = 'Retirement plan invalid';
-
-/** A proposal lists a few hundred images at most; still a file of short strings. */
-const MAX_RETIREMENT_BYTES = 256 * 1024;
+const RULES: SchemaFileRules = {
+  whatFailed: 'Retirement plan invalid',
+  what: 'Retirement plan',
+  schema,
+  // A proposal lists a few hundred images at most; still a file of short strings.
+  maxBytes: 256 * 1024,
+  missingFix: 'Run the AMI lifecycle workflow to write it',
+  emptyFix: 'Restore the file the lifecycle job wrote, or delete it (nothing is then approved)',
+};
 
 export interface RetirementEntry {
   region: string;
@@ -41,31 +40,23 @@ export function renderRetirementFile(plan: RetirementFile): string {
 
 /**
  * Reads the file under `rootDir`; a repository without it has nothing approved for retirement.
- * Merging it approves deletions, so it is read as every repository file is (repository-file.ts:
- * no link, no special file, the size before reading) and parsed strictly (json-source.ts: the
- * depth before parsing; a key twice is refused, since a reviewer reads the first and JSON.parse
- * keeps the last), and every key outside the schema is refused alike, `__proto__` included.
+ * Merging it approves deletions, so it is read as every schema file of parameters/ is
+ * (schema-file.ts: the file policy, size and depth before parsing, a key twice refused, every key
+ * outside the schema refused alike, `__proto__` included), and its messages name
+ * parameters/ami-retirement.json, never the runner's path.
  */
 export async function loadRetirementFile(rootDir: string): Promise<RetirementFile> {
-  const path = join(rootDir, RETIREMENT_FILE);
-  if (findRepositoryFileProblem(path, rootDir) === 'missing') return { proposedAt: '', retire: [] };
-  const text = await readSmallTextFile(path, {
-    whatFailed: PLAN_INVALID,
-    maxBytes: MAX_RETIREMENT_BYTES,
-    root: rootDir,
-    missingFix: 'Run the AMI lifecycle workflow to write it',
-    emptyFix: 'Restore the file the lifecycle job wrote, or delete it (nothing is then approved)',
-  });
-  return parseRetirementFile(text, RETIREMENT_FILE);
+  const checked = await loadSchemaFile({ file: RETIREMENT_FILE, root: rootDir }, RULES, { optional: true });
+  return checked ? retirementOf(checked, RETIREMENT_FILE) : { proposedAt: '', retire: [] };
 }
 
 /** Validates the proposal's text; see {@link loadRetirementFile}. */
 export function parseRetirementFile(text: string, file: string): RetirementFile {
-  const source = parseJsonSource(text, file, 'Retirement plan', { maxBytes: MAX_RETIREMENT_BYTES });
-  const problems: FileProblem[] = duplicateKeyProblems(source);
-  const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
-  if (!validate(source.value)) problems.push(...describeSchemaErrors(validate.errors ?? [], source));
-  throwIfProblems(PLAN_INVALID, file, problems);
+  return retirementOf(checkSchemaFile(text, file, RULES), file);
+}
+
+function retirementOf({ source, problems }: CheckedSchemaFile, file: string): RetirementFile {
+  throwIfProblems(RULES.whatFailed, file, problems);
   const { proposedAt, retire } = source.value as RetirementFile;
   return { proposedAt, retire };
 }

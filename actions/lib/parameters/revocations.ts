@@ -6,16 +6,10 @@
  * the patch PR, update-app-stack in both modes, failback target selection, the drift check, the
  * lifecycle job; and the promotion path, when it exists, is meant to call `assertNotRevoked` too.
  */
-import { join } from 'node:path';
-
-import Ajv2020 from 'ajv/dist/2020';
-
 import schema from '../../../parameters/revoked.schema.json';
 import { InputError } from '../errors';
-import { quote, throwIfProblems, type FileProblem } from './file-problems';
-import { parseJsonSource } from './json-source';
-import { findRepositoryFileProblem, readSmallTextFile } from './repository-file';
-import { describeSchemaErrors, duplicateKeyProblems } from './schema-problems';
+import { quote, throwIfProblems } from './file-problems';
+import { checkSchemaFile, loadSchemaFile, type CheckedSchemaFile, type SchemaFileRules } from './schema-file';
 
 /** Where the revocation list lives, relative to the repository root. */
 export const REVOCATIONS_FILE = 'parameters/revoked.json';
@@ -49,8 +43,15 @@ export interface AmiIdentity {
   imageArn?: string;
 }
 
-/** A list grows with every revocation; still a file of short strings. */
-const MAX_REVOCATIONS_BYTES = 256 * 1024;
+const RULES: SchemaFileRules = {
+  whatFailed: LIST_INVALID,
+  what: 'Revocation list',
+  schema,
+  // A list grows with every revocation; still a file of short strings.
+  maxBytes: 256 * 1024,
+  missingFix: 'Create it (see docs/parameters.md)',
+  emptyFix: 'Write {"revocations": []} (see docs/parameters.md)',
+};
 
 /**
  * Loads and validates the list. A repository without the file has revoked nothing (the list is
@@ -59,28 +60,19 @@ const MAX_REVOCATIONS_BYTES = 256 * 1024;
  */
 export async function loadRevocations(file: string = REVOCATIONS_FILE, options: { rootDir?: string } = {}): Promise<RevocationList> {
   // Messages name the repository-relative path; the file is read under rootDir (the checkout).
-  const path = options.rootDir ? join(options.rootDir, file) : file;
   // Absent means nothing revoked; anything else there (a link, a FIFO) is refused by the file policy.
-  if (findRepositoryFileProblem(path, options.rootDir) === 'missing') return { file, present: false, revocations: [] };
-  const text = await readSmallTextFile(path, {
-    whatFailed: LIST_INVALID,
-    maxBytes: MAX_REVOCATIONS_BYTES,
-    root: options.rootDir,
-    missingFix: 'Create it (see docs/parameters.md)',
-    emptyFix: 'Write {"revocations": []} (see docs/parameters.md)',
-  });
-  return parseRevocations(text, file);
+  const location = options.rootDir ? { file, root: options.rootDir } : { file, root: process.cwd(), readFrom: file };
+  const checked = await loadSchemaFile(location, RULES, { optional: true });
+  return checked ? revocationsOf(checked, file) : { file, present: false, revocations: [] };
 }
 
 /** Validates the list's text; see {@link loadRevocations}. */
 export function parseRevocations(text: string, file: string): RevocationList {
-  const source = parseJsonSource(text, file, 'Revocation list', { maxBytes: MAX_REVOCATIONS_BYTES });
-  const problems: FileProblem[] = duplicateKeyProblems(source);
-  const validate = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(schema);
-  if (!validate(source.value)) {
-    problems.push(...describeSchemaErrors(validate.errors ?? [], source));
-    throwIfProblems(LIST_INVALID, file, problems);
-  }
+  return revocationsOf(checkSchemaFile(text, file, RULES), file);
+}
+
+/** The schema-valid list's entries, each with its line, and the rules a schema cannot say. */
+function revocationsOf({ source, problems }: CheckedSchemaFile, file: string): RevocationList {
   const raw = (source.value as { revocations: Omit<Revocation, 'line'>[] }).revocations;
   const revocations = raw.map((r, index) => ({ ...r, line: source.lineOf(['revocations', index]) }));
 
