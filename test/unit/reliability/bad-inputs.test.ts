@@ -16,10 +16,11 @@ import { createAwsClients } from '../../../actions/lib/aws/clients';
 import { VirtualClock } from '../../../actions/lib/clock';
 import { createUpdateReport, updateAppStack } from '../../../actions/lib/cloudformation/update-app-stack';
 import { InputError } from '../../../actions/lib/errors';
-import { loadEnvironments } from '../../../actions/lib/parameters';
+import { loadEnvironments, loadRevocations, REVOCATIONS_FILE } from '../../../actions/lib/parameters';
 import { RecordingLogger } from '../../../actions/lib/logger';
 import { resolveRegion } from '../../../actions/lib/region';
 import { VERIFY_ALB_INPUT_NAMES, verifyAlbInputSchema } from '../../../actions/lib/verify/inputs';
+import { parseWatchArgs } from '../../../actions/lib/verify/watch-cli';
 import { BUILD_AMI_INPUT_NAMES, buildAmiInputSchema, toBuildAmiInputs } from '../../../actions/build-ami/src/inputs';
 import { toUpdateAppStackInputs, UPDATE_APP_STACK_INPUT_NAMES, updateAppStackInputSchema } from '../../../actions/update-app-stack/src/inputs';
 import { BAD_INPUTS, casesOf, UNIT_BAD_INPUTS_ELSEWHERE } from './catalogue';
@@ -543,6 +544,29 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
       where: `Failback target ${OLD_AMI} is not usable in us-east-1`,
       fix: `add "${CANONICAL}" to environments.dev.amiOwners in parameters/environments.json (as ["self", "<account>"])`,
     },
+  },
+  B144: {
+    act: (scene) => {
+      mkdirSync(join(scene.scratch, 'parameters'), { recursive: true });
+      writeFileSync(join(scene.scratch, 'parameters/real.json'), '{"revocations": []}\n');
+      symlinkSync('real.json', join(scene.scratch, REVOCATIONS_FILE));
+      return loadRevocations(REVOCATIONS_FILE, { rootDir: scene.scratch });
+    },
+    said: { what: 'it is a symbolic link (to "real.json")', where: `Revocation list invalid for ${REVOCATIONS_FILE}: `, fix: 'Replace the link with a copy of the file itself' },
+    location: { file: () => REVOCATIONS_FILE, line: 1 },
+  },
+  // One number grammar, one set of words: update-app-stack's inputs say what verify-alb's say (B70, B71).
+  B140: {
+    act: updateAppStackInputs({ 'verify-seconds': '0x3' }),
+    said: { what: 'input "verify-seconds" = "0x3": must be a whole number of seconds (decimal digits only)', where: 'Invalid action inputs', fix: `Fix them in the workflow step's "with:" block` },
+  },
+  B141: {
+    act: updateAppStackInputs({ 'max-error-rate': '1e-1' }),
+    said: { what: 'input "max-error-rate" = "1e-1": must be a number between 0 and 1', where: 'Invalid action inputs', fix: 'written with digits and a decimal point (e.g. 0.01)' },
+  },
+  B142: {
+    act: () => parseWatchArgs(['http://alb.example', '--seconds', '\u0663']),
+    said: { what: '--seconds "\\u0663" (character 1 is U+0663 (a digit or number), not ASCII)', where: '--seconds', fix: 'must be a whole number of at least 0' },
   },
   B78: {
     act: updateAppStackInputs({ 'ami-owners': 'self,amazon' }),

@@ -153,7 +153,7 @@ describe('the retirement proposal under the file policy', () => {
       env.work.write('parameters/old-proposal.json', `{"proposedAt": "2026-05-01T00:00:00.000Z", "retire": [${entry(2)}]}\n`);
       rmSync(join(env.work.dir, FILE), { force: true });
       symlinkSync('old-proposal.json', join(env.work.dir, FILE));
-      await refused('plan-ami-lifecycle', {}, /^Retirement plan invalid for \S*parameters\/ami-retirement\.json: it is a symbolic link \(to "old-proposal\.json"\).*Replace the link with a copy of the file itself/);
+      await refused('plan-ami-lifecycle', {}, /^Retirement plan invalid for parameters\/ami-retirement\.json: it is a symbolic link \(to "old-proposal\.json"\).*Replace the link with a copy of the file itself/);
     },
     async B89() {
       // A reviewer reads the first "retire" (nothing); JSON.parse keeps the last (ami 8).
@@ -164,6 +164,17 @@ describe('the retirement proposal under the file policy', () => {
       // "__proto__" is a key like any other: refused as an unknown key is, never dropped in silence.
       env.work.write(FILE, `{\n  "proposedAt": "2026-05-01T00:00:00.000Z",\n  "retire": [\n    {"region": "us-east-1", "amiId": "${AMI(8)}", "__proto__": {"keep": true}}\n  ]\n}\n`);
       await refused('retire-amis', { delete: 'true' }, /^Retirement plan invalid for parameters\/ami-retirement\.json: line 4: retire\.0 has an unknown key "__proto__"/);
+    },
+    async B143() {
+      // Over the size limit: refused before reading, and named (and annotated) as the repository
+      // names it, never as the runner's checkout path (a GitHub annotation needs the relative path).
+      env.work.write(FILE, `{"proposedAt": "2026-05-01T00:00:00.000Z", "retire": [${Array.from({ length: 6000 }, (_, n) => entry(n)).join(', ')}]}\n`);
+      const error = (await run('retire-amis', { delete: 'true' }, env.ctx).catch((e: unknown) => e)) as InputError;
+      expect(error).toBeInstanceOf(InputError);
+      expect(error.message).toMatch(/^Retirement plan invalid for parameters\/ami-retirement\.json: \d+ bytes, over the 262144-byte \(256 KiB\) limit/);
+      expect(error.message).not.toContain(env.work.dir);
+      expect(error.location).toEqual({ file: FILE, line: 1 });
+      expect(mutations()).toEqual([]);
     },
   });
 
