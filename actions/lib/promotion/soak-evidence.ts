@@ -133,17 +133,24 @@ export function alarmNameOf(arn: string): string {
  * The alarms' current states (DescribeAlarms) and every StateUpdate into ALARM over the soak
  * (DescribeAlarmHistory, which keeps 30 days: a soak longer than that cannot be proven quiet
  * from history, so the wiring's maximum soak is 30 days). Also the slots bake window's evidence
- * (actions/lib/slots/retirement-facts.ts), from the switch to now.
+ * (actions/lib/slots/retirement-facts.ts), from the switch to now. `abortSignal` (a wait's
+ * deadline, poll.ts) goes to every call, so it ends a call that hangs and the SDK's retries of it.
  */
-export async function readAlarmFacts(alarmNames: string[], fromMs: number | undefined, deps: { clients: { cloudWatch: CloudWatchClient }; clock: Pick<SoakDeps['clock'], 'now'> }): Promise<AlarmFacts> {
+export async function readAlarmFacts(
+  alarmNames: string[],
+  fromMs: number | undefined,
+  deps: { clients: { cloudWatch: CloudWatchClient }; clock: Pick<SoakDeps['clock'], 'now'> },
+  abortSignal?: AbortSignal,
+): Promise<AlarmFacts> {
   const to = new Date(deps.clock.now());
   const facts: AlarmFacts = { states: [], missing: [], firings: [], from: fromMs === undefined ? undefined : new Date(fromMs).toISOString(), to: to.toISOString() };
   if (alarmNames.length === 0 || fromMs === undefined) return facts;
-  const { MetricAlarms = [] } = await deps.clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }));
+  const { MetricAlarms = [] } = await deps.clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }), { abortSignal });
   facts.states = MetricAlarms.map((a) => ({ alarmName: a.AlarmName ?? '?', state: a.StateValue ?? '?' }));
   facts.missing = alarmNames.filter((name) => !MetricAlarms.some((a) => a.AlarmName === name));
   for (const alarmName of alarmNames.filter((name) => !facts.missing.includes(name))) {
-    const pages = paginateDescribeAlarmHistory({ client: deps.clients.cloudWatch }, { AlarmName: alarmName, HistoryItemType: 'StateUpdate', StartDate: new Date(fromMs), EndDate: to });
+    // A paginator hands its extra arguments to every page's send: the signal reaches each call.
+    const pages = paginateDescribeAlarmHistory({ client: deps.clients.cloudWatch }, { AlarmName: alarmName, HistoryItemType: 'StateUpdate', StartDate: new Date(fromMs), EndDate: to }, { abortSignal });
     for await (const page of pages) {
       for (const item of page.AlarmHistoryItems ?? []) {
         if (newStateOf(item.HistoryData, item.HistorySummary) !== 'ALARM') continue;

@@ -28,24 +28,28 @@ export interface RetirementDeps extends Deps<{ cloudFormation: CloudFormationCli
 /** The stack's own events that end an operation it is settled on. */
 const SETTLING_EVENTS: ReadonlySet<string> = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE']);
 
-/** Reads git first (no AWS call when HEAD has no such file), then the stack, then its alarms since the switch. */
-export async function readRetirementFacts(environment: EnvironmentConfig, deps: RetirementDeps): Promise<RetirementFacts> {
+/**
+ * Reads git first (no AWS call when HEAD has no such file), then the stack, then its alarms since
+ * the switch. `abortSignal` (the bake wait's deadline, poll.ts) goes to every AWS call, so the
+ * deadline ends a call that hangs, and the SDK's own retries of it, instead of waiting them out.
+ */
+export async function readRetirementFacts(environment: EnvironmentConfig, deps: RetirementDeps, abortSignal?: AbortSignal): Promise<RetirementFacts> {
   const file = environment.parametersFile;
   const text = await deps.git.readFileAt('HEAD', file);
   if (text === undefined) throw new Error(`${file} is not in HEAD: check parametersFile for ${environment.name} in the wiring file.`);
   const head = parseParametersFile(text, file).parameters;
   const [lastChange] = await readAmiHistory(deps.git, file);
-  const stack = await readRetirementStack(environment.stacks.app, deps.clients.cloudFormation);
+  const stack = await readRetirementStack(environment.stacks.app, deps.clients.cloudFormation, abortSignal);
   // "Now" for the alarm history is AWS's time too: the window is read from the switch to AWS's now.
   const awsNow = { now: () => deps.clients.awsClock.now(`the bake window of ${environment.name}`) };
-  const alarms = await readAlarmFacts(stack.alarmNames, stack.settledAtMs, { clients: { cloudWatch: deps.clients.cloudWatch }, clock: awsNow });
+  const alarms = await readAlarmFacts(stack.alarmNames, stack.settledAtMs, { clients: { cloudWatch: deps.clients.cloudWatch }, clock: awsNow }, abortSignal);
   return { environment: environment.name, parametersFile: file, stackName: environment.stacks.app, bakeSeconds: environment.slots.bakeSeconds, head, lastChange, stack, alarms };
 }
 
-async function readRetirementStack(stackName: string, cloudFormation: CloudFormationClient): Promise<RetirementStack> {
+async function readRetirementStack(stackName: string, cloudFormation: CloudFormationClient, abortSignal: AbortSignal | undefined): Promise<RetirementStack> {
   let stack: Stack | undefined;
   try {
-    stack = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks?.[0];
+    stack = (await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }), { abortSignal })).Stacks?.[0];
   } catch (error) {
     if (!isStackNotFoundError(error)) throw error;
   }
@@ -55,7 +59,7 @@ async function readRetirementStack(stackName: string, cloudFormation: CloudForma
     exists: true,
     status: stack.StackStatus,
     parameters: Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
-    settledAtMs: await readSettledAt(stackName, cloudFormation),
+    settledAtMs: await readSettledAt(stackName, cloudFormation, abortSignal),
     alarmNames: alarmOutputsOf(outputs).flatMap((key) => {
       const arn = outputs.get(key);
       return arn ? [alarmNameOf(arn)] : [];
@@ -68,8 +72,8 @@ async function readRetirementStack(stackName: string, cloudFormation: CloudForma
  * and a settled stack's newest event is the one that settled it). Not LastUpdatedTime: that is
  * when the update started, so a window measured from it would end early.
  */
-async function readSettledAt(stackName: string, cloudFormation: CloudFormationClient): Promise<number | undefined> {
-  const { StackEvents = [] } = await cloudFormation.send(new DescribeStackEventsCommand({ StackName: stackName }));
+async function readSettledAt(stackName: string, cloudFormation: CloudFormationClient, abortSignal: AbortSignal | undefined): Promise<number | undefined> {
+  const { StackEvents = [] } = await cloudFormation.send(new DescribeStackEventsCommand({ StackName: stackName }), { abortSignal });
   const settled = StackEvents.find((e) => e.LogicalResourceId === stackName && e.ResourceType === 'AWS::CloudFormation::Stack' && SETTLING_EVENTS.has(e.ResourceStatus ?? ''));
   return settled?.Timestamp?.getTime();
 }

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 
 import { wholeNumberInput } from '../../action/number-inputs';
-import { AwsOperationError, errorMessage } from '../../errors';
+import { AwsOperationError, errorMessage, PollTimeoutError } from '../../errors';
 import { keyValueTable } from '../../markdown';
 import { isSlotsParameters, liveAmiIn, otherSlot, parseParametersFile, readSlotPlan, setParameterInFile, setStackStateInFile, slotParameters, type EnvironmentConfig } from '../../parameters';
 import { poll } from '../../poll';
@@ -20,7 +20,7 @@ import { composeCommitMessage, REVERTING_UPDATE_TYPES } from '../commit-metadata
 import { readDeployedAmi } from '../deployed-ami';
 import { GitError } from '../git';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
-import { defineCommand, loadEnvironment, loadWiring, metadataParameter, recordOutputs, workspaceFiles, type GitopsContext } from './context';
+import { defineCommand, loadEnvironment, loadWiring, metadataParameter, recordOutputs, workspaceFiles, type CommandResult, type GitopsContext } from './context';
 import { environmentName, minutes } from './inputs';
 
 /**
@@ -50,26 +50,60 @@ export const checkRetirement = defineCommand({
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const deps = retirementDeps(ctx, environment);
-    const judge = async () => judgeRetirement(await readRetirementFacts(environment, deps), deps.clients.awsClock.now(`the bake window of ${environment.name}`));
-    let verdict = await judge();
+    const awsNow = () => deps.clients.awsClock.now(`the bake window of ${environment.name}`);
     const waitMs = inputs['wait-seconds'] * 1000;
-    if (verdict.action === 'wait' && verdict.endsAtMs - deps.clients.awsClock.now(`the bake window of ${environment.name}`) <= waitMs) {
-      ctx.logger.info(`${environment.name}: ${verdict.reason}. Waiting for it here, reading the alarms every ${BAKE_POLL_MS / 1000} s.`);
-      const result = await poll<RetirementVerdict>({
-        description: `the bake window of ${environment.name} to end`,
-        check: judge,
-        isDone: (v) => v.action !== 'wait',
-        clock: ctx.clock,
-        // The window's end plus two polls: the last read comes after it on AWS's clock.
-        timeoutMs: waitMs + 2 * BAKE_POLL_MS,
-        schedule: { firstDelayMs: BAKE_POLL_MS, steadyMs: BAKE_POLL_MS },
-        progressKey: (v) => v.action,
-      });
-      verdict = result.observation;
+    // The job waits here for a window that ends by then (AWS's clock at the first answer + wait-seconds).
+    let waitUntil: number | undefined;
+    const judge = async (signal: AbortSignal): Promise<RetirementVerdict> => {
+      const verdict = judgeRetirement(await readRetirementFacts(environment, deps, signal), awsNow());
+      waitUntil ??= awsNow() + waitMs;
+      return verdict;
+    };
+    // Every read, the first one included, is a poll of one wait, whose deadline (the longest the
+    // job waits, plus two polls) is handed to each AWS call: a call that hangs, and the SDK's own
+    // retries of it, end at the deadline instead of holding the job past it.
+    let verdict: RetirementVerdict;
+    try {
+      verdict = (
+        await poll<RetirementVerdict>({
+          description: `the bake window of ${environment.name} to end`,
+          check: judge,
+          // A window that ends later than the job waits is left to a later run.
+          isDone: (v) => v.action !== 'wait' || v.endsAtMs > waitUntil!,
+          onChange: (v, previous) => {
+            if (!previous && v.action === 'wait' && v.endsAtMs <= waitUntil!) ctx.logger.info(`${environment.name}: ${v.reason}. Waiting for it here, reading the alarms every ${BAKE_POLL_MS / 1000} s.`);
+          },
+          clock: ctx.clock,
+          // The window's end plus two polls: the last read comes after it on AWS's clock.
+          timeoutMs: waitMs + 2 * BAKE_POLL_MS,
+          schedule: { firstDelayMs: BAKE_POLL_MS, steadyMs: BAKE_POLL_MS },
+          progressKey: (v) => v.action,
+        })
+      ).observation;
+    } catch (error) {
+      if (!(error instanceof PollTimeoutError)) throw error;
+      return notJudged(error as PollTimeoutError<RetirementVerdict>, environment);
     }
     return act(verdict, environment, ctx);
   },
 });
+
+/**
+ * The wait reached its deadline without a verdict (AWS stopped answering, or answered too slowly):
+ * nothing was changed, so the old slot stays warm, and a later run judges the window again.
+ */
+function notJudged(error: PollTimeoutError<RetirementVerdict>, environment: EnvironmentConfig): CommandResult {
+  const last = error.lastObservation;
+  const slot = last && 'slot' in last ? last.slot : undefined;
+  const amiId = last && 'amiId' in last ? last.amiId : undefined;
+  const warm = slot ? `${slot}${amiId ? ` stays warm on ${amiId}` : ' stays warm'}` : 'the old slot stays as it is';
+  const what = `the window could not be judged to its end: ${error.message.replace(/ Raise timeout-minutes.*$/, '')} Nothing was changed: ${warm}; a re-run of this job, or the next scheduled Retire old slots run, judges it again`;
+  return {
+    outputs: { verdict: 'refuse', retire: false, record: false, slot, 'retired-ami-id': amiId, 'failed-in-window': false },
+    summary: `### Bake window: ${environment.name}\n\n**Not retired**, ${what}.\n`,
+    failure: `Bake window of ${environment.name} NOT ended: ${what}.`,
+  };
+}
 
 async function act(verdict: RetirementVerdict, environment: EnvironmentConfig, ctx: GitopsContext) {
   const file = environment.parametersFile;
