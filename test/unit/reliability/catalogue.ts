@@ -224,6 +224,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F151', name: 'Replace: the verdict comes after the window ended (the cancel is refused)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'CancelUpdateStack refused (ValidationError): the update completes, said as a warning; verify-alb then fails and the job fails back by a second replacement, as without the window', invariant: 'git = stack' },
   { id: 'F152', name: 'Replace: the window verification cannot finish (an AWS error)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'no verdict counts as a failed one: the update is cancelled and rolled back to blue, the error names why the verification stopped; git records blue', invariant: 'git = stack' },
   { id: 'F153', name: 'Replace: the rollback after the cancel fails (UPDATE_ROLLBACK_FAILED)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'fails naming the failed resource and the continue-update-rollback command with --resources-to-skip; git is left alone', invariant: 'loud: continue-update-rollback' },
+  { id: 'F140', name: 'A read of the stack during the bake wait is accepted and never answered', producedBy: 'mock + git', through: "gitops `check-retirement` (wait-seconds 900, the window ends in 240 s; the second DescribeStacks hangs for an hour of virtual time unless its abort signal fires)", suite: 'unit', expected: "the wait ends at its own deadline (wait-seconds + two polls), not an hour later: the signal reaches every call of the read; the run fails saying the window was not judged and why; nothing changed, the old slot stays warm on its AMI, a re-run or the next Retire old slots run judges it again", invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -241,7 +242,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'template-source.test.ts': ['F116'],
   // build-ami with a central image pipeline account: self is the account Image Builder distributed the AMI to.
   'build-ami.test.ts': ['F70'],
-  'retire-commands.test.ts': ['F106', 'F107', 'F108', 'F109', 'F110', 'F111', 'F113', 'F114', 'F115'],
+  'retire-commands.test.ts': ['F106', 'F107', 'F108', 'F109', 'F110', 'F111', 'F113', 'F114', 'F115', 'F140'],
   'window-faults.test.ts': ['F150', 'F151', 'F152', 'F153'],
   'direct-update.test.ts': ['F170', 'F171', 'F172'],
 };

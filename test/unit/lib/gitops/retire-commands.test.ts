@@ -313,6 +313,47 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
         `Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
     );
   },
+  async F140() {
+    // The window ends in 240 s and the job waits up to 900 s. The second read of the stack is
+    // accepted and never answered (an hour of virtual time passes unless the call is aborted):
+    // only the wait's own deadline, handed to the call, can end it.
+    await deployedPatch(60_000);
+    const before = workFile();
+    const started = env.clock.now();
+    const aws = env.ctx.aws;
+    let stackReads = 0;
+    env.ctx.aws = (region) => {
+      const clients = aws(region);
+      const send = clients.cloudFormation.send.bind(clients.cloudFormation) as (command: unknown, options?: unknown) => Promise<unknown>;
+      const silent = {
+        send(command: unknown, options?: { abortSignal?: AbortSignal }) {
+          if (!(command instanceof DescribeStacksCommand) || ++stackReads !== 2) return send(command, options);
+          const signal = options?.abortSignal;
+          return new Promise((resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(signal.reason));
+            void (async () => {
+              for (let waited = 0; waited < 3_600_000 && !signal?.aborted; waited += 1000) await env.clock.sleep(1000);
+              if (!signal?.aborted) resolve(await send(command));
+            })();
+          });
+        },
+      };
+      return { ...clients, cloudFormation: silent as unknown as typeof clients.cloudFormation };
+    };
+    const result = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(stackReads).toBe(2);
+    // Ended at its deadline (wait-seconds plus two polls), not an hour later.
+    expect(env.clock.now() - started).toBeLessThanOrEqual(900_000 + 30_000 + 1000);
+    expect(result.outputs).toMatchObject({ verdict: 'refuse', retire: false, record: false, 'failed-in-window': false, slot: 'blue', 'retired-ami-id': AMI(1) });
+    expect(result.failure).toMatch(
+      new RegExp(
+        `^Bake window of dev NOT ended: the window could not be judged to its end: Timed out after 93\\d s waiting for the bake window of dev to end \\(last seen: .*; last error: .*\\)\\. ` +
+          `Nothing was changed: blue stays warm on ${AMI(1)}; a re-run of this job, or the next scheduled Retire old slots run, judges it again\\.$`,
+      ),
+    );
+    expect(workFile()).toBe(before);
+    await expectGitEqualsStack();
+  },
 };
 
 describeCatalogueRows('the bake window rows of the fault catalogue (unit: real git, mocked CloudFormation and CloudWatch)', 'retire-commands.test.ts', IMPLEMENTATIONS);
