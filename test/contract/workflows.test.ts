@@ -637,7 +637,7 @@ describe('promote-wave.yml', () => {
     const role = (decide.steps ?? []).find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     expect(role?.with?.['role-to-assume']).toBe('${{ vars.AWS_PROMOTION_ROLE_ARN }}');
     expect(step('promote-wave.yml', 'decide', 'promote').with).toEqual({ command: 'propose-promotion', wave: '${{ inputs.wave }}' });
-    for (const output of ['promotable', 'close-stale', 'ami-id', 'stale-ami-id', 'bumps', 'branch', 'title', 'body', 'commit-message']) {
+    for (const output of ['promotable', 'close-stale', 'ami-id', 'stale-ami-id', 'bumps', 'base-commit', 'branch', 'title', 'body', 'commit-message']) {
       expect(decide.outputs?.[output]).toBe(`\${{ steps.promote.outputs.${output} }}`);
     }
   });
@@ -655,7 +655,8 @@ describe('promote-wave.yml', () => {
     expect(assumesRole(propose)).toBe(false);
     expect(step('promote-wave.yml', 'propose', 'bumps')).toMatchObject({
       if: "needs.decide.outputs.promotable == 'true'",
-      with: { command: 'apply-promotion', wave: '${{ inputs.wave }}', bumps: '${{ needs.decide.outputs.bumps }}' },
+      // The compare-and-swap against the commit the decide job decided from.
+      with: { command: 'apply-promotion', wave: '${{ inputs.wave }}', bumps: '${{ needs.decide.outputs.bumps }}', 'base-commit': '${{ needs.decide.outputs.base-commit }}' },
     });
     expect(step('promote-wave.yml', 'propose', 'app-token').if).toBe("vars.PATCH_APP_ID != ''");
     expect(step('promote-wave.yml', 'propose', 'app-token').with).toMatchObject({ 'permission-contents': 'write', 'permission-pull-requests': 'write', 'private-key': '${{ secrets.PATCH_APP_PRIVATE_KEY }}' });

@@ -236,12 +236,30 @@ async function moveWorkspace(git: GitRepository, commit: string, file: string, l
   }
 }
 
+/**
+ * The compare-and-swap of everything a run writes into git for an environment (a record, a
+ * failback, a promotion's bumps): `branch`, fetched now, must hold `file` as it was at `base`, the
+ * commit the run decided from. Undefined when it does; otherwise the newest commit that moved it
+ * after `base`, and the AMI the file names at the tip. `auth` authenticates the fetch.
+ */
+export async function findFileMoveOnBranch(git: GitRepository, request: { file: string; base: string; branch: string }, auth: Record<string, string>): Promise<FileMove | undefined> {
+  const tip = await fetchTip(git, request.branch, auth);
+  if ((await blobAt(git, tip, request.file)) === (await blobAt(git, request.base, request.file))) return undefined;
+  return describeFileMove(git, request.file, request.base, tip);
+}
+
+/** The newest commit that changed `file` after `base` on the way to `tip` (or at all, when `base` is not an ancestor), and what it left there. */
+async function describeFileMove(git: GitRepository, file: string, base: string, tip: string): Promise<FileMove> {
+  const range = (await git.run(['merge-base', '--is-ancestor', base, tip], { okExitCodes: [1] })).exitCode === 0 ? `${base}..${tip}` : tip;
+  const [commit = tip, subject = ''] = (await git.run(['log', '-1', '--format=%H%x1f%s', range, '--', file])).stdout.trim().split('\x1f');
+  return { commit, subject, amiId: amiAt(await git.readFileAt(tip, file), file) };
+}
+
 async function superseded(request: RecordAmiRequest, base: string, tip: string, deps: RecordDeps): Promise<RecordOutcome> {
   const { git, logger } = deps;
   const { file, amiId, branch } = request;
-  const range = (await git.run(['merge-base', '--is-ancestor', base, tip], { okExitCodes: [1] })).exitCode === 0 ? `${base}..${tip}` : tip;
-  const [commit = tip, subject = ''] = (await git.run(['log', '-1', '--format=%H%x1f%s', range, '--', file])).stdout.trim().split('\x1f');
-  const by: FileMove = { commit, subject, amiId: amiAt(await git.readFileAt(tip, file), file) };
+  const by = await describeFileMove(git, file, base, tip);
+  const { commit, subject } = by;
   const reason =
     `${branch} changed ${file} after ${base.slice(0, 12)}, the commit this run is based on: ${commit.slice(0, 12)} ("${subject}") ` +
     `${by.amiId ? `names ${by.amiId}` : 'changed it'}, and recording ${amiId} over it would undo that newer decision`;

@@ -14,9 +14,10 @@ import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
 import { readAmiHistory } from '../ami-history';
 import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
+import { findFileMoveOnBranch } from '../record-change';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
-import { amiId as amiIdInput, environmentName, wiringNumberOverride } from './inputs';
+import { amiId as amiIdInput, commitish, environmentName, wiringNumberOverride } from './inputs';
 
 /** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
 export const listPromotionWaves = defineCommand({
@@ -92,7 +93,7 @@ export const proposePromotion = defineCommand({
     // Overrides every environment's soak for this run (e.g. 0 to rehearse locally); alarms and failbacks are still checked. */
     'soak-minutes': wiringNumberOverride('minutes', { min: 0, max: 43_200, maxWhy: "30 days, the wiring's soakMinutes maximum" }),
   }),
-  outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths', 'bumps'],
+  outputs: ['promotable', 'ami-id', 'blockers', 'close-stale', 'stale-ami-id', 'branch', 'title', 'body', 'commit-message', 'paths', 'bumps', 'base-commit'],
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
     const { from, to } = wavePair(wiring, inputs.wave);
@@ -193,7 +194,7 @@ export const proposePromotion = defineCommand({
     const paths = Object.keys(bumps);
     ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
     return {
-      outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n'), bumps: JSON.stringify(bumps) },
+      outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n'), bumps: JSON.stringify(bumps), 'base-commit': await ctx.git.resolveCommit('HEAD') },
       summary: `${heading}\n\n**✅ \`${amiId}\` is proven in wave \`${from.name}\`: the pull request on \`${branch}\` moves ${targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => `\`${t.environment}\` from \`${t.currentAmiId}\` to \`${amiFor(t, amiId)}\``).join(', ')}; merging it deploys them.**\n\n${verdictTable(verdict)}`,
     };
   },
@@ -218,10 +219,16 @@ const bumpsJson = z
  * role): writes again the bumps propose-promotion wrote in the decide job's checkout. Only the
  * parameters files of the wave's own environments may be named, so a promotion PR never touches
  * another environment's file whatever the output says.
+ *
+ * A compare-and-swap, as every record and failback is (record-change.ts): each file on the default
+ * branch, fetched now, must still be what it was at `base-commit`, the commit the decision was made
+ * from. A stale run (a re-run of an old job, a queued run) whose file moved since (a failback, a
+ * merged promotion, a hand edit) stops and says what moved: its PR would put the older decision
+ * back over the newer one. A file that already names its bump (the promotion is merged) is left out.
  */
 export const applyPromotion = defineCommand({
-  description: "Write propose-promotion's bumps (parameters file → AMI) into the working tree, for the wave's environments only.",
-  inputs: z.object({ wave: environmentName, bumps: bumpsJson }),
+  description: "Write propose-promotion's bumps (parameters file → AMI) into the working tree, for the wave's environments only, if no file moved on the default branch since the decision.",
+  inputs: z.object({ wave: environmentName, bumps: bumpsJson, 'base-commit': commitish.optional() }),
   outputs: ['paths'],
   async run(inputs, ctx) {
     const wiring = await loadWiring(ctx);
@@ -234,13 +241,36 @@ export const applyPromotion = defineCommand({
         { file: wiring.file },
       );
     }
+    const base = await baseCommitOf(ctx, inputs['base-commit']);
+    const moved: string[] = [];
+    const bumps: [string, string][] = [];
     for (const [file, ami] of Object.entries(inputs.bumps)) {
+      const move = await findFileMoveOnBranch(ctx.git, { file, base, branch: ctx.defaultBranch }, ctx.gitAuth());
+      if (!move) bumps.push([file, ami]);
+      else if (move.amiId === ami) ctx.logger.info(`${file} (${files.get(file)}) already names ${ami} on ${ctx.defaultBranch} since ${move.commit.slice(0, 12)} ("${move.subject}"): nothing to propose for it.`);
+      else moved.push(`${file} (${files.get(file)}): ${move.commit.slice(0, 12)} ("${move.subject}") ${move.amiId ? `names ${move.amiId}` : 'changed it'}, and proposing ${ami} over it would undo that newer decision`);
+    }
+    if (moved.length > 0) {
+      const failure =
+        `Promotion to wave ${to.name} NOT proposed: ${ctx.defaultBranch} changed ${moved.length === 1 ? 'a file' : 'files'} of the wave after ${base.slice(0, 12)}, the commit this promotion was decided from: ${moved.join('; ')}. ` +
+        `Nothing was written, so no pull request is opened or updated. The next Promote run decides again from ${ctx.defaultBranch} as it is now (or now: gh workflow run promote.yml --ref ${ctx.defaultBranch} -f wave=${to.name}).`;
+      return { outputs: { paths: '' }, failure };
+    }
+    for (const [file, ami] of bumps) {
       await workspaceFiles.write(ctx, file, setLiveAmiInFile(await workspaceFiles.read(ctx, file), ami, file));
       ctx.logger.info(`${file} (${files.get(file)}): the live AMI → ${ami}.`);
     }
-    return { outputs: { paths: Object.keys(inputs.bumps).join('\n') } };
+    return { outputs: { paths: bumps.map(([file]) => file).join('\n') } };
   },
 });
+
+/** The commit a decision was made from, checked to be in this clone (default: the checkout's HEAD). */
+async function baseCommitOf(ctx: GitopsContext, revision = 'HEAD'): Promise<string> {
+  if (!(await ctx.git.hasCommit(revision))) {
+    throw new InputError(`base-commit ${revision} is not in this clone: pass propose-promotion's base-commit output, and check out the same commit (the workflow run's).`);
+  }
+  return ctx.git.resolveCommit(revision);
+}
 
 /**
  * Deploy, before the stack is touched: refuses to put into an environment of a later wave an AMI
