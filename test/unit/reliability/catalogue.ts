@@ -225,6 +225,7 @@ export const FAULTS: readonly FaultCase[] = [
   { id: 'F152', name: 'Replace: the window verification cannot finish (an AWS error)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'no verdict counts as a failed one: the update is cancelled and rolled back to blue, the error names why the verification stopped; git records blue', invariant: 'git = stack' },
   { id: 'F153', name: 'Replace: the rollback after the cancel fails (UPDATE_ROLLBACK_FAILED)', producedBy: 'mock', through: REPLACE_WINDOW, suite: 'unit', expected: 'fails naming the failed resource and the continue-update-rollback command with --resources-to-skip; git is left alone', invariant: 'loud: continue-update-rollback' },
   { id: 'F140', name: 'A read of the stack during the bake wait is accepted and never answered', producedBy: 'mock + git', through: "gitops `check-retirement` (wait-seconds 900, the window ends in 240 s; the second DescribeStacks hangs for an hour of virtual time unless its abort signal fires)", suite: 'unit', expected: "the wait ends at its own deadline (wait-seconds + two polls), not an hour later: the signal reaches every call of the read; the run fails saying the window was not judged and why; nothing changed, the old slot stays warm on its AMI, a re-run or the next Retire old slots run judges it again", invariant: 'git = stack' },
+  { id: 'F141', name: "A stale run of the promotion PR's job after the wave's file moved on main", producedBy: 'mock + git', through: "gitops `apply-promotion` with propose-promotion's bumps and base-commit, after a failback of prod landed on main from another clone (the job's checkout stays on the run's commit, as a re-run's does)", suite: 'unit', expected: 'the step fails naming the file, the commit that moved it, the AMI it names and the one it would have overwritten; nothing written, so no PR opened or updated; the next Promote run (or gh workflow run promote.yml) decides again', invariant: 'git = stack' },
 ];
 
 /** Unit fault rows implemented outside faults.test.ts, by file (faults.test.ts runs the rest). */
@@ -232,7 +233,7 @@ export const UNIT_FAULTS_ELSEWHERE: Readonly<Record<string, readonly string[]>> 
   'endpoint-faults.test.ts': ['F20', 'F30'],
   'verify-faults.test.ts': ['F50', 'F51', 'F52', 'F53', 'F80'],
   'trust-boundary.test.ts': ['F56', 'F57', 'F58', 'F81'],
-  'promotion.test.ts': ['F133', 'F134', 'F135', 'F136'],
+  'promotion.test.ts': ['F133', 'F134', 'F135', 'F136', 'F141'],
   // Whose clock for the other time rules: the soak, patch debt's AMI age, the lifecycle's ages.
   'promotion.test.ts#soak': ['F66', 'F67'],
   'patch-debt.test.ts': ['F68'],

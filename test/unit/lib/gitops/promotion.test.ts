@@ -121,6 +121,19 @@ function setup(): Setup {
   };
 }
 
+/**
+ * A commit lands on origin's main from another clone (a failback, a merge) while this checkout
+ * stays on the commit it was made from, as a re-run's checkout of the run's commit does.
+ */
+function landOnMainFromElsewhere(message: string, files: Record<string, string>): string {
+  const head = env.work.git('rev-parse', 'HEAD').trim();
+  env.work.git('checkout', '--quiet', '-B', 'elsewhere');
+  const commit = commitAt(env.work, T0, message, files);
+  env.work.git('push', '--quiet', 'origin', 'elsewhere:main');
+  env.work.git('checkout', '--quiet', '--detach', head);
+  return commit;
+}
+
 let env: Setup;
 beforeEach(() => {
   [cfn, cw, ec2, ib, kms].forEach((m) => m.reset());
@@ -337,6 +350,16 @@ describe('apply-promotion (the job that opens the PR, without the promotion role
     expect(applied.outputs).toEqual({ paths: decided.outputs.paths });
     expect(prodFile()).toBe(written);
     expect(awsCalls()).toBe(before);
+  });
+
+  it('leaves out a file that already names its bump on main (the promotion was merged): nothing to propose, no failure', async () => {
+    const decided = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    const base = String(decided.outputs['base-commit']);
+    landOnMainFromElsewhere(`Promote ${AMI(2)} to wave prod`, { 'parameters/prod.json': parametersJson(AMI(2)) });
+    const applied = await runCommand('apply-promotion', { wave: 'prod', bumps: String(decided.outputs.bumps), 'base-commit': base }, env.ctx);
+    expect(applied).toEqual({ outputs: { paths: '' } });
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+    expect(env.logger.text()).toMatch(new RegExp(`parameters/prod\\.json \\(prod\\) already names ${AMI(2)} on main since [0-9a-f]{12} \\("Promote ${AMI(2)} to wave prod"\\): nothing to propose for it\\.`));
   });
 
   it("refuses a file that is not a parameters file of the wave's environments, and bad JSON, writing nothing", async () => {
@@ -660,6 +683,25 @@ describeCatalogueRows('the promotion fault rows of the catalogue (unit)', 'promo
       expect(await callsIn(DeregisterImageCommand)).toEqual([`prod {"ImageId":"${COPY}"}`]);
       expect((await callsIn(ModifyImageAttributeCommand)).at(-1)).toBe(`source {"ImageId":"${AMI(2)}","LaunchPermission":{"Remove":[{"UserId":"222222222222"}]}}`);
       expect((await callsIn(ModifySnapshotAttributeCommand)).at(-1)).toBe(`source {"SnapshotId":"${SNAPSHOT}","Attribute":"createVolumePermission","OperationType":"remove","UserIds":["222222222222"]}`);
+      expect(prodFile()).toBe(parametersJson(AMI(1)));
+      expect(env.work.git('status', '--porcelain').trim()).toBe('');
+    },
+    async F141() {
+      // The decide job decided from main's HEAD. Before the job that opens the PR runs again (a
+      // re-run of the old run, a queued run), prod's file moves on main: a newer decision.
+      const decided = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+      const base = String(decided.outputs['base-commit']);
+      expect(base).toBe(env.work.git('rev-parse', 'HEAD').trim());
+      env.work.git('checkout', '--quiet', '--', 'parameters/prod.json');
+      const newer = landOnMainFromElsewhere(`Fail back prod to ${AMI(3)}`, { 'parameters/prod.json': parametersJson(AMI(3)) });
+      const result = await runCommand('apply-promotion', { wave: 'prod', bumps: String(decided.outputs.bumps), 'base-commit': base }, env.ctx);
+      expect(result.failure).toBe(
+        `Promotion to wave prod NOT proposed: main changed a file of the wave after ${base.slice(0, 12)}, the commit this promotion was decided from: ` +
+          `parameters/prod.json (prod): ${newer.slice(0, 12)} ("Fail back prod to ${AMI(3)}") names ${AMI(3)}, and proposing ${AMI(2)} over it would undo that newer decision. ` +
+          'Nothing was written, so no pull request is opened or updated. The next Promote run decides again from main as it is now (or now: gh workflow run promote.yml --ref main -f wave=prod).',
+      );
+      expect(result.outputs).toEqual({ paths: '' });
+      // Nothing written: create-pull-request (skipped after the failure) would find no change either.
       expect(prodFile()).toBe(parametersJson(AMI(1)));
       expect(env.work.git('status', '--porcelain').trim()).toBe('');
     },
