@@ -5,18 +5,21 @@
  * AMI that stay live, and the record commit; anything that failed comes first, with what to do.
  */
 import type { StepOutcome } from './deploy-report';
+import { failbackCommand, patchForwardCommand } from './failback-request';
 
 /** The bake window's steps, as the deploy job passes their outcomes and outputs. */
 export interface RetirementReport {
   /** check-retirement's outcome ('' or 'skipped' when it did not run: strategy replace, a requested failback). */
   bake: StepOutcome;
-  /** Its verdict: none | kept | wait | retire | record | refuse. */
+  /** Its verdict: none | kept | wait | retire | record | moved | refuse. */
   verdict?: string;
   /** The old slot (blue or green) and the AMI it holds. */
   slot?: string;
   retiredAmiId?: string;
   /** When an open window ends (ISO, AWS's clock). */
   endsAt?: string;
+  /** With verdict moved: the AMI the stack's live slot runs (git's is HEAD's). */
+  stackAmiId?: string;
   /** The "Retire the old slot" update. */
   update: StepOutcome;
   /** The "Record the retirement" step and what it did: pushed | pull-request | superseded | unchanged | failed. */
@@ -29,10 +32,17 @@ export interface RetirementReport {
   verify: StepOutcome;
 }
 
-/** How the report shows an ID and a commit (code spans and links in the summary, plain in the headline). */
+/** How the report shows an ID, a commit and a command (code spans and links in the summary, plain in the headline). */
 export interface RetirementFormat {
   id(value: string): string;
   commit(sha: string): string;
+  command(value: string): string;
+}
+
+/** Which environment the report is about, and the branch git records on: what the sentence's commands need. */
+export interface RetirementContext {
+  environment: string;
+  branch: string;
 }
 
 /** Whether the bake window's steps ran at all (a skipped step's `if` was false). */
@@ -52,7 +62,7 @@ const other = (slot: string) => (slot === 'blue' ? 'green' : slot === 'green' ? 
  * One sentence on the old slot, or '' when there is nothing to say (nothing to retire). `liveAmi`
  * is the AMI HEAD names, which the live slot runs once the deploy verified.
  */
-export function retirementSentence(r: RetirementReport | undefined, liveAmi: string, f: RetirementFormat): string {
+export function retirementSentence(r: RetirementReport | undefined, liveAmi: string, f: RetirementFormat, where: RetirementContext): string {
   if (!bakeRan(r)) return '';
   const slot = r.slot ?? 'the old slot';
   const old = r.retiredAmiId ? ` (${f.id(r.retiredAmiId)})` : '';
@@ -61,7 +71,12 @@ export function retirementSentence(r: RetirementReport | undefined, liveAmi: str
     case 'wait':
       return `${slot} stays warm${old}${r.endsAt ? ` until ${r.endsAt}` : ''}, one weight flip away: a later run (the Retire old slots workflow, or the next deploy) scales it to zero only if nothing failed meanwhile.`;
     case 'kept':
-      return `${slot} keeps${old} for a look and is not retired: ${other(slot)} went live by a failback.`;
+      return (
+        `${slot} keeps${old} for a look and is not retired: ${live} went live by a failback, and git and the stack agree. ` +
+        `No retirement after a failure: this one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into ${slot}): ${f.command(patchForwardCommand(where.environment, where.branch))}`
+      );
+    case 'moved':
+      return movedSentence(r, liveAmi, f, where);
     case 'refuse':
       // An alarm inside the window is reported as the failed verification it is (the failback ran for it).
       return r.bake === 'failure' ? `The bake window was NOT ended (see the bake step): nothing was retired, ${slot}${old} stays warm.` : '';
@@ -84,6 +99,25 @@ export function retirementSentence(r: RetirementReport | undefined, liveAmi: str
     }
     return `${retired}; ${liveSlot} stays live (not verified after the retirement: see the steps).`;
   }
+}
+
+/**
+ * The stack moved since HEAD (between the deploy's update and the bake's read: a flip or deploy
+ * nobody recorded): both AMIs, and the one command that records what runs when they differ, or
+ * the re-run that deploys HEAD's state again when only the slots' capacities or weights differ.
+ */
+function movedSentence(r: RetirementReport, gitAmi: string, f: RetirementFormat, where: RetirementContext): string {
+  // Which slot is live is what moved: no claim about either slot beyond both AMIs.
+  const head = 'The bake window was NOT ended: the stack moved since HEAD (see the bake step), so nothing was retired.';
+  const stack = r.stackAmiId;
+  if (!stack || !gitAmi || stack === gitAmi) {
+    return `${head} Git and the stack's live slot both name ${gitAmi ? f.id(gitAmi) : 'the same AMI'}, but the slots' capacities or weights differ: re-run this job, which deploys HEAD's state again, then judges the window.`;
+  }
+  const command = failbackCommand(where.environment, stack, `record what ${where.environment} runs: its stack moved from ${gitAmi}`, where.branch);
+  return (
+    `${head} Git makes ${f.id(gitAmi)} live while the stack's live slot runs ${f.id(stack)}: this one command records ${f.id(stack)} in git through the Failback workflow (its pre-flight checks the AMI first): ${f.command(command)}. ` +
+    `To put ${f.id(gitAmi)} back instead, re-run this job (it deploys HEAD).`
+  );
 }
 
 /** Where git records the retirement: the commit, the pull request, or why not. */
@@ -109,18 +143,20 @@ export function retirementRows(r: RetirementReport | undefined, f: RetirementFor
   if (!bakeRan(r)) return [];
   const slot = r.slot ?? 'the old slot';
   const old = r.retiredAmiId ? ` on ${f.id(r.retiredAmiId)}` : '';
-  const rows: [string, string][] = [['Bake window', bakeCell(r, slot, old)]];
+  const rows: [string, string][] = [['Bake window', bakeCell(r, slot, old, f)]];
   if (r.verdict === 'retire' || r.verdict === 'record') rows.push(['Retirement record', recordCell(r, f)]);
   if (r.verify !== '' && r.verify !== 'skipped') rows.push(['Verification after the retirement', `${r.verify === 'success' ? '✅' : '❌'} ${r.verify}`]);
   return rows;
 }
 
-function bakeCell(r: RetirementReport, slot: string, old: string): string {
+function bakeCell(r: RetirementReport, slot: string, old: string, f: RetirementFormat): string {
   switch (r.verdict) {
     case 'wait':
       return `⏳ open${r.endsAt ? ` until ${r.endsAt}` : ''}: ${slot} warm${old}`;
     case 'kept':
       return `${slot} kept${old} (live slot by a failback)`;
+    case 'moved':
+      return `❌ not ended: the stack moved since HEAD${r.stackAmiId ? ` (its live slot runs ${f.id(r.stackAmiId)})` : ''}; nothing retired`;
     case 'retire':
       return r.update === 'success' ? `✅ ended quiet: ${slot}${old} scaled to zero` : `❌ ended quiet, but scaling ${slot}${old} to zero failed`;
     case 'record':

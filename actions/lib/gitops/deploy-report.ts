@@ -2,7 +2,7 @@ import { codeSpan, inlineText, keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
-import { describeSupersededFailback, failbackCommand } from './failback-request';
+import { describeSupersededFailback, failbackCommand, rerunDeployCommand } from './failback-request';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
@@ -136,7 +136,9 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
  */
 function lead(inputs: DeployReportInputs, deployed: boolean, f: Format): string {
   const deploy = verdict(inputs, f);
-  const retirement = deployed ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style) }) : '';
+  const retirement = deployed
+    ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style), command: f.command }, { environment: inputs.environment, branch: inputs.defaultBranch })
+    : '';
   if (!retirement) return deploy;
   return retirementFailed(inputs.retirement) ? `${retirement} ${deploy}` : `${deploy} ${retirement}`;
 }
@@ -205,7 +207,7 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
   rows.push(['Stack update', describe(steps.update, inputs.stackStatus)]);
   if (inputs.flipBack) rows.push([inputs.flipBack.failedStep === 'window' ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
   rows.push(['Verification', describe(steps.verify)]);
-  rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown') }));
+  rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown'), command: FORMATS.markdown.command }));
   if (ran(steps.failbackUpdate)) {
     rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
   }
@@ -289,15 +291,41 @@ function verdict(inputs: DeployReportInputs, f: Format): string {
   if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs, f);
   if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs, f);
   if (steps.update !== 'success') return `${describeUpdateFailure(inputs, f)}; ${runsNow(inputs, where, f)}`;
-  if (inputs.isFailback) {
-    return `The failback of ${env} to ${ami} deployed, but the fleet failed verification. No automatic failback from a failback: investigate now, then run the Failback workflow with a target-ami.`;
-  }
+  if (inputs.isFailback) return failedFailbackHeadline(inputs, f);
   const prev = inputs.failbackAmiId ? f.id(inputs.failbackAmiId) : 'the previous AMI';
   const failed = `${ami} failed verification in ${env}`;
   if (steps.failbackUpdate === 'success' && steps.failbackVerify === 'success') return `${failed}; failed back to ${prev}, which verified healthy. ${where}`;
-  if (steps.failbackUpdate === 'success') return `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy, investigate now. ${where}`;
+  if (steps.failbackUpdate === 'success') {
+    // Both AMIs failed here: which one is good is for a person to find out; the command that puts it in place is known.
+    return `${failed}; failed back to ${prev}, but it failed verification too: the fleet is unhealthy on ${prev}, investigate now. ${where} ${chosenFailback(inputs, f)}`;
+  }
   if (steps.failbackUpdate === 'failure') return `${failed}, and the failback to ${prev} failed as well; ${runsNow(inputs, where, f)}`;
   return `${failed}, and no failback was attempted (no previous AMI known); ${runsNow(inputs, where, f)}`;
+}
+
+/**
+ * A requested failback that deployed (its record is on the default branch, before the deploy) and
+ * whose fleet then failed verification: git and the stack agree on the target, which is
+ * unhealthy. No automatic failback from a failback; the AMI it moved away from is named, with the
+ * one command that puts it back if it is the better of the two.
+ */
+function failedFailbackHeadline(inputs: DeployReportInputs, f: Format): string {
+  const { environment: env } = inputs;
+  const ami = f.id(inputs.requestedAmiId);
+  const from = amiMove(inputs).from;
+  const runs = f.id(inputs.liveAmiId ?? inputs.requestedAmiId);
+  const head = `The failback of ${env}${from && from !== inputs.requestedAmiId ? ` from ${f.id(from)}` : ''} to ${ami} deployed, and git records ${ami}, but the fleet failed verification on it: ${env} runs ${runs}, unhealthy.`;
+  const next = 'No automatic failback from a failback: investigate now.';
+  if (!from || from === inputs.requestedAmiId) {
+    return `${head} ${next} ${chosenFailback(inputs, f)}`;
+  }
+  const command = failbackCommand(env, from, `${inputs.requestedAmiId} failed verification after the failback`, inputs.defaultBranch);
+  return `${head} ${next} If ${f.id(from)}, which ran before the failback, is the better of the two, this one command puts it back and records it: ${f.command(command)}`;
+}
+
+/** The Failback workflow for an AMI a person has yet to choose (AMI_ID in the command), when no AMI known here verified. */
+function chosenFailback(inputs: DeployReportInputs, f: Format): string {
+  return `Once you know which AMI is good here, this one command deploys it and records it, with AMI_ID that AMI: ${f.command(failbackCommand(inputs.environment, 'AMI_ID', '', inputs.defaultBranch))}`;
 }
 
 /**
@@ -433,11 +461,7 @@ function supersededRecord(inputs: DeployReportInputs, f: Format): string {
   const names = newer ? `, which names ${f.id(newer)},` : '';
   const moved = `a newer commit${by}${names} changed this environment's file since this deploy started`;
   if (newer && live === newer) return `The record was not needed: ${moved}, and ${env} runs what it names, so git and the stack agree.`;
-  const command = f.command(
-    sha
-      ? `gh run rerun $(gh run list --workflow deploy.yml --commit ${sha} --limit 1 --json databaseId --jq '.[0].databaseId')`
-      : 'gh run rerun <the latest Deploy run>',
-  );
+  const command = f.command(rerunDeployCommand(sha || undefined));
   return (
     `The record was not written: ${moved}, and recording ${live ? f.id(live) : 'what runs'} over it would undo that newer decision. ` +
     `Git names ${newer ? f.id(newer) : `what ${sha.slice(0, 12) || 'that commit'} names`} while ${env} runs ${live ? f.id(live) : 'what this run could not read'}. ` +

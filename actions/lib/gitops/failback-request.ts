@@ -119,3 +119,17 @@ export function failbackCommand(environment: string, target: string, reason: str
   const quoted = oneLine ? `'${reason.replace(/'/g, `'\\''`)}'` : `'<why, one line>'`;
   return `gh workflow run failback.yml --ref ${branch} -f environment=${environment} -f target-ami=${target} -f reason=${quoted}`;
 }
+
+/**
+ * The Deploy run of `commit` (a merge's, which deploys the default branch's HEAD) run again: what
+ * puts git's state back on an environment whose stack moved without a commit. Without a commit,
+ * the latest Deploy run.
+ */
+export function rerunDeployCommand(commit?: string): string {
+  return commit ? `gh run rerun $(gh run list --workflow deploy.yml --commit ${commit} --limit 1 --json databaseId --jq '.[0].databaseId')` : 'gh run rerun $(gh run list --workflow deploy.yml --limit 1 --json databaseId --jq \'.[0].databaseId\')';
+}
+
+/** The Patch PR workflow for one environment: bakes a new AMI and opens its patch PR (patching forward). */
+export function patchForwardCommand(environment: string, branch: string): string {
+  return `gh workflow run patch-pr.yml --ref ${branch} -f environment=${environment}`;
+}

@@ -18,7 +18,7 @@
  */
 import { REVERTING_UPDATE_TYPES } from '../gitops/commit-metadata';
 import type { AmiChange } from '../gitops/ami-history';
-import { isSlotsParameters, LIVE_SLOT_PARAMETER, otherSlot, readSlotPlan, SLOT_NAMES, slotParameters, type SlotName } from '../parameters';
+import { isSlotsParameters, LIVE_SLOT_PARAMETER, liveAmiIn, liveAmiOf, otherSlot, readSlotPlan, SLOT_NAMES, slotParameters, type SlotName } from '../parameters';
 import type { AlarmFacts } from '../promotion/soak-evidence';
 
 /** Stack states in which the stack is settled on what it was last asked to run. */
@@ -35,6 +35,8 @@ export interface RetirementFacts {
   head: Readonly<Record<string, string>>;
   /** The newest commit that changed the AMI users are on (how the live slot got live). */
   lastChange?: AmiChange;
+  /** The newest commit that changed the file at all: the one whose Deploy run deploys HEAD's state. */
+  fileCommit?: string;
   stack: RetirementStack;
   /** The stack's alarms from settledAtMs to now. */
   alarms: AlarmFacts;
@@ -54,15 +56,21 @@ export interface RetirementStack {
 export type RetirementVerdict =
   /** Nothing to retire: not a slots file, or git already has the idle slot at capacity 0. */
   | { action: 'none'; reason: string }
-  /** The live slot got live by a failback: the idle slot keeps the AMI users fled, for a person to look at. */
-  | { action: 'kept'; slot: SlotName; amiId: string; reason: string }
+  /** The live slot got live by a failback: the idle slot keeps the AMI users fled, for a person to look at; `liveAmiId` is the one they are on. */
+  | { action: 'kept'; slot: SlotName; amiId: string; liveAmiId: string; reason: string }
+  /**
+   * The stack moved since git's HEAD (a deploy or flip nobody recorded): nothing is retired, and git
+   * does not say what runs. `gitLiveAmiId` is the AMI HEAD makes live, `stackLiveAmiId` the one the
+   * stack's live slot runs (undefined when the stack is not in the slots shape).
+   */
+  | { action: 'moved'; slot: SlotName; amiId: string; gitLiveAmiId: string; stackLiveAmiId?: string; fileCommit?: string; reason: string }
   /** The window is still open and nothing failed so far. */
   | { action: 'wait'; slot: SlotName; amiId: string; endsAtMs: number; reason: string }
   /** Scale the idle slot to zero (a CloudFormation update), then record it in git. */
   | { action: 'retire'; slot: SlotName; amiId: string; endsAtMs: number; reason: string }
   /** The stack already has the idle slot at zero; git does not say so yet. */
   | { action: 'record'; slot: SlotName; amiId: string; reason: string }
-  /** Something failed or moved: no retirement, and the run fails with the reasons. `alarm`: an alarm fired inside the window. */
+  /** Something failed: no retirement, and the run fails with the reasons. `alarm`: an alarm fired inside the window. */
   | { action: 'refuse'; slot?: SlotName; amiId?: string; reasons: string[]; alarm: boolean };
 
 /** The keys of a slots file that say what runs where (what the stack must equal). */
@@ -88,11 +96,13 @@ export function judgeRetirement(facts: RetirementFacts, nowMs: number): Retireme
   if (moved.length > 0) {
     const what = moved.map((k) => `${k} "${stack.parameters[k] ?? ''}" (git: "${facts.head[k] ?? ''}")`).join(', ');
     return {
-      action: 'refuse',
+      action: 'moved',
       slot,
       amiId: idle.amiId,
-      alarm: false,
-      reasons: [`the stack moved since: ${facts.stackName} has ${what}, so git does not say what runs; deploy ${facts.parametersFile} (or record what runs) before retiring anything`],
+      gitLiveAmiId: liveAmiOf(plan),
+      stackLiveAmiId: liveAmiIn(stack.parameters),
+      fileCommit: facts.fileCommit,
+      reason: `the stack moved since ${facts.parametersFile} at HEAD: ${facts.stackName} has ${what}, so git does not say what runs`,
     };
   }
 
@@ -102,9 +112,10 @@ export function judgeRetirement(facts: RetirementFacts, nowMs: number): Retireme
       action: 'kept',
       slot,
       amiId: idle.amiId,
+      liveAmiId: liveAmiOf(plan),
       reason:
-        `${plan.live} went live by a ${update['update-type']} (commit ${facts.lastChange!.commit.slice(0, 12)}, "${facts.lastChange!.subject}"), so ${slot} keeps ${idle.amiId}, the AMI users left, for a look. ` +
-        `No retirement after a failure: when done, retire it by a commit that sets ${keys.capacity} to "0", or patch forward`,
+        `${plan.live} went live on ${liveAmiOf(plan)} by a ${update['update-type']} (commit ${facts.lastChange!.commit.slice(0, 12)}, "${facts.lastChange!.subject}"), so ${slot} keeps ${idle.amiId}, the AMI users left, for a look; ` +
+        `git and the stack agree. No retirement after a failure: patch forward, or when done looking retire ${slot} by a commit that sets ${keys.capacity} to "0"`,
     };
   }
 

@@ -17,6 +17,7 @@ import { judgeRetirement, type RetirementVerdict } from '../../slots/retirement'
 import { readRetirementFacts, type RetirementDeps } from '../../slots/retirement-facts';
 import { readAmiHistory } from '../ami-history';
 import { composeCommitMessage, REVERTING_UPDATE_TYPES } from '../commit-metadata';
+import { failbackCommand, patchForwardCommand, rerunDeployCommand } from '../failback-request';
 import { readDeployedAmi } from '../deployed-ami';
 import { GitError } from '../git';
 import { recordAmiChange, type RecordOutcome } from '../record-change';
@@ -46,7 +47,7 @@ export const checkRetirement = defineCommand({
     environment: environmentName,
     'wait-seconds': wholeNumberInput('seconds', 0, { min: 0, max: MAX_WAIT_SECONDS, maxWhy: "the wiring's longest bake window" }),
   }),
-  outputs: ['verdict', 'retire', 'record', 'slot', 'retired-ami-id', 'ends-at', 'failed-in-window'],
+  outputs: ['verdict', 'retire', 'record', 'slot', 'retired-ami-id', 'ends-at', 'failed-in-window', 'stack-ami-id'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const deps = retirementDeps(ctx, environment);
@@ -113,9 +114,19 @@ async function act(verdict: RetirementVerdict, environment: EnvironmentConfig, c
     case 'none':
       ctx.logger.info(`${environment.name}: ${verdict.reason}.`);
       return { outputs: base, summary: summary(`Nothing to retire: ${verdict.reason}.`) };
-    case 'kept':
-      ctx.logger.notice(`${environment.name}: ${verdict.reason}.`);
-      return { outputs: base, summary: summary(`Not retired: ${verdict.reason}.`) };
+    case 'kept': {
+      const next = `This one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into ${verdict.slot} in place of ${verdict.amiId}): ${patchForwardCommand(environment.name, ctx.defaultBranch)}`;
+      ctx.logger.notice(`${environment.name}: ${verdict.reason}. ${next}.`);
+      return { outputs: base, summary: summary(`Not retired: ${verdict.reason}. ${next}.`) };
+    }
+    case 'moved': {
+      const what = `${verdict.reason}. ${reconcileMovedStack(verdict, environment, ctx)}`;
+      return {
+        outputs: { ...base, 'failed-in-window': false, 'stack-ami-id': verdict.stackLiveAmiId },
+        summary: summary(`**Not retired**, ${what}`),
+        failure: `Bake window of ${environment.name} NOT ended: ${what}`,
+      };
+    }
     case 'wait': {
       const endsAt = new Date(verdict.endsAtMs).toISOString();
       ctx.logger.notice(`${environment.name}: ${verdict.reason}. A later run ends it: the scheduled Retire old slots workflow (retire-slots.yml), or the next deploy.`);
@@ -138,6 +149,26 @@ async function act(verdict: RetirementVerdict, environment: EnvironmentConfig, c
       return { outputs: { ...base, 'failed-in-window': verdict.alarm }, summary: summary(`**Not retired**, ${what}.`), failure: `Bake window of ${environment.name} NOT ended: ${what}.` };
     }
   }
+}
+
+/**
+ * What to do about a stack that moved since HEAD, as the drift check says it: both AMIs, then the
+ * one command that records what runs (when the live AMI differs: the Failback workflow, which
+ * checks the AMI first) or that puts git's state back (the Deploy run of the file's last commit).
+ */
+function reconcileMovedStack(verdict: Extract<RetirementVerdict, { action: 'moved' }>, environment: EnvironmentConfig, ctx: GitopsContext): string {
+  const { gitLiveAmiId: git, stackLiveAmiId: stack } = verdict;
+  // Which slot is live is what moved: no claim about either slot beyond both AMIs.
+  const nothing = 'Nothing was changed by this run.';
+  const putBack = rerunDeployCommand(verdict.fileCommit);
+  if (!stack || stack === git) {
+    return `${nothing} Git makes ${git} live, and the stack's live slot runs ${stack ?? 'no AMI this check can read'}; the rest of the slots differ. This one command puts git's state back (the Deploy run of ${environment.parametersFile}'s last commit, run again, deploys HEAD): ${putBack}`;
+  }
+  const record = failbackCommand(environment.name, stack, `record what ${environment.name} runs: its stack moved from ${git}`, ctx.defaultBranch);
+  return (
+    `${nothing} Git makes ${git} live while the stack's live slot runs ${stack}. To keep what runs, this one command records ${stack} in git through the Failback workflow (its pre-flight checks the AMI first): ${record}. ` +
+    `To put git's ${git} back instead, re-run the Deploy of ${environment.parametersFile}'s last commit: ${putBack}`
+  );
 }
 
 /**

@@ -52,7 +52,7 @@ describe('summariseDeploy', () => {
       'a failback that failed verification too',
       { steps: { ...ok, verify: 'failure', failbackUpdate: 'success', failbackVerify: 'failure', sync: 'success' }, failbackAmiId: 'ami-00000000000000001', syncOutcome: 'pull-request', syncPullRequestUrl: 'https://github.com/acme/fleet/pull/9' },
       false,
-      /failed back to ami-00000000000000001, but it failed verification too: the fleet is unhealthy, investigate now\. Git records it in https:\/\/github.com\/acme\/fleet\/pull\/9 \(the branch is protected\)/,
+      /failed back to ami-00000000000000001, but it failed verification too: the fleet is unhealthy on ami-00000000000000001, investigate now\. Git records it in https:\/\/github.com\/acme\/fleet\/pull\/9 \(the branch is protected\).* this one command deploys it and records it, with AMI_ID that AMI: gh workflow run failback\.yml /,
     ],
     [
       'a failback whose update failed and whose record failed',

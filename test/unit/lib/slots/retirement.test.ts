@@ -84,15 +84,16 @@ describe('judgeRetirement', () => {
     for (const type of ['failback', 'auto-failback', 'rollback-sync'] as const) {
       const verdict = judgeRetirement(facts({ head, lastChange: change(type) }), SWITCH + 1e9);
       expect(verdict).toMatchObject({ action: 'kept', slot: 'green', amiId: AMI(2) });
-      expect(verdict.action === 'kept' && verdict.reason).toMatch(new RegExp(`blue went live by a ${type} .*retire it by a commit that sets GreenCapacity to "0"`));
+      expect(verdict).toMatchObject({ liveAmiId: AMI(1) });
+      expect(verdict.action === 'kept' && verdict.reason).toMatch(new RegExp(`^blue went live on ${AMI(1)} by a ${type} .*so green keeps ${AMI(2)}, the AMI users left, for a look; git and the stack agree\\. .*retire green by a commit that sets GreenCapacity to "0"$`));
     }
   });
 
-  it('refuses when the stack moved since git\'s HEAD (a deploy nobody recorded, drift), naming each value', () => {
+  it('refuses when the stack moved since git\'s HEAD (a deploy nobody recorded, drift), naming each value and both live AMIs', () => {
     const verdict = judgeRetirement(facts({ stack: { parameters: { ...SWITCHED, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' } } }), SWITCH + 1e9);
-    expect(verdict).toMatchObject({ action: 'refuse', alarm: false });
-    expect(verdict.action === 'refuse' && verdict.reasons[0]).toBe(
-      'the stack moved since: patch-dev-app has LiveSlot "blue" (git: "green"), BlueWeight "100" (git: "0"), GreenWeight "0" (git: "100"), so git does not say what runs; deploy parameters/dev.json (or record what runs) before retiring anything',
+    expect(verdict).toMatchObject({ action: 'moved', slot: 'blue', amiId: AMI(1), gitLiveAmiId: AMI(2), stackLiveAmiId: AMI(1) });
+    expect(verdict.action === 'moved' && verdict.reason).toBe(
+      'the stack moved since parameters/dev.json at HEAD: patch-dev-app has LiveSlot "blue" (git: "green"), BlueWeight "100" (git: "0"), GreenWeight "0" (git: "100"), so git does not say what runs',
     );
   });
 
