@@ -391,6 +391,40 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expectInvariant(failedBack, 'git says what runs');
   },
 
+  async F144() {
+    setup();
+    expect((await scene.deploy()).ok).toBe(true);
+    // A failback to OLD is asked for; OLD deploys, and its fleet fails verification.
+    const job = await scene.deploy({ failback: { ami: OLD_AMI, reason: 'checkout errors on NEW', requestedBy: 'oncall' }, healthy: (expected, running) => expected === running && expected !== OLD_AMI, run: { id: '70', attempt: '1' } });
+
+    expect(job.outcomes).toMatchObject({ record: 'success', update: 'success', verify: 'failure' });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI]);
+    expect(job.ok).toBe(false);
+    expect(job.headline).toBe(
+      `The failback of dev from ${NEW_AMI} to ${OLD_AMI} deployed, and git records ${OLD_AMI}, but the fleet failed verification on it: dev runs ${OLD_AMI}, unhealthy. ` +
+        `No automatic failback from a failback: investigate now. If ${NEW_AMI}, which ran before the failback, is the better of the two, this one command puts it back and records it: ` +
+        `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${NEW_AMI} -f reason='${OLD_AMI} failed verification after the failback'`,
+    );
+    expectInvariant(job, 'git says what runs');
+  },
+
+  async F145() {
+    setup();
+    // NEW fails verification, the automatic failback to OLD deploys, and OLD fails it too.
+    const job = await scene.deploy({ healthy: () => false });
+
+    expect(job.outcomes).toMatchObject({ update: 'success', verify: 'failure', 'failback-update': 'success', 'failback-verify': 'failure', sync: 'success' });
+    expect(scene.world.executedAmis).toEqual([NEW_AMI, OLD_AMI]);
+    expect(job.ok).toBe(false);
+    expect(job.headline).toMatch(
+      new RegExp(
+        `^${NEW_AMI} failed verification in dev; failed back to ${OLD_AMI}, but it failed verification too: the fleet is unhealthy on ${OLD_AMI}, investigate now\\. Git records it: [0-9a-f]{12} .*on the default branch\\. ` +
+          `Once you know which AMI is good here, this one command deploys it and records it, with AMI_ID that AMI: gh workflow run failback\\.yml --ref main -f environment=dev -f target-ami=AMI_ID -f reason='<why, one line>'$`,
+      ),
+    );
+    expectInvariant(job, 'git says what runs');
+  },
+
   async F26() {
     setup();
     scene.world.scripts.push(ROLLS_BACK);

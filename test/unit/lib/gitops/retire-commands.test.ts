@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import { REPO_ROOT } from '../../reliability/support/aws-world';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
+import { expectGitSaysWhatRuns } from '../../reliability/support/invariant';
 import { workflowStepInputs, type WorkflowRunContext } from '../../reliability/support/workflow-step-inputs';
 import { createGitFixture } from './git-fixture';
 import { runCommand } from './gitops-context';
@@ -191,6 +192,19 @@ async function bakeStepsThenReport(retire: (head: Record<string, string>, steps:
   return { head, report };
 }
 
+/** The deploy job's Report step after a verified deploy of `amiId` and a bake step that ended with `bake`, inputs as deploy-environment.yml wires them. */
+async function reportAfterBake(bake: Awaited<ReturnType<typeof runCommand>>, amiId: string, previousAmiId: string) {
+  const steps: WorkflowRunContext['steps'] = {
+    resolve: { outcome: 'success', outputs: { 'ami-id': amiId, 'previous-ami-id': previousAmiId } },
+    gate: { outcome: 'success' },
+    update: { outcome: 'success', outputs: { changed: 'true', 'stack-status': 'UPDATE_COMPLETE', 'previous-ami-id': previousAmiId } },
+    verify: { outcome: 'success' },
+    bake: { outcome: bake.failure ? 'failure' : 'success', outputs: stringOutputs(bake.outputs) },
+  };
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev', 'failback-ami': '' }, steps, defaultBranch: 'main' });
+  return runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
+}
+
 const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
   async F106() {
     await deployedPatch(60_000);
@@ -226,9 +240,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     const head = await deployedPatch(3_600_000);
     stackRuns({ ...head, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }, env.clock.now() - 3_600_000);
     const result = await runCommand('check-retirement', { environment: 'dev' }, env.ctx);
-    expect(result.outputs).toMatchObject({ verdict: 'refuse', 'failed-in-window': false });
-    expect(result.failure).toMatch(/the stack moved since: patch-dev-app has LiveSlot "blue" \(git: "green"\).*Nothing was changed/);
-    expect(result.failure).toMatch(/deploy parameters\/dev\.json \(or record what runs\) before retiring anything/);
+    expect(result.outputs).toMatchObject({ verdict: 'moved', 'failed-in-window': false, 'stack-ami-id': AMI(1) });
+    expect(result.failure).toMatch(/the stack moved since parameters\/dev\.json at HEAD: patch-dev-app has LiveSlot "blue" \(git: "green"\).*Nothing was changed/);
   },
   async F110() {
     const head = await deployedPatch(3_600_000);
@@ -352,6 +365,54 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
       ),
     );
     expect(workFile()).toBe(before);
+    await expectGitEqualsStack();
+  },
+  async F142() {
+    const head = await deployedPatch(3_600_000);
+    // After the deploy verified, someone flipped users back to blue by hand: the stack runs AMI 1 live, git names AMI 2.
+    stackRuns({ ...head, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }, env.clock.now() - 3_600_000);
+    const fileCommit = env.work.git('log', '-1', '--format=%H', 'HEAD', '--', FILE).trim();
+    const bake = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(bake.outputs).toMatchObject({ verdict: 'moved', retire: false, record: false, 'failed-in-window': false, 'stack-ami-id': AMI(1) });
+    expect(bake.failure).toBe(
+      'Bake window of dev NOT ended: the stack moved since parameters/dev.json at HEAD: patch-dev-app has LiveSlot "blue" (git: "green"), BlueWeight "100" (git: "0"), GreenWeight "0" (git: "100"), so git does not say what runs. ' +
+        `Nothing was changed by this run. Git makes ${AMI(2)} live while the stack's live slot runs ${AMI(1)}. ` +
+        `To keep what runs, this one command records ${AMI(1)} in git through the Failback workflow (its pre-flight checks the AMI first): gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(1)} -f reason='record what dev runs: its stack moved from ${AMI(2)}'. ` +
+        `To put git's ${AMI(2)} back instead, re-run the Deploy of parameters/dev.json's last commit: gh run rerun $(gh run list --workflow deploy.yml --commit ${fileCommit} --limit 1 --json databaseId --jq '.[0].databaseId')`,
+    );
+    expectGitSaysWhatRuns({ gitAmi: AMI(2), runningAmi: AMI(1), failed: true, said: [bake.failure!] }, 'failed loudly');
+    // The deploy job's report leads with it, in one statement: both AMIs and the command.
+    const report = await reportAfterBake(bake, AMI(2), AMI(1));
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toBe(
+      `The bake window was NOT ended: the stack moved since HEAD (see the bake step), so nothing was retired. Git makes ${AMI(2)} live while the stack's live slot runs ${AMI(1)}: ` +
+        `this one command records ${AMI(1)} in git through the Failback workflow (its pre-flight checks the AMI first): gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(1)} -f reason='record what dev runs: its stack moved from ${AMI(2)}'. ` +
+        `To put ${AMI(2)} back instead, re-run this job (it deploys HEAD). Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
+    );
+    expectGitSaysWhatRuns({ gitAmi: AMI(2), runningAmi: AMI(1), failed: true, said: [String(report.outputs.headline)] }, 'failed loudly');
+    expect(report.summary).toContain(`| Bake window | ❌ not ended: the stack moved since HEAD (its live slot runs \`${AMI(1)}\`); nothing retired |`);
+    expect(parametersOf(originFile())).toEqual(head);
+  },
+  async F143() {
+    await deployedPatch(3_600_000);
+    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    stackRuns(parametersOf(originFile()), env.clock.now() - 3_000_000);
+    const bake = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(bake.failure).toBeUndefined();
+    expect(bake.outputs).toMatchObject({ verdict: 'kept', retire: false, slot: 'green', 'retired-ami-id': AMI(2) });
+    const patchForward = 'gh workflow run patch-pr.yml --ref main -f environment=dev';
+    expect(env.logger.text()).toMatch(
+      new RegExp(
+        `dev: blue went live on ${AMI(1)} by a failback \\(commit [0-9a-f]{12}, "[^"]+"\\), so green keeps ${AMI(2)}, the AMI users left, for a look; git and the stack agree\\. .*` +
+          `This one command patches forward \\(it bakes a new AMI and opens its patch PR, whose deploy puts it into green in place of ${AMI(2)}\\): ${patchForward.replace(/\./g, '\\.')}\\.`,
+      ),
+    );
+    const report = await reportAfterBake(bake, AMI(1), AMI(2));
+    expect(report.outputs.ok).toBe(true);
+    expect(report.outputs.headline).toContain(
+      `green keeps (${AMI(2)}) for a look and is not retired: blue (${AMI(1)}) went live by a failback, and git and the stack agree. ` +
+        `No retirement after a failure: this one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into green): ${patchForward}`,
+    );
     await expectGitEqualsStack();
   },
 };
