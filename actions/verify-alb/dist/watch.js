@@ -198,6 +198,174 @@ function errorMessage(error) {
 
 /***/ }),
 
+/***/ 6610:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+/**
+ * How text that came from outside (a file, an action input, a workflow_dispatch form) is shown back
+ * in a message, and which characters human text may not carry into git.
+ *
+ * Two dangers drive it. A look-alike (a Cyrillic "а", a zero-width space, a bidi override) echoed
+ * as it is looks identical to the good value, so a person reading "is not an AMI ID" cannot see
+ * what is wrong: every echo escapes what is not printable ASCII and names the first such
+ * character and where it sits. And an echo of a 100 KB value is not a message: echoes are cut.
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_ECHO_CHARS = void 0;
+exports.describeCharacter = describeCharacter;
+exports.findUnexpectedCharacter = findUnexpectedCharacter;
+exports.quote = quote;
+exports.findUnsafeTextCharacter = findUnsafeTextCharacter;
+/** The most characters of a value a message repeats. */
+exports.MAX_ECHO_CHARS = 80;
+/**
+ * Names of the characters people meet in look-alike values. Node ships no Unicode name table;
+ * any character not listed here is described by its script or category instead.
+ */
+const CHARACTER_NAMES = {
+    0x0000: 'NULL',
+    0x0009: 'CHARACTER TABULATION (tab)',
+    0x000a: 'LINE FEED (a line break)',
+    0x000d: 'CARRIAGE RETURN',
+    0x001b: 'ESCAPE (starts a terminal control sequence)',
+    0x007f: 'DELETE',
+    0x0085: 'NEXT LINE',
+    0x00a0: 'NO-BREAK SPACE',
+    0x00ad: 'SOFT HYPHEN',
+    0x034f: 'COMBINING GRAPHEME JOINER',
+    0x061c: 'ARABIC LETTER MARK',
+    0x200b: 'ZERO WIDTH SPACE',
+    0x200c: 'ZERO WIDTH NON-JOINER',
+    0x200d: 'ZERO WIDTH JOINER',
+    0x200e: 'LEFT-TO-RIGHT MARK',
+    0x200f: 'RIGHT-TO-LEFT MARK',
+    0x2028: 'LINE SEPARATOR',
+    0x2029: 'PARAGRAPH SEPARATOR',
+    0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+    0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+    0x202c: 'POP DIRECTIONAL FORMATTING',
+    0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+    0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+    0x2060: 'WORD JOINER',
+    0x2066: 'LEFT-TO-RIGHT ISOLATE',
+    0x2067: 'RIGHT-TO-LEFT ISOLATE',
+    0x2068: 'FIRST STRONG ISOLATE',
+    0x2069: 'POP DIRECTIONAL ISOLATE',
+    0x2212: 'MINUS SIGN',
+    0x2010: 'HYPHEN',
+    0x2011: 'NON-BREAKING HYPHEN',
+    0x2013: 'EN DASH',
+    0xfeff: 'ZERO WIDTH NO-BREAK SPACE (byte-order mark)',
+    // Cyrillic and Greek letters that look like Latin ones (lowercase AMI IDs, stack names).
+    0x0430: 'CYRILLIC SMALL LETTER A',
+    0x0435: 'CYRILLIC SMALL LETTER IE',
+    0x043e: 'CYRILLIC SMALL LETTER O',
+    0x0440: 'CYRILLIC SMALL LETTER ER',
+    0x0441: 'CYRILLIC SMALL LETTER ES',
+    0x0443: 'CYRILLIC SMALL LETTER U',
+    0x0445: 'CYRILLIC SMALL LETTER HA',
+    0x0455: 'CYRILLIC SMALL LETTER DZE',
+    0x0456: 'CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I',
+    0x0458: 'CYRILLIC SMALL LETTER JE',
+    0x0501: 'CYRILLIC SMALL LETTER KOMI DE',
+    0x0410: 'CYRILLIC CAPITAL LETTER A',
+    0x0412: 'CYRILLIC CAPITAL LETTER VE',
+    0x0415: 'CYRILLIC CAPITAL LETTER IE',
+    0x041a: 'CYRILLIC CAPITAL LETTER KA',
+    0x041c: 'CYRILLIC CAPITAL LETTER EM',
+    0x041d: 'CYRILLIC CAPITAL LETTER EN',
+    0x041e: 'CYRILLIC CAPITAL LETTER O',
+    0x0420: 'CYRILLIC CAPITAL LETTER ER',
+    0x0421: 'CYRILLIC CAPITAL LETTER ES',
+    0x0422: 'CYRILLIC CAPITAL LETTER TE',
+    0x0425: 'CYRILLIC CAPITAL LETTER HA',
+    0x03b1: 'GREEK SMALL LETTER ALPHA',
+    0x03bf: 'GREEK SMALL LETTER OMICRON',
+    0x039f: 'GREEK CAPITAL LETTER OMICRON',
+};
+/** `U+0430 CYRILLIC SMALL LETTER A`, or `U+XXXX (a Cyrillic letter)` when the name is not known here. */
+function describeCharacter(codePoint) {
+    const code = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+    const name = CHARACTER_NAMES[codePoint];
+    if (name)
+        return `${code} ${name}`;
+    if (codePoint >= 0xff10 && codePoint <= 0xff19)
+        return `${code} FULLWIDTH DIGIT ${'ZERO ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE'.split(' ')[codePoint - 0xff10]}`;
+    return `${code} (${categoryOf(String.fromCodePoint(codePoint))})`;
+}
+function categoryOf(char) {
+    if (/\p{Cc}/u.test(char))
+        return 'a control character';
+    if (/\p{Cf}/u.test(char))
+        return 'an invisible formatting character';
+    if (/\p{Z}/u.test(char))
+        return 'a space character that is not ASCII';
+    for (const script of ['Cyrillic', 'Greek', 'Armenian', 'Cherokee', 'Latin']) {
+        if (new RegExp(`\\p{Script=${script}}`, 'u').test(char))
+            return `a ${script} character`;
+    }
+    if (/\p{M}/u.test(char))
+        return 'a combining mark';
+    if (/\p{N}/u.test(char))
+        return 'a digit or number';
+    if (/\p{L}/u.test(char))
+        return 'a letter';
+    return 'a symbol or punctuation mark';
+}
+/** The first character of `value` that is not printable ASCII (space to tilde), if any. */
+function findUnexpectedCharacter(value) {
+    let position = 0;
+    for (const char of value) {
+        position += 1;
+        const codePoint = char.codePointAt(0);
+        if (codePoint < 0x20 || codePoint > 0x7e)
+            return { position, codePoint, description: describeCharacter(codePoint) };
+    }
+    return undefined;
+}
+/**
+ * A value for a message: double-quoted, every character that is not printable ASCII written as an
+ * escape (`\u0430`), cut to `max` characters; when such a character is present, followed by which
+ * one and where (`(character 5 is U+0430 CYRILLIC SMALL LETTER A, not ASCII)`).
+ */
+function quote(value, max = exports.MAX_ECHO_CHARS) {
+    const chars = [...value];
+    const shown = chars.length > max ? `${chars.slice(0, max).join('')}` : value;
+    const escaped = [...shown].map(escapeCharacter).join('');
+    const cut = chars.length > max ? `…" (${chars.length} characters; first ${max} shown)` : '"';
+    const odd = findUnexpectedCharacter(value);
+    return `"${escaped}${cut}${odd ? ` (character ${odd.position} is ${odd.description}, not ASCII)` : ''}`;
+}
+function escapeCharacter(char) {
+    const codePoint = char.codePointAt(0);
+    if (char === '"' || char === '\\')
+        return `\\${char}`;
+    if (codePoint >= 0x20 && codePoint <= 0x7e)
+        return char;
+    return codePoint > 0xffff ? `\\u{${codePoint.toString(16)}}` : `\\u${codePoint.toString(16).padStart(4, '0')}`;
+}
+/**
+ * The first character that human text going into a commit message, a PR body or a log line may
+ * not carry: control characters (a line break could forge a commit trailer), line and paragraph
+ * separators, and invisible formatting characters, bidi overrides among them (they make a terminal
+ * or a diff show text in another order than git stores it).
+ */
+function findUnsafeTextCharacter(text) {
+    let position = 0;
+    for (const char of text) {
+        position += 1;
+        if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(char)) {
+            const codePoint = char.codePointAt(0);
+            return { position, codePoint, description: describeCharacter(codePoint) };
+        }
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 192:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -254,7 +422,7 @@ function parseDetailsJson(text) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.verifyAlbInputSchema = exports.VERIFY_ALB_OUTPUT_NAMES = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
+exports.verifyAlbInputSchema = exports.maxErrorRateInput = exports.VERIFY_ALB_OUTPUT_NAMES = exports.VERIFY_ALB_INPUT_NAMES = exports.AMI_ID_PATTERN = void 0;
 const zod_1 = __nccwpck_require__(924);
 const number_inputs_1 = __nccwpck_require__(2840);
 /**
@@ -280,6 +448,16 @@ exports.VERIFY_ALB_INPUT_NAMES = [
 ];
 /** Every output of action.yml: set on every path (empty where unknown). */
 exports.VERIFY_ALB_OUTPUT_NAMES = ['healthy', 'healthy-targets', 'total-targets', 'served-ami-ids', 'error-rate', 'report-markdown'];
+/**
+ * The share of samples that may fail. Shared with update-app-stack's max-error-rate, which its
+ * slots steps pass to the same verification: one input, one grammar, one set of messages.
+ */
+exports.maxErrorRateInput = (0, number_inputs_1.decimalInput)(0, {
+    min: 0,
+    max: 1,
+    belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
+    aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
+});
 exports.verifyAlbInputSchema = zod_1.z
     .object({
     'stack-name': zod_1.z
@@ -298,12 +476,7 @@ exports.verifyAlbInputSchema = zod_1.z
         .default('/details.json'),
     // An hour at most: a longer soak belongs in a scheduled job, not a deploy step.
     'watch-seconds': (0, number_inputs_1.wholeNumberInput)('seconds', 60, { min: 0, max: 3600 }),
-    'max-error-rate': (0, number_inputs_1.decimalInput)(0, {
-        min: 0,
-        max: 1,
-        belowMin: 'must be between 0 and 1 (0 = no errors allowed)',
-        aboveMax: 'must be between 0 and 1 (0.01 = 1 % of samples may fail)',
-    }),
+    'max-error-rate': exports.maxErrorRateInput,
     'timeout-minutes': (0, number_inputs_1.wholeNumberInput)('minutes', 10, { min: 1, max: 120 }),
     region: zod_1.z.string().optional(),
 })
@@ -490,6 +663,7 @@ exports.runWatch = runWatch;
 const node_util_1 = __nccwpck_require__(7975);
 const number_inputs_1 = __nccwpck_require__(2840);
 const errors_1 = __nccwpck_require__(2863);
+const untrusted_text_1 = __nccwpck_require__(6610);
 const sampler_1 = __nccwpck_require__(4498);
 /**
  * The terminal watcher: the seed's `watchscript.sh` (curl once a second, print URL, status and
@@ -533,12 +707,12 @@ function parseWatchArgs(argv) {
         url = new URL(raw);
     }
     catch {
-        throw new errors_1.InputError(`"${positionals[0]}" is not a URL. Pass the load balancer URL, e.g. http://my-alb-123.us-east-1.elb.amazonaws.com.`);
+        throw new errors_1.InputError(`${(0, untrusted_text_1.quote)(positionals[0])} is not a URL. Pass the load balancer URL, e.g. http://my-alb-123.us-east-1.elb.amazonaws.com.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-        throw new errors_1.InputError(`"${positionals[0]}" is not an http(s) URL.`);
+        throw new errors_1.InputError(`${(0, untrusted_text_1.quote)(positionals[0])} is not an http(s) URL.`);
     if (!values.path.startsWith('/'))
-        throw new errors_1.InputError(`--path "${values.path}" must start with "/".`);
+        throw new errors_1.InputError(`--path ${(0, untrusted_text_1.quote)(values.path)} must start with "/".`);
     return {
         url: raw,
         path: values.path,
@@ -549,7 +723,7 @@ function parseWatchArgs(argv) {
 function wholeNumber(flag, value, min) {
     const n = (0, number_inputs_1.parseWholeNumber)(value);
     if (n === undefined || n < min)
-        throw new errors_1.InputError(`${flag} "${value}" must be a whole number of at least ${min}.`);
+        throw new errors_1.InputError(`${flag} ${(0, untrusted_text_1.quote)(value)} must be a whole number of at least ${min}.`);
     return n;
 }
 /** Collects samples and renders the one-line tally printed when the watcher stops. */
