@@ -12,6 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { accountOfArn, inputAmiPolicy } from '../ami-policy';
 import type { AwsTime } from '../aws/aws-clock';
 import type { Deps } from '../deps';
+import type { StagedSlot } from '../slots/deploy-slots';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import {
@@ -83,8 +84,12 @@ export interface SlotsStepSettings {
   verifyPath: string;
   proveSeconds: number;
   maxErrorRate: number;
-  settings: SlotsSettings;
+  settings: Omit<SlotsSettings, 'stageAhead'>;
   failback: boolean;
+  /** The stage deploy's proof of the slot a switch makes live (update-app-stack's staged-proof input). */
+  stagedProof?: { amiId: string; provenAt: Date };
+  /** The AMI git says is staged in the idle slot, not switched to yet (update-app-stack's staged-ami-id input). */
+  restage?: string;
 }
 
 export type UpdateOutcome = 'no-changes' | 'previewed' | 'updated' | 'failed';
@@ -120,6 +125,10 @@ export interface UpdateReport {
   changesMarkdown?: string;
   /** A slots deploy that failed and flipped traffic back: where the new slot failed, and the slot live again. */
   flippedBack?: { failedStep: string; liveSlot: string };
+  /** A slots deploy that staged the idle slot and proved it (stage ahead): the switch PR's evidence. */
+  staged?: StagedSlot;
+  /** A stage-only slots deploy whose prove failed: the slot, both AMIs, and whether the slot went back. */
+  stageFailed?: { slot: string; previousAmiId: string; amiId: string; restored: boolean };
   events: StackEventRecord[];
   startedAt: number;
   finishedAt?: number;

@@ -14,6 +14,9 @@ export function updateAppStackOutputs(report: UpdateReport): Record<string, stri
     'changes-markdown': report.changesMarkdown,
     'failed-step': report.flippedBack?.failedStep ?? '',
     'flipped-back-to': report.flippedBack?.liveSlot ?? '',
+    // Slots, stage ahead: what the stage deploy proved (for gitops propose-switch), or where it failed.
+    'stage-evidence': report.staged ? JSON.stringify(report.staged) : '',
+    'stage-failed': report.stageFailed ? JSON.stringify(report.stageFailed) : '',
   };
 }
 

@@ -9,9 +9,12 @@ import { AMI_ID_PATTERN } from '../parameters';
  * `rollback-sync` put an older AMI back, and mark the AMI they moved away from as one not to
  * return to by default. `retire-slot` (strategy slots) changes no AMI users are on: it records the
  * old slot scaled to zero after a quiet bake window (`ami-id` is the live AMI, `retired-ami-id`
- * the old slot's).
+ * the old slot's). Staging ahead (docs/parameters.md) splits a patch in two: `stage` puts the new
+ * AMI in the idle slot at weight 0 (no AMI users are on changes; `ami-id` is the staged AMI,
+ * `previous-ami-id` the live one), and `switch`, proposed by the stage's deploy, makes it live
+ * (`proven-at`: when that deploy proved the slot; `base-commit`: the commit it proposed from).
  */
-export const UPDATE_TYPES = ['patch', 'promotion', 'failback', 'auto-failback', 'rollback-sync', 'retire-slot'] as const;
+export const UPDATE_TYPES = ['patch', 'promotion', 'failback', 'auto-failback', 'rollback-sync', 'retire-slot', 'stage', 'switch'] as const;
 export type UpdateType = (typeof UPDATE_TYPES)[number];
 
 /** Update types that move an environment away from an AMI because it misbehaved. */
@@ -34,6 +37,9 @@ const updatedAmiSchema = z.object({
   'source-ami-id': z.string().optional(),
   /** retire-slot: the AMI of the slot scaled to zero (kept in the file for a failback after the window). */
   'retired-ami-id': z.string().regex(AMI_ID_PATTERN).optional(),
+  /** switch: when the stage deploy proved the slot (ISO 8601), and the commit the switch PR was proposed from. */
+  'proven-at': z.iso.datetime().optional(),
+  'base-commit': z.string().regex(/^[0-9a-f]{40}$/).optional(),
 });
 
 /** One AMI change, as recorded in a commit message. Field names are kebab-case, like Dependabot's. */

@@ -2,6 +2,7 @@ import { codeSpan, inlineText, keyValueTable } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
+import { stagedSentence, stageFailedSentence, stageIncomplete, type StageReport } from './deploy-report-stage';
 import { describeSupersededFailback, failbackCommand, rerunDeployCommand } from './failback-request';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
@@ -58,6 +59,8 @@ export interface DeployReportInputs {
   failback?: FailbackRequestReport;
   /** Strategy slots: the bake window's steps (check-retirement, the retirement's update, its record and re-verification). */
   retirement?: RetirementReport;
+  /** Strategy slots, staging ahead: what a stage-only deploy staged and proved (or where it failed), and the switch PR. */
+  stage?: StageReport;
 }
 
 /** Where the new slot failed (prove, canary or switch) and the slot users are on again. */
@@ -123,7 +126,7 @@ const FORMATS: Record<Style, Format> = {
 export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
   // The deploy itself verified; the bake window's steps after it can still fail the job.
   const deployed = inputs.steps.prepare === 'success' && inputs.steps.update === 'success' && inputs.steps.verify === 'success';
-  const ok = deployed && !retirementFailed(inputs.retirement);
+  const ok = deployed && !retirementFailed(inputs.retirement) && !stageIncomplete(inputs.stage);
   const headline = lead(inputs, deployed, FORMATS.text);
   // No AMI IDs in the heading: its large type wraps an ID at its hyphen; the verdict under it names them.
   const markdown = [`## ${ok ? '✅' : '❌'} ${inputs.isFailback ? 'Failback' : 'Deploy'} ${inputs.environment}`, `**${lead(inputs, deployed, FORMATS.markdown)}**`, keyValueTable(facts(inputs, deployed))].join('\n\n');
@@ -283,10 +286,12 @@ function verdict(inputs: DeployReportInputs, f: Format): string {
       const record = failback.recordResult === 'pushed' ? ` Git records it: ${describeFailbackRecord(inputs, f)}.` : '';
       return `Failed back ${env}${from ? ` from ${f.id(from)}` : ''} to ${ami}${failback.reason ? ` (${f.typed(failback.reason)})` : ''}; the fleet verified healthy through the load balancer.${record}`;
     }
+    if (inputs.stage?.staged) return stagedSentence(env, { ...inputs.stage, staged: inputs.stage.staged }, f);
     const from = amiMove(inputs).from;
     const inPlaceOf = from && from !== inputs.requestedAmiId ? ` in place of ${f.id(from)}` : '';
     return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}${inPlaceOf}; the fleet verified healthy through the load balancer.`;
   }
+  if (steps.update !== 'success' && inputs.stage?.failed) return stageFailedSentence(env, inputs.stage.failed, inputs.liveAmiId, where, f);
   if (steps.update !== 'success' && inputs.flipBack) return flippedBackHeadline(inputs, inputs.flipBack, where, f);
   if (steps.update !== 'success' && neverReachedAws(inputs)) return unreachedHeadline(inputs, f);
   if (steps.update !== 'success' && inputs.stackStatus === 'unknown' && !inputs.liveAmiId) return lostAfterExecuteHeadline(inputs, f);

@@ -25,6 +25,11 @@ export interface PatchPullRequestInputs {
   warning?: string;
   /** The metadata's `parameter`: what the bump changes (default AmazonMachineImage; a slots switch names its lines). */
   parameter?: string;
+  /**
+   * Staging ahead (the wiring's slots.stageAhead): the slot the new AMI is staged in at weight 0,
+   * and the AMI it held; the PR then says it moves no user and that a second PR will switch.
+   */
+  stagedSlot?: { slot: string; replacedAmiId: string };
 }
 
 export interface PatchPullRequest {
@@ -72,13 +77,15 @@ export function patchBranch(environment: string): string {
  */
 export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPullRequest {
   const { environment, previousAmiId, amiId } = inputs;
-  const title = `Bump ${environment} AMI from ${previousAmiId} to ${amiId}`;
+  const staged = inputs.stagedSlot;
+  const title = staged ? `Stage ${environment} AMI ${amiId} in ${staged.slot} (users stay on ${previousAmiId})` : `Bump ${environment} AMI from ${previousAmiId} to ${amiId}`;
   const findings = parseFindings(inputs.findingsJson);
 
   const facts: [string, string][] = [
     ['Environment', `\`${environment}\` (\`${inputs.parametersFile}\`)`],
     ['Current AMI', `\`${previousAmiId}\``],
     ['New AMI', `\`${amiId}\``],
+    ...(staged ? [['Staged in', `\`${staged.slot}\` at weight 0 (it held \`${staged.replacedAmiId}\`)`] as [string, string]] : []),
     ['Image', inputs.imageArn ? `\`${inputs.imageArn}\`` : 'not reported'],
     ['Severity gate', findings.gate],
     ['CVE delta', findings.delta],
@@ -88,8 +95,12 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   // The answer first: what merging does, and whether the build says it is safe; the facts below.
   const head = [
     `## Patch \`${environment}\``,
-    `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
-      'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
+    staged
+      ? `**Merging this PR stages \`${previousAmiId}\` → \`${amiId}\` in \`${staged.slot}\`, no user traffic; a second PR will switch. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
+        `\`${staged.slot}\` comes up on \`${amiId}\` at weight 0 and is proven on its own target group through the slot header (health, the AMI of each instance, HTTP samples); users stay on \`${previousAmiId}\`. ` +
+        'The deploy then proposes the switch PR with that evidence: merging it moves the traffic (canary, then all). A failed prove puts the slot back and records it; no switch PR.'
+      : `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
+        'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
     ...(inputs.warning ? [`> [!WARNING]\n> ${inputs.warning}`] : []),
     keyValueTable(facts),
   ];
@@ -120,7 +131,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
         parameter: inputs.parameter ?? AMI_PARAMETER,
         'previous-ami-id': previousAmiId,
         'ami-id': amiId,
-        'update-type': 'patch',
+        'update-type': staged ? 'stage' : 'patch',
         'image-arn': inputs.imageArn,
         'run-url': inputs.runUrl,
       },

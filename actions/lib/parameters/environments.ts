@@ -118,10 +118,16 @@ export interface SlotsSettings {
   canaryWeight: number;
   canarySeconds: number;
   bakeSeconds: number;
+  /**
+   * Two PRs per patch (docs/parameters.md, "Staging ahead"): the patch PR stages the new AMI in the
+   * idle slot at weight 0 (its deploy proves it and proposes the switch), and the switch PR moves
+   * the traffic. False: one patch PR proposes the switch, and its deploy stages, proves and switches.
+   */
+  stageAhead: boolean;
 }
 
 /** The slots settings when the wiring leaves them out (documented in the schema). */
-export const SLOTS_DEFAULTS: SlotsSettings = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300 };
+export const SLOTS_DEFAULTS: SlotsSettings = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300, stageAhead: false };
 
 /** The whole wiring file, validated. */
 export interface EnvironmentsConfig {
@@ -185,6 +191,7 @@ function wiringOf({ source, problems }: CheckedSchemaFile, file: string, rootDir
     ...checkUniqueness(raw, source),
     ...checkAmiOwnersTrustPipeline(raw, source),
     ...checkCopyKeys(raw, source),
+    ...checkStageAhead(raw, source),
     ...missing,
   );
   if (missing.length === 0) problems.push(...checkStrategyTemplates(raw, source, rootDir));
@@ -292,6 +299,23 @@ function checkCopyKeys(raw: { environments: Record<string, RawEnvironment> }, so
     }
     return problems;
   });
+}
+
+/**
+ * Staging ahead needs a slot to stage in: a replace environment has one Auto Scaling group, so its
+ * patch PR can only be the replacement itself.
+ */
+function checkStageAhead(raw: { environments: Record<string, RawEnvironment> }, source: JsonSource): FileProblem[] {
+  return Object.entries(raw.environments).flatMap(([name, environment]) =>
+    environment.slots?.stageAhead === true && (environment.strategy ?? 'replace') !== 'slots'
+      ? [
+          {
+            line: source.lineOf(['environments', name, 'slots', 'stageAhead']),
+            message: `environments.${name}.slots.stageAhead is true, but its strategy is "${environment.strategy ?? 'replace'}": staging ahead puts the new AMI in the idle slot of templates/app-slots.yaml, and a replace environment has no idle slot. Add "strategy": "slots" (with templates/app-slots.yaml), or delete stageAhead.`,
+          },
+        ]
+      : [],
+  );
 }
 
 /** The wiring as the schema admits it: an order given as promotionOrder or as waves. */

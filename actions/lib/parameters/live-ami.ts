@@ -92,6 +92,32 @@ export function liveAmiChanges(parameters: Readonly<Record<string, string>>, ami
   };
 }
 
+/**
+ * The values to change so that `amiId` is staged (docs/parameters.md, "Staging ahead"): the idle
+ * slot gets the AMI and capacity (the live slot's size, when it was retired), at weight 0, and
+ * `LiveSlot` stays: nothing moves users. Empty when the idle slot already holds it with capacity.
+ * The switch that follows (liveAmiChanges on the staged file) changes only `LiveSlot` and the
+ * weights. Refused when users are on `amiId` already: there is nothing to stage.
+ */
+export function stageAmiChanges(parameters: Readonly<Record<string, string>>, amiId: string, file: string): Record<string, string> {
+  const live = isSlotsParameters(parameters) ? liveSlotOf(parameters) : undefined;
+  if (!live) {
+    throw new InputError(`Cannot stage ${amiId} in ${file}: staging ahead needs the slots shape with a valid ${LIVE_SLOT_PARAMETER} (docs/parameters.md, "Staging ahead").`, { file });
+  }
+  if (liveAmiIn(parameters) === amiId) return {};
+  const plan = readSlotPlan(parameters);
+  const idle = otherSlot(live);
+  const keys = slotParameters(idle);
+  if (plan.slots[idle].amiId === amiId && plan.slots[idle].capacity > 0 && plan.slots[idle].weight === 0) return {};
+  const capacity = plan.slots[idle].capacity > 0 ? plan.slots[idle].capacity : plan.slots[live].capacity;
+  return { [keys.ami]: amiId, [keys.capacity]: String(capacity), [keys.weight]: '0' };
+}
+
+/** The file's text with `amiId` staged in the idle slot (unchanged text when it already is). */
+export function setStagedAmiInFile(text: string, amiId: string, file: string): string {
+  return setParametersInFile(text, stageAmiChanges(parseParametersFile(text, file).parameters, amiId, file), file);
+}
+
 /** Applies `changes` line by line (each an existing key: the diff stays one line per value). */
 function setParametersInFile(text: string, changes: Readonly<Record<string, string>>, file: string): string {
   return Object.entries(changes).reduce((t, [key, value]) => setParameterInFile(t, key, value, file), text);

@@ -38,13 +38,15 @@ export async function readRetirementFacts(environment: EnvironmentConfig, deps: 
   const text = await deps.git.readFileAt('HEAD', file);
   if (text === undefined) throw new Error(`${file} is not in HEAD: check parametersFile for ${environment.name} in the wiring file.`);
   const head = parseParametersFile(text, file).parameters;
-  const [lastChange] = await readAmiHistory(deps.git, file);
+  const history = await readAmiHistory(deps.git, file);
+  const [lastChange] = history;
+  const leftAmiId = history.find((c) => c.amiId !== lastChange?.amiId)?.amiId;
   const fileCommit = (await deps.git.run(['log', '-1', '--format=%H', 'HEAD', '--', file])).stdout.trim() || undefined;
   const stack = await readRetirementStack(environment.stacks.app, deps.clients.cloudFormation, abortSignal);
   // "Now" for the alarm history is AWS's time too: the window is read from the switch to AWS's now.
   const awsNow = { now: () => deps.clients.awsClock.now(`the bake window of ${environment.name}`) };
   const alarms = await readAlarmFacts(stack.alarmNames, stack.settledAtMs, { clients: { cloudWatch: deps.clients.cloudWatch }, clock: awsNow }, abortSignal);
-  return { environment: environment.name, parametersFile: file, stackName: environment.stacks.app, bakeSeconds: environment.slots.bakeSeconds, head, lastChange, fileCommit, stack, alarms };
+  return { environment: environment.name, parametersFile: file, stackName: environment.stacks.app, bakeSeconds: environment.slots.bakeSeconds, head, lastChange, leftAmiId, fileCommit, stack, alarms };
 }
 
 async function readRetirementStack(stackName: string, cloudFormation: CloudFormationClient, abortSignal: AbortSignal | undefined): Promise<RetirementStack> {

@@ -37,6 +37,8 @@ export interface RetirementFacts {
   lastChange?: AmiChange;
   /** The newest commit that changed the file at all: the one whose Deploy run deploys HEAD's state. */
   fileCommit?: string;
+  /** The AMI users were on before that change (git history; undefined without one). */
+  leftAmiId?: string;
   stack: RetirementStack;
   /** The stack's alarms from settledAtMs to now. */
   alarms: AlarmFacts;
@@ -83,6 +85,8 @@ export function judgeRetirement(facts: RetirementFacts, nowMs: number): Retireme
   const idle = plan.slots[slot];
   const keys = slotParameters(slot);
   if (!(idle.capacity > 0)) return { action: 'none', reason: `${facts.parametersFile} has ${keys.capacity} = "0": ${slot} is retired already` };
+  const staged = stagedIdleAmi(facts.head, facts.leftAmiId);
+  if (staged) return { action: 'none', reason: `${slot} holds ${staged}, staged for a switch (not the AMI users left): staging ahead keeps it warm until its switch PR is merged, or a commit retires it` };
 
   const { stack } = facts;
   if (!stack.exists) return { action: 'refuse', slot, amiId: idle.amiId, alarm: false, reasons: [`app stack ${facts.stackName} does not exist`] };
@@ -135,6 +139,20 @@ export function judgeRetirement(facts: RetirementFacts, nowMs: number): Retireme
     return { action: 'wait', slot, amiId: idle.amiId, endsAtMs, reason: `${window} ends at ${iso(endsAtMs)}, in ${Math.ceil((endsAtMs - nowMs) / 1000)} s; ${slot} stays warm on ${idle.amiId} until then` };
   }
   return { action: 'retire', slot, amiId: idle.amiId, endsAtMs, reason: `${window} ended at ${iso(endsAtMs)} with every alarm quiet and no failback` };
+}
+
+/**
+ * The AMI the idle slot holds staged (docs/parameters.md, "Staging ahead"), or undefined: a warm
+ * idle slot whose AMI is neither the one users are on nor the one they left is a new AMI waiting
+ * for its switch, not an old slot to retire. Without history (`leftAmiId` undefined: a shallow
+ * clone, or a file written by hand) nothing can be told apart, and the rules stay as they were.
+ */
+export function stagedIdleAmi(head: Readonly<Record<string, string>>, leftAmiId: string | undefined): string | undefined {
+  if (!isSlotsParameters(head)) return undefined;
+  const plan = readSlotPlan(head);
+  const idle = plan.slots[otherSlot(plan.live)];
+  if (!(idle.capacity > 0) || !idle.amiId) return undefined;
+  return leftAmiId !== undefined && idle.amiId !== plan.slots[plan.live].amiId && idle.amiId !== leftAmiId ? idle.amiId : undefined;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -38,7 +38,7 @@ import type { FetchLike } from '../verify/sampler';
 import { evaluateFleet } from '../verify/evaluate-fleet';
 import { observeFleet } from '../verify/fleet';
 import { verifyAlb } from '../verify/verify-alb';
-import { deploySlots, SlotsFlippedBackError, type SlotAlarm, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
+import { deploySlots, SlotsFlippedBackError, SlotsStageFailedError, type SlotAlarm, type SlotsDeployResult, type SlotStepRunner, type SlotVerdict } from './deploy-slots';
 
 /**
  * The parameters a slots step may change without a change set: which slot is live and the
@@ -53,13 +53,17 @@ export interface SlotsUpdateInputs {
   stackName: string;
   parametersFile: string;
   templateFile: string;
-  settings: SlotsSettings;
+  settings: Omit<SlotsSettings, 'stageAhead'>;
   /** Base URL of the listener; default the stack's LoadBalancerUrl output. */
   verifyUrl?: string;
   verifyPath: string;
   proveSeconds: number;
   maxErrorRate: number;
   failback: boolean;
+  /** The stage deploy's proof of the slot a switch makes live (see deploySlots). */
+  stagedProof?: { amiId: string; provenAt: Date };
+  /** The AMI git says is staged in the idle slot, not switched to yet (see deploySlots). */
+  restage?: string;
   timeoutMinutes: number;
   /** Runs one CloudFormation update from a parameters file (update-app-stack's deploy path), its rollback triggers the alarms these outputs name. */
   updateFrom(parametersFile: string, rollbackAlarmOutputs: readonly string[]): Promise<void>;
@@ -107,10 +111,11 @@ export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpd
           { ...deps, fetch: withSlotHeader(deps.fetch, request.slot) },
         );
         for (const failure of report.failures) deps.logger.warning(`${request.slot}: ${failure}`);
-        const verdict = toVerdict(report.healthy, report.failures, report.http.samples);
+        const verdict = { ...toVerdict(report.healthy, report.failures, report.http.samples), instances: [...report.fleet.currentInstances].map(([instanceId, amiId]) => ({ instanceId, amiId })) };
         // The canary's users are seen only by the slot's alarms: read them at the end of its watch.
         return request.step === 'canary' ? { ...verdict, alarms: await alarmsInAlarm(request.slot, outputs, deps) } : verdict;
       }),
+    now: () => new Date(deps.clock.now()),
   };
   return deploySlots(
     {
@@ -122,6 +127,8 @@ export async function deploySlotsStack(inputs: SlotsUpdateInputs, deps: SlotsUpd
       proveSeconds: inputs.proveSeconds,
       maxErrorRate: inputs.maxErrorRate,
       failback: inputs.failback,
+      stagedProof: inputs.stagedProof,
+      restage: inputs.restage,
     },
     runner,
     deps.logger,
@@ -208,6 +215,7 @@ export async function updateSlotsStack(
       deps,
     );
     report.outcome = result.outcome === 'no-changes' ? 'no-changes' : 'updated';
+    report.staged = result.staged;
     report.changed = result.outcome !== 'no-changes';
     report.changesMarkdown = result.steps.map((s) => `- **${s.step}**: ${codeAmiIds(s.detail)}`).join('\n') || `No changes: stack ${inputs.stackName} already matches ${inputs.parametersFile}.`;
     return report;
@@ -217,6 +225,10 @@ export async function updateSlotsStack(
     if (error instanceof SlotsFlippedBackError) {
       report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${codeAmiIds(s.detail)}`).join('\n');
       report.flippedBack = error.flipBack;
+    }
+    if (error instanceof SlotsStageFailedError) {
+      report.changesMarkdown = error.steps.map((s) => `- **${s.step}**: ${codeAmiIds(s.detail)}`).join('\n');
+      report.stageFailed = error.staged;
     }
     throw error;
   } finally {

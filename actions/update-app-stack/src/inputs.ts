@@ -26,9 +26,11 @@ export const UPDATE_APP_STACK_INPUT_NAMES = [
   'canary-weight',
   'canary-seconds',
   'failback',
+  'staged-proof',
+  'staged-ami-id',
   'ami-owners',
 ] as const;
-export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown', 'failed-step', 'flipped-back-to'] as const;
+export const UPDATE_APP_STACK_OUTPUT_NAMES = ['changed', 'change-set-id', 'stack-status', 'previous-ami-id', 'ami-id', 'changes-markdown', 'failed-step', 'flipped-back-to', 'stage-evidence', 'stage-failed'] as const;
 
 /**
  * 60 minutes: a replacing update takes 4–12 min (green launch, signals, old group drained) plus the rollback-monitoring window, and a busy stack may need
@@ -69,6 +71,25 @@ export const updateAppStackInputSchema = z
     'canary-weight': wholeNumberInput('percent', SLOTS_DEFAULTS.canaryWeight, { min: 0, max: 50 }),
     'canary-seconds': wholeNumberInput('seconds', SLOTS_DEFAULTS.canarySeconds, { min: 0, max: 3600 }),
     failback: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+    // gitops resolve-environment's staged-proof: the stage deploy's proof of the slot a switch makes live.
+    'staged-proof': z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        if (text === '') return undefined;
+        const parsed = stagedProofSchema.safeParse((() => { try { return JSON.parse(text); } catch { return undefined; } })());
+        if (!parsed.success) {
+          ctx.addIssue({ code: 'custom', message: 'must be empty or gitops resolve-environment\'s staged-proof: {"amiId": "ami-…", "provenAt": "<ISO 8601 time>"}' });
+          return z.NEVER;
+        }
+        return { amiId: parsed.data.amiId, provenAt: new Date(parsed.data.provenAt) };
+      }),
+    // gitops check-switch's staged-ami-id: the AMI git says is staged and not switched to yet.
+    'staged-ami-id': z
+      .string()
+      .regex(/^$|^ami-[0-9a-f]{8,17}$/, 'must be empty or an AMI ID (gitops check-switch\'s staged-ami-id)')
+      .default('')
+      .transform((v) => v || undefined),
     'ami-owners': amiOwnersInput,
   })
   .superRefine((v, ctx) => {
@@ -80,6 +101,8 @@ export const updateAppStackInputSchema = z
       });
     }
   });
+
+const stagedProofSchema = z.object({ amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/), provenAt: z.iso.datetime() });
 
 export type UpdateAppStackRawInputs = z.infer<typeof updateAppStackInputSchema>;
 
@@ -102,6 +125,8 @@ export function toUpdateAppStackInputs(raw: UpdateAppStackRawInputs, env: NodeJS
       maxErrorRate: raw['max-error-rate'],
       settings: { canaryWeight: raw['canary-weight'], canarySeconds: raw['canary-seconds'], bakeSeconds: SLOTS_DEFAULTS.bakeSeconds },
       failback: raw.failback === 'true',
+      stagedProof: raw['staged-proof'],
+      restage: raw['staged-ami-id'],
     },
     amiOwners: raw['ami-owners'],
     run: { id: env.GITHUB_RUN_ID, attempt: env.GITHUB_RUN_ATTEMPT, commit: env.GITHUB_SHA },

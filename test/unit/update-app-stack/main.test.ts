@@ -71,6 +71,8 @@ describe('update-app-stack main', () => {
       'changes-markdown': expect.stringContaining(`AmazonMachineImage \`${OLD_AMI}\` → \`${NEW_AMI}\``),
       'failed-step': '',
       'flipped-back-to': '',
+      'stage-evidence': '',
+      'stage-failed': '',
     });
     expect(summaryWrites).toHaveLength(1);
     expect(summaryWrites[0]).toContain(`## update-app-stack: ${STACK} updated\n\n\`${STACK}\` updated from \`${OLD_AMI}\` to \`${NEW_AMI}\``);
@@ -133,7 +135,7 @@ describe('update-app-stack main', () => {
     givenInputs({ 'stack-name': STACK, 'parameters-file': files.parametersFile, template: files.templateFile });
     await run();
     expect(mocked.setFailed).toHaveBeenCalledWith(expect.stringContaining('it is ROLLBACK_COMPLETE'));
-    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '', changed: '', 'previous-ami-id': '', 'ami-id': '', 'changes-markdown': '', 'failed-step': '', 'flipped-back-to': '' });
+    expect(outputs()).toEqual({ 'stack-status': 'ROLLBACK_COMPLETE', 'change-set-id': '', changed: '', 'previous-ami-id': '', 'ami-id': '', 'changes-markdown': '', 'failed-step': '', 'flipped-back-to': '', 'stage-evidence': '', 'stage-failed': '' });
     expect(summaryWrites[0]).toContain('| Stack status | ROLLBACK_COMPLETE |');
   });
 });

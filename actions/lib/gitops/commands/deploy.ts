@@ -11,7 +11,7 @@ import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile, setStackStateInFile, warmIdleAmiIn } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
-import { amiId, environmentName, flag, minutes } from './inputs';
+import { amiId, environmentName, flag, jsonOutputOf, minutes } from './inputs';
 
 /**
  * Deploy, after a failed verification: point the working tree's parameters file at the AMI the
@@ -52,6 +52,16 @@ export const prepareFailback = defineCommand({
  * it has settled and, if HEAD names another, commit and push the AMI that runs, so git stays the
  * true history of what ran where. Covers both an automatic failback and a CloudFormation rollback.
  */
+/** update-app-stack's stage-evidence output, the fields the report names. */
+const stageEvidenceJson = jsonOutputOf("update-app-stack's stage-evidence output").pipe(
+  z.object({ slot: z.string(), amiId: z.string(), previousAmiId: z.string(), liveSlot: z.string(), liveAmiId: z.string(), samples: z.number(), errorRate: z.number() }).optional(),
+);
+
+/** update-app-stack's stage-failed output: the staged slot, both AMIs, whether the slot went back. */
+const stageFailed = jsonOutputOf("update-app-stack's stage-failed output", 4096).pipe(
+  z.object({ slot: z.string(), previousAmiId: z.string(), amiId: z.string(), restored: z.boolean() }).optional(),
+);
+
 export const syncFromStack = defineCommand({
   description: 'Record in git the AMI the app stack really runs, when it differs from HEAD (after a rollback or failback).',
   inputs: z.object({
@@ -59,6 +69,8 @@ export const syncFromStack = defineCommand({
     'requested-ami-id': amiId,
     'failed-back': flag.default(false),
     'timeout-minutes': minutes(30, 180),
+    // Staging ahead: update-app-stack's stage-failed output (the staged slot failed its prove).
+    'stage-failed': stageFailed.optional(),
   }),
   outputs: ['outcome', 'commit', 'pull-request-url', 'superseded-by', 'superseded-by-ami-id', 'live-ami-id', 'stack-status'],
   async run(inputs, ctx) {
@@ -74,12 +86,17 @@ export const syncFromStack = defineCommand({
     const failedBack = inputs['failed-back'] || (deployed.amiId !== requested && warmIdleAmiIn(deployed.parameters) === requested);
     // Three ways the stack can end up on another AMI than HEAD names: our failback, CloudFormation's
     // own rollback, or an update refused before it started (bad input, a busy stack).
-    const why = failedBack
+    const stage = inputs['stage-failed'];
+    const why = stage
+      ? `Staging ${stage.amiId} in ${stage.slot} failed its prove on its own target group (no user traffic); ${stage.restored ? `${stage.slot} is back on ${stage.previousAmiId}` : `putting ${stage.slot} back failed, so it still runs ${stage.amiId} at weight 0`}; users stay on ${deployed.amiId}.`
+      : failedBack
       ? `${requested} failed verification through the load balancer, so the deploy failed back to ${deployed.amiId}.`
       : deployed.rolledBack
         ? `CloudFormation rolled back the update to ${requested} (stack ${deployed.stackName} is ${deployed.status}); the stack runs ${deployed.amiId}.`
         : `The update to ${requested} did not happen (stack ${deployed.stackName} is ${deployed.status}); the stack still runs ${deployed.amiId}.`;
-    const subject = failedBack
+    const subject = stage
+      ? `Record ${environment.name}'s ${stage.slot} on ${stage.restored ? stage.previousAmiId : stage.amiId}: staging ${stage.amiId} failed its prove`
+      : failedBack
       ? `Fail back ${environment.name} to ${deployed.amiId}: ${requested} failed verification`
       : deployed.rolledBack
         ? `Record rollback of ${environment.name} to ${deployed.amiId}`
@@ -96,7 +113,8 @@ export const syncFromStack = defineCommand({
           environment: environment.name,
           'parameters-file': environment.parametersFile,
           parameter: metadataParameter(headText, rewrite(headText), file),
-          'previous-ami-id': requested,
+          // A failed stage moves away from the staged AMI (so no default failback picks it).
+          'previous-ami-id': stage ? stage.amiId : requested,
           'ami-id': deployed.amiId,
           'update-type': failedBack ? 'auto-failback' : 'rollback-sync',
           reason: why,
@@ -182,6 +200,11 @@ export const deployReport = defineCommand({
     'retire-record-pull-request-url': z.string().optional(),
     'retire-record-superseded-by': z.string().optional(),
     'retire-verify-outcome': outcome,
+    // Strategy slots, staging ahead: update-app-stack's stage outputs and the propose-switch step.
+    'stage-evidence': stageEvidenceJson.optional(),
+    'stage-failed': stageFailed.optional(),
+    'propose-switch-outcome': outcome,
+    'switch-pull-request-url': z.string().optional(),
   }),
   outputs: ['ok', 'headline', 'notification'],
   async run(inputs, ctx) {
@@ -210,6 +233,10 @@ export const deployReport = defineCommand({
       liveAmiId: inputs['live-ami-id'],
       previousAmiId: inputs['previous-ami-id'],
       flipBack: inputs['flipped-back-to'] ? { failedStep: inputs['failed-step'] ?? '', liveSlot: inputs['flipped-back-to'] } : undefined,
+      stage:
+        inputs['stage-evidence'] || inputs['stage-failed']
+          ? { staged: inputs['stage-evidence'], failed: inputs['stage-failed'], proposeStep: step(inputs['propose-switch-outcome']), switchPullRequestUrl: inputs['switch-pull-request-url'] || undefined }
+          : undefined,
       repositoryUrl: ctx.repositoryUrl,
       defaultBranch: ctx.defaultBranch,
       failback: inputs['is-failback']

@@ -11,6 +11,7 @@ import { upsertPreview } from './preview';
 import { applyPromotion, checkWaveGate, listPromotionWaves, proposePromotion } from './promotion';
 import { replaceRevoked } from './revoked';
 import { checkRetirement, listRetirements, recordRetirement } from './retire';
+import { checkSwitch, proposeSwitch } from './stage';
 
 /**
  * Every subcommand of the gitops action, by the name workflows pass as `command`. The workflows
@@ -43,6 +44,8 @@ export const COMMANDS = {
   'check-retirement': checkRetirement,
   'record-retirement': recordRetirement,
   'list-retirements': listRetirements,
+  'check-switch': checkSwitch,
+  'propose-switch': proposeSwitch,
   notify,
 } satisfies Record<string, GitopsCommand>;
 

@@ -35,3 +35,22 @@ export function wiringNumberOverride(unit: string, bounds: { min: number; max: n
     .pipe(z.number().min(bounds.min, `must be at least ${bounds.min} ${unit}`).max(bounds.max, `must be at most ${bounds.max} (${bounds.maxWhy})`))
     .optional();
 }
+
+/**
+ * An input that is another step's JSON output, passed unchanged (`what` names that output for the
+ * message); the empty string is "not given". Pipe the result into the shape's schema.
+ */
+export function jsonOutputOf(what: string, maxChars = 65_536) {
+  return z
+    .string()
+    .max(maxChars)
+    .transform((text, ctx) => {
+      if (text === '') return undefined;
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON: ${what}` });
+        return z.NEVER;
+      }
+    });
+}

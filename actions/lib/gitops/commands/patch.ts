@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { liveAmiChanges, parseParametersFile, setLiveAmiInFile, waveIndexOf } from '../../parameters';
+import { liveAmiChanges, otherSlot, parseParametersFile, readSlotPlan, setLiveAmiInFile, setStagedAmiInFile, stageAmiChanges, waveIndexOf } from '../../parameters';
 import { composePatchPullRequest } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
@@ -9,7 +9,8 @@ import { amiId, environmentName } from './inputs';
 /**
  * Patch PR: the rewrite of the environment's AMI in the working tree (create-pull-request commits
  * it): one line in the replace shape; in the slots shape the new AMI goes to the idle slot, which
- * becomes live (docs/parameters.md, "The slots shape"). `changed` is false when the file already names this AMI: then no PR is opened, and
+ * becomes live (docs/parameters.md, "The slots shape"); with the wiring's slots.stageAhead the idle
+ * slot gets it at weight 0 and LiveSlot stays (docs/parameters.md, "Staging ahead"). `changed` is false when the file already names this AMI: then no PR is opened, and
  * an open one is left as it is. A revoked AMI (or one from a revoked image build) is refused
  * before the file is touched.
  */
@@ -23,13 +24,16 @@ export const setAmi = defineCommand({
     const file = environment.parametersFile;
     const previous = await readCurrentAmi(ctx, environment);
     const text = await workspaceFiles.read(ctx, file);
-    const changes = liveAmiChanges(parseParametersFile(text, file).parameters, inputs['ami-id']);
-    const updated = setLiveAmiInFile(text, inputs['ami-id'], file);
+    // Staging ahead (the wiring's slots.stageAhead): the idle slot gets the AMI at weight 0; the switch is a second PR.
+    const stage = environment.slots.stageAhead;
+    const parameters = parseParametersFile(text, file).parameters;
+    const changes = stage ? stageAmiChanges(parameters, inputs['ami-id'], file) : liveAmiChanges(parameters, inputs['ami-id']);
+    const updated = stage ? setStagedAmiInFile(text, inputs['ami-id'], file) : setLiveAmiInFile(text, inputs['ami-id'], file);
     const changed = updated !== text;
     if (changed) {
       await workspaceFiles.write(ctx, file, updated);
       // The slots shape changes several lines (the switch); say each, the AMI move first.
-      ctx.logger.info(`${file}: ${previous} → ${inputs['ami-id']} (${Object.entries(changes).map(([k, v]) => `${k} = ${v}`).join(', ')}).`);
+      ctx.logger.info(`${file}: ${stage ? 'stage ' : ''}${previous} → ${inputs['ami-id']} (${Object.entries(changes).map(([k, v]) => `${k} = ${v}`).join(', ')}).`);
     } else {
       ctx.logger.notice(`${file} already names ${inputs['ami-id']}: nothing changed, so no pull request.`);
     }
@@ -68,6 +72,7 @@ export const composePatchPr = defineCommand({
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
       parameter,
+      stagedSlot: environment.slots.stageAhead ? await idleSlotAtHead(ctx, environment.parametersFile) : undefined,
       // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: the PR says so under its lead.
       warning:
         wave > 0
@@ -89,4 +94,13 @@ async function bumpedParameters(ctx: GitopsContext, file: string): Promise<strin
   const head = await ctx.git.readFileAt('HEAD', file);
   const now = await workspaceFiles.read(ctx, file);
   return head === undefined || head === now ? undefined : metadataParameter(head, now, file);
+}
+
+/** Stage ahead: the slot the patch stages in (HEAD's idle slot, which set-ami rewrote in the working tree). */
+async function idleSlotAtHead(ctx: GitopsContext, file: string): Promise<{ slot: string; replacedAmiId: string } | undefined> {
+  const head = await ctx.git.readFileAt('HEAD', file);
+  const text = head ?? (await workspaceFiles.read(ctx, file));
+  const plan = readSlotPlan(parseParametersFile(text, file).parameters);
+  const slot = otherSlot(plan.live);
+  return { slot, replacedAmiId: plan.slots[slot].amiId };
 }

@@ -13,7 +13,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../../errors'
 import { keyValueTable } from '../../markdown';
 import { isSlotsParameters, liveAmiIn, otherSlot, parseParametersFile, readSlotPlan, setParameterInFile, setStackStateInFile, slotParameters, type EnvironmentConfig } from '../../parameters';
 import { poll } from '../../poll';
-import { judgeRetirement, type RetirementVerdict } from '../../slots/retirement';
+import { judgeRetirement, stagedIdleAmi, type RetirementVerdict } from '../../slots/retirement';
 import { readRetirementFacts, type RetirementDeps } from '../../slots/retirement-facts';
 import { readAmiHistory } from '../ami-history';
 import { composeCommitMessage, REVERTING_UPDATE_TYPES } from '../commit-metadata';
@@ -275,8 +275,11 @@ async function notDueBecause(ctx: GitopsContext, environment: EnvironmentConfig)
   const plan = readSlotPlan(parameters);
   const idle = otherSlot(plan.live);
   if (!(plan.slots[idle].capacity > 0)) return `${idle} is retired already`;
-  const [last] = await readAmiHistory(ctx.git, file);
+  const history = await readAmiHistory(ctx.git, file);
+  const [last] = history;
   if (last?.update && REVERTING_UPDATE_TYPES.has(last.update['update-type'])) return `${liveAmiIn(parameters)} went live by a ${last.update['update-type']}: ${idle} is kept for a look`;
+  const staged = stagedIdleAmi(parameters, history.find((c) => c.amiId !== last?.amiId)?.amiId);
+  if (staged) return `${idle} holds ${staged}, staged for a switch`;
   const committedAt = Date.parse((await ctx.git.run(['log', '-1', '--format=%cI', 'HEAD', '--', file])).stdout.trim());
   const earliestEnd = committedAt + environment.slots.bakeSeconds * 1000;
   if (earliestEnd > ctx.clock.now()) return `its bake window cannot end before ${new Date(earliestEnd).toISOString()}`;

@@ -9,7 +9,7 @@ import { RecordingLogger } from '../../../../actions/lib/logger';
 import { SLOTS_DEFAULTS } from '../../../../actions/lib/parameters';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import type { SlotName } from '../../../../actions/lib/parameters';
-import { compareCanary, deploySlots, rollbackAlarmsOf, SlotsFlippedBackError, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
+import { compareCanary, deploySlots, rollbackAlarmsOf, SlotsFlippedBackError, SlotsStageFailedError, STAGED_PROOF_MAX_AGE_MS, type SlotStepName, type SlotStepRunner, type SlotVerdict, type SlotVerification } from '../../../../actions/lib/slots/deploy-slots';
 
 const OLD = 'ami-0aaaaaaaaaaaaaaa1';
 const NEW = 'ami-0bbbbbbbbbbbbbbb2';
@@ -37,6 +37,7 @@ class FakeSlotsStack implements SlotStepRunner {
   failUpdate?: SlotStepName | ((step: SlotStepName) => boolean);
   updateError: Error = new AwsOperationError('Update of stack patch-dev-app failed: GreenAutoScalingGroup CREATE_FAILED (Received 0 SUCCESS signal(s) out of 2).', 'patch-dev-app', 'UPDATE_ROLLBACK_COMPLETE');
   verdict: (request: SlotVerification, stack: Record<string, string>) => SlotVerdict = () => good;
+  clock = new Date('2026-12-02T06:00:00Z');
 
   constructor(parameters: Record<string, string>) {
     this.parameters = { ...parameters };
@@ -62,6 +63,10 @@ class FakeSlotsStack implements SlotStepRunner {
     this.verifications.push(request);
     return this.verdict(request, this.parameters);
   }
+
+  now(): Date {
+    return this.clock;
+  }
 }
 
 const run = (stack: FakeSlotsStack, target: Record<string, string> = HEAD, failback = false, settings = SLOTS_DEFAULTS) =>
@@ -70,6 +75,19 @@ const run = (stack: FakeSlotsStack, target: Record<string, string> = HEAD, failb
     stack,
     new RecordingLogger(),
   );
+
+/** Stage ahead: the patch PR's HEAD stages NEW in green at weight 0, blue stays live. */
+const STAGED = { ...REST, GreenAmazonMachineImage: NEW, GreenCapacity: '2' };
+/** ...and the switch PR's HEAD: only LiveSlot and the weights move. */
+const SWITCHED = { ...STAGED, LiveSlot: 'green', GreenWeight: '100', BlueWeight: '0' };
+const PROVEN_AT = new Date('2026-12-02T05:00:00Z');
+const runStaged = (stack: FakeSlotsStack, target: Record<string, string>, stagedProof?: { amiId: string; provenAt: Date }, restage?: string) =>
+  deploySlots(
+    { stackName: 'patch-dev-app', parametersFile: 'parameters/dev.json', current: { ...stack.parameters }, target, settings: SLOTS_DEFAULTS, proveSeconds: 10, maxErrorRate: 0, failback: false, stagedProof, restage },
+    stack,
+    new RecordingLogger(),
+  );
+const recordOf = (error: unknown, before: Record<string, string>) => (error instanceof SlotsFlippedBackError || error instanceof SlotsStageFailedError ? error.stackParameters : before);
 
 /** What the run says git must record, and that it is what the stack runs. */
 async function expectGitEqualsStack(stack: FakeSlotsStack, promise: Promise<unknown>, head: Record<string, string>, before: Record<string, string>) {
@@ -202,9 +220,150 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(stack.parameters).toMatchObject({ LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' });
     await expectReRunCompletes(stack);
   },
+  async F180() {
+    // Stage ahead: the staged slot fails its prove at weight 0.
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => (request.slot === 'green' ? bad : good);
+    const error = await runStaged(stack, STAGED).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlotsStageFailedError);
+    expect((error as Error).message).toMatch(
+      /Staging ami-0bbbbbbbbbbbbbbb2 in green of patch-dev-app failed: green did not pass on its own target group: HTTP error rate 100.0 %.*users stayed on blue \(ami-0aaaaaaaaaaaaaaa1\) throughout; green is back on ami-0ccccccccccccccc3/,
+    );
+    expect(stack.updates).toEqual(['stage', 'unstage']);
+    // No user saw green, no weight moved, and what git must record is what the stack runs: what main had before.
+    expect(stack.triggers).toEqual(['stage:-', 'unstage:-']);
+    expect(recordOf(error, STAGED)).toEqual(stack.parameters);
+    expect(stack.parameters).toEqual(REST);
+    expect((error as SlotsStageFailedError).staged).toEqual({ slot: 'green', previousAmiId: 'ami-0ccccccccccccccc3', amiId: NEW, restored: true });
+    // A re-run of the stage once green is good stages and proves again.
+    stack.verdict = () => good;
+    expect((await runStaged(stack, STAGED)).outcome).toBe('staged');
+  },
+  async F181() {
+    // The prove fails, then credentials expire: the unstage is refused and the slot stays staged.
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = () => bad;
+    stack.failUpdate = 'unstage';
+    stack.updateError = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
+    const error = await runStaged(stack, STAGED).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SlotsStageFailedError);
+    expect((error as Error).message).toMatch(/green still runs ami-0bbbbbbbbbbbbbbb2 at weight 0 \(putting it back failed\)/);
+    expect((error as SlotsStageFailedError).staged.restored).toBe(false);
+    // Recorded as it is: the staged slot at weight 0, users on blue.
+    expect(recordOf(error, STAGED)).toEqual(stack.parameters);
+    expect(stack.parameters).toEqual(STAGED);
+  },
+  async F182() {
+    // The switch PR's deploy: one look at the staged slot finds a target unhealthy.
+    const stack = new FakeSlotsStack(STAGED);
+    stack.look = () => ({ healthy: false, failures: ['i-0g2 unhealthy (Target.FailedHealthChecks)'], samples: 0, errorRate: 0 });
+    const result = await runStaged(stack, SWITCHED, { amiId: NEW, provenAt: PROVEN_AT });
+    expect(result.outcome).toBe('switched');
+    // No weight moved on a bad look: the full prove watch, then the canary and the switch.
+    expect(stack.checks).toEqual([`green ${NEW}`]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot}`)).toEqual(['prove green', 'canary green', 'canary blue']);
+    expect(stack.updates).toEqual(['canary', 'switch']);
+    expect(stack.parameters).toEqual(SWITCHED);
+  },
+  async F183() {
+    // The switch PR merged more than a day after the stage's proof: proven again.
+    const stack = new FakeSlotsStack(STAGED);
+    const stale = new Date(stack.clock.getTime() - STAGED_PROOF_MAX_AGE_MS - 60_000);
+    const result = await runStaged(stack, SWITCHED, { amiId: NEW, provenAt: stale });
+    expect(result.outcome).toBe('switched');
+    expect(stack.checks).toEqual([]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot}`)).toEqual(['prove green', 'canary green', 'canary blue']);
+    // A proof of another AMI (the slot was staged again since) is no proof either.
+    const again = new FakeSlotsStack(STAGED);
+    await runStaged(again, SWITCHED, { amiId: 'ami-0ddddddddddddddd4', provenAt: PROVEN_AT });
+    expect(again.checks).toEqual([]);
+    expect(again.verifications[0]).toMatchObject({ step: 'prove', slot: 'green' });
+  },
+  async F184() {
+    // The staged slot never signals: CloudFormation rolls the stage back, nothing to unstage, no proof.
+    const stack = new FakeSlotsStack(REST);
+    stack.failUpdate = 'stage';
+    const error = await runStaged(stack, STAGED).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/Received 0 SUCCESS signal/);
+    expect(error).not.toBeInstanceOf(SlotsStageFailedError);
+    expect(stack.updates).toEqual(['stage']);
+    expect(recordOf(error, REST)).toEqual(stack.parameters);
+    expect(stack.verifications).toEqual([]);
+  },
+  async F185() {
+    // A re-run of a stage deploy whose switch PR was not proposed: the stack equals HEAD already.
+    const stack = new FakeSlotsStack(STAGED);
+    expect((await runStaged(stack, STAGED)).outcome).toBe('no-changes');
+    // With git's word that green is staged (check-switch's staged-ami-id): proven again, no update, the proof returned.
+    const again = await runStaged(stack, STAGED, undefined, NEW);
+    expect(again.outcome).toBe('staged');
+    expect(again.staged).toMatchObject({ slot: 'green', amiId: NEW, liveAmiId: OLD });
+    expect(stack.updates).toEqual([]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove green ${NEW}`]);
+    // Its prove failing changes nothing in AWS: the slot stays staged, and the error says so.
+    stack.verdict = () => bad;
+    const error = await runStaged(stack, STAGED, undefined, NEW).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/green still runs ami-0bbbbbbbbbbbbbbb2 at weight 0 \(it was staged before this run, which only proved it again\)/);
+    expect(recordOf(error, STAGED)).toEqual(stack.parameters);
+    expect(stack.updates).toEqual([]);
+  },
 };
 
 describeCatalogueRows('the slots deploy rows of the fault catalogue (unit, a fake stack)', 'deploy-slots.test.ts', IMPLEMENTATIONS);
+
+describe('deploySlots, staging ahead', () => {
+  it('a stage-only change stages the idle slot at weight 0 and proves it, and returns the proof for the switch PR', async () => {
+    const stack = new FakeSlotsStack(REST);
+    stack.verdict = (request) => ({ ...good, samples: 60, instances: [{ instanceId: 'i-0g1', amiId: request.amiId }, { instanceId: 'i-0g2', amiId: request.amiId }] });
+    const result = await runStaged(stack, STAGED);
+    expect(result.outcome).toBe('staged');
+    expect(stack.updates).toEqual(['stage']);
+    expect(stack.triggers).toEqual(['stage:-']);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot} ${v.amiId}`)).toEqual([`prove green ${NEW}`]);
+    expect(stack.parameters).toEqual(STAGED);
+    expect(result.staged).toEqual({
+      slot: 'green',
+      previousAmiId: 'ami-0ccccccccccccccc3',
+      amiId: NEW,
+      capacity: 2,
+      liveSlot: 'blue',
+      liveAmiId: OLD,
+      provenAt: '2026-12-02T06:00:00.000Z',
+      samples: 60,
+      errorRate: 0,
+      medianLatencyMs: 20,
+      instances: [{ instanceId: 'i-0g1', amiId: NEW }, { instanceId: 'i-0g2', amiId: NEW }],
+    });
+    // A re-run: the stack already equals HEAD.
+    expect((await runStaged(stack, STAGED)).outcome).toBe('no-changes');
+  });
+
+  it('the switch PR with a fresh proof takes one look at the staged slot instead of a prove watch, then canaries and switches', async () => {
+    const stack = new FakeSlotsStack(STAGED);
+    const result = await runStaged(stack, SWITCHED, { amiId: NEW, provenAt: PROVEN_AT });
+    expect(result.outcome).toBe('switched');
+    expect(stack.checks).toEqual([`green ${NEW}`]);
+    expect(stack.verifications.map((v) => `${v.step} ${v.slot}`)).toEqual(['canary green', 'canary blue']);
+    expect(stack.updates).toEqual(['canary', 'switch']);
+    expect(result.steps[0]).toEqual({ step: 'check', detail: `green was staged and proven 1.0 h ago, and at one look every target is healthy on ${NEW}: no second prove watch` });
+    expect(stack.parameters).toEqual(SWITCHED);
+  });
+
+  it('a switch without a proof (a single-PR patch re-run after a flip back) is proven in full, as before', async () => {
+    const stack = new FakeSlotsStack(STAGED);
+    await runStaged(stack, SWITCHED);
+    expect(stack.checks).toEqual([]);
+    expect(stack.verifications[0]).toMatchObject({ step: 'prove', slot: 'green' });
+  });
+
+  it('a stage that changes more than the idle slot applies the rest after the prove, watching the live slot', async () => {
+    const stack = new FakeSlotsStack(REST);
+    const result = await runStaged(stack, { ...STAGED, InstanceType: 't3.small' });
+    expect(result.outcome).toBe('staged');
+    expect(stack.triggers).toEqual(['stage:-', 'update:blue']);
+    expect(stack.parameters).toEqual({ ...STAGED, InstanceType: 't3.small' });
+  });
+});
 
 describe('deploySlots', () => {
   it('stages green at weight 0, proves it through its header, canaries it against blue, then switches to HEAD', async () => {

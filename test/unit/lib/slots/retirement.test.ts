@@ -23,7 +23,7 @@ function change(type: UpdatedAmi['update-type'] | undefined): AmiChange {
   };
 }
 
-function facts(over: { head?: Record<string, string>; stack?: Partial<RetirementFacts['stack']>; alarms?: Partial<RetirementFacts['alarms']>; lastChange?: AmiChange; bakeSeconds?: number } = {}): RetirementFacts {
+function facts(over: { head?: Record<string, string>; stack?: Partial<RetirementFacts['stack']>; alarms?: Partial<RetirementFacts['alarms']>; lastChange?: AmiChange; leftAmiId?: string; bakeSeconds?: number } = {}): RetirementFacts {
   const head = over.head ?? SWITCHED;
   return {
     environment: 'dev',
@@ -32,12 +32,24 @@ function facts(over: { head?: Record<string, string>; stack?: Partial<Retirement
     bakeSeconds: over.bakeSeconds ?? 300,
     head,
     lastChange: over.lastChange ?? change('patch'),
+    leftAmiId: over.leftAmiId,
     stack: { exists: true, status: 'UPDATE_COMPLETE', parameters: { ...head }, settledAtMs: SWITCH, alarmNames: ALARMS, ...over.stack },
     alarms: { states: ALARMS.map((alarmName) => ({ alarmName, state: 'OK' })), missing: [], firings: [], from: new Date(SWITCH).toISOString(), to: '', ...over.alarms },
   };
 }
 
 describe('judgeRetirement', () => {
+  it('never retires a staged slot (staging ahead): a warm idle slot on an AMI users never left waits for its switch PR', () => {
+    // Green live on AMI 2, which replaced AMI 1; blue staged on AMI 3 at weight 0 by a stage PR.
+    const staged = { ...SWITCHED, BlueAmazonMachineImage: AMI(3) };
+    expect(judgeRetirement(facts({ head: staged, leftAmiId: AMI(1) }), SWITCH + 1e9)).toEqual({
+      action: 'none',
+      reason: `blue holds ${AMI(3)}, staged for a switch (not the AMI users left): staging ahead keeps it warm until its switch PR is merged, or a commit retires it`,
+    });
+    // The old slot on the AMI users left is retired as before.
+    expect(judgeRetirement(facts({ leftAmiId: AMI(1) }), SWITCH + 1e9)).toMatchObject({ action: 'retire', slot: 'blue', amiId: AMI(1) });
+  });
+
   it('waits while the window is open on AWS\'s clock, and says when it ends', () => {
     expect(judgeRetirement(facts(), SWITCH + 299_000)).toEqual({
       action: 'wait',

@@ -26,8 +26,11 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
   { name: 'Resolve what HEAD says', id: 'resolve' },
   { name: 'Assume the deploy role', id: 'credentials' },
   { name: 'Check the wave gate', id: 'gate' },
+  // Not simulated: strategy slots only (staging ahead); test/unit/lib/gitops/stage-commands.test.ts runs them.
+  { name: 'Check the switch', id: 'check-switch', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },
   { name: 'Update the app stack', id: 'update' },
   { name: 'Verify the fleet through the load balancer', id: 'verify' },
+  { name: 'Propose the switch', id: 'propose-switch', if: "steps.update.outputs.stage-evidence != ''" },
   // Not simulated: strategy slots only (this job deploys the replace fixture), so skipped here;
   // test/unit/lib/gitops/retire-commands.test.ts and test/integration/retire-slots.test.ts run them.
   { name: "Bake, then decide the old slot's retirement", id: 'bake', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },

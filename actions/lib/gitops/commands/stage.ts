@@ -1,0 +1,100 @@
+/**
+ * Staging ahead (docs/parameters.md, "Staging ahead"), the deploy job's two gitops steps:
+ *
+ * - check-switch, before the stack update: at a switch PR's deploy, whether the stage's proof
+ *   still stands (switch-proof.ts). Its staged-proof output goes to update-app-stack; a switch
+ *   merged onto another AMI than it named is refused here, before any AWS change, and the job's
+ *   record step then writes what the stack runs.
+ * - propose-switch, after a stage-only deploy proved the idle slot: the switch PR (LiveSlot and the
+ *   weights), its body the proof, on the proposal machinery of the revoked-AMI and record PRs.
+ */
+import { z } from 'zod';
+
+import { liveAmiIn, parseParametersFile, readSlotPlan, setLiveAmiInFile, SLOT_NAMES } from '../../parameters';
+import { proposePullRequest } from '../propose-pull-request';
+import { composeSwitchPullRequest } from '../switch-pull-request';
+import { judgeSwitch } from '../switch-proof';
+import { stagedIdleAmi } from '../../slots/retirement';
+import { readAmiHistory } from '../ami-history';
+import { defineCommand, loadEnvironment, metadataParameter, type GitopsContext } from './context';
+import { amiId, environmentName, jsonOutputOf } from './inputs';
+
+export const checkSwitch = defineCommand({
+  description: "Staging ahead: at a switch PR's deploy, whether the stage's proof still stands (refuses a switch merged onto another AMI).",
+  inputs: z.object({ environment: environmentName.optional() }),
+  outputs: ['staged-proof', 'judgement', 'staged-ami-id'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const judgement = await judgeSwitch(ctx.git, environment.parametersFile);
+    const staged = await stagedAmiAtHead(ctx, environment.parametersFile);
+    if (judgement.kind === 'refuse') {
+      const failure =
+        `Switch refused in ${environment.name}: ${judgement.reason}. Nothing changed in AWS; the "Record what runs" step writes what the stack runs into ${environment.parametersFile}, so git and the stack agree again. ` +
+        `To move users to ${judgement.headAmiId}, merge the switch PR its stage deploy proposes (branch ami-switch/${environment.name}); if there is none, stage it again.`;
+      return { outputs: { 'staged-proof': '', judgement: judgement.kind, 'staged-ami-id': '' }, failure };
+    }
+    ctx.logger.info(`${environment.name}: ${judgement.kind === 'proof' ? 'the stage proof stands' : 'no stage proof to use'}: ${judgement.reason}.`);
+    if (staged) ctx.logger.info(`${environment.parametersFile} stages ${staged} in the idle slot (not switched to yet): a deploy that finds nothing to change proves it again and proposes the switch.`);
+    return { outputs: { 'staged-proof': judgement.kind === 'proof' ? JSON.stringify(judgement.proof) : '', judgement: judgement.kind, 'staged-ami-id': staged ?? '' } };
+  },
+});
+
+/** The AMI HEAD stages in the idle slot (warm, not the AMI users are on nor the one they left), or undefined. */
+async function stagedAmiAtHead(ctx: GitopsContext, file: string): Promise<string | undefined> {
+  const text = await ctx.git.readFileAt('HEAD', file);
+  if (text === undefined) return undefined;
+  const history = await readAmiHistory(ctx.git, file);
+  return stagedIdleAmi(parseParametersFile(text, file).parameters, history.find((c) => c.amiId !== history[0]?.amiId)?.amiId);
+}
+
+const slotName = z.enum(SLOT_NAMES);
+/** update-app-stack's stage-evidence output. */
+const stageEvidence = jsonOutputOf("update-app-stack's stage-evidence output")
+  .pipe(
+    z.object({
+      slot: slotName,
+      previousAmiId: z.string(),
+      amiId,
+      capacity: z.number().int().positive(),
+      liveSlot: slotName,
+      liveAmiId: amiId,
+      provenAt: z.iso.datetime(),
+      samples: z.number().int().nonnegative(),
+      errorRate: z.number().min(0).max(1),
+      medianLatencyMs: z.number().optional(),
+      instances: z.array(z.object({ instanceId: z.string(), amiId: z.string().optional() })),
+    }),
+  );
+
+export const proposeSwitch = defineCommand({
+  description: "Staging ahead: after the stage deploy proved the idle slot, propose the switch PR with the proof (LiveSlot and the weights).",
+  inputs: z.object({ environment: environmentName.optional(), 'stage-evidence': stageEvidence }),
+  outputs: ['pull-request-url', 'pull-request-number', 'branch'],
+  async run(inputs, ctx) {
+    const { environment } = await loadEnvironment(ctx, inputs.environment);
+    const file = environment.parametersFile;
+    const staged = inputs['stage-evidence'];
+    // Compare-and-swap: the switch is composed on HEAD only when HEAD still stages what was proven.
+    const headText = await ctx.git.readFileAt('HEAD', file);
+    const head = headText === undefined ? undefined : parseParametersFile(headText, file).parameters;
+    const plan = head ? readSlotPlan(head) : undefined;
+    if (!headText || !plan || plan.live !== staged.liveSlot || plan.slots[staged.slot].amiId !== staged.amiId || !(plan.slots[staged.slot].capacity > 0) || liveAmiIn(head!) !== staged.liveAmiId) {
+      const names = plan ? `LiveSlot ${plan.live}, ${staged.slot} on ${plan.slots[staged.slot].amiId}` : 'no slots file';
+      return {
+        outputs: {},
+        failure: `No switch PR for ${environment.name}: the stage deploy proved ${staged.amiId} in ${staged.slot} (users on ${staged.liveSlot}, ${staged.liveAmiId}), but ${file} at HEAD says ${names}. Re-run the deploy of the default branch's HEAD: it stages and proves what HEAD says, then proposes its switch.`,
+      };
+    }
+    const switched = setLiveAmiInFile(headText, staged.amiId, file);
+    const baseCommit = await ctx.git.resolveCommit('HEAD');
+    const pr = composeSwitchPullRequest({ environment: environment.name, parametersFile: file, staged, baseCommit, parameter: metadataParameter(headText, switched, file), runUrl: ctx.runUrl });
+    const proposal = await proposePullRequest(
+      { branch: pr.branch, base: ctx.defaultBranch, files: { [file]: switched }, message: pr.commitMessage, body: pr.body },
+      { git: ctx.git, logger: ctx.logger, auth: ctx.gitAuth(), identity: ctx.identity, github: ctx.github() },
+    );
+    return {
+      outputs: { 'pull-request-url': proposal.url, 'pull-request-number': proposal.number, branch: pr.branch },
+      summary: `## Switch proposed for \`${environment.name}\`\n\n**${staged.slot} runs \`${staged.amiId}\`, proven with no user traffic; ${proposal.url} moves users from \`${staged.liveAmiId}\` to it when merged.**\n\n${pr.body}`,
+    };
+  },
+});

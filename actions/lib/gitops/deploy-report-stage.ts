@@ -1,0 +1,39 @@
+/**
+ * The deploy report's sentences for staging ahead (docs/parameters.md, "Staging ahead"): a stage
+ * deploy that proved the idle slot and proposed the switch PR, or one whose prove failed. Both
+ * name the staged AMI and the one users are on; the second says where the slot is now.
+ */
+import type { StepOutcome } from './deploy-report';
+
+export interface StageReport {
+  /** update-app-stack's stage-evidence: what was staged and proven. */
+  staged?: { slot: string; amiId: string; previousAmiId: string; liveSlot: string; liveAmiId: string; samples: number; errorRate: number };
+  /** update-app-stack's stage-failed. */
+  failed?: { slot: string; previousAmiId: string; amiId: string; restored: boolean };
+  /** The propose-switch step. */
+  proposeStep: StepOutcome;
+  switchPullRequestUrl?: string;
+}
+
+interface Ids {
+  id(value: string): string;
+  command(value: string): string;
+}
+
+/** The switch PR is part of a stage deploy's success: without it nobody is asked to decide. */
+export function stageIncomplete(stage: StageReport | undefined): boolean {
+  return stage?.staged !== undefined && (stage.proposeStep !== 'success' || !stage.switchPullRequestUrl);
+}
+
+export function stagedSentence(env: string, stage: StageReport & { staged: NonNullable<StageReport['staged']> }, f: Ids): string {
+  const s = stage.staged;
+  const proven = `Staged ${f.id(s.amiId)} in ${s.slot} of ${env} (it held ${f.id(s.previousAmiId)}) and proved it on its own target group (${s.samples} samples, ${(s.errorRate * 100).toFixed(1)} % errors), with no user traffic: users stay on ${s.liveSlot} (${f.id(s.liveAmiId)}).`;
+  if (!stageIncomplete(stage)) return `${proven} The switch PR ${stage.switchPullRequestUrl} moves them from ${f.id(s.liveAmiId)} to ${f.id(s.amiId)} when merged.`;
+  return `${proven} But the switch PR could not be proposed (see the "Propose the switch" step), so nobody is asked to switch yet; git and the stack agree. Re-running this job proposes it (the stack already matches, so it changes nothing in AWS): ${f.command('gh run rerun <this run>')}`;
+}
+
+export function stageFailedSentence(env: string, failed: NonNullable<StageReport['failed']>, liveAmiId: string | undefined, where: string, f: Ids): string {
+  const live = liveAmiId ? ` (${f.id(liveAmiId)})` : '';
+  const now = failed.restored ? `${failed.slot} is back on ${f.id(failed.previousAmiId)}, as before the stage` : `putting ${failed.slot} back failed, so it still runs ${f.id(failed.amiId)} at weight 0, no user traffic`;
+  return `Staging ${f.id(failed.amiId)} in ${failed.slot} of ${env} failed its prove on its own target group: no user request reached it, users stayed on the live slot${live} throughout; ${now}. No switch PR. ${where}`.trim();
+}

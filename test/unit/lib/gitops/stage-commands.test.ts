@@ -1,0 +1,263 @@
+/**
+ * Staging ahead through the gitops commands the workflows run (real git, a bare origin, a fake
+ * GitHub API): the patch PR stages the idle slot, the stage deploy proposes the switch PR with the
+ * proof, and at the switch's deploy check-switch compares the merge with what the switch was
+ * proposed from (the compare-and-swap of record-change.ts, applied to a merge).
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
+import type { StagedSlot } from '../../../../actions/lib/slots/deploy-slots';
+import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
+import { createGitFixture, wiringEntry } from './git-fixture';
+import { gitopsTestContext, runCommand } from './gitops-context';
+import { AMI, SLOTS_FILE, slotsJson } from './slots-repo-fixture';
+
+const cfn = mockClient(CloudFormationClient);
+const FILE = SLOTS_FILE;
+const SLOTS_TEMPLATE = 'Parameters:\n  LiveSlot:\n    Type: String\nResources: {}\n';
+const wiring = (dev: Record<string, unknown>) =>
+  JSON.stringify({ promotionOrder: ['dev'], environments: { dev: { ...wiringEntry('dev'), appTemplate: 'templates/app-slots.yaml', strategy: 'slots', slots: { stageAhead: true }, ...dev } } }, null, 2);
+/** Green live on AMI 2 (it replaced AMI 1), blue retired on AMI 1: where a stage PR starts. */
+const AT_REST = { LiveSlot: 'green', GreenAmazonMachineImage: AMI(2), GreenCapacity: '2', GreenWeight: '100', BlueAmazonMachineImage: AMI(1), BlueCapacity: '0', BlueWeight: '0' };
+
+function setup(dev: Record<string, unknown> = {}) {
+  const seed = createGitFixture();
+  seed.commit('Initial layout', { 'parameters/environments.json': wiring(dev), [FILE]: slotsJson({}), 'templates/app-slots.yaml': SLOTS_TEMPLATE });
+  seed.commit(`Bump dev AMI from ${AMI(1)} to ${AMI(2)}`, { [FILE]: slotsJson({ ...AT_REST, BlueCapacity: '2' }) });
+  seed.commit('Retire blue', { [FILE]: slotsJson(AT_REST) });
+  const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
+  const work = createGitFixture({ cloneFrom: origin.dir });
+  const openPullRequest = jest.fn(async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true }));
+  const { ctx } = gitopsTestContext(work.dir, { openPullRequest });
+  return { seed, origin, work, ctx, openPullRequest, remove: () => [seed, origin, work].forEach((f) => f.remove()) };
+}
+
+let env: ReturnType<typeof setup>;
+beforeEach(() => {
+  cfn.reset();
+});
+afterEach(() => env?.remove());
+
+const workFile = () => readFileSync(join(env.work.dir, FILE), 'utf8');
+const parametersOf = (text: string) => (JSON.parse(text) as { Parameters: Record<string, string> }).Parameters;
+function diff(from: string, to: string): string[] {
+  const a = parametersOf(from);
+  const b = parametersOf(to);
+  return Object.keys(b).filter((k) => a[k] !== b[k]).map((k) => `${k}: ${a[k]} → ${b[k]}`);
+}
+
+/** The patch PR as the workflow runs it (set-ami, compose-patch-pr), then its merge. */
+async function stageAndMerge(ami: string) {
+  const set = await runCommand('set-ami', { 'ami-id': ami }, env.ctx);
+  const composed = await runCommand('compose-patch-pr', { 'previous-ami-id': String(set.outputs['previous-ami-id']), 'ami-id': ami }, env.ctx);
+  env.work.git('commit', '--quiet', '-a', '-m', String(composed.outputs['commit-message']));
+  env.work.git('push', '--quiet', 'origin', 'HEAD:main');
+  return { set, composed };
+}
+
+/** update-app-stack's stage-evidence after the stage deploy proved `ami` in blue. */
+const evidence = (ami: string, over: Partial<StagedSlot> = {}): StagedSlot => ({
+  slot: 'blue',
+  previousAmiId: AMI(1),
+  amiId: ami,
+  capacity: 2,
+  liveSlot: 'green',
+  liveAmiId: AMI(2),
+  provenAt: '2026-06-01T00:00:00.000Z',
+  samples: 60,
+  errorRate: 0,
+  medianLatencyMs: 12,
+  instances: [
+    { instanceId: 'i-0b1', amiId: ami },
+    { instanceId: 'i-0b2', amiId: ami },
+  ],
+  ...over,
+});
+
+/** propose-switch, then the person merges the switch branch into main (the way `merge` says). */
+async function proposeSwitch(ami: string) {
+  return runCommand('propose-switch', { 'stage-evidence': JSON.stringify(evidence(ami)) }, env.ctx);
+}
+function mergeSwitch(how: 'fast-forward' | 'merge-commit') {
+  env.work.git('fetch', '--quiet', 'origin', 'ami-switch/dev');
+  env.work.git('merge', '--quiet', how === 'fast-forward' ? '--ff-only' : '--no-ff', '--no-edit', 'FETCH_HEAD');
+}
+
+const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
+  async B180() {
+    env = setup({ strategy: 'replace', appTemplate: 'templates/app.yaml' });
+    env.work.write('templates/app.yaml', 'Resources: {}\n');
+    const error = await runCommand('set-ami', { 'ami-id': AMI(3) }, env.ctx).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/environments\.dev\.slots\.stageAhead is true, but its strategy is "replace": staging ahead puts the new AMI in the idle slot of templates\/app-slots\.yaml, and a replace environment has no idle slot\. Add "strategy": "slots"/);
+    expect(env.work.git('status', '--porcelain', FILE)).toBe('');
+  },
+  async B181() {
+    env = setup();
+    await expect(runCommand('propose-switch', { 'stage-evidence': 'not json' }, env.ctx)).rejects.toThrow(/must be JSON: update-app-stack's stage-evidence output/);
+    await expect(runCommand('propose-switch', { 'stage-evidence': JSON.stringify({ ...evidence(AMI(3)), samples: -1 }) }, env.ctx)).rejects.toThrow(/samples/);
+    expect(env.openPullRequest).not.toHaveBeenCalled();
+    expect(env.origin.git('branch', '--list', 'ami-switch/dev')).toBe('');
+  },
+  async F186() {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    // The stage deploy's proof of AMI 4, which HEAD does not stage: no switch PR.
+    const refused = await runCommand('propose-switch', { 'stage-evidence': JSON.stringify(evidence(AMI(4))) }, env.ctx);
+    expect(refused.failure).toMatch(new RegExp(`No switch PR for dev: the stage deploy proved ${AMI(4)} in blue .*but parameters/dev.json at HEAD says LiveSlot green, blue on ${AMI(3)}`));
+    expect(env.openPullRequest).not.toHaveBeenCalled();
+    // The switch for AMI 3, then a newer stage (AMI 4): its proposal goes to the same branch, replacing the open PR.
+    await proposeSwitch(AMI(3));
+    await stageAndMerge(AMI(4));
+    await proposeSwitch(AMI(4));
+    expect(env.openPullRequest.mock.calls.map((c) => (c as unknown as [{ head: string; title: string }])[0]).map((r) => `${r.head} ${r.title}`)).toEqual([
+      `ami-switch/dev Switch dev AMI from ${AMI(2)} to ${AMI(3)}`,
+      `ami-switch/dev Switch dev AMI from ${AMI(2)} to ${AMI(4)}`,
+    ]);
+    expect(parametersOf(env.origin.git('show', `ami-switch/dev:${FILE}`))).toMatchObject({ LiveSlot: 'blue', BlueAmazonMachineImage: AMI(4) });
+  },
+  async F187() {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    await proposeSwitch(AMI(3));
+    // Someone changes the file on main while the switch PR waits (bigger instances for the staged
+    // slot too), then the switch is squash-merged onto it: the proof is of another state.
+    const message = env.origin.git('log', '-1', '--format=%B', 'ami-switch/dev');
+    env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(3), BlueCapacity: '2', InstanceType: 't3.small' }));
+    env.work.git('commit', '--quiet', '-am', 'Bigger instances');
+    env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(3), BlueCapacity: '2', InstanceType: 't3.small', LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }));
+    env.work.git('commit', '--quiet', '-a', '-m', message);
+    const checked = await runCommand('check-switch', {}, env.ctx);
+    expect(checked.failure).toBeUndefined();
+    expect(checked.outputs).toMatchObject({ judgement: 'stale', 'staged-proof': '' });
+  },
+  async F188() {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    await proposeSwitch(AMI(3));
+    // AMI 4 staged on main by hand (no stage deploy proposed its switch), then the old switch squash-merged onto it.
+    const message = env.origin.git('log', '-1', '--format=%B', 'ami-switch/dev');
+    env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(4), BlueCapacity: '2', LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }));
+    env.work.git('commit', '--quiet', '-a', '-m', message);
+    const checked = await runCommand('check-switch', {}, env.ctx);
+    expect(checked.failure).toMatch(new RegExp(`Switch refused in dev: the switch PR \\(\\w+, "Switch dev AMI from ${AMI(2)} to ${AMI(3)}"\\) makes ${AMI(3)} live, but parameters/dev.json at HEAD makes ${AMI(4)} live`));
+    expect(checked.failure).toMatch(/Nothing changed in AWS; the "Record what runs" step writes what the stack runs/);
+    expect(checked.outputs['staged-proof']).toBe('');
+  },
+  async F189() {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    const head = env.work.git('show', `main:${FILE}`);
+    // update-app-stack unstaged blue after its failed prove: the stack is as main had it before.
+    const stack = parametersOf(slotsJson(AT_REST));
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: Object.entries(stack).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })) }],
+    });
+    const failed = JSON.stringify({ slot: 'blue', previousAmiId: AMI(1), amiId: AMI(3), restored: true });
+    const synced = await runCommand('sync-from-stack', { environment: 'dev', 'requested-ami-id': AMI(2), 'stage-failed': failed }, env.ctx);
+    expect(synced.outputs).toMatchObject({ outcome: 'pushed', 'live-ami-id': AMI(2) });
+    const recorded = env.origin.git('show', `main:${FILE}`);
+    expect(parametersOf(recorded)).toEqual(stack);
+    expect(diff(head, recorded)).toEqual([`BlueAmazonMachineImage: ${AMI(3)} → ${AMI(1)}`, 'BlueCapacity: 2 → 0']);
+    const message = env.origin.git('log', '-1', '--format=%B', 'main');
+    expect(message.split('\n')[0]).toBe(`Record dev's blue on ${AMI(1)}: staging ${AMI(3)} failed its prove`);
+    expect(parseMetadataBlock(message)?.[0]).toMatchObject({ 'update-type': 'rollback-sync', 'previous-ami-id': AMI(3), 'ami-id': AMI(2) });
+    const report = await runCommand(
+      'deploy-report',
+      { environment: 'dev', 'requested-ami-id': AMI(2), 'prepare-outcome': 'success', 'update-outcome': 'failure', 'sync-outcome': 'success', 'sync-result': 'pushed', 'sync-commit': String(synced.outputs.commit), 'live-ami-id': AMI(2), 'stage-failed': failed },
+      env.ctx,
+    );
+    expect(report.outputs.headline).toMatch(
+      new RegExp(`^Staging ${AMI(3)} in blue of dev failed its prove on its own target group: no user request reached it, users stayed on the live slot \\(${AMI(2)}\\) throughout; blue is back on ${AMI(1)}, as before the stage\\. No switch PR\\. Git records it: \\w+`),
+    );
+    expect(report.outputs.ok).toBe(false);
+  },
+};
+
+describeCatalogueRows('the staging-ahead rows of the catalogues (unit, real git)', 'stage-commands.test.ts', IMPLEMENTATIONS);
+
+describe('staging ahead, end to end in git', () => {
+  it('the patch PR stages the new AMI in the idle slot at weight 0 and says a second PR will switch', async () => {
+    env = setup();
+    const before = workFile();
+    const { set, composed } = await stageAndMerge(AMI(3));
+    expect(set.outputs).toMatchObject({ changed: true, 'previous-ami-id': AMI(2), 'ami-id': AMI(3) });
+    expect(diff(before, workFile())).toEqual([`BlueAmazonMachineImage: ${AMI(1)} → ${AMI(3)}`, 'BlueCapacity: 0 → 2']);
+    expect(composed.outputs.title).toBe(`Stage dev AMI ${AMI(3)} in blue (users stay on ${AMI(2)})`);
+    expect(composed.outputs.body).toContain(`**Merging this PR stages \`${AMI(2)}\` → \`${AMI(3)}\` in \`blue\`, no user traffic; a second PR will switch.`);
+    expect(parseMetadataBlock(String(composed.outputs['commit-message']))?.[0]).toMatchObject({ 'update-type': 'stage', 'previous-ami-id': AMI(2), 'ami-id': AMI(3), parameter: 'BlueAmazonMachineImage, BlueCapacity' });
+    // Nothing is switched yet: check-switch sees no switch, and names the staged AMI for a re-run.
+    expect((await runCommand('check-switch', {}, env.ctx)).outputs).toEqual({ 'staged-proof': '', judgement: 'none', 'staged-ami-id': AMI(3) });
+  });
+
+  it('the stage deploy proposes the switch PR with the proof; merged as it is, its deploy gets the proof', async () => {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    const base = env.work.git('rev-parse', 'HEAD').trim();
+    const proposed = await proposeSwitch(AMI(3));
+    expect(proposed.outputs).toEqual({ 'pull-request-url': 'https://github.com/acme/fleet/pull/7', 'pull-request-number': 7, branch: 'ami-switch/dev' });
+    const [request] = env.openPullRequest.mock.calls[0] as unknown as [{ head: string; base: string; title: string; body: string }];
+    expect(request).toMatchObject({ head: 'ami-switch/dev', base: 'main', title: `Switch dev AMI from ${AMI(2)} to ${AMI(3)}` });
+    expect(request.body).toContain(`**Merging this PR moves users from \`${AMI(2)}\` to \`${AMI(3)}\`: \`blue\` already runs \`${AMI(3)}\` at capacity and passed its prove (60 samples, 0.0 % errors).**`);
+    expect(request.body).toContain(`| \`i-0b1\` | \`${AMI(3)}\` | ✅ |`);
+    // The switch commit: LiveSlot and the weights only, on top of the stage; HEAD and the working tree untouched.
+    const switched = env.origin.git('show', `ami-switch/dev:${FILE}`);
+    expect(diff(env.work.git('show', `main:${FILE}`), switched)).toEqual(['LiveSlot: green → blue', 'BlueWeight: 0 → 100', 'GreenWeight: 100 → 0']);
+    expect(parseMetadataBlock(env.origin.git('log', '-1', '--format=%B', 'ami-switch/dev'))?.[0]).toMatchObject({
+      'update-type': 'switch',
+      'previous-ami-id': AMI(2),
+      'ami-id': AMI(3),
+      'proven-at': '2026-06-01T00:00:00.000Z',
+      'base-commit': base,
+      parameter: 'LiveSlot, BlueWeight, GreenWeight',
+    });
+    mergeSwitch('fast-forward');
+    const checked = await runCommand('check-switch', {}, env.ctx);
+    expect(checked.outputs).toEqual({ judgement: 'proof', 'staged-proof': JSON.stringify({ amiId: AMI(3), provenAt: '2026-06-01T00:00:00.000Z' }), 'staged-ami-id': '' });
+  });
+
+  it('a merge commit of an unchanged base passes the compare-and-swap too', async () => {
+    env = setup();
+    await stageAndMerge(AMI(3));
+    await proposeSwitch(AMI(3));
+    env.work.write('README.md', 'unrelated\n');
+    env.work.git('add', 'README.md');
+    env.work.git('commit', '--quiet', '-m', 'Unrelated change');
+    mergeSwitch('merge-commit');
+    expect((await runCommand('check-switch', {}, env.ctx)).outputs.judgement).toBe('proof');
+  });
+
+  it('deploy-report after a stage deploy: the proof, who is on what, and the switch PR', async () => {
+    env = setup();
+    const report = await runCommand(
+      'deploy-report',
+      {
+        environment: 'dev',
+        'requested-ami-id': AMI(2),
+        'prepare-outcome': 'success',
+        'update-outcome': 'success',
+        'verify-outcome': 'success',
+        changed: 'true',
+        'stage-evidence': JSON.stringify(evidence(AMI(3))),
+        'propose-switch-outcome': 'success',
+        'switch-pull-request-url': 'https://github.com/acme/fleet/pull/7',
+      },
+      env.ctx,
+    );
+    expect(report.outputs.headline).toBe(
+      `Staged ${AMI(3)} in blue of dev (it held ${AMI(1)}) and proved it on its own target group (60 samples, 0.0 % errors), with no user traffic: users stay on green (${AMI(2)}). The switch PR https://github.com/acme/fleet/pull/7 moves them from ${AMI(2)} to ${AMI(3)} when merged.`,
+    );
+    expect(report.outputs.ok).toBe(true);
+    // Without its switch PR the stage deploy failed: nobody is asked to decide.
+    const unproposed = await runCommand(
+      'deploy-report',
+      { environment: 'dev', 'requested-ami-id': AMI(2), 'prepare-outcome': 'success', 'update-outcome': 'success', 'verify-outcome': 'success', 'stage-evidence': JSON.stringify(evidence(AMI(3))), 'propose-switch-outcome': 'failure' },
+      env.ctx,
+    );
+    expect(unproposed.outputs.ok).toBe(false);
+    expect(unproposed.outputs.headline).toMatch(/But the switch PR could not be proposed/);
+  });
+});
