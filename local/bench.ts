@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 
 import { errorMessage, InputError } from '../actions/lib/errors';
-import { ENVIRONMENTS_FILE, getEnvironment, loadEnvironments } from '../actions/lib/parameters';
+import { ENVIRONMENTS_FILE, getEnvironment, loadEnvironments, readSlotPlan } from '../actions/lib/parameters';
 import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, modelCutover, type CutoverAssumptions, type CutoverSettings } from './bench/cutover';
 import { fleetSection } from './bench/fleet-section';
 import { cutoverSection, renderReport, runWaitingBenchmark, waitingSection } from './bench/report';
@@ -90,9 +90,16 @@ async function strategiesOf(replace: { file: string; settings: CutoverSettings }
       file: ENVIRONMENTS_FILE,
       environment: environment.name,
       settings: { ...environment.slots, watchSeconds: environment.verify.watchSeconds },
+      capacity: liveSlotCapacity(environment.parametersFile),
     },
     assumptions: { ...assumptions, ...DEFAULT_WORKFLOW_ASSUMPTIONS },
   });
+}
+
+/** The instances of the live slot the parameters file names (what a staged slot runs at). */
+function liveSlotCapacity(file: string): number {
+  const parameters = (JSON.parse(readFileSync(file, 'utf8')) as { Parameters: Record<string, string> }).Parameters;
+  return readSlotPlan(parameters).slots[readSlotPlan(parameters).live].capacity;
 }
 
 if (require.main === module) {

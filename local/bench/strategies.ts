@@ -136,7 +136,7 @@ export function weightUpdate(at: number, a: StrategyAssumptions): { applied: num
 }
 
 /** verify-alb's fleet wait started at `start` for targets healthy at `healthyAt`, then its watch. */
-function proveEnds(start: number, healthyAt: number, watchSeconds: number, a: StrategyAssumptions): number {
+export function proveEnds(start: number, healthyAt: number, watchSeconds: number, a: StrategyAssumptions): number {
   const fleetOk = healthyAt <= start ? start : healthyAt + a.pollLagSeconds;
   return fleetOk + watchSeconds;
 }

@@ -4,30 +4,18 @@
  */
 import { modelCutover, type CutoverSettings } from './cutover';
 import { formatClock, type Section } from './report';
-import { JOB_BAKE_WAIT_SECONDS, modelReplace, modelSlots, weightUpdate, type SlotsStrategySettings, type StrategyAssumptions, type StrategyTimeline } from './strategies';
+import { againstGoal, GOALS } from './goals';
+import { stageAheadNote, stageAheadRows } from './stage-ahead-section';
 
-/** The goals the two strategies are held to, in seconds. */
-export const GOALS = Object.freeze({
-  /** slots: merge → the new AMI serves all traffic, with the canary step at its shipped default. */
-  mergeToAllTraffic: 240,
-  /** slots: failback.yml inside the bake window, its first step → the old AMI serves all traffic. */
-  failbackInWindow: 60,
-  /** replace: verification failed → the old AMI serves all traffic again. */
-  automaticFailback: 180,
-});
+export { againstGoal, GOALS };
+import { JOB_BAKE_WAIT_SECONDS, modelReplace, modelSlots, weightUpdate, type SlotsStrategySettings, type StrategyAssumptions, type StrategyTimeline } from './strategies';
 
 export interface StrategyInput {
   replace: { file: string; settings: CutoverSettings };
   slots: { file: string; settings: CutoverSettings };
-  /** Where the slots and verify settings came from (an environment of the wiring file). */
-  wiring: { file: string; environment: string; settings: SlotsStrategySettings };
+  /** Where the slots and verify settings came from (an environment of the wiring file); `capacity`: its live slot's instances (its parameters file). */
+  wiring: { file: string; environment: string; settings: SlotsStrategySettings; capacity: number };
   assumptions: StrategyAssumptions;
-}
-
-/** "2:15 (goal ≤ 1:00: MISSED by 1:15)" or "0:50 (goal ≤ 1:00: met)". */
-export function againstGoal(seconds: number, goal: number): string {
-  const verdict = seconds <= goal ? 'met' : `MISSED by ${formatClock(seconds - goal)}`;
-  return `${formatClock(seconds)} (goal ≤ ${formatClock(goal)}: ${verdict})`;
 }
 
 const exposure = (t: StrategyTimeline, share?: number) =>
@@ -78,6 +66,7 @@ export function strategySection(input: StrategyInput): Section {
         ['Verification failed → old AMI serves all traffic (automatic failback)', againstGoal(replace.automaticFailback, GOALS.automaticFailback), `${formatClock(slots.automaticFailback)} (flip back after the canary)`],
         ['A bad AMI that verification catches: traffic it served', exposure(replace, replace.automaticFailback === a.cancelRollbackSeconds ? 50 : undefined), `${exposure(slots, w.canaryWeight)}; none if the prove step catches it`],
         ["Retirement: the bake window's end → the old slot at zero, recorded, the live slot verified again", 'no old fleet kept: blue is deleted at the cutover', retirementCell(slots, w, a)],
+        ...stageAheadRows(input.slots.settings, w, a, input.wiring.capacity),
       ],
     },
     notes: [
@@ -86,6 +75,7 @@ export function strategySection(input: StrategyInput): Section {
       `slots, failback inside the window: ${formatClock(a.dispatchToDeploySeconds)} workflow + ${formatClock(a.targetLookSeconds)} one look at the warm slot's targets + ${formatClock(weights.applied)} weight change (UpdateStack ${a.directUpdateSeconds} s, listener ${a.listenerSeconds} s); the job's verify step then proves the slot with users on it. The flip itself takes ${formatClock(a.targetLookSeconds + weights.applied)}; the rest is the workflow's own ${formatClock(a.dispatchToDeploySeconds)} (two jobs, a commit, credentials: GitHub's side, kept as assumed).`,
       replaceFailbackNote(replace, w.watchSeconds, a, window),
       `slots, retirement: the job's verify step after the switch (${formatClock(w.watchSeconds)} watch), then check-retirement waits for the window's end (the switch's UPDATE_COMPLETE + ${formatClock(w.bakeSeconds)}), re-reading the stack and alarms every ${a.bakePollSeconds} s, so the retirement starts up to ${a.bakePollSeconds} s after the end; one capacity update of the old slot (change set ${a.changeSetSeconds} s, its targets drained for the deregistration delay, terminated in ${a.terminateSeconds} s, counted as if CloudFormation waited for them), the record commit (${a.recordSeconds} s assumed) and a ${formatClock(w.watchSeconds)} verify watch of the live slot. A window over ${formatClock(JOB_BAKE_WAIT_SECONDS)} is not waited for: a Retire old slots run (every 15 min) ends it.`,
+      stageAheadNote(input.slots.settings, w, a),
       `Not counted: a GitHub environment's reviewers (a failback waits for them), runner queueing beyond the assumptions, and a bad AMI that never signals (CloudFormation rolls it back; no user is sent to it in either strategy).`,
     ],
   };

@@ -8,6 +8,7 @@ import { loadEnvironments } from '../../../actions/lib/parameters';
 import { runBench } from '../../../local/bench';
 import { AWS_DEFAULT_SETTINGS, DEFAULT_ASSUMPTIONS, type CutoverSettings } from '../../../local/bench/cutover';
 import { DEFAULT_WORKFLOW_ASSUMPTIONS, modelReplace, modelSlots, weightUpdate, type StrategyAssumptions } from '../../../local/bench/strategies';
+import { modelStageAhead } from '../../../local/bench/stage-ahead';
 import { againstGoal, GOALS, strategySection } from '../../../local/bench/strategy-section';
 import { readCutoverSettingsFile, slotFleet } from '../../../local/bench/template-settings';
 
@@ -135,7 +136,7 @@ describe('the strategy table', () => {
     const section = strategySection({
       replace: { file: 'app.yaml', settings: TUNED },
       slots: { file: 'app-slots.yaml', settings: TUNED },
-      wiring: { file: 'environments.json', environment: 'dev', settings: SLOTS },
+      wiring: { file: 'environments.json', environment: 'dev', settings: SLOTS, capacity: 2 },
       assumptions: A,
     });
     const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
@@ -149,9 +150,32 @@ describe('the strategy table', () => {
       'no old fleet kept: blue is deleted at the cutover',
       '3:15; the deploy job ends 16:21 after the merge, the old slot warm through the 5:00 window',
     ]);
-    const long = strategySection({ replace: { file: 'app.yaml', settings: TUNED }, slots: { file: 'app-slots.yaml', settings: TUNED }, wiring: { file: 'environments.json', environment: 'dev', settings: { ...SLOTS, bakeSeconds: 3600 } }, assumptions: A });
+    const long = strategySection({ replace: { file: 'app.yaml', settings: TUNED }, slots: { file: 'app-slots.yaml', settings: TUNED }, wiring: { file: 'environments.json', environment: 'dev', settings: { ...SLOTS, bakeSeconds: 3600 }, capacity: 2 }, assumptions: A });
     expect(long.table.rows.find((r) => /^Retirement/.test(r[0]))![2]).toMatch(/^in a Retire old slots run \(every 15 min\), up to 15:00 after the end: the 60:00 window is longer than the deploy job waits$/);
     expect(section.intro.join(' ')).toContain('verify watch 60 s, canary 10 % for 120 s');
+    // Staging ahead: the switch PR's merge against the same goal, and what waiting for it costs.
+    expect(row(/^Stage ahead, switch PR merge/)[2]).toBe(`${againstGoal(225, GOALS.mergeToAllTraffic)}; 4:45 when the look fails or the proof is over a day old (a prove watch first)`);
+    expect(row(/^Stage ahead, what it costs/)[2]).toBe("2 instances (the live slot's size) at weight 0 from 2:05 after the stage PR's merge to the switch: 2 instance-hours per hour of review (16 for a night, 8 h)");
+  });
+});
+
+describe('modelStageAhead', () => {
+  const t = modelStageAhead(TUNED, SLOTS, A);
+
+  it("moves the stage and the prove watch before the person's decision: the switch PR's merge is followed by the look, the canary and the switch", () => {
+    // Stage PR: 60 workflow + prove ends at 255 (as modelSlots) = 315; + 5 to propose the switch.
+    expect(t.stageMergeToProven).toBe(315);
+    expect(t.stageMergeToSwitchPr).toBe(320);
+    // Switch PR: 60 + 2 check-switch + look 2 → canary applied 2 + 3 + 10 = 15, noticed 30, + 120 = 150 → switch applied 163.
+    expect(t.switchMergeToAllTraffic).toBe(62 + 163);
+    // A failed look or a stale proof: the 60 s watch first (the targets are healthy already).
+    expect(t.switchMergeToAllTrafficReproved).toBe(62 + 223);
+    // The staged slot's instances run from their launch: 60 + change set 20 + launch 45.
+    expect(t.stageMergeToFleetUp).toBe(125);
+  });
+
+  it('without a canary the switch follows the look', () => {
+    expect(modelStageAhead(TUNED, { ...SLOTS, canaryWeight: 0 }, A).switchMergeToAllTraffic).toBe(62 + 2 + 13);
   });
 });
 
@@ -174,7 +198,7 @@ describe('the shipped templates and wiring, as modeled', () => {
     const start = lines.findIndex((l) => l.startsWith('| Measure |'));
     const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
     const table = lines.slice(start, end).join('\n');
-    expect(lines.slice(start, end)).toHaveLength(9);
+    expect(lines.slice(start, end)).toHaveLength(12);
     for (const doc of ['README.md', 'docs/performance.md']) expect({ doc, current: readFileSync(doc, 'utf8').includes(table) }).toEqual({ doc, current: true });
   });
 });
