@@ -4,7 +4,10 @@
  * the users: a patch goes stage → prove (through the slot header) → canary → switch with the
  * canary share visible in the users' counts; a spoiled AMI fails its own verification before any
  * user reaches it, traffic stays on the live slot, and the step fails naming the cause and what
- * the stack runs. Users see no failed request but those the shared machine's load times out.
+ * the stack runs. Staging ahead: a stage-only change stages and proves the idle slot with no user
+ * on it, the switch with a fresh proof takes one look instead of a prove watch, and a staged slot
+ * that fails its prove goes back to what it ran. Users see no failed request but those the shared
+ * machine's load times out.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -224,6 +227,67 @@ describe('update-app-stack (bundle) with templates/app-slots.yaml', () => {
     expect(error).toMatch(new RegExp(`Traffic is back on green \\(${patchAmi}\\); green proven again`));
     expect(run.outputs).toMatchObject({ 'failed-step': 'canary', 'flipped-back-to': 'green', 'ami-id': patchAmi });
     expect(await stackParameters()).toMatchObject({ LiveSlot: 'green', GreenWeight: '100', BlueWeight: '0', BlueAmazonMachineImage: fixAmi });
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
+  }, 300_000);
+
+  // Staging ahead (docs/parameters.md): the stage PR's deploy, then the switch PR's.
+  let stagedAmi: string;
+
+  it('a stage-only change stages the idle slot at weight 0 and proves it through its header; no user reaches it', async () => {
+    stagedAmi = await buildAmi();
+    const before = await stackParameters();
+    // The stage PR: blue gets the new AMI and capacity, LiveSlot and the weights stay.
+    const head = { ...before, BlueAmazonMachineImage: stagedAmi, BlueCapacity: '2' };
+    const { run, traffic } = await deploy(headFile('stage', head));
+
+    expect({ exit: run.exitCode, stderr: run.exitCode ? run.stdout.slice(-3000) : '' }).toEqual({ exit: 0, stderr: '' });
+    expect(run.outputs).toMatchObject({ changed: 'true', 'previous-ami-id': patchAmi, 'ami-id': patchAmi, 'stage-failed': '' });
+    expect(run.outputs['changes-markdown']).toMatch(/^- \*\*stage\*\*: blue: .* at weight 0; users stay on green.*\n- \*\*prove\*\*: blue proven through the slot header: \d+ samples, 0\.0 % errors; no user traffic$/);
+    const evidence = JSON.parse(run.outputs['stage-evidence']) as { slot: string; amiId: string; liveAmiId: string; samples: number; instances: { instanceId: string; amiId: string }[] };
+    expect(evidence).toMatchObject({ slot: 'blue', amiId: stagedAmi, liveSlot: 'green', liveAmiId: patchAmi });
+    expect(evidence.samples).toBeGreaterThan(0);
+    // The AMI of each instance, as EC2 reports it: the switch PR's body shows them.
+    expect(evidence.instances.map((i) => i.amiId)).toEqual([stagedAmi, stagedAmi]);
+    expect(evidence.instances.map((i) => i.instanceId).sort()).toEqual(await slotInstances('Blue'));
+    // The stage touched only the idle slot: no rollback trigger, and users never left green.
+    expect(run.stdout.split('\n').filter((line) => line.includes('Rollback triggers of this step')).map((line) => /: none/.test(line))).toEqual([true]);
+    expect(await stackParameters()).toMatchObject(head);
+    expect(traffic.byAmi.map((a) => a.amiId)).toEqual([patchAmi]);
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
+  }, 300_000);
+
+  it("the switch PR's deploy with a fresh proof: one look at the staged slot, then canary and switch, no relaunch and no prove watch", async () => {
+    const before = await stackParameters();
+    const blueBefore = await slotInstances('Blue');
+    const head = { ...before, LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' };
+    const proof = JSON.stringify({ amiId: stagedAmi, provenAt: new Date().toISOString() });
+    const { run, traffic } = await deploy(headFile('switch', head), { 'staged-proof': proof });
+
+    expect({ exit: run.exitCode, stderr: run.exitCode ? run.stdout.slice(-3000) : '' }).toEqual({ exit: 0, stderr: '' });
+    expect(run.outputs).toMatchObject({ 'previous-ami-id': patchAmi, 'ami-id': stagedAmi, 'stage-evidence': '' });
+    expect(run.outputs['changes-markdown']).toMatch(/^- \*\*check\*\*: blue was staged and proven \d+ min ago, and at one look every target is healthy on .*: no second prove watch\n- \*\*canary\*\*: .*\n- \*\*switch\*\*/);
+    expect(run.stdout).not.toContain('Slots prove: verify blue');
+    expect(await stackParameters()).toMatchObject(head);
+    // The staged instances took the users: the canary and the switch moved weights only.
+    expect(await slotInstances('Blue')).toEqual(blueBefore);
+    expect(Object.fromEntries(traffic.byAmi.map((a) => [a.amiId, a.requests > 0]))).toMatchObject({ [stagedAmi]: true, [patchAmi]: true });
+    expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
+  }, 300_000);
+
+  it('a staged slot that fails its prove goes back to what it ran; users stay on the live slot, and the step says both AMIs', async () => {
+    const badAmi = await buildAmi({ spoil: true });
+    const before = await stackParameters();
+    // Green is idle now (warm on the previous AMI): a stage PR puts the spoiled AMI there.
+    const head = { ...before, GreenAmazonMachineImage: badAmi, GreenCapacity: '2' };
+    const { run, traffic } = await deploy(headFile('stage-bad', head));
+
+    expect(run.exitCode).toBe(1);
+    const error = run.annotations.filter((a) => a.level === 'error').pop()?.message ?? run.stdout;
+    expect(error).toMatch(new RegExp(`Staging ${badAmi} in green of ${STACK} failed: green did not pass on its own target group: .*users stayed on blue \\(${stagedAmi}\\) throughout; green is back on ${patchAmi}`));
+    expect(JSON.parse(run.outputs['stage-failed'])).toEqual({ slot: 'green', previousAmiId: patchAmi, amiId: badAmi, restored: true });
+    // git = stack: what the record step will write (the stack as before the stage) is what runs.
+    expect(await stackParameters()).toEqual(before);
+    expect(traffic.byAmi.map((a) => a.amiId)).toEqual([stagedAmi]);
     expect(Object.keys(traffic.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
   }, 300_000);
 });
