@@ -30,11 +30,18 @@ describe('updateAppStackOutputs', () => {
       'changes-markdown': 'No changes',
       'failed-step': '',
       'flipped-back-to': '',
+      'stage-evidence': '',
+      'stage-failed': '',
     });
   });
 
   it('names where a slots deploy failed and the slot users are back on', () => {
     expect(updateAppStackOutputs(report({ outcome: 'failed', flippedBack: { failedStep: 'canary', liveSlot: 'blue' } }))).toMatchObject({ 'failed-step': 'canary', 'flipped-back-to': 'blue' });
+  });
+
+  it('staging ahead: the stage-only deploy’s proof, or where its prove failed, as JSON for the next steps', () => {
+    const failed = { slot: 'green', previousAmiId: OLD_AMI, amiId: 'ami-0bbbbbbbbbbbbbbb2', restored: true };
+    expect(JSON.parse(updateAppStackOutputs(report({ outcome: 'failed', stageFailed: failed }))['stage-failed']!)).toEqual(failed);
   });
 });
 
