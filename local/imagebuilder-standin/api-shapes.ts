@@ -20,7 +20,7 @@ function amis(build: BuildRecord, pipeline: PipelineRecord, observed: Observed):
         image: build.ami.imageId,
         name: build.ami.name,
         description: `${pipeline.recipeName} ${pipeline.recipeVersion}/${build.buildNumber}`,
-        accountId: pipeline.accountId,
+        accountId: pipeline.distributionAccount,
       },
     ],
   };

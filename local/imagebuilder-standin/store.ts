@@ -22,6 +22,12 @@ export interface PipelineOptions {
   amiNamePrefix?: string;
   /** The infrastructure configuration's instance type. Default t3.micro. */
   instanceType?: string;
+  /**
+   * The account the distribution configuration puts the AMI in (outputResources.amis[].accountId).
+   * Default: the pipeline's own. A central build account's pipeline names the environment's
+   * account here; the AMI is minted in moto's account, where the action reads it, either way.
+   */
+  distributionAccount?: string;
 }
 
 export interface PipelineRecord extends Required<PipelineOptions> {
@@ -133,6 +139,7 @@ export class StandinStore {
       amiTags: options.amiTags ?? { PatchPipeline: name, ManagedBy: 'ami-patch-gitops' },
       amiNamePrefix: options.amiNamePrefix ?? name,
       instanceType: options.instanceType ?? 't3.micro',
+      distributionAccount: options.distributionAccount ?? accountId,
     };
     this.pipelines.set(arn, record);
     return record;

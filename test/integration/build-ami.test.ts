@@ -8,7 +8,7 @@
  */
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 
-import { LOCAL_PIPELINE_ARN } from '../../local/env';
+import { LOCAL_ACCOUNT_ID, LOCAL_PIPELINE_ARN } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { localClients, standin, useLocalAws } from './harness';
 
@@ -126,5 +126,51 @@ describe('build-ami (bundled) against the Image Builder stand-in and moto', () =
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('input "timeout-minutes" = "0": must be at least 1');
     expect(await buildsStarted()).toBe(before);
+  });
+});
+
+/**
+ * A central image pipeline account (the wiring's imagePipelineAccount, F70 with mocks): the
+ * pipeline runs in 111111111111 and its distribution configuration puts the AMI into the
+ * environment's account, moto's 123456789012, where the action's credentials read it. The
+ * stand-in reports that account in outputResources, as Image Builder does.
+ */
+describe('build-ami (bundled) with a central image pipeline account', () => {
+  const CENTRAL = '111111111111';
+  const CENTRAL_PIPELINE_ARN = `arn:aws:imagebuilder:us-east-1:${CENTRAL}:image-pipeline/patch-dev-central`;
+  const buildCentral = (inputs: Record<string, string>) => runBundledAction('build-ami', { 'pipeline-arn': CENTRAL_PIPELINE_ARN, 'timeout-minutes': '5', ...inputs });
+
+  beforeAll(async () => {
+    await standin.registerPipeline(CENTRAL_PIPELINE_ARN, { distributionAccount: LOCAL_ACCOUNT_ID });
+  });
+
+  it("hands on the AMI Image Builder distributed into the environment's account: with image-pipeline-account, self is that account", async () => {
+    const run = await buildCentral({ 'ami-owners': `self,${CENTRAL}`, 'image-pipeline-account': CENTRAL });
+
+    expect(run.exitCode).toBe(0);
+    const ami = run.outputs['ami-id'];
+    expect(run.outputs['image-arn']).toMatch(new RegExp(`^arn:aws:imagebuilder:us-east-1:${CENTRAL}:image/patch-dev-central/1\\.0\\.0/\\d+$`));
+    const { Images = [] } = await localClients().ec2.send(new DescribeImagesCommand({ ImageIds: [ami] }));
+    expect(Images[0]?.OwnerId).toBe(LOCAL_ACCOUNT_ID);
+    expect(run.stdout).toContain(`self is ${LOCAL_ACCOUNT_ID}, the account Image Builder distributed ${ami} to: the image pipeline runs in the central account ${CENTRAL} (imagePipelineAccount)`);
+  });
+
+  it("without image-pipeline-account, self is the image ARN's account: the environment's copy is refused and the step fails, so no patch PR proposes it", async () => {
+    const run = await buildCentral({ 'ami-owners': 'self' });
+
+    expect(run.exitCode).toBe(1);
+    const error = run.annotations.find((a) => a.level === 'error');
+    expect(error?.message).toMatch(new RegExp(`is not proposed: AMI ami-[0-9a-f]+ in us-east-1 is owned by account ${LOCAL_ACCOUNT_ID}, which is not on the AMI owner allowlist \\(self \\(${CENTRAL}\\)`));
+    // The step still hands on the build, for a resume once the wiring is fixed.
+    expect(run.outputs['image-arn']).toMatch(new RegExp(`:${CENTRAL}:image/patch-dev-central/`));
+    expect(run.outputs['ami-id']).toBe('');
+  });
+
+  it("with an image-pipeline-account the image was not built in, self is unknown: only the accounts ami-owners names by ID count", async () => {
+    const run = await buildCentral({ 'ami-owners': 'self,222222222222', 'image-pipeline-account': '222222222222' });
+
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(`self is not known here: arn:aws:imagebuilder:us-east-1:${CENTRAL}:image/patch-dev-central/`);
+    expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(new RegExp(`owned by account ${LOCAL_ACCOUNT_ID}, which is not on the AMI owner allowlist`));
   });
 });
