@@ -228,6 +228,18 @@ describe('bad inputs (integration): the bundles against moto, exit 1, stack unch
     const declared = Object.keys((parse(readFileSync(join(REPO_ROOT, 'actions', action, 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> }).outputs);
     expect(run.outputs).toEqual(Object.fromEntries(declared.map((name) => [name, ''])));
   };
+  // One number grammar on the bundles: update-app-stack says what verify-alb says for its own inputs (B140, B141).
+  badInput(
+    'B145',
+    () => updateAppStack({ 'verify-seconds': '1e3', 'max-error-rate': '.5e0' }),
+    (run) => {
+      expect(errorOf(run)?.message).toBe(
+        'Invalid action inputs: input "verify-seconds" = "1e3": must be a whole number of seconds (decimal digits only); ' +
+          'input "max-error-rate" = ".5e0": must be a number between 0 and 1, written with digits and a decimal point (e.g. 0.01). Fix them in the workflow step\'s "with:" block.',
+      );
+    },
+  );
+
   badInput('B36', () => updateAppStack({ mode: 'destroy' }), everyOutputEmpty('update-app-stack'));
   badInput('B37', () => step('build-ami', { 'pipeline-arn': 'arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/patch-dev-app', 'timeout-minutes': '0' }), everyOutputEmpty('build-ami'));
   badInput('B38', () => step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': 'ami-nope' }), everyOutputEmpty('verify-alb'));

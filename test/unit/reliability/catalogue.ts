@@ -133,6 +133,7 @@ export const BAD_INPUTS: readonly BadInputCase[] = [
   { id: 'B144', name: 'Revocation list that is a symbolic link, in a checkout elsewhere than the process\'s directory', input: 'parameters file', through: '`loadRevocations` (rootDir: the checkout, as every gitops command reads it)', producedBy: 'mock', suite: 'unit', expected: 'InputError and annotation naming parameters/revoked.json (never the checkout\'s absolute path) and the link\'s target' },
   { id: 'B180', name: 'slots.stageAhead on an environment whose strategy is replace', input: 'environment wiring', through: 'gitops `set-ami` (loadEnvironments)', producedBy: 'mock', suite: 'unit', expected: 'exit 1, error at the stageAhead line: a replace environment has no idle slot to stage in; add strategy slots or delete stageAhead; no file written' },
   { id: 'B181', name: "propose-switch given stage evidence that is not update-app-stack's", input: 'action input', through: 'gitops `propose-switch`', producedBy: 'mock', suite: 'unit', expected: "exit 1: stage-evidence must be update-app-stack's stage-evidence output (what is wrong named); nothing pushed, no PR" },
+  { id: 'B145', name: "update-app-stack's numbers in exponent notation, through the bundle", input: 'action input', through: 'update-app-stack bundle', producedBy: 'moto', suite: 'integration', expected: "exit 1, one error annotation naming both inputs in verify-alb's words (decimal digits only; digits and a decimal point); stack and change sets unchanged" },
 ];
 
 export const FAULTS: readonly FaultCase[] = [
