@@ -78,7 +78,8 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
   // promote.yml → the promotion PR → merge → prod deploys the same AMI (local/cycle/promotion-phase.ts).
   await runPromotionPhases(ctx, timeline, { provenAmi: newAmi, baselineAmi });
 
-  timeline.section(`failback.yml: back to the previous AMI from git history${ctx.environment.strategy === 'slots' ? ', inside the bake window' : ''}`);
+  // failback.yml is one job, deploy-environment.yml's: validate and check, record, deploy, verify.
+  timeline.section(`failback.yml → deploy-environment.yml, one job: back to the previous AMI from git history${ctx.environment.strategy === 'slots' ? ', inside the bake window' : ''}`);
   const reason = 'local cycle: rehearse the failback';
   const dispatchedAt = Date.now();
   const target = await timeline.phase('gitops resolve-failback', 'git', async (phase) => {
@@ -93,7 +94,6 @@ export async function runPatchScenario(ctx: CycleContext, timeline: Timeline, ba
     phase.note(`${target} "${run.outputs['image-name']}" created ${run.outputs['creation-date']}`);
   });
 
-  timeline.section('deploy-environment.yml (failback): record it in git, deploy, verify');
   await runDeployJob(ctx, timeline, { label: 'failback', expectedAmi: target, previousAmi: newAmi, failback: { target, reason }, dispatchedAt });
   if (ctx.environment.strategy === 'slots') {
     await retireSlotsPlan(ctx, timeline, /went live by a failback/);

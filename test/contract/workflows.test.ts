@@ -44,6 +44,7 @@ interface Job {
 
 interface Workflow {
   name: string;
+  'run-name'?: string;
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress'?: boolean };
@@ -309,8 +310,9 @@ describe('deploy-environment.yml', () => {
   it('is only ever called by other workflows', () => {
     expect(Object.keys(wf.on)).toEqual(['workflow_call']);
     const inputs = (wf.on.workflow_call as { inputs: Record<string, { required?: boolean; type: string }> }).inputs;
-    expect(Object.keys(inputs)).toEqual(['environment', 'failback-ami', 'failback-reason', 'requested-by']);
+    expect(Object.keys(inputs)).toEqual(['environment', 'failback', 'failback-target-ami', 'failback-reason', 'requested-by']);
     expect(inputs.environment).toMatchObject({ type: 'string', required: true });
+    expect(inputs.failback).toMatchObject({ type: 'boolean', default: false });
   });
 
   it('runs in the GitHub environment, one deploy per environment, never cancelling a running one', () => {
@@ -323,10 +325,13 @@ describe('deploy-environment.yml', () => {
     expect(checkout.with).toEqual({ ref: '${{ github.event.repository.default_branch }}', 'fetch-depth': 0, 'persist-credentials': false });
   });
 
-  it('records a requested failback, resolves HEAD, assumes the role, updates, verifies, fails back, records what runs, reports, notifies', () => {
+  it('validates, checks and records a requested failback, resolves HEAD, assumes the role, updates, verifies, fails back, records what runs, reports, notifies', () => {
     expect(stepsOf('deploy-environment.yml', 'deploy')).toEqual([
       'create-github-app-token',
       'checkout',
+      'gitops:resolve-failback',
+      'configure-aws-credentials',
+      'gitops:check-image',
       'gitops:record-failback',
       'gitops:resolve-environment',
       'configure-aws-credentials',
@@ -348,22 +353,42 @@ describe('deploy-environment.yml', () => {
     ]);
   });
 
-  it('records the failback before the stack is touched, only when one was requested', () => {
-    expect(step('deploy-environment.yml', 'deploy', 'record').if).toBe("inputs.failback-ami != ''");
+  it('a requested failback: the request validated first (git only), then the target checked with the deploy role, then recorded, all before the stack is touched', () => {
+    const ids = job.steps!.map((s) => s.id);
+    expect(ids.indexOf('request')).toBeLessThan(ids.indexOf('failback-credentials'));
+    expect(ids.indexOf('failback-credentials')).toBeLessThan(ids.indexOf('check-target'));
+    expect(ids.indexOf('check-target')).toBeLessThan(ids.indexOf('record'));
+    expect(ids.indexOf('record')).toBeLessThan(ids.indexOf('update'));
+    for (const id of ['request', 'failback-credentials', 'check-target', 'record']) expect({ id, if: step('deploy-environment.yml', 'deploy', id).if }).toEqual({ id, if: 'inputs.failback' });
+    // Inputs reach the gitops action as inputs, never a shell line; the raw target is validated there.
+    expect(step('deploy-environment.yml', 'deploy', 'request').with).toEqual({
+      command: 'resolve-failback',
+      environment: '${{ inputs.environment }}',
+      'target-ami': '${{ inputs.failback-target-ami }}',
+      reason: '${{ inputs.failback-reason }}',
+      'requested-by': '${{ inputs.requested-by }}',
+    });
+    expect(step('deploy-environment.yml', 'deploy', 'check-target').with).toEqual({ command: 'check-image', environment: '${{ steps.request.outputs.environment }}', 'ami-id': '${{ steps.request.outputs.target-ami-id }}' });
+    expect(step('deploy-environment.yml', 'deploy', 'record').with).toMatchObject({ command: 'record-failback', 'target-ami': '${{ steps.request.outputs.target-ami-id }}', 'base-commit': '${{ github.sha }}' });
+    // One role session per job: the failback's, or the deploy's.
+    expect(step('deploy-environment.yml', 'deploy', 'failback-credentials').with).toMatchObject({ 'role-to-assume': '${{ vars.AWS_DEPLOY_ROLE_ARN }}', 'aws-region': '${{ steps.request.outputs.region }}', 'role-duration-seconds': 7200 });
+    expect(step('deploy-environment.yml', 'deploy', 'credentials').if).toBe('${{ !inputs.failback }}');
     expect(step('deploy-environment.yml', 'deploy', 'update').if).toBeUndefined();
+    expect(step('deploy-environment.yml', 'deploy', 'update').with?.failback).toBe('${{ inputs.failback }}');
   });
 
   it('verifies the AMI HEAD names, and fails back only after a failed verification of a normal deploy', () => {
     expect(step('deploy-environment.yml', 'deploy', 'verify').with?.['expected-ami-id']).toBe('${{ steps.resolve.outputs.ami-id }}');
     expect(step('deploy-environment.yml', 'deploy', 'prepare-failback').if).toBe(
-      "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && inputs.failback-ami == ''",
+      "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && !inputs.failback",
     );
     expect(step('deploy-environment.yml', 'deploy', 'failback-update').if).toBe("failure() && steps.prepare-failback.outcome == 'success'");
     expect(step('deploy-environment.yml', 'deploy', 'failback-verify').with?.['expected-ami-id']).toBe('${{ steps.prepare-failback.outputs.ami-id }}');
   });
 
   it('makes git match what runs whenever something failed after the credentials, and always reports (then notifies)', () => {
-    expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && steps.credentials.outcome == 'success'");
+    // A failback's session comes before its record, so its stack can have changed only once the record succeeded.
+    expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success')");
     const report = job.steps!.at(-2)!;
     expect(report.if).toBe('always()');
     expect(report.with?.command).toBe('deploy-report');
@@ -374,7 +399,7 @@ describe('deploy-environment.yml', () => {
   it('tells the report about a requested failback: target, reason, requester and its record commit or PR', () => {
     const report = job.steps!.find((s) => s.with?.command === 'deploy-report')!;
     expect(report.with).toMatchObject({
-      'failback-target-ami-id': '${{ inputs.failback-ami }}',
+      'failback-target-ami-id': '${{ steps.request.outputs.target-ami-id }}',
       'failback-reason': '${{ inputs.failback-reason }}',
       'failback-requested-by': '${{ inputs.requested-by }}',
       'record-outcome': '${{ steps.record.outcome }}',
@@ -390,7 +415,7 @@ describe('deploy-environment.yml', () => {
 
   it('strategy slots: bakes after the verification (a window up to 15 min waited here), then scales the old slot to zero and records it; an alarm in the window fails back', () => {
     const bake = step('deploy-environment.yml', 'deploy', 'bake');
-    expect(bake.if).toBe("steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''");
+    expect(bake.if).toBe("steps.resolve.outputs.strategy == 'slots' && !inputs.failback");
     expect(bake.with).toEqual({ command: 'check-retirement', environment: '${{ inputs.environment }}', 'wait-seconds': '900' });
     // The job's timeout holds the wait on top of an update, its verification and a failback.
     expect(job['timeout-minutes']).toBeGreaterThanOrEqual(60 + 15 + 60);
@@ -456,26 +481,30 @@ describe('failback.yml', () => {
     });
   });
 
-  it('validates first, then checks the target AMI, then deploys through the reusable deploy', () => {
-    expect(stepsOf('failback.yml', 'check')).toEqual(['checkout', 'gitops:resolve-failback', 'configure-aws-credentials', 'gitops:check-image']);
-    expect(step('failback.yml', 'check', 'request').with).toEqual({
-      command: 'resolve-failback',
+  it('is one job, the environment\'s deploy job: it validates the request, checks the target and records it there, after the approval, before the stack is touched', () => {
+    expect(Object.keys(wf.jobs)).toEqual(['deploy']);
+    const deploy = wf.jobs.deploy;
+    expect(deploy.uses).toBe('./.github/workflows/deploy-environment.yml');
+    expect(deploy.needs).toBeUndefined();
+    // Only from the default branch, whose files the request is validated against and recorded to.
+    expect(deploy.if).toBe('github.ref_name == github.event.repository.default_branch');
+    expect(deploy.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+    expect(deploy.with).toEqual({
       environment: '${{ inputs.environment }}',
-      'target-ami': '${{ inputs.target-ami }}',
-      reason: '${{ inputs.reason }}',
-      'requested-by': '${{ github.actor }}',
-    });
-    expect(wf.jobs.deploy.needs).toBe('check');
-    expect(wf.jobs.deploy.with).toEqual({
-      environment: '${{ needs.check.outputs.environment }}',
-      'failback-ami': '${{ needs.check.outputs.target-ami }}',
+      failback: true,
+      'failback-target-ami': '${{ inputs.target-ami }}',
       'failback-reason': '${{ inputs.reason }}',
       'requested-by': '${{ github.actor }}',
     });
+    expect(deploy.secrets).toBeUndefined();
   });
 
-  it('reads git history for the default target', () => {
-    expect(wf.jobs.check.steps![0].with?.['fetch-depth']).toBe(0);
+  it('names the request in the run list, where reviewers see it while the job waits for approval', () => {
+    expect(wf['run-name']).toBe("Failback of ${{ inputs.environment }} to ${{ inputs.target-ami || 'the AMI before the current one' }}: ${{ inputs.reason }}");
+  });
+
+  it('reads git history for the default target: the deploy job checks out with full history', () => {
+    expect(workflows['deploy-environment.yml'].jobs.deploy.steps!.find((s) => s.uses?.startsWith('actions/checkout@'))!.with?.['fetch-depth']).toBe(0);
   });
 });
 
@@ -814,7 +843,9 @@ describe('e2e-aws.yml', () => {
 
   it('updates to the baked AMI and back to the stock one, verifying each over real HTTP for two minutes', () => {
     expect(e2eStep('update').with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ env.APP_STACK }}', 'parameters-file': '${{ steps.baked-parameters.outputs.parameters-file }}' });
-    expect(e2eStep('failback').with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ env.APP_STACK }}', 'parameters-file': '${{ steps.stock-parameters.outputs.parameters-file }}' });
+    // As deploy-environment.yml's automatic failback runs it: a failback, not held to a window verification.
+    expect(e2eStep('failback').with).toMatchObject({ mode: 'deploy', 'stack-name': '${{ env.APP_STACK }}', 'parameters-file': '${{ steps.stock-parameters.outputs.parameters-file }}', failback: 'true' });
+    expect(step('deploy-environment.yml', 'deploy', 'failback-update').with?.failback).toBe('true');
     expect(e2eStep('verify').with).toMatchObject({ 'expected-ami-id': '${{ steps.baked-parameters.outputs.ami-id }}', 'watch-seconds': '120', 'max-error-rate': '0' });
     expect(e2eStep('failback-verify').with).toMatchObject({ 'expected-ami-id': '${{ steps.stock.outputs.ami-id }}', 'watch-seconds': '120', 'max-error-rate': '0' });
     for (const id of ['verify-stock', 'verify', 'failback-verify']) expect(e2eStep(id).with).toMatchObject({ 'stack-name': '${{ env.APP_STACK }}', path: '/details.json' });
@@ -833,6 +864,12 @@ describe('e2e-aws.yml', () => {
       'verify-alb',
       'run:shell',
       'update-app-stack',
+      'run:shell',
+      'verify-alb',
+      'run:aws autoscaling describe-auto-scaling-groups',
+      'update-app-stack',
+      'run:aws cloudformation describe-stacks + aws cloudwatch describe-alarms',
+      'update-app-stack',
       'verify-alb',
       'run:aws autoscaling describe-auto-scaling-groups',
     ]);
@@ -840,7 +877,13 @@ describe('e2e-aws.yml', () => {
     expect(slotsStep('slots-stack').run).toContain('--template-file templates/app-slots.yaml');
     // The three states: blue live on the stock AMI; green live on the baked one with blue warm; blue live again, green kept.
     const writes = [...slotsStep('slots-parameters').run!.matchAll(/^ *write (.+)$/gm)].map((m) => m[1]);
-    expect(writes).toEqual(['blue "$STOCK_AMI" 2 100 "$STOCK_AMI" 0 0 stock', 'green "$STOCK_AMI" 2 0 "$BAKED_AMI" 2 100 baked', 'blue "$STOCK_AMI" 2 100 "$BAKED_AMI" 2 0 failback']);
+    expect(writes).toEqual([
+      'blue "$STOCK_AMI" 2 100 "$STOCK_AMI" 0 0 stock',
+      'green "$STOCK_AMI" 2 0 "$BAKED_AMI" 2 100 baked',
+      'blue "$STOCK_AMI" 2 100 "$BAKED_AMI" 2 0 failback',
+      // The bake window's end: blue retired, nothing else changed.
+      'green "$STOCK_AMI" 0 0 "$BAKED_AMI" 2 100 retired',
+    ]);
     expect(slotsStep('slots-deploy').with).toMatchObject({
       mode: 'deploy',
       'stack-name': '${{ env.SLOTS_STACK }}',
@@ -857,6 +900,21 @@ describe('e2e-aws.yml', () => {
     // Blue kept warm: the same instances before the deploy and after the failback, or the job fails.
     expect(slotsStep('slots-warm').run).toMatch(/diff -u "\$RUNNER_TEMP\/blue-instances-before\.txt" "\$RUNNER_TEMP\/blue-instances-after\.txt"/);
     expect(slotsStep('slots-warm').run).toContain('exit 1');
+    // The flip is timed apart from the verification's watch: the update step's end is users on blue.
+    const ids = slots.steps!.map((s) => s.id);
+    expect(ids.slice(ids.indexOf('failback-clock'), ids.indexOf('slots-failback-verify') + 1)).toEqual(['failback-clock', 'slots-failback', 'failback-flipped', 'slots-failback-verify']);
+  });
+
+  it('then forward again, the bake window waited out with the live slot\'s alarms quiet, the old slot retired and the live slot verified again', () => {
+    expect(slotsStep('slots-forward').with).toMatchObject({ template: 'templates/app-slots.yaml', 'parameters-file': '${{ steps.slots-parameters.outputs.baked }}' });
+    expect(slotsStep('slots-forward').with?.failback).toBeUndefined();
+    expect(slotsStep('slots-bake').run).toMatch(/describe-alarms --alarm-names "\$\{alarms\[@\]\}" --state-value ALARM/);
+    expect(slotsStep('slots-bake').run).toContain('GreenHttp5xxAlarmArn GreenUnhealthyHostsAlarmArn');
+    expect(slotsStep('slots-retire').with).toMatchObject({ template: 'templates/app-slots.yaml', 'parameters-file': '${{ steps.slots-parameters.outputs.retired }}' });
+    expect(slotsStep('slots-retire-verify').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.green-target-group }}', 'expected-ami-id': '${{ env.BAKED_AMI }}' });
+    expect(slotsStep('slots-retired').run).toContain("length(AutoScalingGroups[0].Instances)");
+    expect(slots['timeout-minutes']).toBeLessThanOrEqual(120);
+    expect(Number(slotsStep('credentials').with?.['role-duration-seconds'])).toBeGreaterThanOrEqual(slots['timeout-minutes']! * 60);
   });
 
   it('tears down in its own job whatever happened, unless asked to keep the stacks, every step even after a failed one', () => {

@@ -57,7 +57,7 @@ export function githubSettings(input: {
   const variables: GithubVariable[] = [
     { name: 'AWS_DEPLOY_ROLE_ARN', value: input.roles.DeployRoleArn ?? '', environment: input.environment, why: 'deploy-environment.yml assumes it in the GitHub environment' },
     { name: `AWS_BUILD_ROLE_ARN_${suffix}`, value: input.roles.BuildAmiRoleArn ?? '', why: 'patch-pr.yml (repository level: an environment would change the job\'s OIDC subject)' },
-    { name: `AWS_PREVIEW_ROLE_ARN_${suffix}`, value: input.roles.PreviewRoleArn ?? '', why: 'PR previews, failback pre-flight, drift (repository level)' },
+    { name: `AWS_PREVIEW_ROLE_ARN_${suffix}`, value: input.roles.PreviewRoleArn ?? '', why: 'PR previews, drift (repository level)' },
   ];
   if (input.app) variables.push({ name: 'PATCH_APP_ID', value: input.app.id, why: 'patch PRs opened as the GitHub App, so their checks run' });
   return {

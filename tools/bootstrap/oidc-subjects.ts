@@ -23,7 +23,7 @@ export type GithubRoleOutput = 'BuildAmiRoleArn' | 'PreviewRoleArn' | 'DeployRol
 export const ROLE_USERS: Readonly<Record<GithubRoleOutput, { branch?: readonly string[]; pullRequest?: readonly string[]; environment?: readonly string[] }>> = {
   // check-environment.yml is the reusable workflow drift.yml calls per environment: its own path is job_workflow_ref.
   BuildAmiRoleArn: { branch: ['patch-pr.yml', 'check-environment.yml'] },
-  PreviewRoleArn: { pullRequest: ['pr-checks.yml'], branch: ['patch-pr.yml', 'failback.yml', 'check-environment.yml'] },
+  PreviewRoleArn: { pullRequest: ['pr-checks.yml'], branch: ['patch-pr.yml', 'check-environment.yml'] },
   // Reusable workflows: deploy.yml and failback.yml call deploy-environment.yml; check-environment.yml's
   // notify job publishes to the notification topic with this role.
   DeployRoleArn: { environment: ['deploy-environment.yml', 'check-environment.yml'] },

@@ -425,6 +425,23 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expectInvariant(job, 'git says what runs');
   },
 
+  async F173() {
+    setup();
+    expect((await scene.deploy()).ok).toBe(true);
+    // The failback's target was deprecated after it last ran: the one failback job checks it after
+    // the approval, with its deploy role, before it records anything or touches the stack.
+    scene.world.images.set(OLD_AMI, { ...scene.world.images.get(OLD_AMI)!, DeprecationTime: '2026-01-01T00:00:00.000Z' });
+    const job = await scene.deploy({ failback: { ami: '', reason: 'p99 doubled', requestedBy: 'oncall' }, run: { id: '61', attempt: '1' } });
+
+    expect(job.outcomes).toMatchObject({ request: 'success', 'failback-credentials': 'success', 'check-target': 'failure', record: 'skipped', resolve: 'skipped', update: 'skipped', sync: 'skipped' });
+    // The default target came from git history, and the check names it and the way out.
+    expect(job.outputs.request).toMatchObject({ 'target-ami-id': OLD_AMI, 'current-ami-id': NEW_AMI });
+    expect(job.failures['check-target']).toMatch(new RegExp(`${OLD_AMI}.*deprecated at 2026-01-01T00:00:00\\.000Z.*aws ec2 disable-image-deprecation --image-id ${OLD_AMI}`));
+    expect(scene.repo.gitAmi()).toBe(NEW_AMI);
+    expect(scene.world.executedAmis).toEqual([NEW_AMI]);
+    expectInvariant(job, 'git says what runs');
+  },
+
   async F26() {
     setup();
     scene.world.scripts.push(ROLLS_BACK);

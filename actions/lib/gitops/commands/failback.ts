@@ -33,7 +33,7 @@ async function validate(inputs: z.infer<typeof failbackInputs>, ctx: GitopsConte
 }
 
 /**
- * Failback, first job: validate the request and settle the target. Without a target-ami, the
+ * Failback, the deploy job's first step (deploy-environment.yml): validate the request and settle the target. Without a target-ami, the
  * target is the AMI before the current one in the git history of the environment's parameters
  * file (passing over AMIs a failback already fled). Reads git only; no AWS call.
  */
@@ -93,7 +93,7 @@ export function renderFailbackRequest(request: { environment: string; current: s
   return [
     `## ⏪ Failback requested: \`${environment}\``,
     `**${requester} asked to fail \`${environment}\` back from \`${current}\` to \`${target}\` (reason: ${inlineText(request.reason)}). Nothing is deployed yet:** ` +
-      `the target image is checked next, then the Fail back job waits for \`${environment}\`'s approval, records the failback in git and deploys it.`,
+      `the target image is checked next, then the failback is recorded in git and deployed, in this job (\`${environment}\`'s deploy job, after its approval).`,
     keyValueTable([
       ['Environment', `\`${environment}\``],
       ['Current AMI', `\`${current}\``],

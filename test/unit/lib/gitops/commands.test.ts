@@ -139,7 +139,7 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
       heading: '⏪ Failback requested: `dev`',
       lead:
         `**@octocat asked to fail \`dev\` back from \`${AMI(3)}\` to \`${AMI(2)}\` (reason: p99 doubled). Nothing is deployed yet:** ` +
-        "the target image is checked next, then the Fail back job waits for `dev`'s approval, records the failback in git and deploys it.",
+        "the target image is checked next, then the failback is recorded in git and deployed, in this job (`dev`'s deploy job, after its approval).",
     });
     expect(result.summary).toContain('| Reason | p99 doubled |');
   });

@@ -22,29 +22,32 @@ import { runGitops, type GitopsRepo } from './repo';
 export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: string }> = [
   { name: 'Mint a GitHub App token', id: 'app-token', if: "vars.PATCH_APP_ID != ''" },
   { name: "Check out the default branch's HEAD" },
-  { name: 'Record the requested failback', id: 'record', if: "inputs.failback-ami != ''" },
+  { name: 'Validate the failback request and choose the target', id: 'request', if: 'inputs.failback' },
+  { name: 'Assume the deploy role for the failback', id: 'failback-credentials', if: 'inputs.failback' },
+  { name: 'Check the failback target AMI', id: 'check-target', if: 'inputs.failback' },
+  { name: 'Record the requested failback', id: 'record', if: 'inputs.failback' },
   { name: 'Resolve what HEAD says', id: 'resolve' },
-  { name: 'Assume the deploy role', id: 'credentials' },
+  { name: 'Assume the deploy role', id: 'credentials', if: '${{ !inputs.failback }}' },
   { name: 'Check the wave gate', id: 'gate' },
   // Not simulated: strategy slots only (staging ahead); test/unit/lib/gitops/stage-commands.test.ts runs them.
-  { name: 'Check the switch', id: 'check-switch', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },
+  { name: 'Check the switch', id: 'check-switch', if: "steps.resolve.outputs.strategy == 'slots' && !inputs.failback" },
   { name: 'Update the app stack', id: 'update' },
   { name: 'Verify the fleet through the load balancer', id: 'verify' },
   { name: 'Propose the switch', id: 'propose-switch', if: "steps.update.outputs.stage-evidence != ''" },
   // Not simulated: strategy slots only (this job deploys the replace fixture), so skipped here;
   // test/unit/lib/gitops/retire-commands.test.ts and test/integration/retire-slots.test.ts run them.
-  { name: "Bake, then decide the old slot's retirement", id: 'bake', if: "steps.resolve.outputs.strategy == 'slots' && inputs.failback-ami == ''" },
+  { name: "Bake, then decide the old slot's retirement", id: 'bake', if: "steps.resolve.outputs.strategy == 'slots' && !inputs.failback" },
   { name: 'Retire the old slot', id: 'retire', if: "steps.bake.outputs.retire == 'true'" },
   { name: 'Record the retirement', id: 'record-retirement', if: "steps.bake.outputs.record == 'true' && steps.retire.outcome != 'failure'" },
   { name: 'Verify the live slot after the retirement', id: 'retire-verify', if: "${{ !cancelled() && steps.retire.outcome == 'success' }}" },
   {
     name: 'Choose the AMI to fail back to',
     id: 'prepare-failback',
-    if: "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && inputs.failback-ami == ''",
+    if: "failure() && (steps.verify.outcome == 'failure' || steps.bake.outputs.failed-in-window == 'true') && !inputs.failback",
   },
   { name: 'Fail back the app stack', id: 'failback-update', if: "failure() && steps.prepare-failback.outcome == 'success'" },
   { name: 'Verify the failback', id: 'failback-verify', if: "failure() && steps.failback-update.outcome == 'success'" },
-  { name: 'Record what runs', id: 'sync', if: "failure() && steps.credentials.outcome == 'success'" },
+  { name: 'Record what runs', id: 'sync', if: "failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success')" },
   { name: 'Report', id: 'report', if: 'always()' },
   // Not simulated: the wiring here names no channel, so it would send nothing; the notify command
   // has its own tests (notify-command.test.ts, integration/notify.test.ts).
@@ -52,11 +55,11 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
 ];
 
 type Outcome = 'success' | 'failure' | 'skipped';
-type StepId = 'record' | 'resolve' | 'credentials' | 'gate' | 'update' | 'verify' | 'prepare-failback' | 'failback-update' | 'failback-verify' | 'sync' | 'report';
+type StepId = 'request' | 'failback-credentials' | 'check-target' | 'record' | 'resolve' | 'credentials' | 'gate' | 'update' | 'verify' | 'prepare-failback' | 'failback-update' | 'failback-verify' | 'sync' | 'report';
 
 export interface DeployJobOptions {
   environment?: string;
-  /** Set for a deploy started by the Failback workflow. */
+  /** Set for a deploy started by the Failback workflow (its target-ami input: empty = the previous AMI in git history). */
   failback?: { ami: string; reason: string; requestedBy: string; /** github.sha of the Failback run (default: HEAD at the job's checkout). */ baseCommit?: string };
   /** The verification's verdict for an AMI. Default: healthy when the stack runs the AMI expected. */
   healthy?: (expectedAmi: string, runningAmi: string) => boolean;
@@ -98,7 +101,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   const ctx = world.repo.context(world.clock, logger);
   const healthy = options.healthy ?? ((expected, running) => expected === running);
   const outcomes = Object.fromEntries(
-    (['record', 'resolve', 'credentials', 'gate', 'update', 'verify', 'prepare-failback', 'failback-update', 'failback-verify', 'sync', 'report'] as StepId[]).map((s) => [s, 'skipped']),
+    (['request', 'failback-credentials', 'check-target', 'record', 'resolve', 'credentials', 'gate', 'update', 'verify', 'prepare-failback', 'failback-update', 'failback-verify', 'sync', 'report'] as StepId[]).map((s) => [s, 'skipped']),
   ) as Record<StepId, Outcome>;
   const outputs: DeployJobResult['outputs'] = {};
   const failures: DeployJobResult['failures'] = {};
@@ -165,10 +168,14 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   if (options.failback) {
     const { ami, reason, requestedBy, baseCommit } = options.failback;
     const base = baseCommit ?? world.repo.workspace.git('rev-parse', 'HEAD').trim();
-    await step('record', () => runGitops('record-failback', { environment, 'target-ami': ami, reason, 'requested-by': requestedBy, 'base-commit': base }, ctx));
+    await step('request', () => runGitops('resolve-failback', { environment, 'target-ami': ami, reason, 'requested-by': requestedBy }, ctx));
+    if (!failed()) outcomes['failback-credentials'] = 'success';
+    const target = () => String(outputs.request?.['target-ami-id']);
+    if (!failed()) await step('check-target', () => runGitops('check-image', { environment, 'ami-id': target() }, ctx));
+    if (!failed()) await step('record', () => runGitops('record-failback', { environment, 'target-ami': target(), reason, 'requested-by': requestedBy, 'base-commit': base }, ctx));
   }
   if (!failed()) await step('resolve', () => runGitops('resolve-environment', { environment }, ctx));
-  if (!failed()) outcomes.credentials = 'success';
+  if (!failed() && !options.failback) outcomes.credentials = 'success';
   if (!failed()) await step('gate', () => runGitops('check-wave-gate', { environment }, ctx));
   if (!failed()) await updateStep('update');
   if (!failed()) await verifyStep('verify', String(outputs.resolve?.['ami-id']));
@@ -180,7 +187,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
   }
   if (failed() && outcomes['prepare-failback'] === 'success') await updateStep('failback-update');
   if (failed() && outcomes['failback-update'] === 'success') await verifyStep('failback-verify', String(outputs['prepare-failback']?.['ami-id']));
-  if (failed() && outcomes.credentials === 'success') {
+  if (failed() && (outcomes.credentials === 'success' || outcomes.record === 'success')) {
     await step('sync', () =>
       runGitops('sync-from-stack', { environment, 'requested-ami-id': String(outputs.resolve?.['ami-id']), 'failed-back': String(outcomes['failback-update'] === 'success') }, ctx),
     );
@@ -210,7 +217,7 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'failed-step': text(outputs.update?.['failed-step']),
     'flipped-back-to': text(outputs.update?.['flipped-back-to']),
     'previous-ami-id': text(outputs.resolve?.['previous-ami-id']),
-    'failback-target-ami-id': text(options.failback?.ami),
+    'failback-target-ami-id': text(outputs.request?.['target-ami-id']),
     'failback-reason': text(options.failback?.reason),
     'failback-requested-by': text(options.failback?.requestedBy),
     'record-outcome': outcomes.record,
