@@ -43,6 +43,7 @@
  */
 import { CANCEL_MARGIN_MS } from '../../actions/lib/cloudformation/window-verification';
 import { modelCutover, type CutoverAssumptions, type CutoverSettings } from './cutover';
+import { failbackJobSeconds } from './failback-job';
 
 /** The margin update-app-stack leaves the cancel before the window ends. */
 const CANCEL_MARGIN_SECONDS = CANCEL_MARGIN_MS / 1_000;
@@ -60,7 +61,11 @@ export interface SlotsStrategySettings {
 export interface WorkflowAssumptions {
   /** Merge → update-app-stack starts: deploy.yml's plan job and the deploy job on hosted runners (checkout, Node, credentials). */
   mergeToDeploySeconds: number;
-  /** failback.yml's first step (resolve-failback) → update-app-stack starts: the check job's AMI check, the deploy job's start, the failback commit, credentials. */
+  /**
+   * failback.yml's first step → update-app-stack starts: the steps of its one job before the
+   * update (failback-job.ts: validate, credentials, the target check, the record commit, resolve,
+   * the wave gate), after the environment's approval.
+   */
   dispatchToDeploySeconds: number;
   /** verify-alb's failed verdict → the failback update-app-stack starts (prepare-failback; same job, credentials held). */
   verdictToFailbackSeconds: number;
@@ -87,7 +92,7 @@ export interface WorkflowAssumptions {
 
 export const DEFAULT_WORKFLOW_ASSUMPTIONS: Readonly<WorkflowAssumptions> = Object.freeze({
   mergeToDeploySeconds: 60,
-  dispatchToDeploySeconds: 45,
+  dispatchToDeploySeconds: failbackJobSeconds(),
   verdictToFailbackSeconds: 10,
   directUpdateSeconds: 3,
   listenerSeconds: 10,

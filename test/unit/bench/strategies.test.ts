@@ -24,7 +24,7 @@ const TUNED: CutoverSettings = {
   signalTimeoutSeconds: 600,
   signalDelaySeconds: 25,
 };
-// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 45 / 10; UpdateStack 3, listener 10; one look 2.
+// change set 20, launch 45, boot 90, cleanup 10, terminate 60, poll lag 5; workflow 60 / 24 / 10; UpdateStack 3, listener 10; one look 2.
 const A: StrategyAssumptions = { ...DEFAULT_ASSUMPTIONS, ...DEFAULT_WORKFLOW_ASSUMPTIONS, monitoringMinutes: 5 };
 const SLOTS = { canaryWeight: 10, canarySeconds: 120, bakeSeconds: 300, watchSeconds: 60 };
 
@@ -141,7 +141,8 @@ describe('the strategy table', () => {
     });
     const row = (label: RegExp) => section.table.rows.find((r) => label.test(r[0]))!;
     expect(row(/^Merge → the new AMI/)).toEqual(['Merge → the new AMI serves all traffic', '9:10', againstGoal(60 + 416, GOALS.mergeToAllTraffic)]);
-    expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(45 + 15, GOALS.failbackInWindow)}; flip first, prove after`);
+    // The failback job's steps before the update (local/bench/failback-job.ts: 22 s, and the update step's start 2 s) + the look and the flip.
+    expect(row(/inside the bake window/)[2]).toBe(`${againstGoal(24 + 15, GOALS.failbackInWindow)}; flip first, prove after`);
     expect(row(/automatic failback/)[1]).toBe(againstGoal(30, GOALS.automaticFailback));
     expect(row(/traffic it served/)[1]).toBe('55.0 s of all traffic (50 % for 1:50)');
     expect(row(/traffic it served/)[2]).toMatch(/^14\.8 s of all traffic \(10 % for 2:28\)/);
