@@ -35,6 +35,10 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
       return run;
     }
     expectOutput(run, 'changed', 'true', 'update-app-stack deploy');
+    // A weight-only step is one UpdateStack (actions/lib/cloudformation/direct-update.ts): the failback's flip must be one.
+    const direct = run.stdout.split('\n').filter((l) => /\(UpdateStack, the deployed template, request \S+\)/.test(l));
+    if (deploy.failback && direct.length !== 1) throw new CycleCheckError(`the failback's flip was not one UpdateStack (${direct.length} direct updates in the log)`, run.stdout.split('\n').slice(-20));
+    phase.note(`${direct.length} weight-only step${direct.length === 1 ? '' : 's'} sent as one UpdateStack each, no change set`);
     expectOutput(run, 'previous-ami-id', deploy.previousAmi, 'update-app-stack deploy');
     expectOutput(run, 'ami-id', deploy.expectedAmi, 'update-app-stack deploy');
     phase.note(`${run.outputs['stack-status']}; ${await expectFleetOn(ctx.clients, job.appStack, deploy.expectedAmi)}`);
