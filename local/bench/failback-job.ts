@@ -26,7 +26,7 @@ export const FAILBACK_JOB_STEPS: readonly FailbackJobStep[] = Object.freeze([
   { name: 'Check the failback target AMI', seconds: 2, why: 'DescribeStacks (whose account is self) and DescribeImages' },
   { name: 'Record the requested failback', seconds: 5, why: 'commit, then fetch and push: one round trip to GitHub' },
   { name: 'Resolve what HEAD says', seconds: 2, why: 'git only' },
-  // "Assume the deploy role" is skipped on a failback: the job holds the session from above.
+  // "Assume the deploy role" and "Check the switch" (staging ahead) are skipped on a failback.
   { name: 'Check the wave gate', seconds: 2, why: 'git only' },
 ]);
 
@@ -38,7 +38,7 @@ export const FAILBACK_JOB_STEPS: readonly FailbackJobStep[] = Object.freeze([
 export const UPDATE_STEP_START: FailbackJobStep = Object.freeze({ name: 'Update the app stack', seconds: 2, why: "its start: Node on the bundle, the parameters file checked against the template, DescribeStacks" });
 
 /** The steps a failback skips before the update (their `if:` excludes it). */
-export const SKIPPED_ON_FAILBACK: readonly string[] = Object.freeze(['Assume the deploy role']);
+export const SKIPPED_ON_FAILBACK: readonly string[] = Object.freeze(['Assume the deploy role', 'Check the switch']);
 
 /** The job's first step → the slots steps of update-app-stack begin. */
 export const failbackJobSeconds = (steps: readonly FailbackJobStep[] = FAILBACK_JOB_STEPS): number => steps.reduce((sum, s) => sum + s.seconds, UPDATE_STEP_START.seconds);
