@@ -17,6 +17,7 @@ import { GetImageCommand, StartImagePipelineExecutionCommand } from '@aws-sdk/cl
 import { createAwsClients, type AwsClients } from '../../actions/lib/aws/clients';
 import { systemClock } from '../../actions/lib/clock';
 import { poll } from '../../actions/lib/poll';
+import { deregisterTerminatedTargets } from '../../local/cycle/fleet';
 import { applyEnv, createMotoClients, LOCAL_REGION, localAwsEnv, REPO_ROOT, resolveLocalBaseAmi, type LocalEndpoints } from '../../local/env';
 import { createStandinControl, type StandinControl } from '../../local/imagebuilder-standin/client';
 import { resetMoto } from '../../local/moto';
@@ -142,4 +143,23 @@ export async function deployAppFoundation(options: { ami?: string; environment?:
     ...rest,
     ...(asReplace ? { as: { appTemplate: REPLACE_TEMPLATE, parametersFile: REPLACE_DEV_EXAMPLE, strategy: 'replace' as const } } : {}),
   });
+}
+
+/**
+ * moto fix-up (docs/moto.md #6): a deleted or scaled-in group's terminated instances stay
+ * registered in moto, which verify-alb rightly refuses; on AWS the group deregisters them itself.
+ * The cycle's fix-up, in a loop while a step runs; call the returned function to stop it.
+ */
+export function deregisterTerminatedTargetsMeanwhile(stackName: string): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await deregisterTerminatedTargets(localClients(), stackName);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
 }

@@ -14,14 +14,13 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackEventsCommand, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 
 import { systemClock } from '../../actions/lib/clock';
-import { deregisterTerminatedTargets } from '../../local/cycle/fleet';
 import { poll } from '../../actions/lib/poll';
 import { startDataPlane, type DataPlane } from '../../local/data-plane';
 import { LoadGenerator } from '../../local/data-plane/load-generator';
 import { LOCAL_PIPELINE_ARN } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { replaceDevParameters } from '../support/replace-environment';
-import { buildLocalAmi, deployAppFoundation, localBaseAmi, localClients, localEndpoints, localEnv, standin, useLocalAws, type AppFoundation } from './harness';
+import { buildLocalAmi, deployAppFoundation, deregisterTerminatedTargetsMeanwhile, localBaseAmi, localClients, localEndpoints, localEnv, standin, useLocalAws, type AppFoundation } from './harness';
 
 useLocalAws();
 
@@ -58,25 +57,6 @@ async function groupExists(name: string): Promise<boolean> {
 async function stackAmi(): Promise<string | undefined> {
   const stack = (await localClients().cloudFormation.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks![0];
   return stack.Parameters?.find((p) => p.ParameterKey === 'AmazonMachineImage')?.ParameterValue;
-}
-
-/**
- * moto fix-up (docs/moto.md #6): a deleted group's terminated instances stay registered in moto,
- * which verify-alb rightly refuses; on AWS the group deregisters them itself. The cycle's fix-up,
- * in a loop for the duration of a run.
- */
-function deregisterTerminatedTargetsMeanwhile(): () => Promise<void> {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await deregisterTerminatedTargets(localClients(), STACK);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
 }
 
 /** The deploy job's update step for a replace environment: the verify inputs deploy-environment.yml passes, a one-minute window. */
@@ -141,7 +121,7 @@ describe('update-app-stack (bundle), strategy replace: green verified inside the
   it('a good AMI passes there: the update completes and blue is deleted only after the window', async () => {
     const goodAmi = await buildAmi();
     const blue = await appGroup();
-    const stopFixUp = deregisterTerminatedTargetsMeanwhile();
+    const stopFixUp = deregisterTerminatedTargetsMeanwhile(STACK);
     try {
       const { run, during, after } = await deploy(goodAmi);
 

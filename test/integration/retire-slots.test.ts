@@ -26,7 +26,8 @@ import { parseMetadataBlock } from '../../actions/lib/gitops/commit-metadata';
 import { FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../unit/reliability/catalogue';
 import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
-import { deployStack, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
+import { deployStack, deregisterTerminatedTargetsMeanwhile, DEV_AMI_OWNERS, localBaseAmi, localClients, localEndpoints, localEnv, useLocalAws } from './harness';
+import { startDataPlane } from '../../local/data-plane';
 import { git } from '../support/git-command';
 
 useLocalAws();
@@ -95,6 +96,15 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** The first truthy answer of `read`, within 30 s. */
+async function until(read: () => Promise<string>): Promise<string> {
+  for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const value = await read();
+    if (value) return value;
+  }
+  throw new Error('the slots listener did not appear in the local data plane within 30 s');
+}
+
 describe('the bake window with the bundled actions (moto, a local git remote)', () => {
   it('implements its rows of the fault catalogue', () => {
     expect(INTEGRATION_ROWS_ELSEWHERE['retire-slots.test.ts']).toEqual([F112.id]);
@@ -147,7 +157,24 @@ describe('the bake window with the bundled actions (moto, a local git remote)', 
     writeFileSync(join(workspace, FILE), fileText(afterSwitch));
     git(workspace, 'commit', '--quiet', '-am', 'Warm blue again');
     git(workspace, 'push', '--quiet', 'origin', 'HEAD:main');
-    const warm = await updateStack();
+    // Warming a retired slot stages it and proves it through the slot header before the window
+    // starts again, so this step needs HTTP behind the listener (the local data plane), and the
+    // retired instances moto keeps registered must go (docs/moto.md #6).
+    const { outputs } = await localClients().cloudFormation.send(new DescribeStacksCommand({ StackName: STACK })).then((r) => ({ outputs: Object.fromEntries((r.Stacks![0].Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!])) }));
+    const dataPlane = await startDataPlane({ motoEndpoint: localEndpoints().moto, imageBuilderEndpoint: localEndpoints().imageBuilder, timeScale: 10, syncMs: 200 });
+    const stopFixUp = deregisterTerminatedTargetsMeanwhile(STACK);
+    const warm = await (async () => {
+      const url = await until(async () => dataPlane.listenerUrl(outputs.LoadBalancerDnsName) ?? '');
+      return runBundledAction(
+        'update-app-stack',
+        { 'stack-name': STACK, 'parameters-file': FILE, template: 'templates/app-slots.yaml', 'ami-owners': DEV_AMI_OWNERS, 'verify-url': url, 'verify-seconds': '2' },
+        { ...localEnv(), GITHUB_WORKSPACE: workspace, GITHUB_TOKEN: 'local-token', AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: dataPlane.elbv2Endpoint },
+        { timeoutMs: 200_000 },
+      );
+    })().finally(async () => {
+      await stopFixUp();
+      await dataPlane.stop();
+    });
     expect({ exit: warm.exitCode, error: warm.exitCode ? errorOf(warm) : '' }).toEqual({ exit: 0, error: '' });
 
     const { cloudWatch } = localClients();
