@@ -179,16 +179,21 @@ describe('faults (integration): record commits on the gitops bundle against a sl
     const merged = repo.merge(`Bump dev AMI from ${NEW_AMI} to ${NEWER_AMI}`, NEWER_AMI);
     repo.checkout();
     const reason = "p99 doubled; it's the patch";
-    // The deploy job of a Failback run re-run after the merge: its record step, then (every later
-    // step skipped) its report, with the inputs deploy-environment.yml gives it.
-    const inputs = { environment: 'dev', 'failback-ami': OLD_AMI, 'failback-reason': reason, 'requested-by': 'oncall' };
+    // The deploy job of a Failback run re-run after the merge: its request step (git only), its
+    // record step, then (every later step skipped) its report, with the inputs
+    // deploy-environment.yml gives them. The target check between request and record needs AWS
+    // and passes here: OLD_AMI is a good image.
+    const inputs = { environment: 'dev', failback: 'true', 'failback-target-ami': OLD_AMI, 'failback-reason': reason, 'requested-by': 'oncall' };
+    const request = await runBundledAction('gitops', workflowStepInputs('deploy-environment.yml', 'deploy', 'request', { inputs, steps: {}, defaultBranch: 'main' }), gitEnv(repo.workspace));
+    expect({ exit: request.exitCode, target: request.outputs['target-ami-id'] }).toEqual({ exit: 0, target: OLD_AMI });
+    const requested = { request: { outcome: 'success' as const, outputs: request.outputs } };
     const record = await runBundledAction(
       'gitops',
-      workflowStepInputs('deploy-environment.yml', 'deploy', 'record', { inputs, steps: {}, defaultBranch: 'main', sha: base, token: 'local-token' }),
+      workflowStepInputs('deploy-environment.yml', 'deploy', 'record', { inputs, steps: requested, defaultBranch: 'main', sha: base, token: 'local-token' }),
       gitEnv(repo.workspace),
     );
     expect({ exit: record.exitCode, outcome: record.outputs.outcome }).toEqual({ exit: 1, outcome: 'superseded' });
-    const reportInputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs, steps: { record: { outcome: 'failure', outputs: record.outputs } }, defaultBranch: 'main' });
+    const reportInputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs, steps: { ...requested, record: { outcome: 'failure', outputs: record.outputs } }, defaultBranch: 'main' });
     const report = await runBundledAction('gitops', reportInputs, gitEnv(repo.workspace));
 
     const command = `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${OLD_AMI} -f reason='p99 doubled; it'\\''s the patch'`;
