@@ -187,7 +187,7 @@ async function bakeStepsThenReport(retire: (head: Record<string, string>, steps:
     bake: { outcome: 'success', outputs: stringOutputs(bake.outputs) },
   };
   await retire(head, steps);
-  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev', 'failback-ami': '' }, steps, defaultBranch: 'main' });
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main' });
   const report = await runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
   return { head, report };
 }
@@ -201,7 +201,7 @@ async function reportAfterBake(bake: Awaited<ReturnType<typeof runCommand>>, ami
     verify: { outcome: 'success' },
     bake: { outcome: bake.failure ? 'failure' : 'success', outputs: stringOutputs(bake.outputs) },
   };
-  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev', 'failback-ami': '' }, steps, defaultBranch: 'main' });
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main' });
   return runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
 }
 
