@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import type { GarbledBody } from './store';
+
 /** The error types the stand-in answers with, and their HTTP status as the SDK's model declares it. */
 export const ERROR_STATUS = {
   InvalidRequestException: 400,
@@ -81,8 +83,16 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 export interface DispatchHooks {
   /** Called before each known operation; may throw an ApiError (injected throttling). */
   beforeOperation?(operation: string): void;
+  /** FAULT INJECTION: a body to answer the operation with instead of its answer (store.consumeGarble). */
+  garbledAnswer?(operation: string): GarbledBody | undefined;
   log(line: string): void;
 }
+
+/** The bodies of garbled answers: a proxy's error page, and an Image Builder answer cut short. */
+const GARBLED: Record<GarbledBody, { contentType: string; body: string }> = {
+  html: { contentType: 'text/html', body: '<html><body><h1>502 Bad Gateway</h1><p>STAND-IN injected: a proxy answered instead of Image Builder.</p></body></html>' },
+  'truncated-json': { contentType: 'application/json', body: '{"requestId":"standin-injected-truncated","image":{"arn":"arn:aws:imagebuilder:' },
+};
 
 /**
  * Serves `routes`: finds the route by method and path, parses the input, runs it, and writes the
@@ -97,6 +107,14 @@ export async function dispatch(routes: readonly Route[], hooks: DispatchHooks, r
       throw new ApiError('UnknownOperationException', `STAND-IN: ${request.method} ${url.pathname} is not an Image Builder operation the stand-in implements.`);
     }
     hooks.beforeOperation?.(route.operation);
+    const garbled = hooks.garbledAnswer?.(route.operation);
+    if (garbled) {
+      hooks.log(`STAND-IN imagebuilder: ${route.operation} → a garbled answer (${garbled}), injected as told`);
+      const { contentType, body } = GARBLED[garbled];
+      response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'x-standin': 'ec2-image-builder-standin' });
+      response.end(body);
+      return;
+    }
     const body = request.method === 'GET' ? {} : await readJsonBody(request);
     const output = await route.handle({ operation: route.operation, query: url.searchParams, body });
     sendJson(response, 200, { requestId, ...output }, { 'x-amzn-requestid': requestId });

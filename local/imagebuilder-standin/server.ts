@@ -52,7 +52,7 @@ export async function startImageBuilderStandin(options: StandinOptions): Promise
     log,
   });
   const routes = createRoutes(store, log);
-  const hooks = { log, beforeOperation: (operation: string) => store.consumeThrottle(operation) };
+  const hooks = { log, beforeOperation: (operation: string) => store.consumeThrottle(operation), garbledAnswer: (operation: string) => store.consumeGarble(operation) };
 
   const server = createServer((request, response) => {
     const handled = request.url?.startsWith(CONTROL_PREFIX)

@@ -1,9 +1,12 @@
 /**
  * What the stand-in remembers: registered pipelines, builds, client tokens, and the knobs tests
- * turn (build time, the next build's failure, throttling). Builds advance lazily: every read
+ * turn (build time, the next build's failure, throttling, and the labelled FAULT INJECTION ones:
+ * garbled answers, an AMI that does not exist). Builds advance lazily: every read
  * asks `observe()`, which computes the state from the clock and mints the AMI in moto the first
  * time a build is due to become AVAILABLE.
  */
+import { randomBytes } from 'node:crypto';
+
 import type { Clock } from '../../actions/lib/clock';
 import type { AmiMinter } from './ami-minter';
 import { ApiError } from './protocol';
@@ -54,7 +57,12 @@ export interface BuildRecord {
   minting?: Promise<void>;
   /** The build was told to spoil its AMI (config.spoilNext): see StandinConfig.spoilNext. */
   spoiled?: boolean;
+  /** FAULT INJECTION (config.phantomAmiNext): the build names an AMI that was never minted. */
+  phantom?: boolean;
 }
+
+/** What a garbled answer looks like (FAULT INJECTION, StandinConfig.garble). */
+export type GarbledBody = 'html' | 'truncated-json';
 
 export interface FailureSpec {
   status: 'FAILED' | 'CANCELLED';
@@ -80,6 +88,20 @@ export interface StandinConfig {
    * health page still answers.
    */
   spoilNext?: boolean;
+  /**
+   * FAULT INJECTION, not Image Builder behaviour: the next calls to `operations` (default GetImage)
+   * get HTTP 200 with a body that is no Image Builder answer, one per entry of `answers`, in order:
+   * `html`, the error page a proxy or captive portal serves; `truncated-json`, an answer cut short.
+   * The SDK cannot parse either (a "Deserialization error"), which is what a long build wait can
+   * meet on a bad network. Then the stand-in answers properly again.
+   */
+  garble?: { answers: GarbledBody[]; operations?: string[] };
+  /**
+   * FAULT INJECTION, not Image Builder behaviour: the next started build ends AVAILABLE naming an
+   * AMI that EC2 never had (nothing is minted in moto), as if the AMI was deregistered after the
+   * build or the answer named a wrong one.
+   */
+  phantomAmiNext?: boolean;
 }
 
 export interface Observed {
@@ -163,6 +185,16 @@ export class StandinStore {
     throw new ApiError('CallRateLimitExceededException', `STAND-IN injected throttling: rate exceeded for ${operation}.`);
   }
 
+  /** The garbled body to answer `operation` with while the injected burst lasts (see StandinConfig.garble). */
+  consumeGarble(operation: string): GarbledBody | undefined {
+    const garble = this.config.garble;
+    if (!garble || garble.answers.length === 0) return undefined;
+    if (!(garble.operations ?? ['GetImage']).includes(operation)) return undefined;
+    const [next, ...rest] = garble.answers;
+    this.config = { ...this.config, garble: { ...garble, answers: rest } };
+    return next;
+  }
+
   /**
    * Starts a build, or returns the build a previous call with the same client token started
    * (Image Builder's idempotency; a token reused for another pipeline is a mismatch).
@@ -190,6 +222,7 @@ export class StandinStore {
       clientToken,
       tags,
       ...(this.takeSpoil() ? { spoiled: true } : {}),
+      ...(this.takePhantom() ? { phantom: true } : {}),
     };
     this.builds.set(build.arn, build);
     this.tokens.set(clientToken, build.arn);
@@ -252,11 +285,24 @@ export class StandinStore {
     return true;
   }
 
+  /** Whether the next build is to name an AMI that does not exist (used once). */
+  private takePhantom(): boolean {
+    if (!this.config.phantomAmiNext) return false;
+    this.config = { ...this.config, phantomAmiNext: undefined };
+    return true;
+  }
+
   private async mint(build: BuildRecord): Promise<void> {
     const pipeline = this.pipeline(build.pipelineArn);
     const now = this.deps.clock.now();
     // {{ imagebuilder:buildDate }} renders like 2026-11-27T11-23-17.123Z: ISO with ':' made legal for AMI names.
     const name = `${pipeline.amiNamePrefix}-${new Date(now).toISOString().replace(/:/g, '-')}`;
+    if (build.phantom) {
+      // A well-formed ID EC2 has never seen: 17 hex digits, as every new AMI ID has.
+      build.ami = { imageId: `ami-0${randomBytes(8).toString('hex')}`, name, mintedMs: now };
+      this.deps.log(`STAND-IN imagebuilder: ${build.arn} AVAILABLE naming ${build.ami.imageId}, which was NOT minted (phantomAmiNext, injected as told)`);
+      return;
+    }
     try {
       const imageId = await this.deps.mintAmi({
         parentImage: pipeline.parentImage,
