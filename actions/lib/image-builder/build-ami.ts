@@ -13,7 +13,8 @@ import { parseImageBuilderArn } from './arns';
 import { assertOutputAmiAllowed, assertOutputAmiExists, selectOutputAmi } from './output-ami';
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
 import { findImageBuilderImageOfAmi } from './previous-image';
-import { startOrResumeBuild } from './start-build';
+import { startOrResumeBuild, type StartedBuild } from './start-build';
+import { noAnswerBeforeDeadline, RESULT_READS_GRACE_MS } from './step-deadline';
 import { waitForImage } from './wait-for-image';
 
 /** Start a pipeline (idempotently), or wait on a build some earlier job started. */
@@ -57,13 +58,21 @@ export interface BuildAmiResult {
  * applies it after setting outputs (see `severityGateError`).
  */
 export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder: ImagebuilderClient; ec2: EC2Client }>): Promise<BuildAmiResult> {
-  const { logger } = deps;
+  const { logger, clock } = deps;
   const { source } = inputs;
+  // timeout-minutes bounds the step, not only its wait: the start's calls, the wait and the reads
+  // of the results all end by it (step-deadline.ts), whatever an endpoint does.
+  const deadlineAt = clock.now() + inputs.timeoutMinutes * 60_000;
+  const describeDeadline = `within timeout-minutes (${inputs.timeoutMinutes} min)`;
 
-  const started =
-    source.kind === 'pipeline'
-      ? await logger.group('Start the image pipeline', () => startOrResumeBuild({ pipelineArn: source.pipelineArn, token: source.token }, deps))
-      : undefined;
+  let started: StartedBuild | undefined;
+  if (source.kind === 'pipeline') {
+    const startDeadline = clock.deadlineSignal(deadlineAt);
+    const deadline = { signal: startDeadline.signal, describe: describeDeadline };
+    started = await logger
+      .group('Start the image pipeline', () => startOrResumeBuild({ pipelineArn: source.pipelineArn, token: source.token }, deps, deadline))
+      .finally(() => startDeadline.clear());
+  }
   const imageArn = started?.imageArn ?? (source as { imageArn: string }).imageArn;
   inputs.onImageArn?.(imageArn);
 
@@ -74,13 +83,15 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
         : 'Fix the cause, then start a new build with a new client-token.'
       : 'Fix the cause, then start a new build with pipeline-arn.';
   const { image, waitedMs } = await logger.group(`Wait for image ${imageArn}`, () =>
-    waitForImage({ imageArn, timeoutMs: inputs.timeoutMinutes * 60_000, justStarted: started !== undefined, retryHint }, deps),
+    waitForImage({ imageArn, timeoutMs: Math.max(0, deadlineAt - clock.now()), justStarted: started !== undefined, retryHint }, deps),
   );
 
+  const reads = clock.deadlineSignal(Math.max(deadlineAt, clock.now() + RESULT_READS_GRACE_MS));
+  const signal = reads.signal;
   try {
     const output = selectOutputAmi(image, imageArn, inputs.region);
     const amiId = output.amiId;
-    const ami = await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2);
+    const ami = await assertOutputAmiExists(amiId, imageArn, inputs.region, deps.clients.ec2, signal);
     // What the patch PR will propose: refused here, before any PR, when its owner is not trusted
     // (a distribution configuration can hand on an AMI of another account).
     const self = selfAccountOf(imageArn, output, inputs.imagePipelineAccount);
@@ -88,15 +99,15 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
     assertOutputAmiAllowed(ami, imageArn, inputs.region, inputAmiPolicy(inputs.amiOwners, self.account));
     logger.info(`AMI for ${inputs.region}: ${amiId}`);
     const previousAmiId = inputs.previousAmiId;
-    const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2) : undefined;
+    const previousImage = previousAmiId ? await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2, signal) : undefined;
     const packageDiff =
       previousAmiId && previousImage
-        ? await logger.group(`Package diff ${previousAmiId} → ${amiId}`, () => comparePackagesWithPreviousAmi({ previousAmiId, amiId, imageArn, previousImage }, deps))
+        ? await logger.group(`Package diff ${previousAmiId} → ${amiId}`, () => comparePackagesWithPreviousAmi({ previousAmiId, amiId, imageArn, previousImage }, deps, signal))
         : undefined;
-    const findings = await logger.group('Scan findings', () => countScanFindings(image, imageArn, deps));
+    const findings = await logger.group('Scan findings', () => countScanFindings(image, imageArn, deps, signal));
     const findingDelta =
       previousAmiId && previousImage
-        ? await logger.group(`CVE delta ${previousAmiId} → ${amiId}`, () => compareFindingsWithPreviousAmi({ previousAmiId, amiId, previousImage, current: findings }, deps))
+        ? await logger.group(`CVE delta ${previousAmiId} → ${amiId}`, () => compareFindingsWithPreviousAmi({ previousAmiId, amiId, previousImage, current: findings }, deps, signal))
         : undefined;
     if (inputs.failOnSeverity !== 'none' && !findings.report.scanned && !findings.readError) {
       logger.warning(`fail-on-severity: ${inputs.failOnSeverity} checked nothing: ${findings.report.reason}. Enable image scanning on the pipeline for the gate to work.`);
@@ -116,12 +127,18 @@ export async function buildAmi(inputs: BuildAmiInputs, deps: Deps<{ imageBuilder
       failOnSeverity: inputs.failOnSeverity,
     };
   } catch (error) {
+    if (signal.aborted) {
+      throw noAnswerBeforeDeadline(`Reading the build's results failed for ${imageArn}`, imageArn, 'AWS (EC2 or Image Builder)', { signal, describe: `${describeDeadline} or ${RESULT_READS_GRACE_MS / 1000} s after the image became AVAILABLE` },
+        `The image is AVAILABLE: re-run with \`image-arn: ${imageArn}\` once AWS answers; it returns at once.`);
+    }
     if (!isExpiredCredentialsError(error)) throw error;
     throw new AwsOperationError(
       `Reading the build's results failed for ${imageArn}: the AWS credentials expired (${errorMessage(error)}) after the image became AVAILABLE. Re-run with fresh credentials and \`image-arn: ${imageArn}\`: it returns at once.`,
       imageArn,
       'CREDENTIALS_EXPIRED',
     );
+  } finally {
+    reads.clear();
   }
 }
 

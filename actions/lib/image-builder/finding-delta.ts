@@ -131,9 +131,9 @@ export interface FindingDeltaInputs {
  * The CVE delta from the running AMI to the new image: GetImage on the previous image (was it
  * scanned?) → ListImageScanFindings for it → `diffFindings`. When either side was not scanned or
  * cannot be read, the report says why instead of failing the build that just succeeded: a delta
- * against "not scanned" would call every finding new.
+ * against "not scanned" would call every finding new. `abortSignal`: the step's deadline.
  */
-export async function compareFindingsWithPreviousAmi(inputs: FindingDeltaInputs, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<FindingDeltaReport> {
+export async function compareFindingsWithPreviousAmi(inputs: FindingDeltaInputs, deps: Deps<{ imageBuilder: ImagebuilderClient }>, abortSignal?: AbortSignal): Promise<FindingDeltaReport> {
   const { previousAmiId, previousImage, current } = inputs;
   const unavailable = (reason: string): FindingDeltaReport => {
     deps.logger.warning(`No CVE delta: ${reason}`);
@@ -145,13 +145,13 @@ export async function compareFindingsWithPreviousAmi(inputs: FindingDeltaInputs,
   const previousImageArn = previousImage.imageArn;
   let image;
   try {
-    image = await getImage(deps.clients.imageBuilder, previousImageArn);
+    image = await getImage(deps.clients.imageBuilder, previousImageArn, abortSignal);
   } catch (error) {
     if (isNotFoundError(error)) return unavailable(`the previous image ${previousImageArn} no longer exists in Image Builder (deleted by a lifecycle policy?)`);
     if (isAccessDeniedError(error)) return unavailable(`the previous image ${previousImageArn} cannot be read: ${errorMessage(error)} (allow imagebuilder:GetImage)`);
     throw error;
   }
-  const read = await readScanFindings(image, previousImageArn, deps.clients.imageBuilder);
+  const read = await readScanFindings(image, previousImageArn, deps.clients.imageBuilder, abortSignal);
   if (read.kind !== 'scanned') return unavailable(`the previous image ${previousImageArn}: ${read.reason}`);
 
   const delta = diffFindings(read.findings, current.findings);

@@ -60,20 +60,21 @@ export type ScanFindingsRead =
  * Reads an image's scan findings. Scanning off → `not-scanned` without a call. Scanning on:
  * ListImageScanFindings filtered by the image build version ARN. Findings present, or the scan
  * COMPLETED with none → `scanned`; no findings and a scan that did not complete → `not-scanned`
- * with the scan state as the reason. A refused call is `unreadable`, not thrown.
+ * with the scan state as the reason. A refused call is `unreadable`, not thrown. `abortSignal`: the step's deadline.
  */
-export async function readScanFindings(image: Image, imageArn: string, client: ImagebuilderClient): Promise<ScanFindingsRead> {
+export async function readScanFindings(image: Image, imageArn: string, client: ImagebuilderClient, abortSignal?: AbortSignal): Promise<ScanFindingsRead> {
   if (image.imageScanningConfiguration?.imageScanningEnabled !== true) {
     return { kind: 'not-scanned', reason: 'image scanning is not enabled on this pipeline' };
   }
   const findings: ImageScanFinding[] = [];
   try {
     const filters = [{ name: 'imageBuildVersionArn', values: [imageArn] }];
-    for await (const page of paginateListImageScanFindings({ client }, { filters })) {
+    for await (const page of paginateListImageScanFindings({ client }, { filters }, { abortSignal })) {
       findings.push(...(page.findings ?? []));
     }
   } catch (error) {
-    if (isTransientError(error)) throw error;
+    // Cut off by the step's deadline: not a refusal to read, so not "unreadable" either.
+    if (isTransientError(error) || abortSignal?.aborted) throw error;
     return { kind: 'unreadable', reason: `ListImageScanFindings failed: ${errorMessage(error)}` };
   }
   const scan = image.scanState;
@@ -93,8 +94,8 @@ export function severityOf(finding: ImageScanFinding): Severity {
  * Counts the image's scan findings by severity (see `readScanFindings` for when an image counts as
  * scanned). Findings that cannot be read are reported, with a warning, not thrown.
  */
-export async function countScanFindings(image: Image, imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<FindingsResult> {
-  const read = await readScanFindings(image, imageArn, deps.clients.imageBuilder);
+export async function countScanFindings(image: Image, imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>, abortSignal?: AbortSignal): Promise<FindingsResult> {
+  const read = await readScanFindings(image, imageArn, deps.clients.imageBuilder, abortSignal);
   if (read.kind === 'unreadable') {
     deps.logger.warning(`Scan findings for ${imageArn}: ${read.reason}`);
     return { report: emptyReport(read.reason), readError: read.reason };

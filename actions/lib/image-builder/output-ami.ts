@@ -40,12 +40,12 @@ export function selectOutputAmi(image: Image, imageArn: string, region: string):
  * Image Builder's word that an image is AVAILABLE is not proof that its AMI exists: the AMI may have
  * been deregistered since (a cleanup job, a person), or the answer may name an AMI that never was.
  * Before build-ami reports success, EC2 in the target region must know the AMI and call it
- * `available`; otherwise the patch PR would propose an AMI that fails at deploy.
+ * `available`; otherwise the patch PR would propose an AMI that fails at deploy. `abortSignal`: the step's deadline.
  */
-export async function assertOutputAmiExists(amiId: string, imageArn: string, region: string, ec2: EC2Client): Promise<Ec2Image> {
+export async function assertOutputAmiExists(amiId: string, imageArn: string, region: string, ec2: EC2Client, abortSignal?: AbortSignal): Promise<Ec2Image> {
   let ami: Ec2Image | undefined;
   try {
-    const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }));
+    const answer = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }), { abortSignal });
     ami = answer.Images?.find((image) => image.ImageId === amiId);
   } catch (error) {
     if (!isNotFoundError(error)) throw error;

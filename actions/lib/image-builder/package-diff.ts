@@ -106,6 +106,8 @@ export interface PackageDiffInputs {
 export async function comparePackagesWithPreviousAmi(
   inputs: PackageDiffInputs,
   deps: Deps<{ ec2: EC2Client; imageBuilder: ImagebuilderClient }>,
+  /** The step's deadline: aborts every call, each page included. */
+  abortSignal?: AbortSignal,
 ): Promise<PackageDiffReport> {
   const { previousAmiId } = inputs;
   const unavailable = (reason: string): PackageDiffReport => {
@@ -113,13 +115,13 @@ export async function comparePackagesWithPreviousAmi(
     return { kind: 'unavailable', previousAmiId, reason, markdown: `**Packages:** no diff from ${previousAmiId}: ${reason}.` };
   };
 
-  const previous = inputs.previousImage ?? (await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2));
+  const previous = inputs.previousImage ?? (await findImageBuilderImageOfAmi(previousAmiId, deps.clients.ec2, abortSignal));
   if ('reason' in previous) return unavailable(previous.reason);
   const previousImageArn = previous.imageArn;
 
-  const oldPackages = await listInventory(previousImageArn, deps.clients.imageBuilder);
+  const oldPackages = await listInventory(previousImageArn, deps.clients.imageBuilder, abortSignal);
   if ('reason' in oldPackages) return unavailable(`the previous image ${previousImageArn} ${oldPackages.reason}`);
-  const newPackages = await listInventory(inputs.imageArn, deps.clients.imageBuilder);
+  const newPackages = await listInventory(inputs.imageArn, deps.clients.imageBuilder, abortSignal);
   if ('reason' in newPackages) return unavailable(`the new image ${inputs.imageArn} ${newPackages.reason}`);
 
   const diff = diffPackages(oldPackages.packages, newPackages.packages);
@@ -127,10 +129,10 @@ export async function comparePackagesWithPreviousAmi(
   return { kind: 'diff', previousAmiId, previousImageArn, diff, markdown: renderPackageDiff(diff, previousAmiId, inputs.amiId) };
 }
 
-async function listInventory(imageArn: string, client: ImagebuilderClient): Promise<{ packages: ImagePackage[] } | { reason: string }> {
+async function listInventory(imageArn: string, client: ImagebuilderClient, abortSignal: AbortSignal | undefined): Promise<{ packages: ImagePackage[] } | { reason: string }> {
   const packages: ImagePackage[] = [];
   try {
-    for await (const page of paginateListImagePackages({ client }, { imageBuildVersionArn: imageArn })) {
+    for await (const page of paginateListImagePackages({ client }, { imageBuildVersionArn: imageArn }, { abortSignal })) {
       packages.push(...(page.imagePackageList ?? []));
     }
   } catch (error) {

@@ -12,13 +12,13 @@ export type PreviousImage = { imageArn: string } | { reason: string };
 
 /**
  * The image build version ARN of the AMI the fleet runs now, from its `Ec2ImageBuilderArn` tag.
- * Both comparisons with the previous image (packages and findings) start here.
+ * Both comparisons with the previous image (packages and findings) start here. `abortSignal`: the step's deadline.
  */
-export async function findImageBuilderImageOfAmi(amiId: string, ec2: EC2Client): Promise<PreviousImage> {
+export async function findImageBuilderImageOfAmi(amiId: string, ec2: EC2Client, abortSignal?: AbortSignal): Promise<PreviousImage> {
   let images: Ec2Image[];
   try {
     // IncludeDisabled: the AMI running now may have been disabled by a lifecycle policy since.
-    ({ Images: images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true })));
+    ({ Images: images = [] } = await ec2.send(new DescribeImagesCommand({ ImageIds: [amiId], IncludeDeprecated: true, IncludeDisabled: true }), { abortSignal }));
   } catch (error) {
     if (isNotFoundError(error)) return { reason: `the AMI ${amiId} does not exist in this region (deregistered?)` };
     if (isAccessDeniedError(error)) return { reason: `the AMI ${amiId} cannot be described: ${errorMessage(error)} (allow ec2:DescribeImages)` };

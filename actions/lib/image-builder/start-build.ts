@@ -12,6 +12,9 @@ import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
 import { type ClientTokenSource, deriveClientToken } from './client-token';
 import { getImage, IMAGE_FAILURE_STATUSES } from './image';
+import { noAnswerBeforeDeadline, type StepDeadline } from './step-deadline';
+
+const RERUN_RETURNS_THE_BUILD = 'Re-run the job once Image Builder answers: the client token makes a re-run return the build this call may have started, never a second one.';
 
 export interface StartBuildInputs {
   pipelineArn: string;
@@ -36,16 +39,16 @@ export interface StartedBuild {
  * - a new build only ever starts when every earlier build of the run has failed.
  * Cost: at most one StartImagePipelineExecution and one GetImage per previous attempt.
  */
-export async function startOrResumeBuild(inputs: StartBuildInputs, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<StartedBuild> {
+export async function startOrResumeBuild(inputs: StartBuildInputs, deps: Deps<{ imageBuilder: ImagebuilderClient }>, deadline?: StepDeadline): Promise<StartedBuild> {
   const { token } = inputs;
   if (token.kind === 'explicit') {
-    return { imageArn: await startExecution(inputs.pipelineArn, token.token, deps), clientToken: token.token };
+    return { imageArn: await startExecution(inputs.pipelineArn, token.token, deps, deadline), clientToken: token.token };
   }
   for (let slot = 1; ; slot += 1) {
     const clientToken = deriveClientToken(token.runId, slot, inputs.pipelineArn);
-    const imageArn = await startExecution(inputs.pipelineArn, clientToken, deps);
+    const imageArn = await startExecution(inputs.pipelineArn, clientToken, deps, deadline);
     if (slot >= token.runAttempt) return { imageArn, clientToken };
-    const earlier = await earlierBuildStatus(imageArn, deps);
+    const earlier = await earlierBuildStatus(imageArn, deps, deadline);
     if (!IMAGE_FAILURE_STATUSES.has(earlier)) {
       deps.logger.info(`Run ${token.runId} attempt ${token.runAttempt}: reusing the build started in an earlier attempt (${earlier}): ${imageArn}`);
       return { imageArn, clientToken };
@@ -54,11 +57,12 @@ export async function startOrResumeBuild(inputs: StartBuildInputs, deps: Deps<{ 
   }
 }
 
-async function startExecution(pipelineArn: string, clientToken: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<string> {
+async function startExecution(pipelineArn: string, clientToken: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>, deadline?: StepDeadline): Promise<string> {
   let response;
   try {
-    response = await deps.clients.imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: pipelineArn, clientToken }));
+    response = await deps.clients.imageBuilder.send(new StartImagePipelineExecutionCommand({ imagePipelineArn: pipelineArn, clientToken }), { abortSignal: deadline?.signal });
   } catch (error) {
+    if (deadline?.signal.aborted) throw noAnswerBeforeDeadline(`Starting a build failed for ${pipelineArn}`, pipelineArn, 'Image Builder StartImagePipelineExecution', deadline, RERUN_RETURNS_THE_BUILD);
     throw explainStartError(error, pipelineArn, clientToken);
   }
   if (!response.imageBuildVersionArn) {
@@ -72,10 +76,11 @@ async function startExecution(pipelineArn: string, clientToken: string, deps: De
 }
 
 /** The status of a build an earlier attempt started; a build that no longer exists counts as DELETED. */
-async function earlierBuildStatus(imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>): Promise<string> {
+async function earlierBuildStatus(imageArn: string, deps: Deps<{ imageBuilder: ImagebuilderClient }>, deadline?: StepDeadline): Promise<string> {
   try {
-    return (await getImage(deps.clients.imageBuilder, imageArn)).state?.status ?? 'UNKNOWN';
+    return (await getImage(deps.clients.imageBuilder, imageArn, deadline?.signal)).state?.status ?? 'UNKNOWN';
   } catch (error) {
+    if (deadline?.signal.aborted) throw noAnswerBeforeDeadline(`Checking an earlier attempt's build failed for ${imageArn}`, imageArn, 'Image Builder GetImage', deadline, RERUN_RETURNS_THE_BUILD);
     if (isNotFoundError(error)) return 'DELETED';
     throw error;
   }

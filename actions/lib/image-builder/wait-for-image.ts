@@ -6,6 +6,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import { poll } from '../poll';
 import { describeBuildLogs } from './build-failure';
 import { getImage, IMAGE_SUCCESS_STATUS, isTerminalImageStatus } from './image';
+import { RESULT_READS_GRACE_MS } from './step-deadline';
 
 /** One GetImage answer, reduced to what the wait decides on; the full image rides along. */
 export interface ImageObservation {
@@ -77,7 +78,9 @@ export async function waitForImage(
 
   const { observation } = result;
   if (observation.status !== IMAGE_SUCCESS_STATUS) {
-    const places = await describeBuildLogs(observation.image, deps.clients.imageBuilder, logger);
+    // The wait is over: the log lookup gets its own short bound, as build-ami's result reads do.
+    const lookup = clock.deadlineSignal(clock.now() + RESULT_READS_GRACE_MS);
+    const places = await describeBuildLogs(observation.image, deps.clients.imageBuilder, logger, lookup.signal).finally(() => lookup.clear());
     const why = observation.reason ?? 'Image Builder gave no reason';
     const next = observation.status === 'FAILED' || observation.status === 'CANCELLED' ? inputs.retryHint : 'Its AMI must not be deployed; start a new build with pipeline-arn.';
     throw new AwsOperationError(
