@@ -23,6 +23,7 @@ import { casesOf, FAULTS, INTEGRATION_ROWS_ELSEWHERE } from '../../unit/reliabil
 import { GIT_RACE_ROWS } from './record-races.test';
 import { expectGitSaysWhatRuns } from '../../unit/reliability/support/invariant';
 import { createGitopsRepo, DEV_FILE, type GitopsRepo } from '../../unit/reliability/support/repo';
+import { silentServer } from '../../unit/reliability/support/silent-server';
 import { deployAppFoundation, DEV_AMI_OWNERS, localBaseAmi, localClients, localEnv, standin, useLocalAws } from '../harness';
 
 useLocalAws();
@@ -77,18 +78,18 @@ beforeAll(async () => {
 });
 beforeEach(async () => {
   // Two seconds of build: through the in-progress states, short for CI. Each case sets its own fault.
-  await standin.configure({ buildSeconds: 2, failNext: undefined, stallNext: undefined, throttle: undefined });
+  await standin.configure({ buildSeconds: 2, failNext: undefined, stallNext: undefined, throttle: undefined, garble: undefined, phantomAmiNext: undefined });
   repo = createGitopsRepo(null, base);
 });
 afterEach(() => repo.remove());
 
 const IMPLEMENTED = new Set<string>();
 /** A test for one catalogue row, named after it. */
-function fault(id: string, body: () => Promise<void>, kind: 'it' | 'failing' = 'it') {
+function fault(id: string, body: () => Promise<void>, kind: 'it' | 'failing' = 'it', timeoutMs?: number) {
   const row = FAULTS.find((c) => c.id === id);
   if (!row) throw new Error(`No fault ${id} in the catalogue`);
   IMPLEMENTED.add(id);
-  (kind === 'failing' ? it.failing : it)(`${row.id} ${row.name}${kind === 'failing' ? ` — KNOWN GAP (${row.invariant.replace(/^known gap: /, '')})` : ''}`, body);
+  (kind === 'failing' ? it.failing : it)(`${row.id} ${row.name}${kind === 'failing' ? ` — KNOWN GAP (${row.invariant.replace(/^known gap: /, '')})` : ''}`, body, timeoutMs);
 }
 
 describe('faults (integration): the stand-in and moto, through the bundled actions', () => {
@@ -210,6 +211,80 @@ describe('faults (integration): the stand-in and moto, through the bundled actio
     expect(await buildsStarted()).toBe(before);
     await invariant(true, said(build), 'git says what runs');
   });
+
+  fault('F195', async () => {
+    // The first two GetImage answers of the wait are a proxy's HTML page and a body cut short.
+    await standin.configure({ garble: { answers: ['html', 'truncated-json'] } });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(0);
+    expect((await standin.state()).config.garble?.answers).toEqual([]);
+    expect(build.outputs['ami-id']).toMatch(/^ami-[0-9a-f]+$/);
+    expect(prOpened).toBe(true);
+    await invariant(false, said(build), 'git says what runs');
+  });
+
+  fault('F196', async () => {
+    // Every GetImage answer is the HTML page (more than the wait's bound of five failed polls).
+    await standin.configure({ garble: { answers: Array.from({ length: 8 }, () => 'html' as const) } });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(1);
+    const errors = build.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^AWS \(or whatever answers at its endpoint\) sent an answer that is not a valid AWS answer, again after the retries: Unexpected token '<', "<html><bod"\.\.\. is not valid JSON\n\s*Deserialization error: .*\. Check AWS_ENDPOINT_URL\* and any proxy between the runner and AWS; anything already started in AWS carries on\. Re-run the job once AWS answers properly\.$/s,
+    );
+    expect(errors[0]).not.toMatch(/Unexpected error/);
+    // Given up after the bound (five polls in a row), not at the 5-minute deadline: three answers were left.
+    expect((await standin.state()).config.garble?.answers).toHaveLength(3);
+    expect(build.outputs['image-arn']).toMatch(/:image\/patch-dev-app\//);
+    expect(build.outputs['ami-id']).toBe('');
+    expect(prOpened).toBe(false);
+    await invariant(true, said(build), 'git says what runs');
+  });
+
+  fault('F197', async () => {
+    await standin.configure({ phantomAmiNext: true });
+    const { build, prOpened } = await patchJob();
+
+    expect(build.exitCode).toBe(1);
+    const phantom = (await standin.state()).builds.at(-1)?.ami?.imageId ?? 'none';
+    expect(build.annotations.find((a) => a.level === 'error')?.message).toBe(
+      `The AMI of ${build.outputs['image-arn']} is not usable: Image Builder reports the image AVAILABLE with ${phantom} in us-east-1, but EC2 there has no such AMI ` +
+        '(deregistered since, or never created). Do not deploy it; start a new build with pipeline-arn.',
+    );
+    expect(build.outputs['ami-id']).toBe('');
+    expect(prOpened).toBe(false);
+    await invariant(true, said(build), 'git says what runs');
+  });
+
+  fault('F198', async () => {
+    // timeout-minutes 1, the least build-ami takes. The bound below is no performance goal: it is
+    // how long the test lets the step run before it kills it (exit 124), twice the deadline plus
+    // the bundle's start, far below the 5 attempts × 60 s of silence the SDK alone would sit out.
+    const silent = await silentServer();
+    const before = await buildsStarted();
+    try {
+      const build = await runBundledAction(
+        'build-ami',
+        { 'pipeline-arn': LOCAL_PIPELINE_ARN, 'previous-ami-id': base, 'timeout-minutes': '1' },
+        { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, AWS_ENDPOINT_URL_IMAGEBUILDER: silent.url },
+        { timeoutMs: 150_000 },
+      );
+
+      expect(build.exitCode).toBe(1);
+      expect(build.annotations.find((a) => a.level === 'error')?.message).toMatch(
+        /^Starting a build failed for \S+: Image Builder StartImagePipelineExecution got no answer within timeout-minutes \(1 min\) \(no answer before the deadline \(.*\)\); the endpoint accepts connections but says nothing \(AWS_ENDPOINT_URL\*, a proxy, the network\)\. Re-run the job once Image Builder answers: the client token makes a re-run return the build this call may have started, never a second one\.$/,
+      );
+      expect(silent.connections()).toBeGreaterThanOrEqual(1);
+      expect(build.outputs['ami-id']).toBe('');
+      expect(await buildsStarted()).toBe(before);
+      await invariant(true, said(build), 'git says what runs');
+    } finally {
+      await silent.close();
+    }
+  }, 'it', 180_000);
 });
 
 describe('faults (integration): deploying on moto with the bundled actions', () => {

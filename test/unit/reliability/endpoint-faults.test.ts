@@ -9,9 +9,6 @@
  * middleware wraps them ("AWS SDK error wrapper for Error: …") and their `code` is lost, which
  * would misclassify a refused connection here but never on a runner.
  */
-import { createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 
 import { CONNECTION_TIMEOUT_MS, createAwsClients, SOCKET_TIMEOUT_MS } from '../../../actions/lib/aws/clients';
@@ -21,28 +18,10 @@ import { waitForImage } from '../../../actions/lib/image-builder/wait-for-image'
 import { RecordingLogger } from '../../../actions/lib/logger';
 import { describeCatalogueRows } from './support/catalogue-suite';
 import { expectGitSaysWhatRuns } from './support/invariant';
+import { silentServer } from './support/silent-server';
 import { OLD_AMI } from './support/repo';
 
 const IMAGE_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/patch-dev-app/1.0.0/7';
-
-/** A server that accepts every connection and never sends a byte. */
-async function silentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connections: () => sockets.length,
-    // close() waits for open connections, and a silent server keeps them: end them first.
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /**
  * build-ami's dependencies hold no CloudFormation client (Deps<{ imageBuilder; ec2 }>), so whatever

@@ -540,6 +540,42 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
   },
 
+  async F199() {
+    setup(null);
+    // The build ends AVAILABLE at minute 40 of a 45-minute timeout-minutes; then EC2 accepts the
+    // DescribeImages of the output AMI and never answers (an hour of virtual time passes unless
+    // the call is aborted): only the step's deadline, handed to the call, can end it.
+    mockBuild(scene.clock, {});
+    const ec2 = new EC2Client({ region: 'us-east-1' });
+    const silentEc2 = {
+      send(command: unknown, options?: { abortSignal?: AbortSignal }) {
+        const signal = options?.abortSignal;
+        return new Promise((resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason));
+          void (async () => {
+            for (let waited = 0; waited < 60 * MINUTE && !signal?.aborted; waited += 1000) await scene.clock.sleep(1000);
+            if (!signal?.aborted) resolve(await (ec2.send as (c: unknown) => Promise<unknown>)(command));
+          })();
+        });
+      },
+    };
+    const started = scene.clock.now();
+    const deps = buildDeps();
+    const error = await buildAmi({ ...buildInputs(), timeoutMinutes: 45 }, { ...deps, clients: { ...deps.clients, ec2: silentEc2 as unknown as EC2Client } }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsOperationError);
+    expect(error).toMatchObject({ status: 'NO_ANSWER', resource: IMAGE_ARN });
+    // Ended at the step's deadline, not an hour later.
+    expect(scene.clock.now() - started).toBeLessThanOrEqual(45 * MINUTE + 1000);
+    expect(errorMessage(error)).toMatch(
+      new RegExp(
+        `^Reading the build's results failed for ${IMAGE_ARN.replace(/[/.]/g, '\\$&')}: AWS \\(EC2 or Image Builder\\) got no answer within timeout-minutes \\(45 min\\) or 30 s after the image became AVAILABLE \\(no answer before the deadline \\(.*\\)\\); ` +
+          `the endpoint accepts connections but says nothing \\(AWS_ENDPOINT_URL\\*, a proxy, the network\\)\\. The image is AVAILABLE: re-run with \`image-arn: ${IMAGE_ARN.replace(/[/.]/g, '\\$&')}\` once AWS answers; it returns at once\\.$`,
+      ),
+    );
+    expectGitSaysWhatRuns({ gitAmi: scene.repo.gitAmi(), runningAmi: scene.world.runningAmi(), failed: true, said: [errorMessage(error)] }, 'git says what runs');
+  },
+
   async F59() {
     setup(null);
     // The distribution configuration copies the AMI to another account only: the one AMI in the
