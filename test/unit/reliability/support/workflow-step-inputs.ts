@@ -6,6 +6,13 @@
  * `||` passes over). Anything else throws, so a
  * new kind of expression in the workflow cannot be evaluated wrongly here without a test noticing.
  * Tests feed one action's real outputs into the next action exactly as the workflow wires them.
+ *
+ * What a test hands in must exist in the files, or this throws naming it: every input is one the
+ * workflow declares (on.workflow_call / on.workflow_dispatch), every step is a step of the job, and
+ * every step output is one that step's action declares. Otherwise a test written for an older
+ * workflow goes on passing an input nobody reads (session 8's F63 passed `failback-ami` after the
+ * workflow dropped it, and nothing noticed until its verdict read wrong). The step's own `with:`
+ * must name only inputs its action declares, as GitHub would warn.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,16 +30,68 @@ export interface WorkflowRunContext {
   token?: string;
 }
 
+interface WorkflowStep {
+  id?: string;
+  uses?: string;
+  with?: Record<string, string | number | boolean>;
+}
+
 interface WorkflowFile {
-  jobs: Record<string, { steps: { id?: string; with?: Record<string, string | number | boolean> }[] }>;
+  on?: Record<string, { inputs?: Record<string, unknown> } | null>;
+  jobs: Record<string, { steps: WorkflowStep[] }>;
+}
+
+interface ActionFile {
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
 }
 
 /** Evaluates `${{ … }}` in every input of step `stepId`; the runner passes an unset output as ''. */
 export function workflowStepInputs(file: string, job: string, stepId: string, ctx: WorkflowRunContext): Record<string, string> {
   const workflow = parse(readFileSync(join(REPO_ROOT, '.github/workflows', file), 'utf8')) as WorkflowFile;
-  const step = workflow.jobs[job]?.steps.find((s) => s.id === stepId);
+  const steps = workflow.jobs[job]?.steps ?? [];
+  const step = steps.find((s) => s.id === stepId);
   if (!step) throw new Error(`${file}: job ${job} has no step with id ${stepId}`);
+  refuseUndeclared(file, job, workflow, steps, step, ctx);
   return Object.fromEntries(Object.entries(step.with ?? {}).map(([name, raw]) => [name, String(raw).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expr: string) => evaluate(expr, ctx, `${file} ${stepId}.with.${name}`))]));
+}
+
+/** The inputs the workflow declares, over every trigger that takes inputs. */
+function workflowInputs(workflow: WorkflowFile): Set<string> {
+  return new Set(Object.values(workflow.on ?? {}).flatMap((trigger) => Object.keys(trigger?.inputs ?? {})));
+}
+
+/** action.yml of a step's `uses: ./actions/<name>`; undefined for a marketplace action (its file is not here). */
+function localAction(step: WorkflowStep): { name: string; file: ActionFile } | undefined {
+  const local = /^\.\/actions\/([\w-]+)$/.exec(step.uses ?? '');
+  if (!local) return undefined;
+  return { name: local[1], file: parse(readFileSync(join(REPO_ROOT, 'actions', local[1], 'action.yml'), 'utf8')) as ActionFile };
+}
+
+function refuseUndeclared(file: string, job: string, workflow: WorkflowFile, steps: WorkflowStep[], step: WorkflowStep, ctx: WorkflowRunContext): void {
+  const declared = workflowInputs(workflow);
+  for (const name of Object.keys(ctx.inputs)) {
+    if (!declared.has(name)) {
+      throw new Error(`${file}: the test passes the workflow input "${name}", which ${file} does not declare (it declares: ${[...declared].join(', ') || 'none'}). Use the workflow's input names.`);
+    }
+  }
+  for (const [id, ran] of Object.entries(ctx.steps)) {
+    const other = steps.find((s) => s.id === id);
+    if (!other) throw new Error(`${file}: the test passes the step "${id}", which job ${job} does not have (its steps: ${steps.flatMap((s) => (s.id ? [s.id] : [])).join(', ')}).`);
+    const action = localAction(other);
+    if (!action) continue;
+    for (const output of Object.keys(ran.outputs ?? {})) {
+      if (!(output in (action.file.outputs ?? {}))) {
+        throw new Error(`${file}: the test passes output "${output}" of step ${id}, which actions/${action.name}/action.yml does not declare. Use the action's output names.`);
+      }
+    }
+  }
+  const action = localAction(step);
+  for (const name of Object.keys(step.with ?? {})) {
+    if (action && !(name in (action.file.inputs ?? {}))) {
+      throw new Error(`${file}: step ${step.id} passes the input "${name}", which actions/${action.name}/action.yml does not declare.`);
+    }
+  }
 }
 
 function evaluate(expr: string, ctx: WorkflowRunContext, where: string): string {
