@@ -162,7 +162,8 @@ function wireProdInOtherAccount(prod: Record<string, string>): void {
 /** The refusal of an encrypted AMI for prod in the other account: exit 1, the message on the wiring file, nothing shared or copied there, no file written. */
 async function expectRefusedBeforeAnyShare(ami: string, message: string): Promise<Awaited<ReturnType<typeof propose>>> {
   const run = await propose({ 'soak-minutes': '0' });
-  expect(run.exitCode).toBe(1);
+  // The run's output when it did not refuse: an exit code alone does not say what let it through.
+  expect(run.exitCode === 1 ? '' : `exit ${run.exitCode}\n${run.stdout}`).toBe('');
   expect(run.annotations).toContainEqual(expect.objectContaining({ level: 'error', properties: expect.objectContaining({ file: 'parameters/environments.json' }), message: expect.stringContaining(message) }));
   expect(run.annotations.map((a) => a.message).join('\n')).toContain('Nothing was shared, copied or written.');
   const source = localClients().ec2;
@@ -314,6 +315,12 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(run.outputs.blockers).toMatch(/dev: rollback alarm patch-dev-app-alb-5xx-rate went to ALARM at \S+, during the soak \(Alarm updated from OK to ALARM\)/);
     expect(run.outputs.blockers).not.toContain('unhealthy-hosts');
     expect(workingTreeChanges()).toBe('');
+    // The next row's patch must start a soak after these firings. A soak starts at its commit's
+    // date, which git keeps in whole seconds (floored): a commit in this same second would read
+    // as made before the firing, and the firing would count against the next AMI (soak-evidence.ts
+    // reads firings from the soak's start on: one it cannot place after the commit counts, which
+    // fails closed). B134 failed that way when F130's firing and its patch fell in one second.
+    await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 50));
   },
 };
 
