@@ -113,6 +113,11 @@ export function actionRunsUsing(actionYml: string): string {
   return action.runs.using;
 }
 
+/** The repository every local run says it runs in (GITHUB_REPOSITORY); the GitHub API stand-in serves it. */
+export const LOCAL_GITHUB_REPOSITORY = 'local/ami-patch-gitops';
+/** GITHUB_SERVER_URL of local runs: .invalid never resolves (RFC 2606), so links an action writes are visibly not GitHub's. */
+export const LOCAL_GITHUB_SERVER_URL = 'https://github.invalid';
+
 /** Each run gets its own run id, as on GitHub (build-ami derives its client token from it). */
 let runCounter = 0;
 function nextRunId(): string {
@@ -157,8 +162,8 @@ export async function runBundledAction(
     GITHUB_ACTIONS: 'true',
     GITHUB_ACTION: name,
     GITHUB_WORKSPACE: workspace,
-    GITHUB_REPOSITORY: 'local/ami-patch-gitops',
-    GITHUB_REPOSITORY_OWNER: 'local',
+    GITHUB_REPOSITORY: LOCAL_GITHUB_REPOSITORY,
+    GITHUB_REPOSITORY_OWNER: LOCAL_GITHUB_REPOSITORY.split('/')[0],
     GITHUB_RUN_ID: nextRunId(),
     GITHUB_RUN_NUMBER: String(runCounter),
     GITHUB_RUN_ATTEMPT: '1',
@@ -170,9 +175,9 @@ export async function runBundledAction(
     GITHUB_WORKFLOW: 'local',
     GITHUB_JOB: 'local',
     GITHUB_ACTOR: 'local',
-    // .invalid never resolves (RFC 2606): links an action writes are visibly not GitHub's, and a stray
-    // API call fails at once instead of reaching github.com with a made-up token.
-    GITHUB_SERVER_URL: 'https://github.invalid',
+    // A stray API call fails at once instead of reaching github.com with a made-up token; the cycle
+    // points GITHUB_API_URL at the GitHub API stand-in (local/github-standin/).
+    GITHUB_SERVER_URL: LOCAL_GITHUB_SERVER_URL,
     GITHUB_API_URL: 'https://api.github.invalid',
     GITHUB_OUTPUT: files.output,
     GITHUB_STEP_SUMMARY: files.summary,
