@@ -4,7 +4,7 @@
  * workflows' sequence with the real bundled actions in a scratch clone (.local/cycle). Prints a
  * timeline that marks what was emulated and what was a stand-in. Exit 0 only if every check held.
  */
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 import { createAwsClients } from '../actions/lib/aws/clients';
@@ -13,15 +13,18 @@ import { getEnvironment, loadEnvironments } from '../actions/lib/parameters';
 import { actionNodeFor } from './action-node';
 import { applyEnv, LOCAL_DIR, LOCAL_PIPELINE_ARN, LOCAL_REGION, LOCAL_SECOND_REGION, localAwsEnv, REPO_ROOT } from './env';
 import { startDataPlane, type DataPlane } from './data-plane';
+import { startGitHubStandin, type GitHubStandin } from './github-standin/server';
 import { createStandinControl } from './imagebuilder-standin/client';
 import { prepareEnvironment, runBadAmiScenario, runBadParametersScenario, runFailedBuildScenario, runPatchScenario, SCENARIOS, type Scenario } from './cycle/scenarios';
 import { runLifecyclePhase } from './cycle/lifecycle-phase';
 import { startNotifications } from './cycle/notify-phase';
 import { STRATEGIES, switchStrategy, type Strategy } from './cycle/strategy-switch';
+import { runStageAheadScenario } from './cycle/stage-ahead';
 import { stopUsers } from './cycle/traffic';
 import { createScratchRepo } from './cycle/scratch-repo';
 import { formatSeconds, Timeline } from './cycle/timeline';
 import type { CycleContext } from './cycle/workflow-steps';
+import { LOCAL_GITHUB_REPOSITORY, LOCAL_GITHUB_SERVER_URL } from './run-action';
 import { startLocalServers, type LocalServers } from './servers';
 
 /** Long enough to pass through every build state, short enough for a one-minute cycle. */
@@ -73,13 +76,14 @@ async function main(): Promise<number> {
   silenceNodeVersionWarning();
   const { scenario, scratchDir, strategy } = parseArgs(process.argv.slice(2));
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  write(`Local patch cycle, scenario "${scenario}": moto emulates AWS, the STAND-IN plays EC2 Image Builder (no emulator exists), a scratch clone plays GitHub.`);
+  write(`Local patch cycle, scenario "${scenario}": moto emulates AWS, the STAND-IN plays EC2 Image Builder (no emulator exists), a scratch clone and a GitHub API STAND-IN play GitHub.`);
   write('Every action below is the bundled dist/index.js a workflow runs. What only AWS can prove: docs/local.md.\n');
 
   const timeline = new Timeline(write);
   let servers: LocalServers | undefined;
   let dataPlane: DataPlane | undefined;
   let ctx: CycleContext | undefined;
+  let github: GitHubStandin | undefined;
   let restoreEnv: (() => void) | undefined;
   try {
     await timeline.phase('check the bundled actions', 'local', async (phase) => {
@@ -118,8 +122,12 @@ async function main(): Promise<number> {
       if (strategy && environment.strategy !== strategy) environment = await switchStrategy(repo, environment, strategy, phase);
       if (environment.region !== LOCAL_REGION) throw new Error(`${environment.name} is wired to ${environment.region}; the cycle's first wave runs in ${LOCAL_REGION} (the stand-in pipeline's region), and prod in ${LOCAL_SECOND_REGION}`);
       await standin.registerPipeline(LOCAL_PIPELINE_ARN);
+      // The pull requests the gitops action opens (the switch PR, record PRs) go to the GitHub API stand-in, over origin.git.
+      const githubLog = join(repo.dir, 'github-standin.log');
+      github = await startGitHubStandin({ repositoryDir: repo.originDir, repository: LOCAL_GITHUB_REPOSITORY, serverUrl: LOCAL_GITHUB_SERVER_URL, log: (line) => appendFileSync(githubLog, `${new Date().toISOString()} ${line}\n`) });
       phase.note(`${relative(process.cwd(), repo.dir)}: main at ${(await repo.checkout.resolveCommit('HEAD')).slice(0, 12)} (committed HEAD of this repository)`);
       phase.note(`environment ${environment.name} (strategy ${environment.strategy}, ${environment.appTemplate}): stacks ${environment.stacks.network}, ${environment.stacks.app}; pipeline ${LOCAL_PIPELINE_ARN} registered in the stand-in`);
+      phase.note(`GitHub API STAND-IN ${github.apiUrl} (log ${relative(process.cwd(), githubLog)}): pull requests on ${LOCAL_GITHUB_REPOSITORY}, backed by origin.git; no auth check, rate limits, checks or reviews`);
       const context: CycleContext = {
         awsEnv,
         clients: createAwsClients({ region: LOCAL_REGION }),
@@ -130,6 +138,7 @@ async function main(): Promise<number> {
         dataPlane: plane,
         traffic: { deploys: [], excused: [] },
         summaries: { dir: join(repo.dir, 'summaries'), saved: [] },
+        github,
       };
       return context;
     });
@@ -143,6 +152,7 @@ async function main(): Promise<number> {
     if (scenario === 'failed-build') await runFailedBuildScenario(ctx, timeline, baselineAmi);
     if (scenario === 'bad-ami') await runBadAmiScenario(ctx, timeline, baselineAmi);
     if (scenario === 'bad-parameters') await runBadParametersScenario(ctx, timeline);
+    if (scenario === 'stage-ahead') await runStageAheadScenario(ctx, timeline, baselineAmi);
     await stopUsers(ctx, timeline);
 
     const onMoto = timeline.phases.filter((p) => p.kind === 'moto').length;
@@ -162,6 +172,7 @@ async function main(): Promise<number> {
   } finally {
     await ctx?.traffic.users?.stop();
     await ctx?.notifications?.stop();
+    await github?.stop();
     restoreEnv?.();
     await dataPlane?.stop();
     await servers?.stop();

@@ -23,7 +23,7 @@ import { CycleCheckError, type PhaseContext, type Timeline } from './timeline';
 import { startUsers } from './traffic';
 import { buildAmi, buildInputs, expectOutput, failureLines, gitops, headline, resolveEnvironment, runStep, updateAppStack, type CycleContext } from './workflow-steps';
 
-export const SCENARIOS = ['patch', 'bad-ami', 'failed-build', 'bad-parameters'] as const;
+export const SCENARIOS = ['patch', 'bad-ami', 'failed-build', 'bad-parameters', 'stage-ahead'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /**
@@ -120,7 +120,7 @@ export async function runBadAmiScenario(ctx: CycleContext, timeline: Timeline, b
   await auditTrail(ctx, timeline);
 }
 
-async function auditTrail(ctx: CycleContext, timeline: Timeline): Promise<void> {
+export async function auditTrail(ctx: CycleContext, timeline: Timeline): Promise<void> {
   timeline.section('the audit trail');
   await timeline.phase(`git log --oneline -- ${ctx.environment.parametersFile}`, 'git', async (phase) => {
     const log = (await ctx.repo.checkout.run(['log', '--oneline', '--', ctx.environment.parametersFile])).stdout.trim();
@@ -128,8 +128,8 @@ async function auditTrail(ctx: CycleContext, timeline: Timeline): Promise<void> 
   });
 }
 
-/** patch-pr.yml (build, bump, preview, PR) and a reviewer's merge; returns the new AMI. */
-async function patchAndMerge(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<string> {
+/** patch-pr.yml (build, bump, preview, PR) and a reviewer's merge; returns the new AMI. With staging ahead, the PR is the stage PR. */
+export async function patchAndMerge(ctx: CycleContext, timeline: Timeline, baselineAmi: string): Promise<string> {
   timeline.section('patch-pr.yml: build, bump, preview, open the PR');
   const job = await timeline.phase('gitops resolve-environment', 'git', (phase) => resolveEnvironment(ctx, phase));
   if (job.amiId !== baselineAmi) throw new CycleCheckError(`resolve-environment says ${job.parametersFile} names ${job.amiId}, expected the baseline ${baselineAmi}`);

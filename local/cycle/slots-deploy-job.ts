@@ -9,6 +9,7 @@
  * long users took to be all on the old slot again.
  */
 import { runBakeWindow } from './bake-window';
+import { checkSwitchStep } from './check-switch';
 import { readFleet, expectFleetOn } from './fleet';
 import { notifyStep } from './notify-phase';
 import type { DeployRequest } from './deploy-job';
@@ -22,11 +23,13 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
   if (job.amiId !== deploy.expectedAmi) throw new CycleCheckError(`HEAD names ${job.amiId}, expected ${deploy.expectedAmi}`);
   const oldSlot = (await liveSlotOf(ctx, job)) ?? 'blue';
   const warmBefore = await readFleet(ctx.clients, job.appStack, oldSlot);
+  // Staging ahead: the switch PR's deploy hands update-app-stack the stage's proof (check-switch.ts).
+  const staged = ctx.environment.slots.stageAhead && !deploy.failback ? await checkSwitchStep(ctx, timeline, { judgement: 'proof', stagedAmi: deploy.expectedAmi }) : undefined;
 
   const from = Date.now();
   const failed = Boolean(deploy.expectVerifyFailure);
-  const update = await timeline.phase(`update-app-stack mode=deploy, slots${deploy.failback ? ' (failback)' : ''}${failed ? ': the idle slot fails its proof' : ''}`, 'moto + data plane', async (phase) => {
-    const run = await updateAppStack(ctx, job, 'deploy', { expectFailure: failed, failback: Boolean(deploy.failback) });
+  const update = await timeline.phase(`update-app-stack mode=deploy, slots${deploy.failback ? ' (failback)' : staged ? ' (the switch: the slot was staged and proven)' : ''}${failed ? ': the idle slot fails its proof' : ''}`, 'moto + data plane', async (phase) => {
+    const run = await updateAppStack(ctx, job, 'deploy', { expectFailure: failed, failback: Boolean(deploy.failback), staged });
     for (const line of (run.outputs['changes-markdown'] ?? '').split('\n').filter(Boolean)) phase.note(line.replace(/\*\*|`/g, ''));
     if (failed) {
       const errors = failureLines(run);
@@ -75,7 +78,7 @@ export async function runSlotsDeployJob(ctx: CycleContext, timeline: Timeline, d
     const overlap = users.window(firstNew, lastOld + 1);
     const share = (ami: string) => overlap.byAmi.find((a) => a.amiId === ami)?.requests ?? 0;
     const before = users.window(from, firstNew);
-    const steps = deploy.failback ? 'one look at the warm slot\'s targets, then the flip' : 'stage and prove, the new slot at weight 0';
+    const steps = deploy.failback ? 'one look at the warm slot\'s targets, then the flip' : staged ? 'one look at the staged slot\'s targets, at weight 0' : 'stage and prove, the new slot at weight 0';
     phase.note(`before ${job.amiId} first answered (+${(traffic.firstNewMs / 1000).toFixed(2)} s: ${steps}): ${before.requests} requests, ${before.byAmi.map((a) => `${a.requests} from ${a.amiId}`).join(', ') || 'none answered'}`);
     if (deploy.failback) {
       if (deploy.dispatchedAt === undefined) throw new CycleCheckError('the failback has no dispatch time');

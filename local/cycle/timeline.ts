@@ -7,11 +7,13 @@
 import { wrapNote } from './wrap';
 
 /** What a phase exercised, so nobody mistakes an emulated step for AWS. */
-export type PhaseKind = 'local' | 'git' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane' | 'moto + webhook';
+export type PhaseKind = 'local' | 'git' | 'git + github' | 'moto' | 'stand-in' | 'stand-in + moto' | 'data plane' | 'moto + data plane' | 'moto + webhook';
 
 const KIND_LABEL: Record<PhaseKind, string> = {
   local: 'local',
   git: 'git (scratch clone)',
+  // A push to the scratch clone and a pull request through the GitHub API stand-in (local/github-standin/).
+  'git + github': 'git + GitHub STAND-IN',
   moto: 'moto (emulated AWS)',
   'stand-in': 'Image Builder STAND-IN',
   'stand-in + moto': 'STAND-IN + moto',

@@ -10,6 +10,7 @@ import type { AwsClients } from '../../actions/lib/aws/clients';
 import type { EnvironmentConfig } from '../../actions/lib/parameters';
 import type { DataPlane } from '../data-plane';
 import type { LoadGenerator } from '../data-plane/load-generator';
+import type { GitHubStandin } from '../github-standin/server';
 import type { StandinControl } from '../imagebuilder-standin/client';
 import { runBundledAction, type ActionRun } from '../run-action';
 import type { CycleNotifications } from './notify-phase';
@@ -40,10 +41,12 @@ export interface CycleContext {
   summaries: { dir: string; saved: string[] };
   /** Where the Notify step sends: moto's SNS topic and the webhook stand-in (local/cycle/notify-phase.ts). */
   notifications?: CycleNotifications;
+  /** The GitHub API stand-in over the scratch repository (local/github-standin/): every step's GITHUB_API_URL. */
+  github?: GitHubStandin;
 }
 
-/** The job's token is never used for anything but a local push; the API URL does not resolve. */
-const LOCAL_TOKEN = 'local-cycle-token-not-a-github-token';
+/** The job's token: a local push and the GitHub API stand-in, which checks no token. */
+export const LOCAL_TOKEN = 'local-cycle-token-not-a-github-token';
 
 /**
  * Runs a bundled action in the scratch checkout. Unless `expectFailure`, a non-zero exit is a
@@ -55,7 +58,9 @@ export async function runStep(
   inputs: Record<string, string>,
   options: { expectFailure?: boolean; summaryLabel?: string } = {},
 ): Promise<ActionRun> {
-  const run = await runBundledAction(name, inputs, { ...ctx.awsEnv, GITHUB_WORKSPACE: ctx.repo.checkout.dir, GITHUB_TOKEN: LOCAL_TOKEN }, { timeoutMs: 5 * 60_000 });
+  // GITHUB_API_URL is how a runner points Octokit at its GitHub: here, the stand-in (unset: nowhere, runBundledAction's .invalid).
+  const github = ctx.github ? { GITHUB_API_URL: ctx.github.apiUrl } : {};
+  const run = await runBundledAction(name, inputs, { ...ctx.awsEnv, GITHUB_WORKSPACE: ctx.repo.checkout.dir, GITHUB_TOKEN: LOCAL_TOKEN, ...github }, { timeoutMs: 5 * 60_000 });
   saveSummary(ctx, run, [options.summaryLabel, describe(name, inputs)]);
   if (run.exitCode !== 0 && !options.expectFailure) {
     throw new CycleCheckError(`${describe(name, inputs)} failed (exit ${run.exitCode})`, failureLines(run));
@@ -194,7 +199,7 @@ export async function updateAppStack(
    * `replaceWindow`: a replace deploy holds the local rollback-trigger window (the deploy job's; the promotion's deploy does not wait one out).
    * `retirement`: the "Retire the old slot" step passes no verify or canary inputs: it is one update of the old slot's capacity.
    */
-  options: { expectFailure?: boolean; failback?: boolean; replaceWindow?: boolean; retirement?: boolean } = {},
+  options: { expectFailure?: boolean; failback?: boolean; replaceWindow?: boolean; retirement?: boolean; staged?: StagedInputs } = {},
 ): Promise<ActionRun> {
   const verify: Record<string, string> =
     mode === 'deploy' && !options.retirement
@@ -228,9 +233,17 @@ export async function updateAppStack(
       'rollback-monitoring-minutes': '0',
       ...verify,
       ...strategy,
+      // Staging ahead: gitops check-switch's outputs, as deploy-environment.yml passes them.
+      ...(options.staged ? { 'staged-proof': options.staged.proof, 'staged-ami-id': options.staged.amiId } : {}),
     },
     options,
   );
+}
+
+/** gitops check-switch's staged-proof and staged-ami-id (either may be empty). */
+export interface StagedInputs {
+  proof: string;
+  amiId: string;
 }
 
 /**

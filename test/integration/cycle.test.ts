@@ -2,7 +2,8 @@
  * The README's first command: the local cycle, run as `npm run cycle` runs it (its own moto,
  * stand-in and data plane, the real bundles, a scratch clone), for each scenario, on the shipped
  * dev (strategy slots); strategy replace through `--strategy replace` with the bad AMI (its
- * automatic failback). Slow by nature (~15-35 s each, ~150 s for patch with its promotion, its
+ * automatic failback); staging ahead through `--scenario stage-ahead` (the stage PR, the switch PR
+ * through the GitHub API stand-in). Slow by nature (~15-35 s each, ~150 s for patch with its promotion, its
  * failback and the retirement after a 20 s bake window; several times that on a loaded machine).
  */
 import { spawn } from 'node:child_process';
@@ -202,6 +203,66 @@ describe('local cycle (npm run cycle)', () => {
     );
   });
 
+  it('scenario stage-ahead: the stage PR stages and proves the idle slot with no user on it, the switch PR opened through the GitHub API stand-in carries the proof, and its merge moves every user through the canary', async () => {
+    const { code, output } = await runCycle(['--scenario', 'stage-ahead', '--scratch', scratch]);
+    expect(output).toMatch(/Cycle "stage-ahead" passed: \d+ phases/);
+    expect(code).toBe(0);
+    expect(output).not.toMatch(/^✗/m);
+    // The shipped dev stages nothing ahead: the run turns it on in the scratch clone, and says so.
+    expect(output).toMatch(/\S+ on main: environments\.dev\.slots\.stageAhead true \(LOCAL, the scratch clone only; the shipped wiring keeps it off\)/);
+    expect(output).toMatch(/GitHub API STAND-IN http:\/\/127\.0\.0\.1:\d+ \(log [^)]+\): pull requests on local\/ami-patch-gitops, backed by origin\.git; no auth check, rate limits, checks or reviews/);
+    const stagePr = /"Stage dev AMI (ami-[0-9a-f]+) in green \(users stay on (ami-[0-9a-f]+)\)" on ami-patch\/dev/.exec(output);
+    const [fresh, baseline] = [stagePr?.[1] ?? 'none', stagePr?.[2] ?? 'none'];
+
+    // The stage PR's deploy: green staged at weight 0 and proven through the slot header; users stay on blue.
+    const stage = output.split('update-app-stack mode=deploy, slots (the stage PR: stage the idle slot at weight 0 and prove it)')[1] ?? '';
+    const proven = new RegExp(`^.*\\n +- stage: green: ${baseline} → ${fresh} × 2 at weight 0; users stay on blue \\(${baseline}\\)\\n +- prove: green proven through the slot header: (\\d+) samples, 0\\.0 % errors; no user traffic\\n`).exec(stage);
+    const samples = Number(proven?.[1]);
+    expect(samples).toBeGreaterThan(0);
+    // What the load generator counted: every user request from the stage's start to its report answered by blue, none by green.
+    expect(output).toMatch(new RegExp(`the stage, as users saw it: nobody reached the staged slot[^\\n]*\\n +[1-9]\\d* user requests from the stage's start to the report, all answered by blue \\(${baseline}\\), none failed\\n +green \\(${fresh}\\) answered only the prove: ${samples} samples through the slot header`));
+    expect(output).toMatch(new RegExp(`verify-alb \\(stack mode: the live slot, blue, still on ${baseline}\\)[^\\n]*\\n +targets: 2/2 healthy[^\\n]*served \\["${baseline}"\\]`));
+
+    // propose-switch opened the switch PR through the stand-in (GITHUB_API_URL), its body the proof.
+    const proposed = new RegExp(`#(\\d+) "Switch dev AMI from ${baseline} to ${fresh}" \\(ami-switch/dev at [0-9a-f]{12} → main\\), open: https://github\\.invalid/local/ami-patch-gitops/pull/(\\d+)\\n +opened through GITHUB_API_URL=http://127\\.0\\.0\\.1:\\d+ \\(the stand-in`).exec(output);
+    expect(proposed).not.toBeNull();
+    expect(proposed?.[1]).toBe(proposed?.[2]);
+    const body = readFileSync(join(scratch, 'pull-request-ami-switch-dev.md'), 'utf8');
+    expect(body).toMatch(new RegExp(`^# Switch dev AMI from ${baseline} to ${fresh}\\n\\n## Switch \`dev\`\\n`));
+    expect(body).toContain(`| HTTP samples | ${samples}, 0.0 % errors`);
+    expect(body).toMatch(/\| Proven \| \S+ on `green`'s own target group, through the slot header, no user traffic \|/);
+    expect(output).toMatch(new RegExp(`verdict none: dev: green holds ${fresh}, staged for a switch`));
+
+    // The reviewer's merge commit; the stand-in reads the PR as merged by it from git.
+    const merged = /merge commit ([0-9a-f]{12}) pushed to main \(this is what triggers Deploy\); parents: main and [0-9a-f]{12}\n +the stand-in lists #(\d+) closed, merged at \S+ by ([0-9a-f]{12})/.exec(output);
+    expect(merged).not.toBeNull();
+    expect(merged?.[3]).toBe(merged?.[1]);
+    expect(merged?.[2]).toBe(proposed?.[1]);
+
+    // The switch PR's deploy: check-switch hands over the proof, one look, the canary, all traffic to green.
+    expect(output).toMatch(new RegExp(`gitops check-switch \\(git only\\): the stage's proof still stands[^\\n]*\\n +staged-proof: ${fresh} proven at `));
+    const switched = output.split('update-app-stack mode=deploy, slots (the switch: the slot was staged and proven)')[1] ?? '';
+    expect(switched).toMatch(new RegExp(`^.*\\n +- check: green was staged and proven \\d+ min ago, and at one look every target is healthy on ${fresh}: no second prove watch\\n +- canary: green at 10 % for 6 s: 0\\.0 % errors[^\\n]*\\n +- switch: all traffic to green \\(${fresh}\\); blue at capacity 2, weight 0\\n`));
+    const canary = /the canary, from \S+ first answer to \S+ last: (\d+) of (\d+) requests from ami-[0-9a-f]+ \((\d+) %; the wiring's canary weight 10 %/.exec(output);
+    expect(Number(canary?.[1])).toBeGreaterThan(0);
+    expect(Number(canary?.[3])).toBeLessThan(50);
+    expect(output).toMatch(/traffic during the switch deploy[^\n]*\n +requests \d+, failed 0;/);
+    expect(output).toMatch(new RegExp(`every user on ${fresh}[^\\n]*\\n +[1-9]\\d* requests in the 2 s after the switch's deploy, all answered by ${fresh}, none failed`));
+    expect(output).toMatch(/users leave: the whole cycle, as users saw it[^\n]*\n +requests \d+ over [\d.]+ s, failed 0;/);
+
+    const log = (output.split('git log --oneline -- parameters/dev.json')[1] ?? '').split('\n').slice(1, 4).map((l) => l.trim());
+    expect(log[0]).toMatch(new RegExp(`^[0-9a-f]{7,} Switch dev AMI from ${baseline} to ${fresh}$`));
+    expect(log[1]).toMatch(new RegExp(`^[0-9a-f]{7,} Stage dev AMI ${fresh} in green \\(users stay on ${baseline}\\)$`));
+    // Every line the stand-in logged says it is one.
+    const standinLog = readFileSync(join(scratch, 'github-standin.log'), 'utf8').trim().split('\n');
+    expect(standinLog.filter((l) => !/^\S+ STAND-IN: GitHub API/.test(l))).toEqual([]);
+    expect(standinLog.some((l) => l.includes(`opened #${proposed?.[1]} "Switch dev AMI from ${baseline} to ${fresh}"`))).toBe(true);
+
+    const summaries = summariesOf(scratch, 'stage-ahead');
+    expect(summaries.filter((f) => f.endsWith('-verify-alb.md')).map((f) => f.replace(/^\d+-/, ''))).toEqual(['stage-verify-alb.md', 'switch-verify-alb.md']);
+    expect(summaries.some((f) => f.endsWith('-gitops-propose-switch.md'))).toBe(true);
+  });
+
   it.each([
     ['failed-build', /Image build FAILED for .*component update-linux failed/],
     // The note keeps the file:line the runner annotates and the did-you-mean, said once.
@@ -225,6 +286,6 @@ describe('local cycle (npm run cycle)', () => {
   it('refuses an unknown scenario with the list of known ones', async () => {
     const { code, output } = await runCycle(['--scenario', 'nope']);
     expect(code).toBe(2);
-    expect(output).toContain('Unknown scenario "nope": use one of patch, bad-ami, failed-build, bad-parameters');
+    expect(output).toContain('Unknown scenario "nope": use one of patch, bad-ami, failed-build, bad-parameters, stage-ahead');
   });
 });
