@@ -27,7 +27,6 @@ import { AMI_PARAMETER, readAmiHistory } from '../../actions/lib/gitops/ami-hist
 import { poll } from '../../actions/lib/poll';
 import { getEnvironment, liveAmiIn, loadEnvironments, setParameterInFile, soakMinutesOf, type EnvironmentConfig } from '../../actions/lib/parameters';
 import { ensureImageCopy, readCopyOrigin } from '../../actions/lib/promotion/image-copy';
-import { updateOfChange } from '../../actions/lib/promotion/promotion-gate';
 import { LOCAL_SECOND_REGION } from '../env';
 import { deployEnvironmentStacks } from '../stacks';
 import { deployReport } from './deploy-job';
@@ -220,7 +219,7 @@ async function auditTrail(
     const log = (await git.run(['log', '--oneline', '-4', '--', source.parametersFile, target.parametersFile])).stdout.trim();
     phase.note(log);
     const [change] = await readAmiHistory(git, target.parametersFile);
-    const update = change ? await updateOfChange(git, change, target.parametersFile) : undefined;
+    const update = change?.update;
     // A copy's record names the copy and, as source-ami-id, the AMI the wave before proved.
     const recordsSource = copied ? update?.['source-ami-id'] === amiId : update?.['source-ami-id'] === undefined;
     if (update?.['update-type'] !== 'promotion' || update['ami-id'] !== deployedAmi || !recordsSource || update['promoted-from'] !== fromWave) {

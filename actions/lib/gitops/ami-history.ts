@@ -36,13 +36,18 @@ const RECORD = '\x1e';
  * `--first-parent` follows what the branch itself went through (a merge commit counts as the
  * change it brought), which is the order the environment saw the AMIs. Contents are read with
  * the parameters module, so a commit whose file was broken is skipped, not guessed at.
+ *
+ * The metadata of a change is its own commit's block, or, for a PR merged with a merge commit
+ * (whose message is GitHub's "Merge pull request #…"), the block of a commit it merged: so every
+ * reader of `update` (the failback target, the retirement, the soak, the wave gate, the switch's
+ * proof) reads a merge-commit merge as it reads a squash or rebase merge.
  */
 export async function readAmiHistory(git: GitRepository, file: string, revision = 'HEAD'): Promise<AmiChange[]> {
   const { stdout } = await git.run([
     'log',
     '--first-parent',
     `--max-count=${MAX_COMMITS}`,
-    `--format=%H${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
+    `--format=%H${FIELD}%P${FIELD}%cI${FIELD}%an${FIELD}%B${RECORD}`,
     revision,
     '--',
     file,
@@ -52,8 +57,8 @@ export async function readAmiHistory(git: GitRepository, file: string, revision 
     .map((record) => record.replace(/^\n/, ''))
     .filter((record) => record.includes(FIELD))
     .map((record) => {
-      const [commit, date, author, message] = record.split(FIELD);
-      return { commit, date, author, message };
+      const [commit, parents, date, author, message] = record.split(FIELD);
+      return { commit, merge: parents.trim().includes(' '), date, author, message };
     });
   const contents = await git.readFileAtEach(
     commits.map((c) => c.commit),
@@ -67,10 +72,22 @@ export async function readAmiHistory(git: GitRepository, file: string, revision 
     const amiId = amiIn(contents.get(c.commit), file);
     if (amiId === undefined || amiId === previous) continue;
     previous = amiId;
-    const update = parseMetadataBlock(c.message)?.find((u) => u['parameters-file'] === file || u['ami-id'] === amiId);
+    const update = parseMetadataBlock(c.message)?.find((u) => u['parameters-file'] === file || u['ami-id'] === amiId) ?? (c.merge ? await mergedUpdate(git, c.commit, file, amiId) : undefined);
     changes.push({ commit: c.commit, date: c.date, author: c.author, subject: c.message.split('\n')[0], amiId, update });
   }
   return changes.reverse();
+}
+
+/**
+ * The update a merge commit brought: the newest commit it merged (`^1..^2`, the PR's own commits)
+ * whose block records this file and the AMI the merge left in it, else the newest that records the
+ * file at all (a switch merged onto a file that moved names another AMI than the file does, and
+ * its deploy must see that to refuse it). One `git log` per merge that changed the AMI.
+ */
+async function mergedUpdate(git: GitRepository, commit: string, file: string, amiId: string): Promise<UpdatedAmi | undefined> {
+  const { stdout } = await git.run(['log', `--format=%B${RECORD}`, `${commit}^1..${commit}^2`]);
+  const updates = stdout.split(RECORD).flatMap((message) => parseMetadataBlock(message.trim())?.filter((u) => u['parameters-file'] === file) ?? []);
+  return updates.find((u) => u['ami-id'] === amiId) ?? updates[0];
 }
 
 function amiIn(text: string | undefined, file: string): string | undefined {

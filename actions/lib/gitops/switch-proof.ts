@@ -16,7 +16,6 @@
  */
 import { parseParametersFile } from '../parameters';
 import { readAmiHistory } from './ami-history';
-import { parseMetadataBlock, type UpdatedAmi } from './commit-metadata';
 import type { GitRepository } from './git';
 
 export type SwitchJudgement =
@@ -27,7 +26,8 @@ export type SwitchJudgement =
 
 export async function judgeSwitch(git: GitRepository, file: string): Promise<SwitchJudgement> {
   const [last] = await readAmiHistory(git, file);
-  const update = last && (last.update ?? (await mergedUpdate(git, last.commit, file)));
+  // A switch PR merged with a merge commit: readAmiHistory reads its metadata from the commit it merged.
+  const update = last?.update;
   if (!last || update?.['update-type'] !== 'switch') return { kind: 'none', reason: `the newest AMI change of ${file} is not a switch PR's` };
   const at = last.commit.slice(0, 12);
   if (update['ami-id'] !== last.amiId) {
@@ -48,17 +48,6 @@ export async function judgeSwitch(git: GitRepository, file: string): Promise<Swi
   const moved = slotStateMoved(proposed, before, file);
   if (moved) return { kind: 'stale', reason: `${file} changed on the default branch between the switch's proposal (${base.slice(0, 12)}) and its merge (${at}): ${moved}; the proof is of another state` };
   return { kind: 'proof', proof: { amiId: last.amiId, provenAt }, reason: `the switch PR (${at}) lands on the state it was proposed from (${base.slice(0, 12)}); proven at ${provenAt}` };
-}
-
-/**
- * A PR merged with a merge commit: the first-parent history sees the merge's own message ("Merge
- * pull request #…"), and the switch's metadata is on the commit it merged (its second parent).
- */
-async function mergedUpdate(git: GitRepository, commit: string, file: string): Promise<UpdatedAmi | undefined> {
-  const parents = (await git.run(['rev-list', '--parents', '-n', '1', commit])).stdout.trim().split(' ').slice(1);
-  if (parents.length < 2) return undefined;
-  const message = (await git.run(['log', '-1', '--format=%B', parents[1]])).stdout;
-  return parseMetadataBlock(message)?.find((u) => u['parameters-file'] === file);
 }
 
 /**

@@ -8,28 +8,13 @@
  */
 import { InputError } from '../errors';
 import { readAmiHistory, type AmiChange } from '../gitops/ami-history';
-import { parseMetadataBlock, REVERTING_UPDATE_TYPES, type UpdatedAmi } from '../gitops/commit-metadata';
+import { REVERTING_UPDATE_TYPES } from '../gitops/commit-metadata';
 import type { GitRepository } from '../gitops/git';
 import { waveIndexOf, type EnvironmentsConfig } from '../parameters';
 
 export type GateVerdict =
   | { allowed: true; why: string; warning?: string }
   | { allowed: false; why: string };
-
-/**
- * The update a change records: its own metadata block, or, for a merge commit (a merged PR, whose
- * first-parent message is GitHub's "Merge pull request …"), the block of a commit it merged.
- */
-export async function updateOfChange(git: GitRepository, change: AmiChange, file: string): Promise<UpdatedAmi | undefined> {
-  if (change.update) return change.update;
-  if (!(await git.hasCommit(`${change.commit}^2`))) return undefined;
-  const { stdout } = await git.run(['log', '--format=%B%x1e', `${change.commit}^1..${change.commit}^2`]);
-  for (const message of stdout.split('\x1e')) {
-    const update = parseMetadataBlock(message.trim())?.find((u) => u['parameters-file'] === file && u['ami-id'] === change.amiId);
-    if (update) return update;
-  }
-  return undefined;
-}
 
 /** The earlier-wave environments that ran `amiId` and never fled it, newest change first. */
 export async function findEarlierWaveRuns(wiring: EnvironmentsConfig, environment: string, amiId: string, git: GitRepository): Promise<{ environment: string; change: AmiChange }[]> {
@@ -66,7 +51,9 @@ export async function judgeDeployOfAmi(
   const wave = waveIndexOf(wiring, environment);
   if (wave <= 0) return { allowed: true, why: `${environment} is in the first wave, which the patch PR bakes for` };
   const file = wiring.environments[environment].parametersFile;
-  const update = input.change ? await updateOfChange(git, input.change, file) : undefined;
+  // The record of the change that put amiId in place (readAmiHistory reads a merge commit's from the
+  // commit it merged); one that names another AMI (a hand edit after it in the same PR) vouches for nothing.
+  const update = input.change?.update?.['ami-id'] === amiId ? input.change.update : undefined;
   if (update && REVERTING_UPDATE_TYPES.has(update['update-type'])) return { allowed: true, why: `${amiId} is a ${update['update-type']} record: an AMI ${environment} ran before` };
   const runs = await findEarlierWaveRuns(wiring, environment, amiId, git);
   if (runs.length > 0) {

@@ -55,7 +55,9 @@ describe('readAmiHistory (real git repository)', () => {
     expect(failback.author).toBe('Test Author');
     expect(failback.date).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(failback.update).toMatchObject({ 'update-type': 'failback', 'previous-ami-id': AMI(4) });
-    expect(merge.update).toBeUndefined();
+    // The merge's own message is GitHub's; its metadata is the block of the commit it merged.
+    expect(merge.subject).toBe('Merge pull request #7 from acme/bump');
+    expect(merge.update).toMatchObject({ 'update-type': 'patch', 'previous-ami-id': AMI(3), 'ami-id': AMI(4) });
   });
 
   it('reads history as of an older revision', async () => {
@@ -71,6 +73,78 @@ describe('readAmiHistory (real git repository)', () => {
     const target = chooseFailbackTarget(history, AMI(3), FILE);
     expect(target).toMatchObject({ amiId: AMI(2), skipped: [AMI(4)] });
     expect(target.change.commit).toBe(commits.b);
+  });
+});
+
+/**
+ * One history, landed on main the three ways GitHub merges a PR: every reader of `update` must see
+ * the same records. A→B→C, then a failback from C to B and a second failback asked for: the default
+ * target is A (the first failback fled C), whichever way the failback PR was merged.
+ */
+describe('readAmiHistory reads a PR the same whichever way it was merged', () => {
+  type Merge = 'squash' | 'rebase' | 'merge-commit';
+  let fx: GitFixture;
+  afterEach(() => fx.remove());
+
+  /** The PR's commits on a branch, then landed on main as GitHub's merge button of that kind would. */
+  function landPullRequest(how: Merge, commits: { message: string; ami: number }[]): void {
+    fx.git('checkout', '--quiet', '-b', 'pr');
+    for (const c of commits) fx.commit(c.message, { [FILE]: parametersJson(AMI(c.ami)) });
+    fx.git('checkout', '--quiet', 'main');
+    if (how === 'merge-commit') fx.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #9 from acme/pr', 'pr');
+    else if (how === 'rebase') fx.git('merge', '--quiet', '--ff-only', 'pr');
+    else {
+      // GitHub's squash message: the PR title, then each commit's message.
+      fx.git('merge', '--quiet', '--squash', 'pr');
+      fx.git('commit', '--quiet', '-m', ['Fail back dev (#9)', ...commits.map((c) => `* ${c.message}`)].join('\n\n'));
+    }
+    fx.git('branch', '--quiet', '-D', 'pr');
+  }
+
+  function build(how: Merge, prCommits: { message: string; ami: number }[]): void {
+    fx = createGitFixture();
+    fx.commit('Start with AMI 1', { [FILE]: parametersJson(AMI(1)) });
+    fx.commit(recorded('patch', 1, 2), { [FILE]: parametersJson(AMI(2)) });
+    fx.commit(recorded('patch', 2, 3), { [FILE]: parametersJson(AMI(3)) });
+    landPullRequest(how, prCommits);
+  }
+
+  it.each<Merge>(['squash', 'rebase', 'merge-commit'])('a failback PR landed by %s marks the AMI it fled for the next failback', async (how) => {
+    build(how, [{ message: recorded('failback', 3, 2), ami: 2 }]);
+    const history = await readAmiHistory(fx.repo, FILE);
+    expect(history.map((h) => [h.amiId, h.update?.['update-type']])).toEqual([
+      [AMI(2), 'failback'],
+      [AMI(3), 'patch'],
+      [AMI(2), 'patch'],
+      [AMI(1), undefined],
+    ]);
+    expect(chooseFailbackTarget(history, AMI(2), FILE)).toMatchObject({ amiId: AMI(1), skipped: [AMI(3)] });
+  });
+
+  it('a merge commit takes the block of the newest merged commit that names the AMI the file ends on, past commits without one', async () => {
+    // A PR of two commits: the failback record, then a hand-made follow-up with no block (a typo fix).
+    fx = createGitFixture();
+    fx.commit('Start with AMI 1', { [FILE]: parametersJson(AMI(1)) });
+    fx.commit(recorded('patch', 1, 2), { [FILE]: parametersJson(AMI(2)) });
+    fx.git('checkout', '--quiet', '-b', 'pr');
+    fx.commit(recorded('failback', 2, 1), { [FILE]: parametersJson(AMI(1)) });
+    fx.commit('Fix a typo in the tags', { [FILE]: parametersJson(AMI(1)).replace('"dev"', '"dev "') });
+    fx.git('checkout', '--quiet', 'main');
+    // main moved on meanwhile (another file), and the branch was brought up to date with it first.
+    fx.commit('Unrelated', { 'README.md': 'x\n' });
+    fx.git('checkout', '--quiet', 'pr');
+    fx.git('merge', '--quiet', '--no-ff', '-m', "Merge branch 'main' into pr", 'main');
+    fx.git('checkout', '--quiet', 'main');
+    fx.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #9 from acme/pr', 'pr');
+    const [head] = await readAmiHistory(fx.repo, FILE);
+    expect(head).toMatchObject({ amiId: AMI(1), subject: 'Merge pull request #9 from acme/pr' });
+    expect(head.update).toMatchObject({ 'update-type': 'failback', 'previous-ami-id': AMI(2), 'ami-id': AMI(1) });
+  });
+
+  it('a merge commit of commits without any block records nothing', async () => {
+    build('merge-commit', [{ message: 'Hand edit back to AMI 2', ami: 2 }]);
+    const [head] = await readAmiHistory(fx.repo, FILE);
+    expect(head).toMatchObject({ amiId: AMI(2), update: undefined });
   });
 });
 

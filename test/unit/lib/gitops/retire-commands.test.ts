@@ -158,6 +158,25 @@ describe('list-retirements', () => {
   });
 });
 
+describe('a failback merged with a merge commit (a protected branch: its record became a PR)', () => {
+  it('keeps the slot users fled for a look, as a failback pushed or squash-merged does', async () => {
+    await deployedPatch(3_600_000);
+    await runCommand('record-failback', { environment: 'dev', 'target-ami': AMI(1), reason: 'p99 doubled', 'requested-by': 'octocat' }, env.ctx);
+    // The record's commit, landed instead through its PR with GitHub's merge commit.
+    env.work.git('fetch', '--quiet', 'origin');
+    const record = env.work.git('rev-parse', 'origin/main').trim();
+    env.work.git('reset', '--quiet', '--hard', 'origin/main~1');
+    env.work.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #12 from acme/failback/dev', record);
+    env.work.git('push', '--quiet', '--force', 'origin', 'HEAD:main');
+    stackRuns(parametersOf(originFile()), env.clock.now() - 3_000_000);
+    expect((await runCommand('list-retirements', { environment: 'dev' }, env.ctx)).outputs).toEqual({ environments: '[]', any: false });
+    expect(env.logger.text()).toContain(`dev: skipped, ${AMI(1)} went live by a failback: green is kept for a look`);
+    const bake = await runCommand('check-retirement', { environment: 'dev', 'wait-seconds': '900' }, env.ctx);
+    expect(bake.outputs).toMatchObject({ verdict: 'kept', retire: false, slot: 'green', 'retired-ami-id': AMI(2) });
+    expect(env.logger.text()).toMatch(new RegExp(`by a failback \\(commit [0-9a-f]{12}, "Merge pull request #12 from acme/failback/dev"\\), so green keeps ${AMI(2)}`));
+  });
+});
+
 /** Git's file on main equals what the stack runs (the fault catalogue's invariant, slots shape). */
 async function expectGitEqualsStack(): Promise<void> {
   const stack = (await new CloudFormationClient({ region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: STACK }))).Stacks![0];

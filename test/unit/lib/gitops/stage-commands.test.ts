@@ -179,6 +179,16 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
 
 describeCatalogueRows('the staging-ahead rows of the catalogues (unit, real git)', 'stage-commands.test.ts', IMPLEMENTATIONS);
 
+/** AMI 3 staged and its switch proposed, then an unrelated commit on main while the switch PR waits. */
+async function switchProposedThenUnrelatedChange() {
+  env = setup();
+  await stageAndMerge(AMI(3));
+  await proposeSwitch(AMI(3));
+  env.work.write('README.md', 'unrelated\n');
+  env.work.git('add', 'README.md');
+  env.work.git('commit', '--quiet', '-m', 'Unrelated change');
+}
+
 describe('staging ahead, end to end in git', () => {
   it('the patch PR stages the new AMI in the idle slot at weight 0 and says a second PR will switch', async () => {
     env = setup();
@@ -220,14 +230,37 @@ describe('staging ahead, end to end in git', () => {
   });
 
   it('a merge commit of an unchanged base passes the compare-and-swap too', async () => {
+    await switchProposedThenUnrelatedChange();
+    mergeSwitch('merge-commit');
+    expect((await runCommand('check-switch', {}, env.ctx)).outputs.judgement).toBe('proof');
+  });
+
+  it("a switch PR brought up to date with main (GitHub's Update branch) and merged with a merge commit still carries its proof", async () => {
+    await switchProposedThenUnrelatedChange();
+    // The PR's branch gets main merged into it: the merge's second parent is that merge, not the switch commit.
+    env.work.git('fetch', '--quiet', 'origin', 'ami-switch/dev');
+    env.work.git('checkout', '--quiet', '-b', 'switch', 'FETCH_HEAD');
+    env.work.git('merge', '--quiet', '--no-ff', '-m', "Merge branch 'main' into ami-switch/dev", 'main');
+    env.work.git('checkout', '--quiet', 'main');
+    env.work.git('merge', '--quiet', '--no-ff', '-m', 'Merge pull request #7 from acme/ami-switch/dev', 'switch');
+    expect((await runCommand('check-switch', {}, env.ctx)).outputs).toEqual({ judgement: 'proof', 'staged-proof': JSON.stringify({ amiId: AMI(3), provenAt: '2026-06-01T00:00:00.000Z' }), 'staged-ami-id': '' });
+  });
+
+  it('a switch merged with a merge commit onto a file that stages another AMI is refused, as a squash merge is', async () => {
     env = setup();
     await stageAndMerge(AMI(3));
     await proposeSwitch(AMI(3));
-    env.work.write('README.md', 'unrelated\n');
-    env.work.git('add', 'README.md');
-    env.work.git('commit', '--quiet', '-m', 'Unrelated change');
-    mergeSwitch('merge-commit');
-    expect((await runCommand('check-switch', {}, env.ctx)).outputs.judgement).toBe('proof');
+    // AMI 4 staged on main by hand; the switch's lines conflict with it, and the person resolves the
+    // conflict by keeping both (GitHub's conflict editor), then merges with a merge commit.
+    env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(4), BlueCapacity: '2' }));
+    env.work.git('commit', '--quiet', '-am', `Stage ${AMI(4)} by hand`);
+    env.work.git('fetch', '--quiet', 'origin', 'ami-switch/dev');
+    expect(() => env.work.git('merge', '--quiet', '--no-ff', '--no-commit', 'FETCH_HEAD')).toThrow();
+    env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(4), BlueCapacity: '2', LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }));
+    env.work.git('commit', '--quiet', '-am', 'Merge pull request #7 from acme/ami-switch/dev');
+    const checked = await runCommand('check-switch', {}, env.ctx);
+    expect(checked.failure).toMatch(new RegExp(`Switch refused in dev: the switch PR \\(\\w+, "Merge pull request #7 from acme/ami-switch/dev"\\) makes ${AMI(3)} live, but parameters/dev.json at HEAD makes ${AMI(4)} live`));
+    expect(checked.outputs['staged-proof']).toBe('');
   });
 
   it('deploy-report after a stage deploy: the proof, who is on what, and the switch PR', async () => {
