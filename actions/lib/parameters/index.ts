@@ -33,4 +33,4 @@ export { findSlotProblems, isSlotsTemplate, LIVE_SLOT_PARAMETER, liveAmiOf, othe
 export type { SlotName, SlotPlan, SlotState } from './slots';
 export { SLOTS_DEFAULTS } from './environments';
 export type { DeployStrategy, NotifySettings, SlotsSettings, WebhookKind } from './environments';
-export { AMI_PARAMETER, amiParametersOf, changedParameterKeys, isSlotsParameters, liveAmiChanges, liveAmiIn, liveAmiParameter, setLiveAmiInFile, setStackStateInFile, setStagedAmiInFile, stageAmiChanges, warmIdleAmiIn } from './live-ami';
+export { AMI_PARAMETER, amiParametersOf, bumpAmiInFile, changedParameterKeys, isSlotsParameters, liveAmiChanges, liveAmiIn, liveAmiParameter, setLiveAmiInFile, setStackStateInFile, stageAmiChanges, warmIdleAmiIn } from './live-ami';

@@ -113,9 +113,17 @@ export function stageAmiChanges(parameters: Readonly<Record<string, string>>, am
   return { [keys.ami]: amiId, [keys.capacity]: String(capacity), [keys.weight]: '0' };
 }
 
-/** The file's text with `amiId` staged in the idle slot (unchanged text when it already is). */
-export function setStagedAmiInFile(text: string, amiId: string, file: string): string {
-  return setParametersInFile(text, stageAmiChanges(parseParametersFile(text, file).parameters, amiId, file), file);
+/**
+ * The one rewrite that brings a new AMI to an environment, the patch PR's and the promotion PR's:
+ * `amiId` made what users are on, or, with staging ahead (the wiring's slots.stageAhead), staged in
+ * the idle slot at weight 0, the switch a second PR (docs/parameters.md, "Staging ahead"). One
+ * function, so a promotion into a staging environment stages exactly as its patch PR would.
+ * `changes`: the values rewritten, empty when the file already names (or stages) the AMI.
+ */
+export function bumpAmiInFile(text: string, amiId: string, file: string, stageAhead: boolean): { text: string; changes: Record<string, string> } {
+  const parameters = parseParametersFile(text, file).parameters;
+  const changes = stageAhead ? stageAmiChanges(parameters, amiId, file) : liveAmiChanges(parameters, amiId);
+  return { text: setParametersInFile(text, changes, file), changes };
 }
 
 /** Applies `changes` line by line (each an existing key: the diff stays one line per value). */

@@ -27,6 +27,18 @@ export interface PromotionTarget {
   copyRoleArn?: string;
   /** Its copy key (the wiring's copyKmsKeyArn): the copy is encrypted with it. */
   copyKmsKeyArn?: string;
+  /** Staging ahead (the wiring's slots.stageAhead): the promotion stages the AMI in the idle slot, as its patch PR would. */
+  stageAhead?: boolean;
+  /** Staging ahead: the AMI its file's idle slot holds warm (a promotion merged, its switch not yet). */
+  stagedAmiId?: string;
+  /** The metadata's `parameter`: the lines its bump rewrote (set when the bump is written). */
+  parameter?: string;
+}
+
+/** Whether a target's file still needs the bump: it neither names the AMI users are on nor stages it already. */
+export function needsBump(target: PromotionTarget, amiId: string): boolean {
+  const ami = amiFor(target, amiId);
+  return target.currentAmiId !== ami && target.stagedAmiId !== ami;
 }
 
 /** The AMI a target is bumped to: the proven AMI itself, or its copy in the target's region. */
@@ -58,7 +70,7 @@ export interface PromotionTextInput {
 
 export function composePromotionText(input: PromotionTextInput): PromotionText {
   const { amiId, from, to } = input;
-  const changing = input.targets.filter((t) => t.currentAmiId !== amiFor(t, amiId));
+  const changing = input.targets.filter((t) => needsBump(t, amiId));
   const title = `Promote ${amiId} to wave ${to.name} (${changing.map((t) => t.environment).join(', ')})`;
   const commitMessage = composeCommitMessage({
     subject: title,
@@ -69,7 +81,7 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     updates: changing.map((t) => ({
       environment: t.environment,
       'parameters-file': t.parametersFile,
-      parameter: AMI_PARAMETER,
+      parameter: t.parameter ?? AMI_PARAMETER,
       'previous-ami-id': t.currentAmiId,
       'ami-id': amiFor(t, amiId),
       'update-type': 'promotion' as const,
@@ -99,7 +111,8 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     `\`${t.currentAmiId}\``,
     t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.copyRoleArn ? `account ${t.copyRoleArn.split(':')[4]}, ` : ''}${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
   ]);
-  const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\``).join(', ');
+  const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\`${t.stageAhead ? ' (staged)' : ''}`).join(', ');
+  const staging = changing.filter((t) => t.stageAhead).map((t) => `\`${t.environment}\``);
   const body = [
     `## Promote to wave \`${to.name}\``,
     // The answer first: what merging changes, and why it is safe; the note (a shortened soak) and the evidence below.
@@ -111,7 +124,10 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     markdownTable(['Environment', 'Runs it since', 'Soak', 'App stack (AWS)', 'Rollback alarms over the soak', 'Failbacks (git)'], soakRows),
     '### What this PR changes',
     markdownTable(['Environment', 'File', 'From', 'To'], bumps),
-    `Merging deploys wave \`${to.name}\` through Deploy on merge, at most ${to.maxParallel} environment(s) at a time, each after its GitHub environment's approval.`,
+    `Merging deploys wave \`${to.name}\` through Deploy on merge, at most ${to.maxParallel} environment(s) at a time, each after its GitHub environment's approval.` +
+      (staging.length
+        ? ` ${staging.join(', ')} ${staging.length === 1 ? 'stages' : 'stage'} ahead: the merge puts the AMI in the idle slot at weight 0, as a patch PR there would, with no user traffic; that deploy proves the slot and proposes the switch PR, and merging the switch moves users.`
+        : ''),
     '### The build',
     collapsed('Findings and package diff of the original build (from the AMI\'s Image Builder tag)', input.buildEvidenceMarkdown),
   ].join('\n\n');

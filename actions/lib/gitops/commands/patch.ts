@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { liveAmiChanges, otherSlot, parseParametersFile, readSlotPlan, setLiveAmiInFile, setStagedAmiInFile, stageAmiChanges, waveIndexOf } from '../../parameters';
+import { bumpAmiInFile, otherSlot, parseParametersFile, readSlotPlan, waveIndexOf } from '../../parameters';
 import { composePatchPullRequest } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
@@ -26,9 +26,7 @@ export const setAmi = defineCommand({
     const text = await workspaceFiles.read(ctx, file);
     // Staging ahead (the wiring's slots.stageAhead): the idle slot gets the AMI at weight 0; the switch is a second PR.
     const stage = environment.slots.stageAhead;
-    const parameters = parseParametersFile(text, file).parameters;
-    const changes = stage ? stageAmiChanges(parameters, inputs['ami-id'], file) : liveAmiChanges(parameters, inputs['ami-id']);
-    const updated = stage ? setStagedAmiInFile(text, inputs['ami-id'], file) : setLiveAmiInFile(text, inputs['ami-id'], file);
+    const { text: updated, changes } = bumpAmiInFile(text, inputs['ami-id'], file, stage);
     const changed = updated !== text;
     if (changed) {
       await workspaceFiles.write(ctx, file, updated);

@@ -3,20 +3,20 @@ import { z } from 'zod';
 import { describeStack } from '../../cloudformation/stack-state';
 import { InputError } from '../../errors';
 import { markdownTable } from '../../markdown';
-import { accountOfRoleArn, getEnvironment, liveAmiIn, parseParametersFile, setLiveAmiInFile, type EnvironmentsConfig, type Wave } from '../../parameters';
+import { accountOfRoleArn, bumpAmiInFile, getEnvironment, liveAmiIn, parseParametersFile, warmIdleAmiIn, type EnvironmentConfig, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
 import { ensureImageCopy, readCopyOrigin, readCopySource } from '../../promotion/image-copy';
 import { planCopyEncryption, type CopyEncryption } from '../../promotion/copy-encryption';
 import { shareForCopy } from '../../promotion/source-share';
-import { amiFor, composePromotionText, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
+import { amiFor, composePromotionText, needsBump, promotionBranch, type PromotionTarget } from '../../promotion/promotion-pr';
 import { readSoakEvidence } from '../../promotion/soak-evidence';
 import { judgeSoak, type SoakVerdict } from '../../promotion/soak-verdict';
 import { readAmiHistory } from '../ami-history';
 import { assertAmiAllowed, readEnvironmentAmiPolicy } from '../image-check';
 import { findFileMoveOnBranch } from '../record-change';
 import { assertAmiNotRevoked } from '../revocation-check';
-import { defineCommand, loadEnvironment, loadWiring, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
+import { defineCommand, loadEnvironment, loadWiring, metadataParameter, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
 import { amiId as amiIdInput, commitish, environmentName, wiringNumberOverride } from './inputs';
 
 /** Promote workflow, plan: every wave that can receive a promotion (all but the first), for a matrix. */
@@ -50,13 +50,43 @@ function targetEc2(ctx: GitopsContext, target: PromotionTarget) {
   return target.copyRoleArn ? ctx.awsAs(target.region, target.copyRoleArn).ec2 : ctx.aws(target.region).ec2;
 }
 
-/** Whether every target already runs `amiId`, or (in another region or account) a copy tagged as made from it. */
-async function everyTargetRuns(ctx: GitopsContext, targets: readonly PromotionTarget[], amiId: string, sourceRegion: string): Promise<boolean> {
+/**
+ * Whether every target already runs `amiId` (or, staging ahead, stages it for its switch), or (in
+ * another region or account) a copy tagged as made from it; `staged`: the targets that only stage it.
+ */
+async function everyTargetHolds(ctx: GitopsContext, targets: readonly PromotionTarget[], amiId: string, sourceRegion: string): Promise<{ all: boolean; staged: string[] }> {
+  const staged: string[] = [];
   for (const t of targets) {
-    if (t.currentAmiId === amiId) continue;
-    if (!getsCopy(t, sourceRegion) || (await readCopySource(t.currentAmiId, targetEc2(ctx, t))) !== amiId) return false;
+    const isIt = async (held: string | undefined) => held !== undefined && (held === amiId || (getsCopy(t, sourceRegion) && (await readCopySource(held, targetEc2(ctx, t))) === amiId));
+    if (await isIt(t.currentAmiId)) continue;
+    if (!(await isIt(t.stagedAmiId))) return { all: false, staged };
+    staged.push(t.environment);
   }
-  return true;
+  return { all: true, staged };
+}
+
+/** A receiving environment as the promotion sees it: what its file makes live and, staging ahead, what it stages. */
+async function promotionTarget(ctx: GitopsContext, name: string, environment: EnvironmentConfig): Promise<PromotionTarget> {
+  const stageAhead = environment.slots.stageAhead;
+  const parameters = stageAhead ? parseParametersFile(await workspaceFiles.read(ctx, environment.parametersFile), environment.parametersFile).parameters : undefined;
+  return {
+    environment: name,
+    parametersFile: environment.parametersFile,
+    region: environment.region,
+    copyRoleArn: environment.copyRoleArn,
+    copyKmsKeyArn: environment.copyKmsKeyArn,
+    currentAmiId: await readCurrentAmi(ctx, environment),
+    stageAhead,
+    stagedAmiId: parameters && warmIdleAmiIn(parameters),
+  };
+}
+
+/** The patch PR's rewrite (bumpAmiInFile) of one file in the working tree: made live, or staged ahead; returns the metadata's parameter. */
+async function writeBump(ctx: GitopsContext, file: string, amiId: string, stageAhead: boolean): Promise<string> {
+  const text = await workspaceFiles.read(ctx, file);
+  const bumped = bumpAmiInFile(text, amiId, file, stageAhead);
+  await workspaceFiles.write(ctx, file, bumped.text);
+  return metadataParameter(text, bumped.text, file);
 }
 
 /** The AMI the open promotion PR proposes for the wave's first environment (the source, for a copy), read from its branch (fetched by a full checkout). */
@@ -65,8 +95,10 @@ async function proposedOnBranch(ctx: GitopsContext, branch: string, target: Prom
   if (!(await ctx.git.hasCommit(ref))) return undefined;
   const text = await ctx.git.readFileAt(ref, target.parametersFile);
   if (text === undefined) return undefined;
-  const ami = liveAmiIn(parseParametersFile(text, target.parametersFile).parameters);
-  if (!ami || ami === target.currentAmiId) return undefined;
+  const parameters = parseParametersFile(text, target.parametersFile).parameters;
+  // Staging ahead, the branch's bump is the AMI its idle slot holds, not the live one.
+  const ami = target.stageAhead ? warmIdleAmiIn(parameters) : liveAmiIn(parameters);
+  if (!ami || ami === target.currentAmiId || ami === target.stagedAmiId) return undefined;
   // In another region or account the branch names a copy: what it proposes is the copy's source.
   return getsCopy(target, sourceRegion) ? ((await readCopySource(ami, targetEc2(ctx, target))) ?? ami) : ami;
 }
@@ -115,24 +147,15 @@ export const proposePromotion = defineCommand({
     const verdict = judgeSoak(evidence, ctx.aws(soakRegion).awsClock.now(`the soak of wave ${from.name}`));
     const amiId = verdict.candidateAmiId;
     const targets: PromotionTarget[] = [];
-    for (const name of to.environments) {
-      const environment = getEnvironment(wiring, name);
-      targets.push({
-        environment: name,
-        parametersFile: environment.parametersFile,
-        region: environment.region,
-        copyRoleArn: environment.copyRoleArn,
-        copyKmsKeyArn: environment.copyKmsKeyArn,
-        currentAmiId: await readCurrentAmi(ctx, environment),
-      });
-    }
+    for (const name of to.environments) targets.push(await promotionTarget(ctx, name, getEnvironment(wiring, name)));
     // Where the image itself lives: the environment of the wave that runs it rather than a copy (else the copies' SourceRegion).
     const original = evidence.find((e) => e.headAmiId === amiId);
     const source = getEnvironment(wiring, original?.environment ?? from.environments[0]);
     const sourceRegion = original?.region ?? evidence.find((e) => e.copyOf?.amiId === amiId)?.copyOf?.region ?? source.region;
     const proposed = await proposedOnBranch(ctx, branch, targets[0], sourceRegion);
     const blockers = [...verdict.blockers];
-    if (verdict.promotable && amiId !== undefined && (await everyTargetRuns(ctx, targets, amiId, sourceRegion))) blockers.push(`wave ${to.name} already runs ${amiId}: nothing to promote`);
+    const held = verdict.promotable && amiId !== undefined ? await everyTargetHolds(ctx, targets, amiId, sourceRegion) : undefined;
+    if (held?.all) blockers.push(`wave ${to.name} already runs ${amiId}${held.staged.length ? ` (staged ahead in ${held.staged.join(', ')}: merging the switch PR moves users)` : ''}: nothing to promote`);
     const promotable = blockers.length === 0 && amiId !== undefined;
     const stale = proposed !== undefined && (!promotable || proposed !== amiId) ? proposed : undefined;
     const heading = `## Promotion to wave \`${to.name}\` from wave \`${from.name}\`${override === undefined ? '' : ` (soak overridden to ${override} min for this run)`}`;
@@ -174,8 +197,8 @@ export const proposePromotion = defineCommand({
       const share = t.copyRoleArn ? shareForCopy({ amiId, account: accountOfRoleArn(t.copyRoleArn), region: sourceRegion }, { clients: { ec2: sourceClients.ec2 }, logger: ctx.logger, clock: ctx.clock }) : undefined;
       t.copy = await ensureImageCopy(request, { clients: { ec2: targetEc2(ctx, t) }, logger: ctx.logger, clock: ctx.clock }, share);
     }
-    for (const t of targets.filter((target) => target.currentAmiId !== amiFor(target, amiId))) {
-      await workspaceFiles.write(ctx, t.parametersFile, setLiveAmiInFile(await workspaceFiles.read(ctx, t.parametersFile), amiFor(t, amiId), t.parametersFile));
+    for (const t of targets.filter((target) => needsBump(target, amiId))) {
+      t.parameter = await writeBump(ctx, t.parametersFile, amiFor(t, amiId), t.stageAhead === true);
     }
     const text = composePromotionText({
       amiId,
@@ -190,12 +213,12 @@ export const proposePromotion = defineCommand({
       runUrl: ctx.runUrl,
       note: override === undefined ? undefined : `The soak was overridden to ${override} minutes for this run (the wiring says ${evidence.map((e) => `${e.environment} ${getEnvironment(wiring, e.environment).soakMinutes ?? 'default'}`).join(', ')}).`,
     });
-    const bumps = Object.fromEntries(targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => [t.parametersFile, amiFor(t, amiId)]));
+    const bumps = Object.fromEntries(targets.filter((t) => needsBump(t, amiId)).map((t) => [t.parametersFile, amiFor(t, amiId)]));
     const paths = Object.keys(bumps);
     ctx.logger.info(`Promotable: ${amiId} from wave ${from.name} to wave ${to.name} (${paths.join(', ')}); pull request "${text.title}" on ${branch}.`);
     return {
       outputs: { promotable: true, 'ami-id': amiId, blockers: '', 'close-stale': false, branch, title: text.title, body: text.body, 'commit-message': text.commitMessage, paths: paths.join('\n'), bumps: JSON.stringify(bumps), 'base-commit': await ctx.git.resolveCommit('HEAD') },
-      summary: `${heading}\n\n**✅ \`${amiId}\` is proven in wave \`${from.name}\`: the pull request on \`${branch}\` moves ${targets.filter((t) => t.currentAmiId !== amiFor(t, amiId)).map((t) => `\`${t.environment}\` from \`${t.currentAmiId}\` to \`${amiFor(t, amiId)}\``).join(', ')}; merging it deploys them.**\n\n${verdictTable(verdict)}`,
+      summary: `${heading}\n\n**✅ \`${amiId}\` is proven in wave \`${from.name}\`: the pull request on \`${branch}\` moves ${targets.filter((t) => needsBump(t, amiId)).map((t) => `\`${t.environment}\` from \`${t.currentAmiId}\` to \`${amiFor(t, amiId)}\`${t.stageAhead ? ' (staged in its idle slot, a switch PR follows)' : ''}`).join(', ')}; merging it deploys them.**\n\n${verdictTable(verdict)}`,
     };
   },
 });
@@ -241,13 +264,14 @@ export const applyPromotion = defineCommand({
         { file: wiring.file },
       );
     }
+    const stagesAhead = (file: string) => getEnvironment(wiring, files.get(file)!).slots.stageAhead;
     const base = await baseCommitOf(ctx, inputs['base-commit']);
     const moved: string[] = [];
     const bumps: [string, string][] = [];
     for (const [file, ami] of Object.entries(inputs.bumps)) {
       const move = await findFileMoveOnBranch(ctx.git, { file, base, branch: ctx.defaultBranch }, ctx.gitAuth());
       if (!move) bumps.push([file, ami]);
-      else if (move.amiId === ami) ctx.logger.info(`${file} (${files.get(file)}) already names ${ami} on ${ctx.defaultBranch} since ${move.commit.slice(0, 12)} ("${move.subject}"): nothing to propose for it.`);
+      else if (move.amiId === ami || (await bumpedAlready(ctx, move.commit, file, ami, stagesAhead(file)))) ctx.logger.info(`${file} (${files.get(file)}) already names ${ami} on ${ctx.defaultBranch} since ${move.commit.slice(0, 12)} ("${move.subject}"): nothing to propose for it.`);
       else moved.push(`${file} (${files.get(file)}): ${move.commit.slice(0, 12)} ("${move.subject}") ${move.amiId ? `names ${move.amiId}` : 'changed it'}, and proposing ${ami} over it would undo that newer decision`);
     }
     if (moved.length > 0) {
@@ -257,12 +281,23 @@ export const applyPromotion = defineCommand({
       return { outputs: { paths: '' }, failure };
     }
     for (const [file, ami] of bumps) {
-      await workspaceFiles.write(ctx, file, setLiveAmiInFile(await workspaceFiles.read(ctx, file), ami, file));
-      ctx.logger.info(`${file} (${files.get(file)}): the live AMI → ${ami}.`);
+      await writeBump(ctx, file, ami, stagesAhead(file));
+      ctx.logger.info(`${file} (${files.get(file)}): ${stagesAhead(file) ? 'staged in the idle slot' : 'the live AMI'} → ${ami}.`);
     }
     return { outputs: { paths: bumps.map(([file]) => file).join('\n') } };
   },
 });
+
+/** Whether the file as `commit` left it already has the bump (staging ahead: the AMI staged; the merged promotion). */
+async function bumpedAlready(ctx: GitopsContext, commit: string, file: string, amiId: string, stageAhead: boolean): Promise<boolean> {
+  const text = await ctx.git.readFileAt(commit, file);
+  if (text === undefined) return false;
+  try {
+    return Object.keys(bumpAmiInFile(text, amiId, file, stageAhead).changes).length === 0;
+  } catch {
+    return false;
+  }
+}
 
 /** The commit a decision was made from, checked to be in this clone (default: the checkout's HEAD). */
 async function baseCommitOf(ctx: GitopsContext, revision = 'HEAD'): Promise<string> {

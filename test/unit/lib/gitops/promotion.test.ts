@@ -134,6 +134,21 @@ function landOnMainFromElsewhere(message: string, files: Record<string, string>)
   return commit;
 }
 
+/**
+ * A PR landed with a merge commit: its commit on a branch at `commitMs`, merged into main at
+ * `mergeMs` (GitHub's "Merge pull request" message, no metadata block of its own), pushed.
+ */
+function mergeAt(commitMs: number, mergeMs: number, message: string, files: Record<string, string>): string {
+  env.work.git('checkout', '--quiet', '-b', 'pr');
+  commitAt(env.work, commitMs, message, files);
+  env.work.git('checkout', '--quiet', 'main');
+  const dated = { ...isolatedGitEnv(), GIT_COMMITTER_DATE: iso(mergeMs), GIT_AUTHOR_DATE: iso(mergeMs) };
+  execFileSync('git', ['merge', '--quiet', '--no-ff', '-m', 'Merge pull request #9 from acme/pr', 'pr'], { cwd: env.work.dir, env: dated });
+  env.work.git('branch', '--quiet', '-D', 'pr');
+  env.work.git('push', '--quiet', 'origin', 'main');
+  return env.work.git('rev-parse', 'HEAD').trim();
+}
+
 let env: Setup;
 beforeEach(() => {
   [cfn, cw, ec2, ib, kms].forEach((m) => m.reset());
@@ -232,6 +247,25 @@ describe('propose-promotion', () => {
     const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
     expect(result.outputs.promotable).toBe(false);
     expect(String(result.outputs.blockers)).toMatch(new RegExp(`^dev: auto-failback away from ${AMI(2)} in commit [0-9a-f]{12} .*failed verification.*it failed here once, so it is not promoted`));
+  });
+
+  it('refuses an AMI the wave failed back from in a PR merged with a merge commit', async () => {
+    mergeAt(T0 - 46 * HOUR, T0 - 46 * HOUR, bump('dev', 2, 1, 'failback', `Fail back dev to ${AMI(1)}: p99 doubled`), { 'parameters/dev.json': parametersJson(AMI(1)) });
+    env.seedAt(T0 - 45 * HOUR, `Put ${AMI(2)} back by hand`, { 'parameters/dev.json': parametersJson(AMI(2)) });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(false);
+    expect(String(result.outputs.blockers)).toMatch(new RegExp(`^dev: failback away from ${AMI(2)} in commit [0-9a-f]{12} .*"Merge pull request #9 from acme/pr".*it failed here once, so it is not promoted`));
+    expect(prodFile()).toBe(parametersJson(AMI(1)));
+  });
+
+  it('starts the soak of a patch merged with a merge commit at the merge, not at the commit it merged', async () => {
+    // The patch PR's commit is 40 hours old, its merge 10: the 1440-minute soak has 14 hours to go.
+    env.seedAt(T0 - 50 * HOUR, `Hand edit back to ${AMI(1)}`, { 'parameters/dev.json': parametersJson(AMI(1)) });
+    mergeAt(T0 - 40 * HOUR, T0 - 10 * HOUR, bump('dev', 1, 3, 'patch'), { 'parameters/dev.json': parametersJson(AMI(3)) });
+    cfn.on(DescribeStacksCommand, { StackName: 'patch-dev-app' }).resolves({ Stacks: [stack('patch-dev-app', AMI(3), T0 - 30 * HOUR)] });
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs.promotable).toBe(false);
+    expect(String(result.outputs.blockers)).toMatch(/^dev: soak not over: 840 of 1440 minutes left/);
   });
 
   it('refuses while the stack does not run what git names, or is not settled', async () => {
@@ -337,6 +371,55 @@ describe('propose-promotion', () => {
   });
 });
 
+describe('a promotion into an environment that stages ahead (slots.stageAhead)', () => {
+  const SLOTS_TEMPLATE = 'Parameters:\n  LiveSlot:\n    Type: String\nResources: {}\n';
+  /** prod in the slots shape: green live on AMI 1, blue retired on AMI 1. */
+  const prodSlots = (state: Record<string, string> = {}) =>
+    `${JSON.stringify({ Parameters: { NetworkStackName: 'patch-prod-network', LiveSlot: 'green', BlueAmazonMachineImage: AMI(1), BlueCapacity: '0', BlueWeight: '0', GreenAmazonMachineImage: AMI(1), GreenCapacity: '2', GreenWeight: '100', InstanceType: 't3.micro', ...state }, Tags: { Environment: 'prod' } }, null, 2)}\n`;
+  const params = (text: string) => (JSON.parse(text) as { Parameters: Record<string, string> }).Parameters;
+
+  beforeEach(() => {
+    const wiring = JSON.parse(WIRING) as { environments: Record<string, Record<string, unknown>> };
+    wiring.environments.prod = { ...wiring.environments.prod, appTemplate: 'templates/app-slots.yaml', strategy: 'slots', slots: { stageAhead: true } };
+    env.seedAt(T0 - 100 * HOUR, 'prod stages ahead', { 'parameters/environments.json': JSON.stringify(wiring, null, 2), 'templates/app-slots.yaml': SLOTS_TEMPLATE, 'parameters/prod.json': prodSlots() });
+  });
+
+  it("stages the AMI in prod's idle slot at weight 0, exactly as prod's patch PR would, and says a switch PR follows", async () => {
+    const before = prodFile();
+    const result = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(result.outputs).toMatchObject({ promotable: true, 'ami-id': AMI(2), paths: 'parameters/prod.json' });
+    const promoted = prodFile();
+    expect(params(promoted)).toEqual({ ...params(before), BlueAmazonMachineImage: AMI(2), BlueCapacity: '2' });
+    const [update] = parseMetadataBlock(String(result.outputs['commit-message'])) ?? [];
+    expect(update).toMatchObject({ environment: 'prod', 'update-type': 'promotion', 'previous-ami-id': AMI(1), 'ami-id': AMI(2), parameter: 'BlueAmazonMachineImage, BlueCapacity' });
+    const body = String(result.outputs.body);
+    expect(leadOf(body).lead).toContain(`(\`prod\`: \`${AMI(1)}\` → \`${AMI(2)}\` (staged))`);
+    expect(body).toContain('`prod` stages ahead: the merge puts the AMI in the idle slot at weight 0, as a patch PR there would, with no user traffic; that deploy proves the slot and proposes the switch PR');
+    // prod's patch PR (set-ami) from the same file writes the same bytes.
+    env.work.git('checkout', '--quiet', '--', 'parameters/prod.json');
+    await runCommand('set-ami', { environment: 'prod', 'ami-id': AMI(2) }, env.ctx);
+    expect(prodFile()).toBe(promoted);
+    // The propose job writes it again from a fresh checkout: the same rewrite.
+    env.work.git('checkout', '--quiet', '--', 'parameters/prod.json');
+    const applied = await runCommand('apply-promotion', { wave: 'prod', bumps: String(result.outputs.bumps) }, env.ctx);
+    expect(applied.outputs).toEqual({ paths: 'parameters/prod.json' });
+    expect(prodFile()).toBe(promoted);
+  });
+
+  it('once the promotion is merged (staged, its switch not yet), there is nothing to promote and nothing to apply', async () => {
+    const decided = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    const base = String(decided.outputs['base-commit']);
+    env.work.git('checkout', '--quiet', '--', 'parameters/prod.json');
+    landOnMainFromElsewhere(`Promote ${AMI(2)} to wave prod`, { 'parameters/prod.json': prodSlots({ BlueAmazonMachineImage: AMI(2), BlueCapacity: '2' }) });
+    const applied = await runCommand('apply-promotion', { wave: 'prod', bumps: String(decided.outputs.bumps), 'base-commit': base }, env.ctx);
+    expect(applied).toEqual({ outputs: { paths: '' } });
+    env.work.git('checkout', '--quiet', 'main');
+    env.work.git('pull', '--quiet', '--ff-only', 'origin', 'main');
+    const again = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
+    expect(again.outputs).toMatchObject({ promotable: false, blockers: `wave prod already runs ${AMI(2)} (staged ahead in prod: merging the switch PR moves users): nothing to promote` });
+  });
+});
+
 describe('apply-promotion (the job that opens the PR, without the promotion role)', () => {
   it('writes the bumps the decide job wrote into a fresh checkout, byte for byte', async () => {
     const decided = await runCommand('propose-promotion', { wave: 'prod' }, env.ctx);
@@ -388,6 +471,12 @@ describe('check-wave-gate (deploy)', () => {
     env.seedAt(T0 - 46 * HOUR, bump('dev', 2, 1, 'auto-failback'), { 'parameters/dev.json': parametersJson(AMI(1)) });
     env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
     await expect(gate()).rejects.toThrow(`Deploy of prod refused for ${AMI(2)}`);
+  });
+
+  it('refuses an AMI the earlier wave failed back from in a PR merged with a merge commit', async () => {
+    mergeAt(T0 - 46 * HOUR, T0 - 46 * HOUR, bump('dev', 2, 1, 'auto-failback'), { 'parameters/dev.json': parametersJson(AMI(1)) });
+    env.seedAt(T0 - HOUR, bump('prod', 1, 2, 'promotion'), { 'parameters/prod.json': parametersJson(AMI(2)) });
+    await expect(gate()).rejects.toThrow(`Deploy of prod refused for ${AMI(2)}: no environment of an earlier wave (dev) ran ${AMI(2)} without a failback`);
   });
 
   it('lets through what dev ran, what the stack already runs, and a failback record', async () => {
