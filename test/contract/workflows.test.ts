@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 
 import { COMMANDS, inputNames, isCommandName } from '../../actions/lib/gitops/commands';
+import { readSlotPlan, type SlotName } from '../../actions/lib/parameters';
+import { isStageOnly } from '../../actions/lib/slots/deploy-slots';
 
 const ROOT = join(__dirname, '../..');
 const WORKFLOWS = join(ROOT, '.github/workflows');
@@ -872,8 +874,19 @@ describe('e2e-aws.yml', () => {
       'update-app-stack',
       'verify-alb',
       'run:aws autoscaling describe-auto-scaling-groups',
+      // Staging ahead (its own test below).
+      'update-app-stack',
+      'run:aws autoscaling describe-auto-scaling-groups',
+      'verify-alb',
+      'update-app-stack',
+      'verify-alb',
+      'run:aws autoscaling describe-auto-scaling-groups',
     ]);
-    expect(slots.env).toEqual({ STOCK_AMI: '${{ needs.e2e.outputs.stock-ami-id }}', BAKED_AMI: '${{ needs.e2e.outputs.ami-id || inputs.reuse-ami-id }}' });
+    expect(slots.env).toEqual({
+      STOCK_AMI: '${{ needs.e2e.outputs.stock-ami-id }}',
+      BAKED_AMI: '${{ needs.e2e.outputs.ami-id || inputs.reuse-ami-id }}',
+      STAGE_AMI: '${{ needs.e2e.outputs.rebuild-ami-id || needs.e2e.outputs.stock-ami-id }}',
+    });
     expect(slotsStep('slots-stack').run).toContain('--template-file templates/app-slots.yaml');
     // The three states: blue live on the stock AMI; green live on the baked one with blue warm; blue live again, green kept.
     const writes = [...slotsStep('slots-parameters').run!.matchAll(/^ *write (.+)$/gm)].map((m) => m[1]);
@@ -883,6 +896,9 @@ describe('e2e-aws.yml', () => {
       'blue "$STOCK_AMI" 2 100 "$BAKED_AMI" 2 0 failback',
       // The bake window's end: blue retired, nothing else changed.
       'green "$STOCK_AMI" 0 0 "$BAKED_AMI" 2 100 retired',
+      // Staging ahead: the stage PR's file, then the switch PR's.
+      'green "$STAGE_AMI" 2 0 "$BAKED_AMI" 2 100 staged',
+      'blue "$STAGE_AMI" 2 100 "$BAKED_AMI" 2 0 switched',
     ]);
     expect(slotsStep('slots-deploy').with).toMatchObject({
       mode: 'deploy',
@@ -913,8 +929,43 @@ describe('e2e-aws.yml', () => {
     expect(slotsStep('slots-retire').with).toMatchObject({ template: 'templates/app-slots.yaml', 'parameters-file': '${{ steps.slots-parameters.outputs.retired }}' });
     expect(slotsStep('slots-retire-verify').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.green-target-group }}', 'expected-ami-id': '${{ env.BAKED_AMI }}' });
     expect(slotsStep('slots-retired').run).toContain("length(AutoScalingGroups[0].Instances)");
-    expect(slots['timeout-minutes']).toBeLessThanOrEqual(120);
+    expect(slots['timeout-minutes']).toBeLessThanOrEqual(150);
     expect(Number(slotsStep('credentials').with?.['role-duration-seconds'])).toBeGreaterThanOrEqual(slots['timeout-minutes']! * 60);
+  });
+
+  it('then stages ahead from where the bake window left the stack: the next AMI staged in blue at weight 0 and proven, users still on green, the switch with the stage\'s proof, blue verified', () => {
+    // The steps after the retirement's check, in order, each wired to the one before.
+    const ids = slots.steps!.map((s) => s.id);
+    expect(ids.slice(ids.indexOf('slots-retired'))).toEqual(['slots-retired', 'stage', 'stage-proof', 'stage-verify-live', 'switch', 'switch-verify', 'switch-check']);
+    // Both files are what the parameters module reads as a stage of blue after the retirement and as its switch (docs/parameters.md).
+    const plan = (live: SlotName, blue: [string, string, string], green: [string, string, string]) =>
+      readSlotPlan({ LiveSlot: live, BlueAmazonMachineImage: blue[0], BlueCapacity: blue[1], BlueWeight: blue[2], GreenAmazonMachineImage: green[0], GreenCapacity: green[1], GreenWeight: green[2] });
+    const [stock, baked, next] = ['ami-0000000000000000a', 'ami-0000000000000000b', 'ami-0000000000000000c'];
+    const retired = plan('green', [stock, '0', '0'], [baked, '2', '100']);
+    expect(isStageOnly(retired, plan('green', [next, '2', '0'], [baked, '2', '100']))).toBe(true);
+    // Without builds STAGE_AMI is the stock AMI blue held before its retirement: still a stage (capacity 0 → 2).
+    expect(isStageOnly(retired, plan('green', [stock, '2', '0'], [baked, '2', '100']))).toBe(true);
+    expect(plan('blue', [next, '2', '100'], [baked, '2', '0'])).toMatchObject({ live: 'blue', slots: { blue: { amiId: next, capacity: 2, weight: 100 }, green: { amiId: baked, capacity: 2, weight: 0 } } });
+
+    const slotsInputs = { mode: 'deploy', 'stack-name': '${{ env.SLOTS_STACK }}', template: 'templates/app-slots.yaml', region: '${{ inputs.region }}', 'verify-path': '/details.json', 'canary-weight': '10', 'canary-seconds': '120' };
+    expect(slotsStep('stage').with).toMatchObject({ ...slotsInputs, 'parameters-file': '${{ steps.slots-parameters.outputs.staged }}', 'staged-ami-id': '${{ env.STAGE_AMI }}' });
+    expect(slotsStep('stage').with?.['staged-proof']).toBeUndefined();
+    // The proof goes from the stage's evidence, checked, to the switch's staged-proof, as check-switch hands it over in the deploy job.
+    expect(slotsStep('stage-proof').env).toEqual({ STAGE_EVIDENCE: '${{ steps.stage.outputs.stage-evidence }}', BLUE_GROUP: '${{ steps.slots-outputs.outputs.blue-group }}' });
+    expect(slotsStep('stage-proof').run).toContain(`echo "staged-proof=$(jq -c '{amiId, provenAt}' <<< "$STAGE_EVIDENCE")" >> "$GITHUB_OUTPUT"`);
+    expect(slotsStep('stage-proof').run).toMatch(/\.slot == "blue" and \.amiId == \$ami and \.liveSlot == "green" and \.samples > 0 and \.errorRate == 0/);
+    expect(slotsStep('stage-proof').run).toMatch(/all\(\.instances\[\]; \.amiId == \$ami\)/);
+    expect(slotsStep('stage-proof').run).toContain('exit 1');
+    expect(slotsStep('switch').with).toMatchObject({ ...slotsInputs, 'parameters-file': '${{ steps.slots-parameters.outputs.switched }}', 'staged-proof': '${{ steps.stage-proof.outputs.staged-proof }}' });
+    expect(slotsStep('switch').with?.failback).toBeUndefined();
+    expect(step('deploy-environment.yml', 'deploy', 'update').with).toMatchObject({ 'staged-proof': '${{ steps.check-switch.outputs.staged-proof }}', 'staged-ami-id': '${{ steps.check-switch.outputs.staged-ami-id }}' });
+    // Users (the listener's default action) on green after the stage; blue serving after the switch.
+    expect(slotsStep('stage-verify-live').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.green-target-group }}', url: '${{ steps.slots-outputs.outputs.url }}', 'expected-ami-id': '${{ env.BAKED_AMI }}', 'max-error-rate': '0' });
+    expect(slotsStep('switch-verify').with).toMatchObject({ 'target-group-arn': '${{ steps.slots-outputs.outputs.blue-target-group }}', url: '${{ steps.slots-outputs.outputs.url }}', 'expected-ami-id': '${{ env.STAGE_AMI }}', 'max-error-rate': '0' });
+    // The switch used the proof (update-app-stack's check step, no prove) and kept the staged instances.
+    expect(slotsStep('switch-check').env).toEqual({ CHANGES: '${{ steps.switch.outputs.changes-markdown }}', BLUE_GROUP: '${{ steps.slots-outputs.outputs.blue-group }}' });
+    expect(slotsStep('switch-check').run).toMatch(/diff -u "\$RUNNER_TEMP\/staged-instances-before\.txt" "\$RUNNER_TEMP\/staged-instances-after\.txt"/);
+    expect(slotsStep('switch-check').run).toContain("grep -q '^- \\*\\*check\\*\\*: blue was staged and proven'");
   });
 
   it('tears down in its own job whatever happened, unless asked to keep the stacks, every step even after a failed one', () => {
