@@ -19,6 +19,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, InputError } from '../errors';
 import type { Logger } from '../logger';
+import { NoAnswerBeforeDeadlineError } from '../step-deadline';
 
 /** CloudFormation's limit for an inline TemplateBody; larger templates must go through S3. */
 export const MAX_TEMPLATE_BODY_BYTES = 51_200;
@@ -111,7 +112,7 @@ export async function resolveTemplateSource(input: ResolveTemplateInput, deps: T
     );
   } catch (error) {
     // AWS out of reach and expired credentials keep their own handling (a re-run resumes); a refusal is about the bucket.
-    if (isTransientError(error) || isExpiredCredentialsError(error)) throw error;
+    if (isTransientError(error) || isExpiredCredentialsError(error) || error instanceof NoAnswerBeforeDeadlineError) throw error;
     const code = (error as { name?: string }).name ?? 'Error';
     throw new AwsOperationError(
       `Uploading the template to s3://${plan.bucket}/${plan.key} failed: ${code}: ${errorMessage(error).replace(/\.$/, '')}. ` +

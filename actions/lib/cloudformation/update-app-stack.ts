@@ -15,6 +15,7 @@ import type { Deps } from '../deps';
 import type { StagedSlot } from '../slots/deploy-slots';
 import { isExpiredCredentialsError, isTransientError } from '../aws/errors';
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
+import { describeTimeoutMinutes, NoAnswerBeforeDeadlineError, withStepDeadline } from '../step-deadline';
 import {
   AMI_PARAMETER,
   liveAmiIn,
@@ -183,13 +184,20 @@ export async function updateAppStack(
   deps: UpdateDeps,
   report: UpdateReport = createUpdateReport(inputs, deps.clock.now()),
 ): Promise<UpdateReport> {
+  // timeout-minutes bounds the step, not only its waits: the one-shot calls around them (the
+  // template, the AMIs, the change set's creation and pages, its execution) end by it too
+  // (step-deadline.ts), whatever an endpoint does.
+  const deadline = { atMs: deps.clock.now() + inputs.timeoutMinutes * 60_000, describe: describeTimeoutMinutes(inputs.timeoutMinutes) };
   try {
-    return await runUpdate(inputs, deps, report);
+    return await runUpdate(inputs, { ...deps, clients: withStepDeadline(deps.clients, deadline, deps.clock) }, report, deadline.atMs);
   } catch (error) {
     report.outcome = 'failed';
+    if (error instanceof NoAnswerBeforeDeadlineError) {
+      throw unreachable(error.message, report);
+    }
     // A refusal happens before the stack status is recorded; the error carries it.
     if (report.stackStatus === undefined && error instanceof AwsOperationError) report.stackStatus = error.status;
-    if (isTransientError(error)) throw unreachable(error, report);
+    if (isTransientError(error)) throw unreachable(`AWS could not be reached or kept failing after the SDK's retries (${errorMessage(error)})`, report);
     throw error;
   } finally {
     report.finishedAt = deps.clock.now();
@@ -202,9 +210,8 @@ export async function updateAppStack(
  * the stack depends on how far the run got, and the message says exactly that, so the deploy
  * job can tell "nothing changed" from "an update may be running".
  */
-function unreachable(error: unknown, report: UpdateReport): AwsOperationError {
+function unreachable(cause: string, report: UpdateReport): AwsOperationError {
   const { stackName } = report;
-  const cause = `AWS could not be reached or kept failing after the SDK's retries (${errorMessage(error)})`;
   if (report.progress === 'executing') {
     // ExecuteChangeSet may have reached CloudFormation even though its answer did not reach us.
     report.stackStatus = 'unknown';
@@ -223,11 +230,10 @@ function unreachable(error: unknown, report: UpdateReport): AwsOperationError {
   return new AwsOperationError(`Update of stack ${stackName} did not start: ${cause}. ${changed} Re-run the job once AWS answers.`, stackName, report.stackStatus);
 }
 
-async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport): Promise<UpdateReport> {
+async function runUpdate(inputs: UpdateAppStackInputs, deps: UpdateDeps, report: UpdateReport, deadline: number): Promise<UpdateReport> {
   const { stackName, parametersFile } = inputs;
   const { logger, clock } = deps;
   // One budget for the whole step: waiting for a busy stack, the change set, and the update.
-  const deadline = clock.now() + inputs.timeoutMinutes * 60_000;
   const remaining = () => Math.max(0, deadline - clock.now());
 
   // 1. The parameters file, checked against the template before anything in AWS is touched. With a

@@ -14,7 +14,7 @@ import { assertOutputAmiAllowed, assertOutputAmiExists, selectOutputAmi } from '
 import { comparePackagesWithPreviousAmi, type PackageDiffReport } from './package-diff';
 import { findImageBuilderImageOfAmi } from './previous-image';
 import { startOrResumeBuild, type StartedBuild } from './start-build';
-import { noAnswerBeforeDeadline, RESULT_READS_GRACE_MS } from './step-deadline';
+import { noAnswerBeforeDeadline, RESULT_READS_GRACE_MS } from '../step-deadline';
 import { waitForImage } from './wait-for-image';
 
 /** Start a pipeline (idempotently), or wait on a build some earlier job started. */

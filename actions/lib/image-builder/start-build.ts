@@ -12,7 +12,7 @@ import type { Deps } from '../deps';
 import { AwsOperationError, errorMessage } from '../errors';
 import { type ClientTokenSource, deriveClientToken } from './client-token';
 import { getImage, IMAGE_FAILURE_STATUSES } from './image';
-import { noAnswerBeforeDeadline, type StepDeadline } from './step-deadline';
+import { noAnswerBeforeDeadline, type StepDeadline } from '../step-deadline';
 
 const RERUN_RETURNS_THE_BUILD = 'Re-run the job once Image Builder answers: the client token makes a re-run return the build this call may have started, never a second one.';
 

@@ -6,7 +6,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import { poll } from '../poll';
 import { describeBuildLogs } from './build-failure';
 import { getImage, IMAGE_SUCCESS_STATUS, isTerminalImageStatus } from './image';
-import { RESULT_READS_GRACE_MS } from './step-deadline';
+import { RESULT_READS_GRACE_MS } from '../step-deadline';
 
 /** One GetImage answer, reduced to what the wait decides on; the full image rides along. */
 export interface ImageObservation {

@@ -2,6 +2,7 @@ import type { AwsClients } from '../aws/clients';
 import type { Deps } from '../deps';
 import { PollTimeoutError } from '../errors';
 import { poll } from '../poll';
+import { describeTimeoutMinutes, explainNoAnswer, NoAnswerBeforeDeadlineError, withStepDeadline } from '../step-deadline';
 import { evaluateFleet, type FleetEvaluation } from './evaluate-fleet';
 import { observeFleet } from './fleet';
 import type { VerifyAlbInputs } from './inputs';
@@ -61,10 +62,24 @@ export interface CutoverOptions {
  *
  * Returns the report whether or not the fleet is healthy; the caller decides how to fail.
  */
-export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps, cutover: CutoverOptions = {}): Promise<VerifyAlbReport> {
+export async function verifyAlb(inputs: VerifyAlbInputs, stepDeps: VerifyAlbDeps, cutover: CutoverOptions = {}): Promise<VerifyAlbReport> {
+  // timeout-minutes bounds the control-plane phase, not only its wait: the stack's DescribeStacks
+  // before it and every call of the wait end by it (step-deadline.ts), whatever an endpoint does.
+  const deadline = { atMs: stepDeps.clock.now() + inputs.timeoutMinutes * 60_000, describe: describeTimeoutMinutes(inputs.timeoutMinutes) };
+  const deps = { ...stepDeps, clients: withStepDeadline(stepDeps.clients, deadline, stepDeps.clock) };
+  try {
+    return await verifyFleet(inputs, deps, cutover, deadline.atMs);
+  } catch (error) {
+    if (!(error instanceof NoAnswerBeforeDeadlineError)) throw error;
+    const subject = inputs.stackName ? `stack ${inputs.stackName}` : `target group ${inputs.targetGroupArn}`;
+    throw explainNoAnswer(error, `Verifying ${subject} stopped`, inputs.stackName ?? inputs.targetGroupArn ?? '', 'verify-alb only reads, so nothing was changed: re-run it once AWS answers.');
+  }
+}
+
+async function verifyFleet(inputs: VerifyAlbInputs, deps: VerifyAlbDeps, cutover: CutoverOptions, deadlineAt: number): Promise<VerifyAlbReport> {
   const target = await resolveVerifyTarget(inputs, deps, { midUpdate: cutover.previousGroup !== undefined });
   const started = deps.clock.now();
-  const fleet = await deps.logger.group('Target health', () => waitForHealthyFleet(target, inputs, deps, cutover.previousGroup));
+  const fleet = await deps.logger.group('Target health', () => waitForHealthyFleet(target, inputs, deps, cutover.previousGroup, Math.max(0, deadlineAt - started)));
   const waitedMs = deps.clock.now() - started;
   const failures = fleet.status === 'pass' ? [] : fleetFailures(fleet, inputs, waitedMs);
 
@@ -92,14 +107,14 @@ export async function verifyAlb(inputs: VerifyAlbInputs, deps: VerifyAlbDeps, cu
   return { healthy: failures.length === 0, failures, expectedAmiId: inputs.expectedAmiId, target, fleet, waitedMs, http };
 }
 
-async function waitForHealthyFleet(target: VerifyTarget, inputs: VerifyAlbInputs, deps: VerifyAlbDeps, previousGroup: string | undefined): Promise<FleetEvaluation> {
+async function waitForHealthyFleet(target: VerifyTarget, inputs: VerifyAlbInputs, deps: VerifyAlbDeps, previousGroup: string | undefined, timeoutMs: number): Promise<FleetEvaluation> {
   try {
     const { observation } = await poll({
       description: `the targets of ${target.targetGroupArn} to be healthy on ${inputs.expectedAmiId}`,
       check: async (signal) => evaluateFleet(await observeFleet(target, deps, signal), inputs.expectedAmiId, previousGroup),
       isDone: (evaluation) => evaluation.status !== 'wait',
       clock: deps.clock,
-      timeoutMs: inputs.timeoutMinutes * 60_000,
+      timeoutMs,
       progressKey: progressKey,
       onChange: (evaluation) => deps.logger.info(describeProgress(evaluation)),
       describe: (evaluation) => evaluation.problems.join('; '),

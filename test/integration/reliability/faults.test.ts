@@ -319,6 +319,83 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
   const verify = (ami: string) => step('verify-alb', { 'stack-name': STACK, 'expected-ami-id': ami, url: web.url, path: '/details.json', 'watch-seconds': '3', 'timeout-minutes': '1' });
   const update = () => step('update-app-stack', { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '0', 'ami-owners': DEV_AMI_OWNERS });
 
+  /** The deploy job's Report step after resolve, update and the record step (`sync`); without `sync` the record step is given as failed. */
+  const deployReport = (resolved: ActionRun, update: ActionRun, sync?: ActionRun) =>
+    step('gitops', {
+      command: 'deploy-report',
+      environment: 'dev',
+      'requested-ami-id': resolved.outputs['ami-id'],
+      'previous-ami-id': resolved.outputs['previous-ami-id'],
+      'prepare-outcome': 'success',
+      'update-outcome': update.exitCode === 0 ? 'success' : 'failure',
+      'stack-status': update.outputs['stack-status'] ?? '',
+      ...(sync
+        ? { 'sync-outcome': sync.exitCode === 0 ? 'success' : 'failure', 'sync-result': sync.outputs.outcome ?? '', 'sync-commit': sync.outputs.commit ?? '', 'live-ami-id': sync.outputs['live-ami-id'] ?? '' }
+        : { 'sync-outcome': 'failure' }),
+    });
+
+  /**
+   * The deploy job's steps (deploy-environment.yml: resolve, update, record, report) with one
+   * endpoint a socket that accepts and never answers, for every step as a job-wide setting would
+   * be. Each step is killed at 150 s (exit 124): the update takes timeout-minutes 1, its least, and
+   * 150 s is twice that plus the bundle's start, far below the 5 attempts × 60 s of silence the SDK
+   * alone would sit out. `record: false` gives the record step as failed without running it (its
+   * wait for a silent CloudFormation lasts its own 30 minutes; F21 does the same).
+   */
+  async function deployAgainstSilent(endpoint: string, record: boolean) {
+    const silent = await silentServer();
+    const env = { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, GITHUB_TOKEN: 'local-token', [endpoint]: silent.url };
+    try {
+      const before = await snapshotStack(localClients().cloudFormation, STACK);
+      const resolved = await step('gitops', { command: 'resolve-environment', environment: 'dev' });
+      const run = await runBundledAction(
+        'update-app-stack',
+        { 'stack-name': STACK, 'parameters-file': DEV_FILE, template: 'templates/app.yaml', 'ami-owners': DEV_AMI_OWNERS, 'rollback-monitoring-minutes': '0', 'timeout-minutes': '1' },
+        env,
+        { timeoutMs: 150_000 },
+      );
+      const changed = diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK));
+      const sync = record ? await runBundledAction('gitops', { command: 'sync-from-stack', environment: 'dev', 'requested-ami-id': resolved.outputs['ami-id'] }, env, { timeoutMs: 150_000 }) : undefined;
+      const report = await deployReport(resolved, run, sync);
+      return { run, changed, sync, report, connections: silent.connections() };
+    } finally {
+      await silent.close();
+    }
+  }
+
+  /** The update step's message for a call its deadline cut off before anything was changed. */
+  const cutOffBeforeAnyChange = (call: string) =>
+    new RegExp(
+      `^Update of stack patch-dev-app did not start: ${call} got no answer within timeout-minutes \\(1 min\\) \\(no answer before the deadline \\(.*\\)\\); ` +
+        'the endpoint accepts connections but says nothing \\(AWS_ENDPOINT_URL\\*, a proxy, the network\\)\\. Nothing was changed in AWS by this run\\. Re-run the job once AWS answers\\.$',
+    );
+
+  fault('F201', async () => {
+    // The first call is the stack's DescribeStacks, before any wait.
+    const { run, changed, report, connections } = await deployAgainstSilent('AWS_ENDPOINT_URL_CLOUDFORMATION', false);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(cutOffBeforeAnyChange('CloudFormation DescribeStacks'));
+    expect(connections).toBeGreaterThanOrEqual(1);
+    expect(run.outputs['stack-status'] ?? '').toBe('');
+    expect(changed).toEqual([]);
+    await invariant(true, said(run, report), 'failed loudly');
+  }, 'it', 240_000);
+
+  fault('F202', async () => {
+    // CloudFormation answers; EC2, asked whether the new AMI exists and may be deployed, does not.
+    // The record step needs CloudFormation only: it records that dev still runs the old AMI.
+    const { run, changed, sync, report, connections } = await deployAgainstSilent('AWS_ENDPOINT_URL_EC2', true);
+
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(cutOffBeforeAnyChange('EC2 DescribeImages'));
+    expect(connections).toBeGreaterThanOrEqual(1);
+    expect(run.outputs['previous-ami-id']).toBe(base);
+    expect(changed).toEqual([]);
+    expect(sync?.outputs).toMatchObject({ outcome: 'pushed', 'live-ami-id': base });
+    await invariant(true, said(run, report), 'git says what runs');
+  }, 'it', 240_000);
+
   describe('F21: the CloudFormation endpoint refuses connections during a deploy', () => {
     let resolved: ActionRun;
     let run: ActionRun;
@@ -335,16 +412,7 @@ describe('faults (integration): deploying on moto with the bundled actions', () 
       changed = diffSnapshots(before, await snapshotStack(localClients().cloudFormation, STACK));
       // The record step cannot reach CloudFormation either and fails after its 30-minute wait (run
       // through the whole job, that wait included, in test/unit/reliability/faults.test.ts).
-      report = await step('gitops', {
-        command: 'deploy-report',
-        environment: 'dev',
-        'requested-ami-id': resolved.outputs['ami-id'],
-        'previous-ami-id': resolved.outputs['previous-ami-id'],
-        'prepare-outcome': 'success',
-        'update-outcome': run.exitCode === 0 ? 'success' : 'failure',
-        'sync-outcome': 'failure',
-        'stack-status': run.outputs['stack-status'] ?? '',
-      });
+      report = await deployReport(resolved, run);
     });
 
     it('F21 on the update-app-stack bundle: exit 1, nothing changed in AWS, re-run; stack unchanged', () => {
@@ -465,6 +533,30 @@ describe('faults (integration): verification that could be fooled, on the verify
       await failing.close();
     }
   });
+
+  fault('F200', async () => {
+    // verify-alb reads the stack (DescribeStacks) before its health wait: CloudFormation is a
+    // socket that accepts and never answers. Killed at 150 s as in F198.
+    const silent = await silentServer();
+    try {
+      const run = await runBundledAction(
+        'verify-alb',
+        { 'stack-name': STACK, 'expected-ami-id': await stackAmi(), path: '/details.json', 'watch-seconds': '3', 'timeout-minutes': '1' },
+        { ...localEnv(), GITHUB_WORKSPACE: repo.workspace.dir, AWS_ENDPOINT_URL_CLOUDFORMATION: silent.url },
+        { timeoutMs: 150_000 },
+      );
+
+      expect(run.exitCode).toBe(1);
+      expect(run.annotations.find((a) => a.level === 'error')?.message).toMatch(
+        /^Verifying stack patch-dev-app stopped: CloudFormation DescribeStacks got no answer within timeout-minutes \(1 min\) \(no answer before the deadline \(.*\)\); the endpoint accepts connections but says nothing \(AWS_ENDPOINT_URL\*, a proxy, the network\)\. verify-alb only reads, so nothing was changed: re-run it once AWS answers\.$/,
+      );
+      expect(silent.connections()).toBeGreaterThanOrEqual(1);
+      expect(run.outputs.healthy ?? '').not.toBe('true');
+      await invariant(true, said(run), 'git says what runs');
+    } finally {
+      await silent.close();
+    }
+  }, 'it', 180_000);
 });
 
 describe('the integration fault suite', () => {
