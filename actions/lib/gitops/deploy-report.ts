@@ -146,16 +146,28 @@ function lead(inputs: DeployReportInputs, deployed: boolean, f: Format): string 
   return retirementFailed(inputs.retirement) ? `${retirement} ${deploy}` : `${deploy} ${retirement}`;
 }
 
-/** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, or a deploy. */
+/** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, a stage, or a deploy. */
 function notificationEvent(inputs: DeployReportInputs): NotificationEvent {
   if (inputs.isFailback) return 'failback';
   if (ran(inputs.steps.failbackUpdate) || inputs.flipBack) return 'auto-failback';
   if (inputs.stackStatus?.startsWith('UPDATE_ROLLBACK_')) return 'rollback';
+  if (inputs.stage?.staged || inputs.stage?.failed) return 'stage';
   return 'deploy';
 }
 
-/** From, To and (when it is neither) what runs now; only AMIs that were read, never a guess. */
+/**
+ * From, To and (when it is neither) what runs now; only AMIs that were read, never a guess. A
+ * stage names the AMI it staged and the one users stay on: HEAD's live AMI did not move.
+ */
 function notificationAmis(inputs: DeployReportInputs, ok: boolean): { label: string; amiId: string }[] {
+  const staged = inputs.stage?.staged;
+  const failedStage = inputs.stage?.failed;
+  if (staged || failedStage) {
+    const stagedAmi = staged?.amiId ?? failedStage?.amiId;
+    const usersOn = staged?.liveAmiId ?? inputs.liveAmiId;
+    const amis = [...(stagedAmi ? [{ label: 'Staged', amiId: stagedAmi }] : []), ...(usersOn ? [{ label: 'Users on', amiId: usersOn }] : [])];
+    return amis.filter((a) => isAmiId(a.amiId));
+  }
   const { from, to } = amiMove(inputs);
   const runsNow = inputs.liveAmiId ?? (ok ? to : undefined);
   const amis: { label: string; amiId: string }[] = [];
@@ -176,6 +188,8 @@ function recordLinks(inputs: DeployReportInputs): { label: string; url: string }
   if (failback?.recordResult === 'pull-request' && failback.recordPullRequestUrl) links.push({ label: 'Failback pull request', url: failback.recordPullRequestUrl });
   if (inputs.syncOutcome === 'pushed') commit('Record commit', inputs.syncCommit);
   if (inputs.syncOutcome === 'pull-request' && inputs.syncPullRequestUrl) links.push({ label: 'Record pull request', url: inputs.syncPullRequestUrl });
+  // A stage's decision is the switch PR: merging it moves the users.
+  if (inputs.stage?.switchPullRequestUrl) links.push({ label: 'Switch pull request', url: inputs.stage.switchPullRequestUrl });
   const retirement = inputs.retirement;
   if (bakeRan(retirement) && retirement.recordResult === 'pushed') commit('Retirement record', retirement.recordCommit);
   if (bakeRan(retirement) && retirement.recordResult === 'pull-request' && retirement.recordPullRequestUrl) links.push({ label: 'Retirement pull request', url: retirement.recordPullRequestUrl });

@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { InputError } from '../errors';
 import { AMI_ID_PATTERN } from '../parameters';
 
-/** What happened. `job-failed` is a job that failed before it could say what it found. */
-export const NOTIFICATION_EVENTS = ['deploy', 'failback', 'auto-failback', 'rollback', 'drift', 'revoked', 'patch-debt', 'job-failed'] as const;
+/**
+ * What happened. `stage` is a stage-only deploy (staging ahead): a new AMI proven in the idle slot
+ * while users stay where they were. `job-failed` is a job that failed before it could say what it found.
+ */
+export const NOTIFICATION_EVENTS = ['deploy', 'stage', 'failback', 'auto-failback', 'rollback', 'drift', 'revoked', 'patch-debt', 'job-failed'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,31}$/;

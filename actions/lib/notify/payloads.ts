@@ -17,6 +17,8 @@ export function notificationTitle(n: Pick<Notification, 'event' | 'ok' | 'enviro
   const env = n.environment;
   const titles: Record<NotificationEvent, [ok: string, alert: string]> = {
     deploy: [`✅ Deployed to ${env}`, `❌ Deploy to ${env} failed`],
+    // A stage moves no user: "Deployed" would tell a reader the fleet changed when it did not.
+    stage: [`🧪 Staged in ${env}, users not moved yet`, `❌ Staging in ${env} did not reach a switch PR`],
     failback: [`↩️ Failed back ${env}`, `❌ Failback of ${env} failed`],
     'auto-failback': [`↩️ ${env} failed back automatically`, `⚠️ ${env} failed verification and failed back`],
     rollback: [`↩️ ${env} rolled back`, `⚠️ CloudFormation rolled back ${env}`],

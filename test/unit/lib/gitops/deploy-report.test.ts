@@ -324,6 +324,30 @@ describe('summariseDeploy: the notification', () => {
       { requestedAmiId: '', isFailback: true, steps: { prepare: 'skipped', update: 'skipped', verify: 'skipped', failbackUpdate: 'skipped', failbackVerify: 'skipped', sync: 'skipped' }, failback: { ...failbackRequest, recordStep: 'failure', recordResult: 'pull-request', recordPullRequestUrl: 'https://github.com/acme/fleet/pull/12' } },
       { event: 'failback', ok: false, amis: [['From', 'ami-00000000000000002'], ['To', 'ami-00000000000000001']], links: ['https://github.com/acme/fleet/pull/12'] },
     ],
+    [
+      // Staging ahead moves no user: HEAD's live AMI stays, so "Deployed" with one AMI would mislead.
+      'a stage that proved the idle slot and proposed the switch',
+      {
+        requestedAmiId: 'ami-00000000000000001',
+        stackPreviousAmiId: 'ami-00000000000000001',
+        stage: {
+          staged: { slot: 'green', amiId: 'ami-00000000000000002', previousAmiId: 'ami-00000000000000003', liveSlot: 'blue', liveAmiId: 'ami-00000000000000001', samples: 40, errorRate: 0 },
+          proposeStep: 'success',
+          switchPullRequestUrl: 'https://github.com/acme/fleet/pull/5',
+        },
+      },
+      { event: 'stage', ok: true, amis: [['Staged', 'ami-00000000000000002'], ['Users on', 'ami-00000000000000001']], links: ['https://github.com/acme/fleet/pull/5'] },
+    ],
+    [
+      'a stage whose prove failed',
+      {
+        requestedAmiId: 'ami-00000000000000001',
+        steps: { ...ok, update: 'failure', verify: 'skipped' },
+        liveAmiId: 'ami-00000000000000001',
+        stage: { failed: { slot: 'green', previousAmiId: 'ami-00000000000000003', amiId: 'ami-00000000000000002', restored: true }, proposeStep: 'skipped' },
+      },
+      { event: 'stage', ok: false, amis: [['Staged', 'ami-00000000000000002'], ['Users on', 'ami-00000000000000001']], links: [] },
+    ],
   ])('%s: the event, the verdict (the headline), both AMIs and the record', (_name, overrides, expected) => {
     const report = summariseDeploy({ ...base, ...overrides });
     const n = report.notification;

@@ -4,6 +4,7 @@ import { buildSnsMessage, buildWebhookBody, notificationTitle } from '../../../.
 const RUN = 'https://github.com/acme/fleet/actions/runs/42';
 const verdicts: Record<Notification['event'], string> = {
   deploy: 'Deployed ami-00000000000000002 to dev; the fleet verified healthy through the load balancer.',
+  stage: 'Staged ami-00000000000000002 in green of dev and proved it on its own target group, with no user traffic. The switch PR https://github.com/acme/fleet/pull/5 moves users when merged.',
   failback: 'Failed back dev from ami-00000000000000002 to ami-00000000000000001 (login errors); the fleet verified healthy.',
   'auto-failback': 'ami-00000000000000002 failed verification in dev; failed back to ami-00000000000000001, which verified healthy.',
   rollback: 'CloudFormation rolled back the update of dev to ami-00000000000000002; dev runs ami-00000000000000001.',
