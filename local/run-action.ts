@@ -10,8 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { parse as parseYaml } from 'yaml';
-
+import { type ActionFile, parseActionFile, readActionFile, refuseUndeclaredInputs } from './action-file';
 import { actionNodeFor } from './action-node';
 import { REPO_ROOT } from './env';
 
@@ -93,10 +92,10 @@ export function parseAnnotations(stdout: string): Annotation[] {
  * with a `default`. Of the expressions a default may hold, `${{ github.token }}` is the only one
  * used here; it becomes GITHUB_TOKEN from `env` (empty when unset, as with no token).
  */
-export function actionInputDefaults(actionYml: string, env: Record<string, string | undefined>): Record<string, string> {
-  const action = parseYaml(actionYml) as { inputs?: Record<string, { default?: unknown }> };
+export function actionInputDefaults(actionYml: string | ActionFile, env: Record<string, string | undefined>): Record<string, string> {
+  const action = typeof actionYml === 'string' ? parseActionFile(actionYml) : actionYml;
   const defaults: Record<string, string> = {};
-  for (const [name, input] of Object.entries(action.inputs ?? {})) {
+  for (const [name, input] of Object.entries(action.inputs)) {
     if (input?.default === undefined || input.default === null) continue;
     const value = String(input.default);
     if (/^\$\{\{\s*github\.token\s*\}\}$/.test(value)) defaults[name] = env.GITHUB_TOKEN ?? '';
@@ -107,8 +106,8 @@ export function actionInputDefaults(actionYml: string, env: Record<string, strin
 }
 
 /** The runtime action.yml names (`runs.using`, e.g. node24): the one a runner starts the bundle with. */
-export function actionRunsUsing(actionYml: string): string {
-  const action = parseYaml(actionYml) as { runs?: { using?: unknown } };
+export function actionRunsUsing(actionYml: string | ActionFile): string {
+  const action = typeof actionYml === 'string' ? parseActionFile(actionYml) : actionYml;
   if (typeof action.runs?.using !== 'string') throw new Error('action.yml has no runs.using: a runner would not know what to run the action on');
   return action.runs.using;
 }
@@ -149,6 +148,9 @@ export async function runBundledAction(
 ): Promise<ActionRun> {
   const bundle = join(REPO_ROOT, 'actions', name, 'dist', 'index.js');
   if (!existsSync(bundle)) throw new Error(`No bundle for action ${name}: ${bundle} is missing. Run npm run build -- ${name}.`);
+  const action = readActionFile(name);
+  // Before anything runs: an input the action does not declare never reaches it (a runner only warns).
+  refuseUndeclaredInputs(action, Object.keys(inputs), `runBundledAction('${name}')`);
 
   const scratch = mkdtempSync(join(tmpdir(), `action-${name}-`));
   const files = { output: join(scratch, 'output'), summary: join(scratch, 'summary.md'), env: join(scratch, 'env'), path: join(scratch, 'path'), state: join(scratch, 'state'), event: join(scratch, 'event.json') };
@@ -189,9 +191,8 @@ export async function runBundledAction(
     RUNNER_TEMP: scratch,
     RUNNER_DEBUG: undefined,
   };
-  const actionYml = readFileSync(join(REPO_ROOT, 'actions', name, 'action.yml'), 'utf8');
-  const node = actionNodeFor(actionRunsUsing(actionYml));
-  const defaults = actionInputDefaults(actionYml, { ...process.env, ...env });
+  const node = actionNodeFor(actionRunsUsing(action));
+  const defaults = actionInputDefaults(action, { ...process.env, ...env });
   const inputVars = Object.fromEntries(Object.entries({ ...defaults, ...inputs }).map(([key, value]) => [inputEnvName(key), value]));
   const merged: Record<string, string | undefined> = { ...inherited, ...runner, ...inputVars, ...env };
   const childEnv = Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined));

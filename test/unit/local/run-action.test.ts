@@ -1,4 +1,4 @@
-import { actionInputDefaults, inputEnvName, parseAnnotations, parseCommandFile } from '../../../local/run-action';
+import { actionInputDefaults, inputEnvName, parseAnnotations, parseCommandFile, runBundledAction } from '../../../local/run-action';
 
 describe('inputEnvName (the runner\'s INPUT_ naming)', () => {
   it.each([
@@ -96,5 +96,14 @@ describe('actionInputDefaults (what the runner fills in from action.yml)', () =>
 
   it('refuses an expression it cannot evaluate instead of passing it through literally', () => {
     expect(() => actionInputDefaults('inputs:\n  ref:\n    default: ${{ github.ref }}\n', {})).toThrow(/cannot evaluate/);
+  });
+});
+
+describe('runBundledAction refuses inputs its action.yml does not declare', () => {
+  it('names the input and the action, before anything runs', async () => {
+    // verify-alb declares expected-ami-id; "expected-ami" is a near miss a runner would only warn about.
+    await expect(runBundledAction('verify-alb', { 'stack-name': 'app', 'expected-ami': 'ami-0123456789abcdef0' })).rejects.toThrow(
+      /^runBundledAction\('verify-alb'\) passes the input "expected-ami", which actions\/verify-alb\/action\.yml does not declare \(it declares: stack-name, target-group-arn, expected-ami-id, .*\)\. Use the action's input names\.$/,
+    );
   });
 });

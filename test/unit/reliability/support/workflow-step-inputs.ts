@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
+import { type ActionFile, readActionFile, refuseUndeclaredInputs } from '../../../../local/action-file';
 import { REPO_ROOT } from './aws-world';
 
 export interface WorkflowRunContext {
@@ -41,11 +42,6 @@ interface WorkflowFile {
   jobs: Record<string, { steps: WorkflowStep[] }>;
 }
 
-interface ActionFile {
-  inputs?: Record<string, unknown>;
-  outputs?: Record<string, unknown>;
-}
-
 /** Evaluates `${{ … }}` in every input of step `stepId`; the runner passes an unset output as ''. */
 export function workflowStepInputs(file: string, job: string, stepId: string, ctx: WorkflowRunContext): Record<string, string> {
   const workflow = parse(readFileSync(join(REPO_ROOT, '.github/workflows', file), 'utf8')) as WorkflowFile;
@@ -65,7 +61,7 @@ function workflowInputs(workflow: WorkflowFile): Set<string> {
 function localAction(step: WorkflowStep): { name: string; file: ActionFile } | undefined {
   const local = /^\.\/actions\/([\w-]+)$/.exec(step.uses ?? '');
   if (!local) return undefined;
-  return { name: local[1], file: parse(readFileSync(join(REPO_ROOT, 'actions', local[1], 'action.yml'), 'utf8')) as ActionFile };
+  return { name: local[1], file: readActionFile(local[1]) };
 }
 
 function refuseUndeclared(file: string, job: string, workflow: WorkflowFile, steps: WorkflowStep[], step: WorkflowStep, ctx: WorkflowRunContext): void {
@@ -81,17 +77,13 @@ function refuseUndeclared(file: string, job: string, workflow: WorkflowFile, ste
     const action = localAction(other);
     if (!action) continue;
     for (const output of Object.keys(ran.outputs ?? {})) {
-      if (!(output in (action.file.outputs ?? {}))) {
+      if (!Object.hasOwn(action.file.outputs, output)) {
         throw new Error(`${file}: the test passes output "${output}" of step ${id}, which actions/${action.name}/action.yml does not declare. Use the action's output names.`);
       }
     }
   }
   const action = localAction(step);
-  for (const name of Object.keys(step.with ?? {})) {
-    if (action && !(name in (action.file.inputs ?? {}))) {
-      throw new Error(`${file}: step ${step.id} passes the input "${name}", which actions/${action.name}/action.yml does not declare.`);
-    }
-  }
+  if (action) refuseUndeclaredInputs(action.file, Object.keys(step.with ?? {}), `${file}: step ${step.id}`);
 }
 
 function evaluate(expr: string, ctx: WorkflowRunContext, where: string): string {
