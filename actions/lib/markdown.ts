@@ -29,7 +29,21 @@ export function collapsed(summary: string, body: string): string {
  * HTML, so it cannot bold, link or hide text, nor end the bold lead it sits in.
  */
 export function inlineText(value: string): string {
-  return escapeHtml(value.replace(/\r?\n/g, ' ')).replace(/[\\`*_[\]#|~]/g, (c) => `\\${c}`);
+  return escapeMarks(escapeHtml(value.replace(/\r?\n/g, ' '))).replace(/\|/g, '\\|');
+}
+
+/**
+ * Text from outside (a failback's reason, a commit subject) in a `markdownTable` cell: shown as
+ * typed. The table escapes the cell's HTML, pipes and line breaks itself, so only the Markdown
+ * marks are escaped here (inlineText's output would have them escaped twice and show `&lt;`).
+ */
+export function typedCell(value: string): string {
+  return escapeMarks(value);
+}
+
+/** Markdown's inline marks backslash-escaped, so they show as typed instead of formatting. */
+function escapeMarks(value: string): string {
+  return value.replace(/[\\`*_[\]#~]/g, (c) => `\\${c}`);
 }
 
 /**
@@ -74,3 +88,22 @@ function escapeCell(value: string): string {
 function escapeHtml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/**
+ * How a sentence shows what it quotes, so one function writes it for every place it is shown:
+ * plain in a log line, an annotation or a notification (they show Markdown raw); in a summary or
+ * PR body, IDs and commands as code spans (read and copied whole) and text from outside as typed
+ * (the AMI IDs in it as code spans too), by the helper for where it sits: a sentence or a table cell.
+ */
+export interface Quoting {
+  /** An AMI ID, an ARN, a file or another identifier. */
+  id(value: string): string;
+  /** A command to copy. */
+  command(value: string): string;
+  /** Text from outside (a person's reason, a commit subject). */
+  typed(value: string): string;
+}
+
+export const AS_TEXT: Quoting = { id: (v) => v, command: (v) => v, typed: (v) => v };
+export const IN_SENTENCE: Quoting = { id: codeSpan, command: codeSpan, typed: (v) => codeAmiIds(inlineText(v)) };
+export const IN_CELL: Quoting = { id: codeSpan, command: codeSpan, typed: (v) => codeAmiIds(typedCell(v)) };

@@ -1,4 +1,4 @@
-import { codeSpan, inlineText, keyValueTable } from '../markdown';
+import { AS_TEXT, IN_CELL, IN_SENTENCE, keyValueTable, type Quoting } from '../markdown';
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
@@ -104,19 +104,13 @@ type Style = 'markdown' | 'text';
  * copied whole, as in the table below the lead) and a person's free text is shown as typed; the
  * headline is plain text, because annotations and notifications show Markdown raw.
  */
-interface Format {
+interface Format extends Quoting {
   style: Style;
-  /** An AMI ID or another identifier. */
-  id(value: string): string;
-  /** Text a person typed (a failback's reason). */
-  typed(value: string): string;
-  /** A command to copy. */
-  command(value: string): string;
 }
 
 const FORMATS: Record<Style, Format> = {
-  text: { style: 'text', id: (v) => v, typed: (v) => v, command: (v) => v },
-  markdown: { style: 'markdown', id: codeSpan, typed: inlineText, command: codeSpan },
+  text: { style: 'text', ...AS_TEXT },
+  markdown: { style: 'markdown', ...IN_SENTENCE },
 };
 
 /**
@@ -212,7 +206,7 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
   if (failback) {
     rows.push(
       ['Failback', `requested by ${failback.requestedBy ? `@${failback.requestedBy}` : 'an unknown actor'}`],
-      ['Reason', failback.reason || 'not given'],
+      ['Reason', failback.reason ? IN_CELL.typed(failback.reason) : 'not given'],
       ['From', from ? `\`${from}\`` : 'not read'],
       ['To', to ? `\`${to}\`` : 'not given'],
       ['Failback record', describeFailbackRecord(inputs, FORMATS.markdown)],

@@ -1,4 +1,5 @@
 import { assertNotRevoked, findRevocation, loadRevocations, REVOCATIONS_FILE, type AmiIdentity, type Revocation, type RevocationList } from '../parameters';
+import { AS_TEXT, type Quoting } from '../markdown';
 import type { GitRepository } from './git';
 
 /** The commit that put a revocation into the list: the evidence a refused failback names. */
@@ -28,9 +29,9 @@ export async function findRevocationCommit(git: GitRepository, revocation: Revoc
   return commit ? { commit, date, subject } : undefined;
 }
 
-/** "revoked in commit 1a2b3c4d5e6f "Revoke ami-… (CVE-…)" (2026-11-30T14:05:00Z)". */
-export function describeRevocationCommit(commit: RevocationCommit | undefined): string {
-  return commit ? `revoked in commit ${commit.commit.slice(0, 12)} "${commit.subject}" (${commit.date})` : 'the revoking commit is not in this clone (check out with fetch-depth: 0)';
+/** "revoked in commit 1a2b3c4d5e6f "Revoke ami-… (CVE-…)" (2026-11-30T14:05:00Z)"; a summary passes how it shows the subject. */
+export function describeRevocationCommit(commit: RevocationCommit | undefined, q: Quoting = AS_TEXT): string {
+  return commit ? `revoked in commit ${commit.commit.slice(0, 12)} "${q.typed(commit.subject)}" (${commit.date})` : 'the revoking commit is not in this clone (check out with fetch-depth: 0)';
 }
 
 /**

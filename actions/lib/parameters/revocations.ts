@@ -8,6 +8,7 @@
  */
 import schema from '../../../parameters/revoked.schema.json';
 import { InputError } from '../errors';
+import { AS_TEXT, type Quoting } from '../markdown';
 import { quote, throwIfProblems } from './file-problems';
 import { checkSchemaFile, loadSchemaFile, type CheckedSchemaFile, type SchemaFileRules } from './schema-file';
 
@@ -101,10 +102,13 @@ export function revokedAmiIds(list: RevocationList): ReadonlySet<string> {
   return new Set(list.revocations.map((r) => r.amiId).filter((id): id is string => id !== undefined));
 }
 
-/** "revoked by @octocat at 2026-11-30T14:05:00Z (parameters/revoked.json line 4): CVE-2026-1234 in openssl". */
-export function describeRevocation(revocation: Revocation, list: Pick<RevocationList, 'file'>): string {
-  const what = revocation.imageArn ? ` (its image ${revocation.imageArn})` : '';
-  return `revoked${what} by @${revocation.revokedBy} at ${revocation.revokedAt} (${list.file} line ${revocation.line}): ${revocation.reason}`;
+/**
+ * "revoked by @octocat at 2026-11-30T14:05:00Z (parameters/revoked.json line 4): CVE-2026-1234 in
+ * openssl", plain by default; a summary passes how it shows the ARN, the file and the reason.
+ */
+export function describeRevocation(revocation: Revocation, list: Pick<RevocationList, 'file'>, q: Quoting = AS_TEXT): string {
+  const what = revocation.imageArn ? ` (its image ${q.id(revocation.imageArn)})` : '';
+  return `revoked${what} by @${revocation.revokedBy} at ${revocation.revokedAt} (${q.id(list.file)} line ${revocation.line}): ${q.typed(revocation.reason)}`;
 }
 
 /** A refusal because an AMI is revoked: an InputError (the request names a bad AMI; nothing changed). */

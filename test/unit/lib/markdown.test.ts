@@ -1,4 +1,4 @@
-import { codeAmiIds, firstSentence, inlineText, keyValueTable } from '../../../actions/lib/markdown';
+import { codeAmiIds, firstSentence, inlineText, keyValueTable, markdownTable, typedCell } from '../../../actions/lib/markdown';
 import { leadOf, leadProblem } from '../../support/summary-lead';
 
 describe('markdown helpers for the lead sentence', () => {
@@ -10,6 +10,10 @@ describe('markdown helpers for the lead sentence', () => {
 
   it('shows outside text as typed inside a bold sentence', () => {
     expect(inlineText('**x** <b>[a](b)</b> `c`\nd')).toBe('\\*\\*x\\*\\* &lt;b&gt;\\[a\\](b)&lt;/b&gt; \\`c\\` d');
+  });
+
+  it('shows outside text as typed in a table cell, escaped once: the table escapes HTML and pipes, typedCell the marks', () => {
+    expect(markdownTable(['Field', 'Value'], [['Reason', typedCell('**x** <b> a|b & `c`')]]).split('\n')[2]).toBe('| Reason | \\*\\*x\\*\\* &lt;b&gt; a\\|b &amp; \\`c\\` |');
   });
 
   it("cuts a message to its first sentence, and says so when that is too long", () => {

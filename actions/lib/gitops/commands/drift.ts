@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { PollTimeoutError } from '../../errors';
-import { keyValueTable } from '../../markdown';
+import { AS_TEXT, IN_SENTENCE, keyValueTable, type Quoting } from '../../markdown';
 import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation } from '../../parameters';
 import { readDeployedAmi } from '../deployed-ami';
@@ -56,23 +56,26 @@ export const checkDrift = defineCommand({
     );
     if (revokedLive) {
       // Drift treatment: the run fails as the alert; replace-revoked opens the PR that replaces it.
-      const failure =
-        `${environment.name} runs a revoked AMI: stack ${live.stackName} runs ${live.amiId}, which is ${describeRevocation(revokedLive, revocations)}. ` +
+      const revoked = (q: Quoting) =>
+        `${environment.name} runs a revoked AMI: stack ${q.id(live.stackName)} runs ${q.id(live.amiId)}, which is ${describeRevocation(revokedLive, revocations, q)}. ` +
         `Merge the replace-revoked pull request of this run (or run the Failback workflow, or patch forward) to take it out of service.`;
+      const failure = revoked(AS_TEXT);
       const notification = encodeNotification({ event: 'revoked', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Runs (revoked)', amiId: live.amiId }, ...(drifted ? [{ label: 'Git names', amiId: gitAmi }] : [])] });
-      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n**${failure}**\n\n${table}`, failure };
+      return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⛔ Revoked AMI running: \`${environment.name}\`\n\n**${revoked(IN_SENTENCE)}**\n\n${table}`, failure };
     }
     if (!drifted) {
       ctx.logger.info(`${environment.name}: the stack runs ${live.amiId}, as ${file} says.`);
       return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi }, summary: `## ✅ No drift: \`${environment.name}\`\n\n**Stack \`${live.stackName}\` runs \`${live.amiId}\`, as \`${file}\` says.**\n\n${table}` };
     }
-    const failure =
-      `Drift in ${environment.name}: stack ${live.stackName} runs ${live.amiId} but ${file} names ${gitAmi}, so the stack was changed outside git ` +
-      `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. To keep what runs, this one command records ${live.amiId} in git ` +
-      `through the Failback workflow (its pre-flight checks the AMI first): ${failbackCommand(environment.name, live.amiId, `record what ${environment.name} runs after drift from ${gitAmi}`, ctx.defaultBranch)}. ` +
-      `To put git's ${gitAmi} back instead, re-run the last Deploy of ${environment.name}.`;
+    // Plain for the failure annotation and the notification; the summary shows the IDs and the command as code spans.
+    const drift = (q: Quoting) =>
+      `Drift in ${environment.name}: stack ${q.id(live.stackName)} runs ${q.id(live.amiId)} but ${q.id(file)} names ${q.id(gitAmi)}, so the stack was changed outside git ` +
+      `(console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. To keep what runs, this one command records ${q.id(live.amiId)} in git ` +
+      `through the Failback workflow (its pre-flight checks the AMI first): ${q.command(failbackCommand(environment.name, live.amiId, `record what ${environment.name} runs after drift from ${gitAmi}`, ctx.defaultBranch))}. ` +
+      `To put git's ${q.id(gitAmi)} back instead, re-run the last Deploy of ${environment.name}.`;
+    const failure = drift(AS_TEXT);
     const notification = encodeNotification({ event: 'drift', ok: false, environment: environment.name, verdict: failure, amis: [{ label: 'Git names', amiId: gitAmi }, { label: 'Stack runs', amiId: live.amiId }] });
-    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n**${failure}**\n\n${table}`, failure };
+    return { outputs: { drifted, 'live-ami-id': live.amiId, 'git-ami-id': gitAmi, notification }, summary: `## ⚠️ Drift: \`${environment.name}\`\n\n**${drift(IN_SENTENCE)}**\n\n${table}`, failure };
   },
 });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { InputError } from '../../errors';
-import { codeAmiIds, inlineText, keyValueTable } from '../../markdown';
+import { IN_CELL, IN_SENTENCE, keyValueTable } from '../../markdown';
 import { chooseFailbackTarget, readAmiHistory } from '../ami-history';
 import { composeCommitMessage } from '../commit-metadata';
 import { describeSupersededFailback, validateFailbackRequest, type FailbackRequest } from '../failback-request';
@@ -54,7 +54,7 @@ export const resolveFailback = defineCommand({
       const revocations = await loadWorkspaceRevocations(ctx.workspace);
       const chosen = chooseFailbackTarget(history, current, environment.parametersFile, revokedAmiIds(revocations));
       target = chosen.amiId;
-      source = `git history: ${chosen.change.commit.slice(0, 12)} "${codeAmiIds(chosen.change.subject)}" (${chosen.change.date})`;
+      source = `git history: ${chosen.change.commit.slice(0, 12)} "${chosen.change.subject}" (${chosen.change.date})`;
       if (chosen.skipped.length) ctx.logger.info(`Passed over ${chosen.skipped.join(', ')}: earlier failbacks moved away from them.`);
       for (const ami of chosen.revoked) {
         ctx.logger.warning(`Passed over ${ami}: revoked in ${revocations.file} (${findRevocation(revocations, { amiId: ami })?.reason}).`);
@@ -92,14 +92,15 @@ export function renderFailbackRequest(request: { environment: string; current: s
   const requester = request.requestedBy ? `@${request.requestedBy}` : 'an unknown actor';
   return [
     `## ⏪ Failback requested: \`${environment}\``,
-    `**${requester} asked to fail \`${environment}\` back from \`${current}\` to \`${target}\` (reason: ${inlineText(request.reason)}). Nothing is deployed yet:** ` +
+    `**${requester} asked to fail \`${environment}\` back from \`${current}\` to \`${target}\` (reason: ${IN_SENTENCE.typed(request.reason)}). Nothing is deployed yet:** ` +
       `the target image is checked next, then the failback is recorded in git and deployed, in this job (\`${environment}\`'s deploy job, after its approval).`,
     keyValueTable([
       ['Environment', `\`${environment}\``],
       ['Current AMI', `\`${current}\``],
       ['Target AMI', `\`${target}\``],
-      ['Chosen from', request.source],
-      ['Reason', request.reason],
+      // Both quote text from outside (a commit subject, the reason typed in the dispatch): shown as typed, AMI IDs in code spans.
+      ['Chosen from', IN_CELL.typed(request.source)],
+      ['Reason', IN_CELL.typed(request.reason)],
       ['Requested by', request.requestedBy ? `@${request.requestedBy}` : 'unknown'],
     ]),
   ].join('\n\n');

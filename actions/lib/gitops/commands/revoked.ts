@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { keyValueTable } from '../../markdown';
+import { AS_TEXT, IN_CELL, keyValueTable, type Quoting } from '../../markdown';
 import { encodeNotification } from '../../notify/notification';
 import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile } from '../../parameters';
 import { chooseFailbackTarget, readAmiHistory } from '../ami-history';
@@ -35,7 +35,10 @@ export const replaceRevoked = defineCommand({
       ctx.logger.info(`${environment.name}: ${file} names ${current}, which is not revoked.`);
       return { outputs: { revoked: false, 'ami-id': current } };
     }
-    const why = `${describeRevocation(revocation, revocations)}; ${describeRevocationCommit(await findRevocationCommit(ctx.git, revocation))}`;
+    const revokingCommit = await findRevocationCommit(ctx.git, revocation);
+    // Plain for the commit message, the failure and the notification; in the table, IDs as code spans and the reason and subject as typed.
+    const describe = (q: Quoting) => `${describeRevocation(revocation, revocations, q)}; ${describeRevocationCommit(revokingCommit, q)}`;
+    const why = describe(AS_TEXT);
     const target = chooseFailbackTarget(await readAmiHistory(ctx.git, file), current, file, revokedAmiIds(revocations));
     const reason = `${current} is revoked: ${revocation.reason}`.slice(0, 200);
     const headText = await workspaceFiles.read(ctx, file);
@@ -59,7 +62,7 @@ export const replaceRevoked = defineCommand({
     const table = keyValueTable([
       ['Environment', `\`${environment.name}\` (\`${file}\`)`],
       ['Revoked AMI (HEAD)', `\`${current}\``],
-      ['Revocation', why],
+      ['Revocation', describe(IN_CELL)],
       ['Replacement', `\`${target.amiId}\` (from ${target.change.commit.slice(0, 12)}, ${target.change.date})`],
     ]);
     const proposal = await proposePullRequest(

@@ -153,6 +153,14 @@ describe('gitops commands that only read (one shared repository, mocked AWS)', (
     expect(leadOf(bold.summary!).lead).toContain('(reason: \\*\\*x\\*\\* \\[a\\](b))');
   });
 
+  it('resolve-failback: the Reason and Chosen from cells show outside text as typed, with AMI IDs in code spans; the output stays plain', async () => {
+    const result = await run('resolve-failback', { environment: 'dev', reason: '**x** [a](b) & `c`' }, env.ctx);
+    expect(result.summary).toContain('| Reason | \\*\\*x\\*\\* \\[a\\](b) &amp; \\`c\\` |');
+    // The commit subject is outside text too ("Bump dev to 2" in this repository); our text's AMI IDs are code spans.
+    expect(result.summary).toMatch(/\| Chosen from \| git history: [0-9a-f]{12} "Bump dev to 2" \(/);
+    expect(String(result.outputs['target-source'])).not.toContain('`');
+  });
+
   it('resolve-failback: refuses the AMI that already runs', async () => {
     await expect(run('resolve-failback', { environment: 'dev', 'target-ami': AMI(3), reason: 'x' }, env.ctx)).rejects.toThrow(/already names ami-00000000000000003/);
   });
@@ -288,10 +296,13 @@ describe('drift check commands (shared repository, mocked AWS)', () => {
         `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(9)} -f reason='record what dev runs after drift from ${AMI(3)}'. ` +
         `To put git's ${AMI(3)} back instead, re-run the last Deploy of dev.`,
     );
-    // The summary leads with the verdict, then the two AMIs under a real header.
+    // The summary leads with the verdict (its IDs and the command as code spans), then the two AMIs under a real header.
     expect(result.summary?.split('\n\n')).toEqual([
       '## ⚠️ Drift: `dev`',
-      `**${result.failure}**`,
+      `**Drift in dev: stack \`patch-dev-app\` runs \`${AMI(9)}\` but \`parameters/dev.json\` names \`${AMI(3)}\`, so the stack was changed outside git (console, SSM runbook, or a deploy whose record failed) and the next merge would undo it. ` +
+        `To keep what runs, this one command records \`${AMI(9)}\` in git through the Failback workflow (its pre-flight checks the AMI first): ` +
+        `\`gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(9)} -f reason='record what dev runs after drift from ${AMI(3)}'\`. ` +
+        `To put git's \`${AMI(3)}\` back instead, re-run the last Deploy of dev.**`,
       `| Source | AMI |\n|---|---|\n| Git: \`parameters/dev.json\` at HEAD | \`${AMI(3)}\` |\n| Stack \`patch-dev-app\` (UPDATE_COMPLETE) | \`${AMI(9)}\` |`,
     ]);
     // The notification: the same verdict and both AMIs. No drift, no notification (above).

@@ -230,6 +230,8 @@ describe('summariseDeploy', () => {
     expect(lead).toContain(": `gh workflow run failback.yml --ref main -f environment=dev -f target-ami=ami-00000000000000001 -f reason='p99 *doubled* <b>'`**");
     const verified = summariseDeploy({ ...base, requestedAmiId: 'ami-00000000000000001', stackPreviousAmiId: 'ami-00000000000000002', isFailback: true, failback: { ...failback, reason: 'p99 *doubled* <b>', recordStep: 'success', recordResult: 'unchanged' } });
     expect(leadOf(verified.markdown).lead).toBe('**Failed back dev from `ami-00000000000000002` to `ami-00000000000000001` (p99 \\*doubled\\* &lt;b&gt;); the fleet verified healthy through the load balancer.**');
+    // The Reason cell too: the table escapes its HTML and pipes, the Markdown marks are escaped once.
+    expect(verified.markdown).toContain('| Reason | p99 \\*doubled\\* &lt;b&gt; |');
   });
 
   it('never echoes a reason that is not one line of visible text into the command', () => {

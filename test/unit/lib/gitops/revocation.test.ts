@@ -51,9 +51,10 @@ const devFile = () => readFileSync(join(env.work.dir, 'parameters/dev.json'), 'u
 
 describe('revocation on every path that puts an AMI into git', () => {
   it('resolve-failback: the default target passes over a revoked AMI and says so', async () => {
-    const { outputs } = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled' }, env.ctx);
+    const { outputs, summary } = await run('resolve-failback', { environment: 'dev', reason: 'p99 doubled' }, env.ctx);
     expect(outputs['target-ami-id']).toBe(AMI(1));
     expect(outputs['target-source']).toContain(`passed over revoked ${AMI(2)}`);
+    expect(summary).toContain(`; passed over revoked \`${AMI(2)}\` |`);
     expect(env.logger.entries).toContainEqual(expect.objectContaining({ level: 'warning', message: `Passed over ${AMI(2)}: revoked in parameters/revoked.json (CVE-2026-1234: openssl RCE).` }));
   });
 
@@ -129,6 +130,8 @@ describe('an environment that runs a revoked AMI gets the drift treatment', () =
     });
     expect(result.failure).toMatch(new RegExp(`^dev runs ${AMI(3)}, which is revoked by @oncall .*: kernel panic under load; revoked in commit ${head.slice(0, 12)} "Revoke ami-3: kernel panic".*Pull request https://github.com/acme/fleet/pull/7 replaces it with ${AMI(1)}`));
     expect(env.github.openPullRequest).toHaveBeenCalledWith(expect.objectContaining({ head: 'gitops/replace-revoked-dev', base: 'main', title: `Replace revoked ${AMI(3)} in dev with ${AMI(1)}` }));
+    // The Revocation cell: the file as a code span, the reason and the commit's subject as typed.
+    expect(result.summary).toMatch(new RegExp(`\\| Revocation \\| revoked by @oncall at \\S+ \\(\`parameters/revoked\\.json\` line \\d+\\): kernel panic under load; revoked in commit ${head.slice(0, 12)} "Revoke ami-3: kernel panic" \\(\\S+\\) \\|`));
     // The PR branch has the one-line change on top of HEAD; the checkout itself is untouched.
     expect(env.origin.git('show', 'gitops/replace-revoked-dev:parameters/dev.json')).toBe(parametersJson(AMI(1)));
     expect(env.origin.git('rev-parse', 'gitops/replace-revoked-dev~1').trim()).toBe(head);
@@ -148,5 +151,10 @@ describe('an environment that runs a revoked AMI gets the drift treatment', () =
     });
     const result = await run('check-drift', { environment: 'dev' }, env.ctx);
     expect(result.failure).toMatch(new RegExp(`^dev runs a revoked AMI: stack patch-dev-app runs ${AMI(2)}, which is revoked by @sec-lead`));
+    // The summary's lead says the same with the IDs and the file as code spans, the reason as typed.
+    expect(result.summary?.split('\n\n')[1]).toBe(
+      `**dev runs a revoked AMI: stack \`patch-dev-app\` runs \`${AMI(2)}\`, which is revoked by @sec-lead at 2026-05-30T09:00:00Z (\`parameters/revoked.json\` line 4): CVE-2026-1234: openssl RCE. ` +
+        'Merge the replace-revoked pull request of this run (or run the Failback workflow, or patch forward) to take it out of service.**',
+    );
   });
 });
