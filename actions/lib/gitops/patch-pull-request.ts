@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { renderNotableFindings } from '../image-builder/findings';
-import { keyValueTable } from '../markdown';
+import { codeAmiIds, keyValueTable } from '../markdown';
 import { AMI_PARAMETER } from './ami-history';
 import { composeCommitMessage } from './commit-metadata';
 
@@ -30,6 +30,12 @@ export interface PatchPullRequestInputs {
    * and the AMI it held; the PR then says it moves no user and that a second PR will switch.
    */
   stagedSlot?: { slot: string; replacedAmiId: string };
+  /**
+   * Strategy slots (one PR): the idle slot the new AMI goes to, the slot users are on, and the
+   * canary (its share and seconds); the PR then says how the switch goes instead of a replaced
+   * Auto Scaling group.
+   */
+  slotsSwitch?: { slot: string; liveSlot: string; canaryWeight: number; canarySeconds: number };
 }
 
 export interface PatchPullRequest {
@@ -99,8 +105,7 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
       ? `**Merging this PR stages \`${previousAmiId}\` → \`${amiId}\` in \`${staged.slot}\`, no user traffic; a second PR will switch. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
         `\`${staged.slot}\` comes up on \`${amiId}\` at weight 0 and is proven on its own target group through the slot header (health, the AMI of each instance, HTTP samples); users stay on \`${previousAmiId}\`. ` +
         'The deploy then proposes the switch PR with that evidence: merging it moves the traffic (canary, then all). A failed prove puts the slot back and records it; no switch PR.'
-      : `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ` +
-        'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.',
+      : `**Merging this PR deploys \`${amiId}\` to \`${environment}\` in place of \`${previousAmiId}\`. Severity gate: ${findings.gate}; CVE delta: ${findings.delta}.** ${howItDeploys(inputs)}`,
     ...(inputs.warning ? [`> [!WARNING]\n> ${inputs.warning}`] : []),
     keyValueTable(facts),
   ];
@@ -140,6 +145,15 @@ export function composePatchPullRequest(inputs: PatchPullRequestInputs): PatchPu
   return { branch: patchBranch(environment), title, body, commitMessage };
 }
 
+/** What merging sets off, by the environment's strategy: a replaced Auto Scaling group, or a switch of slots. */
+function howItDeploys({ slotsSwitch: slots, amiId, previousAmiId }: PatchPullRequestInputs): string {
+  if (!slots) return 'A new Auto Scaling group comes up beside the old one, the fleet is verified through the load balancer, and a failed verification fails back to the current AMI on its own.';
+  return (
+    `\`${slots.slot}\` comes up on \`${amiId}\` beside \`${slots.liveSlot}\`, is proven on its own target group, takes ${slots.canaryWeight} % of the traffic for ${slots.canarySeconds} s as a canary, then all of it. ` +
+    `\`${slots.liveSlot}\` stays warm on \`${previousAmiId}\` through the bake window: a failed verification flips the traffic back to it on its own, and a failback is one weight flip.`
+  );
+}
+
 /** A table cell without its emoji and code marks, for the commit message. */
 function stripMarks(cell: string): string {
   return cell.replace(/(✅|❌|⚠️) /g, '').replace(/`/g, '');
@@ -172,11 +186,12 @@ function parseFindings(json: string | undefined): RenderedFindings {
   const delta = !report.delta
     ? 'not reported'
     : 'reason' in report.delta
-      ? `none: ${report.delta.reason}`
+      ? `none: ${codeAmiIds(report.delta.reason)}`
       : `fixes ${report.delta.fixed}, ${report.delta.introduced > 0 ? '⚠️ ' : ''}introduces ${report.delta.introduced}, ${report.delta.stillOpen} still open (against \`${report.delta.previousAmiId}\`)`;
   if (!report.scanned) {
+    // build-ami's reason is plain text (it is a log line too): the IDs it names become code spans here, the commit message keeps it plain.
     const why = `not scanned${report.reason ? ` (${report.reason})` : ''}`;
-    return { summary: `⚠️ ${why}`, plain: why, table: `_Image not scanned${report.reason ? `: ${report.reason}` : ''}._`, gate, delta };
+    return { summary: `⚠️ ${codeAmiIds(why)}`, plain: why, table: `_Image not scanned${report.reason ? `: ${codeAmiIds(report.reason)}` : ''}._`, gate, delta };
   }
   const counts = Object.entries(report.counts);
   const plain = `${counts.map(([severity, n]) => `${n} ${severity.toLowerCase()}`).join(', ')} (${report.total} total)`;
@@ -184,8 +199,9 @@ function parseFindings(json: string | undefined): RenderedFindings {
   return {
     summary: `${severe > 0 ? '⚠️ ' : ''}${plain}`,
     plain,
-    // The counts are in the facts table already: one severity table, the CRITICAL/HIGH list, collapsed.
-    table: renderNotableFindings(report.notable ?? [], severe) ?? (severe > 0 ? `_${severe} CRITICAL/HIGH finding(s); build-ami listed none of them (see its job summary)._` : '_No CRITICAL or HIGH finding._'),
+    // The counts are in the facts table already: one severity table, the CRITICAL/HIGH list, collapsed
+    // under the section's heading (its summary does not name the findings a second time).
+    table: renderNotableFindings(report.notable ?? [], severe, 'Each finding, its package and fix') ?? (severe > 0 ? `_${severe} CRITICAL/HIGH finding(s); build-ami listed none of them (see its job summary)._` : '_No CRITICAL or HIGH finding._'),
     gate,
     delta,
   };

@@ -210,14 +210,15 @@ export function renderFindings(result: FindingsResult, threshold: SeverityThresh
 /**
  * The CRITICAL and HIGH findings as one collapsed table (build-ami's summary and the patch PR
  * show the same one), or undefined when there are none. `severeCount` is how many there are in
- * all, so a capped list says it shows the first few.
+ * all, so a capped list says it shows the first few. `label` is what the collapsed line reads:
+ * under a heading that already names the findings, something else than the heading again.
  */
-export function renderNotableFindings(notable: readonly NotableFinding[], severeCount: number): string | undefined {
+export function renderNotableFindings(notable: readonly NotableFinding[], severeCount: number, label = 'CRITICAL and HIGH findings'): string | undefined {
   if (notable.length === 0) return undefined;
   const table = markdownTable(
     ['Severity', 'Vulnerability', 'Package', 'Fixed in', 'Score'],
     notable.map((f) => [f.severity, f.vulnerabilityId, f.packages, f.fixedIn, f.score ?? '']),
   );
   const shown = severeCount > notable.length ? ` (first ${notable.length} of ${severeCount})` : ` (${notable.length})`;
-  return collapsed(`CRITICAL and HIGH findings${shown}`, table);
+  return collapsed(`${label}${shown}`, table);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-import { bumpAmiInFile, otherSlot, parseParametersFile, readSlotPlan, waveIndexOf } from '../../parameters';
-import { composePatchPullRequest } from '../patch-pull-request';
+import { bumpAmiInFile, otherSlot, parseParametersFile, readSlotPlan, waveIndexOf, type EnvironmentConfig } from '../../parameters';
+import { composePatchPullRequest, type PatchPullRequestInputs } from '../patch-pull-request';
 import { assertAmiNotRevoked } from '../revocation-check';
 import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, workspaceFiles, type GitopsContext } from './context';
 import { amiId, environmentName } from './inputs';
@@ -70,7 +70,7 @@ export const composePatchPr = defineCommand({
       changesMarkdown: inputs['changes-markdown'],
       runUrl: ctx.runUrl,
       parameter,
-      stagedSlot: environment.slots.stageAhead ? await idleSlotAtHead(ctx, environment.parametersFile) : undefined,
+      ...(await howItGoes(ctx, environment)),
       // A bake for a later wave is allowed (an urgent fix), but its AMI ran in no earlier wave: the PR says so under its lead.
       warning:
         wave > 0
@@ -94,11 +94,17 @@ async function bumpedParameters(ctx: GitopsContext, file: string): Promise<strin
   return head === undefined || head === now ? undefined : metadataParameter(head, now, file);
 }
 
-/** Stage ahead: the slot the patch stages in (HEAD's idle slot, which set-ami rewrote in the working tree). */
-async function idleSlotAtHead(ctx: GitopsContext, file: string): Promise<{ slot: string; replacedAmiId: string } | undefined> {
+/**
+ * How the PR's deploy goes, for strategy slots: the slot the patch goes to (HEAD's idle slot,
+ * which set-ami rewrote in the working tree) and, staging ahead, the AMI it held; or the switch
+ * from HEAD's live slot with its canary share.
+ */
+async function howItGoes(ctx: GitopsContext, environment: EnvironmentConfig): Promise<Pick<PatchPullRequestInputs, 'stagedSlot' | 'slotsSwitch'>> {
+  if (environment.strategy !== 'slots') return {};
+  const file = environment.parametersFile;
   const head = await ctx.git.readFileAt('HEAD', file);
-  const text = head ?? (await workspaceFiles.read(ctx, file));
-  const plan = readSlotPlan(parseParametersFile(text, file).parameters);
+  const plan = readSlotPlan(parseParametersFile(head ?? (await workspaceFiles.read(ctx, file)), file).parameters);
   const slot = otherSlot(plan.live);
-  return { slot, replacedAmiId: plan.slots[slot].amiId };
+  if (environment.slots.stageAhead) return { stagedSlot: { slot, replacedAmiId: plan.slots[slot].amiId } };
+  return { slotsSwitch: { slot, liveSlot: plan.live, canaryWeight: environment.slots.canaryWeight, canarySeconds: environment.slots.canarySeconds } };
 }

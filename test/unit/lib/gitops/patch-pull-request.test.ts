@@ -37,16 +37,17 @@ describe('composePatchPullRequest', () => {
     expect(body.indexOf('### Packages changed')).toBeLessThan(body.indexOf('### CloudFormation change-set preview'));
   });
 
-  it("shows build-ami's CRITICAL/HIGH findings as one collapsed table", () => {
+  it("shows build-ami's CRITICAL/HIGH findings as one collapsed table, named once (by the section's heading)", () => {
     const notable = [
       { severity: 'HIGH', vulnerabilityId: 'CVE-2023-5363', packages: 'openssl-libs 3.0.8', fixedIn: '0:3.0.8-1.amzn2023.0.10', score: 7.5 },
       { severity: 'HIGH', vulnerabilityId: 'CVE-2024-2961', packages: 'glibc 2.34', fixedIn: 'NotAvailable' },
     ];
     const { body } = composePatchPullRequest({ ...base, findingsJson: JSON.stringify({ ...JSON.parse(base.findingsJson!), notable }) });
     expect(body).toContain(
-      '### CRITICAL and HIGH findings\n\n<details><summary>CRITICAL and HIGH findings (2)</summary>\n\n| Severity | Vulnerability | Package | Fixed in | Score |\n|---|---|---|---|---|\n' +
+      '### CRITICAL and HIGH findings\n\n<details><summary>Each finding, its package and fix (2)</summary>\n\n| Severity | Vulnerability | Package | Fixed in | Score |\n|---|---|---|---|---|\n' +
         '| HIGH | CVE-2023-5363 | openssl-libs 3.0.8 | 0:3.0.8-1.amzn2023.0.10 | 7.5 |\n| HIGH | CVE-2024-2961 | glibc 2.34 | NotAvailable |  |\n\n</details>',
     );
+    expect(body.match(/CRITICAL and HIGH findings/g)).toHaveLength(1);
   });
 
   it('ends the commit message with a metadata block that reads back as a patch update', () => {
@@ -124,6 +125,18 @@ describe('the CVE delta and the gate verdict', () => {
     expect(body.indexOf('### CVE delta')).toBeLessThan(body.indexOf('### CRITICAL and HIGH findings'));
   });
 
+  it('shows the AMI IDs of a missing delta and of an unscanned image as code spans, and keeps them plain in the commit message', () => {
+    const reason = `the previous image of ${base.previousAmiId} was not scanned`;
+    const findingsJson = JSON.stringify({ counts: {}, total: 0, scanned: false, reason: `GetImage of ${base.amiId} has no scan`, delta: { previousAmiId: base.previousAmiId, reason } });
+    const { body, commitMessage } = composePatchPullRequest({ ...base, findingsJson });
+    expect(leadOf(body).lead).toContain(`CVE delta: none: the previous image of \`${base.previousAmiId}\` was not scanned.**`);
+    expect(body).toContain(`| CVE delta | none: the previous image of \`${base.previousAmiId}\` was not scanned |`);
+    expect(body).toContain(`| Findings | ⚠️ not scanned (GetImage of \`${base.amiId}\` has no scan) |`);
+    expect(body).toContain(`_Image not scanned: GetImage of \`${base.amiId}\` has no scan._`);
+    expect(commitMessage).toContain(`\nFindings: not scanned (GetImage of ${base.amiId} has no scan)\n`);
+    expect(commitMessage).toContain(`\nCVE delta: none: ${reason}\n`);
+  });
+
   it('writes them into the commit message without table marks', () => {
     const { commitMessage } = composePatchPullRequest(withDelta);
     expect(commitMessage).toContain('\nSeverity gate: no finding at or above CRITICAL: gate passed\n');
@@ -141,7 +154,7 @@ describe('the CVE delta and the gate verdict', () => {
   it('says why there is no delta, and "not reported" when build-ami sent none', () => {
     const reason = 'the AMI ami-0123456789abcdef0 has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)';
     const findingsJson = JSON.stringify({ counts: {}, total: 0, scanned: true, delta: { previousAmiId: base.previousAmiId, reason } });
-    expect(composePatchPullRequest({ ...base, findingsJson }).body).toContain(`| CVE delta | none: ${reason} |`);
+    expect(composePatchPullRequest({ ...base, findingsJson }).body).toContain(`| CVE delta | none: ${reason.replace(base.previousAmiId, `\`${base.previousAmiId}\``)} |`);
     const { body } = composePatchPullRequest(base);
     expect(body).toContain('| CVE delta | not reported |');
     expect(body).toContain('_build-ami reported no CVE delta._');

@@ -203,6 +203,17 @@ describe('staging ahead, end to end in git', () => {
     expect((await runCommand('check-switch', {}, env.ctx)).outputs).toEqual({ 'staged-proof': '', judgement: 'none', 'staged-ami-id': AMI(3) });
   });
 
+  it('without staging ahead, the patch PR says how the slots switch goes (not a replaced Auto Scaling group)', async () => {
+    env = setup({ slots: { canaryWeight: 20, canarySeconds: 60 } });
+    const { composed } = await stageAndMerge(AMI(3));
+    expect(composed.outputs.title).toBe(`Bump dev AMI from ${AMI(2)} to ${AMI(3)}`);
+    expect(String(composed.outputs.body)).toContain(
+      `.** \`blue\` comes up on \`${AMI(3)}\` beside \`green\`, is proven on its own target group, takes 20 % of the traffic for 60 s as a canary, then all of it. ` +
+        `\`green\` stays warm on \`${AMI(2)}\` through the bake window: a failed verification flips the traffic back to it on its own, and a failback is one weight flip.\n`,
+    );
+    expect(composed.outputs.body).not.toContain('Auto Scaling group comes up');
+  });
+
   it('the stage deploy proposes the switch PR with the proof; merged as it is, its deploy gets the proof', async () => {
     env = setup();
     await stageAndMerge(AMI(3));
