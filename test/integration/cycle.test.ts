@@ -131,7 +131,7 @@ describe('local cycle (npm run cycle)', () => {
     expect(promotion).toMatch(new RegExp(`^# Promote ${fresh} to wave prod \\(prod\\)`));
     expect(promotion).toMatch(/^> The soak was overridden to 0 minutes for this run/m);
     expect(promotion).toMatch(/`patch-dev-app-blue-5xx-rate` OK, `patch-dev-app-blue-unhealthy-hosts` OK, `patch-dev-app-green-5xx-rate` OK, `patch-dev-app-green-unhealthy-hosts` OK; no transition to ALARM from /);
-    expect(promotion).toContain(`\`${copy}\`: copied of \`${fresh}\` into us-west-2, tagged SourceAmiId`);
+    expect(promotion).toContain(`\`${copy}\`: a new copy of \`${fresh}\` in us-west-2, tagged SourceAmiId`);
     expect(output).toMatch(new RegExp(`check-wave-gate[^\\n]*\\n +${copy} is the copy of ${fresh} \\(its SourceAmiId tag\\), which ran in the earlier wave without a failback: dev`));
     // The audit trail: git records the copy with its source, and both stacks lead to the one source AMI.
     expect(output).toMatch(new RegExp(`promotion record: parameters/prod.json ami-[0-9a-f]+ → ${copy}, source-ami-id ${fresh}, update-type promotion, promoted-from dev`));

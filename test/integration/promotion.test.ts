@@ -363,7 +363,7 @@ describe('promotion with the bundled gitops action (moto, a local git remote)', 
     const copy = (JSON.parse(run.outputs.bumps) as Record<string, string>)[PROD];
     expect(copy).not.toBe(first);
     expect(readFileSync(join(workspace, PROD), 'utf8')).toBe(withAmi(PROD, copy));
-    expect(run.outputs.body).toContain(`\`${copy}\`: copied of \`${first}\` into account ${PROD_ACCOUNT}, us-east-1, tagged SourceAmiId`);
+    expect(run.outputs.body).toContain(`\`${copy}\`: a new copy of \`${first}\` in account ${PROD_ACCOUNT}, us-east-1, tagged SourceAmiId`);
     // The copy is prod's account's own, tagged from the source side (the image ARN prod's account could not read).
     const [image] = (await prodEc2.send(new DescribeImagesCommand({ ImageIds: [copy] }))).Images ?? [];
     expect(image).toMatchObject({ OwnerId: PROD_ACCOUNT, State: 'available' });

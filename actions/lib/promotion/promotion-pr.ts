@@ -109,9 +109,9 @@ export function composePromotionText(input: PromotionTextInput): PromotionText {
     `\`${t.environment}\``,
     `\`${t.parametersFile}\``,
     `\`${t.currentAmiId}\``,
-    t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'copied' : 'the copy'} of \`${amiId}\` into ${t.copyRoleArn ? `account ${t.copyRoleArn.split(':')[4]}, ` : ''}${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
+    t.copy ? `\`${t.copy.amiId}\`: ${t.copy.created ? 'a new' : 'the existing'} copy of \`${amiId}\` in ${t.copyRoleArn ? `account ${t.copyRoleArn.split(':')[4]}, ` : ''}${t.region}, tagged SourceAmiId` : `\`${amiId}\``,
   ]);
-  const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\`${t.stageAhead ? ' (staged)' : ''}`).join(', ');
+  const moves = changing.map((t) => `\`${t.environment}\`: \`${t.currentAmiId}\` → \`${amiFor(t, amiId)}\`${t.copy ? ` (its copy in ${t.region})` : ''}${t.stageAhead ? ' (staged)' : ''}`).join(', ');
   const staging = changing.filter((t) => t.stageAhead).map((t) => `\`${t.environment}\``);
   const body = [
     `## Promote to wave \`${to.name}\``,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { describeStack } from '../../cloudformation/stack-state';
 import { InputError } from '../../errors';
-import { markdownTable } from '../../markdown';
+import { codeAmiIds, markdownTable } from '../../markdown';
 import { accountOfRoleArn, bumpAmiInFile, getEnvironment, liveAmiIn, parseParametersFile, warmIdleAmiIn, type EnvironmentConfig, type EnvironmentsConfig, type Wave } from '../../parameters';
 import { readBuildEvidence } from '../../promotion/build-evidence';
 import { assertDeployAllowed, judgeDeployOfAmi } from '../../promotion/promotion-gate';
@@ -106,7 +106,7 @@ async function proposedOnBranch(ctx: GitopsContext, branch: string, target: Prom
 function verdictTable(verdict: SoakVerdict): string {
   return markdownTable(
     ['Environment', 'Verdict', 'Soak ends'],
-    verdict.environments.map((e) => [e.environment, e.ok ? '✅ proven' : `⏳ ${e.blockers.join('; ')}`, e.soakEndsAtMs === undefined ? '-' : new Date(e.soakEndsAtMs).toISOString()]),
+    verdict.environments.map((e) => [e.environment, e.ok ? '✅ proven' : `⏳ ${codeAmiIds(e.blockers.join('; '))}`, e.soakEndsAtMs === undefined ? '-' : new Date(e.soakEndsAtMs).toISOString()]),
   );
 }
 
@@ -164,7 +164,8 @@ export const proposePromotion = defineCommand({
       ctx.logger.notice(`No promotion to wave ${to.name}: ${blockers.join(' | ')}${stale ? `; the open PR's ${stale} is superseded and will be closed` : ''}.`);
       return {
         outputs: { promotable: false, 'ami-id': amiId, blockers: blockers.join('\n'), 'close-stale': stale !== undefined, 'stale-ami-id': stale, branch },
-        summary: `${heading}\n\n**${amiId ? `\`${amiId}\`` : 'No AMI'} is not promoted to wave \`${to.name}\`: ${blockers[0]}${blockers.length > 1 ? ` (and ${blockers.length - 1} more, below)` : ''}. No file was changed.**\n\n${blockers.map((b) => `- ${b}`).join('\n')}\n\n${verdictTable(verdict)}`,
+        // The blockers are plain text (an output, the log line above); the summary shows their AMI IDs as code spans.
+        summary: `${heading}\n\n**${amiId ? `\`${amiId}\`` : 'No AMI'} is not promoted to wave \`${to.name}\`: ${codeAmiIds(blockers[0])}${blockers.length > 1 ? ` (and ${blockers.length - 1} more, below)` : ''}. No file was changed.**\n\n${blockers.map((b) => `- ${codeAmiIds(b)}`).join('\n')}\n\n${verdictTable(verdict)}`,
       };
     }
 

@@ -275,6 +275,12 @@ describe('propose-promotion', () => {
       `dev: app stack patch-dev-app runs ${AMI(1)}, not ${AMI(2)}: the deploy has not happened, or the stack drifted`,
       'dev: app stack patch-dev-app is UPDATE_ROLLBACK_COMPLETE, not settled on a successful update',
     ]);
+    // The output stays plain; the summary's lead, its list and its table show the AMI IDs as code spans, none bare.
+    const first = `dev: app stack patch-dev-app runs \`${AMI(1)}\`, not \`${AMI(2)}\`: the deploy has not happened, or the stack drifted`;
+    expect(leadOf(result.summary!).lead).toBe(`**\`${AMI(2)}\` is not promoted to wave \`prod\`: ${first} (and 1 more, below). No file was changed.**`);
+    expect(result.summary).toContain(`\n- ${first}\n`);
+    expect(result.summary).toContain(`| dev | ⏳ app stack patch-dev-app runs \`${AMI(1)}\`, not \`${AMI(2)}\`: the deploy`);
+    expect(result.summary!.replace(/`[^`]*`/g, '')).not.toMatch(/ami-[0-9a-f]{8}/);
   });
 
   it('refuses when a rollback alarm is missing in CloudWatch: its quiet cannot be shown', async () => {
@@ -604,7 +610,9 @@ describe('prod in another region: a copy of the proven AMI', () => {
     expect(JSON.parse(String(result.outputs.bumps))).toEqual({ 'parameters/prod.json': COPY });
     const [update] = parseMetadataBlock(String(result.outputs['commit-message'])) ?? [];
     expect(update).toMatchObject({ environment: 'prod', 'ami-id': COPY, 'source-ami-id': AMI(2), 'image-arn': IMAGE(2), 'update-type': 'promotion' });
-    expect(String(result.outputs.body)).toContain(`| \`prod\` | \`parameters/prod.json\` | \`${AMI(1)}\` | \`${COPY}\`: copied of \`${AMI(2)}\` into us-west-2, tagged SourceAmiId |`);
+    expect(String(result.outputs.body)).toContain(`| \`prod\` | \`parameters/prod.json\` | \`${AMI(1)}\` | \`${COPY}\`: a new copy of \`${AMI(2)}\` in us-west-2, tagged SourceAmiId |`);
+    // The lead says the environment gets a copy, not the AMI it names first.
+    expect(String(result.outputs.body)).toContain(`(\`prod\`: \`${AMI(1)}\` → \`${COPY}\` (its copy in us-west-2))`);
   });
 
   it('reuses the copy an earlier run made, and copies nothing', async () => {
@@ -661,7 +669,7 @@ describe('prod in another account: a copy made there by its copy role', () => {
     expect(await callsIn(CreateTagsCommand)).toEqual([
       `prod {"Resources":["${COPY}"],"Tags":[{"Key":"SourceAmiId","Value":"${AMI(2)}"},{"Key":"SourceRegion","Value":"us-east-1"},{"Key":"Ec2ImageBuilderArn","Value":"${IMAGE(2)}"}]}`,
     ]);
-    expect(String(result.outputs.body)).toContain(`\`${COPY}\`: copied of \`${AMI(2)}\` into account 222222222222, us-east-1, tagged SourceAmiId`);
+    expect(String(result.outputs.body)).toContain(`\`${COPY}\`: a new copy of \`${AMI(2)}\` in account 222222222222, us-east-1, tagged SourceAmiId`);
   });
 
   it('leaves a grant someone else made alone', async () => {
