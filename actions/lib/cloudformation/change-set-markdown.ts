@@ -40,6 +40,23 @@ function showValue(value: string | undefined): string | undefined {
   return isAmiId(value) || value.startsWith('arn:') ? codeSpan(value) : value;
 }
 
+/** One AMI parameter's move, as the verdict names it. */
+export interface AmiMove {
+  key: string;
+  /** Undefined when the parameter was not set before. */
+  from?: string;
+  to: string;
+}
+
+/**
+ * The AMI moves a rendered change set's verdict names ("moves AmazonMachineImage from `ami-a` to
+ * `ami-b`"): the preview comment keeps only each environment's Markdown, and its lead names them.
+ */
+export function amiMovesIn(markdown: string): AmiMove[] {
+  const verdict = markdown.split('\n').find((line) => line.startsWith('Deploying this moves ')) ?? '';
+  return [...verdict.matchAll(/(\w+) from (?:`(ami-[0-9a-f]+)`|\(not set\)) to `(ami-[0-9a-f]+)`/g)].map((m) => ({ key: m[1], from: m[2], to: m[3] }));
+}
+
 /** How the verdict starts its warning, and says its listing is incomplete: the preview comment's lead counts on them. */
 export const CHECK_BEFORE_MERGING = '⚠️ Check before merging';
 export const LISTING_INCOMPLETE = 'The resource listing is incomplete';
@@ -78,7 +95,7 @@ export function describeChangeSetVerdict(resources: readonly ResourceChange[], p
 /**
  * Renders a change set for a PR body or job summary: the verdict first (the AMI move, and what
  * is removed or replaced), then the parameter diff, one row per resource (action, logical id,
- * type, replacement, scope, cause), and the blue/green sentence when the Auto Scaling group is
+ * type, replacement, scope, and the cause when any row has one), and the blue/green sentence when the Auto Scaling group is
  * replaced. The parameter line comes from our own diff, not from CloudFormation: it is useful
  * where the change list is thin (moto lists no changes at all for a parameter-only update;
  * docs/moto.md #8).
@@ -97,15 +114,11 @@ export function renderChangesMarkdown(changes: readonly Change[], parameterChang
         'It does not mean nothing happens: deploying applies the parameter changes above.',
     );
   } else if (resources.length > 0) {
-    const rows = resources.map((rc) => [
-      rc.Action ?? '',
-      rc.LogicalResourceId ?? '',
-      rc.ResourceType ?? '',
-      rc.Action === 'Modify' ? (rc.Replacement ?? '') : '',
-      (rc.Scope ?? []).join(', '),
-      describeCauses(rc),
-    ]);
-    lines.push(markdownTable(['Action', 'Logical ID', 'Type', 'Replacement', 'Scope', 'Cause'], rows));
+    const rows = resources.map((rc) => [rc.Action ?? '', rc.LogicalResourceId ?? '', rc.ResourceType ?? '', rc.Action === 'Modify' ? (rc.Replacement ?? '') : '', (rc.Scope ?? []).join(', ')]);
+    const causes = resources.map(describeCauses);
+    // A change set created without details (moto's, or AWS's for an added resource) has no cause on any row: no empty column then.
+    if (causes.some(Boolean)) lines.push(markdownTable(['Action', 'Logical ID', 'Type', 'Replacement', 'Scope', 'Cause'], rows.map((row, i) => [...row, causes[i]])));
+    else lines.push(markdownTable(['Action', 'Logical ID', 'Type', 'Replacement', 'Scope'], rows));
     const sentences = resources.map(describeAsgReplacement).filter((s): s is string => s !== undefined);
     if (sentences.length > 0) lines.push('', ...sentences);
   }

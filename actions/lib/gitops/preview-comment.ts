@@ -1,4 +1,5 @@
-import { CHECK_BEFORE_MERGING, LISTING_INCOMPLETE } from '../cloudformation/change-set-markdown';
+import { AMI_PARAMETER } from './ami-history';
+import { amiMovesIn, CHECK_BEFORE_MERGING, LISTING_INCOMPLETE, type AmiMove } from '../cloudformation/change-set-markdown';
 
 /** The GitHub calls a sticky comment needs; an adapter over Octokit in an action, a fake in tests. */
 export interface IssueCommentApi {
@@ -35,12 +36,12 @@ export function mergePreviewSection(existing: string | undefined, environment: s
 }
 
 /**
- * The comment's answer, above the sections: which environments merging changes, and whether any
- * needs a look first (a removal or replacement beyond the blue/green cutover, or a listing that
- * cannot say), from each section's own verdict. Nothing is deployed by a preview, and it says so.
+ * The comment's answer, above the sections: which environments merging moves from which AMI to
+ * which (or otherwise changes), and whether any needs a look first (a removal or replacement
+ * beyond the blue/green cutover, or a listing that cannot say), from each section's own verdict.
+ * Nothing is deployed by a preview, and it says so.
  */
 export function previewLead(names: readonly string[], sections: ReadonlyMap<string, string>): string {
-  const envs = (list: readonly string[]) => list.map((n) => `\`${n}\``).join(', ');
   const unchanged = names.filter((n) => /^(No changes|update-app-stack reported no changes)|: nothing happens\./m.test(sections.get(n) ?? ''));
   const changed = names.filter((n) => !unchanged.includes(n));
   const same = unchanged.length ? ` (${envs(unchanged)} already ${unchanged.length === 1 ? 'matches' : 'match'} it)` : '';
@@ -52,7 +53,35 @@ export function previewLead(names: readonly string[], sections: ReadonlyMap<stri
     : unknown.length
       ? `the resource listing of ${envs(unknown)} is incomplete, so it cannot say what is replaced (below)`
       : 'nothing is removed or replaced beyond the blue/green cutover';
-  return `**Merging this pull request changes ${envs(changed)}${same} as previewed below; ${verdict}.** Nothing has changed yet: each preview's change set is created and deleted without being executed.`;
+  return `**Merging this pull request ${whatChanges(changed, sections)}${same}; ${verdict}.** Nothing has changed yet: each preview's change set is created and deleted without being executed.`;
+}
+
+/**
+ * "moves `dev`, `prod` from `ami-a` to `ami-b`": environments with the same AMI move together,
+ * an AMI parameter other than the plain one named (a slot's), and environments whose preview
+ * names no AMI move said to change as previewed.
+ */
+function whatChanges(changed: readonly string[], sections: ReadonlyMap<string, string>): string {
+  const groups = new Map<string, string[]>();
+  const others: string[] = [];
+  for (const name of changed) {
+    const move = amiMovesIn(sections.get(name) ?? '').map(describeMove).join(' and ');
+    if (move) groups.set(move, [...(groups.get(move) ?? []), name]);
+    else others.push(name);
+  }
+  const moved = [...groups].map(([move, names]) => `${envs(names)} ${move}`).join(', ');
+  const rest = others.length ? `changes ${envs(others)} as previewed below` : '';
+  return moved ? `moves ${moved}${rest ? `, and ${rest}` : ''}` : rest;
+}
+
+/** Environment names as code spans, in a list. */
+function envs(names: readonly string[]): string {
+  return names.map((n) => `\`${n}\``).join(', ');
+}
+
+function describeMove(move: AmiMove): string {
+  const key = move.key === AMI_PARAMETER ? '' : ` (${move.key})`;
+  return `from ${move.from ? `\`${move.from}\`` : '(not set)'} to \`${move.to}\`${key}`;
 }
 
 /**

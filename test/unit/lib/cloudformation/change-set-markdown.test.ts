@@ -51,6 +51,14 @@ describe('renderChangesMarkdown', () => {
     );
   });
 
+  it('drops the Cause column when no row has a cause (a change set without details), and keeps it when one has', () => {
+    const withoutDetails: Change[] = awsChanges.map((c) => ({ ResourceChange: { ...c.ResourceChange, Details: [] } }));
+    const table = renderChangesMarkdown(withoutDetails, amiChange).split('\n').filter((line) => line.startsWith('|'));
+    expect(table.slice(0, 3)).toEqual(['| Action | Logical ID | Type | Replacement | Scope |', '|---|---|---|---|---|', '| Modify | AppLaunchTemplate | AWS::EC2::LaunchTemplate | False | Properties |']);
+    const oneCause: Change[] = [withoutDetails[0], awsChanges[1]];
+    expect(renderChangesMarkdown(oneCause, amiChange)).toContain('| Modify | AppLaunchTemplate | AWS::EC2::LaunchTemplate | False | Properties |  |');
+  });
+
   it('says the group may be replaced when CloudFormation reports Conditional', () => {
     const conditional: Change[] = [{ ResourceChange: { ...awsChanges[1].ResourceChange, Replacement: 'Conditional' } }];
     expect(renderChangesMarkdown(conditional, [])).toContain('The Auto Scaling group (AppAutoScalingGroup) may be replaced');

@@ -57,7 +57,7 @@ describe('preview comment', () => {
       expect(leadProblem(body)).toBeUndefined();
       expect(leadOf(body)).toEqual({
         heading: 'CloudFormation change-set preview',
-        lead: "**Merging this pull request changes `dev`, `prod` as previewed below; nothing is removed or replaced beyond the blue/green cutover.** Nothing has changed yet: each preview's change set is created and deleted without being executed.",
+        lead: `**Merging this pull request moves \`dev\`, \`prod\` from \`${OLD}\` to \`${NEW}\`; nothing is removed or replaced beyond the blue/green cutover.** Nothing has changed yet: each preview's change set is created and deleted without being executed.`,
       });
       expect(body).toContain(`### \`dev\`\n\nDeploying this moves AmazonMachineImage from \`${OLD}\` to \`${NEW}\`. 1 resource changes; nothing is removed, and the only replacement is the Auto Scaling group's blue/green cutover.`);
     });
@@ -65,13 +65,22 @@ describe('preview comment', () => {
     it('names the environment to check first when its change set removes or replaces more', () => {
       const risky = renderChangesMarkdown([asg, { ResourceChange: { Action: 'Remove', LogicalResourceId: 'AppAlarm', ResourceType: 'AWS::CloudWatch::Alarm' } }], amiChange);
       const { lead } = leadOf(comment(['dev', renderChangesMarkdown([asg], amiChange)], ['prod', risky]));
-      expect(lead).toMatch(/^\*\*Merging this pull request changes `dev`, `prod` as previewed below; ⚠️ check `prod` before merging: it removes or replaces more than/);
+      expect(lead).toMatch(new RegExp(`^\\*\\*Merging this pull request moves \`dev\`, \`prod\` from \`${OLD}\` to \`${NEW}\`; ⚠️ check \`prod\` before merging: it removes or replaces more than`));
     });
 
     it('says when a listing cannot tell (moto lists no resources), and which environments already match', () => {
       const { lead } = leadOf(comment(['dev', renderChangesMarkdown([], amiChange)], ['prod', 'No changes: stack patch-prod-app already matches parameters/prod.json.']));
-      expect(lead).toMatch(/^\*\*Merging this pull request changes `dev` \(`prod` already matches it\) as previewed below; the resource listing of `dev` is incomplete, so it cannot say what is replaced \(below\)\.\*\*/);
+      expect(lead).toMatch(new RegExp(`^\\*\\*Merging this pull request moves \`dev\` from \`${OLD}\` to \`${NEW}\` \\(\`prod\` already matches it\\); the resource listing of \`dev\` is incomplete, so it cannot say what is replaced \\(below\\)\\.\\*\\*`));
       expect(leadOf(comment(['prod', 'No changes: stack patch-prod-app already matches parameters/prod.json.'])).lead).toMatch(/^\*\*Merging this pull request changes nothing in `prod`/);
+    });
+
+    it("names each environment's own move (a slot's AMI parameter by name), and one that moves no AMI as changing", () => {
+      const slot = [{ key: 'GreenAmazonMachineImage', previous: NEW, next: 'ami-0ccccccccccccccc3' }];
+      const other = [{ key: 'InstanceType', previous: 't3.micro', next: 't3.small' }];
+      const { lead } = leadOf(comment(['dev', renderChangesMarkdown([asg], slot)], ['prod', renderChangesMarkdown([asg], other)]));
+      expect(lead).toMatch(new RegExp(`^\\*\\*Merging this pull request moves \`dev\` from \`${NEW}\` to \`ami-0ccccccccccccccc3\` \\(GreenAmazonMachineImage\\), and changes \`prod\` as previewed below; nothing is removed`));
+      const { lead: both } = leadOf(comment(['dev', renderChangesMarkdown([asg], amiChange)], ['prod', renderChangesMarkdown([asg], [{ key: 'AmazonMachineImage', previous: 'ami-0ddddddddddddddd4', next: NEW }])]));
+      expect(both).toMatch(new RegExp(`^\\*\\*Merging this pull request moves \`dev\` from \`${OLD}\` to \`${NEW}\`, \`prod\` from \`ami-0ddddddddddddddd4\` to \`${NEW}\`; `));
     });
   });
 
