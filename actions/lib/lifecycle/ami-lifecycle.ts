@@ -10,7 +10,7 @@ import {
 
 import type { Deps } from '../deps';
 import { IMAGE_BUILDER_ARN_TAG } from '../image-builder/previous-image';
-import { markdownTable } from '../markdown';
+import { codeSpan, markdownTable } from '../markdown';
 import type { RetirableAmi, RetirementPlan } from './retirement-plan';
 
 /**
@@ -92,13 +92,14 @@ export function renderLifecycleReport(plans: readonly RetirementPlan[], protecte
       plan.kept.length
         ? markdownTable(
             ['Kept AMI', 'Name', 'Created', 'Why', 'Deregistration protection'],
-            plan.kept.map((k) => [`\`${k.amiId}\``, k.name ?? '', k.creationDate ?? '', k.reasons.join('; '), k.failbackTarget ? (protectedNow.has(k.amiId) ? 'turned on now' : 'on') : '—']),
+            // Names are identifiers too (a promoted copy's name holds its source's ID): code spans, copied whole.
+            plan.kept.map((k) => [`\`${k.amiId}\``, codeSpan(k.name ?? ''), k.creationDate ?? '', k.reasons.join('; '), k.failbackTarget ? (protectedNow.has(k.amiId) ? 'turned on now' : 'on') : '—']),
           )
         : '_No pipeline image is kept._',
     );
     parts.push(
       plan.retirable.length
-        ? markdownTable(['Retirable AMI', 'Name', 'Created', 'Age (days)'], plan.retirable.map((r) => [`\`${r.amiId}\``, r.name ?? '', r.creationDate ?? '', r.ageDays]))
+        ? markdownTable(['Retirable AMI', 'Name', 'Created', 'Age (days)'], plan.retirable.map((r) => [`\`${r.amiId}\``, codeSpan(r.name ?? ''), r.creationDate ?? '', r.ageDays]))
         : '_Nothing to retire._',
     );
     if (plan.missingFailbackTargets.length) {

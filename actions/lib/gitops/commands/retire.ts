@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 import { wholeNumberInput } from '../../action/number-inputs';
 import { AwsOperationError, errorMessage, PollTimeoutError } from '../../errors';
-import { keyValueTable } from '../../markdown';
+import { AS_TEXT, codeAmiIds, IN_SENTENCE, keyValueTable, type Quoting } from '../../markdown';
 import { isSlotsParameters, liveAmiIn, otherSlot, parseParametersFile, readSlotPlan, setParameterInFile, setStackStateInFile, slotParameters, type EnvironmentConfig } from '../../parameters';
 import { poll } from '../../poll';
 import { judgeRetirement, stagedIdleAmi, type RetirementVerdict } from '../../slots/retirement';
@@ -97,56 +97,60 @@ function notJudged(error: PollTimeoutError<RetirementVerdict>, environment: Envi
   const last = error.lastObservation;
   const slot = last && 'slot' in last ? last.slot : undefined;
   const amiId = last && 'amiId' in last ? last.amiId : undefined;
-  const warm = slot ? `${slot}${amiId ? ` stays warm on ${amiId}` : ' stays warm'}` : 'the old slot stays as it is';
-  const what = `the window could not be judged to its end: ${error.message.replace(/ Raise timeout-minutes.*$/, '')} Nothing was changed: ${warm}; a re-run of this job, or the next scheduled Retire old slots run, judges it again`;
+  const what = (q: Quoting) => {
+    const warm = slot ? `${slot}${amiId ? ` stays warm on ${q.id(amiId)}` : ' stays warm'}` : 'the old slot stays as it is';
+    return `the window could not be judged to its end: ${error.message.replace(/ Raise timeout-minutes.*$/, '')} Nothing was changed: ${warm}; a re-run of this job, or the next scheduled Retire old slots run, judges it again`;
+  };
   return {
     outputs: { verdict: 'refuse', retire: false, record: false, slot, 'retired-ami-id': amiId, 'failed-in-window': false },
-    summary: `### Bake window: ${environment.name}\n\n**Not retired**, ${what}.\n`,
-    failure: `Bake window of ${environment.name} NOT ended: ${what}.`,
+    summary: `### Bake window: ${environment.name}\n\n**Not retired**, ${codeAmiIds(what(IN_SENTENCE))}.\n`,
+    failure: `Bake window of ${environment.name} NOT ended: ${what(AS_TEXT)}.`,
   };
 }
 
 async function act(verdict: RetirementVerdict, environment: EnvironmentConfig, ctx: GitopsContext) {
   const file = environment.parametersFile;
   const base = { verdict: verdict.action, retire: false, record: false, slot: 'slot' in verdict ? verdict.slot : undefined, 'retired-ami-id': 'amiId' in verdict ? verdict.amiId : undefined };
+  // The verdict's reasons are plain text (log lines, the failure): the summary shows the AMI IDs they name as code spans, and commands as code spans of their own.
   const summary = (headline: string) => `### Bake window: ${environment.name}\n\n${headline}\n\n${keyValueTable([['Environment', `\`${environment.name}\` (\`${file}\`)`], ['Verdict', verdict.action], ['Old slot', base.slot ? `${base.slot} on \`${base['retired-ami-id']}\`` : '-']])}\n`;
   switch (verdict.action) {
     case 'none':
       ctx.logger.info(`${environment.name}: ${verdict.reason}.`);
-      return { outputs: base, summary: summary(`Nothing to retire: ${verdict.reason}.`) };
+      return { outputs: base, summary: summary(`Nothing to retire: ${codeAmiIds(verdict.reason)}.`) };
     case 'kept': {
-      const next = `This one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into ${verdict.slot} in place of ${verdict.amiId}): ${patchForwardCommand(environment.name, ctx.defaultBranch)}`;
-      ctx.logger.notice(`${environment.name}: ${verdict.reason}. ${next}.`);
-      return { outputs: base, summary: summary(`Not retired: ${verdict.reason}. ${next}.`) };
+      const next = (q: Quoting) =>
+        `This one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into ${verdict.slot} in place of ${q.id(verdict.amiId)}): ${q.command(patchForwardCommand(environment.name, ctx.defaultBranch))}`;
+      ctx.logger.notice(`${environment.name}: ${verdict.reason}. ${next(AS_TEXT)}.`);
+      return { outputs: base, summary: summary(`Not retired: ${codeAmiIds(verdict.reason)}. ${next(IN_SENTENCE)}.`) };
     }
     case 'moved': {
-      const what = `${verdict.reason}. ${reconcileMovedStack(verdict, environment, ctx)}`;
+      const what = (reason: string, q: Quoting) => `${reason}. ${reconcileMovedStack(verdict, environment, ctx, q)}`;
       return {
         outputs: { ...base, 'failed-in-window': false, 'stack-ami-id': verdict.stackLiveAmiId },
-        summary: summary(`**Not retired**, ${what}`),
-        failure: `Bake window of ${environment.name} NOT ended: ${what}`,
+        summary: summary(`**Not retired**, ${what(codeAmiIds(verdict.reason), IN_SENTENCE)}`),
+        failure: `Bake window of ${environment.name} NOT ended: ${what(verdict.reason, AS_TEXT)}`,
       };
     }
     case 'wait': {
       const endsAt = new Date(verdict.endsAtMs).toISOString();
       ctx.logger.notice(`${environment.name}: ${verdict.reason}. A later run ends it: the scheduled Retire old slots workflow (retire-slots.yml), or the next deploy.`);
-      return { outputs: { ...base, 'ends-at': endsAt }, summary: summary(`${verdict.slot} stays warm: ${verdict.reason}. A later run (the scheduled Retire old slots workflow, or the next deploy) retires it only if nothing failed meanwhile.`) };
+      return { outputs: { ...base, 'ends-at': endsAt }, summary: summary(`${sentence(codeAmiIds(verdict.reason))}. A later run (the scheduled Retire old slots workflow, or the next deploy) retires it only if nothing failed meanwhile.`) };
     }
     case 'record':
       ctx.logger.warning(`${environment.name}: ${verdict.reason}; recording it.`);
-      return { outputs: { ...base, record: true }, summary: summary(`${verdict.reason}: recording it.`) };
+      return { outputs: { ...base, record: true }, summary: summary(`${sentence(codeAmiIds(verdict.reason))}: recording it.`) };
     case 'retire': {
       const keys = slotParameters(verdict.slot);
       await workspaceFiles.write(ctx, file, setParameterInFile(await workspaceFiles.read(ctx, file), keys.capacity, '0', file));
       ctx.logger.info(`${environment.name}: ${verdict.reason}. ${file} (working tree, not committed): ${keys.capacity} = "0"; the next step scales ${verdict.slot} to zero.`);
-      return { outputs: { ...base, retire: true, record: true }, summary: summary(`Retiring ${verdict.slot}: ${verdict.reason}.`) };
+      return { outputs: { ...base, retire: true, record: true }, summary: summary(`Retiring ${verdict.slot} (\`${verdict.amiId}\`): ${codeAmiIds(verdict.reason)}.`) };
     }
     case 'refuse': {
       const why = verdict.reasons.join('; ');
       const what = verdict.alarm
         ? `a failure inside the bake window: ${why}. ${verdict.slot ?? 'The old slot'} is kept warm; the deploy job flips traffic back to it (the Failback workflow does the same by hand)`
         : `${why}. Nothing was changed`;
-      return { outputs: { ...base, 'failed-in-window': verdict.alarm }, summary: summary(`**Not retired**, ${what}.`), failure: `Bake window of ${environment.name} NOT ended: ${what}.` };
+      return { outputs: { ...base, 'failed-in-window': verdict.alarm }, summary: summary(`**Not retired**, ${codeAmiIds(what)}.`), failure: `Bake window of ${environment.name} NOT ended: ${what}.` };
     }
   }
 }
@@ -156,19 +160,24 @@ async function act(verdict: RetirementVerdict, environment: EnvironmentConfig, c
  * one command that records what runs (when the live AMI differs: the Failback workflow, which
  * checks the AMI first) or that puts git's state back (the Deploy run of the file's last commit).
  */
-function reconcileMovedStack(verdict: Extract<RetirementVerdict, { action: 'moved' }>, environment: EnvironmentConfig, ctx: GitopsContext): string {
+function reconcileMovedStack(verdict: Extract<RetirementVerdict, { action: 'moved' }>, environment: EnvironmentConfig, ctx: GitopsContext, q: Quoting): string {
   const { gitLiveAmiId: git, stackLiveAmiId: stack } = verdict;
   // Which slot is live is what moved: no claim about either slot beyond both AMIs.
   const nothing = 'Nothing was changed by this run.';
-  const putBack = rerunDeployCommand(verdict.fileCommit);
+  const putBack = q.command(rerunDeployCommand(verdict.fileCommit));
   if (!stack || stack === git) {
-    return `${nothing} Git makes ${git} live, and the stack's live slot runs ${stack ?? 'no AMI this check can read'}; the rest of the slots differ. This one command puts git's state back (the Deploy run of ${environment.parametersFile}'s last commit, run again, deploys HEAD): ${putBack}`;
+    return `${nothing} Git makes ${q.id(git)} live, and the stack's live slot runs ${stack ? q.id(stack) : 'no AMI this check can read'}; the rest of the slots differ. This one command puts git's state back (the Deploy run of ${environment.parametersFile}'s last commit, run again, deploys HEAD): ${putBack}`;
   }
-  const record = failbackCommand(environment.name, stack, `record what ${environment.name} runs: its stack moved from ${git}`, ctx.defaultBranch);
+  const record = q.command(failbackCommand(environment.name, stack, `record what ${environment.name} runs: its stack moved from ${git}`, ctx.defaultBranch));
   return (
-    `${nothing} Git makes ${git} live while the stack's live slot runs ${stack}. To keep what runs, this one command records ${stack} in git through the Failback workflow (its pre-flight checks the AMI first): ${record}. ` +
-    `To put git's ${git} back instead, re-run the Deploy of ${environment.parametersFile}'s last commit: ${putBack}`
+    `${nothing} Git makes ${q.id(git)} live while the stack's live slot runs ${q.id(stack)}. To keep what runs, this one command records ${q.id(stack)} in git through the Failback workflow (its pre-flight checks the AMI first): ${record}. ` +
+    `To put git's ${q.id(git)} back instead, re-run the Deploy of ${environment.parametersFile}'s last commit: ${putBack}`
   );
+}
+
+/** A reason as the start of a sentence. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

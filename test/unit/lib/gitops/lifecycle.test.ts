@@ -67,7 +67,7 @@ describe('plan-ami-lifecycle', () => {
       `**2 pipeline AMI(s) nothing needs may be retired: \`${AMI(8)}\`, \`${AMI(9)}\`. Nothing was deleted: merging this proposal lets the next run retire them.** 4 kept, 3 failback target(s) under deregistration protection (2 turned on now).`,
     );
     expect(result.summary).toBe(result.outputs.report);
-    expect(result.outputs.report).toContain(`| \`${AMI(7)}\` | patch-7 |`);
+    expect(result.outputs.report).toContain(`| \`${AMI(7)}\` | \`patch-7\` |`);
     expect(result.outputs.report).toContain('instance i-0123456789abcdef0 runs it');
   });
 

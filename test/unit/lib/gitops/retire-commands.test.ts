@@ -18,6 +18,7 @@ import { REPO_ROOT } from '../../reliability/support/aws-world';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { expectGitSaysWhatRuns } from '../../reliability/support/invariant';
 import { workflowStepInputs, type WorkflowRunContext } from '../../reliability/support/workflow-step-inputs';
+import { leadOf } from '../../../support/summary-lead';
 import { createGitFixture } from './git-fixture';
 import { runCommand } from './gitops-context';
 import { AMI, setupSlotsRepo, SLOTS_FILE, slotsJson } from './slots-repo-fixture';
@@ -97,6 +98,8 @@ describe('check-retirement', () => {
     expect(result.outputs).toMatchObject({ verdict: 'wait', retire: false, record: false, slot: 'blue', 'retired-ami-id': AMI(1), 'ends-at': new Date(env.clock.now() + 240_000).toISOString() });
     expect(workFile()).toBe(before);
     expect(env.logger.text()).toMatch(/ends at .* in 240 s; blue stays warm on .*A later run ends it: the scheduled Retire old slots workflow \(retire-slots\.yml\), or the next deploy/);
+    // The summary leads with the same sentence, once, its AMI as a code span.
+    expect(leadOf(result.summary!).lead).toMatch(new RegExp(`^The bake window \\(.*\\) ends at \\S+, in 240 s; blue stays warm on \`${AMI(1)}\` until then\\. A later run .* retires it only if nothing failed meanwhile\\.$`));
   });
 
   it('waits for a window that ends within wait-seconds, reading the alarms, then points the working tree at the old slot scaled to zero (no commit)', async () => {
@@ -109,6 +112,7 @@ describe('check-retirement', () => {
     expect(env.clock.now() - started).toBeLessThan(240_000 + 15_000 + 1);
     expect(parametersOf(workFile())).toEqual({ ...head, BlueCapacity: '0' });
     expect(env.origin.git('log', '--oneline', 'main').trim().split('\n')).toHaveLength(2);
+    expect(leadOf(result.summary!).lead).toMatch(new RegExp(`^Retiring blue \\(\`${AMI(1)}\`\\): the bake window .* ended at \\S+ with every alarm quiet and no failback\\.$`));
   });
 
 
@@ -400,6 +404,12 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
         `To put git's ${AMI(2)} back instead, re-run the Deploy of parameters/dev.json's last commit: gh run rerun $(gh run list --workflow deploy.yml --commit ${fileCommit} --limit 1 --json databaseId --jq '.[0].databaseId')`,
     );
     expectGitSaysWhatRuns({ gitAmi: AMI(2), runningAmi: AMI(1), failed: true, said: [bake.failure!] }, 'failed loudly');
+    // The step's summary says the same with the AMIs and both commands as code spans, nothing bare.
+    expect(leadOf(bake.summary!).lead).toContain(
+      `Git makes \`${AMI(2)}\` live while the stack's live slot runs \`${AMI(1)}\`. To keep what runs, this one command records \`${AMI(1)}\` in git through the Failback workflow (its pre-flight checks the AMI first): ` +
+        `\`gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(1)} -f reason='record what dev runs: its stack moved from ${AMI(2)}'\`. `,
+    );
+    expect(leadOf(bake.summary!).lead.replace(/`[^`]*`/g, '')).not.toMatch(/ami-[0-9a-f]{8}/);
     // The deploy job's report leads with it, in one statement: both AMIs and the command.
     const report = await reportAfterBake(bake, AMI(2), AMI(1));
     expect(report.outputs.ok).toBe(false);
