@@ -3,7 +3,7 @@ import type { ImagebuilderClient, ImageScanFinding } from '@aws-sdk/client-image
 import { isAccessDeniedError, isNotFoundError } from '../aws/errors';
 import type { Deps } from '../deps';
 import { errorMessage } from '../errors';
-import { collapsed, markdownTable } from '../markdown';
+import { codeAmiIds, collapsed, markdownTable } from '../markdown';
 import { type FindingsResult, readScanFindings, SEVERITIES, type Severity, severityOf } from './findings';
 import { getImage } from './image';
 import type { PreviousImage } from './previous-image';
@@ -137,7 +137,8 @@ export async function compareFindingsWithPreviousAmi(inputs: FindingDeltaInputs,
   const { previousAmiId, previousImage, current } = inputs;
   const unavailable = (reason: string): FindingDeltaReport => {
     deps.logger.warning(`No CVE delta: ${reason}`);
-    return { kind: 'unavailable', previousAmiId, reason, markdown: `**CVE delta:** none from \`${previousAmiId}\`: ${reason}.` };
+    // The reason stays plain (a log line, findings-json); the markdown shows its AMI IDs as code spans.
+    return { kind: 'unavailable', previousAmiId, reason, markdown: `**CVE delta:** none from \`${previousAmiId}\`: ${codeAmiIds(reason)}.` };
   };
   if ('reason' in previousImage) return unavailable(previousImage.reason);
   if (!current.findings) return unavailable(`the new image's findings are not available (${current.report.reason ?? 'not scanned'})`);

@@ -2,7 +2,7 @@ import { AwsOperationError, errorMessage, PollTimeoutError } from '../errors';
 import type { BuildAmiResult } from './build-ami';
 import { deltaCounts } from './finding-delta';
 import { renderFindings, severityGateVerdict } from './findings';
-import { collapsed, firstSentence, keyValueTable } from '../markdown';
+import { codeAmiIds, collapsed, firstSentence, keyValueTable } from '../markdown';
 
 type BuildAmiOutputName = 'ami-id' | 'image-arn' | 'package-diff-markdown' | 'findings-json' | 'findings-delta-markdown';
 
@@ -90,6 +90,12 @@ export function renderFailureSummary(context: FailureContext, error: unknown): s
   ]);
   const message = errorMessage(error);
   const ended = !state ? 'build-ami failed' : state.startsWith('timed out') ? `build-ami ${state} waiting for the build` : `the image build ended ${state}`;
-  const lead = `**No AMI: ${ended}, so there is nothing to deploy.** ${firstSentence(message)}`;
-  return `## build-ami failed: no AMI\n\n${lead}\n\n${table}\n\n> ${message.replace(/\n/g, '\n> ')}\n`;
+  const lead = `**No AMI: ${ended}, so there is nothing to deploy.** ${codeKnownIds(firstSentence(message), context)}`;
+  return `## build-ami failed: no AMI\n\n${lead}\n\n${table}\n\n> ${codeKnownIds(message, context).replace(/\n/g, '\n> ')}\n`;
+}
+
+/** The message (plain text, an annotation too) with the ARNs of the table and any AMI ID as code spans, as in the table. */
+function codeKnownIds(text: string, context: FailureContext): string {
+  const arns = [context.imageArn, context.pipelineArn].filter((arn): arn is string => Boolean(arn)).sort((a, b) => b.length - a.length);
+  return codeAmiIds(arns.reduce((shown, arn) => shown.split(arn).join(`\`${arn}\``), text));
 }

@@ -253,7 +253,7 @@ describe('summaries and outputs', () => {
         gate: { threshold: 'critical', passed: true, text: 'no finding at or above CRITICAL: gate passed' },
         delta: { previousAmiId: OLD_AMI_ID, reason: `the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)` },
       }),
-      'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from \`${OLD_AMI_ID}\`: the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag`),
+      'findings-delta-markdown': expect.stringContaining(`**CVE delta:** none from \`${OLD_AMI_ID}\`: the AMI \`${OLD_AMI_ID}\` has no Ec2ImageBuilderArn tag`),
     });
     // The previous AMI is looked up once, for both the package diff and the CVE delta (the other call checks the new AMI exists).
     expect(ec2).toHaveReceivedCommandWith(DescribeImagesCommand, { ImageIds: [OLD_AMI_ID] });
@@ -271,5 +271,12 @@ describe('summaries and outputs', () => {
     expect(timeout).toContain('| State | timed out (last state BUILDING) |');
     expect(leadOf(timeout).lead).toBe('**No AMI: build-ami timed out (last state BUILDING) waiting for the build, so there is nothing to deploy.** slow');
     expect(leadOf(renderFailureSummary({}, new Error('Input x invalid.'))).lead).toBe('**No AMI: build-ami failed, so there is nothing to deploy.** Input x invalid.');
+  });
+
+  it("shows the failed image's ARN and any AMI ID in the message as code spans, as in the table", () => {
+    const error = new AwsOperationError(`Image build FAILED for ${IMAGE_ARN}: ${OLD_AMI_ID} is gone. Fix it.`, IMAGE_ARN, 'FAILED');
+    const summary = renderFailureSummary({ pipelineArn: PIPELINE_ARN, imageArn: IMAGE_ARN, region: REGION }, error);
+    expect(leadOf(summary).lead).toBe(`**No AMI: the image build ended FAILED, so there is nothing to deploy.** Image build FAILED for \`${IMAGE_ARN}\`: \`${OLD_AMI_ID}\` is gone.`);
+    expect(summary).toContain(`> Image build FAILED for \`${IMAGE_ARN}\`: \`${OLD_AMI_ID}\` is gone. Fix it.`);
   });
 });

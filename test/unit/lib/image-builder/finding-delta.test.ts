@@ -141,7 +141,7 @@ describe('compareFindingsWithPreviousAmi', () => {
     ib.resetHistory();
     const reason = `the AMI ${OLD_AMI_ID} has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied)`;
     const report = await compareFindingsWithPreviousAmi(inputs(current, { reason }), testDeps());
-    expect(report).toEqual({ kind: 'unavailable', previousAmiId: OLD_AMI_ID, reason, markdown: `**CVE delta:** none from \`${OLD_AMI_ID}\`: ${reason}.` });
+    expect(report).toEqual({ kind: 'unavailable', previousAmiId: OLD_AMI_ID, reason, markdown: `**CVE delta:** none from \`${OLD_AMI_ID}\`: the AMI \`${OLD_AMI_ID}\` has no Ec2ImageBuilderArn tag, so it was not built by Image Builder (or its tags were not copied).` });
     expect(ib).not.toHaveReceivedAnyCommand();
   });
 
