@@ -137,7 +137,9 @@ function lead(inputs: DeployReportInputs, deployed: boolean, f: Format): string 
     ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style), command: f.command }, { environment: inputs.environment, branch: inputs.defaultBranch })
     : '';
   if (!retirement) return deploy;
-  return retirementFailed(inputs.retirement) ? `${retirement} ${deploy}` : `${deploy} ${retirement}`;
+  // The retirement's sentence may open with a slot's name ("blue stays warm"): it starts a sentence here.
+  const sentence = `${retirement.charAt(0).toUpperCase()}${retirement.slice(1)}`;
+  return retirementFailed(inputs.retirement) ? `${sentence} ${deploy}` : `${deploy} ${sentence}`;
 }
 
 /** Which outcome this was, for the notification's title: a requested failback, ours, AWS's rollback, a stage, or a deploy. */

@@ -165,7 +165,13 @@ export const proposePromotion = defineCommand({
       return {
         outputs: { promotable: false, 'ami-id': amiId, blockers: blockers.join('\n'), 'close-stale': stale !== undefined, 'stale-ami-id': stale, branch },
         // The blockers are plain text (an output, the log line above); the summary shows their AMI IDs as code spans.
-        summary: `${heading}\n\n**${amiId ? `\`${amiId}\`` : 'No AMI'} is not promoted to wave \`${to.name}\`: ${codeAmiIds(blockers[0])}${blockers.length > 1 ? ` (and ${blockers.length - 1} more, below)` : ''}. No file was changed.**\n\n${blockers.map((b) => `- ${codeAmiIds(b)}`).join('\n')}\n\n${verdictTable(verdict)}`,
+        // The list only when the lead names one of several (a single blocker is said once, in the lead).
+        summary: [
+          heading,
+          `**${amiId ? `\`${amiId}\`` : 'No AMI'} is not promoted to wave \`${to.name}\`: ${codeAmiIds(blockers[0])}${blockers.length > 1 ? ` (and ${blockers.length - 1} more, below)` : ''}. No file was changed.**`,
+          ...(blockers.length > 1 ? [blockers.map((b) => `- ${codeAmiIds(b)}`).join('\n')] : []),
+          verdictTable(verdict),
+        ].join('\n\n'),
       };
     }
 

@@ -405,7 +405,7 @@ describe('summariseDeploy: the bake window (strategy slots)', () => {
   it('an open window: the old slot stays warm until its end, one weight flip away, for a later run', () => {
     const report = retired({ verdict: 'wait', endsAt: '2026-12-02T00:18:03.911Z', update: 'skipped', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' });
     expect(report.ok).toBe(true);
-    expect(report.headline).toMatch(/ blue stays warm \(ami-00000000000000001\) until 2026-12-02T00:18:03\.911Z, one weight flip away: a later run \(the Retire old slots workflow, or the next deploy\) scales it to zero only if nothing failed meanwhile\.$/);
+    expect(report.headline).toMatch(/healthy through the load balancer\. Blue stays warm \(ami-00000000000000001\) until 2026-12-02T00:18:03\.911Z, one weight flip away: a later run \(the Retire old slots workflow, or the next deploy\) scales it to zero only if nothing failed meanwhile\.$/);
     expect(report.markdown).toContain('| Bake window | ⏳ open until 2026-12-02T00:18:03.911Z: blue warm on `ami-00000000000000001` |');
     expect(report.markdown).not.toContain('Retirement record');
     expect(report.markdown).not.toContain('Verification after the retirement');
@@ -446,7 +446,7 @@ describe('summariseDeploy: the bake window (strategy slots)', () => {
   });
 
   it('completes a half-done retirement (a re-run), a protected branch, a superseded record', () => {
-    expect(retired({ verdict: 'record', update: 'skipped', verify: 'skipped' }).headline).toMatch(/ blue \(ami-00000000000000001\) was at capacity 0 in the stack already \(a run stopped before its record\); green \(ami-00000000000000002\) stays live\. Git records it: aaaaaaaaaaaa/);
+    expect(retired({ verdict: 'record', update: 'skipped', verify: 'skipped' }).headline).toMatch(/balancer\. Blue \(ami-00000000000000001\) was at capacity 0 in the stack already \(a run stopped before its record\); green \(ami-00000000000000002\) stays live\. Git records it: aaaaaaaaaaaa/);
     const pr = retired({ recordResult: 'pull-request', recordCommit: undefined, recordPullRequestUrl: 'https://github.com/acme/fleet/pull/7' });
     expect(pr.headline).toMatch(/Git records it in https:\/\/github\.com\/acme\/fleet\/pull\/7 \(the branch is protected\): merge it so git says what runs\.$/);
     expect(pr.notification.links).toEqual([{ label: 'Retirement pull request', url: 'https://github.com/acme/fleet/pull/7' }]);

@@ -203,6 +203,8 @@ describe('propose-promotion', () => {
     expect(prodFile()).toBe(parametersJson(AMI(1)));
     expect(ec2.calls()).toHaveLength(0);
     expect(leadOf(result.summary!).lead).toBe(`**\`${AMI(2)}\` is not promoted to wave \`prod\`: ${result.outputs.blockers}. No file was changed.**`);
+    // One blocker is said once in the lead, not again as a list of one.
+    expect(result.summary).not.toContain('\n- dev: soak not over');
   });
 
   describeCatalogueRows("the soak judged on AWS's clock (catalogue rows)", 'promotion.test.ts#soak', {
