@@ -218,7 +218,11 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
     if (from && from !== inputs.requestedAmiId) rows.push(['Ran before', `\`${from}\``]);
   }
   rows.push(['Stack update', describe(steps.update, inputs.stackStatus)]);
-  if (inputs.flipBack) rows.push([inputs.flipBack.failedStep === 'window' ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}; traffic flipped back to ${inputs.flipBack.liveSlot}`]);
+  if (inputs.flipBack) {
+    // Strategy replace's words already say the stack rolled back to blue: no flip to add.
+    const window = inputs.flipBack.failedStep === 'window';
+    rows.push([window ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}${window ? '' : `; traffic flipped back to ${inputs.flipBack.liveSlot}`}`]);
+  }
   rows.push(['Verification', describe(steps.verify)]);
   rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown'), command: FORMATS.markdown.command }));
   if (ran(steps.failbackUpdate)) {

@@ -281,6 +281,11 @@ describe('summariseDeploy', () => {
       expect(report.notification).toMatchObject({ event: 'auto-failback', ok: false });
     });
 
+    it('strategy replace, cancelled inside the window: the row says the rollback to blue once, no flip', () => {
+      const report = flipped('window');
+      expect(report.markdown).toContain('| Replace deploy | ❌ green failed verification inside the rollback-trigger window, while blue still served beside it; the update was cancelled and CloudFormation rolled the stack back to blue |');
+    });
+
     it('says git does not record it yet when the record step failed', () => {
       const report = summariseDeploy({ ...base, steps: { ...ok, update: 'failure', verify: 'skipped', sync: 'failure' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000001', flipBack: { failedStep: 'prove', liveSlot: 'blue' } });
       expect(report.headline).toMatch(/Traffic is back on blue \(ami-00000000000000001\)[^.]*\. Git could NOT record it .*target-ami=ami-00000000000000001 /);
