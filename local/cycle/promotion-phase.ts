@@ -167,7 +167,7 @@ async function proposePromotion(
       if (origin?.amiId !== amiId || origin.region !== ctx.environment.region) {
         throw new CycleCheckError(`${target.parametersFile} is bumped to ${targetAmi}, which is not a copy of ${amiId} from ${ctx.environment.region} (tags say ${JSON.stringify(origin)})`);
       }
-      if (!body.includes(`\`${targetAmi}\`: copied of \`${amiId}\` into ${target.region}`)) throw new CycleCheckError(`the promotion PR body does not name the copy ${targetAmi}`, body.split('\n'));
+      if (!body.includes(`\`${targetAmi}\`: a new copy of \`${amiId}\` in ${target.region}`)) throw new CycleCheckError(`the promotion PR body does not name the copy ${targetAmi}`, body.split('\n'));
       const state = (await promotion.targetClients.ec2.send(new DescribeImagesCommand({ ImageIds: [targetAmi] }))).Images?.[0]?.State;
       phase.note(`CopyImage: ${targetAmi} in ${target.region} (${state}), the copy of ${amiId} from ${ctx.environment.region}, tagged SourceAmiId ${origin.amiId}, SourceRegion ${origin.region}`);
     } else if (targetAmi !== amiId) {
