@@ -439,7 +439,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     const report = await reportAfterBake(bake, AMI(1), AMI(2));
     expect(report.outputs.ok).toBe(true);
     expect(report.outputs.headline).toContain(
-      `green keeps (${AMI(2)}) for a look and is not retired: blue (${AMI(1)}) went live by a failback, and git and the stack agree. ` +
+      `Green keeps (${AMI(2)}) for a look and is not retired: blue (${AMI(1)}) went live by a failback, and git and the stack agree. ` +
         `No retirement after a failure: this one command patches forward (it bakes a new AMI and opens its patch PR, whose deploy puts it into green): ${patchForward}`,
     );
     await expectGitEqualsStack();
