@@ -322,6 +322,16 @@ describe('deploy-environment.yml', () => {
     expect(job.concurrency).toEqual({ group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
   });
 
+  it("passes this run's ID to every gitops step whose verdict can ask for a re-run, through with: (never a shell line), so it names the exact gh run rerun", () => {
+    const commands = (job.steps ?? []).filter((s) => s.uses === './actions/gitops' && s.with?.['run-id'] !== undefined).map((s) => String(s.with?.command));
+    expect(commands).toEqual(['check-switch', 'propose-switch', 'deploy-report']);
+    for (const s of (job.steps ?? []).filter((x) => x.with?.['run-id'] !== undefined)) expect(s.with?.['run-id']).toBe('${{ github.run_id }}');
+    // The commands that read it are exactly those (a new one that reads run-id must be passed it too).
+    const readers = Object.entries(COMMANDS).filter(([, c]) => inputNames(c).includes('run-id')).map(([name]) => name).sort();
+    expect(readers).toEqual([...commands].sort());
+    expect(actionInputs('gitops')).toContain('run-id');
+  });
+
   it('deploys what the default branch says when the job starts, with full history', () => {
     const checkout = job.steps!.find((s) => s.uses?.startsWith('actions/checkout@'))!;
     expect(checkout.with).toEqual({ ref: '${{ github.event.repository.default_branch }}', 'fetch-depth': 0, 'persist-credentials': false });

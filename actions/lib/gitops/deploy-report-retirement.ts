@@ -37,6 +37,8 @@ export interface RetirementFormat {
   id(value: string): string;
   commit(sha: string): string;
   command(value: string): string;
+  /** The re-run of this run's failed jobs, formatted (rerun-command.ts). */
+  rerun: string;
 }
 
 /** Which environment the report is about, and the branch git records on: what the sentence's commands need. */
@@ -82,7 +84,7 @@ export function retirementSentence(r: RetirementReport | undefined, liveAmi: str
       return r.bake === 'failure' ? `The bake window was NOT ended (see the bake step): nothing was retired, ${slot}${old} stays warm.` : '';
     case 'retire':
       if (r.update !== 'success') {
-        return `The bake window ended quiet, but scaling ${slot}${old} to zero FAILED (see the "Retire the old slot" step): ${live} stays live, and the next run (a re-run, or the next Retire old slots run) judges the window again.`;
+        return `The bake window ended quiet, but scaling ${slot}${old} to zero FAILED (see the "Retire the old slot" step): ${live} stays live, and the next run judges the window again (the next Retire old slots run, or now: ${f.rerun}).`;
       }
       return `${afterRetirement(r, live)} ${recordSentence(r, f)}`.trim();
     case 'record':
@@ -111,12 +113,12 @@ function movedSentence(r: RetirementReport, gitAmi: string, f: RetirementFormat,
   const head = 'The bake window was NOT ended: the stack moved since HEAD (see the bake step), so nothing was retired.';
   const stack = r.stackAmiId;
   if (!stack || !gitAmi || stack === gitAmi) {
-    return `${head} Git and the stack's live slot both name ${gitAmi ? f.id(gitAmi) : 'the same AMI'}, but the slots' capacities or weights differ: re-run this job, which deploys HEAD's state again, then judges the window.`;
+    return `${head} Git and the stack's live slot both name ${gitAmi ? f.id(gitAmi) : 'the same AMI'}, but the slots' capacities or weights differ: re-run the job, which deploys HEAD's state again, then judges the window (${f.rerun}).`;
   }
   const command = failbackCommand(where.environment, stack, `record what ${where.environment} runs: its stack moved from ${gitAmi}`, where.branch);
   return (
     `${head} Git makes ${f.id(gitAmi)} live while the stack's live slot runs ${f.id(stack)}: this one command records ${f.id(stack)} in git through the Failback workflow (its pre-flight checks the AMI first): ${f.command(command)}. ` +
-    `To put ${f.id(gitAmi)} back instead, re-run this job (it deploys HEAD).`
+    `To put ${f.id(gitAmi)} back instead, re-run the job, which deploys HEAD (${f.rerun}).`
   );
 }
 
@@ -133,7 +135,7 @@ function recordSentence(r: RetirementReport, f: RetirementFormat): string {
       return `Not recorded: a newer commit${r.recordSupersededBy ? ` ${f.commit(r.recordSupersededBy)}` : ''} changed the file since, and the next deploy sets what runs.`;
     default:
       return r.record === 'failure' || r.recordResult === 'failed'
-        ? `Git does NOT record it yet (see the "Record the retirement" step): the stack has ${r.slot ?? 'the old slot'} at capacity 0 while git names it warm; a re-run of this job (or the next Retire old slots run) records it.`
+        ? `Git does NOT record it yet (see the "Record the retirement" step): the stack has ${r.slot ?? 'the old slot'} at capacity 0 while git names it warm; the next Retire old slots run records it (or now: ${f.rerun}).`
         : 'Git does not record it (the "Record the retirement" step did not run).';
   }
 }

@@ -25,11 +25,12 @@ export function stageIncomplete(stage: StageReport | undefined): boolean {
   return stage?.staged !== undefined && (stage.proposeStep !== 'success' || !stage.switchPullRequestUrl);
 }
 
-export function stagedSentence(env: string, stage: StageReport & { staged: NonNullable<StageReport['staged']> }, f: Ids): string {
+/** `f.rerun`: the re-run of this run's failed jobs, formatted (rerun-command.ts). */
+export function stagedSentence(env: string, stage: StageReport & { staged: NonNullable<StageReport['staged']> }, f: Ids & { rerun: string }): string {
   const s = stage.staged;
   const proven = `Staged ${f.id(s.amiId)} in ${s.slot} of ${env} (it held ${f.id(s.previousAmiId)}) and proved it on its own target group (${s.samples} samples, ${(s.errorRate * 100).toFixed(1)} % errors), with no user traffic: users stay on ${s.liveSlot} (${f.id(s.liveAmiId)}).`;
   if (!stageIncomplete(stage)) return `${proven} The switch PR ${stage.switchPullRequestUrl} moves them from ${f.id(s.liveAmiId)} to ${f.id(s.amiId)} when merged.`;
-  return `${proven} But the switch PR could not be proposed (see the "Propose the switch" step), so nobody is asked to switch yet; git and the stack agree. Re-running this job proposes it (the stack already matches, so it changes nothing in AWS): ${f.command('gh run rerun <this run>')}`;
+  return `${proven} But the switch PR could not be proposed (see the "Propose the switch" step), so nobody is asked to switch yet; git and the stack agree. This one command re-runs the job, which proposes it (the stack already matches, so it changes nothing in AWS): ${f.rerun}`;
 }
 
 export function stageFailedSentence(env: string, failed: NonNullable<StageReport['failed']>, liveAmiId: string | undefined, where: string, f: Ids): string {

@@ -4,6 +4,7 @@ import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
 import { stagedSentence, stageFailedSentence, stageIncomplete, type StageReport } from './deploy-report-stage';
 import { describeSupersededFailback, failbackCommand, rerunDeployCommand } from './failback-request';
+import { rerunThisRun } from './rerun-command';
 
 /** A step's `outcome` in a workflow (`''` when the step never ran, e.g. an earlier one failed). */
 export type StepOutcome = 'success' | 'failure' | 'cancelled' | 'skipped' | '';
@@ -61,6 +62,10 @@ export interface DeployReportInputs {
   retirement?: RetirementReport;
   /** Strategy slots, staging ahead: what a stage-only deploy staged and proved (or where it failed), and the switch PR. */
   stage?: StageReport;
+  /** Staging ahead: check-switch refused the switch (merged onto another AMI than it names) before any AWS change. */
+  switchRefused?: { switchAmiId?: string };
+  /** This workflow run's ID (github.run_id): every verdict that asks for a re-run names the exact command. */
+  runId?: string;
 }
 
 /** Where the new slot failed (prove, canary or switch) and the slot users are on again. */
@@ -134,7 +139,7 @@ export function summariseDeploy(inputs: DeployReportInputs): DeployReport {
 function lead(inputs: DeployReportInputs, deployed: boolean, f: Format): string {
   const deploy = verdict(inputs, f);
   const retirement = deployed
-    ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style), command: f.command }, { environment: inputs.environment, branch: inputs.defaultBranch })
+    ? retirementSentence(inputs.retirement, inputs.requestedAmiId, { id: f.id, commit: (sha) => commitRef(inputs, sha, f.style), command: f.command, rerun: rerunThisRun(inputs.runId, f.command) }, { environment: inputs.environment, branch: inputs.defaultBranch })
     : '';
   if (!retirement) return deploy;
   // The retirement's sentence may open with a slot's name ("blue stays warm"): it starts a sentence here.
@@ -224,7 +229,7 @@ function facts(inputs: DeployReportInputs, ok: boolean): [string, string][] {
     rows.push([window ? 'Replace deploy' : 'Slots deploy', `❌ ${newSlotOf(inputs.flipBack)} ${failedAt(inputs.flipBack.failedStep)}${window ? '' : `; traffic flipped back to ${inputs.flipBack.liveSlot}`}`]);
   }
   rows.push(['Verification', describe(steps.verify)]);
-  rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown'), command: FORMATS.markdown.command }));
+  rows.push(...retirementRows(inputs.retirement, { id: FORMATS.markdown.id, commit: (sha) => commitRef(inputs, sha, 'markdown'), command: FORMATS.markdown.command, rerun: rerunThisRun(inputs.runId, FORMATS.markdown.command) }));
   if (ran(steps.failbackUpdate)) {
     rows.push(['Automatic failback', `${describe(steps.failbackUpdate)} → \`${inputs.failbackAmiId ?? '?'}\``], ['Failback verification', describe(steps.failbackVerify)]);
   }
@@ -292,6 +297,7 @@ function verdict(inputs: DeployReportInputs, f: Format): string {
       );
     }
     if (failback?.recordResult === 'superseded') return supersededHeadline(inputs, failback, f);
+    if (inputs.switchRefused) return switchRefusedHeadline(inputs, inputs.switchRefused, where, f);
     return `The ${failback ? 'failback' : 'deploy'} of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
   }
   if (steps.update === 'success' && steps.verify === 'success') {
@@ -300,7 +306,7 @@ function verdict(inputs: DeployReportInputs, f: Format): string {
       const record = failback.recordResult === 'pushed' ? ` Git records it: ${describeFailbackRecord(inputs, f)}.` : '';
       return `Failed back ${env}${from ? ` from ${f.id(from)}` : ''} to ${ami}${failback.reason ? ` (${f.typed(failback.reason)})` : ''}; the fleet verified healthy through the load balancer.${record}`;
     }
-    if (inputs.stage?.staged) return stagedSentence(env, { ...inputs.stage, staged: inputs.stage.staged }, f);
+    if (inputs.stage?.staged) return stagedSentence(env, { ...inputs.stage, staged: inputs.stage.staged }, { ...f, rerun: rerunThisRun(inputs.runId, f.command) });
     const from = amiMove(inputs).from;
     const inPlaceOf = from && from !== inputs.requestedAmiId ? ` in place of ${f.id(from)}` : '';
     return inputs.changed === 'false' ? `${env} already ran ${ami}; the fleet verified healthy.` : `Deployed ${ami} to ${env}${inPlaceOf}; the fleet verified healthy through the load balancer.`;
@@ -371,6 +377,29 @@ function supersededHeadline(inputs: DeployReportInputs, failback: FailbackReques
 }
 
 /**
+ * Staging ahead: check-switch refused a switch merged onto another AMI than it names, before any
+ * AWS change; the record step then wrote what the stack runs. Once git names that (the record was
+ * pushed, or there was nothing to record), re-running the job deploys HEAD: the stack already
+ * matches, so a slot HEAD stages is proven again and its switch PR proposed, the one way to move
+ * users that a person approves with its proof in front of them.
+ */
+function switchRefusedHeadline(inputs: DeployReportInputs, refused: { switchAmiId?: string }, where: string, f: Format): string {
+  const { environment: env } = inputs;
+  const named = refused.switchAmiId ? ` for ${f.id(refused.switchAmiId)}` : '';
+  const head =
+    `The switch of ${env} was refused before any AWS change: the switch PR was approved${named}, but HEAD makes ${f.id(inputs.requestedAmiId)} live ` +
+    `(the file changed on the default branch after the switch was proposed; see the "Check the switch" step). Users stay where they were.`;
+  const recorded = inputs.syncOutcome === 'pushed' || inputs.syncOutcome === 'unchanged';
+  const rerun = rerunThisRun(inputs.runId, f.command);
+  const next = recorded
+    ? `To switch, this one command deploys what git names now (nothing changes in AWS): a slot it stages is proven again and its switch PR proposed, for you to merge: ${rerun}`
+    : inputs.syncOutcome === 'pull-request'
+      ? `Merge the record PR first; then this one command proposes the switch again for what git stages: ${rerun}`
+      : '';
+  return [head, where, next].filter(Boolean).join(' ');
+}
+
+/**
  * What went wrong with the stack update, from the status the stack was left in: a rollback that
  * failed needs a person first; a rollback means AWS undid it; a status that is still busy or
  * still the previous `*_COMPLETE` means this run changed nothing (a change set that failed, or a
@@ -429,14 +458,14 @@ function neverReachedAws(inputs: DeployReportInputs): boolean {
   return !inputs.stackStatus && !inputs.liveAmiId && inputs.steps.update === 'failure';
 }
 
-function unreachedHeadline({ environment: env, requestedAmiId, previousAmiId: previous }: DeployReportInputs, f: Format): string {
+function unreachedHeadline({ environment: env, requestedAmiId, previousAmiId: previous, runId }: DeployReportInputs, f: Format): string {
   const ami = f.id(requestedAmiId);
   const runs = previous
     ? `by git history ${env} still runs ${f.id(previous)} (the AMI before HEAD's; this could not be confirmed with AWS)`
     : `git history names no AMI before it, so what ${env} runs is unknown`;
   return (
     `The update of ${env} to ${ami} never reached AWS (see the update step), so ${ami} is not deployed; ${runs}. ` +
-    `Git says ${ami} until then: re-run this workflow once AWS answers, it deploys HEAD (or run the Drift workflow to check what ${env} runs).`
+    `Git says ${ami} until then: once AWS answers, this one command deploys HEAD: ${rerunThisRun(runId, f.command)} (or run the Drift workflow to check what ${env} runs).`
   );
 }
 
@@ -445,13 +474,13 @@ function unreachedHeadline({ environment: env, requestedAmiId, previousAmiId: pr
  * as `unknown`) and the record step could not read the stack either: the update may have
  * completed, rolled back or still be running. Both AMIs are possible; neither is claimed.
  */
-function lostAfterExecuteHeadline({ environment: env, requestedAmiId, stackPreviousAmiId, previousAmiId }: DeployReportInputs, f: Format): string {
+function lostAfterExecuteHeadline({ environment: env, requestedAmiId, stackPreviousAmiId, previousAmiId, runId }: DeployReportInputs, f: Format): string {
   const before = stackPreviousAmiId ?? previousAmiId;
   const ami = f.id(requestedAmiId);
   const either = before && before !== requestedAmiId ? `${env} runs ${ami} if the update completed, or still ${f.id(before)} if it rolled back` : `what ${env} runs could not be confirmed`;
   return (
     `The update of ${env} to ${ami} was sent to CloudFormation, then AWS stopped answering (see the update step), so its outcome is unknown: ${either}. ` +
-    `Git says ${ami}: re-run this workflow once AWS answers; it waits for the update to end, then finds no changes if ${ami} runs, or deploys it again and records what runs.`
+    `Git says ${ami}: once AWS answers, this one command waits for the update to end, then finds no changes if ${ami} runs, or deploys it again and records what runs: ${rerunThisRun(runId, f.command)}`
   );
 }
 
@@ -519,8 +548,8 @@ function recordedWhere(inputs: DeployReportInputs, f: Format): string {
         );
       }
       // Only what is certain: the AMIs agree, or what runs was not read.
-      if (live) return `Git could NOT record the stack's state (see the "Record what runs" step), but HEAD already names ${f.id(live)}, which ${env} runs; re-run the job to record the rest (a slot's capacity or weight).`;
-      return `Git could NOT be updated (see the "Record what runs" step) and what ${env} runs was not read, so whether it still is ${f.id(ami)}, as git says, is not known: re-run the job once AWS answers, its record step reads the stack and records what runs.`;
+      if (live) return `Git could NOT record the stack's state (see the "Record what runs" step), but HEAD already names ${f.id(live)}, which ${env} runs; this one command re-runs the job to record the rest (a slot's capacity or weight): ${rerunThisRun(inputs.runId, f.command)}`;
+      return `Git could NOT be updated (see the "Record what runs" step) and what ${env} runs was not read, so whether it still is ${f.id(ami)}, as git says, is not known: once AWS answers, this one command re-runs the job, whose record step reads the stack and records what runs: ${rerunThisRun(inputs.runId, f.command)}`;
   }
 }
 

@@ -257,7 +257,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(first.failures.update).toMatch(/^Following the update of stack patch-dev-app stopped: the AWS credentials expired \(.*\); last status UPDATE_IN_PROGRESS\./);
     expect(first.failures.update).toContain('CloudFormation carries on without this run. Re-run the job');
     // The stack was not read: the verdict claims no disagreement, it says what is not known and what to run.
-    expect(first.headline).toContain(`Git could NOT be updated (see the "Record what runs" step) and what dev runs was not read, so whether it still is ${NEW_AMI}, as git says, is not known: re-run the job once AWS answers`);
+    expect(first.headline).toContain(`Git could NOT be updated (see the "Record what runs" step) and what dev runs was not read, so whether it still is ${NEW_AMI}, as git says, is not known: once AWS answers, this one command re-runs the job, whose record step reads the stack and records what runs: gh run rerun 42 --failed`);
 
     // "Re-run failed jobs" later, with a fresh session: the update has long finished.
     scene.clock.advance(10 * MINUTE);
@@ -483,8 +483,8 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(job.outputs.update).toMatchObject({ 'stack-status': 'unknown', 'previous-ami-id': OLD_AMI });
     expect(job.headline).toBe(
       `The update of dev to ${NEW_AMI} was sent to CloudFormation, then AWS stopped answering (see the update step), so its outcome is unknown: ` +
-        `dev runs ${NEW_AMI} if the update completed, or still ${OLD_AMI} if it rolled back. Git says ${NEW_AMI}: re-run this workflow once AWS answers; ` +
-        `it waits for the update to end, then finds no changes if ${NEW_AMI} runs, or deploys it again and records what runs.`,
+        `dev runs ${NEW_AMI} if the update completed, or still ${OLD_AMI} if it rolled back. Git says ${NEW_AMI}: once AWS answers, this one command ` +
+        `waits for the update to end, then finds no changes if ${NEW_AMI} runs, or deploys it again and records what runs: gh run rerun 42 --failed`,
     );
     // Given up within minutes of the endpoint dying, not at the 60-minute deadline.
     expect(scene.clock.now() - Date.UTC(2026, 0, 1)).toBeLessThan(10 * MINUTE);
@@ -637,7 +637,7 @@ describe('faults (unit): mocked AWS, real git, the deploy job step by step', () 
     expect(scene.world.executedAmis).toEqual([]);
     expect(job.headline).toBe(
       `The update of dev to ${NEW_AMI} never reached AWS (see the update step), so ${NEW_AMI} is not deployed; by git history dev still runs ${OLD_AMI} ` +
-        `(the AMI before HEAD's; this could not be confirmed with AWS). Git says ${NEW_AMI} until then: re-run this workflow once AWS answers, it deploys HEAD ` +
+        `(the AMI before HEAD's; this could not be confirmed with AWS). Git says ${NEW_AMI} until then: once AWS answers, this one command deploys HEAD: gh run rerun 42 --failed ` +
         '(or run the Drift workflow to check what dev runs).',
     );
     expect(job.ok).toBe(false);

@@ -11,7 +11,7 @@ import { recordAmiChange, type RecordOutcome } from '../record-change';
 import { describeRevocation, findRevocation, revokedAmiIds, setLiveAmiInFile, setStackStateInFile, warmIdleAmiIn } from '../../parameters';
 import { loadWorkspaceRevocations } from '../revocation-check';
 import { defineCommand, loadEnvironment, metadataParameter, readCurrentAmi, recordOutputs, workspaceFiles } from './context';
-import { amiId, environmentName, flag, jsonOutputOf, minutes } from './inputs';
+import { amiId, environmentName, flag, jsonOutputOf, minutes, workflowRunId } from './inputs';
 
 /**
  * Deploy, after a failed verification: point the working tree's parameters file at the AMI the
@@ -205,6 +205,11 @@ export const deployReport = defineCommand({
     'stage-failed': stageFailed.optional(),
     'propose-switch-outcome': outcome,
     'switch-pull-request-url': z.string().optional(),
+    // Staging ahead: check-switch's judgement ('refuse': the switch was merged onto another AMI than it names) and that AMI.
+    'check-switch-judgement': z.enum(['none', 'proof', 'stale', 'refuse']).optional(),
+    'switch-ami-id': amiId.optional(),
+    // github.run_id: a verdict that asks for a re-run names the exact command.
+    'run-id': workflowRunId.optional(),
   }),
   outputs: ['ok', 'headline', 'notification'],
   async run(inputs, ctx) {
@@ -237,6 +242,8 @@ export const deployReport = defineCommand({
         inputs['stage-evidence'] || inputs['stage-failed']
           ? { staged: inputs['stage-evidence'], failed: inputs['stage-failed'], proposeStep: step(inputs['propose-switch-outcome']), switchPullRequestUrl: inputs['switch-pull-request-url'] || undefined }
           : undefined,
+      switchRefused: inputs['check-switch-judgement'] === 'refuse' ? { switchAmiId: inputs['switch-ami-id'] } : undefined,
+      runId: inputs['run-id'],
       repositoryUrl: ctx.repositoryUrl,
       defaultBranch: ctx.defaultBranch,
       failback: inputs['is-failback']

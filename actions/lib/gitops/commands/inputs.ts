@@ -13,6 +13,9 @@ export const environmentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'must 
 
 export const amiId = z.string().regex(AMI_ID_PATTERN, 'must be an AMI ID like ami-0123456789abcdef0');
 
+/** A workflow run's ID (`${{ github.run_id }}`), for the exact `gh run rerun` a verdict names. */
+export const workflowRunId = z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be the workflow run ID (${{ github.run_id }}), digits only');
+
 export const commitish = z.string().regex(/^[0-9a-f]{4,64}$|^HEAD$/, 'must be a commit SHA');
 
 /** A boolean the way workflows pass one: the strings "true" / "false". */

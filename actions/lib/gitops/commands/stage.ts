@@ -17,12 +17,13 @@ import { judgeSwitch } from '../switch-proof';
 import { stagedIdleAmi } from '../../slots/retirement';
 import { readAmiHistory } from '../ami-history';
 import { defineCommand, loadEnvironment, metadataParameter, type GitopsContext } from './context';
-import { amiId, environmentName, jsonOutputOf } from './inputs';
+import { rerunThisRun } from '../rerun-command';
+import { amiId, environmentName, jsonOutputOf, workflowRunId } from './inputs';
 
 export const checkSwitch = defineCommand({
   description: "Staging ahead: at a switch PR's deploy, whether the stage's proof still stands (refuses a switch merged onto another AMI).",
-  inputs: z.object({ environment: environmentName.optional() }),
-  outputs: ['staged-proof', 'judgement', 'staged-ami-id'],
+  inputs: z.object({ environment: environmentName.optional(), 'run-id': workflowRunId.optional() }),
+  outputs: ['staged-proof', 'judgement', 'staged-ami-id', 'switch-ami-id'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const judgement = await judgeSwitch(ctx.git, environment.parametersFile);
@@ -30,8 +31,8 @@ export const checkSwitch = defineCommand({
     if (judgement.kind === 'refuse') {
       const failure =
         `Switch refused in ${environment.name}: ${judgement.reason}. Nothing changed in AWS; the "Record what runs" step writes what the stack runs into ${environment.parametersFile}, so git and the stack agree again. ` +
-        `To move users to ${judgement.headAmiId}, merge the switch PR its stage deploy proposes (branch ami-switch/${environment.name}); if there is none, stage it again.`;
-      return { outputs: { 'staged-proof': '', judgement: judgement.kind, 'staged-ami-id': '' }, failure };
+        `Once it has, this one command deploys what git names then (nothing changes in AWS): a slot it stages is proven again and its switch PR proposed, for a person to merge: ${rerunThisRun(inputs['run-id'], (c) => c)}`;
+      return { outputs: { 'staged-proof': '', judgement: judgement.kind, 'staged-ami-id': '', 'switch-ami-id': judgement.switchAmiId }, failure };
     }
     ctx.logger.info(`${environment.name}: ${judgement.kind === 'proof' ? 'the stage proof stands' : 'no stage proof to use'}: ${judgement.reason}.`);
     if (staged) ctx.logger.info(`${environment.parametersFile} stages ${staged} in the idle slot (not switched to yet): a deploy that finds nothing to change proves it again and proposes the switch.`);
@@ -68,7 +69,7 @@ const stageEvidence = jsonOutputOf("update-app-stack's stage-evidence output")
 
 export const proposeSwitch = defineCommand({
   description: "Staging ahead: after the stage deploy proved the idle slot, propose the switch PR with the proof (LiveSlot and the weights).",
-  inputs: z.object({ environment: environmentName.optional(), 'stage-evidence': stageEvidence }),
+  inputs: z.object({ environment: environmentName.optional(), 'stage-evidence': stageEvidence, 'run-id': workflowRunId.optional() }),
   outputs: ['pull-request-url', 'pull-request-number', 'branch'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
@@ -82,7 +83,7 @@ export const proposeSwitch = defineCommand({
       const names = plan ? `LiveSlot ${plan.live}, ${staged.slot} on ${plan.slots[staged.slot].amiId}` : 'no slots file';
       return {
         outputs: {},
-        failure: `No switch PR for ${environment.name}: the stage deploy proved ${staged.amiId} in ${staged.slot} (users on ${staged.liveSlot}, ${staged.liveAmiId}), but ${file} at HEAD says ${names}. Re-run the deploy of the default branch's HEAD: it stages and proves what HEAD says, then proposes its switch.`,
+        failure: `No switch PR for ${environment.name}: the stage deploy proved ${staged.amiId} in ${staged.slot} (users on ${staged.liveSlot}, ${staged.liveAmiId}), but ${file} at HEAD says ${names}. This one command re-runs the deploy of the default branch's HEAD, which stages and proves what HEAD says, then proposes its switch: ${rerunThisRun(inputs['run-id'], (c) => c)}`,
       };
     }
     const switched = setLiveAmiInFile(headText, staged.amiId, file);

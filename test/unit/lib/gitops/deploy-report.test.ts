@@ -10,6 +10,7 @@ const base: DeployReportInputs = {
   steps: { ...ok },
   repositoryUrl: 'https://github.com/acme/fleet',
   defaultBranch: 'main',
+  runId: '123456789',
 };
 const SHA = 'a'.repeat(40);
 
@@ -94,25 +95,25 @@ describe('summariseDeploy', () => {
       'a record step that failed after reading HEAD\'s AMI on the stack: no disagreement claimed',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'UPDATE_COMPLETE', liveAmiId: 'ami-00000000000000002', syncOutcome: 'failed' },
       false,
-      /dev runs ami-00000000000000002\. Git could NOT record the stack's state \(see the "Record what runs" step\), but HEAD already names ami-00000000000000002, which dev runs; re-run the job to record the rest \(a slot's capacity or weight\)\.$/,
+      /dev runs ami-00000000000000002\. Git could NOT record the stack's state \(see the "Record what runs" step\), but HEAD already names ami-00000000000000002, which dev runs; this one command re-runs the job to record the rest \(a slot's capacity or weight\): gh run rerun 123456789 --failed$/,
     ],
     [
       'an update sent to CloudFormation, then AWS stopped answering: both AMIs possible, neither claimed',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, stackStatus: 'unknown', stackPreviousAmiId: 'ami-00000000000000001', previousAmiId: 'ami-00000000000000001' },
       false,
-      /^The update of dev to ami-00000000000000002 was sent to CloudFormation, then AWS stopped answering \(see the update step\), so its outcome is unknown: dev runs ami-00000000000000002 if the update completed, or still ami-00000000000000001 if it rolled back\. Git says ami-00000000000000002: re-run this workflow once AWS answers/,
+      /^The update of dev to ami-00000000000000002 was sent to CloudFormation, then AWS stopped answering \(see the update step\), so its outcome is unknown: dev runs ami-00000000000000002 if the update completed, or still ami-00000000000000001 if it rolled back\. Git says ami-00000000000000002: once AWS answers, this one command waits for the update to end, then finds no changes if ami-00000000000000002 runs, or deploys it again and records what runs: gh run rerun 123456789 --failed$/,
     ],
     [
       'an update that never reached AWS, with the AMI before HEAD in git history',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, previousAmiId: 'ami-00000000000000001' },
       false,
-      /^The update of dev to ami-00000000000000002 never reached AWS \(see the update step\), so ami-00000000000000002 is not deployed; by git history dev still runs ami-00000000000000001 \(the AMI before HEAD's; this could not be confirmed with AWS\)\. Git says ami-00000000000000002 until then: re-run this workflow once AWS answers, it deploys HEAD \(or run the Drift workflow to check what dev runs\)\.$/,
+      /^The update of dev to ami-00000000000000002 never reached AWS \(see the update step\), so ami-00000000000000002 is not deployed; by git history dev still runs ami-00000000000000001 \(the AMI before HEAD's; this could not be confirmed with AWS\)\. Git says ami-00000000000000002 until then: once AWS answers, this one command deploys HEAD: gh run rerun 123456789 --failed \(or run the Drift workflow to check what dev runs\)\.$/,
     ],
     [
       'an update that never reached AWS, with no earlier AMI in git',
       { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' } },
       false,
-      /so ami-00000000000000002 is not deployed; git history names no AMI before it, so what dev runs is unknown\. Git says .*re-run this workflow once AWS answers/,
+      /so ami-00000000000000002 is not deployed; git history names no AMI before it, so what dev runs is unknown\. Git says .*once AWS answers, this one command deploys HEAD: gh run rerun 123456789 --failed /,
     ],
     [
       'a failed update whose status is known (the previous AMI is then not needed)',
@@ -426,13 +427,13 @@ describe('summariseDeploy: the bake window (strategy slots)', () => {
     [
       'the record failed after the update',
       { record: 'failure', recordResult: 'failed', recordCommit: undefined },
-      /^The bake window ended quiet: blue \(ami-00000000000000001\) is scaled to zero, and green \(ami-00000000000000002\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; a re-run of this job \(or the next Retire old slots run\) records it\. Deployed/,
+      /^The bake window ended quiet: blue \(ami-00000000000000001\) is scaled to zero, and green \(ami-00000000000000002\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; the next Retire old slots run records it \(or now: gh run rerun 123456789 --failed\)\. Deployed/,
       /\| Git \| HEAD names what runs but the old slot's capacity 0: the retirement is not recorded yet \(above\) \|/,
     ],
     [
       'the retirement update failed',
       { update: 'failure', record: 'skipped', recordResult: undefined, recordCommit: undefined, verify: 'skipped' },
-      /^The bake window ended quiet, but scaling blue \(ami-00000000000000001\) to zero FAILED \(see the "Retire the old slot" step\): green \(ami-00000000000000002\) stays live, and the next run \(a re-run, or the next Retire old slots run\) judges the window again\. Deployed/,
+      /^The bake window ended quiet, but scaling blue \(ami-00000000000000001\) to zero FAILED \(see the "Retire the old slot" step\): green \(ami-00000000000000002\) stays live, and the next run judges the window again \(the next Retire old slots run, or now: gh run rerun 123456789 --failed\)\. Deployed/,
       /\| Bake window \| ❌ ended quiet, but scaling blue on `ami-00000000000000001` to zero failed \|/,
     ],
     [
@@ -473,5 +474,55 @@ describe('summariseDeploy: the bake window (strategy slots)', () => {
     );
     expect(report.headline).toMatch(/^ami-00000000000000002 failed verification in dev; failed back to ami-00000000000000001, which verified healthy\. Git records it/);
     expect(report.headline).not.toMatch(/bake window/i);
+  });
+});
+
+describe('summariseDeploy: a verdict that asks for a re-run names the exact command', () => {
+  const unreached: Partial<DeployReportInputs> = { steps: { ...ok, update: 'failure', verify: '', sync: 'failure' }, previousAmiId: 'ami-00000000000000001' };
+
+  it('gh run rerun with this run\'s ID and --failed, copied whole from the summary (a code span) and plain in the headline', () => {
+    const report = summariseDeploy({ ...base, ...unreached });
+    expect(report.headline).toContain('this one command deploys HEAD: gh run rerun 123456789 --failed (or run the Drift workflow');
+    expect(report.markdown).toContain('this one command deploys HEAD: `gh run rerun 123456789 --failed` (or run the Drift workflow');
+  });
+
+  it('without a run ID (a caller that does not pass run-id) it names the button, never a placeholder', () => {
+    const report = summariseDeploy({ ...base, ...unreached, runId: undefined });
+    expect(report.headline).toContain('this one command deploys HEAD: "Re-run failed jobs" on this run\'s page (or run the Drift workflow');
+    expect(report.headline).not.toMatch(/gh run rerun|<[^>]*run[^>]*>/);
+  });
+
+  describe('a switch check-switch refused (staging ahead: merged onto another AMI than it names)', () => {
+    const refused: Partial<DeployReportInputs> = {
+      requestedAmiId: 'ami-00000000000000004',
+      steps: { ...ok, prepare: 'failure', update: 'skipped', verify: 'skipped', sync: 'success' },
+      switchRefused: { switchAmiId: 'ami-00000000000000003' },
+      liveAmiId: 'ami-00000000000000002',
+      syncOutcome: 'pushed',
+      syncCommit: SHA,
+    };
+    const lead =
+      'The switch of dev was refused before any AWS change: the switch PR was approved for ami-00000000000000003, but HEAD makes ami-00000000000000004 live ' +
+      '(the file changed on the default branch after the switch was proposed; see the "Check the switch" step). Users stay where they were. ';
+
+    it('names both AMIs, the record, and the one command that proposes the switch again for what git stages', () => {
+      const report = summariseDeploy({ ...base, ...refused });
+      expect(report.ok).toBe(false);
+      expect(report.headline).toBe(
+        `${lead}Git records it: aaaaaaaaaaaa (https://github.com/acme/fleet/commit/${SHA}) on the default branch. ` +
+          'To switch, this one command deploys what git names now (nothing changes in AWS): a slot it stages is proven again and its switch PR proposed, for you to merge: gh run rerun 123456789 --failed',
+      );
+    });
+
+    it('behind a protected branch: the record PR first, then the command', () => {
+      const report = summariseDeploy({ ...base, ...refused, syncOutcome: 'pull-request', syncCommit: undefined, syncPullRequestUrl: 'https://github.com/acme/fleet/pull/9' });
+      expect(report.headline).toMatch(/Git records it in https:\/\/github\.com\/acme\/fleet\/pull\/9 \(the branch is protected\): merge it so git says what runs\. Merge the record PR first; then this one command proposes the switch again for what git stages: gh run rerun 123456789 --failed$/);
+    });
+
+    it('a record that failed: no re-run offered (it would meet the same refusal), the record step\'s own words instead', () => {
+      const report = summariseDeploy({ ...base, ...refused, steps: { ...refused.steps!, sync: 'failure' }, syncOutcome: 'failed', syncCommit: undefined });
+      expect(report.headline).toMatch(/^The switch of dev was refused before any AWS change: .*Git could NOT record it \(see the "Record what runs" step\), so git says ami-00000000000000004 while dev runs ami-00000000000000002: this one command records ami-00000000000000002 in git/);
+      expect(report.headline).not.toContain('gh run rerun');
+    });
   });
 });

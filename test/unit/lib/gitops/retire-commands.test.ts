@@ -210,7 +210,7 @@ async function bakeStepsThenReport(retire: (head: Record<string, string>, steps:
     bake: { outcome: 'success', outputs: stringOutputs(bake.outputs) },
   };
   await retire(head, steps);
-  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main' });
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main', runId: '42' });
   const report = await runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
   return { head, report };
 }
@@ -224,7 +224,7 @@ async function reportAfterBake(bake: Awaited<ReturnType<typeof runCommand>>, ami
     verify: { outcome: 'success' },
     bake: { outcome: bake.failure ? 'failure' : 'success', outputs: stringOutputs(bake.outputs) },
   };
-  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main' });
+  const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', { inputs: { environment: 'dev' }, steps, defaultBranch: 'main', runId: '42' });
   return runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
 }
 
@@ -328,7 +328,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(parametersOf(originFile())).toEqual(head);
     expect(report.outputs.ok).toBe(false);
     expect(report.outputs.headline).toMatch(
-      /^The bake window ended quiet: blue \([^)]+\) is scaled to zero, and green \([^)]+\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; a re-run of this job \(or the next Retire old slots run\) records it\./,
+      /^The bake window ended quiet: blue \([^)]+\) is scaled to zero, and green \([^)]+\) stays live, verified healthy again after the retirement\. Git does NOT record it yet \(see the "Record the retirement" step\): the stack has blue at capacity 0 while git names it warm; the next Retire old slots run records it \(or now: gh run rerun 42 --failed\)\./,
     );
     expect(report.summary).toContain('| Retirement record | ❌ failed (see the "Record the retirement" step) |');
   },
@@ -345,7 +345,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     await expectGitEqualsStack();
     expect(report.outputs.ok).toBe(false);
     expect(report.outputs.headline).toBe(
-      `The bake window ended quiet, but scaling blue (${AMI(1)}) to zero FAILED (see the "Retire the old slot" step): green (${AMI(2)}) stays live, and the next run (a re-run, or the next Retire old slots run) judges the window again. ` +
+      `The bake window ended quiet, but scaling blue (${AMI(1)}) to zero FAILED (see the "Retire the old slot" step): green (${AMI(2)}) stays live, and the next run judges the window again (the next Retire old slots run, or now: gh run rerun 42 --failed). ` +
         `Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
     );
   },
@@ -416,7 +416,7 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     expect(report.outputs.headline).toBe(
       `The bake window was NOT ended: the stack moved since HEAD (see the bake step), so nothing was retired. Git makes ${AMI(2)} live while the stack's live slot runs ${AMI(1)}: ` +
         `this one command records ${AMI(1)} in git through the Failback workflow (its pre-flight checks the AMI first): gh workflow run failback.yml --ref main -f environment=dev -f target-ami=${AMI(1)} -f reason='record what dev runs: its stack moved from ${AMI(2)}'. ` +
-        `To put ${AMI(2)} back instead, re-run this job (it deploys HEAD). Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
+        `To put ${AMI(2)} back instead, re-run the job, which deploys HEAD (gh run rerun 42 --failed). Deployed ${AMI(2)} to dev in place of ${AMI(1)}; the fleet verified healthy through the load balancer.`,
     );
     expectGitSaysWhatRuns({ gitAmi: AMI(2), runningAmi: AMI(1), failed: true, said: [String(report.outputs.headline)] }, 'failed loudly');
     expect(report.summary).toContain(`| Bake window | ❌ not ended: the stack moved since HEAD (its live slot runs \`${AMI(1)}\`); nothing retired |`);

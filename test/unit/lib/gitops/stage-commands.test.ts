@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import type { StagedSlot } from '../../../../actions/lib/slots/deploy-slots';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
+import { workflowStepInputs } from '../../reliability/support/workflow-step-inputs';
 import { createGitFixture, wiringEntry } from './git-fixture';
 import { gitopsTestContext, runCommand } from './gitops-context';
 import { AMI, SLOTS_FILE, slotsJson } from './slots-repo-fixture';
@@ -106,8 +107,9 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     env = setup();
     await stageAndMerge(AMI(3));
     // The stage deploy's proof of AMI 4, which HEAD does not stage: no switch PR.
-    const refused = await runCommand('propose-switch', { 'stage-evidence': JSON.stringify(evidence(AMI(4))) }, env.ctx);
+    const refused = await runCommand('propose-switch', { 'stage-evidence': JSON.stringify(evidence(AMI(4))), 'run-id': '987654321' }, env.ctx);
     expect(refused.failure).toMatch(new RegExp(`No switch PR for dev: the stage deploy proved ${AMI(4)} in blue .*but parameters/dev.json at HEAD says LiveSlot green, blue on ${AMI(3)}`));
+    expect(refused.failure).toMatch(/This one command re-runs the deploy of the default branch's HEAD, which stages and proves what HEAD says, then proposes its switch: gh run rerun 987654321 --failed$/);
     expect(env.openPullRequest).not.toHaveBeenCalled();
     // The switch for AMI 3, then a newer stage (AMI 4): its proposal goes to the same branch, replacing the open PR.
     await proposeSwitch(AMI(3));
@@ -142,10 +144,31 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
     const message = env.origin.git('log', '-1', '--format=%B', 'ami-switch/dev');
     env.work.write(FILE, slotsJson({ ...AT_REST, BlueAmazonMachineImage: AMI(4), BlueCapacity: '2', LiveSlot: 'blue', BlueWeight: '100', GreenWeight: '0' }));
     env.work.git('commit', '--quiet', '-a', '-m', message);
-    const checked = await runCommand('check-switch', {}, env.ctx);
+    const checked = await runCommand('check-switch', { 'run-id': '987654321' }, env.ctx);
     expect(checked.failure).toMatch(new RegExp(`Switch refused in dev: the switch PR \\(\\w+, "Switch dev AMI from ${AMI(2)} to ${AMI(3)}"\\) makes ${AMI(3)} live, but parameters/dev.json at HEAD makes ${AMI(4)} live`));
-    expect(checked.failure).toMatch(/Nothing changed in AWS; the "Record what runs" step writes what the stack runs/);
-    expect(checked.outputs['staged-proof']).toBe('');
+    expect(checked.failure).toMatch(/Nothing changed in AWS; the "Record what runs" step writes what the stack runs .* Once it has, this one command deploys what git names then \(nothing changes in AWS\): a slot it stages is proven again and its switch PR proposed, for a person to merge: gh run rerun 987654321 --failed$/);
+    expect(checked.outputs).toMatchObject({ 'staged-proof': '', judgement: 'refuse', 'switch-ami-id': AMI(3) });
+    // The job's Report step, its inputs as deploy-environment.yml wires them (the record step found the stack as git had it before the switch).
+    const strings = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', {
+      inputs: { environment: 'dev' },
+      steps: {
+        resolve: { outcome: 'success', outputs: { 'ami-id': AMI(4), strategy: 'slots' } },
+        gate: { outcome: 'success' },
+        'check-switch': { outcome: 'failure', outputs: strings(checked.outputs) },
+        sync: { outcome: 'success', outputs: { outcome: 'pushed', commit: 'c'.repeat(40), 'live-ami-id': AMI(2) } },
+      },
+      defaultBranch: 'main',
+      runId: '987654321',
+    });
+    const report = await runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toMatch(
+      new RegExp(
+        `^The switch of dev was refused before any AWS change: the switch PR was approved for ${AMI(3)}, but HEAD makes ${AMI(4)} live .*Git records it: c{12} .*` +
+          'To switch, this one command deploys what git names now \\(nothing changes in AWS\\): a slot it stages is proven again and its switch PR proposed, for you to merge: gh run rerun 987654321 --failed$',
+      ),
+    );
   },
   async F189() {
     env = setup();
@@ -298,10 +321,13 @@ describe('staging ahead, end to end in git', () => {
     // Without its switch PR the stage deploy failed: nobody is asked to decide.
     const unproposed = await runCommand(
       'deploy-report',
-      { environment: 'dev', 'requested-ami-id': AMI(2), 'prepare-outcome': 'success', 'update-outcome': 'success', 'verify-outcome': 'success', 'stage-evidence': JSON.stringify(evidence(AMI(3))), 'propose-switch-outcome': 'failure' },
+      { environment: 'dev', 'requested-ami-id': AMI(2), 'prepare-outcome': 'success', 'update-outcome': 'success', 'verify-outcome': 'success', 'stage-evidence': JSON.stringify(evidence(AMI(3))), 'propose-switch-outcome': 'failure', 'run-id': '987654321' },
       env.ctx,
     );
     expect(unproposed.outputs.ok).toBe(false);
-    expect(unproposed.outputs.headline).toMatch(/But the switch PR could not be proposed/);
+    expect(unproposed.outputs.headline).toMatch(
+      /But the switch PR could not be proposed \(see the "Propose the switch" step\), so nobody is asked to switch yet; git and the stack agree\. This one command re-runs the job, which proposes it \(the stack already matches, so it changes nothing in AWS\): gh run rerun 987654321 --failed$/,
+    );
+    await expect(runCommand('deploy-report', { environment: 'dev', 'run-id': '$(id)' }, env.ctx)).rejects.toThrow(/run-id[\s\S]*must be the workflow run ID/);
   });
 });

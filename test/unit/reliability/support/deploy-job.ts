@@ -227,6 +227,8 @@ export async function runDeployJob(world: DeployJobWorld, options: DeployJobOpti
     'record-replaced-ami-id': text(outputs.record?.['replaced-ami-id']),
     'record-superseded-by': text(outputs.record?.['superseded-by']),
     'record-superseded-by-ami-id': text(outputs.record?.['superseded-by-ami-id']),
+    // github.run_id, the run runUrl names: a verdict that asks for a re-run names gh run rerun 42 --failed.
+    'run-id': '42',
   };
   // The runner passes an unset output as an empty string; the action reads "" as absent.
   const report = await runGitops('deploy-report', Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '')), ctx);

@@ -14,7 +14,8 @@
 /** The ways the product tells a person to bring git and AWS back together, by name. */
 export const RECONCILERS = {
   'continue-update-rollback': /aws cloudformation continue-update-rollback --stack-name \S+/,
-  're-run': /\bre-run\b/i,
+  // The exact command (gh run rerun <this run's ID> --failed), or a step's own "re-run the job".
+  're-run': /\bgh run rerun \d+ --failed\b|\bre-run\b/i,
   'revert the parameters file': /revert the change to \S+/i,
   'Failback workflow': /\bFailback workflow\b|\bgh workflow run failback\.yml /,
   'merge the record PR': /merge it so git says what runs/i,

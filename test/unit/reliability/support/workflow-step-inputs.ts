@@ -1,7 +1,7 @@
 /**
  * A step's `with:` from a workflow file, evaluated as GitHub evaluates it, for the few expression
  * forms the deploy job uses: `steps.<id>.outputs.<name>`, `steps.<id>.outcome`, `inputs.<name>`,
- * `inputs.<name> != ''`, `github.event.repository.default_branch`, `github.sha`, `github.token`,
+ * `inputs.<name> != ''`, `github.event.repository.default_branch`, `github.sha`, `github.token`, `github.run_id`,
  * `a || b` and `a == 'x' && 'y'` (GitHub's conditional value: 'y' when a is 'x', else false, which
  * `||` passes over). Anything else throws, so a
  * new kind of expression in the workflow cannot be evaluated wrongly here without a test noticing.
@@ -29,6 +29,8 @@ export interface WorkflowRunContext {
   /** github.sha (the commit the run was started on) and github.token. */
   sha?: string;
   token?: string;
+  /** github.run_id. */
+  runId?: string;
 }
 
 interface WorkflowStep {
@@ -103,5 +105,6 @@ function evaluate(expr: string, ctx: WorkflowRunContext, where: string): string 
   if (expr === 'github.event.repository.default_branch') return ctx.defaultBranch;
   if (expr === 'github.sha') return ctx.sha ?? '';
   if (expr === 'github.token') return ctx.token ?? '';
+  if (expr === 'github.run_id') return ctx.runId ?? '';
   throw new Error(`${where}: the expression \${{ ${expr} }} is not one this evaluator knows; teach it (workflow-step-inputs.ts).`);
 }
