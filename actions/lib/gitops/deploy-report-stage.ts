@@ -3,6 +3,7 @@
  * deploy that proved the idle slot and proposed the switch PR, or one whose prove failed. Both
  * name the staged AMI and the one users are on; the second says where the slot is now.
  */
+import type { StageWaitReport } from '../slots/stage-window';
 import type { StepOutcome } from './deploy-report';
 
 export interface StageReport {
@@ -37,4 +38,17 @@ export function stageFailedSentence(env: string, failed: NonNullable<StageReport
   const live = liveAmiId ? ` (${f.id(liveAmiId)})` : '';
   const now = failed.restored ? `${failed.slot} is back on ${f.id(failed.previousAmiId)}, as before the stage` : `putting ${failed.slot} back failed, so it still runs ${f.id(failed.amiId)} at weight 0, no user traffic`;
   return `Staging ${f.id(failed.amiId)} in ${failed.slot} of ${env} failed its prove on its own target group: no user request reached it, users stayed on the live slot${live} throughout; ${now}. No switch PR. ${where}`.trim();
+}
+
+/**
+ * A stage check-switch held back: the idle slot is still the way back of the live AMI's bake window
+ * (slots/stage-window.ts). Nothing changed in AWS; git stages the new AMI while the stack keeps the
+ * old one warm there until the window ends, and then the re-run stages it.
+ */
+export function stageWaitSentence(env: string, wait: StageWaitReport, f: Ids & { rerun: string }): string {
+  return (
+    `The stage of ${f.id(wait.stagedAmiId)} in ${wait.slot} of ${env} waits for the bake window of ${f.id(wait.liveAmiId)}: ${wait.slot} is its way back, warm on ${f.id(wait.warmAmiId)} one weight flip from the users, until ${wait.endsAt} (AWS's clock). ` +
+    `Nothing changed in AWS: users stay on ${f.id(wait.liveAmiId)}; git stages ${f.id(wait.stagedAmiId)} in ${wait.slot} while the stack keeps ${f.id(wait.warmAmiId)} there. ` +
+    `After ${wait.endsAt}, this one command stages it in place of ${f.id(wait.warmAmiId)}, proves it at weight 0 and proposes its switch PR: ${f.rerun}`
+  );
 }

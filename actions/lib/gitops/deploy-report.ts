@@ -2,7 +2,8 @@ import { AS_TEXT, IN_CELL, IN_SENTENCE, keyValueTable, type Quoting } from '../m
 import type { NotificationEvent, NotificationInput } from '../notify/notification';
 import { isAmiId } from '../parameters';
 import { bakeRan, retirementFailed, retirementRows, retirementSentence, type RetirementReport } from './deploy-report-retirement';
-import { stagedSentence, stageFailedSentence, stageIncomplete, type StageReport } from './deploy-report-stage';
+import { stagedSentence, stageFailedSentence, stageIncomplete, stageWaitSentence, type StageReport } from './deploy-report-stage';
+import type { StageWaitReport } from '../slots/stage-window';
 import { describeSupersededFailback, failbackCommand, rerunDeployCommand } from './failback-request';
 import { rerunThisRun } from './rerun-command';
 
@@ -64,6 +65,8 @@ export interface DeployReportInputs {
   stage?: StageReport;
   /** Staging ahead: check-switch refused the switch (merged onto another AMI than it names) before any AWS change. */
   switchRefused?: { switchAmiId?: string };
+  /** Staging ahead: check-switch held a stage back, the idle slot being the way back of an open bake window. */
+  stageWait?: StageWaitReport;
   /** This workflow run's ID (github.run_id): every verdict that asks for a re-run names the exact command. */
   runId?: string;
 }
@@ -298,6 +301,7 @@ function verdict(inputs: DeployReportInputs, f: Format): string {
     }
     if (failback?.recordResult === 'superseded') return supersededHeadline(inputs, failback, f);
     if (inputs.switchRefused) return switchRefusedHeadline(inputs, inputs.switchRefused, where, f);
+    if (inputs.stageWait) return stageWaitSentence(env, inputs.stageWait, { ...f, rerun: rerunThisRun(inputs.runId, f.command) });
     return `The ${failback ? 'failback' : 'deploy'} of ${env} did not start: a step before the stack update failed (see the steps above); nothing changed in AWS.`;
   }
   if (steps.update === 'success' && steps.verify === 'success') {

@@ -148,6 +148,11 @@ export const syncFromStack = defineCommand({
 
 const outcome = z.enum(['success', 'failure', 'cancelled', 'skipped']).optional();
 
+/** check-switch's stage-wait output. */
+const stageWaitJson = jsonOutputOf("check-switch's stage-wait output", 4096).pipe(
+  z.object({ slot: z.string(), stagedAmiId: amiId, warmAmiId: amiId, liveAmiId: amiId, endsAt: z.iso.datetime() }).optional(),
+);
+
 /** Deploy, last step (always runs): one verdict in the job summary; fails the job loudly unless it all went well. */
 export const deployReport = defineCommand({
   description: "Summarise the deploy job's outcome in the job summary and fail the job unless it succeeded.",
@@ -208,6 +213,8 @@ export const deployReport = defineCommand({
     // Staging ahead: check-switch's judgement ('refuse': the switch was merged onto another AMI than it names) and that AMI.
     'check-switch-judgement': z.enum(['none', 'proof', 'stale', 'refuse']).optional(),
     'switch-ami-id': amiId.optional(),
+    // Staging ahead: check-switch's stage-wait (the stage held back by an open bake window).
+    'stage-wait': stageWaitJson.optional(),
     // github.run_id: a verdict that asks for a re-run names the exact command.
     'run-id': workflowRunId.optional(),
   }),
@@ -243,6 +250,7 @@ export const deployReport = defineCommand({
           ? { staged: inputs['stage-evidence'], failed: inputs['stage-failed'], proposeStep: step(inputs['propose-switch-outcome']), switchPullRequestUrl: inputs['switch-pull-request-url'] || undefined }
           : undefined,
       switchRefused: inputs['check-switch-judgement'] === 'refuse' ? { switchAmiId: inputs['switch-ami-id'] } : undefined,
+      stageWait: inputs['stage-wait'],
       runId: inputs['run-id'],
       repositoryUrl: ctx.repositoryUrl,
       defaultBranch: ctx.defaultBranch,

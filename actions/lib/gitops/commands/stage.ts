@@ -4,17 +4,21 @@
  * - check-switch, before the stack update: at a switch PR's deploy, whether the stage's proof
  *   still stands (switch-proof.ts). Its staged-proof output goes to update-app-stack; a switch
  *   merged onto another AMI than it named is refused here, before any AWS change, and the job's
- *   record step then writes what the stack runs.
+ *   record step then writes what the stack runs. At a stage's deploy, whether the stage must wait
+ *   for the previous deploy's bake window (slots/stage-window.ts): refused before any AWS change,
+ *   git kept as it is (the workflow skips the record step for it).
  * - propose-switch, after a stage-only deploy proved the idle slot: the switch PR (LiveSlot and the
  *   weights), its body the proof, on the proposal machinery of the revoked-AMI and record PRs.
  */
 import { z } from 'zod';
 
-import { liveAmiIn, parseParametersFile, readSlotPlan, setLiveAmiInFile, SLOT_NAMES } from '../../parameters';
+import { liveAmiIn, parseParametersFile, readSlotPlan, setLiveAmiInFile, SLOT_NAMES, type EnvironmentConfig } from '../../parameters';
 import { proposePullRequest } from '../propose-pull-request';
 import { composeSwitchPullRequest } from '../switch-pull-request';
 import { judgeSwitch } from '../switch-proof';
 import { stagedIdleAmi } from '../../slots/retirement';
+import { readRetirementFacts } from '../../slots/retirement-facts';
+import { judgeStageInBakeWindow, type StageWaitReport, type StageWindowVerdict } from '../../slots/stage-window';
 import { readAmiHistory } from '../ami-history';
 import { defineCommand, loadEnvironment, metadataParameter, type GitopsContext } from './context';
 import { rerunThisRun } from '../rerun-command';
@@ -23,7 +27,7 @@ import { amiId, environmentName, jsonOutputOf, workflowRunId } from './inputs';
 export const checkSwitch = defineCommand({
   description: "Staging ahead: at a switch PR's deploy, whether the stage's proof still stands (refuses a switch merged onto another AMI).",
   inputs: z.object({ environment: environmentName.optional(), 'run-id': workflowRunId.optional() }),
-  outputs: ['staged-proof', 'judgement', 'staged-ami-id', 'switch-ami-id'],
+  outputs: ['staged-proof', 'judgement', 'staged-ami-id', 'switch-ami-id', 'stage-wait'],
   async run(inputs, ctx) {
     const { environment } = await loadEnvironment(ctx, inputs.environment);
     const judgement = await judgeSwitch(ctx.git, environment.parametersFile);
@@ -35,10 +39,41 @@ export const checkSwitch = defineCommand({
       return { outputs: { 'staged-proof': '', judgement: judgement.kind, 'staged-ami-id': '', 'switch-ami-id': judgement.switchAmiId }, failure };
     }
     ctx.logger.info(`${environment.name}: ${judgement.kind === 'proof' ? 'the stage proof stands' : 'no stage proof to use'}: ${judgement.reason}.`);
+    // A stage (not a switch) while the old slot is still the way back of a bake window waits for its end.
+    const wait = judgement.kind === 'none' && staged ? await stageWait(ctx, environment, staged) : undefined;
+    if (wait) {
+      return { outputs: { 'staged-proof': '', judgement: judgement.kind, 'staged-ami-id': '', 'stage-wait': JSON.stringify(wait.report) }, failure: stageWaitFailure(environment, wait.verdict, inputs['run-id']) };
+    }
     if (staged) ctx.logger.info(`${environment.parametersFile} stages ${staged} in the idle slot (not switched to yet): a deploy that finds nothing to change proves it again and proposes the switch.`);
     return { outputs: { 'staged-proof': judgement.kind === 'proof' ? JSON.stringify(judgement.proof) : '', judgement: judgement.kind, 'staged-ami-id': staged ?? '' } };
   },
 });
+
+/**
+ * Whether the stage must wait for the previous deploy's bake window (slots/stage-window.ts): reads
+ * git and the stack (DescribeStacks, its events, the alarms: readRetirementFacts) and judges on
+ * AWS's clock. Only at a stage's deploy; a switch's deploy stays git only.
+ */
+async function stageWait(ctx: GitopsContext, environment: EnvironmentConfig, stagedAmiId: string) {
+  const clients = ctx.aws(environment.region);
+  const facts = await readRetirementFacts(environment, { clients, logger: ctx.logger, clock: ctx.clock, git: ctx.git });
+  const verdict = judgeStageInBakeWindow(facts, stagedAmiId, clients.awsClock.now(`the bake window of ${environment.name}`));
+  if (!verdict.wait) {
+    ctx.logger.info(`${environment.name}: staging ${stagedAmiId} does not wait: ${verdict.reason}.`);
+    return undefined;
+  }
+  const report: StageWaitReport = { slot: verdict.slot, stagedAmiId, warmAmiId: verdict.warmAmiId, liveAmiId: verdict.liveAmiId, endsAt: new Date(verdict.endsAtMs).toISOString() };
+  return { verdict, report };
+}
+
+function stageWaitFailure(environment: EnvironmentConfig, wait: Extract<StageWindowVerdict, { wait: true }>, runId: string | undefined): string {
+  const endsAt = new Date(wait.endsAtMs).toISOString();
+  return (
+    `Stage of ${wait.stagedAmiId} in ${wait.slot} of ${environment.name} not done yet: ${wait.reason}; staging now would replace it. ` +
+    `Nothing changed in AWS, and git keeps the stage: ${environment.parametersFile} stages ${wait.stagedAmiId} while the stack keeps ${wait.slot} on ${wait.warmAmiId} until then ` +
+    `(a failback of ${wait.liveAmiId} meanwhile is still that weight flip). After ${endsAt}, this one command stages ${wait.stagedAmiId} in place of ${wait.warmAmiId}, proves it at weight 0 and proposes its switch PR: ${rerunThisRun(runId, (c) => c)}`
+  );
+}
 
 /** The AMI HEAD stages in the idle slot (warm, not the AMI users are on nor the one they left), or undefined. */
 async function stagedAmiAtHead(ctx: GitopsContext, file: string): Promise<string | undefined> {

@@ -4,13 +4,17 @@
  * proof, and at the switch's deploy check-switch compares the merge with what the switch was
  * proposed from (the compare-and-swap of record-change.ts, applied to a merge).
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
+
+import type { VirtualClock } from '../../../../actions/lib/clock';
 
 import { parseMetadataBlock } from '../../../../actions/lib/gitops/commit-metadata';
 import type { StagedSlot } from '../../../../actions/lib/slots/deploy-slots';
+import { REPO_ROOT } from '../../reliability/support/aws-world';
 import { describeCatalogueRows } from '../../reliability/support/catalogue-suite';
 import { workflowStepInputs } from '../../reliability/support/workflow-step-inputs';
 import { createGitFixture, wiringEntry } from './git-fixture';
@@ -25,11 +29,12 @@ const wiring = (dev: Record<string, unknown>) =>
 /** Green live on AMI 2 (it replaced AMI 1), blue retired on AMI 1: where a stage PR starts. */
 const AT_REST = { LiveSlot: 'green', GreenAmazonMachineImage: AMI(2), GreenCapacity: '2', GreenWeight: '100', BlueAmazonMachineImage: AMI(1), BlueCapacity: '0', BlueWeight: '0' };
 
-function setup(dev: Record<string, unknown> = {}) {
+/** `retired: false`: the last deploy's bake window has not retired blue yet (it is warm on AMI 1, the way back). */
+function setup(dev: Record<string, unknown> = {}, history: { retired: boolean } = { retired: true }) {
   const seed = createGitFixture();
   seed.commit('Initial layout', { 'parameters/environments.json': wiring(dev), [FILE]: slotsJson({}), 'templates/app-slots.yaml': SLOTS_TEMPLATE });
   seed.commit(`Bump dev AMI from ${AMI(1)} to ${AMI(2)}`, { [FILE]: slotsJson({ ...AT_REST, BlueCapacity: '2' }) });
-  seed.commit('Retire blue', { [FILE]: slotsJson(AT_REST) });
+  if (history.retired) seed.commit('Retire blue', { [FILE]: slotsJson(AT_REST) });
   const origin = createGitFixture({ bare: true, cloneFrom: seed.dir });
   const work = createGitFixture({ cloneFrom: origin.dir });
   const openPullRequest = jest.fn(async () => ({ number: 7, url: 'https://github.com/acme/fleet/pull/7', created: true }));
@@ -40,6 +45,8 @@ function setup(dev: Record<string, unknown> = {}) {
 let env: ReturnType<typeof setup>;
 beforeEach(() => {
   cfn.reset();
+  // No app stack unless a test says so (check-switch reads it at a stage's deploy).
+  cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id patch-dev-app does not exist'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } }));
 });
 afterEach(() => env?.remove());
 
@@ -86,6 +93,16 @@ async function proposeSwitch(ami: string) {
 function mergeSwitch(how: 'fast-forward' | 'merge-commit') {
   env.work.git('fetch', '--quiet', 'origin', 'ami-switch/dev');
   env.work.git('merge', '--quiet', how === 'fast-forward' ? '--ff-only' : '--no-ff', '--no-edit', 'FETCH_HEAD');
+}
+
+/** The stack as the last deploy left it (`parameters`), its update settled at `settledAtMs` (AWS's clock). */
+function stackRuns(parameters: Record<string, string>, settledAtMs: number) {
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [{ StackName: 'patch-dev-app', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0), Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })) }],
+  });
+  cfn.on(DescribeStackEventsCommand).resolves({
+    StackEvents: [{ StackName: 'patch-dev-app', StackId: 's', EventId: 'e1', LogicalResourceId: 'patch-dev-app', ResourceType: 'AWS::CloudFormation::Stack', ResourceStatus: 'UPDATE_COMPLETE', Timestamp: new Date(settledAtMs) }],
+  });
 }
 
 const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
@@ -197,6 +214,48 @@ const IMPLEMENTATIONS: Record<string, () => Promise<void>> = {
       new RegExp(`^Staging ${AMI(3)} in blue of dev failed its prove on its own target group: no user request reached it, users stayed on the live slot \\(${AMI(2)}\\) throughout; blue is back on ${AMI(1)}, as before the stage\\. No switch PR\\. Git records it: \\w+`),
     );
     expect(report.outputs.ok).toBe(false);
+  },
+  async F207() {
+    // The last deploy switched to AMI 2 ten minutes ago; its window is an hour, so blue (AMI 1) is still the way back.
+    env = setup({ slots: { stageAhead: true, bakeSeconds: 3600 } }, { retired: false });
+    const before = parametersOf(env.work.git('show', `main:${FILE}`));
+    const switchedAt = env.ctx.clock.now() - 10 * 60_000;
+    stackRuns(before, switchedAt);
+    await stageAndMerge(AMI(3));
+    const head = env.work.git('rev-parse', 'HEAD').trim();
+    const checked = await runCommand('check-switch', { 'run-id': '987654321' }, env.ctx);
+    const endsAt = new Date(switchedAt + 3_600_000).toISOString();
+    expect(checked.failure).toBe(
+      `Stage of ${AMI(3)} in blue of dev not done yet: blue is the way back of ${AMI(2)}'s bake window: warm on ${AMI(1)}, one weight flip from the users, until ${endsAt} (AWS's clock); staging now would replace it. ` +
+        `Nothing changed in AWS, and git keeps the stage: ${FILE} stages ${AMI(3)} while the stack keeps blue on ${AMI(1)} until then (a failback of ${AMI(2)} meanwhile is still that weight flip). ` +
+        `After ${endsAt}, this one command stages ${AMI(3)} in place of ${AMI(1)}, proves it at weight 0 and proposes its switch PR: gh run rerun 987654321 --failed`,
+    );
+    expect(JSON.parse(String(checked.outputs['stage-wait']))).toEqual({ slot: 'blue', stagedAmiId: AMI(3), warmAmiId: AMI(1), liveAmiId: AMI(2), endsAt });
+    // Read only: no update, and git untouched.
+    expect(cfn.calls().map((c) => c.args[0].constructor.name).filter((n) => !/^Describe/.test(n))).toEqual([]);
+    expect(env.work.git('rev-parse', 'HEAD').trim()).toBe(head);
+    // The job's record step is skipped for it (its if), and the Report says the same, inputs as deploy-environment.yml wires them.
+    const sync = (parse(readFileSync(join(REPO_ROOT, '.github/workflows/deploy-environment.yml'), 'utf8')) as { jobs: { deploy: { steps: { id?: string; if?: string }[] } } }).jobs.deploy.steps.find((x) => x.id === 'sync');
+    expect(sync?.if).toMatch(/&& steps\.check-switch\.outputs\.stage-wait == ''$/);
+    const strings = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    const inputs = workflowStepInputs('deploy-environment.yml', 'deploy', 'report', {
+      inputs: { environment: 'dev' },
+      steps: { resolve: { outcome: 'success', outputs: { 'ami-id': AMI(2), strategy: 'slots' } }, gate: { outcome: 'success' }, 'check-switch': { outcome: 'failure', outputs: strings(checked.outputs) } },
+      defaultBranch: 'main',
+      runId: '987654321',
+    });
+    const report = await runCommand('deploy-report', Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== '')), env.ctx);
+    expect(report.outputs.ok).toBe(false);
+    expect(report.outputs.headline).toBe(
+      `The stage of ${AMI(3)} in blue of dev waits for the bake window of ${AMI(2)}: blue is its way back, warm on ${AMI(1)} one weight flip from the users, until ${endsAt} (AWS's clock). ` +
+        `Nothing changed in AWS: users stay on ${AMI(2)}; git stages ${AMI(3)} in blue while the stack keeps ${AMI(1)} there. ` +
+        `After ${endsAt}, this one command stages it in place of ${AMI(1)}, proves it at weight 0 and proposes its switch PR: gh run rerun 987654321 --failed`,
+    );
+    // Once the window is over (AWS's clock), the same step lets the stage through.
+    await (env.ctx.clock as VirtualClock).sleep(50 * 60_000);
+    const later = await runCommand('check-switch', { 'run-id': '987654321' }, env.ctx);
+    expect(later.failure).toBeUndefined();
+    expect(later.outputs).toEqual({ 'staged-proof': '', judgement: 'none', 'staged-ami-id': AMI(3) });
   },
 };
 
