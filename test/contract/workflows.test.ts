@@ -400,7 +400,8 @@ describe('deploy-environment.yml', () => {
 
   it('makes git match what runs whenever something failed after the credentials, and always reports (then notifies)', () => {
     // A failback's session comes before its record, so its stack can have changed only once the record succeeded.
-    expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success')");
+    // A stage held back by an open bake window (check-switch's stage-wait) changed nothing and keeps git's stage: nothing to record.
+    expect(step('deploy-environment.yml', 'deploy', 'sync').if).toBe("failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success') && steps.check-switch.outputs.stage-wait == ''");
     const report = job.steps!.at(-2)!;
     expect(report.if).toBe('always()');
     expect(report.with?.command).toBe('deploy-report');
