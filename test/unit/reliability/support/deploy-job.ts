@@ -47,7 +47,8 @@ export const DEPLOY_JOB_STEPS: ReadonlyArray<{ name: string; id?: string; if?: s
   },
   { name: 'Fail back the app stack', id: 'failback-update', if: "failure() && steps.prepare-failback.outcome == 'success'" },
   { name: 'Verify the failback', id: 'failback-verify', if: "failure() && steps.failback-update.outcome == 'success'" },
-  { name: 'Record what runs', id: 'sync', if: "failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success')" },
+  // Its last clause (a stage held back by an open bake window) is true here: these jobs deploy strategy replace, without check-switch.
+  { name: 'Record what runs', id: 'sync', if: "failure() && (steps.credentials.outcome == 'success' || steps.record.outcome == 'success') && steps.check-switch.outputs.stage-wait == ''" },
   { name: 'Report', id: 'report', if: 'always()' },
   // Not simulated: the wiring here names no channel, so it would send nothing; the notify command
   // has its own tests (notify-command.test.ts, integration/notify.test.ts).
