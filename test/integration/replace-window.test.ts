@@ -59,18 +59,25 @@ async function stackAmi(): Promise<string | undefined> {
   return stack.Parameters?.find((p) => p.ParameterKey === 'AmazonMachineImage')?.ParameterValue;
 }
 
-/** The deploy job's update step for a replace environment: the verify inputs deploy-environment.yml passes, a one-minute window. */
+/**
+ * The deploy job's update step for a replace environment: the verify inputs deploy-environment.yml
+ * passes, a two-minute window. The watch samples once a second through the listener, which sends
+ * each request to blue or green in turn among everyone else's: a 3 s watch got all its samples from
+ * blue about one run in eight ("None of the 0 HTTP samples"), so green was never judged. Ten samples
+ * make that about one in a thousand, and a 10 s watch needs a two-minute window
+ * (planWindowVerification: the watch, the cancel margin and the wait for healthy targets).
+ */
 async function deploy(ami: string) {
   const file = join(scratch, `dev-${ami}.json`);
   writeFileSync(file, replaceDevParameters(ami));
-  const users = new LoadGenerator({ url, ratePerSecond: 20, maxSeconds: 180 });
+  const users = new LoadGenerator({ url, ratePerSecond: 20, maxSeconds: 300 });
   users.start();
   const from = Date.now();
   const run = await runBundledAction(
     'update-app-stack',
-    { 'stack-name': STACK, 'parameters-file': file, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '1', 'timeout-minutes': '5', 'verify-url': url, 'verify-seconds': '3' },
+    { 'stack-name': STACK, 'parameters-file': file, template: 'templates/app.yaml', 'rollback-monitoring-minutes': '2', 'timeout-minutes': '5', 'verify-url': url, 'verify-seconds': '10' },
     { ...localEnv(), AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: dataPlane.elbv2Endpoint },
-    { timeoutMs: 240_000 },
+    { timeoutMs: 300_000 },
   );
   const to = Date.now();
   // A few seconds of users after the step, on whatever it left serving; the first second is the
@@ -116,7 +123,7 @@ describe('update-app-stack (bundle), strategy replace: green verified inside the
     expect(during.byAmi.map((a) => a.amiId)).toContain(foundation.ami);
     expect(after.byAmi.map((a) => a.amiId)).toEqual([foundation.ami]);
     expect(Object.keys(after.failures).filter((kind) => !MACHINE_LOAD.test(kind))).toEqual([]);
-  }, 300_000);
+  }, 420_000);
 
   it('a good AMI passes there: the update completes and blue is deleted only after the window', async () => {
     const goodAmi = await buildAmi();
@@ -138,5 +145,5 @@ describe('update-app-stack (bundle), strategy replace: green verified inside the
     } finally {
       await stopFixUp();
     }
-  }, 300_000);
+  }, 420_000);
 });
