@@ -119,8 +119,8 @@ export async function runStageDeployJob(ctx: CycleContext, timeline: Timeline, a
     phase.note(headline);
     return run.outputs.notification;
   });
-  // The notification's AMI lines name what users run (To: the live AMI); the staged AMI is in its verdict sentence.
-  await notifyStep(ctx, timeline, notification, { amis: [amis.liveAmi], jobStatus: 'success' });
+  // A stage's notification names the staged AMI and the one users stay on (Staged / Users on), not a deploy's From / To.
+  await notifyStep(ctx, timeline, notification, { amis: [amis.stagedAmi, amis.liveAmi], jobStatus: 'success' });
 
   await timeline.phase('the stage, as users saw it: nobody reached the staged slot', 'data plane', async (phase) => {
     const users = ctx.traffic.users!;
