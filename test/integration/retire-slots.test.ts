@@ -13,7 +13,7 @@
  * warmed again by a commit, an alarm fires inside the new window, and the retirement is refused
  * with failed-in-window, which is what makes the deploy job flip back.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,6 +29,7 @@ import { runBundledAction } from '../../local/run-action';
 import { deployStack, deregisterTerminatedTargetsMeanwhile, DEV_AMI_OWNERS, localBaseAmi, localClients, localEndpoints, localEnv, useLocalAws } from './harness';
 import { startDataPlane } from '../../local/data-plane';
 import { git } from '../support/git-command';
+import { seedSwitchedSlotsRepository } from '../support/switched-slots-repository';
 
 useLocalAws();
 jest.setTimeout(300_000);
@@ -75,18 +76,17 @@ beforeAll(async () => {
   afterSwitch = { ...shipped.Parameters, LiveSlot: 'green', BlueAmazonMachineImage: base, BlueCapacity: '2', BlueWeight: '0', GreenAmazonMachineImage: patched, GreenCapacity: '2', GreenWeight: '100' };
 
   // The repository: the real wiring (dev's window shortened), templates and parameters.
-  mkdirSync(join(seed, 'parameters'), { recursive: true });
-  mkdirSync(join(seed, 'templates'));
-  for (const file of ['parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml', 'templates/app-slots.yaml']) cpSync(join(REPO_ROOT, file), join(seed, file));
   const wiring = JSON.parse(readFileSync(join(REPO_ROOT, 'parameters/environments.json'), 'utf8')) as { environments: Record<string, Record<string, unknown>> };
   wiring.environments.dev.slots = { bakeSeconds: BAKE_SECONDS };
-  writeFileSync(join(seed, 'parameters/environments.json'), `${JSON.stringify(wiring, null, 2)}\n`);
-  writeFileSync(join(seed, FILE), fileText({ ...shipped.Parameters, BlueAmazonMachineImage: base, GreenAmazonMachineImage: base }));
-  git(root, 'init', '--quiet', '--initial-branch=main', seed);
-  git(seed, 'add', '--all');
-  git(seed, 'commit', '--quiet', '-m', 'Start dev on the base AMI');
-  writeFileSync(join(seed, FILE), fileText(afterSwitch));
-  git(seed, 'commit', '--quiet', '-am', `Bump dev AMI from ${base} to ${patched}`);
+  seedSwitchedSlotsRepository({
+    root,
+    seed,
+    file: FILE,
+    wiringText: `${JSON.stringify(wiring, null, 2)}\n`,
+    startText: fileText({ ...shipped.Parameters, BlueAmazonMachineImage: base, GreenAmazonMachineImage: base }),
+    afterSwitchText: fileText(afterSwitch),
+    switchMessage: `Bump dev AMI from ${base} to ${patched}`,
+  });
   git(root, 'clone', '--quiet', '--bare', seed, origin);
   git(root, 'clone', '--quiet', origin, workspace);
 

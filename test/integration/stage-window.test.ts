@@ -9,7 +9,7 @@
  * refuses it (exit 1) before any AWS change, git untouched. With the window over (bakeSeconds 0
  * in the wiring, one commit that leaves dev's file alone) the same step lets the stage through.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,7 @@ import { REPO_ROOT } from '../../local/env';
 import { runBundledAction } from '../../local/run-action';
 import { deployStack, localBaseAmi, localClients, localEnv, useLocalAws } from './harness';
 import { git } from '../support/git-command';
+import { seedSwitchedSlotsRepository } from '../support/switched-slots-repository';
 
 useLocalAws();
 jest.setTimeout(300_000);
@@ -55,16 +56,15 @@ beforeAll(async () => {
   patched = (await localClients().ec2.send(new RegisterImageCommand({ Name: `stage-window-${Date.now()}`, RootDeviceName: '/dev/xvda', Architecture: 'x86_64', VirtualizationType: 'hvm' }))).ImageId!;
   // What the deploy of the patch into green left: green live, blue warm on the AMI before it.
   afterSwitch = { ...shipped.Parameters, LiveSlot: 'green', BlueAmazonMachineImage: base, BlueCapacity: '2', BlueWeight: '0', GreenAmazonMachineImage: patched, GreenCapacity: '2', GreenWeight: '100' };
-  mkdirSync(join(seed, 'parameters'), { recursive: true });
-  mkdirSync(join(seed, 'templates'));
-  for (const file of ['parameters/environments.schema.json', 'parameters/prod.json', 'templates/app.yaml', 'templates/app-slots.yaml']) cpSync(join(REPO_ROOT, file), join(seed, file));
-  writeFileSync(join(seed, 'parameters/environments.json'), wiringText(3600));
-  writeFileSync(join(seed, FILE), fileText({ ...shipped.Parameters, BlueAmazonMachineImage: base, GreenAmazonMachineImage: base }));
-  git(root, 'init', '--quiet', '--initial-branch=main', seed);
-  git(seed, 'add', '--all');
-  git(seed, 'commit', '--quiet', '-m', 'Start dev on the base AMI');
-  writeFileSync(join(seed, FILE), fileText(afterSwitch));
-  git(seed, 'commit', '--quiet', '-am', `Bump dev AMI from ${base} to ${patched}`);
+  seedSwitchedSlotsRepository({
+    root,
+    seed,
+    file: FILE,
+    wiringText: wiringText(3600),
+    startText: fileText({ ...shipped.Parameters, BlueAmazonMachineImage: base, GreenAmazonMachineImage: base }),
+    afterSwitchText: fileText(afterSwitch),
+    switchMessage: `Bump dev AMI from ${base} to ${patched}`,
+  });
   // The stage PR, merged: blue gets the new AMI at weight 0 (its capacity is there already).
   writeFileSync(join(seed, FILE), fileText({ ...afterSwitch, BlueAmazonMachineImage: STAGED }));
   git(seed, 'commit', '--quiet', '-am', `Stage dev AMI ${STAGED} in blue (users stay on ${patched})`);
